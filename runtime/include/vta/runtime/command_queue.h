@@ -57,6 +57,8 @@ class CommandQueue {
   // Appends FINISH, flushes, runs on the device and waits. Throws vta::Error with the device's message
   // if the run fails or times out. Returns the run's counters.
   isa::ExecutionCounters synchronize();
+  // Same, with a timeout for this run instead of options.timeout (used by VTASynchronize).
+  isa::ExecutionCounters synchronize(std::chrono::milliseconds timeout);
 
   // The instructions queued since the last synchronize (for inspection and tests).
   const std::vector<isa::Instruction>& pending() const;

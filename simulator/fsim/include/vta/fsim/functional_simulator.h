@@ -27,6 +27,9 @@ enum class Schedule {
 struct Options {
   Kernel kernel = Kernel::kFast;
   Schedule schedule = Schedule::kConcurrent;
+  // Tokens left in a queue after the last instruction are a ProgramError unless this is set. Programs
+  // compiled by upstream TVM for untuned schedules leave one store->compute token (see docs/fsim.md).
+  bool allow_leftover_tokens = false;
 };
 
 // Runs instruction streams against a DeviceMemory. On-chip buffers persist across runs, like hardware.

@@ -1,0 +1,76 @@
+// conv2d (int8 NCHW input, int8 OIHW weight, optional int32 bias) lowered onto the core through the
+// runtime's CommandQueue, with requantization on the ALU:
+//   out = clip((conv(x, w) + bias) >> shift, lo, hi)   (relu: lo = max(lo, 0)), int8 NCHW.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "vta/compiler/tensor.h"
+#include "vta/compiler/tiling.h"
+#include "vta/isa/counters.h"
+#include "vta/runtime/command_queue.h"
+
+namespace vta::compiler {
+
+struct Requantize {
+  int32_t shift = 0;  // arithmetic right shift, 0..31
+  bool relu = false;
+  int32_t clip_lo = -128, clip_hi = 127;  // within int8
+  // The effective lower bound (relu raises it to 0).
+  int32_t lo() const { return relu && clip_lo < 0 ? 0 : clip_lo; }
+};
+
+struct Conv2dParams {
+  uint32_t stride_h = 1, stride_w = 1;
+  uint32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  uint32_t dilation_h = 1, dilation_w = 1;  // only 1 is supported
+  uint32_t groups = 1;                      // only 1 is supported
+  Requantize requant;
+
+  static Conv2dParams with(uint32_t stride, uint32_t pad, int32_t shift) {
+    Conv2dParams p;
+    p.stride_h = p.stride_w = stride;
+    p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = pad;
+    p.requant.shift = shift;
+    return p;
+  }
+};
+
+// The logical shapes of a checked conv2d.
+struct Conv2dShape {
+  int64_t n = 0, c = 0, h = 0, w = 0;  // input
+  int64_t o = 0, kh = 0, kw = 0;       // weight (o, c, kh, kw)
+  int64_t oh = 0, ow = 0;              // output
+};
+
+// Checks ranks, dtypes, agreement of shapes and the supported parameter range; throws vta::Error with
+// a message naming the offending tensor or parameter.
+Conv2dShape check_conv2d(const Tensor& input, const Tensor& weight, const Tensor* bias, const Conv2dParams& p);
+
+// The blocked problem for a config (checks that the config has int8 inp/wgt and int32 acc).
+ConvProblem make_conv_problem(const Conv2dShape& s, const Conv2dParams& p, bool has_bias, const isa::HwConfig& cfg);
+
+struct LoweringOptions {
+  std::optional<Conv2dTiling> tiling;  // force a tiling (checked); otherwise choose_tiling()
+};
+
+// The result of running one operator on the device.
+struct OpRun {
+  Tensor output;
+  Conv2dTiling tiling;
+  isa::ExecutionCounters counters;
+  uint64_t instructions = 0;  // including the FINISH the runtime appends
+  uint64_t kernel_cache_hits = 0, kernel_cache_misses = 0;
+  double compile_seconds = 0;  // packing + tiling + emission
+  double run_seconds = 0;      // synchronize()
+  nlohmann::json to_json() const;
+};
+
+OpRun conv2d(runtime::CommandQueue& queue, const Tensor& input, const Tensor& weight, const Tensor* bias,
+             const Conv2dParams& params, const LoweringOptions& options = {});
+
+}  // namespace vta::compiler

@@ -1,0 +1,88 @@
+// Tiling of a blocked conv2d over (output-channel blocks, output rows, output columns, input-channel
+// blocks), the DRAM-traffic cost model that chooses it, and the capacity checks. See docs/compiler.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "vta/isa/hw_config.h"
+
+namespace vta::compiler {
+
+// A conv2d in units of the core: channel counts in blocks, batch in groups of BATCH.
+struct ConvProblem {
+  uint32_t batch_groups = 1;     // N / BATCH (rounded up)
+  uint32_t ic_blocks = 1;        // C / BLOCK_IN (rounded up)
+  uint32_t oc_blocks = 1;        // O / BLOCK_OUT (rounded up)
+  uint32_t in_h = 1, in_w = 1;   // input spatial size
+  uint32_t out_h = 1, out_w = 1; // output spatial size
+  uint32_t kernel_h = 1, kernel_w = 1;
+  uint32_t stride_h = 1, stride_w = 1;
+  uint32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  bool has_bias = false;
+};
+
+// Loop order of the tiles: output-channel tiles outermost (weights stay on chip while the input
+// streams) or spatial tiles outermost (the input tile stays on chip while the weights stream).
+enum class LoopOrder : uint8_t { kOcOuter, kSpatialOuter };
+// What one weight load holds: the (oc tile, ic step) slice, every input channel of the oc tile, or the
+// whole weight tensor (loaded once).
+enum class WeightMode : uint8_t { kSlice, kOcTile, kAll };
+
+const char* to_string(LoopOrder o);
+const char* to_string(WeightMode m);
+
+// The model's prediction for one tiling (bytes are DRAM bytes, padding never counted).
+struct Conv2dCost {
+  uint64_t inp_bytes = 0, wgt_bytes = 0, acc_bytes = 0, out_bytes = 0;
+  uint64_t lower_bound_bytes = 0;  // every input, weight, bias and output byte moved once
+  uint64_t steps = 0;              // (output tile, input-channel step) pairs = GEMM instructions
+  uint64_t output_tiles = 0;
+  uint32_t gemm_kernel_uops = 0;   // micro-ops of the largest GEMM kernel
+  double score = 0;                // what the search minimizes
+  uint64_t total_bytes() const { return inp_bytes + wgt_bytes + acc_bytes + out_bytes; }
+};
+
+struct Conv2dTiling {
+  uint32_t oc_blocks = 1;  // output-channel blocks per tile
+  uint32_t out_rows = 1;   // output rows per tile
+  uint32_t out_cols = 1;   // output columns per tile
+  uint32_t ic_blocks = 1;  // input-channel blocks per reduction step
+  LoopOrder order = LoopOrder::kOcOuter;
+  WeightMode weight_mode = WeightMode::kSlice;
+  // 2: weight units alternate between the two halves of the wgt buffer (the next unit loads while the
+  // current one computes); 1: one unit uses the whole buffer (larger oc tiles, the reload waits).
+  // kAll always uses the whole buffer.
+  uint32_t weight_buffers = 2;
+  bool single_weight_buffer() const { return weight_mode == WeightMode::kAll || weight_buffers == 1; }
+  Conv2dCost cost;  // filled by estimate_cost / choose_tiling
+
+  std::string to_string() const;
+  nlohmann::json to_json() const;
+};
+
+// On-chip footprint of one tile in elements of each buffer.
+struct TileFootprint {
+  uint64_t inp = 0, wgt = 0, acc = 0, uops = 0;
+};
+TileFootprint footprint(const ConvProblem& p, const Conv2dTiling& t);
+
+// Empty when the tiling fits the config's buffers (halves of inp/wgt/acc for double buffering, a
+// quarter of the micro-op buffer per GEMM kernel) and the ISA's field limits; otherwise the reason.
+std::string check_tiling(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t);
+
+// The DRAM traffic the lowering will generate for this tiling (exact for the emitted program, except
+// micro-op loads, which the runtime's kernel cache decides).
+Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t);
+
+// The cheapest tiling that fits; throws vta::Error when none does (e.g. a kernel too large for the
+// input buffer).
+Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg);
+
+// The micro-op axis chosen for the GEMM kernel of a tile (the spatial/oc axis enumerated inside the
+// kernel so that consecutive micro-ops write different accumulators): 0 = oc, 1 = rows, 2 = cols.
+uint32_t gemm_inner_axis(uint32_t oc_blocks, uint32_t rows, uint32_t cols);
+
+}  // namespace vta::compiler

@@ -1,0 +1,460 @@
+// conv2d lowering: packing, tiling, tensorization into GEMM micro-op kernels, requantization on the
+// ALU, and two virtual threads synchronized with dependency tokens. See docs/compiler.md.
+#include "vta/compiler/conv2d.h"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstring>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "conv_lowering.h"
+#include "vta/compiler/packing.h"
+#include "vta/runtime/uop_kernel.h"
+
+namespace vta::compiler {
+
+using isa::AluOpcode;
+using isa::MemoryType;
+using runtime::KernelMode;
+using runtime::Stage;
+using runtime::UopKernelBuilder;
+
+namespace {
+
+constexpr int64_t kMaxDim = (1 << 16) - 1;  // 16-bit LOAD/STORE sizes and strides
+constexpr uint32_t kMaxPad = (1u << isa::FixedFieldWidths::kPad) - 1;
+
+uint32_t cdiv(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
+
+}  // namespace
+
+Conv2dShape check_conv2d(const Tensor& input, const Tensor& weight, const Tensor* bias, const Conv2dParams& p) {
+  if (input.dtype() != DType::kInt8)
+    throw Error(fmt::format("conv2d: input must be int8, got {}", to_string(input.dtype())));
+  if (input.rank() != 4)
+    throw Error(fmt::format("conv2d: input must be 4-D NCHW, got shape {}", input.shape_string()));
+  if (weight.dtype() != DType::kInt8)
+    throw Error(fmt::format("conv2d: weight must be int8, got {}", to_string(weight.dtype())));
+  if (weight.rank() != 4)
+    throw Error(fmt::format("conv2d: weight must be 4-D OIHW, got shape {}", weight.shape_string()));
+  if (p.groups != 1) throw Error(fmt::format("conv2d: groups = {} is not supported (only groups = 1)", p.groups));
+  if (p.dilation_h != 1 || p.dilation_w != 1)
+    throw Error(fmt::format("conv2d: dilation {}x{} is not supported (only 1)", p.dilation_h, p.dilation_w));
+  if (p.stride_h < 1 || p.stride_w < 1) throw Error("conv2d: stride must be >= 1");
+  Conv2dShape s;
+  s.n = input.dim(0);
+  s.c = input.dim(1);
+  s.h = input.dim(2);
+  s.w = input.dim(3);
+  s.o = weight.dim(0);
+  s.kh = weight.dim(2);
+  s.kw = weight.dim(3);
+  if (s.n < 1 || s.c < 1 || s.h < 1 || s.w < 1)
+    throw Error(fmt::format("conv2d: input shape {} has an empty dimension", input.shape_string()));
+  if (s.o < 1 || s.kh < 1 || s.kw < 1)
+    throw Error(fmt::format("conv2d: weight shape {} has an empty dimension", weight.shape_string()));
+  if (weight.dim(1) != s.c) {
+    throw Error(fmt::format("conv2d: weight {} has {} input channels but the input {} has {} (groups > 1 is "
+                            "not supported)",
+                            weight.shape_string(), weight.dim(1), input.shape_string(), s.c));
+  }
+  if (bias) {
+    if (bias->dtype() != DType::kInt32)
+      throw Error(fmt::format("conv2d: bias must be int32, got {}", to_string(bias->dtype())));
+    if (bias->rank() != 1 || bias->dim(0) != s.o)
+      throw Error(fmt::format("conv2d: bias must have shape ({},), got {}", s.o, bias->shape_string()));
+  }
+  const std::array<std::pair<uint32_t, int64_t>, 4> pads = {
+      std::pair{p.pad_top, s.kh}, {p.pad_bottom, s.kh}, {p.pad_left, s.kw}, {p.pad_right, s.kw}};
+  for (const auto& [pad, k] : pads) {
+    if (pad >= k || pad > kMaxPad) {
+      throw Error(fmt::format("conv2d: padding {} is not supported for a {}x{} kernel (each pad must be smaller "
+                              "than the kernel and at most {})",
+                              pad, s.kh, s.kw, kMaxPad));
+    }
+  }
+  if (s.h + p.pad_top + p.pad_bottom < s.kh || s.w + p.pad_left + p.pad_right < s.kw) {
+    throw Error(fmt::format("conv2d: kernel {}x{} is larger than the padded input {}x{}", s.kh, s.kw,
+                            s.h + p.pad_top + p.pad_bottom, s.w + p.pad_left + p.pad_right));
+  }
+  s.oh = (s.h + p.pad_top + p.pad_bottom - s.kh) / p.stride_h + 1;
+  s.ow = (s.w + p.pad_left + p.pad_right - s.kw) / p.stride_w + 1;
+  if (s.h > kMaxDim || s.w > kMaxDim || s.oh * s.ow > kMaxDim * 16)
+    throw Error(fmt::format("conv2d: input {} is too large for the 16-bit LOAD strides", input.shape_string()));
+  const Requantize& rq = p.requant;
+  if (rq.shift < 0 || rq.shift > 31) throw Error(fmt::format("conv2d: shift {} not in [0, 31]", rq.shift));
+  if (rq.clip_lo < -128 || rq.clip_hi > 127 || rq.clip_lo > rq.clip_hi) {
+    throw Error(fmt::format("conv2d: clip [{}, {}] must satisfy -128 <= lo <= hi <= 127", rq.clip_lo, rq.clip_hi));
+  }
+  if (rq.lo() > rq.clip_hi) throw Error(fmt::format("conv2d: relu with clip hi {} < 0 leaves no range", rq.clip_hi));
+  return s;
+}
+
+ConvProblem make_conv_problem(const Conv2dShape& s, const Conv2dParams& p, bool has_bias, const isa::HwConfig& cfg) {
+  if (cfg.inp_width() != 8 || cfg.wgt_width() != 8 || cfg.acc_width() != 32) {
+    throw Error(fmt::format("conv2d: config {} has inp/wgt/acc widths {}/{}/{}; the lowering needs 8/8/32",
+                            cfg.name(), cfg.inp_width(), cfg.wgt_width(), cfg.acc_width()));
+  }
+  ConvProblem c;
+  c.batch_groups = cdiv(u32(s.n), cfg.batch());
+  c.ic_blocks = cdiv(u32(s.c), cfg.block_in());
+  c.oc_blocks = cdiv(u32(s.o), cfg.block_out());
+  c.in_h = u32(s.h);
+  c.in_w = u32(s.w);
+  c.out_h = u32(s.oh);
+  c.out_w = u32(s.ow);
+  c.kernel_h = u32(s.kh);
+  c.kernel_w = u32(s.kw);
+  c.stride_h = p.stride_h;
+  c.stride_w = p.stride_w;
+  c.pad_top = p.pad_top;
+  c.pad_left = p.pad_left;
+  c.pad_bottom = p.pad_bottom;
+  c.pad_right = p.pad_right;
+  c.has_bias = has_bias;
+  return c;
+}
+
+nlohmann::json OpRun::to_json() const {
+  nlohmann::json j;
+  j["output_shape"] = output.shape();
+  j["tiling"] = tiling.to_json();
+  j["counters"] = counters.to_json();
+  j["instructions"] = instructions;
+  j["kernel_cache"] = {{"hits", kernel_cache_hits}, {"misses", kernel_cache_misses}};
+  j["compile_seconds"] = compile_seconds;
+  j["run_seconds"] = run_seconds;
+  return j;
+}
+
+namespace detail {
+
+std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& t) {
+  const uint32_t n_oc = cdiv(p.oc_blocks, t.oc_blocks), n_h = cdiv(p.out_h, t.out_rows),
+                 n_w = cdiv(p.out_w, t.out_cols), n_ic = cdiv(p.ic_blocks, t.ic_blocks);
+  struct Tile {
+    uint32_t ot, nb, hi, wi;
+  };
+  std::vector<Tile> tiles;
+  tiles.reserve(size_t{n_oc} * p.batch_groups * n_h * n_w);
+  if (t.order == LoopOrder::kOcOuter) {
+    for (uint32_t ot = 0; ot < n_oc; ++ot)
+      for (uint32_t nb = 0; nb < p.batch_groups; ++nb)
+        for (uint32_t hi = 0; hi < n_h; ++hi)
+          for (uint32_t wi = 0; wi < n_w; ++wi) tiles.push_back({ot, nb, hi, wi});
+  } else {
+    for (uint32_t nb = 0; nb < p.batch_groups; ++nb)
+      for (uint32_t hi = 0; hi < n_h; ++hi)
+        for (uint32_t wi = 0; wi < n_w; ++wi)
+          for (uint32_t ot = 0; ot < n_oc; ++ot) tiles.push_back({ot, nb, hi, wi});
+  }
+
+  // A double-buffered on-chip resource: which unit it holds and the last step reading each slot.
+  struct Resource {
+    bool loaded = false;
+    uint64_t key = 0;
+    uint32_t slot = 0;
+    std::array<int64_t, 2> last_reader = {-1, -1};
+    // Returns the step whose completion must precede the load (-1: none), or -2 when no load is needed.
+    int64_t use(uint64_t k, bool single_slot) {
+      if (loaded && key == k) return -2;
+      const uint32_t next = !loaded || single_slot ? 0 : 1 - slot;
+      const int64_t wait = last_reader[next];
+      loaded = true;
+      key = k;
+      slot = next;
+      return wait;
+    }
+  };
+  Resource inp, wgt;
+  std::vector<ConvStep> steps;
+  steps.reserve(tiles.size() * n_ic);
+  int64_t last_wait = -1;
+  for (uint32_t ti = 0; ti < tiles.size(); ++ti) {
+    const Tile& tile = tiles[ti];
+    for (uint32_t it = 0; it < n_ic; ++it) {
+      ConvStep s;
+      s.ot = tile.ot;
+      s.nb = tile.nb;
+      s.hi = tile.hi;
+      s.wi = tile.wi;
+      s.it = it;
+      s.tile = ti;
+      s.first = it == 0;
+      s.last = it + 1 == n_ic;
+      const auto k = static_cast<int64_t>(steps.size());
+      const uint64_t inp_key = ((uint64_t{tile.nb} * n_h + tile.hi) * n_w + tile.wi) * n_ic + it;
+      uint64_t wgt_key = 0;
+      if (t.weight_mode == WeightMode::kSlice) wgt_key = uint64_t{tile.ot} * n_ic + it;
+      else if (t.weight_mode == WeightMode::kOcTile) wgt_key = tile.ot;
+      int64_t wait = -1;
+      const int64_t wi_ = inp.use(inp_key, false);
+      if (wi_ != -2) {
+        s.load_inp = true;
+        wait = std::max(wait, wi_);
+      }
+      const int64_t ww = wgt.use(wgt_key, t.single_weight_buffer());
+      if (ww != -2) {
+        s.load_wgt = true;
+        wait = std::max(wait, ww);
+      }
+      s.inp_slot = inp.slot;
+      s.wgt_slot = wgt.slot;
+      inp.last_reader[inp.slot] = k;
+      wgt.last_reader[wgt.slot] = k;
+      if ((s.load_inp || s.load_wgt) && wait >= 0) {
+        // Tokens are matched in FIFO order, so the steps waited for must not go backwards.
+        wait = std::max(wait, last_wait);
+        last_wait = wait;
+        steps[static_cast<size_t>(wait)].release_pushes++;
+        s.wait_compute = true;
+      }
+      steps.push_back(s);
+    }
+  }
+  return steps;
+}
+
+void emit_conv2d(runtime::CommandQueue& q, const ConvProblem& p, const Conv2dTiling& t, const ConvBuffers& b,
+                 const Requantize& rq) {
+  const isa::HwConfig& cfg = q.config();
+  const uint32_t inp_half = cfg.inp().depth / 2, wgt_half = cfg.wgt().depth / 2, acc_half = cfg.acc().depth / 2;
+  const uint32_t kh = p.kernel_h, kw = p.kernel_w, kk = kh * kw;
+  const uint32_t IB = p.ic_blocks, OB = p.oc_blocks, H = p.in_h, W = p.in_w, OH = p.out_h, OW = p.out_w;
+  const uint32_t bias_off = t.oc_blocks * t.out_rows * t.out_cols;
+
+  const std::vector<ConvStep> steps = plan_conv_steps(p, t);
+  const uint32_t n_tiles = steps.empty() ? 0 : steps.back().tile + 1;
+
+  for (const ConvStep& s : steps) {
+    const uint32_t ob0 = s.ot * t.oc_blocks, tob = std::min(t.oc_blocks, OB - ob0);
+    const uint32_t oh0 = s.hi * t.out_rows, th = std::min(t.out_rows, OH - oh0);
+    const uint32_t ow0 = s.wi * t.out_cols, tw = std::min(t.out_cols, OW - ow0);
+    const uint32_t ib0 = s.it * t.ic_blocks, tib = std::min(t.ic_blocks, IB - ib0);
+    const uint32_t ih_t = (th - 1) * p.stride_h + kh, iw_t = (tw - 1) * p.stride_w + kw;
+    const uint32_t inp_base = s.inp_slot * inp_half;
+    const uint32_t wgt_base = t.single_weight_buffer() ? 0 : s.wgt_slot * wgt_half;
+    const uint32_t acc_base = (s.tile % 2) * acc_half;
+    // Geometry of the weight unit on chip: [o][unit_ic][kh][kw] with this step at (o_off, i_off).
+    uint32_t unit_ic = tib, o_off = 0, i_off = 0;
+    if (t.weight_mode == WeightMode::kOcTile) {
+      unit_ic = IB;
+      i_off = ib0;
+    } else if (t.weight_mode == WeightMode::kAll) {
+      unit_ic = IB;
+      o_off = ob0;
+      i_off = ib0;
+    }
+
+    // ---- load stage ----
+    const bool loads = s.load_inp || s.load_wgt;
+    if (loads) {
+      if (s.wait_compute) q.dep_pop(Stage::kCompute, Stage::kLoad);
+      if (s.load_wgt) {
+        switch (t.weight_mode) {
+          case WeightMode::kSlice:
+            q.load_2d(b.wgt, (uint64_t{ob0} * IB + ib0) * kk, tib * kk, tob, IB * kk, 0, 0, 0, 0, wgt_base,
+                      MemoryType::kWgt);
+            break;
+          case WeightMode::kOcTile:
+            q.load_2d(b.wgt, uint64_t{ob0} * IB * kk, IB * kk, tob, IB * kk, 0, 0, 0, 0, wgt_base, MemoryType::kWgt);
+            break;
+          case WeightMode::kAll:
+            q.load_2d(b.wgt, 0, IB * kk, OB, IB * kk, 0, 0, 0, 0, wgt_base, MemoryType::kWgt);
+            break;
+        }
+      }
+      if (s.load_inp) {
+        const int64_t r0 = int64_t{oh0} * p.stride_h - p.pad_top, r1 = r0 + ih_t;
+        const int64_t c0 = int64_t{ow0} * p.stride_w - p.pad_left, c1 = c0 + iw_t;
+        const int64_t rl = std::max<int64_t>(r0, 0), rh = std::min<int64_t>(r1, H);
+        const int64_t cl = std::max<int64_t>(c0, 0), ch = std::min<int64_t>(c1, W);
+        for (uint32_t i = 0; i < tib; ++i) {
+          const uint64_t off = ((uint64_t{s.nb} * IB + ib0 + i) * H + static_cast<uint64_t>(rl)) * W +
+                               static_cast<uint64_t>(cl);
+          q.load_2d(b.inp, off, u32(ch - cl), u32(rh - rl), W, u32(cl - c0), u32(rl - r0), u32(c1 - ch),
+                    u32(r1 - rh), inp_base + i * ih_t * iw_t, MemoryType::kInp);
+        }
+      }
+      q.dep_push(Stage::kLoad, Stage::kCompute);
+    }
+
+    // ---- compute stage ----
+    const uint32_t plane = th * tw;  // acc elements per output-channel block of this tile
+    auto tile_loops = [&](UopKernelBuilder& kb, uint32_t src_factor_o) -> int {
+      int n = 0;
+      if (tob > 1) {
+        kb.loop_begin(tob, plane, src_factor_o, 0);
+        ++n;
+      }
+      if (plane > 1) {
+        kb.loop_begin(plane, 1, 0, 0);
+        ++n;
+      }
+      return n;
+    };
+    if (s.first) {
+      // The acc slot is free once the store of tile - 2 has drained it.
+      if (s.tile >= 2) q.dep_pop(Stage::kStore, Stage::kCompute);
+      if (b.bias) {
+        q.load_2d(b.bias, ob0, tob, 1, tob, 0, 0, 0, 0, acc_base + bias_off, MemoryType::kAcc);
+      }
+      UopKernelBuilder kb(KernelMode::kGemm, /*reset=*/true);
+      const int n = tile_loops(kb, 0);
+      kb.push(acc_base, 0, 0);
+      for (int i = 0; i < n; ++i) kb.loop_end();
+      q.push_gemm(kb.build());
+    }
+    if (loads) q.dep_pop(Stage::kLoad, Stage::kCompute);
+    {
+      // Three affine axes; the one enumerated inside the kernel varies fastest, so consecutive
+      // micro-ops write different accumulators. The other two become the hardware loops.
+      struct Axis {
+        uint32_t ext, dst, src, wgt;
+      };
+      const std::array<Axis, 3> ax = {Axis{tob, plane, 0, unit_ic * kk}, Axis{th, tw, p.stride_h * iw_t, 0},
+                                      Axis{tw, 1, p.stride_w, 0}};
+      const uint32_t inner = gemm_inner_axis(tob, th, tw);
+      UopKernelBuilder kb(KernelMode::kGemm);
+      int n = 0;
+      for (uint32_t a = 0; a < 3; ++a) {
+        if (a == inner || ax[a].ext < 2) continue;
+        kb.loop_begin(ax[a].ext, ax[a].dst, ax[a].src, ax[a].wgt);
+        ++n;
+      }
+      const Axis& A = ax[inner];
+      for (uint32_t i = 0; i < tib; ++i)
+        for (uint32_t y = 0; y < kh; ++y)
+          for (uint32_t x = 0; x < kw; ++x) {
+            const uint32_t src = inp_base + i * ih_t * iw_t + y * iw_t + x;
+            const uint32_t wgt = wgt_base + (o_off * unit_ic + i_off + i) * kk + y * kw + x;
+            for (uint32_t e = 0; e < A.ext; ++e) kb.push(acc_base + e * A.dst, src + e * A.src, wgt + e * A.wgt);
+          }
+      for (int i = 0; i < n; ++i) kb.loop_end();
+      q.push_gemm(kb.build());
+    }
+    for (uint32_t r = 0; r < s.release_pushes; ++r) q.dep_push(Stage::kCompute, Stage::kLoad);
+
+    if (!s.last) continue;
+    // ---- requantize on the ALU ----
+    auto alu = [&](AluOpcode op, bool use_imm, int32_t imm, uint32_t src, uint32_t src_factor_o) {
+      UopKernelBuilder kb(KernelMode::kAlu);
+      kb.alu(op, use_imm, imm);
+      const int n = tile_loops(kb, src_factor_o);
+      kb.push(acc_base, src, 0);
+      for (int i = 0; i < n; ++i) kb.loop_end();
+      q.push_alu(kb.build());
+    };
+    if (b.bias) alu(AluOpcode::kAdd, false, 0, acc_base + bias_off, 1);
+    if (rq.shift != 0) alu(AluOpcode::kShr, true, rq.shift, acc_base, 0);
+    alu(AluOpcode::kMin, true, rq.clip_hi, acc_base, 0);
+    alu(AluOpcode::kMax, true, rq.lo(), acc_base, 0);
+    q.dep_push(Stage::kCompute, Stage::kStore);
+
+    // ---- store stage ----
+    q.dep_pop(Stage::kCompute, Stage::kStore);
+    const uint64_t out_off = ((uint64_t{s.nb} * OB + ob0) * OH + oh0) * OW + ow0;
+    const uint64_t plane_dram = uint64_t{OH} * OW;
+    if (tw == OW && plane_dram <= kMaxDim && uint64_t{th} * OW <= kMaxDim) {
+      q.store_2d(acc_base, MemoryType::kOut, b.out, out_off, th * OW, tob, static_cast<uint32_t>(plane_dram));
+    } else {
+      for (uint32_t o = 0; o < tob; ++o) {
+        q.store_2d(acc_base + o * plane, MemoryType::kOut, b.out, out_off + o * plane_dram, tw, th, OW);
+      }
+    }
+    if (s.tile + 2 < n_tiles) q.dep_push(Stage::kStore, Stage::kCompute);
+  }
+}
+
+namespace {
+
+// Device buffers freed when the lowering returns (or throws).
+class BufferSet {
+ public:
+  explicit BufferSet(driver::Device& d) : device_(d) {}
+  ~BufferSet() {
+    for (const auto& b : buffers_) {
+      try {
+        device_.free(b);
+      } catch (...) {
+      }
+    }
+  }
+  BufferSet(const BufferSet&) = delete;
+  BufferSet& operator=(const BufferSet&) = delete;
+  driver::DeviceBuffer upload(const void* data, uint64_t bytes, uint64_t align) {
+    driver::DeviceBuffer b = device_.allocate(std::max<uint64_t>(bytes, 1), std::max<uint64_t>(align, 64));
+    buffers_.push_back(b);
+    if (data && bytes) std::memcpy(b.host, data, bytes);
+    else std::memset(b.host, 0, b.size);
+    device_.flush(b, 0, b.size);
+    return b;
+  }
+
+ private:
+  driver::Device& device_;
+  std::vector<driver::DeviceBuffer> buffers_;
+};
+
+}  // namespace
+
+OpRun run_conv2d(runtime::CommandQueue& q, const Tensor& input, const Tensor& weight, const Tensor* bias,
+                 const Conv2dShape& shape, const Conv2dParams& params, const LoweringOptions& options) {
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  const isa::HwConfig& cfg = q.config();
+  const ConvProblem prob = make_conv_problem(shape, params, bias != nullptr, cfg);
+  OpRun run;
+  if (options.tiling) {
+    run.tiling = *options.tiling;
+    const std::string why = check_tiling(prob, cfg, run.tiling);
+    if (!why.empty()) throw Error("conv2d: the requested tiling does not fit: " + why);
+  } else {
+    run.tiling = choose_tiling(prob, cfg);
+  }
+  run.tiling.cost = estimate_cost(prob, cfg, run.tiling);
+
+  const uint32_t B = cfg.batch(), BI = cfg.block_in(), BO = cfg.block_out();
+  const std::vector<int8_t> act = pack_activations(input, B, BI);
+  const std::vector<int8_t> wgt = pack_weights(weight, BO, BI);
+  BufferSet buffers(q.device());
+  ConvBuffers b;
+  b.inp = buffers.upload(act.data(), act.size(), cfg.inp().element_bytes);
+  b.wgt = buffers.upload(wgt.data(), wgt.size(), cfg.wgt().element_bytes);
+  if (bias) {
+    const std::vector<int32_t> packed = pack_bias(*bias, B, BO);
+    b.bias = buffers.upload(packed.data(), packed.size() * sizeof(int32_t), cfg.acc().element_bytes);
+  }
+  const uint64_t out_bytes =
+      uint64_t{prob.batch_groups} * prob.oc_blocks * prob.out_h * prob.out_w * cfg.out().element_bytes;
+  b.out = buffers.upload(nullptr, out_bytes, cfg.out().element_bytes);
+
+  emit_conv2d(q, prob, run.tiling, b, params.requant);
+  run.instructions = q.pending().size();
+  const auto t1 = Clock::now();
+  run.counters = q.synchronize();
+  const auto t2 = Clock::now();
+  run.kernel_cache_hits = q.kernel_cache_hits();
+  run.kernel_cache_misses = q.kernel_cache_misses();
+
+  std::vector<int8_t> packed_out(out_bytes);
+  std::memcpy(packed_out.data(), b.out.host, out_bytes);
+  run.output = unpack_activations(packed_out, shape.n, shape.o, shape.oh, shape.ow, B, BO);
+  run.compile_seconds = std::chrono::duration<double>(t1 - t0).count();
+  run.run_seconds = std::chrono::duration<double>(t2 - t1).count();
+  return run;
+}
+
+}  // namespace detail
+
+OpRun conv2d(runtime::CommandQueue& queue, const Tensor& input, const Tensor& weight, const Tensor* bias,
+             const Conv2dParams& params, const LoweringOptions& options) {
+  const Conv2dShape shape = check_conv2d(input, weight, bias, params);
+  return detail::run_conv2d(queue, input, weight, bias, shape, params, options);
+}
+
+}  // namespace vta::compiler

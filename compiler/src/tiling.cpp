@@ -1,0 +1,240 @@
+#include "vta/compiler/tiling.h"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "vta/isa/error.h"
+
+namespace vta::compiler {
+namespace {
+
+constexpr uint64_t kMaxLoopExtent = (1u << isa::FixedFieldWidths::kLoopIter) - 1;
+constexpr uint64_t kMaxSize = (1u << isa::FixedFieldWidths::kSize) - 1;
+constexpr uint64_t kInsnBytes = isa::FixedFieldWidths::kInstructionBits / 8;
+
+uint32_t cdiv(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+
+// Distinct tile sizes worth trying along a dimension of `d`: ceil(d / n) for every tile count n.
+std::vector<uint32_t> tile_candidates(uint32_t d) {
+  std::vector<uint32_t> out;
+  for (uint32_t n = 1; n <= d; ++n) {
+    const uint32_t t = cdiv(d, n);
+    if (out.empty() || out.back() != t) out.push_back(t);
+  }
+  return out;
+}
+
+// Input rows (or columns) really read (not padding) by an output range [o0, o0 + t).
+uint64_t real_extent(uint32_t o0, uint32_t t, uint32_t stride, uint32_t pad, uint32_t k, uint32_t in) {
+  const int64_t start = int64_t{o0} * stride - pad;
+  const int64_t end = int64_t{o0 + t - 1} * stride - pad + k;
+  const int64_t lo = std::max<int64_t>(start, 0), hi = std::min<int64_t>(end, in);
+  return hi > lo ? static_cast<uint64_t>(hi - lo) : 0;
+}
+
+// Sum of real_extent over the tiles of an output dimension.
+uint64_t sum_real(uint32_t out, uint32_t t, uint32_t stride, uint32_t pad, uint32_t k, uint32_t in) {
+  uint64_t s = 0;
+  for (uint32_t o0 = 0; o0 < out; o0 += t) s += real_extent(o0, std::min(t, out - o0), stride, pad, k, in);
+  return s;
+}
+
+}  // namespace
+
+const char* to_string(LoopOrder o) { return o == LoopOrder::kOcOuter ? "oc_outer" : "spatial_outer"; }
+
+const char* to_string(WeightMode m) {
+  switch (m) {
+    case WeightMode::kSlice: return "slice";
+    case WeightMode::kOcTile: return "oc_tile";
+    case WeightMode::kAll: return "all";
+  }
+  return "?";
+}
+
+std::string Conv2dTiling::to_string() const {
+  return fmt::format(
+      "tile oc {} blk x rows {} x cols {}, ic step {} blk, order {}, weights {}{}; predicted DRAM {} B "
+      "(inp {}, wgt {}, acc {}, out {}; {:.3f}x the lower bound {}), {} output tiles, {} steps, "
+      "GEMM kernel {} uops",
+      oc_blocks, out_rows, out_cols, ic_blocks, compiler::to_string(order), compiler::to_string(weight_mode),
+      single_weight_buffer() ? " (single buffer)" : "", cost.total_bytes(), cost.inp_bytes, cost.wgt_bytes, cost.acc_bytes, cost.out_bytes,
+      cost.lower_bound_bytes ? static_cast<double>(cost.total_bytes()) / static_cast<double>(cost.lower_bound_bytes)
+                             : 0.0,
+      cost.lower_bound_bytes, cost.output_tiles, cost.steps, cost.gemm_kernel_uops);
+}
+
+nlohmann::json Conv2dTiling::to_json() const {
+  return {{"oc_blocks", oc_blocks},
+          {"out_rows", out_rows},
+          {"out_cols", out_cols},
+          {"ic_blocks", ic_blocks},
+          {"order", compiler::to_string(order)},
+          {"weight_mode", compiler::to_string(weight_mode)},
+          {"weight_buffers", single_weight_buffer() ? 1 : 2},
+          {"predicted",
+           {{"inp_bytes", cost.inp_bytes},
+            {"wgt_bytes", cost.wgt_bytes},
+            {"acc_bytes", cost.acc_bytes},
+            {"out_bytes", cost.out_bytes},
+            {"total_bytes", cost.total_bytes()},
+            {"lower_bound_bytes", cost.lower_bound_bytes},
+            {"output_tiles", cost.output_tiles},
+            {"steps", cost.steps},
+            {"gemm_kernel_uops", cost.gemm_kernel_uops}}}};
+}
+
+uint32_t gemm_inner_axis(uint32_t oc_blocks, uint32_t rows, uint32_t cols) {
+  // The smallest extent >= 2 keeps the kernel short; oc first, then columns, then rows on ties.
+  const std::array<uint32_t, 3> ext = {oc_blocks, rows, cols};
+  const std::array<uint32_t, 3> pref = {0, 2, 1};
+  uint32_t best = 2;  // columns when every extent is 1
+  uint32_t best_ext = std::numeric_limits<uint32_t>::max();
+  for (uint32_t a : pref) {
+    if (ext[a] >= 2 && ext[a] < best_ext) {
+      best = a;
+      best_ext = ext[a];
+    }
+  }
+  return best;
+}
+
+TileFootprint footprint(const ConvProblem& p, const Conv2dTiling& t) {
+  const uint64_t kk = uint64_t{p.kernel_h} * p.kernel_w;
+  TileFootprint f;
+  f.inp = uint64_t{t.ic_blocks} * (uint64_t{t.out_rows - 1} * p.stride_h + p.kernel_h) *
+          (uint64_t{t.out_cols - 1} * p.stride_w + p.kernel_w);
+  switch (t.weight_mode) {
+    case WeightMode::kSlice: f.wgt = uint64_t{t.oc_blocks} * t.ic_blocks * kk; break;
+    case WeightMode::kOcTile: f.wgt = uint64_t{t.oc_blocks} * p.ic_blocks * kk; break;
+    case WeightMode::kAll: f.wgt = uint64_t{p.oc_blocks} * p.ic_blocks * kk; break;
+  }
+  f.acc = uint64_t{t.oc_blocks} * t.out_rows * t.out_cols + (p.has_bias ? t.oc_blocks : 0);
+  // Largest GEMM kernel over the full and edge tile shapes.
+  const std::array<uint32_t, 2> obs = {t.oc_blocks, p.oc_blocks % t.oc_blocks ? p.oc_blocks % t.oc_blocks : t.oc_blocks};
+  const std::array<uint32_t, 2> rs = {t.out_rows, p.out_h % t.out_rows ? p.out_h % t.out_rows : t.out_rows};
+  const std::array<uint32_t, 2> cs = {t.out_cols, p.out_w % t.out_cols ? p.out_w % t.out_cols : t.out_cols};
+  for (uint32_t o : obs)
+    for (uint32_t r : rs)
+      for (uint32_t c : cs) {
+        const uint32_t axis = gemm_inner_axis(o, r, c);
+        const uint32_t e = axis == 0 ? o : axis == 1 ? r : c;
+        f.uops = std::max<uint64_t>(f.uops, uint64_t{t.ic_blocks} * kk * e);
+      }
+  return f;
+}
+
+std::string check_tiling(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t) {
+  if (t.oc_blocks < 1 || t.oc_blocks > p.oc_blocks) return fmt::format("oc_blocks {} not in [1, {}]", t.oc_blocks, p.oc_blocks);
+  if (t.ic_blocks < 1 || t.ic_blocks > p.ic_blocks) return fmt::format("ic_blocks {} not in [1, {}]", t.ic_blocks, p.ic_blocks);
+  if (t.out_rows < 1 || t.out_rows > p.out_h) return fmt::format("out_rows {} not in [1, {}]", t.out_rows, p.out_h);
+  if (t.out_cols < 1 || t.out_cols > p.out_w) return fmt::format("out_cols {} not in [1, {}]", t.out_cols, p.out_w);
+  const TileFootprint f = footprint(p, t);
+  if (f.inp > cfg.inp().depth / 2)
+    return fmt::format("input tile needs {} inp elements, half the buffer holds {}", f.inp, cfg.inp().depth / 2);
+  if (t.weight_buffers != 1 && t.weight_buffers != 2) return fmt::format("weight_buffers {} not 1 or 2", t.weight_buffers);
+  const uint64_t wgt_cap = t.single_weight_buffer() ? cfg.wgt().depth : cfg.wgt().depth / 2;
+  if (f.wgt > wgt_cap) return fmt::format("weight tile needs {} wgt elements, the buffer holds {}", f.wgt, wgt_cap);
+  if (f.acc > cfg.acc().depth / 2)
+    return fmt::format("output tile needs {} acc elements, half the buffer holds {}", f.acc, cfg.acc().depth / 2);
+  if (f.uops > cfg.uop().depth / 4)
+    return fmt::format("GEMM kernel needs {} micro-ops, the budget is {}", f.uops, cfg.uop().depth / 4);
+  const uint64_t kk = uint64_t{p.kernel_h} * p.kernel_w;
+  const uint64_t wgt_row = (t.weight_mode == WeightMode::kSlice ? t.ic_blocks : p.ic_blocks) * kk;
+  if (wgt_row > kMaxSize) return "weight rows exceed the 16-bit LOAD x_size";
+  if (uint64_t{t.out_rows} * t.out_cols > kMaxLoopExtent || t.oc_blocks > kMaxLoopExtent)
+    return "tile exceeds the 14-bit loop extent";
+  return {};
+}
+
+Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t) {
+  Conv2dCost c;
+  const uint64_t kk = uint64_t{p.kernel_h} * p.kernel_w;
+  const uint64_t n_oc = cdiv(p.oc_blocks, t.oc_blocks), n_h = cdiv(p.out_h, t.out_rows),
+                 n_w = cdiv(p.out_w, t.out_cols), n_ic = cdiv(p.ic_blocks, t.ic_blocks);
+  const uint64_t nb = p.batch_groups, n_sp = n_h * n_w;
+  const uint64_t inp_eb = cfg.inp().element_bytes, wgt_eb = cfg.wgt().element_bytes,
+                 acc_eb = cfg.acc().element_bytes, out_eb = cfg.out().element_bytes;
+
+  const uint64_t rows = sum_real(p.out_h, t.out_rows, p.stride_h, p.pad_top, p.kernel_h, p.in_h);
+  const uint64_t cols = sum_real(p.out_w, t.out_cols, p.stride_w, p.pad_left, p.kernel_w, p.in_w);
+  const uint64_t inp_once = nb * p.ic_blocks * rows * cols * inp_eb;
+  // The input unit (batch group, spatial tile, ic step) is reused only by consecutive steps.
+  bool inp_reused;
+  if (t.order == LoopOrder::kSpatialOuter) inp_reused = n_ic == 1;
+  else inp_reused = nb * n_sp * n_ic == 1;
+  c.inp_bytes = inp_reused ? inp_once : inp_once * n_oc;
+
+  const uint64_t w_once = uint64_t{p.oc_blocks} * p.ic_blocks * kk * wgt_eb;
+  bool wgt_once;
+  switch (t.weight_mode) {
+    case WeightMode::kAll: wgt_once = true; break;
+    case WeightMode::kOcTile: wgt_once = t.order == LoopOrder::kOcOuter || n_oc == 1; break;
+    default:
+      wgt_once = t.order == LoopOrder::kOcOuter ? n_ic == 1 : (n_oc == 1 && n_ic == 1);
+      break;
+  }
+  c.wgt_bytes = wgt_once ? w_once : w_once * nb * n_sp;
+  c.acc_bytes = p.has_bias ? nb * n_sp * p.oc_blocks * acc_eb : 0;
+  c.out_bytes = nb * p.oc_blocks * p.out_h * p.out_w * out_eb;
+  c.lower_bound_bytes = nb * p.ic_blocks * p.in_h * p.in_w * inp_eb + w_once + c.out_bytes +
+                        (p.has_bias ? p.oc_blocks * acc_eb : 0);
+  c.output_tiles = n_oc * nb * n_sp;
+  c.steps = c.output_tiles * n_ic;
+  c.gemm_kernel_uops = static_cast<uint32_t>(footprint(p, t).uops);
+  // Instructions cost DRAM bytes too (16 B each): per step, the input loads, a weight load and the
+  // GEMM; per output tile, bias load, reset, four ALU ops and the store(s).
+  const uint64_t insns = c.steps * (t.ic_blocks + 2) + c.output_tiles * (8 + t.oc_blocks);
+  c.score = static_cast<double>(c.total_bytes() + insns * kInsnBytes);
+  // A single weight buffer serializes each reload behind the compute of the previous unit.
+  if (t.weight_mode != WeightMode::kAll && t.weight_buffers == 1 && !wgt_once) {
+    c.score += 0.25 * static_cast<double>(c.wgt_bytes);
+  }
+  return c;
+}
+
+Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg) {
+  Conv2dTiling best;
+  bool found = false;
+  std::string last_reason;
+  for (uint32_t ob : tile_candidates(p.oc_blocks))
+    for (uint32_t ib : tile_candidates(p.ic_blocks))
+      for (uint32_t th : tile_candidates(p.out_h))
+        for (uint32_t tw : tile_candidates(p.out_w))
+          for (LoopOrder order : {LoopOrder::kOcOuter, LoopOrder::kSpatialOuter})
+            for (WeightMode mode : {WeightMode::kSlice, WeightMode::kOcTile, WeightMode::kAll})
+              for (uint32_t wbufs : {2u, 1u}) {
+              if (mode == WeightMode::kAll && wbufs == 1) continue;
+              Conv2dTiling t;
+              t.weight_buffers = wbufs;
+              t.oc_blocks = ob;
+              t.ic_blocks = ib;
+              t.out_rows = th;
+              t.out_cols = tw;
+              t.order = order;
+              t.weight_mode = mode;
+              const std::string why = check_tiling(p, cfg, t);
+              if (!why.empty()) {
+                last_reason = why;
+                continue;
+              }
+              t.cost = estimate_cost(p, cfg, t);
+              if (!found || t.cost.score < best.cost.score) {
+                best = t;
+                found = true;
+              }
+            }
+  if (!found) {
+    throw Error(fmt::format("conv2d: no tiling fits config {} (kernel {}x{}, stride {}x{}): even the smallest "
+                            "tile fails: {}",
+                            cfg.name(), p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, last_reason));
+  }
+  return best;
+}
+
+}  // namespace vta::compiler

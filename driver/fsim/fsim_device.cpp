@@ -1,0 +1,190 @@
+#include "fsim/fsim_device.h"
+
+#include <chrono>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "vta/driver/register_map.h"
+#include "vta/isa/error.h"
+
+namespace vta::driver {
+namespace {
+
+std::vector<uint64_t> counter_values(const isa::ExecutionCounters& counters) {
+  std::vector<uint64_t> values;
+  for (const auto& item : counters.items()) values.push_back(item.second);
+  return values;
+}
+
+}  // namespace
+
+FsimDevice::FsimDevice(std::string name, const isa::HwConfig& config, fsim::Options options)
+    : name_(std::move(name)),
+      config_(config),
+      memory_(),
+      simulator_(config_, memory_, options),
+      counter_values_(counter_values(counters_)) {}
+
+FsimDevice::~FsimDevice() = default;
+
+DeviceBuffer FsimDevice::make_buffer(uint64_t address, uint64_t bytes) {
+  DeviceBuffer buffer;
+  buffer.device_address = address;
+  buffer.host = memory_.at(address, bytes);
+  buffer.size = bytes;
+  buffers_[address] = buffer;
+  return buffer;
+}
+
+DeviceBuffer FsimDevice::allocate(uint64_t bytes, uint64_t alignment) {
+  if (bytes == 0) throw MemoryError(fmt::format("{}: cannot allocate a buffer of 0 bytes", name_));
+  if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
+    throw MemoryError(fmt::format("{}: alignment {} is not a power of two", name_, alignment));
+  }
+  const uint64_t address = memory_.allocate(bytes, alignment);
+  return make_buffer(address, bytes);
+}
+
+DeviceBuffer FsimDevice::map_at(uint64_t device_address, uint64_t bytes) {
+  if (bytes == 0) {
+    throw MemoryError(fmt::format("{}: cannot map a buffer of 0 bytes at {:#x}", name_, device_address));
+  }
+  if (device_address + bytes < device_address) {
+    throw MemoryError(fmt::format("{}: buffer of {} bytes at {:#x} wraps around the address space", name_,
+                                  bytes, device_address));
+  }
+  memory_.map(device_address, bytes);
+  return make_buffer(device_address, bytes);
+}
+
+void FsimDevice::free(const DeviceBuffer& buffer) {
+  const auto it = buffers_.find(buffer.device_address);
+  if (it == buffers_.end() || it->second.host != buffer.host || it->second.size != buffer.size) {
+    throw MemoryError(fmt::format("{}: free of a buffer that is not allocated (device address {:#x}, {} bytes)",
+                                  name_, buffer.device_address, buffer.size));
+  }
+  memory_.free(buffer.device_address);
+  buffers_.erase(it);
+}
+
+std::vector<DeviceBuffer> FsimDevice::buffers() const {
+  std::vector<DeviceBuffer> out;
+  out.reserve(buffers_.size());
+  for (const auto& entry : buffers_) out.push_back(entry.second);
+  return out;
+}
+
+void FsimDevice::check_range(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes, const char* what) const {
+  const auto it = buffers_.find(buffer.device_address);
+  if (it == buffers_.end() || it->second.host != buffer.host || it->second.size != buffer.size) {
+    throw MemoryError(fmt::format("{}: {} of a buffer that is not allocated (device address {:#x})", name_, what,
+                                  buffer.device_address));
+  }
+  if (offset > buffer.size || bytes > buffer.size - offset) {
+    throw MemoryError(fmt::format("{}: {} of bytes [{}, {}) outside the {}-byte buffer at {:#x}", name_, what,
+                                  offset, offset + bytes, buffer.size, buffer.device_address));
+  }
+}
+
+// The simulator reads and writes the host-visible memory directly, so there is nothing to write back;
+// the range is still checked so that a driver bug shows up here and not on a board.
+void FsimDevice::flush(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes) {
+  check_range(buffer, offset, bytes, "flush");
+}
+
+void FsimDevice::invalidate(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes) {
+  check_range(buffer, offset, bytes, "invalidate");
+}
+
+void FsimDevice::write_register(uint32_t offset, uint32_t value) {
+  if (offset % 4 != 0) throw Error(fmt::format("{}: unaligned register offset {:#x}", name_, offset));
+  switch (offset) {
+    case reg::kControl:
+      if ((value & reg::kControlStart) != 0) launch();
+      return;
+    case reg::kInsnAddrLo: insn_addr_lo_ = value; return;
+    case reg::kInsnAddrHi: insn_addr_hi_ = value; return;
+    case reg::kInsnCount: insn_count_ = value; return;
+    case reg::kStatus:
+    case reg::kErrorCode:
+      throw Error(fmt::format("{}: register {:#x} is read-only", name_, offset));
+    default:
+      break;
+  }
+  if (offset >= reg::kCounterBase && (offset - reg::kCounterBase) / 8 < counter_values_.size()) {
+    throw Error(fmt::format("{}: counter register {:#x} is read-only", name_, offset));
+  }
+  throw Error(fmt::format("{}: write to unknown register {:#x}", name_, offset));
+}
+
+uint32_t FsimDevice::read_register(uint32_t offset) {
+  if (offset % 4 != 0) throw Error(fmt::format("{}: unaligned register offset {:#x}", name_, offset));
+  switch (offset) {
+    case reg::kControl: return 0;  // start is self-clearing
+    case reg::kStatus: return status_;
+    case reg::kInsnAddrLo: return insn_addr_lo_;
+    case reg::kInsnAddrHi: return insn_addr_hi_;
+    case reg::kInsnCount: return insn_count_;
+    case reg::kErrorCode: return error_code_;
+    default: break;
+  }
+  if (offset >= reg::kCounterBase) {
+    const uint32_t index = (offset - reg::kCounterBase) / 8;
+    if (index < counter_values_.size()) {
+      const uint64_t value = counter_values_[index];
+      const bool high = (offset - reg::kCounterBase) % 8 == 4;
+      return static_cast<uint32_t>(high ? value >> 32 : value & 0xffffffffu);
+    }
+  }
+  throw Error(fmt::format("{}: read of unknown register {:#x}", name_, offset));
+}
+
+void FsimDevice::launch() {
+  status_ = 0;
+  error_code_ = fsim_error::kNone;
+  error_message_.clear();
+  const uint64_t address = (static_cast<uint64_t>(insn_addr_hi_) << 32) | insn_addr_lo_;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    simulator_.run(address, insn_count_);
+  } catch (const ProgramError& e) {
+    error_code_ = fsim_error::kProgram;
+    error_message_ = e.what();
+  } catch (const MemoryError& e) {
+    error_code_ = fsim_error::kMemory;
+    error_message_ = e.what();
+  } catch (const Error& e) {
+    error_code_ = fsim_error::kOther;
+    error_message_ = e.what();
+  }
+  last_wall_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  counters_ = simulator_.counters();
+  counter_values_ = counter_values(counters_);
+  status_ = reg::kStatusDone | (error_code_ != fsim_error::kNone ? reg::kStatusError : 0u);
+}
+
+RunResult FsimDevice::run(uint64_t insn_address, uint32_t insn_count, std::chrono::milliseconds timeout) {
+  write_register(reg::kInsnAddrLo, static_cast<uint32_t>(insn_address & 0xffffffffu));
+  write_register(reg::kInsnAddrHi, static_cast<uint32_t>(insn_address >> 32));
+  write_register(reg::kInsnCount, insn_count);
+  write_register(reg::kControl, reg::kControlStart);
+  // fsim runs synchronously: the run has finished when the start write returns.
+  const uint32_t status = read_register(reg::kStatus);
+
+  RunResult result;
+  result.counters = counters();
+  result.wall_seconds = last_wall_seconds_;
+  if ((status & reg::kStatusError) != 0) {
+    result.status = RunStatus::kError;
+    result.message = error_message_;
+  } else if (timeout.count() > 0 && result.wall_seconds * 1000.0 > static_cast<double>(timeout.count())) {
+    // The simulator cannot hang (it detects deadlocks), so a timeout can only be noticed afterwards.
+    result.status = RunStatus::kTimeout;
+    result.message = fmt::format("{}: run took {:.3f} s, longer than the timeout of {} ms", name_,
+                                 result.wall_seconds, timeout.count());
+  }
+  return result;
+}
+
+}  // namespace vta::driver

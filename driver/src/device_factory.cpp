@@ -1,0 +1,57 @@
+// open_device(): the one place that knows every backend. Later backends (tlm, tsim, xrt, zynq) add a
+// row to kTargets.
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "fsim/fsim_device.h"
+#include "vta/driver/device.h"
+#include "vta/isa/error.h"
+
+namespace vta::driver {
+namespace {
+
+struct Target {
+  std::string_view name;
+  std::unique_ptr<Device> (*open)(std::string_view name, const isa::HwConfig& config);
+};
+
+// Tokens left in a queue after FINISH are harmless on hardware (and Apache VTA's untuned TVM schedules
+// leave one store->compute token), so the device targets accept them like a board would; "fsim-strict"
+// reports them as an error, for checking that our own runtime balances its tokens.
+template <fsim::Kernel K, fsim::Schedule S, bool kStrictTokens = false>
+std::unique_ptr<Device> open_fsim(std::string_view name, const isa::HwConfig& config) {
+  fsim::Options options;
+  options.kernel = K;
+  options.schedule = S;
+  options.allow_leftover_tokens = !kStrictTokens;
+  return std::make_unique<FsimDevice>(std::string(name), config, options);
+}
+
+constexpr Target kTargets[] = {
+    {"fsim", &open_fsim<fsim::Kernel::kFast, fsim::Schedule::kConcurrent>},
+    {"fsim-ref", &open_fsim<fsim::Kernel::kReference, fsim::Schedule::kConcurrent>},
+    {"fsim-serial", &open_fsim<fsim::Kernel::kFast, fsim::Schedule::kSerial>},
+    {"fsim-strict", &open_fsim<fsim::Kernel::kFast, fsim::Schedule::kConcurrent, true>},
+};
+
+}  // namespace
+
+std::vector<std::string> known_targets() {
+  std::vector<std::string> names;
+  for (const auto& target : kTargets) names.emplace_back(target.name);
+  return names;
+}
+
+std::unique_ptr<Device> open_device(std::string_view target, const isa::HwConfig& config) {
+  for (const auto& entry : kTargets) {
+    if (entry.name == target) return entry.open(entry.name, config);
+  }
+  throw Error(fmt::format("unknown device target '{}'; known targets: {}", target,
+                          fmt::join(known_targets(), ", ")));
+}
+
+}  // namespace vta::driver

@@ -1,0 +1,64 @@
+// Read-address arbiter of the memory master: three clients (fetch, load, compute) share the AR channel
+// round-robin through one output register, so AR is stable while it waits for ARREADY. Each client's ID
+// goes out as ARID; read data is routed back by RID in the top. Clients see their request taken when
+// their ready is high.
+module vta_axi_rd_arb #(
+  parameter int unsigned ADDR_W = 64,
+  parameter int unsigned N      = 3
+) (
+  input  logic                    clk_i,
+  input  logic                    rst_ni,
+  input  logic [N-1:0]            req_valid_i,
+  output logic [N-1:0]            req_ready_o,
+  input  logic [N*ADDR_W-1:0]     req_addr_i,   // client c at [c*ADDR_W +: ADDR_W]
+  input  logic [N*8-1:0]          req_len_i,    // client c at [c*8 +: 8]
+  output logic                    arvalid_o,
+  input  logic                    arready_i,
+  output logic [ADDR_W-1:0]       araddr_o,
+  output logic [7:0]              arlen_o,
+  output logic [$clog2(N)-1:0]    arid_o
+);
+  localparam int unsigned IW = $clog2(N);
+  logic          valid_q;
+  logic [IW-1:0] last_q, pick;
+  logic          any, load;
+
+  // round-robin: the first requesting client after the last one granted
+  always_comb begin
+    any  = 1'b0;
+    pick = last_q;
+    for (int unsigned k = 1; k <= N; k++) begin
+      if (!any && req_valid_i[IW'((32'(last_q) + k) % N)]) begin
+        any  = 1'b1;
+        pick = IW'((32'(last_q) + k) % N);
+      end
+    end
+  end
+
+  assign load = any && (!valid_q || arready_i);
+  always_comb begin
+    req_ready_o = '0;
+    if (load) req_ready_o[pick] = 1'b1;
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      valid_q  <= 1'b0;
+      last_q   <= IW'(N - 1);
+      araddr_o <= '0;
+      arlen_o  <= '0;
+      arid_o   <= '0;
+    end else begin
+      if (load) begin
+        valid_q  <= 1'b1;
+        last_q   <= pick;
+        araddr_o <= req_addr_i[pick * ADDR_W +: ADDR_W];
+        arlen_o  <= req_len_i[pick * 8 +: 8];
+        arid_o   <= pick;
+      end else if (arready_i) begin
+        valid_q <= 1'b0;
+      end
+    end
+  end
+  assign arvalid_o = valid_q;
+endmodule

@@ -1,0 +1,496 @@
+// The compute module: LOADs of UOP and ACC tiles, GEMM, ALU and FINISH.
+//
+// Per instruction: pop load->compute (pop_prev) and store->compute (pop_next) tokens, execute, push
+// compute->load (push_prev) and compute->store (push_next) tokens.
+//
+// GEMM/ALU run the two-level loop over the micro-op range through a 4-stage pipeline, one micro-op per
+// cycle (ALU with a vector source: one per two cycles, the ACC buffer has one read port):
+//   S0 issue  : read the micro-op (UOP buffer), advance the loop counters
+//   S1 address: add the loop offsets to the micro-op indices; read ACC[dst] (and ACC[src] for ALU, in an
+//               extra cycle), INP[src], WGT[wgt]; stall while an older micro-op in S2/S3 still has to
+//               write an index read here (read-after-write hazard), so results equal sequential execution
+//   S2 execute: BATCH x BLOCK_OUT dot products of BLOCK_IN (GEMM) or the lane-wise ALU op
+//   S3 write  : ACC[dst] and the OUT shadow buffer (low OUT_WIDTH bits of every lane)
+// Every write of the ACC buffer (LOAD ACC, GEMM, ALU) also writes the OUT buffer, so the store module
+// reads OUT = truncated ACC through its own port.
+module vta_compute #(
+  parameter int unsigned BUS_W  = 64,
+  parameter int unsigned ADDR_W = 64
+) (
+  input  logic                          clk_i,
+  input  logic                          rst_ni,
+  // command queue
+  input  logic                          cmd_valid_i,
+  output logic                          cmd_ready_o,
+  input  logic [vta_pkg::INSN_BITS-1:0] cmd_insn_i,
+  input  logic [31:0]                   cmd_idx_i,
+  // tokens
+  output logic                          pop_prev_o,        // load->compute
+  input  logic                          pop_prev_ready_i,
+  output logic                          pop_next_o,        // store->compute
+  input  logic                          pop_next_ready_i,
+  output logic                          push_prev_o,       // compute->load
+  input  logic                          push_prev_ready_i,
+  output logic                          push_next_o,       // compute->store
+  input  logic                          push_next_ready_i,
+  // AXI read
+  output logic                          arvalid_o,
+  input  logic                          arready_i,
+  output logic [ADDR_W-1:0]             araddr_o,
+  output logic [7:0]                    arlen_o,
+  input  logic                          rvalid_i,
+  input  logic [BUS_W-1:0]              rdata_i,
+  // UOP buffer
+  output logic                                uop_we_o,
+  output logic [vta_pkg::LOG_UOP_DEPTH-1:0]   uop_waddr_o,
+  output logic [vta_pkg::UOP_ELEM_BITS-1:0]   uop_wdata_o,
+  output logic                                uop_re_o,
+  output logic [vta_pkg::LOG_UOP_DEPTH-1:0]   uop_raddr_o,
+  input  logic [vta_pkg::UOP_ELEM_BITS-1:0]   uop_rdata_i,
+  // INP and WGT buffers (read)
+  output logic                                inp_re_o,
+  output logic [vta_pkg::LOG_INP_DEPTH-1:0]   inp_raddr_o,
+  input  logic [vta_pkg::INP_ELEM_BITS-1:0]   inp_rdata_i,
+  output logic                                wgt_re_o,
+  output logic [vta_pkg::LOG_WGT_DEPTH-1:0]   wgt_raddr_o,
+  input  logic [vta_pkg::WGT_ELEM_BITS-1:0]   wgt_rdata_i,
+  // ACC buffer
+  output logic                                acc_we_o,
+  output logic [vta_pkg::LOG_ACC_DEPTH-1:0]   acc_waddr_o,
+  output logic [vta_pkg::ACC_ELEM_BITS-1:0]   acc_wdata_o,
+  output logic                                acc_re_o,
+  output logic [vta_pkg::LOG_ACC_DEPTH-1:0]   acc_raddr_o,
+  input  logic [vta_pkg::ACC_ELEM_BITS-1:0]   acc_rdata_i,
+  // OUT buffer (write)
+  output logic                                out_we_o,
+  output logic [vta_pkg::LOG_ACC_DEPTH-1:0]   out_waddr_o,
+  output logic [vta_pkg::OUT_ELEM_BITS-1:0]   out_wdata_o,
+  // status
+  output logic                          idle_o,
+  output logic                          blocked_o,
+  output logic [31:0]                   cur_idx_o,
+  output logic                          error_o,
+  output logic [7:0]                    error_code_o,
+  // counter events
+  output logic                          insn_done_o,
+  output logic                          uop_elem_o,
+  output logic                          acc_elem_o,
+  output logic                          gemm_uop_o,
+  output logic                          alu_uop_o,
+  output logic                          hazard_stall_o
+);
+  localparam int unsigned ACC_W  = vta_pkg::ACC_WIDTH;
+  localparam int unsigned INP_W  = vta_pkg::INP_WIDTH;
+  localparam int unsigned WGT_W  = vta_pkg::WGT_WIDTH;
+  localparam int unsigned OUT_W  = vta_pkg::OUT_WIDTH;
+  localparam int unsigned BATCH  = vta_pkg::BATCH;
+  localparam int unsigned BIN    = vta_pkg::BLOCK_IN;
+  localparam int unsigned BOUT   = vta_pkg::BLOCK_OUT;
+  localparam int unsigned LANES  = BATCH * BOUT;
+  localparam int unsigned UAW    = vta_pkg::LOG_UOP_DEPTH;
+  localparam int unsigned AAW    = vta_pkg::LOG_ACC_DEPTH;
+  localparam int unsigned IAW    = vta_pkg::LOG_INP_DEPTH;
+  localparam int unsigned WAW    = vta_pkg::LOG_WGT_DEPTH;
+  localparam int unsigned SAW    = vta_pkg::UOP_SRC_IDX_W;  // max(ACC, INP) index bits
+  localparam int unsigned PW     = INP_W + WGT_W;
+  localparam int unsigned SHW    = $clog2(ACC_W);
+
+  typedef enum logic [3:0] {
+    S_IDLE, S_DECODE, S_POP_PREV, S_POP_NEXT, S_START, S_RUN, S_PUSH_PREV, S_PUSH_NEXT
+  } state_e;
+  state_e state_q, state_d;
+
+  logic [vta_pkg::INSN_BITS-1:0] insn_q;
+  logic [31:0] idx_q;
+
+  // ---- decode (fields of the held instruction) ----
+  logic [2:0] opcode, mem_type, alu_op;
+  logic [15:0] x_size;
+  logic pop_prev, pop_next, push_prev, push_next;
+  logic is_load, is_gemm, is_alu, is_uop_load, is_acc_load, load_noop, bad_mem, bad_alu;
+  assign opcode    = insn_q[2:0];
+  assign pop_prev  = insn_q[vta_pkg::GEMM_POP_PREV_LSB];
+  assign pop_next  = insn_q[vta_pkg::GEMM_POP_NEXT_LSB];
+  assign push_prev = insn_q[vta_pkg::GEMM_PUSH_PREV_LSB];
+  assign push_next = insn_q[vta_pkg::GEMM_PUSH_NEXT_LSB];
+  assign mem_type  = insn_q[vta_pkg::MEM_MEMORY_TYPE_LSB +: 3];
+  assign x_size    = insn_q[vta_pkg::MEM_X_SIZE_LSB +: 16];
+  assign alu_op    = insn_q[vta_pkg::ALU_ALU_OPCODE_LSB +: 3];
+  assign is_load   = (opcode == 3'(vta_pkg::OPCODE_LOAD));
+  assign is_gemm   = (opcode == 3'(vta_pkg::OPCODE_GEMM));
+  assign is_alu    = (opcode == 3'(vta_pkg::OPCODE_ALU));
+  assign load_noop = is_load && (x_size == '0);
+  assign is_uop_load = is_load && (mem_type == 3'(vta_pkg::MEM_TYPE_UOP));
+  assign is_acc_load = is_load && (mem_type == 3'(vta_pkg::MEM_TYPE_ACC));
+  // OUT is never loaded (a token-only LOAD of OUT is accepted); 5..7 are no memory type at all
+  assign bad_mem = is_load && !is_uop_load && !is_acc_load &&
+                   !(load_noop && mem_type == 3'(vta_pkg::MEM_TYPE_OUT));
+  assign bad_alu = is_alu && (alu_op >= 3'(vta_pkg::ALU_OP_COUNT));
+
+  // loop fields (GEMM and ALU share the positions up to bit 63; their factors are read per opcode)
+  logic reset_f, use_imm;
+  logic [UAW-1:0] uop_bgn;
+  logic [UAW:0]   uop_end;
+  logic [13:0]    iter_out, iter_in;
+  logic [AAW-1:0] dst_fo, dst_fi;
+  logic [SAW-1:0] src_fo, src_fi;
+  logic [WAW-1:0] wgt_fo, wgt_fi;
+  logic [ACC_W-1:0] imm;
+  assign reset_f  = insn_q[vta_pkg::GEMM_RESET_LSB];
+  assign uop_bgn  = insn_q[vta_pkg::GEMM_UOP_BGN_LSB +: UAW];
+  assign uop_end  = insn_q[vta_pkg::GEMM_UOP_END_LSB +: UAW + 1];
+  assign iter_out = insn_q[vta_pkg::GEMM_ITER_OUT_LSB +: 14];
+  assign iter_in  = insn_q[vta_pkg::GEMM_ITER_IN_LSB +: 14];
+  assign use_imm  = insn_q[vta_pkg::ALU_USE_IMM_LSB];
+  assign imm      = ACC_W'($signed(insn_q[vta_pkg::ALU_IMM_LSB +: 16]));
+  always_comb begin
+    if (is_alu) begin
+      dst_fo = insn_q[vta_pkg::ALU_DST_FACTOR_OUT_LSB +: AAW];
+      dst_fi = insn_q[vta_pkg::ALU_DST_FACTOR_IN_LSB +: AAW];
+      src_fo = SAW'(insn_q[vta_pkg::ALU_SRC_FACTOR_OUT_LSB +: vta_pkg::ALU_SRC_FACTOR_OUT_W]);
+      src_fi = SAW'(insn_q[vta_pkg::ALU_SRC_FACTOR_IN_LSB +: vta_pkg::ALU_SRC_FACTOR_IN_W]);
+      wgt_fo = '0;
+      wgt_fi = '0;
+    end else begin
+      dst_fo = insn_q[vta_pkg::GEMM_DST_FACTOR_OUT_LSB +: AAW];
+      dst_fi = insn_q[vta_pkg::GEMM_DST_FACTOR_IN_LSB +: AAW];
+      src_fo = SAW'(insn_q[vta_pkg::GEMM_SRC_FACTOR_OUT_LSB +: vta_pkg::GEMM_SRC_FACTOR_OUT_W]);
+      src_fi = SAW'(insn_q[vta_pkg::GEMM_SRC_FACTOR_IN_LSB +: vta_pkg::GEMM_SRC_FACTOR_IN_W]);
+      wgt_fo = insn_q[vta_pkg::GEMM_WGT_FACTOR_OUT_LSB +: WAW];
+      wgt_fi = insn_q[vta_pkg::GEMM_WGT_FACTOR_IN_LSB +: WAW];
+    end
+  end
+
+  // ALU with a vector source reads ACC twice per micro-op; reset writes zeros without reading
+  logic two_reads, no_reads;
+  assign two_reads = is_alu && !use_imm && !reset_f;
+  assign no_reads  = reset_f;
+
+  // ---- load units (UOP, ACC) ----
+  logic uop_start, acc_start, uop_busy, acc_busy;
+  logic uop_arvalid, acc_arvalid;
+  logic [ADDR_W-1:0] uop_araddr, acc_araddr;
+  logic [7:0] uop_arlen, acc_arlen;
+  logic acc_ld_we;
+  logic [AAW-1:0] acc_ld_waddr;
+  logic [vta_pkg::ACC_ELEM_BITS-1:0] acc_ld_wdata;
+
+  assign uop_start = (state_q == S_START) && is_uop_load && !load_noop;
+  assign acc_start = (state_q == S_START) && is_acc_load && !load_noop;
+
+  vta_load_unit #(
+    .ELEM_BITS(vta_pkg::UOP_ELEM_BITS), .SRAM_AW(UAW), .BUS_W(BUS_W), .ADDR_W(ADDR_W)
+  ) u_uop_load (
+    .clk_i, .rst_ni, .start_i(uop_start), .insn_i(insn_q), .busy_o(uop_busy),
+    .arvalid_o(uop_arvalid), .arready_i(arready_i && is_uop_load), .araddr_o(uop_araddr),
+    .arlen_o(uop_arlen), .rvalid_i(rvalid_i && is_uop_load), .rdata_i,
+    .we_o(uop_we_o), .waddr_o(uop_waddr_o), .wdata_o(uop_wdata_o), .elem_loaded_o(uop_elem_o)
+  );
+
+  vta_load_unit #(
+    .ELEM_BITS(vta_pkg::ACC_ELEM_BITS), .SRAM_AW(AAW), .BUS_W(BUS_W), .ADDR_W(ADDR_W)
+  ) u_acc_load (
+    .clk_i, .rst_ni, .start_i(acc_start), .insn_i(insn_q), .busy_o(acc_busy),
+    .arvalid_o(acc_arvalid), .arready_i(arready_i && !is_uop_load), .araddr_o(acc_araddr),
+    .arlen_o(acc_arlen), .rvalid_i(rvalid_i && !is_uop_load), .rdata_i,
+    .we_o(acc_ld_we), .waddr_o(acc_ld_waddr), .wdata_o(acc_ld_wdata), .elem_loaded_o(acc_elem_o)
+  );
+
+  assign arvalid_o = is_uop_load ? uop_arvalid : acc_arvalid;
+  assign araddr_o  = is_uop_load ? uop_araddr : acc_araddr;
+  assign arlen_o   = is_uop_load ? uop_arlen : acc_arlen;
+
+  // ---- micro-op loop and pipeline ----
+  logic run_loop;           // GEMM/ALU whose loop has at least one iteration
+  assign run_loop = (is_gemm || (is_alu && !bad_alu)) && (iter_out != '0) && (iter_in != '0) &&
+                    (uop_end > (UAW + 1)'(uop_bgn));
+
+  logic           loop_active_q;
+  logic [UAW:0]   k_q;
+  logic [13:0]    i_q, j_q;
+  logic [AAW-1:0] dst_out_q, dst_in_q;
+  logic [SAW-1:0] src_out_q, src_in_q;
+  logic [WAW-1:0] wgt_out_q, wgt_in_q;
+
+  // S1
+  logic           s1_valid_q, s1_phase_q;
+  logic [AAW-1:0] s1_dst_base_q;
+  logic [SAW-1:0] s1_src_base_q;
+  logic [WAW-1:0] s1_wgt_base_q;
+  // S2
+  logic           s2_valid_q;
+  logic [AAW-1:0] s2_dst_q;
+  logic [ACC_W*LANES-1:0] s2_src_q;   // ALU vector operand
+  // S3
+  logic           s3_valid_q;
+  logic [AAW-1:0] s3_dst_q;
+  logic [vta_pkg::ACC_ELEM_BITS-1:0] s3_res_q;
+
+  // S1 addresses
+  logic [AAW-1:0] s1_dst, s1_src_acc;
+  logic [SAW-1:0] s1_src;
+  logic [WAW-1:0] s1_wgt;
+  assign s1_dst     = AAW'(uop_rdata_i[vta_pkg::UOP_DST_IDX_LSB +: vta_pkg::UOP_DST_IDX_W]) + s1_dst_base_q;
+  assign s1_src     = SAW'(uop_rdata_i[vta_pkg::UOP_SRC_IDX_LSB +: vta_pkg::UOP_SRC_IDX_W]) + s1_src_base_q;
+  assign s1_wgt     = WAW'(uop_rdata_i[vta_pkg::UOP_WGT_IDX_LSB +: vta_pkg::UOP_WGT_IDX_W]) + s1_wgt_base_q;
+  assign s1_src_acc = AAW'(s1_src);
+  logic unused_uop;
+  assign unused_uop = ^uop_rdata_i;  // the micro-op fields need not fill all 32 bits
+
+  // read-after-write hazard on the ACC address S1 reads this cycle
+  logic s1_reads_src, s1_rd_acc, hazard, s1_move, s1_ready, s0_issue;
+  logic [AAW-1:0] s1_rd_addr;
+  assign s1_reads_src = two_reads && !s1_phase_q;
+  assign s1_rd_acc    = s1_valid_q && !no_reads;
+  assign s1_rd_addr   = s1_reads_src ? s1_src_acc : s1_dst;
+  assign hazard = s1_rd_acc && ((s2_valid_q && s2_dst_q == s1_rd_addr) ||
+                                (s3_valid_q && s3_dst_q == s1_rd_addr));
+  // S1 hands its micro-op to S2 when no hazard and, for two reads, in the second phase
+  assign s1_move  = s1_valid_q && !hazard && !s1_reads_src;
+  assign s1_ready = !s1_valid_q || s1_move;
+  assign s0_issue = loop_active_q && s1_ready;
+
+  assign uop_re_o    = s0_issue;
+  assign uop_raddr_o = UAW'(k_q);
+  assign inp_re_o    = s1_move;
+  assign inp_raddr_o = IAW'(s1_src);
+  assign wgt_re_o    = s1_move;
+  assign wgt_raddr_o = s1_wgt;
+  assign acc_re_o    = s1_rd_acc && !hazard;
+  assign acc_raddr_o = s1_rd_addr;
+
+  // loop counters
+  logic last_k, last_j, last_i;
+  assign last_k = (k_q + (UAW + 1)'(1) == uop_end);
+  assign last_j = (j_q + 14'd1 == iter_in);
+  assign last_i = (i_q + 14'd1 == iter_out);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      loop_active_q <= 1'b0;
+      k_q <= '0;
+      i_q <= '0;
+      j_q <= '0;
+      dst_out_q <= '0;
+      dst_in_q  <= '0;
+      src_out_q <= '0;
+      src_in_q  <= '0;
+      wgt_out_q <= '0;
+      wgt_in_q  <= '0;
+    end else if (state_q == S_START) begin
+      loop_active_q <= run_loop;
+      k_q <= (UAW + 1)'(uop_bgn);
+      i_q <= '0;
+      j_q <= '0;
+      dst_out_q <= '0;
+      dst_in_q  <= '0;
+      src_out_q <= '0;
+      src_in_q  <= '0;
+      wgt_out_q <= '0;
+      wgt_in_q  <= '0;
+    end else if (s0_issue) begin
+      if (!last_k) begin
+        k_q <= k_q + (UAW + 1)'(1);
+      end else begin
+        k_q <= (UAW + 1)'(uop_bgn);
+        if (!last_j) begin
+          j_q      <= j_q + 14'd1;
+          dst_in_q <= dst_in_q + dst_fi;
+          src_in_q <= src_in_q + src_fi;
+          wgt_in_q <= wgt_in_q + wgt_fi;
+        end else begin
+          j_q       <= '0;
+          i_q       <= i_q + 14'd1;
+          dst_out_q <= dst_out_q + dst_fo;
+          src_out_q <= src_out_q + src_fo;
+          wgt_out_q <= wgt_out_q + wgt_fo;
+          dst_in_q  <= dst_out_q + dst_fo;
+          src_in_q  <= src_out_q + src_fo;
+          wgt_in_q  <= wgt_out_q + wgt_fo;
+          if (last_i) loop_active_q <= 1'b0;
+        end
+      end
+    end
+  end
+
+  // pipeline registers
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      s1_valid_q <= 1'b0;
+      s1_phase_q <= 1'b0;
+      s1_dst_base_q <= '0;
+      s1_src_base_q <= '0;
+      s1_wgt_base_q <= '0;
+      s2_valid_q <= 1'b0;
+      s2_dst_q   <= '0;
+      s3_valid_q <= 1'b0;
+      s3_dst_q   <= '0;
+    end else begin
+      // S0 -> S1
+      if (s0_issue) begin
+        s1_valid_q    <= 1'b1;
+        s1_phase_q    <= 1'b0;
+        s1_dst_base_q <= dst_in_q;
+        s1_src_base_q <= src_in_q;
+        s1_wgt_base_q <= wgt_in_q;
+      end else if (s1_move) begin
+        s1_valid_q <= 1'b0;
+      end else if (s1_valid_q && s1_reads_src && !hazard) begin
+        s1_phase_q <= 1'b1;  // ACC[src] read issued; read ACC[dst] next
+      end
+      // S1 -> S2
+      s2_valid_q <= s1_move;
+      if (s1_move) s2_dst_q <= s1_dst;
+      // S2 -> S3
+      s3_valid_q <= s2_valid_q;
+      if (s2_valid_q) s3_dst_q <= s2_dst_q;
+    end
+  end
+
+  // the vector ALU operand: ACC[src] is on the read port in the cycle of the second phase
+  always_ff @(posedge clk_i) begin
+    if (s1_move && two_reads) s2_src_q <= acc_rdata_i;
+  end
+
+  // ---- S2: execute ----
+  logic [vta_pkg::ACC_ELEM_BITS-1:0] gemm_res, alu_res, s2_res;
+  logic [ACC_W*LANES-1:0] alu_b;
+  assign alu_b = use_imm ? {LANES{imm}} : s2_src_q;
+
+  for (genvar b = 0; b < BATCH; b++) begin : g_batch
+    for (genvar o = 0; o < BOUT; o++) begin : g_out
+      logic [BIN*PW-1:0] prod;  // product x at [x*PW +: PW]
+      logic [ACC_W-1:0] sum;
+      for (genvar x = 0; x < BIN; x++) begin : g_mac
+        assign prod[x * PW +: PW] = $signed(inp_rdata_i[(b * BIN + x) * INP_W +: INP_W]) *
+                         $signed(wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W]);
+      end
+      always_comb begin
+        sum = acc_rdata_i[(b * BOUT + o) * ACC_W +: ACC_W];
+        for (int unsigned x = 0; x < BIN; x++) sum = sum + ACC_W'($signed(prod[x * PW +: PW]));
+      end
+      assign gemm_res[(b * BOUT + o) * ACC_W +: ACC_W] = sum;
+    end
+  end
+
+  for (genvar l = 0; l < LANES; l++) begin : g_alu
+    logic [ACC_W-1:0] a, bv, r, neg_b;
+    assign a     = acc_rdata_i[l * ACC_W +: ACC_W];
+    assign bv    = alu_b[l * ACC_W +: ACC_W];
+    assign neg_b = -bv;
+    always_comb begin
+      unique case (alu_op)
+        3'(vta_pkg::ALU_OP_MIN): r = ($signed(a) < $signed(bv)) ? a : bv;
+        3'(vta_pkg::ALU_OP_MAX): r = ($signed(a) > $signed(bv)) ? a : bv;
+        3'(vta_pkg::ALU_OP_ADD): r = a + bv;
+        3'(vta_pkg::ALU_OP_SHR): begin
+          // arithmetic right shift; a negative amount shifts left; amounts >= ACC_W saturate
+          if (!bv[ACC_W-1]) begin
+            r = (bv >= ACC_W'(ACC_W)) ? {ACC_W{a[ACC_W-1]}} : ACC_W'($signed(a) >>> bv[SHW-1:0]);
+          end else begin
+            r = (neg_b >= ACC_W'(ACC_W)) ? '0 : a << neg_b[SHW-1:0];
+          end
+        end
+        3'(vta_pkg::ALU_OP_MUL): r = a * bv;
+        default: r = a;
+      endcase
+    end
+    assign alu_res[l * ACC_W +: ACC_W] = r;
+  end
+
+  assign s2_res = reset_f ? '0 : (is_alu ? alu_res : gemm_res);
+
+  always_ff @(posedge clk_i) begin
+    if (s2_valid_q) s3_res_q <= s2_res;
+  end
+
+  // ---- ACC / OUT write port: LOAD ACC or S3 ----
+  logic [vta_pkg::ACC_ELEM_BITS-1:0] acc_w;
+  assign acc_we_o    = acc_ld_we || s3_valid_q;
+  assign acc_waddr_o = acc_ld_we ? acc_ld_waddr : s3_dst_q;
+  assign acc_w       = acc_ld_we ? acc_ld_wdata : s3_res_q;
+  assign acc_wdata_o = acc_w;
+  assign out_we_o    = acc_we_o;
+  assign out_waddr_o = acc_waddr_o;
+  for (genvar l = 0; l < LANES; l++) begin : g_trunc
+    assign out_wdata_o[l * OUT_W +: OUT_W] = acc_w[l * ACC_W +: OUT_W];
+  end
+
+  // ---- control ----
+  logic exec_done;
+  assign exec_done = !uop_busy && !acc_busy && !loop_active_q && !s1_valid_q && !s2_valid_q && !s3_valid_q;
+
+  always_comb begin
+    state_d     = state_q;
+    cmd_ready_o = 1'b0;
+    pop_prev_o  = 1'b0;
+    pop_next_o  = 1'b0;
+    push_prev_o = 1'b0;
+    push_next_o = 1'b0;
+    insn_done_o = 1'b0;
+    unique case (state_q)
+      S_IDLE: begin
+        cmd_ready_o = 1'b1;
+        if (cmd_valid_i) state_d = S_DECODE;
+      end
+      S_DECODE: state_d = S_POP_PREV;
+      S_POP_PREV: begin
+        if (!pop_prev) state_d = S_POP_NEXT;
+        else if (pop_prev_ready_i) begin
+          pop_prev_o = 1'b1;
+          state_d    = S_POP_NEXT;
+        end
+      end
+      S_POP_NEXT: begin
+        if (!pop_next) state_d = S_START;
+        else if (pop_next_ready_i) begin
+          pop_next_o = 1'b1;
+          state_d    = S_START;
+        end
+      end
+      S_START: state_d = S_RUN;
+      S_RUN: if (exec_done) state_d = S_PUSH_PREV;
+      S_PUSH_PREV: begin
+        if (!push_prev) state_d = S_PUSH_NEXT;
+        else if (push_prev_ready_i) begin
+          push_prev_o = 1'b1;
+          state_d     = S_PUSH_NEXT;
+        end
+      end
+      S_PUSH_NEXT: begin
+        if (!push_next || push_next_ready_i) begin
+          push_next_o = push_next;
+          insn_done_o = 1'b1;
+          state_d     = S_IDLE;
+        end
+      end
+      default: state_d = S_IDLE;
+    endcase
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q <= S_IDLE;
+      insn_q  <= '0;
+      idx_q   <= '0;
+    end else begin
+      state_q <= state_d;
+      if (state_q == S_IDLE && cmd_valid_i) begin
+        insn_q <= cmd_insn_i;
+        idx_q  <= cmd_idx_i;
+      end
+    end
+  end
+
+  assign idle_o    = (state_q == S_IDLE);
+  assign blocked_o = (state_q == S_POP_PREV && pop_prev && !pop_prev_ready_i) ||
+                     (state_q == S_POP_NEXT && pop_next && !pop_next_ready_i) ||
+                     (state_q == S_PUSH_PREV && push_prev && !push_prev_ready_i) ||
+                     (state_q == S_PUSH_NEXT && push_next && !push_next_ready_i);
+  assign cur_idx_o = idx_q;
+  assign error_o   = (state_q == S_DECODE) && (bad_mem || bad_alu);
+  assign error_code_o = bad_mem ? vta_hw_pkg::ERR_MEM_TYPE : vta_hw_pkg::ERR_ALU_OP;
+  assign gemm_uop_o = s0_issue && is_gemm && !reset_f;
+  assign alu_uop_o  = s0_issue && is_alu;
+  assign hazard_stall_o = hazard;
+endmodule

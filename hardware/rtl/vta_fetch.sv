@@ -1,0 +1,154 @@
+// The fetch module: reads insn_count instructions from insn_addr (16-byte aligned) and dispatches each,
+// in program order, to the command queue of the module that executes it (ISA routing rule):
+// STORE -> store; LOAD of INP/WGT -> load; everything else -> compute. Opcodes 5..7 are reported as
+// errors and dropped. Instructions are read in bursts of up to BURST_INSNS into a local buffer; a burst is
+// only requested when the buffer has room for all of it, so read data is always accepted.
+module vta_fetch #(
+  parameter int unsigned BUS_W       = 64,
+  parameter int unsigned ADDR_W      = 64,
+  parameter int unsigned BUF_DEPTH   = 16,
+  parameter int unsigned BURST_INSNS = 8
+) (
+  input  logic                          clk_i,
+  input  logic                          rst_ni,
+  input  logic                          start_i,
+  input  logic [ADDR_W-1:0]             insn_addr_i,
+  input  logic [31:0]                   insn_count_i,
+  // AXI read
+  output logic                          arvalid_o,
+  input  logic                          arready_i,
+  output logic [ADDR_W-1:0]             araddr_o,
+  output logic [7:0]                    arlen_o,
+  input  logic                          rvalid_i,
+  input  logic [BUS_W-1:0]              rdata_i,
+  input  logic                          rlast_i,
+  // dispatch
+  output logic [vta_pkg::INSN_BITS-1:0] insn_o,
+  output logic [31:0]                   idx_o,
+  output logic                          load_valid_o,
+  input  logic                          load_ready_i,
+  output logic                          compute_valid_o,
+  input  logic                          compute_ready_i,
+  output logic                          store_valid_o,
+  input  logic                          store_ready_i,
+  // status
+  output logic                          done_o,     // every instruction dispatched
+  output logic                          blocked_o,  // the next instruction waits on a full queue
+  output logic                          error_o,
+  output logic [31:0]                   error_idx_o
+);
+  localparam int unsigned IB   = vta_pkg::INSN_BITS;
+  localparam int unsigned BPI  = IB / BUS_W;  // beats per instruction (BUS_W <= 128)
+  localparam int unsigned CW   = $clog2(BUF_DEPTH) + 1;
+
+  // ---- requests ----
+  logic [ADDR_W-1:0] addr_q;
+  logic [31:0]       req_left_q, disp_left_q, idx_q;
+  logic              outstanding_q;
+  logic [CW-1:0]     buf_count;
+  logic [31:0]       n_insns, to_4k;
+  logic [12:0]       bytes_to_4k;
+  assign bytes_to_4k = 13'd4096 - {1'b0, addr_q[11:0]};
+  assign to_4k       = 32'(bytes_to_4k) >> 4;
+  always_comb begin
+    n_insns = req_left_q;
+    if (n_insns > BURST_INSNS) n_insns = BURST_INSNS;
+    if (to_4k < n_insns) n_insns = to_4k;
+  end
+  assign arvalid_o = (req_left_q != '0) && !outstanding_q &&
+                     (32'(BUF_DEPTH) - 32'(buf_count) >= n_insns);
+  assign araddr_o  = addr_q;
+  assign arlen_o   = 8'(n_insns * BPI - 1);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      addr_q        <= '0;
+      req_left_q    <= '0;
+      outstanding_q <= 1'b0;
+    end else if (start_i) begin
+      addr_q        <= {insn_addr_i[ADDR_W-1:4], 4'b0};
+      req_left_q    <= insn_count_i;
+      outstanding_q <= 1'b0;
+    end else begin
+      if (arvalid_o && arready_i) begin
+        addr_q        <= addr_q + ADDR_W'({n_insns, 4'b0});
+        req_left_q    <= req_left_q - n_insns;
+        outstanding_q <= 1'b1;
+      end else if (rvalid_i && rlast_i) begin
+        outstanding_q <= 1'b0;
+      end
+    end
+  end
+
+  // ---- assemble instructions from beats ----
+  logic          asm_valid;
+  logic [IB-1:0] asm_insn;
+  if (BPI == 1) begin : g_one
+    assign asm_valid = rvalid_i;
+    assign asm_insn  = rdata_i;
+  end else begin : g_multi
+    logic [IB-BUS_W-1:0] sh_q;
+    logic [$clog2(BPI)-1:0] beat_q;
+    assign asm_valid = rvalid_i && (beat_q == $clog2(BPI)'(BPI - 1));
+    assign asm_insn  = {rdata_i, sh_q};
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) beat_q <= '0;
+      else if (start_i) beat_q <= '0;
+      else if (rvalid_i) beat_q <= beat_q + 1'b1;
+    end
+    if (BPI == 2) begin : g_sh2
+      always_ff @(posedge clk_i) if (rvalid_i) sh_q <= rdata_i;
+    end else begin : g_shn
+      always_ff @(posedge clk_i) if (rvalid_i) sh_q <= {rdata_i, sh_q[IB-BUS_W-1:BUS_W]};
+    end
+  end
+
+  logic          head_valid, head_pop, buf_wready;
+  logic [IB-1:0] head;
+  vta_fifo #(.WIDTH(IB), .DEPTH(BUF_DEPTH)) u_buf (
+    .clk_i, .rst_ni, .clear_i(start_i),
+    .wvalid_i(asm_valid), .wready_o(buf_wready), .wdata_i(asm_insn),
+    .rvalid_o(head_valid), .rready_i(head_pop), .rdata_o(head), .count_o(buf_count)
+  );
+
+  // ---- dispatch ----
+  logic [2:0] opcode, mem_type;
+  logic to_store, to_load, bad_op, to_compute, target_ready;
+  assign opcode     = head[2:0];
+  assign mem_type   = head[vta_pkg::MEM_MEMORY_TYPE_LSB +: 3];
+  assign to_store   = (opcode == 3'(vta_pkg::OPCODE_STORE));
+  assign to_load    = (opcode == 3'(vta_pkg::OPCODE_LOAD)) &&
+                      (mem_type == 3'(vta_pkg::MEM_TYPE_INP) || mem_type == 3'(vta_pkg::MEM_TYPE_WGT));
+  assign bad_op     = (opcode > 3'(vta_pkg::OPCODE_ALU));
+  assign to_compute = !to_store && !to_load && !bad_op;
+  assign target_ready = (to_store && store_ready_i) || (to_load && load_ready_i) ||
+                        (to_compute && compute_ready_i) || bad_op;
+
+  assign insn_o          = head;
+  assign idx_o           = idx_q;
+  assign load_valid_o    = head_valid && to_load;
+  assign store_valid_o   = head_valid && to_store;
+  assign compute_valid_o = head_valid && to_compute;
+  assign head_pop        = head_valid && target_ready;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      idx_q       <= '0;
+      disp_left_q <= '0;
+    end else if (start_i) begin
+      idx_q       <= '0;
+      disp_left_q <= insn_count_i;
+    end else if (head_pop) begin
+      idx_q       <= idx_q + 32'd1;
+      disp_left_q <= disp_left_q - 32'd1;
+    end
+  end
+
+  assign done_o      = (disp_left_q == '0);
+  assign blocked_o   = head_valid && !target_ready;
+  assign error_o     = head_pop && bad_op;
+  assign error_idx_o = idx_q;
+
+  logic unused_ok;
+  assign unused_ok = buf_wready ^ (^insn_addr_i[3:0]);  // space is reserved before each request
+endmodule

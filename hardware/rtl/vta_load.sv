@@ -1,0 +1,146 @@
+// The load module: executes LOADs of INP and WGT tiles. Per instruction: pop a compute->load token if
+// pop_next, run the load (x_size == 0: token-only no-op), then push a load->compute token if push_next.
+module vta_load #(
+  parameter int unsigned BUS_W  = 64,
+  parameter int unsigned ADDR_W = 64
+) (
+  input  logic                          clk_i,
+  input  logic                          rst_ni,
+  // command queue
+  input  logic                          cmd_valid_i,
+  output logic                          cmd_ready_o,
+  input  logic [vta_pkg::INSN_BITS-1:0] cmd_insn_i,
+  input  logic [31:0]                   cmd_idx_i,
+  // tokens: pop compute->load, push load->compute
+  output logic                          pop_next_o,
+  input  logic                          pop_next_ready_i,
+  output logic                          push_next_o,
+  input  logic                          push_next_ready_i,
+  // AXI read
+  output logic                          arvalid_o,
+  input  logic                          arready_i,
+  output logic [ADDR_W-1:0]             araddr_o,
+  output logic [7:0]                    arlen_o,
+  input  logic                          rvalid_i,
+  input  logic [BUS_W-1:0]              rdata_i,
+  // buffer write ports
+  output logic                                inp_we_o,
+  output logic [vta_pkg::LOG_INP_DEPTH-1:0]   inp_waddr_o,
+  output logic [vta_pkg::INP_ELEM_BITS-1:0]   inp_wdata_o,
+  output logic                                wgt_we_o,
+  output logic [vta_pkg::LOG_WGT_DEPTH-1:0]   wgt_waddr_o,
+  output logic [vta_pkg::WGT_ELEM_BITS-1:0]   wgt_wdata_o,
+  // status
+  output logic                          idle_o,
+  output logic                          blocked_o,    // waiting for a token
+  output logic [31:0]                   cur_idx_o,
+  output logic                          error_o,      // one-cycle pulse
+  output logic [7:0]                    error_code_o,
+  // counter events
+  output logic                          insn_done_o,
+  output logic                          inp_elem_o,
+  output logic                          wgt_elem_o
+);
+  typedef enum logic [2:0] {S_IDLE, S_POP, S_START, S_RUN, S_PUSH} state_e;
+  state_e state_q, state_d;
+
+  logic [vta_pkg::INSN_BITS-1:0] insn_q;
+  logic [31:0] idx_q;
+  logic [2:0]  mem_type;
+  logic [15:0] x_size;
+  logic        is_wgt, pop_next, push_next, bad_dep;
+  assign mem_type  = insn_q[vta_pkg::MEM_MEMORY_TYPE_LSB +: 3];
+  assign x_size    = insn_q[vta_pkg::MEM_X_SIZE_LSB +: 16];
+  assign pop_next  = insn_q[vta_pkg::MEM_POP_NEXT_LSB];
+  assign push_next = insn_q[vta_pkg::MEM_PUSH_NEXT_LSB];
+  assign bad_dep   = insn_q[vta_pkg::MEM_POP_PREV_LSB] || insn_q[vta_pkg::MEM_PUSH_PREV_LSB];
+  assign is_wgt    = (mem_type == 3'(vta_pkg::MEM_TYPE_WGT));
+
+  // ---- the two load units; only the one of the current memory type runs ----
+  logic inp_start, wgt_start, inp_busy, wgt_busy;
+  logic inp_arvalid, wgt_arvalid;
+  logic [ADDR_W-1:0] inp_araddr, wgt_araddr;
+  logic [7:0] inp_arlen, wgt_arlen;
+
+  assign inp_start = (state_q == S_START) && !is_wgt && (x_size != '0);
+  assign wgt_start = (state_q == S_START) && is_wgt && (x_size != '0);
+
+  vta_load_unit #(
+    .ELEM_BITS(vta_pkg::INP_ELEM_BITS), .SRAM_AW(vta_pkg::LOG_INP_DEPTH), .BUS_W(BUS_W), .ADDR_W(ADDR_W)
+  ) u_inp (
+    .clk_i, .rst_ni, .start_i(inp_start), .insn_i(insn_q), .busy_o(inp_busy),
+    .arvalid_o(inp_arvalid), .arready_i(arready_i && !is_wgt), .araddr_o(inp_araddr), .arlen_o(inp_arlen),
+    .rvalid_i(rvalid_i && !is_wgt), .rdata_i,
+    .we_o(inp_we_o), .waddr_o(inp_waddr_o), .wdata_o(inp_wdata_o), .elem_loaded_o(inp_elem_o)
+  );
+
+  vta_load_unit #(
+    .ELEM_BITS(vta_pkg::WGT_ELEM_BITS), .SRAM_AW(vta_pkg::LOG_WGT_DEPTH), .BUS_W(BUS_W), .ADDR_W(ADDR_W)
+  ) u_wgt (
+    .clk_i, .rst_ni, .start_i(wgt_start), .insn_i(insn_q), .busy_o(wgt_busy),
+    .arvalid_o(wgt_arvalid), .arready_i(arready_i && is_wgt), .araddr_o(wgt_araddr), .arlen_o(wgt_arlen),
+    .rvalid_i(rvalid_i && is_wgt), .rdata_i,
+    .we_o(wgt_we_o), .waddr_o(wgt_waddr_o), .wdata_o(wgt_wdata_o), .elem_loaded_o(wgt_elem_o)
+  );
+
+  assign arvalid_o = is_wgt ? wgt_arvalid : inp_arvalid;
+  assign araddr_o  = is_wgt ? wgt_araddr : inp_araddr;
+  assign arlen_o   = is_wgt ? wgt_arlen : inp_arlen;
+
+  // ---- control ----
+  always_comb begin
+    state_d     = state_q;
+    cmd_ready_o = 1'b0;
+    pop_next_o  = 1'b0;
+    push_next_o = 1'b0;
+    insn_done_o = 1'b0;
+    unique case (state_q)
+      S_IDLE: begin
+        cmd_ready_o = 1'b1;
+        if (cmd_valid_i) state_d = S_POP;
+      end
+      S_POP: begin
+        if (!pop_next) begin
+          state_d = S_START;
+        end else if (pop_next_ready_i) begin
+          pop_next_o = 1'b1;
+          state_d    = S_START;
+        end
+      end
+      S_START: state_d = S_RUN;
+      S_RUN: if (!inp_busy && !wgt_busy) state_d = S_PUSH;
+      S_PUSH: begin
+        if (!push_next) begin
+          state_d     = S_IDLE;
+          insn_done_o = 1'b1;
+        end else if (push_next_ready_i) begin
+          push_next_o = 1'b1;
+          state_d     = S_IDLE;
+          insn_done_o = 1'b1;
+        end
+      end
+      default: state_d = S_IDLE;
+    endcase
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q <= S_IDLE;
+      insn_q  <= '0;
+      idx_q   <= '0;
+    end else begin
+      state_q <= state_d;
+      if (state_q == S_IDLE && cmd_valid_i) begin
+        insn_q <= cmd_insn_i;
+        idx_q  <= cmd_idx_i;
+      end
+    end
+  end
+
+  assign idle_o       = (state_q == S_IDLE);
+  assign blocked_o    = (state_q == S_POP && pop_next && !pop_next_ready_i) ||
+                        (state_q == S_PUSH && push_next && !push_next_ready_i);
+  assign cur_idx_o    = idx_q;
+  assign error_o      = (state_q == S_START) && bad_dep;
+  assign error_code_o = vta_hw_pkg::ERR_DEP_FLAGS;
+endmodule

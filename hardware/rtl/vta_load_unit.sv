@@ -1,0 +1,261 @@
+// Executes one 2D LOAD into one on-chip buffer: reads y_size rows of x_size elements from DRAM
+// (row y at element address dram_base + y * x_stride) and writes the dense on-chip tile of
+// (y_pad_0 + y_size + y_pad_1) x (x_pad_0 + x_size + x_pad_1) elements from sram_base, pad elements zero.
+//
+// Three independent walkers share the work:
+//  - the request walker issues AXI read bursts row by row (split at 256 beats and 4 KiB boundaries);
+//    any number of bursts may be outstanding;
+//  - the data walker consumes read beats, assembles elements and writes them at their tile position;
+//    read data is always accepted (the interconnect never stalls R);
+//  - the pad walker writes zeros at every pad position, in cycles the data walker leaves the port free.
+// Elements at least one bus word wide take ELEM_BITS / BUS_W beats each (addresses are element-aligned,
+// hence bus-aligned). Narrower elements (e.g. micro-ops) are read one single-beat burst per element and
+// picked out of the beat by their address; simple, and UOP loads are small.
+// The parent starts the unit with a LOAD whose x_size is non-zero and holds insn_i until busy_o falls.
+module vta_load_unit #(
+  parameter int unsigned ELEM_BITS = 128,
+  parameter int unsigned SRAM_AW   = 11,
+  parameter int unsigned BUS_W     = 64,
+  parameter int unsigned ADDR_W    = 64
+) (
+  input  logic                          clk_i,
+  input  logic                          rst_ni,
+  input  logic                          start_i,
+  // the whole instruction word; only the LOAD fields are used
+  /* verilator lint_off UNUSEDSIGNAL */
+  input  logic [vta_pkg::INSN_BITS-1:0] insn_i,
+  /* verilator lint_on UNUSEDSIGNAL */
+  output logic                          busy_o,
+  // AXI read address / data
+  output logic                          arvalid_o,
+  input  logic                          arready_i,
+  output logic [ADDR_W-1:0]             araddr_o,
+  output logic [7:0]                    arlen_o,
+  input  logic                          rvalid_i,
+  input  logic [BUS_W-1:0]              rdata_i,
+  // buffer write port
+  output logic                          we_o,
+  output logic [SRAM_AW-1:0]            waddr_o,
+  output logic [ELEM_BITS-1:0]          wdata_o,
+  // one data (non-pad) element written this cycle, for the byte counters
+  output logic                          elem_loaded_o
+);
+  localparam int unsigned BUS_BYTES  = BUS_W / 8;
+  localparam int unsigned LOG_BUSB   = $clog2(BUS_BYTES);
+  localparam int unsigned ELEM_BYTES = ELEM_BITS / 8;
+  localparam int unsigned LOG_EB     = $clog2(ELEM_BYTES);
+  localparam bit          WIDE       = (ELEM_BITS >= BUS_W);
+  localparam int unsigned BPE        = WIDE ? ELEM_BITS / BUS_W : 1;   // beats per element
+  localparam int unsigned LOG_BPE    = $clog2(BPE);
+  localparam int unsigned LANES      = WIDE ? 1 : BUS_W / ELEM_BITS;   // elements per beat
+  localparam int unsigned LOG_LANES  = $clog2(LANES);
+  localparam int unsigned DW         = 32;                             // DRAM element-address width
+  localparam int unsigned BW         = 16 + LOG_BPE + 1;               // beats-per-row counter width
+  localparam int unsigned TW         = 18;                             // tile row/column counters
+
+  // ---- instruction fields (stable while busy) ----
+  logic [SRAM_AW-1:0] sram_base;
+  logic [15:0] y_size, x_size, x_stride;
+  logic [31:0] dram_base;
+  logic [3:0]  y_pad_0, y_pad_1, x_pad_0, x_pad_1;
+  assign sram_base = insn_i[vta_pkg::MEM_SRAM_BASE_LSB +: SRAM_AW];  // wraps at the buffer depth
+  assign dram_base = insn_i[vta_pkg::MEM_DRAM_BASE_LSB +: 32];
+  assign y_size    = insn_i[vta_pkg::MEM_Y_SIZE_LSB +: 16];
+  assign x_size    = insn_i[vta_pkg::MEM_X_SIZE_LSB +: 16];
+  assign x_stride  = insn_i[vta_pkg::MEM_X_STRIDE_LSB +: 16];
+  assign y_pad_0   = insn_i[vta_pkg::MEM_Y_PAD_0_LSB +: 4];
+  assign y_pad_1   = insn_i[vta_pkg::MEM_Y_PAD_1_LSB +: 4];
+  assign x_pad_0   = insn_i[vta_pkg::MEM_X_PAD_0_LSB +: 4];
+  assign x_pad_1   = insn_i[vta_pkg::MEM_X_PAD_1_LSB +: 4];
+
+  logic [TW-1:0] rows, cols, data_row_end, data_col_end;
+  assign rows         = TW'(y_pad_0) + TW'(y_size) + TW'(y_pad_1);
+  assign cols         = TW'(x_pad_0) + TW'(x_size) + TW'(x_pad_1);
+  assign data_row_end = TW'(y_pad_0) + TW'(y_size);
+  assign data_col_end = TW'(x_pad_0) + TW'(x_size);
+
+  logic [SRAM_AW-1:0] cols_a, first_data_addr;
+  logic [SRAM_AW-1:0] pad_rows_offset;
+  assign cols_a          = SRAM_AW'(cols);
+  assign pad_rows_offset = SRAM_AW'(y_pad_0) * cols_a;
+  assign first_data_addr = sram_base + pad_rows_offset + SRAM_AW'(x_pad_0);
+
+  function automatic logic [ADDR_W-1:0] byte_addr(input logic [DW-1:0] elem);
+    byte_addr = ADDR_W'({elem, {LOG_EB{1'b0}}});
+  endfunction
+
+  // ---- request walker ----
+  logic            ar_active_q;
+  logic [15:0]     ar_rows_left_q;
+  logic [DW-1:0]   ar_row_elem_q;
+  logic [ADDR_W-1:0] ar_addr_q;
+  logic [BW-1:0]   ar_beats_left_q;
+  logic [BW-1:0]   row_beats;
+  logic [12:0]     beats_to_4k;
+  logic [BW-1:0]   burst_beats;
+  logic [DW-1:0]   next_row_elem;
+
+  assign row_beats   = BW'({x_size, {LOG_BPE{1'b0}}});
+  assign beats_to_4k = 13'((13'd4096 - {1'b0, ar_addr_q[11:0]}) >> LOG_BUSB);
+  assign next_row_elem = ar_row_elem_q + DW'(x_stride);
+
+  always_comb begin
+    if (!WIDE) begin
+      burst_beats = BW'(1);
+    end else begin
+      burst_beats = ar_beats_left_q;
+      if (burst_beats > BW'(256)) burst_beats = BW'(256);
+      if (BW'(beats_to_4k) < burst_beats) burst_beats = BW'(beats_to_4k);
+    end
+  end
+
+  assign arvalid_o = ar_active_q;
+  assign araddr_o  = {ar_addr_q[ADDR_W-1:LOG_BUSB], {LOG_BUSB{1'b0}}};
+  assign arlen_o   = 8'(burst_beats - BW'(1));
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      ar_active_q     <= 1'b0;
+      ar_rows_left_q  <= '0;
+      ar_row_elem_q   <= '0;
+      ar_addr_q       <= '0;
+      ar_beats_left_q <= '0;
+    end else if (start_i) begin
+      ar_active_q     <= (y_size != '0);
+      ar_rows_left_q  <= y_size;
+      ar_row_elem_q   <= dram_base;
+      ar_addr_q       <= byte_addr(dram_base);
+      ar_beats_left_q <= row_beats;
+    end else if (ar_active_q && arready_i) begin
+      if (ar_beats_left_q == burst_beats) begin
+        // last burst of the row
+        ar_rows_left_q  <= ar_rows_left_q - 16'd1;
+        ar_active_q     <= (ar_rows_left_q != 16'd1);
+        ar_row_elem_q   <= next_row_elem;
+        ar_addr_q       <= byte_addr(next_row_elem);
+        ar_beats_left_q <= row_beats;
+      end else begin
+        ar_beats_left_q <= ar_beats_left_q - burst_beats;
+        ar_addr_q       <= WIDE ? ar_addr_q + (ADDR_W'(burst_beats) << LOG_BUSB)
+                                : ar_addr_q + ADDR_W'(ELEM_BYTES);
+      end
+    end
+  end
+
+  // ---- data walker ----
+  logic               dw_active_q;
+  logic [15:0]        dw_rows_left_q, dw_x_q;
+  logic [SRAM_AW-1:0] dw_addr_q, dw_row_addr_q;
+  logic [DW-1:0]      dw_elem_q, dw_row_elem_q;
+  logic               dw_we;
+  logic [ELEM_BITS-1:0] dw_data;
+
+  if (!WIDE) begin : g_narrow
+    logic [LOG_LANES-1:0] lane;
+    assign lane    = dw_elem_q[LOG_LANES-1:0];
+    assign dw_data = rdata_i[lane * ELEM_BITS +: ELEM_BITS];
+    assign dw_we   = rvalid_i && dw_active_q;
+  end else if (BPE == 1) begin : g_one_beat
+    assign dw_data = rdata_i;
+    assign dw_we   = rvalid_i && dw_active_q;
+  end else begin : g_multi_beat
+    logic [ELEM_BITS-BUS_W-1:0] sh_q;
+    logic [LOG_BPE-1:0] beat_q;
+    assign dw_data = {rdata_i, sh_q};
+    assign dw_we   = rvalid_i && dw_active_q && (beat_q == LOG_BPE'(BPE - 1));
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        beat_q <= '0;
+      end else if (start_i) begin
+        beat_q <= '0;
+      end else if (rvalid_i && dw_active_q) begin
+        beat_q <= beat_q + 1'b1;  // wraps to 0 after the last beat of an element
+      end
+    end
+    // beats arrive lowest address first: shift them in from the top
+    if (BPE == 2) begin : g_sh2
+      always_ff @(posedge clk_i) begin
+        if (rvalid_i && dw_active_q) sh_q <= rdata_i;
+      end
+    end else begin : g_shn
+      always_ff @(posedge clk_i) begin
+        if (rvalid_i && dw_active_q) sh_q <= {rdata_i, sh_q[ELEM_BITS-BUS_W-1:BUS_W]};
+      end
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      dw_active_q    <= 1'b0;
+      dw_rows_left_q <= '0;
+      dw_x_q         <= '0;
+      dw_addr_q      <= '0;
+      dw_row_addr_q  <= '0;
+      dw_elem_q      <= '0;
+      dw_row_elem_q  <= '0;
+    end else if (start_i) begin
+      dw_active_q    <= (y_size != '0);
+      dw_rows_left_q <= y_size;
+      dw_x_q         <= '0;
+      dw_addr_q      <= first_data_addr;
+      dw_row_addr_q  <= first_data_addr;
+      dw_elem_q      <= dram_base;
+      dw_row_elem_q  <= dram_base;
+    end else if (dw_we) begin
+      if (dw_x_q == x_size - 16'd1) begin
+        dw_x_q         <= '0;
+        dw_rows_left_q <= dw_rows_left_q - 16'd1;
+        dw_active_q    <= (dw_rows_left_q != 16'd1);
+        dw_row_addr_q  <= dw_row_addr_q + cols_a;
+        dw_addr_q      <= dw_row_addr_q + cols_a;
+        dw_row_elem_q  <= dw_row_elem_q + DW'(x_stride);
+        dw_elem_q      <= dw_row_elem_q + DW'(x_stride);
+      end else begin
+        dw_x_q    <= dw_x_q + 16'd1;
+        dw_addr_q <= dw_addr_q + 1'b1;
+        dw_elem_q <= dw_elem_q + 1'b1;
+      end
+    end
+  end
+
+  // ---- pad walker ----
+  logic               pw_active_q;
+  logic [TW-1:0]      pw_r_q, pw_c_q, pw_c_next;
+  logic [SRAM_AW-1:0] pw_row_addr_q;
+  logic               pw_at_data, pw_we, pw_step;
+
+  assign pw_at_data = (pw_r_q >= TW'(y_pad_0)) && (pw_r_q < data_row_end) && (pw_c_q == TW'(x_pad_0));
+  assign pw_we      = pw_active_q && !pw_at_data && !dw_we;
+  assign pw_step    = pw_active_q && (pw_at_data || !dw_we);
+  assign pw_c_next  = pw_at_data ? data_col_end : pw_c_q + TW'(1);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      pw_active_q   <= 1'b0;
+      pw_r_q        <= '0;
+      pw_c_q        <= '0;
+      pw_row_addr_q <= '0;
+    end else if (start_i) begin
+      pw_active_q   <= (rows != '0);
+      pw_r_q        <= '0;
+      pw_c_q        <= '0;
+      pw_row_addr_q <= sram_base;
+    end else if (pw_step) begin
+      if (pw_c_next == cols) begin
+        pw_c_q        <= '0;
+        pw_r_q        <= pw_r_q + TW'(1);
+        pw_row_addr_q <= pw_row_addr_q + cols_a;
+        pw_active_q   <= (pw_r_q + TW'(1) != rows);
+      end else begin
+        pw_c_q <= pw_c_next;
+      end
+    end
+  end
+
+  // ---- buffer write port ----
+  assign we_o          = dw_we || pw_we;
+  assign waddr_o       = dw_we ? dw_addr_q : pw_row_addr_q + SRAM_AW'(pw_c_q);
+  assign wdata_o       = dw_we ? dw_data : '0;
+  assign elem_loaded_o = dw_we;
+  assign busy_o        = ar_active_q || dw_active_q || pw_active_q;
+endmodule

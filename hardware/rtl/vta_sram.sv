@@ -1,0 +1,27 @@
+// The on-chip buffer wrapper: a simple dual-port memory (one write port, one read port) with a
+// synchronous, enable-gated read (rdata_o holds its value while re_i is low). Written so that Yosys
+// infers block RAM and Verilator a plain array. A read of the address being written returns the old
+// word (read-first); the compute pipeline never relies on either behaviour (it stalls on hazards).
+module vta_sram #(
+  parameter int unsigned WIDTH = 32,
+  parameter int unsigned DEPTH = 1024,
+  localparam int unsigned AW = $clog2(DEPTH)
+) (
+  input  logic             clk_i,
+  input  logic             we_i,
+  input  logic [AW-1:0]    waddr_i,
+  input  logic [WIDTH-1:0] wdata_i,
+  input  logic             re_i,
+  input  logic [AW-1:0]    raddr_i,
+  output logic [WIDTH-1:0] rdata_o
+);
+  logic [WIDTH-1:0] mem_q [DEPTH];
+
+  always_ff @(posedge clk_i) begin
+    if (we_i) mem_q[waddr_i] <= wdata_i;
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (re_i) rdata_o <= mem_q[raddr_i];
+  end
+endmodule

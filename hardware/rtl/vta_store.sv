@@ -1,0 +1,314 @@
+// The store module: executes STOREs of OUT tiles. Per instruction: pop a compute->store token if
+// pop_prev, write y_size rows of x_size OUT elements (read densely from sram_base) to DRAM row y at
+// element address dram_base + y * x_stride, then push a store->compute token if push_prev.
+//
+// Three walkers: the buffer reader fills a small element FIFO (one-cycle read latency, credit-checked);
+// the address walker issues AXI write bursts per row (256 beats / 4 KiB split) and queues each burst's
+// length for the data walker, which streams W beats from the element FIFO. Elements narrower than the
+// bus go one single-beat burst each, with WSTRB selecting their lane. Write responses are counted; the
+// instruction completes when its last beat is sent, and outstanding_o tells the top about unanswered
+// bursts (the core is only done once every response is in).
+module vta_store #(
+  parameter int unsigned BUS_W  = 64,
+  parameter int unsigned ADDR_W = 64
+) (
+  input  logic                          clk_i,
+  input  logic                          rst_ni,
+  // command queue
+  input  logic                          cmd_valid_i,
+  output logic                          cmd_ready_o,
+  input  logic [vta_pkg::INSN_BITS-1:0] cmd_insn_i,
+  input  logic [31:0]                   cmd_idx_i,
+  // tokens: pop compute->store, push store->compute
+  output logic                          pop_prev_o,
+  input  logic                          pop_prev_ready_i,
+  output logic                          push_prev_o,
+  input  logic                          push_prev_ready_i,
+  // OUT buffer (read)
+  output logic                              out_re_o,
+  output logic [vta_pkg::LOG_OUT_DEPTH-1:0] out_raddr_o,
+  input  logic [vta_pkg::OUT_ELEM_BITS-1:0] out_rdata_i,
+  // AXI write
+  output logic                          awvalid_o,
+  input  logic                          awready_i,
+  output logic [ADDR_W-1:0]             awaddr_o,
+  output logic [7:0]                    awlen_o,
+  output logic                          wvalid_o,
+  input  logic                          wready_i,
+  output logic [BUS_W-1:0]              wdata_o,
+  output logic [BUS_W/8-1:0]            wstrb_o,
+  output logic                          wlast_o,
+  input  logic                          bvalid_i,
+  // status
+  output logic                          idle_o,
+  output logic                          blocked_o,
+  output logic [31:0]                   cur_idx_o,
+  output logic                          error_o,
+  output logic [7:0]                    error_code_o,
+  output logic                          outstanding_o,
+  // counter events
+  output logic                          insn_done_o,
+  output logic                          out_elem_o
+);
+  localparam int unsigned EBITS     = vta_pkg::OUT_ELEM_BITS;
+  localparam int unsigned OAW       = vta_pkg::LOG_OUT_DEPTH;
+  localparam int unsigned BUS_BYTES = BUS_W / 8;
+  localparam int unsigned LOG_BUSB  = $clog2(BUS_BYTES);
+  localparam int unsigned EBYTES    = EBITS / 8;
+  localparam int unsigned LOG_EB    = $clog2(EBYTES);
+  localparam bit          WIDE      = (EBITS >= BUS_W);
+  localparam int unsigned BPE       = WIDE ? EBITS / BUS_W : 1;
+  localparam int unsigned LOG_BPE   = $clog2(BPE);
+  localparam int unsigned LANES     = WIDE ? 1 : BUS_W / EBITS;
+  localparam int unsigned LOG_LANES = $clog2(LANES);
+  localparam int unsigned LW        = (LOG_LANES > 0) ? LOG_LANES : 1;  // lane field width
+  localparam int unsigned BW        = 16 + LOG_BPE + 1;
+  localparam int unsigned DW        = 32;
+  localparam int unsigned EF_DEPTH  = 4;
+
+  typedef enum logic [2:0] {S_IDLE, S_POP, S_START, S_RUN, S_PUSH} state_e;
+  state_e state_q, state_d;
+
+  logic [vta_pkg::INSN_BITS-1:0] insn_q;
+  logic [31:0] idx_q;
+  logic [2:0]  mem_type;
+  logic [OAW-1:0] sram_base;
+  logic [31:0] dram_base;
+  logic [15:0] y_size, x_size, x_stride;
+  logic        pop_prev, push_prev, bad_dep, bad_type, active;
+  assign mem_type  = insn_q[vta_pkg::MEM_MEMORY_TYPE_LSB +: 3];
+  assign sram_base = insn_q[vta_pkg::MEM_SRAM_BASE_LSB +: OAW];
+  assign dram_base = insn_q[vta_pkg::MEM_DRAM_BASE_LSB +: 32];
+  assign y_size    = insn_q[vta_pkg::MEM_Y_SIZE_LSB +: 16];
+  assign x_size    = insn_q[vta_pkg::MEM_X_SIZE_LSB +: 16];
+  assign x_stride  = insn_q[vta_pkg::MEM_X_STRIDE_LSB +: 16];
+  assign pop_prev  = insn_q[vta_pkg::MEM_POP_PREV_LSB];
+  assign push_prev = insn_q[vta_pkg::MEM_PUSH_PREV_LSB];
+  assign bad_dep   = insn_q[vta_pkg::MEM_POP_NEXT_LSB] || insn_q[vta_pkg::MEM_PUSH_NEXT_LSB];
+  // only OUT is stored; 5..7 are not memory types at all, even in a token-only STORE
+  assign bad_type  = (mem_type != 3'(vta_pkg::MEM_TYPE_OUT)) &&
+                     ((x_size != '0) || (mem_type > 3'(vta_pkg::MEM_TYPE_OUT)));
+  assign active    = (x_size != '0) && (y_size != '0) && !bad_type;
+
+  logic start;
+  assign start = (state_q == S_START) && active;
+
+  // ---- buffer reader ----
+  logic        rd_active_q, rd_pending_q;
+  logic [31:0] rd_left_q;
+  logic [OAW-1:0] rd_addr_q;
+  logic        ef_wready, ef_rvalid, ef_pop;
+  logic [EBITS-1:0] ef_rdata;
+  logic [$clog2(EF_DEPTH):0] ef_count;
+  logic        rd_issue;
+  assign rd_issue    = rd_active_q && (32'(ef_count) + 32'(rd_pending_q) < EF_DEPTH);
+  assign out_re_o    = rd_issue;
+  assign out_raddr_o = rd_addr_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      rd_active_q  <= 1'b0;
+      rd_pending_q <= 1'b0;
+      rd_left_q    <= '0;
+      rd_addr_q    <= '0;
+    end else begin
+      rd_pending_q <= rd_issue;
+      if (start) begin
+        rd_active_q <= 1'b1;
+        rd_left_q   <= 32'(x_size) * 32'(y_size);
+        rd_addr_q   <= sram_base;
+      end else if (rd_issue) begin
+        rd_left_q   <= rd_left_q - 32'd1;
+        rd_active_q <= (rd_left_q != 32'd1);
+        rd_addr_q   <= rd_addr_q + 1'b1;
+      end
+    end
+  end
+
+  vta_fifo #(.WIDTH(EBITS), .DEPTH(EF_DEPTH)) u_elem_fifo (
+    .clk_i, .rst_ni, .clear_i(1'b0),
+    .wvalid_i(rd_pending_q), .wready_o(ef_wready), .wdata_i(out_rdata_i),
+    .rvalid_o(ef_rvalid), .rready_i(ef_pop), .rdata_o(ef_rdata), .count_o(ef_count)
+  );
+
+  // ---- address walker ----
+  logic              aw_active_q;
+  logic [15:0]       aw_rows_left_q;
+  logic [DW-1:0]     aw_row_elem_q, aw_elem_q;
+  logic [ADDR_W-1:0] aw_addr_q;
+  logic [BW-1:0]     aw_beats_left_q, row_beats, burst_beats;
+  logic [12:0]       beats_to_4k;
+  logic [DW-1:0]     next_row_elem;
+  logic              lf_wready, lf_rvalid, lf_pop, aw_fire;
+  logic [8+LW-1:0]   lf_wdata, lf_rdata;
+  logic [2:0]        lf_count;
+
+  function automatic logic [ADDR_W-1:0] byte_addr(input logic [DW-1:0] elem);
+    byte_addr = ADDR_W'({elem, {LOG_EB{1'b0}}});
+  endfunction
+
+  assign row_beats     = BW'({x_size, {LOG_BPE{1'b0}}});
+  assign beats_to_4k   = 13'((13'd4096 - {1'b0, aw_addr_q[11:0]}) >> LOG_BUSB);
+  assign next_row_elem = aw_row_elem_q + DW'(x_stride);
+  always_comb begin
+    if (!WIDE) begin
+      burst_beats = BW'(1);
+    end else begin
+      burst_beats = aw_beats_left_q;
+      if (burst_beats > BW'(256)) burst_beats = BW'(256);
+      if (BW'(beats_to_4k) < burst_beats) burst_beats = BW'(beats_to_4k);
+    end
+  end
+
+  assign awvalid_o = aw_active_q && lf_wready;
+  assign awaddr_o  = {aw_addr_q[ADDR_W-1:LOG_BUSB], {LOG_BUSB{1'b0}}};
+  assign awlen_o   = 8'(burst_beats - BW'(1));
+  assign aw_fire   = awvalid_o && awready_i;
+  assign lf_wdata  = {LW'(aw_elem_q), awlen_o};
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      aw_active_q     <= 1'b0;
+      aw_rows_left_q  <= '0;
+      aw_row_elem_q   <= '0;
+      aw_elem_q       <= '0;
+      aw_addr_q       <= '0;
+      aw_beats_left_q <= '0;
+    end else if (start) begin
+      aw_active_q     <= 1'b1;
+      aw_rows_left_q  <= y_size;
+      aw_row_elem_q   <= dram_base;
+      aw_elem_q       <= dram_base;
+      aw_addr_q       <= byte_addr(dram_base);
+      aw_beats_left_q <= row_beats;
+    end else if (aw_fire) begin
+      if (aw_beats_left_q == burst_beats) begin
+        aw_rows_left_q  <= aw_rows_left_q - 16'd1;
+        aw_active_q     <= (aw_rows_left_q != 16'd1);
+        aw_row_elem_q   <= next_row_elem;
+        aw_elem_q       <= next_row_elem;
+        aw_addr_q       <= byte_addr(next_row_elem);
+        aw_beats_left_q <= row_beats;
+      end else begin
+        aw_beats_left_q <= aw_beats_left_q - burst_beats;
+        aw_elem_q       <= aw_elem_q + 1'b1;
+        aw_addr_q       <= WIDE ? aw_addr_q + (ADDR_W'(burst_beats) << LOG_BUSB)
+                                : aw_addr_q + ADDR_W'(EBYTES);
+      end
+    end
+  end
+
+  vta_fifo #(.WIDTH(8 + LW), .DEPTH(4)) u_len_fifo (
+    .clk_i, .rst_ni, .clear_i(1'b0),
+    .wvalid_i(aw_fire), .wready_o(lf_wready), .wdata_i(lf_wdata),
+    .rvalid_o(lf_rvalid), .rready_i(lf_pop), .rdata_o(lf_rdata), .count_o(lf_count)
+  );
+
+  // ---- data walker ----
+  logic [7:0] w_beat_q, w_len;
+  logic       w_fire;
+  assign w_len    = lf_rdata[7:0];
+  assign wvalid_o = lf_rvalid && ef_rvalid;
+  assign w_fire   = wvalid_o && wready_i;
+  assign wlast_o  = (w_beat_q == w_len);
+  assign lf_pop   = w_fire && wlast_o;
+
+  if (WIDE) begin : g_wide
+    if (BPE == 1) begin : g_one
+      assign wdata_o = ef_rdata;
+      assign ef_pop  = w_fire;
+    end else begin : g_multi
+      logic [LOG_BPE-1:0] ebeat_q;
+      assign wdata_o = ef_rdata[ebeat_q * BUS_W +: BUS_W];
+      assign ef_pop  = w_fire && (ebeat_q == LOG_BPE'(BPE - 1));
+      always_ff @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) ebeat_q <= '0;
+        else if (w_fire) ebeat_q <= ebeat_q + 1'b1;
+      end
+    end
+    assign wstrb_o = '1;
+    logic unused_lane;
+    assign unused_lane = ^lf_rdata[8 +: LW];
+  end else begin : g_narrow
+    logic [LOG_LANES-1:0] lane;
+    assign lane    = lf_rdata[8 +: LOG_LANES];
+    assign wdata_o = {LANES{ef_rdata}};
+    always_comb begin
+      for (int unsigned i = 0; i < BUS_BYTES; i++) wstrb_o[i] = (i / (EBITS / 8) == 32'(lane));
+    end
+    assign ef_pop  = w_fire;
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) w_beat_q <= '0;
+    else if (w_fire) w_beat_q <= wlast_o ? 8'd0 : w_beat_q + 8'd1;
+  end
+
+  // ---- write responses ----
+  logic [15:0] b_outstanding_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) b_outstanding_q <= '0;
+    else b_outstanding_q <= b_outstanding_q + 16'(aw_fire) - 16'(bvalid_i);
+  end
+  assign outstanding_o = (b_outstanding_q != '0);
+
+  // ---- control ----
+  logic exec_done;
+  assign exec_done = !rd_active_q && !rd_pending_q && !ef_rvalid && !aw_active_q && !lf_rvalid;
+
+  always_comb begin
+    state_d     = state_q;
+    cmd_ready_o = 1'b0;
+    pop_prev_o  = 1'b0;
+    push_prev_o = 1'b0;
+    insn_done_o = 1'b0;
+    unique case (state_q)
+      S_IDLE: begin
+        cmd_ready_o = 1'b1;
+        if (cmd_valid_i) state_d = S_POP;
+      end
+      S_POP: begin
+        if (!pop_prev) state_d = S_START;
+        else if (pop_prev_ready_i) begin
+          pop_prev_o = 1'b1;
+          state_d    = S_START;
+        end
+      end
+      S_START: state_d = S_RUN;
+      S_RUN: if (exec_done) state_d = S_PUSH;
+      S_PUSH: begin
+        if (!push_prev || push_prev_ready_i) begin
+          push_prev_o = push_prev;
+          insn_done_o = 1'b1;
+          state_d     = S_IDLE;
+        end
+      end
+      default: state_d = S_IDLE;
+    endcase
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q <= S_IDLE;
+      insn_q  <= '0;
+      idx_q   <= '0;
+    end else begin
+      state_q <= state_d;
+      if (state_q == S_IDLE && cmd_valid_i) begin
+        insn_q <= cmd_insn_i;
+        idx_q  <= cmd_idx_i;
+      end
+    end
+  end
+
+  assign idle_o       = (state_q == S_IDLE);
+  assign blocked_o    = (state_q == S_POP && pop_prev && !pop_prev_ready_i) ||
+                        (state_q == S_PUSH && push_prev && !push_prev_ready_i);
+  assign cur_idx_o    = idx_q;
+  assign error_o      = (state_q == S_START) && (bad_dep || bad_type);
+  assign error_code_o = bad_type ? vta_hw_pkg::ERR_MEM_TYPE : vta_hw_pkg::ERR_DEP_FLAGS;
+  assign out_elem_o   = ef_pop;
+
+  logic unused_ok;
+  assign unused_ok = ef_wready ^ (^lf_count);  // the credit check keeps both FIFOs from overflowing
+endmodule

@@ -1,0 +1,39 @@
+// A dependency-token queue. Tokens carry no data, so the queue is an occupancy counter of up to
+// DEPTH - 1 tokens. A push while full waits (push_ready_o low); a pop needs a token (pop_ready_o high).
+// A simultaneous push and pop leave the count unchanged.
+module vta_token_queue #(
+  parameter int unsigned DEPTH = 256,
+  localparam int unsigned CW = $clog2(DEPTH)
+) (
+  input  logic          clk_i,
+  input  logic          rst_ni,
+  input  logic          clear_i,
+  input  logic          push_i,
+  output logic          push_ready_o,
+  input  logic          pop_i,
+  output logic          pop_ready_o,
+  output logic [CW-1:0] count_o
+);
+  logic [CW-1:0] count_q;
+  logic do_push, do_pop;
+
+  assign push_ready_o = (count_q != {CW{1'b1}});
+  assign pop_ready_o  = (count_q != '0);
+  assign do_push      = push_i && push_ready_o;
+  assign do_pop       = pop_i && pop_ready_o;
+  assign count_o      = count_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      count_q <= '0;
+    end else if (clear_i) begin
+      count_q <= '0;
+    end else begin
+      unique case ({do_push, do_pop})
+        2'b10:   count_q <= count_q + 1'b1;
+        2'b01:   count_q <= count_q - 1'b1;
+        default: count_q <= count_q;
+      endcase
+    end
+  end
+endmodule

@@ -1,0 +1,459 @@
+// VTA core top level: AXI4-Lite register file (driver/include/vta/driver/register_map.h plus the
+// registers in vta_hw_pkg / docs/hardware.md), fetch, load, compute and store modules, their command
+// queues, the four dependency-token queues, the on-chip buffers and an AXI4 memory master (reads from
+// fetch/load/compute arbitrated round-robin and routed back by ID; writes from store only).
+//
+// Protocol: write INSN_ADDR/INSN_COUNT, write CONTROL.start; STATUS.done rises when every instruction has
+// been dispatched and executed and every write is acknowledged. The first error (ERROR_CODE,
+// ERROR_INDEX) sets STATUS.error and STATUS.done at once; the core must then be reset (rst_ni) before the
+// next run. A start is ignored while a run is in progress (STATUS.busy).
+module vta_top #(
+  parameter int unsigned BUS_W        = 64,   // memory bus data width (64 or 128)
+  parameter int unsigned ADDR_W       = 64,   // memory bus address width
+  parameter int unsigned CMD_DEPTH    = 32,   // command queue depth per module
+  parameter int unsigned TOKEN_DEPTH  = 256,  // dependency-token queue capacity + 1
+  parameter int unsigned DEADLOCK_CYCLES = 1024
+) (
+  input  logic                 clk_i,
+  input  logic                 rst_ni,
+  // AXI4-Lite slave: registers
+  input  logic                 s_axil_awvalid_i,
+  output logic                 s_axil_awready_o,
+  input  logic [11:0]          s_axil_awaddr_i,
+  input  logic                 s_axil_wvalid_i,
+  output logic                 s_axil_wready_o,
+  input  logic [31:0]          s_axil_wdata_i,
+  input  logic [3:0]           s_axil_wstrb_i,
+  output logic                 s_axil_bvalid_o,
+  input  logic                 s_axil_bready_i,
+  output logic [1:0]           s_axil_bresp_o,
+  input  logic                 s_axil_arvalid_i,
+  output logic                 s_axil_arready_o,
+  input  logic [11:0]          s_axil_araddr_i,
+  output logic                 s_axil_rvalid_o,
+  input  logic                 s_axil_rready_i,
+  output logic [31:0]          s_axil_rdata_o,
+  output logic [1:0]           s_axil_rresp_o,
+  // AXI4 master: memory (INCR bursts, full-width beats)
+  output logic                 m_axi_arvalid_o,
+  input  logic                 m_axi_arready_i,
+  output logic [1:0]           m_axi_arid_o,
+  output logic [ADDR_W-1:0]    m_axi_araddr_o,
+  output logic [7:0]           m_axi_arlen_o,
+  output logic [2:0]           m_axi_arsize_o,
+  output logic [1:0]           m_axi_arburst_o,
+  input  logic                 m_axi_rvalid_i,
+  output logic                 m_axi_rready_o,
+  input  logic [1:0]           m_axi_rid_i,
+  input  logic [BUS_W-1:0]     m_axi_rdata_i,
+  input  logic [1:0]           m_axi_rresp_i,
+  input  logic                 m_axi_rlast_i,
+  output logic                 m_axi_awvalid_o,
+  input  logic                 m_axi_awready_i,
+  output logic [1:0]           m_axi_awid_o,
+  output logic [ADDR_W-1:0]    m_axi_awaddr_o,
+  output logic [7:0]           m_axi_awlen_o,
+  output logic [2:0]           m_axi_awsize_o,
+  output logic [1:0]           m_axi_awburst_o,
+  output logic                 m_axi_wvalid_o,
+  input  logic                 m_axi_wready_i,
+  output logic [BUS_W-1:0]     m_axi_wdata_o,
+  output logic [BUS_W/8-1:0]   m_axi_wstrb_o,
+  output logic                 m_axi_wlast_o,
+  input  logic                 m_axi_bvalid_i,
+  output logic                 m_axi_bready_o,
+  input  logic [1:0]           m_axi_bid_i,
+  input  logic [1:0]           m_axi_bresp_i,
+  // run status, for simulation harnesses and interrupts
+  output logic                 done_o
+);
+  localparam int unsigned IB  = vta_pkg::INSN_BITS;
+  localparam int unsigned NC  = vta_hw_pkg::NUM_COUNTERS;
+  localparam int unsigned CQW = IB + 32;
+
+  // ------------------------------------------------------------------ registers
+  logic              running_q, done_q, error_q;
+  logic [7:0]        error_code_q;
+  logic [31:0]       error_index_q;
+  logic [63:0]       insn_addr_q;
+  logic [31:0]       insn_count_q;
+  logic [NC*64-1:0] cnt_q;     // counter i at [i*64 +: 64]
+  logic [NC-1:0]    cnt_inc_en;
+  logic [NC*64-1:0] cnt_inc;
+  logic              start;
+
+  // AXI-Lite write: take address and data together
+  logic wr_fire;
+  assign wr_fire          = s_axil_awvalid_i && s_axil_wvalid_i && !s_axil_bvalid_o;
+  assign s_axil_awready_o = wr_fire;
+  assign s_axil_wready_o  = wr_fire;
+  assign s_axil_bresp_o   = 2'b00;
+  assign start = wr_fire && (s_axil_awaddr_i == 12'h000) && s_axil_wstrb_i[0] && s_axil_wdata_i[0] &&
+                 !running_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      s_axil_bvalid_o <= 1'b0;
+      insn_addr_q     <= '0;
+      insn_count_q    <= '0;
+    end else begin
+      if (wr_fire) s_axil_bvalid_o <= 1'b1;
+      else if (s_axil_bready_i) s_axil_bvalid_o <= 1'b0;
+      if (wr_fire && s_axil_wstrb_i == 4'hf) begin
+        unique case (s_axil_awaddr_i)
+          12'h008: insn_addr_q[31:0]  <= s_axil_wdata_i;
+          12'h00c: insn_addr_q[63:32] <= s_axil_wdata_i;
+          12'h010: insn_count_q       <= s_axil_wdata_i;
+          default: ;
+        endcase
+      end
+    end
+  end
+
+  // AXI-Lite read
+  logic [31:0] rd_data;
+  logic [11:0] cnt_off;
+  logic [4:0]  cnt_idx;
+  assign cnt_off = s_axil_araddr_i - 12'h040;
+  assign cnt_idx = cnt_off[7:3];
+  always_comb begin
+    rd_data = '0;
+    unique case (s_axil_araddr_i)
+      12'h000: rd_data = '0;
+      12'h004: rd_data = {29'b0, running_q, error_q, done_q};
+      12'h008: rd_data = insn_addr_q[31:0];
+      12'h00c: rd_data = insn_addr_q[63:32];
+      12'h010: rd_data = insn_count_q;
+      12'h014: rd_data = {24'b0, error_code_q};
+      vta_hw_pkg::REG_ERROR_INDEX:    rd_data = error_index_q;
+      vta_hw_pkg::REG_CONFIG_HASH_LO: rd_data = vta_pkg::CONFIG_HASH[31:0];
+      vta_hw_pkg::REG_CONFIG_HASH_HI: rd_data = vta_pkg::CONFIG_HASH[63:32];
+      vta_hw_pkg::REG_BUS_WIDTH:      rd_data = 32'(BUS_W);
+      default: begin
+        if (s_axil_araddr_i >= 12'h040 && cnt_off[11:8] == 4'h0 && 32'(cnt_idx) < NC) begin
+          rd_data = cnt_q[{cnt_idx, cnt_off[2]} * 32 +: 32];
+        end
+      end
+    endcase
+  end
+
+  assign s_axil_arready_o = !s_axil_rvalid_o;
+  assign s_axil_rresp_o   = 2'b00;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      s_axil_rvalid_o <= 1'b0;
+      s_axil_rdata_o  <= '0;
+    end else if (s_axil_arvalid_i && !s_axil_rvalid_o) begin
+      s_axil_rvalid_o <= 1'b1;
+      s_axil_rdata_o  <= rd_data;
+    end else if (s_axil_rready_i) begin
+      s_axil_rvalid_o <= 1'b0;
+    end
+  end
+
+  // ------------------------------------------------------------------ modules
+  // fetch
+  logic f_arvalid, f_arready, f_done, f_blocked, f_error;
+  logic [ADDR_W-1:0] f_araddr;
+  logic [7:0] f_arlen;
+  logic [IB-1:0] f_insn;
+  logic [31:0] f_idx, f_error_idx;
+  logic f_load_valid, f_compute_valid, f_store_valid;
+  logic lq_wready, cq_wready, sq_wready;
+  logic r_fetch, r_load, r_compute;
+
+  assign r_fetch   = m_axi_rvalid_i && (m_axi_rid_i == vta_hw_pkg::ID_FETCH);
+  assign r_load    = m_axi_rvalid_i && (m_axi_rid_i == vta_hw_pkg::ID_LOAD);
+  assign r_compute = m_axi_rvalid_i && (m_axi_rid_i == vta_hw_pkg::ID_COMPUTE);
+
+  vta_fetch #(.BUS_W(BUS_W), .ADDR_W(ADDR_W)) u_fetch (
+    .clk_i, .rst_ni, .start_i(start), .insn_addr_i(ADDR_W'(insn_addr_q)), .insn_count_i(insn_count_q),
+    .arvalid_o(f_arvalid), .arready_i(f_arready), .araddr_o(f_araddr), .arlen_o(f_arlen),
+    .rvalid_i(r_fetch), .rdata_i(m_axi_rdata_i), .rlast_i(m_axi_rlast_i),
+    .insn_o(f_insn), .idx_o(f_idx),
+    .load_valid_o(f_load_valid), .load_ready_i(lq_wready),
+    .compute_valid_o(f_compute_valid), .compute_ready_i(cq_wready),
+    .store_valid_o(f_store_valid), .store_ready_i(sq_wready),
+    .done_o(f_done), .blocked_o(f_blocked), .error_o(f_error), .error_idx_o(f_error_idx)
+  );
+
+  // command queues
+  logic lq_valid, cq_valid, sq_valid, lq_ready, cq_ready, sq_ready;
+  logic [CQW-1:0] lq_data, cq_data, sq_data;
+  logic [$clog2(CMD_DEPTH):0] lq_count, cq_count, sq_count;
+
+  vta_fifo #(.WIDTH(CQW), .DEPTH(CMD_DEPTH)) u_load_q (
+    .clk_i, .rst_ni, .clear_i(start), .wvalid_i(f_load_valid), .wready_o(lq_wready),
+    .wdata_i({f_idx, f_insn}), .rvalid_o(lq_valid), .rready_i(lq_ready), .rdata_o(lq_data),
+    .count_o(lq_count));
+  vta_fifo #(.WIDTH(CQW), .DEPTH(CMD_DEPTH)) u_compute_q (
+    .clk_i, .rst_ni, .clear_i(start), .wvalid_i(f_compute_valid), .wready_o(cq_wready),
+    .wdata_i({f_idx, f_insn}), .rvalid_o(cq_valid), .rready_i(cq_ready), .rdata_o(cq_data),
+    .count_o(cq_count));
+  vta_fifo #(.WIDTH(CQW), .DEPTH(CMD_DEPTH)) u_store_q (
+    .clk_i, .rst_ni, .clear_i(start), .wvalid_i(f_store_valid), .wready_o(sq_wready),
+    .wdata_i({f_idx, f_insn}), .rvalid_o(sq_valid), .rready_i(sq_ready), .rdata_o(sq_data),
+    .count_o(sq_count));
+
+  // dependency-token queues: l2c, c2l, c2s, s2c
+  logic l2c_push, l2c_push_rdy, l2c_pop, l2c_pop_rdy;
+  logic c2l_push, c2l_push_rdy, c2l_pop, c2l_pop_rdy;
+  logic c2s_push, c2s_push_rdy, c2s_pop, c2s_pop_rdy;
+  logic s2c_push, s2c_push_rdy, s2c_pop, s2c_pop_rdy;
+  logic [$clog2(TOKEN_DEPTH)-1:0] l2c_count, c2l_count, c2s_count, s2c_count;
+
+  vta_token_queue #(.DEPTH(TOKEN_DEPTH)) u_l2c (
+    .clk_i, .rst_ni, .clear_i(start), .push_i(l2c_push), .push_ready_o(l2c_push_rdy),
+    .pop_i(l2c_pop), .pop_ready_o(l2c_pop_rdy), .count_o(l2c_count));
+  vta_token_queue #(.DEPTH(TOKEN_DEPTH)) u_c2l (
+    .clk_i, .rst_ni, .clear_i(start), .push_i(c2l_push), .push_ready_o(c2l_push_rdy),
+    .pop_i(c2l_pop), .pop_ready_o(c2l_pop_rdy), .count_o(c2l_count));
+  vta_token_queue #(.DEPTH(TOKEN_DEPTH)) u_c2s (
+    .clk_i, .rst_ni, .clear_i(start), .push_i(c2s_push), .push_ready_o(c2s_push_rdy),
+    .pop_i(c2s_pop), .pop_ready_o(c2s_pop_rdy), .count_o(c2s_count));
+  vta_token_queue #(.DEPTH(TOKEN_DEPTH)) u_s2c (
+    .clk_i, .rst_ni, .clear_i(start), .push_i(s2c_push), .push_ready_o(s2c_push_rdy),
+    .pop_i(s2c_pop), .pop_ready_o(s2c_pop_rdy), .count_o(s2c_count));
+
+  // on-chip buffers
+  logic uop_we, uop_re, inp_we, inp_re, wgt_we, wgt_re, acc_we, acc_re, out_we, out_re;
+  logic [vta_pkg::LOG_UOP_DEPTH-1:0] uop_waddr, uop_raddr;
+  logic [vta_pkg::LOG_INP_DEPTH-1:0] inp_waddr, inp_raddr;
+  logic [vta_pkg::LOG_WGT_DEPTH-1:0] wgt_waddr, wgt_raddr;
+  logic [vta_pkg::LOG_ACC_DEPTH-1:0] acc_waddr, acc_raddr;
+  logic [vta_pkg::LOG_OUT_DEPTH-1:0] out_waddr, out_raddr;
+  logic [vta_pkg::UOP_ELEM_BITS-1:0] uop_wdata, uop_rdata;
+  logic [vta_pkg::INP_ELEM_BITS-1:0] inp_wdata, inp_rdata;
+  logic [vta_pkg::WGT_ELEM_BITS-1:0] wgt_wdata, wgt_rdata;
+  logic [vta_pkg::ACC_ELEM_BITS-1:0] acc_wdata, acc_rdata;
+  logic [vta_pkg::OUT_ELEM_BITS-1:0] out_wdata, out_rdata;
+
+  vta_sram #(.WIDTH(vta_pkg::UOP_ELEM_BITS), .DEPTH(vta_pkg::UOP_DEPTH)) u_uop_buf (
+    .clk_i, .we_i(uop_we), .waddr_i(uop_waddr), .wdata_i(uop_wdata),
+    .re_i(uop_re), .raddr_i(uop_raddr), .rdata_o(uop_rdata));
+  vta_sram #(.WIDTH(vta_pkg::INP_ELEM_BITS), .DEPTH(vta_pkg::INP_DEPTH)) u_inp_buf (
+    .clk_i, .we_i(inp_we), .waddr_i(inp_waddr), .wdata_i(inp_wdata),
+    .re_i(inp_re), .raddr_i(inp_raddr), .rdata_o(inp_rdata));
+  vta_sram #(.WIDTH(vta_pkg::WGT_ELEM_BITS), .DEPTH(vta_pkg::WGT_DEPTH)) u_wgt_buf (
+    .clk_i, .we_i(wgt_we), .waddr_i(wgt_waddr), .wdata_i(wgt_wdata),
+    .re_i(wgt_re), .raddr_i(wgt_raddr), .rdata_o(wgt_rdata));
+  vta_sram #(.WIDTH(vta_pkg::ACC_ELEM_BITS), .DEPTH(vta_pkg::ACC_DEPTH)) u_acc_buf (
+    .clk_i, .we_i(acc_we), .waddr_i(acc_waddr), .wdata_i(acc_wdata),
+    .re_i(acc_re), .raddr_i(acc_raddr), .rdata_o(acc_rdata));
+  vta_sram #(.WIDTH(vta_pkg::OUT_ELEM_BITS), .DEPTH(vta_pkg::OUT_DEPTH)) u_out_buf (
+    .clk_i, .we_i(out_we), .waddr_i(out_waddr), .wdata_i(out_wdata),
+    .re_i(out_re), .raddr_i(out_raddr), .rdata_o(out_rdata));
+
+  // load
+  logic l_arvalid, l_arready, l_idle, l_blocked, l_error, l_done, l_inp_elem, l_wgt_elem;
+  logic [ADDR_W-1:0] l_araddr;
+  logic [7:0] l_arlen, l_error_code;
+  logic [31:0] l_idx;
+  vta_load #(.BUS_W(BUS_W), .ADDR_W(ADDR_W)) u_load (
+    .clk_i, .rst_ni,
+    .cmd_valid_i(lq_valid), .cmd_ready_o(lq_ready), .cmd_insn_i(lq_data[IB-1:0]), .cmd_idx_i(lq_data[IB +: 32]),
+    .pop_next_o(c2l_pop), .pop_next_ready_i(c2l_pop_rdy), .push_next_o(l2c_push), .push_next_ready_i(l2c_push_rdy),
+    .arvalid_o(l_arvalid), .arready_i(l_arready), .araddr_o(l_araddr), .arlen_o(l_arlen),
+    .rvalid_i(r_load), .rdata_i(m_axi_rdata_i),
+    .inp_we_o(inp_we), .inp_waddr_o(inp_waddr), .inp_wdata_o(inp_wdata),
+    .wgt_we_o(wgt_we), .wgt_waddr_o(wgt_waddr), .wgt_wdata_o(wgt_wdata),
+    .idle_o(l_idle), .blocked_o(l_blocked), .cur_idx_o(l_idx), .error_o(l_error), .error_code_o(l_error_code),
+    .insn_done_o(l_done), .inp_elem_o(l_inp_elem), .wgt_elem_o(l_wgt_elem)
+  );
+
+  // compute
+  logic c_arvalid, c_arready, c_idle, c_blocked, c_error, c_done, c_uop_elem, c_acc_elem, c_gemm, c_alu, c_hazard;
+  logic [ADDR_W-1:0] c_araddr;
+  logic [7:0] c_arlen, c_error_code;
+  logic [31:0] c_idx;
+  vta_compute #(.BUS_W(BUS_W), .ADDR_W(ADDR_W)) u_compute (
+    .clk_i, .rst_ni,
+    .cmd_valid_i(cq_valid), .cmd_ready_o(cq_ready), .cmd_insn_i(cq_data[IB-1:0]), .cmd_idx_i(cq_data[IB +: 32]),
+    .pop_prev_o(l2c_pop), .pop_prev_ready_i(l2c_pop_rdy), .pop_next_o(s2c_pop), .pop_next_ready_i(s2c_pop_rdy),
+    .push_prev_o(c2l_push), .push_prev_ready_i(c2l_push_rdy), .push_next_o(c2s_push),
+    .push_next_ready_i(c2s_push_rdy),
+    .arvalid_o(c_arvalid), .arready_i(c_arready), .araddr_o(c_araddr), .arlen_o(c_arlen),
+    .rvalid_i(r_compute), .rdata_i(m_axi_rdata_i),
+    .uop_we_o(uop_we), .uop_waddr_o(uop_waddr), .uop_wdata_o(uop_wdata),
+    .uop_re_o(uop_re), .uop_raddr_o(uop_raddr), .uop_rdata_i(uop_rdata),
+    .inp_re_o(inp_re), .inp_raddr_o(inp_raddr), .inp_rdata_i(inp_rdata),
+    .wgt_re_o(wgt_re), .wgt_raddr_o(wgt_raddr), .wgt_rdata_i(wgt_rdata),
+    .acc_we_o(acc_we), .acc_waddr_o(acc_waddr), .acc_wdata_o(acc_wdata),
+    .acc_re_o(acc_re), .acc_raddr_o(acc_raddr), .acc_rdata_i(acc_rdata),
+    .out_we_o(out_we), .out_waddr_o(out_waddr), .out_wdata_o(out_wdata),
+    .idle_o(c_idle), .blocked_o(c_blocked), .cur_idx_o(c_idx), .error_o(c_error), .error_code_o(c_error_code),
+    .insn_done_o(c_done), .uop_elem_o(c_uop_elem), .acc_elem_o(c_acc_elem), .gemm_uop_o(c_gemm),
+    .alu_uop_o(c_alu), .hazard_stall_o(c_hazard)
+  );
+
+  // store
+  logic s_idle, s_blocked, s_error, s_done, s_out_elem, s_outstanding;
+  logic [7:0] s_error_code;
+  logic [31:0] s_idx;
+  vta_store #(.BUS_W(BUS_W), .ADDR_W(ADDR_W)) u_store (
+    .clk_i, .rst_ni,
+    .cmd_valid_i(sq_valid), .cmd_ready_o(sq_ready), .cmd_insn_i(sq_data[IB-1:0]), .cmd_idx_i(sq_data[IB +: 32]),
+    .pop_prev_o(c2s_pop), .pop_prev_ready_i(c2s_pop_rdy), .push_prev_o(s2c_push), .push_prev_ready_i(s2c_push_rdy),
+    .out_re_o(out_re), .out_raddr_o(out_raddr), .out_rdata_i(out_rdata),
+    .awvalid_o(m_axi_awvalid_o), .awready_i(m_axi_awready_i), .awaddr_o(m_axi_awaddr_o), .awlen_o(m_axi_awlen_o),
+    .wvalid_o(m_axi_wvalid_o), .wready_i(m_axi_wready_i), .wdata_o(m_axi_wdata_o), .wstrb_o(m_axi_wstrb_o),
+    .wlast_o(m_axi_wlast_o), .bvalid_i(m_axi_bvalid_i),
+    .idle_o(s_idle), .blocked_o(s_blocked), .cur_idx_o(s_idx), .error_o(s_error), .error_code_o(s_error_code),
+    .outstanding_o(s_outstanding), .insn_done_o(s_done), .out_elem_o(s_out_elem)
+  );
+
+  // ------------------------------------------------------------------ memory master
+  localparam logic [2:0] AXSIZE = 3'($clog2(BUS_W / 8));
+  logic [2:0] arb_ready;
+  vta_axi_rd_arb #(.ADDR_W(ADDR_W), .N(3)) u_rd_arb (
+    .clk_i, .rst_ni,
+    .req_valid_i({c_arvalid, l_arvalid, f_arvalid}), .req_ready_o(arb_ready),
+    .req_addr_i({c_araddr, l_araddr, f_araddr}), .req_len_i({c_arlen, l_arlen, f_arlen}),
+    .arvalid_o(m_axi_arvalid_o), .arready_i(m_axi_arready_i), .araddr_o(m_axi_araddr_o),
+    .arlen_o(m_axi_arlen_o), .arid_o(m_axi_arid_o)
+  );
+  assign f_arready       = arb_ready[vta_hw_pkg::ID_FETCH];
+  assign l_arready       = arb_ready[vta_hw_pkg::ID_LOAD];
+  assign c_arready       = arb_ready[vta_hw_pkg::ID_COMPUTE];
+  assign m_axi_arsize_o  = AXSIZE;
+  assign m_axi_arburst_o = 2'b01;
+  assign m_axi_rready_o  = 1'b1;   // every client always accepts its read data
+  assign m_axi_awid_o    = 2'b00;
+  assign m_axi_awsize_o  = AXSIZE;
+  assign m_axi_awburst_o = 2'b01;
+  assign m_axi_bready_o  = 1'b1;
+
+  // ------------------------------------------------------------------ run control
+  logic all_idle, l_quiet, c_quiet, s_quiet, any_blocked, deadlock_cond;
+  logic [$clog2(DEADLOCK_CYCLES):0] dl_cnt_q;
+  assign l_quiet  = l_idle && !lq_valid;
+  assign c_quiet  = c_idle && !cq_valid;
+  assign s_quiet  = s_idle && !sq_valid && !s_outstanding;
+  assign all_idle = f_done && l_quiet && c_quiet && s_quiet;
+  assign any_blocked = l_blocked || c_blocked || s_blocked;
+  // nothing can move: every module waits on a token (or has nothing to do) and fetch is finished or stuck
+  assign deadlock_cond = running_q && any_blocked && (f_done || f_blocked) &&
+                         (l_blocked || l_quiet) && (c_blocked || c_quiet) && (s_blocked || (s_quiet));
+
+  // the stalled instruction reported on deadlock: the lowest index among the blocked modules
+  logic [31:0] dl_idx;
+  always_comb begin
+    dl_idx = '1;
+    if (l_blocked && l_idx < dl_idx) dl_idx = l_idx;
+    if (c_blocked && c_idx < dl_idx) dl_idx = c_idx;
+    if (s_blocked && s_idx < dl_idx) dl_idx = s_idx;
+  end
+
+  logic axi_err;
+  assign axi_err = (m_axi_rvalid_i && m_axi_rresp_i[1]) || (m_axi_bvalid_i && m_axi_bresp_i[1]);
+
+  // first error of the run
+  logic        err_now;
+  logic [7:0]  err_code;
+  logic [31:0] err_idx;
+  always_comb begin
+    err_now  = 1'b1;
+    err_code = vta_hw_pkg::ERR_NONE;
+    err_idx  = '0;
+    if (f_error) begin
+      err_code = vta_hw_pkg::ERR_OPCODE;
+      err_idx  = f_error_idx;
+    end else if (l_error) begin
+      err_code = l_error_code;
+      err_idx  = l_idx;
+    end else if (c_error) begin
+      err_code = c_error_code;
+      err_idx  = c_idx;
+    end else if (s_error) begin
+      err_code = s_error_code;
+      err_idx  = s_idx;
+    end else if (axi_err) begin
+      err_code = vta_hw_pkg::ERR_AXI;
+      err_idx  = '1;
+    end else if (32'(dl_cnt_q) == DEADLOCK_CYCLES) begin
+      err_code = vta_hw_pkg::ERR_DEADLOCK;
+      err_idx  = dl_idx;
+    end else begin
+      err_now = 1'b0;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      running_q     <= 1'b0;
+      done_q        <= 1'b0;
+      error_q       <= 1'b0;
+      error_code_q  <= '0;
+      error_index_q <= '0;
+      dl_cnt_q      <= '0;
+    end else if (start) begin
+      running_q     <= 1'b1;
+      done_q        <= 1'b0;
+      error_q       <= 1'b0;
+      error_code_q  <= '0;
+      error_index_q <= '0;
+      dl_cnt_q      <= '0;
+    end else if (running_q) begin
+      dl_cnt_q <= deadlock_cond ? dl_cnt_q + 1'b1 : '0;
+      if (err_now && !error_q) begin
+        // stop on the first error: the run is over (the core needs a reset before the next one)
+        error_q       <= 1'b1;
+        done_q        <= 1'b1;
+        running_q     <= 1'b0;
+        error_code_q  <= err_code;
+        error_index_q <= err_idx;
+      end else if (all_idle) begin
+        done_q    <= 1'b1;
+        running_q <= 1'b0;
+      end
+    end
+  end
+  assign done_o = done_q;
+
+  // ------------------------------------------------------------------ counters
+  always_comb begin
+    cnt_inc_en = '0;
+    for (int unsigned i = 0; i < NC; i++) cnt_inc[i * 64 +: 64] = 64'd1;
+    cnt_inc[vta_hw_pkg::CNT_INP_NBYTES * 64 +: 64] = 64'(vta_pkg::INP_ELEM_BYTES);
+    cnt_inc[vta_hw_pkg::CNT_WGT_NBYTES * 64 +: 64] = 64'(vta_pkg::WGT_ELEM_BYTES);
+    cnt_inc[vta_hw_pkg::CNT_ACC_NBYTES * 64 +: 64] = 64'(vta_pkg::ACC_ELEM_BYTES);
+    cnt_inc[vta_hw_pkg::CNT_UOP_NBYTES * 64 +: 64] = 64'(vta_pkg::UOP_ELEM_BYTES);
+    cnt_inc[vta_hw_pkg::CNT_OUT_NBYTES * 64 +: 64] = 64'(vta_pkg::OUT_ELEM_BYTES);
+    cnt_inc_en[vta_hw_pkg::CNT_LOAD_INSN]     = l_done;
+    cnt_inc_en[vta_hw_pkg::CNT_COMPUTE_INSN]  = c_done;
+    cnt_inc_en[vta_hw_pkg::CNT_STORE_INSN]    = s_done;
+    cnt_inc_en[vta_hw_pkg::CNT_INP_NBYTES]    = l_inp_elem;
+    cnt_inc_en[vta_hw_pkg::CNT_WGT_NBYTES]    = l_wgt_elem;
+    cnt_inc_en[vta_hw_pkg::CNT_ACC_NBYTES]    = c_acc_elem;
+    cnt_inc_en[vta_hw_pkg::CNT_UOP_NBYTES]    = c_uop_elem;
+    cnt_inc_en[vta_hw_pkg::CNT_OUT_NBYTES]    = s_out_elem;
+    cnt_inc_en[vta_hw_pkg::CNT_GEMM]          = c_gemm;
+    cnt_inc_en[vta_hw_pkg::CNT_ALU]           = c_alu;
+    cnt_inc_en[vta_hw_pkg::CNT_CYCLES]        = 1'b1;
+    cnt_inc_en[vta_hw_pkg::CNT_LOAD_BUSY]     = !l_idle;
+    cnt_inc_en[vta_hw_pkg::CNT_LOAD_STALL]    = l_blocked;
+    cnt_inc_en[vta_hw_pkg::CNT_COMPUTE_BUSY]  = !c_idle;
+    cnt_inc_en[vta_hw_pkg::CNT_COMPUTE_STALL] = c_blocked;
+    cnt_inc_en[vta_hw_pkg::CNT_STORE_BUSY]    = !s_idle;
+    cnt_inc_en[vta_hw_pkg::CNT_STORE_STALL]   = s_blocked;
+    cnt_inc_en[vta_hw_pkg::CNT_FETCH_STALL]   = f_blocked;
+    cnt_inc_en[vta_hw_pkg::CNT_GEMM_HAZARD]   = c_hazard;
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      cnt_q <= '0;
+    end else if (start) begin
+      cnt_q <= '0;
+    end else if (running_q) begin
+      for (int unsigned i = 0; i < NC; i++) begin
+        if (cnt_inc_en[i]) cnt_q[i * 64 +: 64] <= cnt_q[i * 64 +: 64] + cnt_inc[i * 64 +: 64];
+      end
+    end
+  end
+
+  // unused: queue occupancies (visible in waveforms), write-response IDs
+  logic unused_ok;
+  assign unused_ok = ^{lq_count, cq_count, sq_count, l2c_count, c2l_count, c2s_count, s2c_count, m_axi_bid_i,
+                       m_axi_rresp_i[0], m_axi_bresp_i[0], s_axil_wstrb_i[3:1], cnt_off[1:0]};
+endmodule

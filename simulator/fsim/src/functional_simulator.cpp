@@ -1,0 +1,310 @@
+// fsim front end: instruction fetch and decode, routing to the three modules, dependency-token queues,
+// deadlock and leftover-token detection, counters. Shared by both kernels; the arithmetic lives in
+// reference_kernel.cpp and fast_kernel.cpp.
+#include "vta/fsim/functional_simulator.h"
+
+#include <array>
+#include <cstdio>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "kernel.h"
+#include "vta/isa/disassembler.h"
+#include "vta/isa/error.h"
+#include "vta/isa/instruction_codec.h"
+
+namespace vta::fsim {
+namespace {
+
+using isa::AluInsn;
+using isa::FinishInsn;
+using isa::GemmInsn;
+using isa::MemInsn;
+using isa::MemoryType;
+using isa::Module;
+using isa::Opcode;
+
+constexpr uint64_t kInsnBytes = 16;
+
+// The four dependency-token queues, named by direction.
+enum TokenQueue : uint8_t { kLoadToCompute = 0, kComputeToLoad = 1, kComputeToStore = 2, kStoreToCompute = 3 };
+constexpr std::array<const char*, 4> kQueueNames = {"load->compute", "compute->load", "compute->store",
+                                                     "store->compute"};
+constexpr uint8_t kNoQueue = 0xff;
+
+// Which queue each flag of an instruction of a given module pops or pushes (kNoQueue: flag not allowed).
+struct ModuleQueues {
+  uint8_t pop_prev, pop_next, push_prev, push_next;
+};
+constexpr std::array<ModuleQueues, 3> kModuleQueues = {{
+    // load: pop_next from compute, push_next to compute
+    {kNoQueue, kComputeToLoad, kNoQueue, kLoadToCompute},
+    // compute: pop_prev from load, pop_next from store, push_prev to load, push_next to store
+    {kLoadToCompute, kStoreToCompute, kComputeToLoad, kComputeToStore},
+    // store: pop_prev from compute, push_prev to compute
+    {kComputeToStore, kNoQueue, kStoreToCompute, kNoQueue},
+}};
+
+// Token traffic of one instruction, as bit masks over TokenQueue.
+struct TokenUse {
+  uint8_t pops = 0;
+  uint8_t pushes = 0;
+};
+
+void check_widths(const isa::HwConfig& config) {
+  const auto ok = [](uint32_t w) { return w == 8 || w == 16 || w == 32; };
+  if (!ok(config.inp_width()))
+    throw ConfigError("LOG_INP_WIDTH", "fsim supports 8, 16 or 32-bit inputs, got " + std::to_string(config.inp_width()));
+  if (!ok(config.wgt_width()))
+    throw ConfigError("LOG_WGT_WIDTH", "fsim supports 8, 16 or 32-bit weights, got " + std::to_string(config.wgt_width()));
+  if (!ok(config.acc_width()))
+    throw ConfigError("LOG_ACC_WIDTH",
+                      "fsim supports 8, 16 or 32-bit accumulators, got " + std::to_string(config.acc_width()));
+}
+
+}  // namespace
+
+struct FunctionalSimulator::Impl {
+  Impl(const isa::HwConfig& cfg, sim::DeviceMemory& mem, Options opts)
+      : config(cfg), memory(mem), options(opts), codec(cfg) {
+    check_widths(config);
+    kernel = options.kernel == Kernel::kReference ? detail::make_reference_kernel(config, memory)
+                                                  : detail::make_fast_kernel(config, memory);
+  }
+
+  isa::HwConfig config;
+  sim::DeviceMemory& memory;
+  Options options;
+  isa::InstructionCodec codec;
+  std::unique_ptr<detail::ExecKernel> kernel;
+  isa::ExecutionCounters counters;
+
+  // The decoded program of the current run and the module of each instruction.
+  std::vector<isa::Instruction> program;
+  std::vector<Module> modules;
+
+  void fetch(uint64_t insn_address, uint32_t insn_count);
+  void check_structure() const;
+  void execute(uint64_t index);
+  void run_serial();
+  void run_concurrent();
+  std::string describe(uint64_t index) const;
+};
+
+void FunctionalSimulator::Impl::fetch(uint64_t insn_address, uint32_t insn_count) {
+  program.clear();
+  modules.clear();
+  const uint64_t bytes = uint64_t{insn_count} * kInsnBytes;
+  const uint8_t* data = nullptr;
+  try {
+    data = memory.at(insn_address, bytes);
+  } catch (const MemoryError& e) {
+    throw MemoryError(std::string("instruction stream of ") + std::to_string(insn_count) +
+                      " instructions: " + e.what());
+  }
+  program.reserve(insn_count);
+  modules.reserve(insn_count);
+  for (uint32_t i = 0; i < insn_count; ++i) {
+    const uint8_t* p = data + uint64_t{i} * kInsnBytes;
+    isa::RawInstruction raw;
+    for (int b = 7; b >= 0; --b) raw.lo = (raw.lo << 8) | p[b];
+    for (int b = 15; b >= 8; --b) raw.hi = (raw.hi << 8) | p[b];
+    try {
+      program.push_back(codec.decode(raw));
+    } catch (const ProgramError& e) {
+      char hex[40];
+      std::snprintf(hex, sizeof hex, "%016llx%016llx", static_cast<unsigned long long>(raw.hi),
+                    static_cast<unsigned long long>(raw.lo));
+      throw ProgramError(std::string("cannot decode 0x") + hex + ": " + e.what(), i);
+    }
+    modules.push_back(isa::module_of(program.back()));
+  }
+}
+
+// FINISH must exist and be the last instruction.
+void FunctionalSimulator::Impl::check_structure() const {
+  if (program.empty()) throw ProgramError("empty instruction stream: a program must end with FINISH");
+  for (size_t i = 0; i + 1 < program.size(); ++i) {
+    if (std::holds_alternative<FinishInsn>(program[i]))
+      throw ProgramError("FINISH before the end of the stream (" + std::to_string(program.size()) +
+                             " instructions); FINISH must be the last instruction",
+                         i);
+  }
+  if (!std::holds_alternative<FinishInsn>(program.back()))
+    throw ProgramError("the stream does not end with FINISH (last instruction: " + describe(program.size() - 1) + ")",
+                       program.size() - 1);
+}
+
+std::string FunctionalSimulator::Impl::describe(uint64_t index) const {
+  return isa::disassemble(program[index]);
+}
+
+// Executes one instruction on the kernel and counts it. Counters only change once it completed.
+void FunctionalSimulator::Impl::execute(uint64_t index) {
+  const isa::Instruction& insn = program[index];
+  if (const auto* m = std::get_if<MemInsn>(&insn)) {
+    const uint64_t elements = uint64_t{m->x_size} * m->y_size;
+    if (m->opcode == Opcode::kLoad) {
+      if (m->x_size != 0) {
+        if (m->memory_type == MemoryType::kOut)
+          throw ProgramError("LOAD of memory type OUT (OUT is written only by STORE from the ACC buffer)", index);
+        kernel->load(*m, index);
+        const uint64_t nbytes = elements * config.buffer(m->memory_type).element_bytes;
+        switch (m->memory_type) {
+          case MemoryType::kInp: counters.inp_load_nbytes += nbytes; break;
+          case MemoryType::kWgt: counters.wgt_load_nbytes += nbytes; break;
+          case MemoryType::kAcc: counters.acc_load_nbytes += nbytes; break;
+          case MemoryType::kUop: counters.uop_load_nbytes += nbytes; break;
+          case MemoryType::kOut: break;
+        }
+      }
+    } else {
+      if (m->x_size != 0) {
+        if (m->memory_type != MemoryType::kOut)
+          throw ProgramError(std::string("STORE of memory type ") + std::string(isa::to_string(m->memory_type)) +
+                                 " (only OUT can be stored)",
+                             index);
+        kernel->store(*m, index);
+        counters.out_store_nbytes += elements * config.out().element_bytes;
+      }
+    }
+  } else if (const auto* g = std::get_if<GemmInsn>(&insn)) {
+    kernel->gemm(*g, index);
+    if (!g->loop.reset)
+      counters.gemm_counter += uint64_t{g->loop.iter_out} * g->loop.iter_in * (g->loop.uop_end - g->loop.uop_bgn);
+  } else if (const auto* a = std::get_if<AluInsn>(&insn)) {
+    kernel->alu(*a, index);
+    // Like Apache VTA's simulator, every ALU instruction counts (reset or not).
+    counters.alu_counter += uint64_t{a->loop.iter_out} * a->loop.iter_in * (a->loop.uop_end - a->loop.uop_bgn);
+  }
+  switch (modules[index]) {
+    case Module::kLoad: ++counters.load_insn_count; break;
+    case Module::kCompute: ++counters.compute_insn_count; break;
+    case Module::kStore: ++counters.store_insn_count; break;
+  }
+}
+
+void FunctionalSimulator::Impl::run_serial() {
+  for (uint64_t i = 0; i < program.size(); ++i) execute(i);
+}
+
+void FunctionalSimulator::Impl::run_concurrent() {
+  const size_t n = program.size();
+  // Token use per instruction; flags a module cannot have are rejected before anything runs.
+  std::vector<TokenUse> use(n);
+  std::array<std::vector<uint32_t>, 3> queue;  // instruction indices per module, in program order
+  for (size_t i = 0; i < n; ++i) {
+    const auto module = static_cast<size_t>(modules[i]);
+    const ModuleQueues& q = kModuleQueues[module];
+    const isa::DepFlags& dep = isa::dep_flags(program[i]);
+    const auto flag = [&](bool set, uint8_t target, const char* name, uint8_t& mask) {
+      if (!set) return;
+      if (target == kNoQueue)
+        throw ProgramError(std::string(name) + " is set on a " + std::string(isa::to_string(modules[i])) +
+                               "-module instruction, which has no such queue (" + describe(i) + ")",
+                           i);
+      mask = static_cast<uint8_t>(mask | (1u << target));
+    };
+    flag(dep.pop_prev, q.pop_prev, "pop_prev", use[i].pops);
+    flag(dep.pop_next, q.pop_next, "pop_next", use[i].pops);
+    flag(dep.push_prev, q.push_prev, "push_prev", use[i].pushes);
+    flag(dep.push_next, q.push_next, "push_next", use[i].pushes);
+    queue[module].push_back(static_cast<uint32_t>(i));
+  }
+
+  std::array<uint64_t, 4> tokens{};
+  std::array<size_t, 3> next{};  // position in each module's queue
+  const auto blocked_on = [&](uint8_t pops) {
+    uint8_t empty = 0;
+    for (uint8_t qi = 0; qi < 4; ++qi)
+      if ((pops & (1u << qi)) && tokens[qi] == 0) empty = static_cast<uint8_t>(empty | (1u << qi));
+    return empty;
+  };
+
+  for (;;) {
+    bool progress = false;
+    bool all_done = true;
+    // Each module runs greedily until it blocks on an empty token queue or runs out of instructions.
+    for (size_t m = 0; m < 3; ++m) {
+      while (next[m] < queue[m].size()) {
+        const uint32_t i = queue[m][next[m]];
+        const TokenUse& u = use[i];
+        if (blocked_on(u.pops) != 0) break;
+        for (uint8_t qi = 0; qi < 4; ++qi)
+          if (u.pops & (1u << qi)) --tokens[qi];
+        execute(i);
+        for (uint8_t qi = 0; qi < 4; ++qi)
+          if (u.pushes & (1u << qi)) ++tokens[qi];
+        ++next[m];
+        progress = true;
+      }
+      if (next[m] < queue[m].size()) all_done = false;
+    }
+    if (all_done) break;
+    if (!progress) {
+      // No module can move: name each stalled module, its instruction and the empty queue(s).
+      std::string msg = "deadlock:";
+      uint64_t first = n;
+      bool separator = false;
+      for (size_t m = 0; m < 3; ++m) {
+        msg += separator ? "; " : " ";
+        separator = true;
+        const auto module_name = std::string(isa::to_string(static_cast<Module>(m)));
+        if (next[m] >= queue[m].size()) {
+          msg += module_name + " module finished";
+          continue;
+        }
+        const uint32_t i = queue[m][next[m]];
+        if (i < first) first = i;
+        msg += module_name + " module stalled at instruction " + std::to_string(i) + " (" + describe(i) +
+               ") waiting on the empty ";
+        const uint8_t empty = blocked_on(use[i].pops);
+        bool first_queue = true;
+        for (uint8_t qi = 0; qi < 4; ++qi) {
+          if (!(empty & (1u << qi))) continue;
+          if (!first_queue) msg += " and ";
+          first_queue = false;
+          msg += kQueueNames[qi];
+        }
+        msg += first_queue ? "?" : " queue";
+      }
+      throw ProgramError(msg, first);
+    }
+  }
+
+  std::string leftover;
+  for (uint8_t qi = 0; qi < 4; ++qi) {
+    if (tokens[qi] == 0) continue;
+    if (!leftover.empty() && !options.allow_leftover_tokens) leftover += ", ";
+    leftover += std::to_string(tokens[qi]) + (tokens[qi] == 1 ? " token" : " tokens") + " in the " +
+                kQueueNames[qi] + " queue";
+  }
+  if (!leftover.empty() && !options.allow_leftover_tokens)
+    throw ProgramError("dependency tokens left after the last instruction completed: " + leftover);
+}
+
+FunctionalSimulator::FunctionalSimulator(const isa::HwConfig& config, sim::DeviceMemory& memory, Options options)
+    : impl_(std::make_unique<Impl>(config, memory, options)) {}
+
+FunctionalSimulator::~FunctionalSimulator() = default;
+
+void FunctionalSimulator::run(uint64_t insn_address, uint32_t insn_count) {
+  impl_->counters = isa::ExecutionCounters{};
+  impl_->fetch(insn_address, insn_count);
+  impl_->check_structure();
+  if (impl_->options.schedule == Schedule::kSerial)
+    impl_->run_serial();
+  else
+    impl_->run_concurrent();
+}
+
+const isa::ExecutionCounters& FunctionalSimulator::counters() const { return impl_->counters; }
+
+void FunctionalSimulator::clear_buffers() { impl_->kernel->clear(); }
+
+const isa::HwConfig& FunctionalSimulator::config() const { return impl_->config; }
+
+const Options& FunctionalSimulator::options() const { return impl_->options; }
+
+}  // namespace vta::fsim

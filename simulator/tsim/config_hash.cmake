@@ -1,0 +1,10 @@
+# Extracts CONFIG_HASH from a generated vta_pkg.sv into a header defining VTA_TSIM_CONFIG_HASH.
+file(STRINGS ${PKG} line REGEX "CONFIG_HASH = 64'h")
+string(REGEX MATCH "64'h([0-9a-f]+)" _ "${line}")
+set(text "#pragma once\n#define VTA_TSIM_CONFIG_HASH \"${CMAKE_MATCH_1}\"\n")
+if(EXISTS ${OUT})
+  file(READ ${OUT} old)
+endif()
+if(NOT "${old}" STREQUAL "${text}")
+  file(WRITE ${OUT} "${text}")
+endif()

@@ -1,0 +1,191 @@
+// conv2d lowered onto the core, bit-exact against the CPU reference: small shapes (odd sizes, 1x1 and
+// 7x7 kernels, strides, asymmetric padding, channels not multiple of the block) on every config, on the
+// token-strict concurrent fsim and on fsim-serial; forced tilings exercising every loop order and weight
+// mode; and the cost model's predicted DRAM bytes against the device counters.
+#include <gtest/gtest.h>
+
+#include "compiler_test_util.h"
+#include "vta/compiler/packing.h"
+
+namespace vta::ctest {
+namespace {
+
+std::vector<ConvCase> small_cases() {
+  std::vector<ConvCase> v;
+  auto add = [&](ConvCase k) { v.push_back(k); };
+  {
+    ConvCase k;
+    k.name = "basic3x3";
+    add(k);
+  }
+  {
+    ConvCase k;
+    k.name = "odd_channels";
+    k.c = 3, k.o = 10, k.h = 7, k.w = 9;
+    add(k);
+  }
+  {
+    ConvCase k;
+    k.name = "one_by_one";
+    k.c = 20, k.o = 24, k.h = 5, k.w = 6, k.kh = k.kw = 1, k.pt = k.pl = k.pb = k.pr = 0;
+    add(k);
+  }
+  {
+    ConvCase k;
+    k.name = "seven_stride2";
+    k.c = 3, k.o = 8, k.h = 15, k.w = 13, k.kh = k.kw = 7, k.sh = k.sw = 2, k.pt = k.pl = k.pb = k.pr = 3;
+    add(k);
+  }
+  {
+    ConvCase k;
+    k.name = "stride2_3x3";
+    k.c = 32, k.o = 33, k.h = 9, k.w = 10, k.sh = k.sw = 2;
+    add(k);
+  }
+  {
+    ConvCase k;
+    k.name = "one_by_one_stride2";
+    k.c = 17, k.o = 16, k.h = 9, k.w = 8, k.kh = k.kw = 1, k.sh = k.sw = 2, k.pt = k.pl = k.pb = k.pr = 0;
+    add(k);
+  }
+  {
+    ConvCase k;
+    k.name = "asymmetric_pads";
+    k.c = 5, k.o = 7, k.h = 6, k.w = 11, k.kh = 5, k.kw = 3, k.pt = 0, k.pl = 2, k.pb = 3, k.pr = 0;
+    add(k);
+  }
+  {
+    ConvCase k;
+    k.name = "rect_stride";
+    k.c = 16, k.o = 16, k.h = 10, k.w = 12, k.kh = 3, k.kw = 2, k.sh = 1, k.sw = 3, k.pt = 2, k.pl = 1, k.pb = 0,
+    k.pr = 1;
+    add(k);
+  }
+  {
+    ConvCase k;
+    k.name = "batch3_relu";
+    k.n = 3, k.c = 8, k.o = 20, k.h = 5, k.w = 5, k.relu = true;
+    add(k);
+  }
+  {
+    ConvCase k;
+    k.name = "nobias_clip";
+    k.c = 12, k.o = 9, k.h = 4, k.w = 7, k.bias = false, k.lo = -20, k.hi = 50;
+    add(k);
+  }
+  {
+    ConvCase k;
+    k.name = "single_pixel";
+    k.c = 40, k.o = 30, k.h = 1, k.w = 1, k.kh = k.kw = 1, k.pt = k.pl = k.pb = k.pr = 0;
+    add(k);
+  }
+  {
+    ConvCase k;
+    k.name = "shift0_relu";
+    k.c = 2, k.o = 3, k.h = 3, k.w = 4, k.kh = k.kw = 2, k.pt = k.pl = k.pb = k.pr = 0, k.shift = 0, k.relu = true;
+    add(k);
+  }
+  return v;
+}
+
+class ConvSmall : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
+
+TEST_P(ConvSmall, MatchesReference) {
+  const auto& [config, target] = GetParam();
+  uint32_t seed = 1;
+  for (const ConvCase& k : small_cases()) expect_conv_matches(k, target, config, seed++);
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, ConvSmall,
+                         ::testing::Combine(::testing::Values("default", "batch2", "block8", "block32", "in16_out32"),
+                                            ::testing::Values("fsim-strict", "fsim-serial")),
+                         [](const auto& param_info) {
+                           std::string s = std::get<0>(param_info.param) + "_" + std::get<1>(param_info.param);
+                           for (char& c : s)
+                             if (c == '-') c = '_';
+                           return s;
+                         });
+
+// A mid-sized layer under many forced tilings: every loop order x weight mode, multi-step reductions,
+// uneven edge tiles. Each must be bit-exact on fsim-strict, and the cost model's bytes must equal the
+// device's counters.
+TEST(ConvTiling, ForcedTilingsMatchReferenceAndCostModel) {
+  ConvCase k;
+  k.name = "forced";
+  k.c = 48, k.o = 40, k.h = 11, k.w = 9;
+  const isa::HwConfig cfg = load_config("default");
+  const ConvData data = make_data(k, 3);
+  const compiler::Conv2dShape shape = compiler::check_conv2d(data.tx, data.tw, &data.tb, k.params());
+  const compiler::ConvProblem prob = compiler::make_conv_problem(shape, k.params(), true, cfg);
+  int ran = 0;
+  for (auto order : {compiler::LoopOrder::kOcOuter, compiler::LoopOrder::kSpatialOuter})
+    for (auto mode : {compiler::WeightMode::kSlice, compiler::WeightMode::kOcTile, compiler::WeightMode::kAll})
+      for (uint32_t wbufs : {2u, 1u})
+      for (uint32_t ob : {1u, 2u, 3u})
+        for (uint32_t ib : {1u, 2u, 3u})
+          for (auto [th, tw] : {std::pair{4u, 9u}, std::pair{3u, 4u}, std::pair{11u, 2u}, std::pair{1u, 1u}}) {
+            compiler::Conv2dTiling t;
+            t.oc_blocks = ob, t.ic_blocks = ib, t.out_rows = th, t.out_cols = tw, t.order = order;
+            t.weight_mode = mode;
+            t.weight_buffers = wbufs;
+            if (mode == compiler::WeightMode::kAll && wbufs == 1) continue;
+            if (!compiler::check_tiling(prob, cfg, t).empty()) continue;
+            // Keep the test fast: a subset of the (th, tw) shapes for the 1x1-tile case.
+            if (th == 1 && (ob != 1 || ib != 3)) continue;
+            compiler::LoweringOptions opts;
+            opts.tiling = t;
+            SCOPED_TRACE(t.to_string());
+            const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 3, opts);
+            ASSERT_EQ(first_mismatch(o.run.output.to_vector<int8_t>(), o.expect), -1);
+            const auto& c = o.run.tiling.cost;
+            EXPECT_EQ(o.run.counters.inp_load_nbytes, c.inp_bytes);
+            EXPECT_EQ(o.run.counters.wgt_load_nbytes, c.wgt_bytes);
+            EXPECT_EQ(o.run.counters.acc_load_nbytes, c.acc_bytes);
+            EXPECT_EQ(o.run.counters.out_store_nbytes, c.out_bytes);
+            ++ran;
+          }
+  EXPECT_GT(ran, 40);
+}
+
+// GEMM micro-op executions equal the ideal count (MACs of the channel-padded problem / block MACs).
+TEST(ConvTiling, GemmCountIsIdeal) {
+  ConvCase k;
+  k.name = "ideal";
+  k.c = 32, k.o = 48, k.h = 14, k.w = 14;
+  const isa::HwConfig cfg = load_config("default");
+  const ConvOutcome o = run_conv_case(k, "fsim", cfg);
+  ASSERT_EQ(first_mismatch(o.run.output.to_vector<int8_t>(), o.expect), -1);
+  const uint64_t ideal = uint64_t{2} * 3 * 14 * 14 * 9;  // ic blocks x oc blocks x out pixels x taps
+  EXPECT_EQ(o.run.counters.gemm_counter, ideal);
+  EXPECT_GT(o.run.kernel_cache_hits, 0u);
+}
+
+TEST(ConvErrors, ClearMessages) {
+  auto device = driver::open_device("fsim", isa::HwConfig::default_config());
+  runtime::CommandQueue q(*device);
+  Tensor x(DType::kInt8, {1, 4, 5, 5}), w(DType::kInt8, {8, 4, 3, 3}), b(DType::kInt32, {8});
+  auto expect_error = [&](const Tensor& xi, const Tensor& wi, const Tensor* bi, Conv2dParams p, const char* needle) {
+    try {
+      compiler::conv2d(q, xi, wi, bi, p);
+      ADD_FAILURE() << "no error, expected one mentioning '" << needle << "'";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  Conv2dParams p = Conv2dParams::with(1, 1, 4);
+  expect_error(Tensor(DType::kInt32, {1, 4, 5, 5}), w, &b, p, "input must be int8");
+  expect_error(x, Tensor(DType::kInt8, {8, 3, 3, 3}), &b, p, "input channels");
+  expect_error(x, w, &b, [&] { auto q2 = p; q2.groups = 2; return q2; }(), "groups");
+  expect_error(x, w, &b, [&] { auto q2 = p; q2.dilation_h = 2; return q2; }(), "dilation");
+  const Tensor b_bad(DType::kInt32, {7});
+  expect_error(x, w, &b_bad, p, "bias must have shape");
+  const Tensor b_i8(DType::kInt8, {8});
+  expect_error(x, w, &b_i8, p, "bias must be int32");
+  expect_error(x, w, &b, Conv2dParams::with(1, 3, 4), "padding");
+  expect_error(x, w, &b, [&] { auto q2 = p; q2.requant.shift = 40; return q2; }(), "shift");
+  expect_error(x, w, &b, [&] { auto q2 = p; q2.requant.clip_lo = -200; return q2; }(), "clip");
+  expect_error(Tensor(DType::kInt8, {1, 4, 5}), w, &b, p, "4-D");
+}
+
+}  // namespace
+}  // namespace vta::ctest
