@@ -175,6 +175,7 @@ RunResult FsimDevice::run(uint64_t insn_address, uint32_t insn_count, std::chron
   RunResult result;
   result.counters = counters();
   result.wall_seconds = last_wall_seconds_;
+  result.warnings = simulator_.warnings();
   if ((status & reg::kStatusError) != 0) {
     result.status = RunStatus::kError;
     result.message = error_message_;

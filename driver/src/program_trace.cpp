@@ -425,6 +425,7 @@ ReplayResult replay(const ProgramTrace& trace, const std::filesystem::path& trac
     nlohmann::ordered_json stats;
     stats["status"] = std::string(detail::status_name(result.run.status));
     stats["message"] = result.run.message;
+    stats["warnings"] = result.run.warnings;
     stats["device"] = device.name();
     stats["counters"] = nlohmann::ordered_json(result.run.counters.to_json());
     stats["wall_seconds"] = result.run.wall_seconds;

@@ -235,6 +235,11 @@ TEST(FsimDevice, LeftoverTokensAreAnErrorOnlyOnFsimStrict) {
       EXPECT_NE(result.message.find("load->compute"), std::string::npos) << result.message;
     } else {
       EXPECT_TRUE(result.ok()) << result.message;
+      if (std::string(target) != "fsim-serial") {  // serial mode ignores tokens altogether
+        ASSERT_EQ(result.warnings.size(), 1u);
+        EXPECT_NE(result.warnings[0].find("1 token in the load->compute queue"), std::string::npos)
+            << result.warnings[0];
+      }
     }
   }
 }

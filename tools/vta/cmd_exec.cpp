@@ -97,6 +97,7 @@ int run_exec(const ExecOptions& o) {
     j["instructions"] = trace.insn_count;
     j["status"] = status_name(run.status);
     j["message"] = run.message;
+    j["warnings"] = run.warnings;
     j["wall_seconds"] = run.wall_seconds;
     j["counters"] = run.counters.to_json();
     if (o.check) {
@@ -120,6 +121,7 @@ int run_exec(const ExecOptions& o) {
     if (dump) fmt::print("dumped regions and stats.json into {}\n", dump->string());
   }
 
+  for (const auto& w : run.warnings) fmt::print(stderr, "vta: warning: {}\n", w);
   if (!run.ok()) {
     fmt::print(stderr, "vta: error: run failed ({}): {}\n", status_name(run.status), run.message);
     return 1;

@@ -79,6 +79,7 @@ struct FunctionalSimulator::Impl {
   isa::InstructionCodec codec;
   std::unique_ptr<detail::ExecKernel> kernel;
   isa::ExecutionCounters counters;
+  std::vector<std::string> warnings;
 
   // The decoded program of the current run and the module of each instruction.
   std::vector<isa::Instruction> program;
@@ -276,12 +277,14 @@ void FunctionalSimulator::Impl::run_concurrent() {
   std::string leftover;
   for (uint8_t qi = 0; qi < 4; ++qi) {
     if (tokens[qi] == 0) continue;
-    if (!leftover.empty() && !options.allow_leftover_tokens) leftover += ", ";
+    if (!leftover.empty()) leftover += ", ";
     leftover += std::to_string(tokens[qi]) + (tokens[qi] == 1 ? " token" : " tokens") + " in the " +
                 kQueueNames[qi] + " queue";
   }
-  if (!leftover.empty() && !options.allow_leftover_tokens)
+  if (leftover.empty()) return;
+  if (!options.allow_leftover_tokens)
     throw ProgramError("dependency tokens left after the last instruction completed: " + leftover);
+  warnings.push_back("dependency tokens left after the last instruction completed: " + leftover);
 }
 
 FunctionalSimulator::FunctionalSimulator(const isa::HwConfig& config, sim::DeviceMemory& memory, Options options)
@@ -291,6 +294,7 @@ FunctionalSimulator::~FunctionalSimulator() = default;
 
 void FunctionalSimulator::run(uint64_t insn_address, uint32_t insn_count) {
   impl_->counters = isa::ExecutionCounters{};
+  impl_->warnings.clear();
   impl_->fetch(insn_address, insn_count);
   impl_->check_structure();
   if (impl_->options.schedule == Schedule::kSerial)
@@ -300,6 +304,8 @@ void FunctionalSimulator::run(uint64_t insn_address, uint32_t insn_count) {
 }
 
 const isa::ExecutionCounters& FunctionalSimulator::counters() const { return impl_->counters; }
+
+const std::vector<std::string>& FunctionalSimulator::warnings() const { return impl_->warnings; }
 
 void FunctionalSimulator::clear_buffers() { impl_->kernel->clear(); }
 

@@ -27,6 +27,7 @@ enum class RunStatus { kOk, kTimeout, kError };
 struct RunResult {
   RunStatus status = RunStatus::kOk;
   std::string message;  // why, when status != kOk
+  std::vector<std::string> warnings;  // non-fatal findings, e.g. dependency tokens left at the end
   isa::ExecutionCounters counters;
   double wall_seconds = 0.0;
   bool ok() const { return status == RunStatus::kOk; }

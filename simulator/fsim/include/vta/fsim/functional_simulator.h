@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "vta/isa/counters.h"
 #include "vta/isa/hw_config.h"
@@ -45,6 +47,8 @@ class FunctionalSimulator {
 
   // Counters of the last run.
   const isa::ExecutionCounters& counters() const;
+  // Non-fatal findings of the last run (e.g. tokens left in a queue when allow_leftover_tokens is set).
+  const std::vector<std::string>& warnings() const;
   // Zeroes every on-chip buffer.
   void clear_buffers();
 
