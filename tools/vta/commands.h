@@ -24,6 +24,7 @@ void register_exec(CLI::App& app, Action& action);
 void register_import(CLI::App& app, Action& action);
 void register_bench(CLI::App& app, Action& action);
 void register_demo(CLI::App& app, Action& action);
+void register_op(CLI::App& app, Action& action);
 
 // --- helpers shared by the subcommands (common.cpp) ---
 

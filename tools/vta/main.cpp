@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
     vta::cli::register_import(app, action);
     vta::cli::register_bench(app, action);
     vta::cli::register_demo(app, action);
+    vta::cli::register_op(app, action);
   } catch (const std::exception& e) {
     fmt::print(stderr, "vta: error: {}\n", e.what());
     return 1;

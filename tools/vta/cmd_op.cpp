@@ -1,0 +1,192 @@
+// vta op: run one operator (conv2d, dense) from .npy files on a backend through the compiler.
+#include <charconv>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "vta/compiler/conv2d.h"
+#include "vta/compiler/dense.h"
+#include "vta/compiler/npy.h"
+#include "vta/driver/device.h"
+#include "vta/isa/error.h"
+#include "vta/runtime/command_queue.h"
+
+namespace vta::cli {
+namespace {
+
+struct OpOptions {
+  std::string input, weight, bias, output, stats;
+  std::string target = "fsim";
+  std::string config;
+  std::string stride = "1";
+  uint32_t pad = 0;
+  std::string pads;
+  std::string clip;
+  uint32_t dilation = 1, groups = 1;
+  int32_t shift = 0;
+  bool relu = false;
+};
+
+// "a,b,c" -> integers; `what` names the option in errors.
+std::vector<int64_t> parse_list(const std::string& text, const char* what) {
+  std::vector<int64_t> out;
+  size_t pos = 0;
+  while (true) {
+    const size_t end = text.find(',', pos);
+    const std::string item = text.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    int64_t v = 0;
+    const auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (item.empty() || ec != std::errc() || p != item.data() + item.size())
+      throw Error(fmt::format("{} '{}': '{}' is not an integer", what, text, item));
+    out.push_back(v);
+    if (end == std::string::npos) break;
+    pos = end + 1;
+  }
+  return out;
+}
+
+uint32_t non_negative(int64_t v, const char* what) {
+  if (v < 0 || v > 0xffff) throw Error(fmt::format("{} {} out of range", what, v));
+  return static_cast<uint32_t>(v);
+}
+
+compiler::Requantize requant_of(const OpOptions& o) {
+  compiler::Requantize rq;
+  rq.shift = o.shift;
+  rq.relu = o.relu;
+  if (!o.clip.empty()) {
+    const auto v = parse_list(o.clip, "--clip");
+    if (v.size() != 2) throw Error(fmt::format("--clip '{}': expected LO,HI", o.clip));
+    if (v[0] < -128 || v[1] > 127 || v[0] > v[1])
+      throw Error(fmt::format("--clip {},{}: must satisfy -128 <= LO <= HI <= 127", v[0], v[1]));
+    rq.clip_lo = static_cast<int32_t>(v[0]);
+    rq.clip_hi = static_cast<int32_t>(v[1]);
+  }
+  return rq;
+}
+
+// The int8/int32 tensor in `path`; other dtypes are an error naming the option.
+compiler::Tensor read_tensor(const std::string& path, const char* option, compiler::DType want) {
+  compiler::Tensor t = compiler::read_npy(path);
+  if (t.dtype() != want) {
+    throw Error(fmt::format("{} {}: dtype {} is not supported here (expected {})", option, path,
+                            compiler::to_string(t.dtype()), compiler::to_string(want)));
+  }
+  return t;
+}
+
+int finish(const std::string& op, const OpOptions& o, const driver::Device& device, const compiler::OpRun& run) {
+  compiler::write_npy(o.output, run.output);
+  fmt::print("{} on {} ({}): output {} -> {}\n", op, device.name(), device.config().name(),
+             run.output.shape_string(), o.output);
+  fmt::print("tiling: {}\n", run.tiling.to_string());
+  fmt::print("instructions {}, kernel cache {} hits / {} misses, compile {:.3f} s, run {:.3f} s\n", run.instructions,
+             run.kernel_cache_hits, run.kernel_cache_misses, run.compile_seconds, run.run_seconds);
+  fmt::print("counters:\n");
+  print_counters(stdout, run.counters);
+  if (!o.stats.empty()) {
+    nlohmann::json j = run.to_json();
+    j["op"] = op;
+    j["target"] = device.name();
+    j["config"] = device.config().name();
+    std::ofstream out(o.stats);
+    if (!out) throw Error(fmt::format("--stats {}: cannot open for writing", o.stats));
+    out << j.dump(2) << "\n";
+  }
+  return 0;
+}
+
+int run_conv2d(const OpOptions& o) {
+  compiler::Conv2dParams p;
+  const auto strides = parse_list(o.stride, "--stride");
+  if (strides.size() != 1 && strides.size() != 2) throw Error(fmt::format("--stride '{}': expected S or SH,SW", o.stride));
+  p.stride_h = non_negative(strides[0], "stride");
+  p.stride_w = non_negative(strides.back(), "stride");
+  if (!o.pads.empty()) {
+    const auto v = parse_list(o.pads, "--pads");
+    if (v.size() != 4) throw Error(fmt::format("--pads '{}': expected T,L,B,R", o.pads));
+    p.pad_top = non_negative(v[0], "pad");
+    p.pad_left = non_negative(v[1], "pad");
+    p.pad_bottom = non_negative(v[2], "pad");
+    p.pad_right = non_negative(v[3], "pad");
+  } else {
+    p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = o.pad;
+  }
+  p.dilation_h = p.dilation_w = o.dilation;
+  p.groups = o.groups;
+  p.requant = requant_of(o);
+  const compiler::Tensor x = read_tensor(o.input, "--input", compiler::DType::kInt8);
+  const compiler::Tensor w = read_tensor(o.weight, "--weight", compiler::DType::kInt8);
+  std::optional<compiler::Tensor> b;
+  if (!o.bias.empty()) b = read_tensor(o.bias, "--bias", compiler::DType::kInt32);
+  compiler::check_conv2d(x, w, b ? &*b : nullptr, p);  // clear errors before opening a device
+  const auto device = driver::open_device(o.target, load_config(o.config));
+  runtime::CommandQueue q(*device);
+  const compiler::OpRun run = compiler::conv2d(q, x, w, b ? &*b : nullptr, p);
+  return finish("conv2d", o, *device, run);
+}
+
+int run_dense(const OpOptions& o) {
+  const compiler::Requantize rq = requant_of(o);
+  const compiler::Tensor x = read_tensor(o.input, "--input", compiler::DType::kInt8);
+  const compiler::Tensor w = read_tensor(o.weight, "--weight", compiler::DType::kInt8);
+  std::optional<compiler::Tensor> b;
+  if (!o.bias.empty()) b = read_tensor(o.bias, "--bias", compiler::DType::kInt32);
+  compiler::check_dense(x, w, b ? &*b : nullptr, rq);
+  const auto device = driver::open_device(o.target, load_config(o.config));
+  runtime::CommandQueue q(*device);
+  const compiler::OpRun run = compiler::dense(q, x, w, b ? &*b : nullptr, rq);
+  return finish("dense", o, *device, run);
+}
+
+void add_common(CLI::App& sub, OpOptions& o) {
+  sub.add_option("--input,-i", o.input, "Input tensor (.npy, int8)")->required()->check(CLI::ExistingFile);
+  sub.add_option("--weight,-w", o.weight, "Weight tensor (.npy, int8)")->required()->check(CLI::ExistingFile);
+  sub.add_option("--bias,-b", o.bias, "Bias (.npy, int32, one value per output channel)")->check(CLI::ExistingFile);
+  sub.add_option("--shift", o.shift, "Arithmetic right shift applied to the int32 accumulator (0..31)")
+      ->check(CLI::Range(0, 31));
+  sub.add_flag("--relu", o.relu, "Clamp negative outputs to 0");
+  sub.add_option("--clip", o.clip, "Output range LO,HI (default -128,127)");
+  sub.add_option("--output,-o", o.output, "Output tensor (.npy, int8)")->required();
+  add_target_option(sub, o.target);
+  add_config_option(sub, o.config);
+  sub.add_option("--stats", o.stats, "Write the tiling, counters and timings as JSON to this file");
+}
+
+}  // namespace
+
+void register_op(CLI::App& app, Action& action) {
+  CLI::App* op = app.add_subcommand("op", "Run one operator from .npy files on a backend (conv2d, dense)");
+  op->require_subcommand(1);
+  set_footer(*op, "Each operator computes out = clip((acc + bias) >> shift, LO, HI) (relu: LO = max(LO, 0)) on the "
+                  "core, with int8 inputs and weights and int32 accumulation. See docs/compiler.md.");
+
+  auto co = std::make_shared<OpOptions>();
+  CLI::App* conv = op->add_subcommand("conv2d", "2-D convolution: int8 NCHW input, int8 OIHW weight");
+  add_common(*conv, *co);
+  conv->add_option("--stride,-s", co->stride, "Stride S or SH,SW")->capture_default_str();
+  auto* pad = conv->add_option("--pad,-p", co->pad, "Zero padding on every side");
+  auto* pads = conv->add_option("--pads", co->pads, "Zero padding TOP,LEFT,BOTTOM,RIGHT");
+  pad->excludes(pads);
+  conv->add_option("--dilation", co->dilation, "Dilation (only 1 is supported)")->capture_default_str();
+  conv->add_option("--groups", co->groups, "Groups (only 1 is supported)")->capture_default_str();
+  set_footer(*conv, "Input (N, C, H, W) int8, weight (O, C, KH, KW) int8, bias (O,) int32; output (N, O, OH, OW) "
+                    "int8. Padding is done by the core's LOAD pad fields; channels are zero-padded to the block "
+                    "size and trimmed. Prints the chosen tiling and the run's counters.");
+  conv->callback([co, &action] { action = [co] { return run_conv2d(*co); }; });
+
+  auto dopt = std::make_shared<OpOptions>();
+  CLI::App* dense = op->add_subcommand("dense", "Fully connected: int8 (N, K) input, int8 (M, K) weight");
+  add_common(*dense, *dopt);
+  set_footer(*dense, "Input (N, K) int8, weight (M, K) int8 (PyTorch Linear layout), bias (M,) int32; output "
+                     "(N, M) int8.");
+  dense->callback([dopt, &action] { action = [dopt] { return run_dense(*dopt); }; });
+}
+
+}  // namespace vta::cli
