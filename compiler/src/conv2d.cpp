@@ -454,7 +454,17 @@ OpRun run_conv2d(runtime::CommandQueue& q, const Tensor& input, const Tensor& we
 OpRun conv2d(runtime::CommandQueue& queue, const Tensor& input, const Tensor& weight, const Tensor* bias,
              const Conv2dParams& params, const LoweringOptions& options) {
   const Conv2dShape shape = check_conv2d(input, weight, bias, params);
-  return detail::run_conv2d(queue, input, weight, bias, shape, params, options);
+  const auto t0 = std::chrono::steady_clock::now();
+  InputRepack repack;
+  if (options.repack) repack = *options.repack;
+  else if (!options.tiling) repack = choose_repack(shape, params, bias != nullptr, queue.config());
+  if (repack.direct()) return detail::run_conv2d(queue, input, weight, bias, shape, params, options);
+  const detail::RepackedConv rc = detail::repack_conv2d(input, weight, shape, params, repack);
+  const double repack_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  OpRun run = detail::run_conv2d(queue, rc.input, rc.weight, bias, rc.shape, rc.params, options);
+  run.tiling.repack = repack;
+  run.compile_seconds += repack_seconds;
+  return run;
 }
 
 }  // namespace vta::compiler

@@ -30,6 +30,18 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
 void emit_conv2d(runtime::CommandQueue& q, const ConvProblem& p, const Conv2dTiling& t, const ConvBuffers& b,
                  const Requantize& rq);
 
+// ---- host repacks for few input channels (repack.cpp) ----
+struct RepackedConv {
+  Tensor input, weight;
+  Conv2dShape shape;
+  Conv2dParams params;
+};
+// The conv2d the core runs after the repack `r` (shape and parameters only).
+Conv2dShape repacked_shape(const Conv2dShape& s, const Conv2dParams& p, const InputRepack& r,
+                           Conv2dParams* new_params);
+// Builds the repacked input and weight (bit-identical result, see repack.cpp).
+RepackedConv repack_conv2d(const Tensor& input, const Tensor& weight, const Conv2dShape& s, const Conv2dParams& p,
+                           const InputRepack& r);
 // Packs, runs and unpacks a checked conv2d.
 OpRun run_conv2d(runtime::CommandQueue& q, const Tensor& input, const Tensor& weight, const Tensor* bias,
                  const Conv2dShape& shape, const Conv2dParams& params, const LoweringOptions& options);

@@ -57,12 +57,23 @@ const char* to_string(WeightMode m) {
   return "?";
 }
 
+std::string InputRepack::to_string() const {
+  if (direct()) return "direct";
+  std::string s = space_to_depth > 1 ? fmt::format("s2d{}", space_to_depth) : "";
+  if (fold_kx || fold_ky) {
+    if (!s.empty()) s += "+";
+    s += fmt::format("fold(ic{}{})", fold_ky ? ",ky" : "", fold_kx ? ",kx" : "");
+  }
+  return s;
+}
+
 std::string Conv2dTiling::to_string() const {
   return fmt::format(
-      "tile oc {} blk x rows {} x cols {}, ic step {} blk, order {}, weights {}{}; predicted DRAM {} B "
+      "{}tile oc {} blk x rows {} x cols {}, ic step {} blk, order {}, weights {}{}; predicted DRAM {} B "
       "(inp {}, wgt {}, acc {}, out {}; {:.3f}x the lower bound {}), {} output tiles, {} steps, "
       "GEMM kernel {} uops",
-      oc_blocks, out_rows, out_cols, ic_blocks, compiler::to_string(order), compiler::to_string(weight_mode),
+      repack.direct() ? std::string() : "input repack " + repack.to_string() + "; ", oc_blocks, out_rows, out_cols,
+      ic_blocks, compiler::to_string(order), compiler::to_string(weight_mode),
       single_weight_buffer() ? " (single buffer)" : "", cost.total_bytes(), cost.inp_bytes, cost.wgt_bytes, cost.acc_bytes, cost.out_bytes,
       cost.lower_bound_bytes ? static_cast<double>(cost.total_bytes()) / static_cast<double>(cost.lower_bound_bytes)
                              : 0.0,
@@ -70,7 +81,8 @@ std::string Conv2dTiling::to_string() const {
 }
 
 nlohmann::json Conv2dTiling::to_json() const {
-  return {{"oc_blocks", oc_blocks},
+  return {{"repack", repack.to_string()},
+          {"oc_blocks", oc_blocks},
           {"out_rows", out_rows},
           {"out_cols", out_cols},
           {"ic_blocks", ic_blocks},

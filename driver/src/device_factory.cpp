@@ -10,6 +10,9 @@
 #include "fsim/fsim_device.h"
 #include "vta/driver/device.h"
 #include "vta/isa/error.h"
+#if VTA_HAVE_TSIM
+#include "vta/driver/tsim_device.h"
+#endif
 
 namespace vta::driver {
 namespace {
@@ -31,11 +34,21 @@ std::unique_ptr<Device> open_fsim(std::string_view name, const isa::HwConfig& co
   return std::make_unique<FsimDevice>(std::string(name), config, options);
 }
 
+#if VTA_HAVE_TSIM
+// tsim: the Verilated RTL core; DRAM timing, waveform and watchdog from VTA_TSIM_* environment variables.
+std::unique_ptr<Device> open_tsim(std::string_view name, const isa::HwConfig& config) {
+  return std::make_unique<TsimDevice>(std::string(name), config, TsimDeviceOptions::from_environment());
+}
+#endif
+
 constexpr Target kTargets[] = {
     {"fsim", &open_fsim<fsim::Kernel::kFast, fsim::Schedule::kConcurrent>},
     {"fsim-ref", &open_fsim<fsim::Kernel::kReference, fsim::Schedule::kConcurrent>},
     {"fsim-serial", &open_fsim<fsim::Kernel::kFast, fsim::Schedule::kSerial>},
     {"fsim-strict", &open_fsim<fsim::Kernel::kFast, fsim::Schedule::kConcurrent, true>},
+#if VTA_HAVE_TSIM
+    {"tsim", &open_tsim},
+#endif
 };
 
 }  // namespace

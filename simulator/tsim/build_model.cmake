@@ -1,19 +1,20 @@
 # Builds one Verilated model of the core at BUILD time (cmake -P), for one generated vta_pkg.sv.
 #
 # Inputs (-D): VERILATOR, PKG (generated vta_pkg.sv), RTL ("|"-separated .sv files, packages first),
-#   CACHE_DIR (hardware/cache), OUT_DIR (per-config output), TRACE (ON/OFF), THREADS, JOBS, MAKE, AR,
-#   CXX (compiler for the generated C++), STAMP (file touched when done).
+#   CACHE_DIR (hardware/cache), OUT_DIR (per-config output), PREFIX (model class name), TRACE (ON/OFF:
+#   --trace-fst), RUNTIME (ON/OFF: also archive Verilator's runtime), THREADS, JOBS, MAKE, AR, CXX (compiler
+#   for the generated C++), STAMP (file touched when done).
 #
-# Verilator runs in CACHE_DIR/<config hash>/tsim[-trace]/, so a model is verilated and compiled once per
+# Verilator runs in CACHE_DIR/<config hash>/<PREFIX>/, so a model is verilated and compiled once per
 # hardware config (the hash is CONFIG_HASH of the package = HwConfig::hash()); the results are copied
 # (only when they changed) to OUT_DIR:
-#   OUT_DIR/libVvta_top.a          the model
-#   OUT_DIR/libvta_verilated.a     Verilator's runtime (verilated.cpp, threads, FST writer)
-#   OUT_DIR/include/Vvta_top.h     the model's header
+#   OUT_DIR/lib<PREFIX>.a             the model
+#   OUT_DIR/libvta_verilated.a        Verilator's runtime (verilated.cpp, threads, FST writer if TRACE)
+#   OUT_DIR/include/<PREFIX>.h        the model's header
 #   OUT_DIR/include/tsim_config_hash.h   #define VTA_TSIM_CONFIG_HASH "<hash>"
 cmake_minimum_required(VERSION 3.25)
 
-foreach(v VERILATOR PKG RTL CACHE_DIR OUT_DIR THREADS JOBS MAKE AR CXX STAMP)
+foreach(v VERILATOR PKG RTL CACHE_DIR OUT_DIR PREFIX RUNTIME THREADS JOBS MAKE AR CXX STAMP)
   if(NOT DEFINED ${v})
     message(FATAL_ERROR "build_model.cmake: -D${v} is required")
   endif()
@@ -27,13 +28,11 @@ if(hash STREQUAL "")
   message(FATAL_ERROR "build_model.cmake: no CONFIG_HASH in ${PKG}")
 endif()
 
-set(variant tsim)
 set(trace_args)
 if(TRACE)
-  set(variant tsim-trace)
   set(trace_args --trace-fst --trace-structs)
 endif()
-set(mdir ${CACHE_DIR}/${hash}/${variant})
+set(mdir ${CACHE_DIR}/${hash}/${PREFIX})
 file(MAKE_DIRECTORY ${mdir})
 
 # -O3/-x-assign/-x-initial for speed (DESIGN.md §4); the C++ of the model is compiled with -O2 (Verilator's
@@ -41,7 +40,7 @@ file(MAKE_DIRECTORY ${mdir})
 set(make_flags "OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O2 CXX=${CXX}")
 execute_process(
   COMMAND ${VERILATOR} --cc --build -j ${JOBS} -O3 --x-assign fast --x-initial fast -Wno-fatal
-          --top-module vta_top --prefix Vvta_top --Mdir ${mdir} --threads ${THREADS} ${trace_args}
+          --top-module vta_top --prefix ${PREFIX} --Mdir ${mdir} --threads ${THREADS} ${trace_args}
           -MAKEFLAGS "${make_flags}" -CFLAGS -w
           ${PKG} ${rtl}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
@@ -49,27 +48,30 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "verilator failed (${rc}) in ${mdir}:\n${out}")
 endif()
 
-# Verilator's runtime objects for this model's options, as one archive.
-file(WRITE ${mdir}/vta_runtime.mk
-  "include Vvta_top.mk\nlibvta_verilated.a: $(VK_GLOBAL_OBJS)\n\t${AR} rcs $@ $^\n")
-execute_process(
-  COMMAND ${MAKE} -C ${mdir} -f vta_runtime.mk -j ${JOBS} OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O2 CXX=${CXX}
-          "VM_USER_CFLAGS=-w" libvta_verilated.a
-  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "building Verilator's runtime failed (${rc}) in ${mdir}:\n${out}")
-endif()
-
 file(MAKE_DIRECTORY ${OUT_DIR}/include)
-file(COPY_FILE ${mdir}/Vvta_top__ALL.a ${OUT_DIR}/libVvta_top.a ONLY_IF_DIFFERENT)
-file(COPY_FILE ${mdir}/libvta_verilated.a ${OUT_DIR}/libvta_verilated.a ONLY_IF_DIFFERENT)
-file(COPY_FILE ${mdir}/Vvta_top.h ${OUT_DIR}/include/Vvta_top.h ONLY_IF_DIFFERENT)
-set(text "#pragma once\n#define VTA_TSIM_CONFIG_HASH \"${hash}\"\n")
-set(old "")
-if(EXISTS ${OUT_DIR}/include/tsim_config_hash.h)
-  file(READ ${OUT_DIR}/include/tsim_config_hash.h old)
+if(RUNTIME)
+  # Verilator's runtime objects for this model's options, as one archive.
+  file(WRITE ${mdir}/vta_runtime.mk
+    "include ${PREFIX}.mk\nlibvta_verilated.a: $(VK_GLOBAL_OBJS)\n\t${AR} rcs $@ $^\n")
+  execute_process(
+    COMMAND ${MAKE} -C ${mdir} -f vta_runtime.mk -j ${JOBS} OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O2 CXX=${CXX}
+            "VM_USER_CFLAGS=-w" libvta_verilated.a
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "building Verilator's runtime failed (${rc}) in ${mdir}:\n${out}")
+  endif()
+  file(COPY_FILE ${mdir}/libvta_verilated.a ${OUT_DIR}/libvta_verilated.a ONLY_IF_DIFFERENT)
 endif()
-if(NOT old STREQUAL text)
-  file(WRITE ${OUT_DIR}/include/tsim_config_hash.h "${text}")
+file(COPY_FILE ${mdir}/${PREFIX}__ALL.a ${OUT_DIR}/lib${PREFIX}.a ONLY_IF_DIFFERENT)
+file(COPY_FILE ${mdir}/${PREFIX}.h ${OUT_DIR}/include/${PREFIX}.h ONLY_IF_DIFFERENT)
+if(RUNTIME)  # one build per config writes the shared files
+  set(text "#pragma once\n#define VTA_TSIM_CONFIG_HASH \"${hash}\"\n")
+  set(old "")
+  if(EXISTS ${OUT_DIR}/include/tsim_config_hash.h)
+    file(READ ${OUT_DIR}/include/tsim_config_hash.h old)
+  endif()
+  if(NOT old STREQUAL text)
+    file(WRITE ${OUT_DIR}/include/tsim_config_hash.h "${text}")
+  endif()
 endif()
 file(TOUCH ${STAMP})

@@ -13,12 +13,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "random_program.h"
 #include "vta/fsim/functional_simulator.h"
 #include "vta/sim/device_memory.h"
+#include "vta/test/random_program.h"
 
 namespace vta::fsim::test {
 namespace {
+
+using vta::test::GeneratedProgram;
+using vta::test::RandomProgramGenerator;
 
 constexpr int kProgramsPerConfig = 150;
 

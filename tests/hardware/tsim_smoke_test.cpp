@@ -15,6 +15,15 @@
 
 namespace {
 
+vta::tsim::TsimOptions options(uint32_t latency) {
+  vta::tsim::TsimOptions o;
+  o.read_latency = latency;
+  o.write_latency = latency;
+  o.bytes_per_cycle = 8;
+  o.max_outstanding = 16;
+  return o;
+}
+
 using namespace vta;
 using isa::AluInsn;
 using isa::AluOpcode;
@@ -179,7 +188,7 @@ TEST(TsimSmoke, GemmAluStoreProgram) {
   }
 
   // ---- run ----
-  tsim::Tsim sim(config, memory, tsim::TsimOptions{.read_latency = 20, .write_latency = 20, .bytes_per_cycle = 8, .max_outstanding = 16, .vcd_path = {}});
+  tsim::Tsim sim(config, memory, options(20));
   const auto result = sim.run(insn_addr, static_cast<uint32_t>(raw.size()), 2'000'000);
   ASSERT_TRUE(result.done);
   EXPECT_FALSE(result.error) << "error code " << result.error_code << " at instruction " << result.error_index;
@@ -269,7 +278,7 @@ TEST(TsimSmoke, SameDestinationHazards) {
   const uint64_t insn_addr = memory.allocate(bytes.size(), 64);
   memory.write(insn_addr, bytes.data(), bytes.size());
 
-  tsim::Tsim sim(config, memory, tsim::TsimOptions{.read_latency = 5, .write_latency = 5, .bytes_per_cycle = 8, .max_outstanding = 16, .vcd_path = {}});
+  tsim::Tsim sim(config, memory, options(5));
   const auto result = sim.run(insn_addr, static_cast<uint32_t>(raw.size()), 1'000'000);
   ASSERT_TRUE(result.done);
   ASSERT_FALSE(result.error) << "error code " << result.error_code;
@@ -299,7 +308,7 @@ TEST(TsimSmoke, InvalidAluOpcodeIsReported) {
   isa::raw_instructions_to_bytes(raw, bytes);
   const uint64_t insn_addr = memory.allocate(bytes.size(), 64);
   memory.write(insn_addr, bytes.data(), bytes.size());
-  tsim::Tsim sim(config, memory, tsim::TsimOptions{.read_latency = 8, .write_latency = 8, .bytes_per_cycle = 8, .max_outstanding = 16, .vcd_path = {}});
+  tsim::Tsim sim(config, memory, options(8));
   const auto result = sim.run(insn_addr, 2, 100'000);
   ASSERT_TRUE(result.done);
   EXPECT_TRUE(result.error);
@@ -320,7 +329,7 @@ TEST(TsimSmoke, DeadlockIsReported) {
   isa::raw_instructions_to_bytes(raw, bytes);
   const uint64_t insn_addr = memory.allocate(bytes.size(), 64);
   memory.write(insn_addr, bytes.data(), bytes.size());
-  tsim::Tsim sim(config, memory, tsim::TsimOptions{.read_latency = 8, .write_latency = 8, .bytes_per_cycle = 8, .max_outstanding = 16, .vcd_path = {}});
+  tsim::Tsim sim(config, memory, options(8));
   const auto result = sim.run(insn_addr, 2, 100'000);
   ASSERT_TRUE(result.done);
   EXPECT_TRUE(result.error);

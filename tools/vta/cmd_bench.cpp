@@ -114,6 +114,8 @@ void register_bench(CLI::App& app, Action& action) {
   fsim->add_option("--seed", opts->seed, "Seed of the random int8 matrices")->capture_default_str();
   fsim->add_flag("--json", opts->json, "Print the figures as JSON");
   fsim->callback([opts, &action] { action = [opts] { return run_bench_fsim(*opts); }; });
+  register_bench_conv2d(*bench, action);
+  register_bench_tsim(*bench, action);
 }
 
 }  // namespace vta::cli

@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "vta/compiler/conv2d.h"
 #include "vta/compiler/dense.h"
+#include "vta/compiler/eltwise.h"
 #include "vta/compiler/npy.h"
 #include "vta/driver/device.h"
 #include "vta/isa/error.h"
@@ -22,6 +23,8 @@ namespace {
 
 struct OpOptions {
   std::string input, weight, bias, output, stats;
+  std::string input_b;              // add: the second operand
+  std::string kernel = "2";         // maxpool: K or KH,KW
   std::string target = "fsim";
   std::string config;
   std::string stride = "1";
@@ -145,6 +148,50 @@ int run_dense(const OpOptions& o) {
   return finish("dense", o, *device, run);
 }
 
+int run_add(const OpOptions& o) {
+  const compiler::Requantize rq = requant_of(o);
+  const compiler::Tensor a = read_tensor(o.input, "--input", compiler::DType::kInt8);
+  const compiler::Tensor b = read_tensor(o.input_b, "--input-b", compiler::DType::kInt8);
+  compiler::check_add(a, b, rq);
+  const auto device = driver::open_device(o.target, load_config(o.config));
+  runtime::CommandQueue q(*device);
+  return finish("add", o, *device, compiler::add(q, a, b, rq));
+}
+
+int run_maxpool(const OpOptions& o) {
+  compiler::MaxPoolParams p;
+  const auto k = parse_list(o.kernel, "--kernel");
+  if (k.size() != 1 && k.size() != 2) throw Error(fmt::format("--kernel '{}': expected K or KH,KW", o.kernel));
+  p.kernel_h = non_negative(k[0], "kernel");
+  p.kernel_w = non_negative(k.back(), "kernel");
+  const auto strides = parse_list(o.stride, "--stride");
+  if (strides.size() != 1 && strides.size() != 2) throw Error(fmt::format("--stride '{}': expected S or SH,SW", o.stride));
+  p.stride_h = non_negative(strides[0], "stride");
+  p.stride_w = non_negative(strides.back(), "stride");
+  if (!o.pads.empty()) {
+    const auto v = parse_list(o.pads, "--pads");
+    if (v.size() != 4) throw Error(fmt::format("--pads '{}': expected T,L,B,R", o.pads));
+    p.pad_top = non_negative(v[0], "pad");
+    p.pad_left = non_negative(v[1], "pad");
+    p.pad_bottom = non_negative(v[2], "pad");
+    p.pad_right = non_negative(v[3], "pad");
+  } else {
+    p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = o.pad;
+  }
+  const compiler::Tensor x = read_tensor(o.input, "--input", compiler::DType::kInt8);
+  compiler::check_max_pool2d(x, p);
+  const auto device = driver::open_device(o.target, load_config(o.config));
+  runtime::CommandQueue q(*device);
+  return finish("maxpool", o, *device, compiler::max_pool2d(q, x, p));
+}
+
+void add_io(CLI::App& sub, OpOptions& o) {
+  sub.add_option("--output,-o", o.output, "Output tensor (.npy, int8)")->required();
+  add_target_option(sub, o.target);
+  add_config_option(sub, o.config);
+  sub.add_option("--stats", o.stats, "Write the tiling, counters and timings as JSON to this file");
+}
+
 void add_common(CLI::App& sub, OpOptions& o) {
   sub.add_option("--input,-i", o.input, "Input tensor (.npy, int8)")->required()->check(CLI::ExistingFile);
   sub.add_option("--weight,-w", o.weight, "Weight tensor (.npy, int8)")->required()->check(CLI::ExistingFile);
@@ -162,7 +209,7 @@ void add_common(CLI::App& sub, OpOptions& o) {
 }  // namespace
 
 void register_op(CLI::App& app, Action& action) {
-  CLI::App* op = app.add_subcommand("op", "Run one operator from .npy files on a backend (conv2d, dense)");
+  CLI::App* op = app.add_subcommand("op", "Run one operator from .npy files on a backend (conv2d, dense, add, maxpool)");
   op->require_subcommand(1);
   set_footer(*op, "Each operator computes out = clip((acc + bias) >> shift, LO, HI) (relu: LO = max(LO, 0)) on the "
                   "core, with int8 inputs and weights and int32 accumulation. See docs/compiler.md.");
@@ -187,6 +234,33 @@ void register_op(CLI::App& app, Action& action) {
   set_footer(*dense, "Input (N, K) int8, weight (M, K) int8 (PyTorch Linear layout), bias (M,) int32; output "
                      "(N, M) int8.");
   dense->callback([dopt, &action] { action = [dopt] { return run_dense(*dopt); }; });
+
+  auto aopt = std::make_shared<OpOptions>();
+  CLI::App* addc = op->add_subcommand("add", "Elementwise add of two int8 tensors with requantization");
+  addc->add_option("--input,-i", aopt->input, "First operand (.npy, int8)")->required()->check(CLI::ExistingFile);
+  addc->add_option("--input-b", aopt->input_b, "Second operand (.npy, int8, same shape)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  addc->add_option("--shift", aopt->shift, "Arithmetic right shift of the int32 sum (0..31)")->check(CLI::Range(0, 31));
+  addc->add_flag("--relu", aopt->relu, "Clamp negative outputs to 0");
+  addc->add_option("--clip", aopt->clip, "Output range LO,HI (default -128,127)");
+  add_io(*addc, *aopt);
+  set_footer(*addc, "out = clip((a + b) >> shift, LO, HI), a and b int8 of the same shape (any rank). Runs as a 1x1 "
+                    "conv2d with identity weights: the GEMM core adds, the ALU requantizes.");
+  addc->callback([aopt, &action] { action = [aopt] { return run_add(*aopt); }; });
+
+  auto mopt = std::make_shared<OpOptions>();
+  CLI::App* mp = op->add_subcommand("maxpool", "2-D max pooling of an int8 NCHW tensor");
+  mp->add_option("--input,-i", mopt->input, "Input tensor (.npy, int8, NCHW)")->required()->check(CLI::ExistingFile);
+  mp->add_option("--kernel,-k", mopt->kernel, "Window K or KH,KW")->capture_default_str();
+  mp->add_option("--stride,-s", mopt->stride, "Stride S or SH,SW")->capture_default_str();
+  auto* mpad = mp->add_option("--pad,-p", mopt->pad, "Padding on every side (never wins the max)");
+  auto* mpads = mp->add_option("--pads", mopt->pads, "Padding TOP,LEFT,BOTTOM,RIGHT");
+  mpad->excludes(mpads);
+  add_io(*mp, *mopt);
+  set_footer(*mp, "Max over the real pixels of each window (padding is ignored). Each pad must be smaller than the "
+                  "kernel. Output (N, C, OH, OW) int8.");
+  mp->callback([mopt, &action] { action = [mopt] { return run_maxpool(*mopt); }; });
 }
 
 }  // namespace vta::cli

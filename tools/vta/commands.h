@@ -23,6 +23,8 @@ void register_disasm(CLI::App& app, Action& action);
 void register_exec(CLI::App& app, Action& action);
 void register_import(CLI::App& app, Action& action);
 void register_bench(CLI::App& app, Action& action);
+void register_bench_conv2d(CLI::App& bench, Action& action);  // cmd_bench_conv2d.cpp: `vta bench conv2d`
+void register_bench_tsim(CLI::App& bench, Action& action);    // cmd_bench_tsim.cpp: `vta bench tsim`
 void register_demo(CLI::App& app, Action& action);
 void register_op(CLI::App& app, Action& action);
 

@@ -67,4 +67,29 @@ std::vector<int8_t> dense(const std::vector<int8_t>& x, const std::vector<int8_t
   return out;
 }
 
+std::vector<int8_t> add(const std::vector<int8_t>& a, const std::vector<int8_t>& b, const RequantParams& rq) {
+  std::vector<int8_t> out(a.size());
+  for (size_t i = 0; i < a.size(); ++i) out[i] = requantize(int32_t{a[i]} + int32_t{b[i]}, rq);
+  return out;
+}
+
+std::vector<int8_t> max_pool2d(const std::vector<int8_t>& input, const PoolGeometry& g) {
+  const int oh = g.out_h(), ow = g.out_w();
+  std::vector<int8_t> out(static_cast<size_t>(g.n) * g.c * oh * ow);
+  for (int n = 0; n < g.n; ++n)
+    for (int c = 0; c < g.c; ++c)
+      for (int y = 0; y < oh; ++y)
+        for (int x = 0; x < ow; ++x) {
+          int best = -1000;
+          for (int ky = 0; ky < g.kh; ++ky)
+            for (int kx = 0; kx < g.kw; ++kx) {
+              const int iy = y * g.stride_h - g.pad_top + ky, ix = x * g.stride_w - g.pad_left + kx;
+              if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
+              best = std::max<int>(best, input[((static_cast<size_t>(n) * g.c + c) * g.h + iy) * g.w + ix]);
+            }
+          out[((static_cast<size_t>(n) * g.c + c) * oh + y) * ow + x] = static_cast<int8_t>(best);
+        }
+  return out;
+}
+
 }  // namespace vta::reference

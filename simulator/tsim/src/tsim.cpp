@@ -1,8 +1,17 @@
 #include "vta/tsim/tsim.h"
 
+#ifndef VTA_TSIM_HAS_TRACE
+#define VTA_TSIM_HAS_TRACE 0  // set by CMake when the model is built with --trace-fst
+#endif
+
+#include <algorithm>
+#include <chrono>
 #include <deque>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 // Verilator's runtime headers are not written for our warning flags.
 #pragma GCC diagnostic push
@@ -12,7 +21,12 @@
 #pragma GCC diagnostic ignored "-Wpedantic"
 #include <verilated.h>
 
-#include "Vvta_top.h"
+#include "Vvta_top.h"  // the fast model (no tracing code)
+#if VTA_TSIM_HAS_TRACE
+#include <verilated_fst_c.h>
+
+#include "Vvta_top_trace.h"  // the same RTL verilated with --trace-fst, used only when a waveform is asked for
+#endif
 #pragma GCC diagnostic pop
 #include "tsim_config_hash.h"  // generated: VTA_TSIM_CONFIG_HASH
 #include "vta/isa/error.h"
@@ -52,13 +66,41 @@ struct WriteResp {
 
 }  // namespace
 
+// The harness's interface, one implementation per model class (fast / traced): the per-cycle code is
+// compiled for each model, only these calls are virtual.
 struct Tsim::Impl {
+  virtual ~Impl() = default;
+  virtual void reset() = 0;
+  virtual uint32_t read_reg(uint32_t address) = 0;
+  virtual void write_reg(uint32_t address, uint32_t value) = 0;
+  virtual TsimResult run(uint64_t insn_addr, uint32_t insn_count, uint64_t max_cycles, double wall_seconds) = 0;
+  virtual uint64_t cycle() const = 0;
+  virtual void final() = 0;
+};
+
+namespace {
+
+// What a module did over a window, from the deltas of its busy and stall counters.
+std::string module_state(uint64_t busy, uint64_t stall, uint64_t window) {
+  if (busy == 0) return "idle";
+  if (stall >= window) return "holds an instruction, waiting on a dependency-token queue";
+  if (stall > 0) return "holds an instruction, partly waiting on a token queue";
+  return "holds an instruction without finishing it (not waiting on a token: stuck in the datapath or memory)";
+}
+
+template <class Model>
+struct Harness final : Tsim::Impl {
+#if VTA_TSIM_HAS_TRACE
+  static constexpr bool kTraced = std::is_same_v<Model, Vvta_top_trace>;
+#else
+  static constexpr bool kTraced = false;
+#endif
   isa::HwConfig config;
   sim::DeviceMemory& mem;
   TsimOptions opt;
   VerilatedContext ctx;
-  std::unique_ptr<Vvta_top> top;
-  uint64_t cycle = 0;
+  std::unique_ptr<Model> top;
+  uint64_t cycle_ = 0;
 
   std::deque<ReadBurst> reads;
   std::deque<WriteBurst> writes;
@@ -68,10 +110,40 @@ struct Tsim::Impl {
   bool r_valid = false;      // R beat presented this cycle
   bool b_valid = false;
   uint64_t last_error_address = 0;  // for diagnostics
+  uint64_t beats = 0;        // memory beats transferred (R and W), a progress signal for the watchdog
+#if VTA_TSIM_HAS_TRACE
+  std::unique_ptr<VerilatedFstC> fst;
+#endif
 
-  Impl(const isa::HwConfig& c, sim::DeviceMemory& m, TsimOptions o) : config(c), mem(m), opt(o) {
+  Harness(const isa::HwConfig& c, sim::DeviceMemory& m, TsimOptions o) : config(c), mem(m), opt(std::move(o)) {
     ctx.randReset(0);
-    top = std::make_unique<Vvta_top>(&ctx);
+    if constexpr (kTraced) ctx.traceEverOn(true);
+    top = std::make_unique<Model>(&ctx);
+#if VTA_TSIM_HAS_TRACE
+    if constexpr (kTraced) {
+      fst = std::make_unique<VerilatedFstC>();
+      top->trace(fst.get(), 99);
+      fst->open(opt.trace_path.c_str());
+      if (!fst->isOpen()) throw Error("tsim: cannot open waveform file " + opt.trace_path);
+    }
+#endif
+    reset();
+  }
+
+  ~Harness() override {
+#if VTA_TSIM_HAS_TRACE
+    if (fst) fst->close();
+#endif
+  }
+
+  void final() override { top->final(); }
+  uint64_t cycle() const override { return cycle_; }
+
+  void dump(uint64_t time) {
+#if VTA_TSIM_HAS_TRACE
+    if constexpr (kTraced) fst->dump(time);
+#endif
+    (void)time;
   }
 
   // Drives the memory-side inputs from the model state.
@@ -80,7 +152,7 @@ struct Tsim::Impl {
     top->m_axi_awready_i = writes.size() < opt.max_outstanding;
     top->m_axi_wready_i = !writes.empty();
     r_valid = false;
-    if (!reads.empty() && reads.front().ready_at <= cycle && credit >= kBusBytes) {
+    if (!reads.empty() && reads.front().ready_at <= cycle_ && credit >= kBusBytes) {
       const ReadBurst& rb = reads.front();
       const uint64_t addr = rb.addr + uint64_t{read_beat} * kBusBytes;
       uint64_t data = 0;
@@ -108,7 +180,7 @@ struct Tsim::Impl {
       top->m_axi_rlast_i = (read_beat + 1 == rb.beats);
     }
     top->m_axi_rvalid_i = r_valid;
-    b_valid = !resps.empty() && resps.front().ready_at <= cycle;
+    b_valid = !resps.empty() && resps.front().ready_at <= cycle_;
     top->m_axi_bvalid_i = b_valid;
     top->m_axi_bresp_i = (b_valid && resps.front().error) ? 2 : 0;
     top->m_axi_bid_i = 0;
@@ -128,16 +200,19 @@ struct Tsim::Impl {
     const uint64_t wdata = top->m_axi_wdata_o;
     const uint32_t wstrb = top->m_axi_wstrb_o;
     const bool wlast = top->m_axi_wlast_o;
+    dump(2 * cycle_);
 
     top->clk_i = 1;
     top->eval();
+    dump(2 * cycle_ + 1);
     top->clk_i = 0;
     top->eval();
-    ++cycle;
+    ++cycle_;
+    beats += uint64_t{r} + uint64_t{w};
 
     credit += opt.bytes_per_cycle;
     if (credit > 4 * kBusBytes + opt.bytes_per_cycle) credit = 4 * kBusBytes + opt.bytes_per_cycle;
-    if (ar) reads.push_back({araddr, arlen + 1, arid, cycle + opt.read_latency});
+    if (ar) reads.push_back({araddr, arlen + 1, arid, cycle_ + opt.read_latency});
     if (r) {
       credit -= kBusBytes;
       if (++read_beat == reads.front().beats) {
@@ -163,19 +238,20 @@ struct Tsim::Impl {
       ++wb.done;
       if (wlast != (wb.done == wb.beats)) wb.error = true;  // WLAST must mark the burst's last beat
       if (wb.done == wb.beats) {
-        resps.push_back({cycle + opt.write_latency, wb.error});
+        resps.push_back({cycle_ + opt.write_latency, wb.error});
         writes.pop_front();
       }
     }
     if (b) resps.pop_front();
   }
 
-  void reset() {
+  void reset() override {
     reads.clear();
     writes.clear();
     resps.clear();
     read_beat = 0;
     credit = 0;
+    last_error_address = 0;
     top->clk_i = 0;
     top->rst_ni = 0;
     top->s_axil_awvalid_i = 0;
@@ -189,7 +265,7 @@ struct Tsim::Impl {
     for (int i = 0; i < 2; ++i) step();
   }
 
-  uint32_t read_reg(uint32_t address) {
+  uint32_t read_reg(uint32_t address) override {
     top->s_axil_araddr_i = static_cast<uint16_t>(address);
     top->s_axil_arvalid_i = 1;
     top->s_axil_rready_i = 0;
@@ -217,7 +293,7 @@ struct Tsim::Impl {
     }
   }
 
-  void write_reg(uint32_t address, uint32_t value) {
+  void write_reg(uint32_t address, uint32_t value) override {
     top->s_axil_awaddr_i = static_cast<uint16_t>(address);
     top->s_axil_wdata_i = value;
     top->s_axil_wstrb_i = 0xf;
@@ -251,7 +327,107 @@ struct Tsim::Impl {
     const uint64_t hi = read_reg(kCounterBase + 8 * index + 4);
     return (hi << 32) | lo;
   }
+
+  TsimResult run(uint64_t insn_addr, uint32_t insn_count, uint64_t max_cycles, double wall_seconds) override {
+    auto& s = *this;
+    const uint64_t begin = s.cycle_;
+    const auto wall_begin = std::chrono::steady_clock::now();
+    s.write_reg(kInsnAddrLo, static_cast<uint32_t>(insn_addr));
+    s.write_reg(kInsnAddrHi, static_cast<uint32_t>(insn_addr >> 32));
+    s.write_reg(kInsnCount, insn_count);
+    s.write_reg(kControl, 1);
+    TsimResult result;
+
+    // Progress = any work counter (instructions, bytes, micro-ops) or any memory beat changes.
+    constexpr uint32_t kWorkCounters = 10;
+    const auto signature = [&s] {
+      std::vector<uint64_t> sig;
+      for (uint32_t i = 0; i < kWorkCounters; ++i) sig.push_back(s.read_reg(kCounterBase + 8 * i));
+      sig.push_back(s.beats);
+      return sig;
+    };
+    std::vector<uint64_t> last_sig;
+    uint64_t last_progress = begin;
+    constexpr uint64_t kChunk = 1u << 14;
+    // Poll the done output (cheap); STATUS is read once at the end through the bus.
+    while (!s.top->done_o) {
+      const uint64_t chunk_end = std::min(s.cycle_ + kChunk, begin + max_cycles);
+      while (!s.top->done_o && s.cycle_ < chunk_end) s.step();
+      if (s.top->done_o) break;
+      if (s.cycle_ - begin >= max_cycles) {
+        result.cycle_limit = true;
+        result.report = "no done after " + std::to_string(max_cycles) + " cycles (cycle limit)";
+        break;
+      }
+      if (wall_seconds > 0 &&
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_begin).count() > wall_seconds) {
+        result.wall_timeout = true;
+        result.report = "no done after " + std::to_string(s.cycle_ - begin) + " cycles in " +
+                        std::to_string(wall_seconds) + " s of host time";
+        break;
+      }
+      if (s.opt.watchdog_cycles == 0) continue;
+      std::vector<uint64_t> sig = signature();
+      if (sig != last_sig) {
+        last_sig = std::move(sig);
+        last_progress = s.cycle_;
+      } else if (s.cycle_ - last_progress >= s.opt.watchdog_cycles) {
+        // Which module is stuck: sample the busy/stall counters over a short window.
+        constexpr uint32_t kExtra = 11;
+        std::vector<uint64_t> a, b;
+        for (uint32_t i = 0; i < 7; ++i) a.push_back(s.counter(kExtra + i));
+        for (int i = 0; i < 4096; ++i) s.step();
+        for (uint32_t i = 0; i < 7; ++i) b.push_back(s.counter(kExtra + i));
+        const uint64_t window = 4096;  // the counters advance at most once per cycle of this window
+        const char* names[] = {"load", "compute", "store"};
+        std::string stalled, states;
+        for (uint32_t m = 0; m < 3; ++m) {
+          const uint64_t busy = b[2 * m] - a[2 * m], stall = b[2 * m + 1] - a[2 * m + 1];
+          if (busy > 0 && stalled.empty()) stalled = names[m];
+          states += std::string("; ") + names[m] + ": " + module_state(busy, stall, window);
+        }
+        const uint64_t fetch_stall = b[6] - a[6];
+        states += std::string("; fetch: ") + (fetch_stall > 0 ? "blocked on a full command queue" : "not blocked");
+        // Reads the memory has not answered, by requester (ARID 0 fetch, 1 load, 2 compute).
+        if (!s.reads.empty()) {
+          const char* ids[] = {"fetch", "load", "compute"};
+          const ReadBurst& oldest = s.reads.front();
+          const std::string who = oldest.id < 3 ? ids[oldest.id] : "id " + std::to_string(oldest.id);
+          states += "; memory: " + std::to_string(s.reads.size()) + " read burst(s) outstanding, the oldest from " +
+                    who + " at address " + std::to_string(oldest.addr) + " (data due at cycle " +
+                    std::to_string(oldest.ready_at - begin) + " of the run)";
+          if (stalled.empty()) stalled = who + ", waiting for memory";
+        }
+        if (!s.writes.empty() || !s.resps.empty())
+          states += "; memory: " + std::to_string(s.writes.size() + s.resps.size()) + " write burst(s) outstanding";
+        result.hung = true;
+        result.report = "watchdog: no progress for " + std::to_string(s.cycle_ - last_progress) +
+                        " cycles, at cycle " + std::to_string(s.cycle_ - begin) + " of the run" +
+                        (stalled.empty() ? std::string(" (no module holds an instruction)")
+                                         : " (stalled module: " + stalled + ")") +
+                        states;
+        break;
+      }
+    }
+    const uint32_t status = s.read_reg(kStatus);
+    result.done = (status & 1u) != 0;
+    result.error = (status & 2u) != 0;
+    result.error_code = s.read_reg(kErrorCode);
+    result.error_index = s.read_reg(kErrorIndex);
+    result.bus_error_address = s.last_error_address;
+    auto& c = result.counters;
+    uint64_t* fields[] = {&c.load_insn_count, &c.compute_insn_count, &c.store_insn_count, &c.inp_load_nbytes,
+                          &c.wgt_load_nbytes, &c.acc_load_nbytes,    &c.uop_load_nbytes,  &c.out_store_nbytes,
+                          &c.gemm_counter,    &c.alu_counter,        &c.cycle_count};
+    for (uint32_t i = 0; i < std::size(fields); ++i) *fields[i] = s.counter(i);
+    for (uint32_t i = 0; i < std::size(kExtraCounters); ++i)
+      result.extra_counters.emplace_back(kExtraCounters[i], s.counter(static_cast<uint32_t>(std::size(fields)) + i));
+    result.harness_cycles = s.cycle_ - begin;
+    return result;
+  }
 };
+
+}  // namespace
 
 TsimOptions TsimOptions::from_config(const isa::HwConfig& config) {
   TsimOptions o;
@@ -269,43 +445,30 @@ Tsim::Tsim(const isa::HwConfig& config, sim::DeviceMemory& memory, TsimOptions o
                                       config.hash() + " (" + config.name() + ")");
   if (options.bytes_per_cycle == 0) options.bytes_per_cycle = 1;
   if (options.max_outstanding == 0) options.max_outstanding = 1;
-  impl_ = std::make_unique<Impl>(config, memory, options);
-  impl_->reset();
+  if (options.trace_path.empty()) {
+    impl_ = std::make_unique<Harness<Vvta_top>>(config, memory, std::move(options));
+  } else {
+#if VTA_TSIM_HAS_TRACE
+    impl_ = std::make_unique<Harness<Vvta_top_trace>>(config, memory, std::move(options));
+#else
+    throw Error("tsim: waveform " + options.trace_path +
+                " requested but tsim was built without FST support (configure with -DVTA_TSIM_TRACE=ON)");
+#endif
+  }
 }
 
 Tsim::~Tsim() {
-  if (impl_) impl_->top->final();
+  if (impl_) impl_->final();
 }
 
 void Tsim::reset() { impl_->reset(); }
 uint32_t Tsim::read_reg(uint32_t address) { return impl_->read_reg(address); }
 void Tsim::write_reg(uint32_t address, uint32_t value) { impl_->write_reg(address, value); }
-uint64_t Tsim::cycle() const { return impl_->cycle; }
-
-TsimResult Tsim::run(uint64_t insn_addr, uint32_t insn_count, uint64_t max_cycles) {
-  Impl& s = *impl_;
-  const uint64_t begin = s.cycle;
-  s.write_reg(kInsnAddrLo, static_cast<uint32_t>(insn_addr));
-  s.write_reg(kInsnAddrHi, static_cast<uint32_t>(insn_addr >> 32));
-  s.write_reg(kInsnCount, insn_count);
-  s.write_reg(kControl, 1);
-  TsimResult result;
-  // Poll the done output (cheap); STATUS is read once at the end through the bus.
-  while (!s.top->done_o && s.cycle - begin < max_cycles) s.step();
-  const uint32_t status = s.read_reg(kStatus);
-  result.done = (status & 1u) != 0;
-  result.error = (status & 2u) != 0;
-  result.error_code = s.read_reg(kErrorCode);
-  result.error_index = s.read_reg(kErrorIndex);
-  auto& c = result.counters;
-  uint64_t* fields[] = {&c.load_insn_count, &c.compute_insn_count, &c.store_insn_count, &c.inp_load_nbytes,
-                        &c.wgt_load_nbytes, &c.acc_load_nbytes,    &c.uop_load_nbytes,  &c.out_store_nbytes,
-                        &c.gemm_counter,    &c.alu_counter,        &c.cycle_count};
-  for (uint32_t i = 0; i < std::size(fields); ++i) *fields[i] = s.counter(i);
-  for (uint32_t i = 0; i < std::size(kExtraCounters); ++i)
-    result.extra_counters.emplace_back(kExtraCounters[i], s.counter(static_cast<uint32_t>(std::size(fields)) + i));
-  result.harness_cycles = s.cycle - begin;
-  return result;
+uint64_t Tsim::cycle() const { return impl_->cycle(); }
+TsimResult Tsim::run(uint64_t insn_addr, uint32_t insn_count, uint64_t max_cycles, double wall_seconds) {
+  return impl_->run(insn_addr, insn_count, max_cycles, wall_seconds);
 }
+
+bool Tsim::has_trace_support() { return VTA_TSIM_HAS_TRACE != 0; }
 
 }  // namespace vta::tsim

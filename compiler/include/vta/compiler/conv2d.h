@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -56,6 +57,9 @@ ConvProblem make_conv_problem(const Conv2dShape& s, const Conv2dParams& p, bool 
 
 struct LoweringOptions {
   std::optional<Conv2dTiling> tiling;  // force a tiling (checked); otherwise choose_tiling()
+  // Force a host repack (InputRepack{} = direct); otherwise choose_repack(). A forced tiling applies to
+  // the repacked problem and implies direct unless a repack is given too.
+  std::optional<InputRepack> repack;
 };
 
 // The result of running one operator on the device.
@@ -69,6 +73,27 @@ struct OpRun {
   double run_seconds = 0;      // synchronize()
   nlohmann::json to_json() const;
 };
+
+// The host repack conv2d() applies by default: direct unless the input channels fill less than one
+// BLOCK_IN and the kernel is larger than 1x1; then the candidate (space-to-depth by the stride and/or
+// folding kx / ky into the reduction) with the lowest modelled time: max(GEMM micro-ops, DRAM bytes /
+// dram_bytes_per_cycle) + a quarter of the smaller one.
+InputRepack choose_repack(const Conv2dShape& s, const Conv2dParams& p, bool has_bias, const isa::HwConfig& cfg);
+
+// One candidate repack with its modelled cost.
+struct RepackChoice {
+  InputRepack repack;
+  Conv2dTiling tiling;      // the best tiling of the repacked problem
+  uint64_t gemm_uops = 0;   // GEMM micro-ops the repacked problem needs
+  uint64_t dram_bytes = 0;  // predicted DRAM bytes (inp, wgt, acc, out)
+  double score = 0;
+};
+// Throws vta::Error when no tiling fits the repacked problem.
+RepackChoice evaluate_repack(const Conv2dShape& s, const Conv2dParams& p, bool has_bias, const isa::HwConfig& cfg,
+                             const InputRepack& r);
+// Every repack worth considering (direct included) that fits the config.
+std::vector<RepackChoice> repack_candidates(const Conv2dShape& s, const Conv2dParams& p, bool has_bias,
+                                            const isa::HwConfig& cfg);
 
 OpRun conv2d(runtime::CommandQueue& queue, const Tensor& input, const Tensor& weight, const Tensor* bias,
              const Conv2dParams& params, const LoweringOptions& options = {});

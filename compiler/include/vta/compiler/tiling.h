@@ -45,6 +45,20 @@ struct Conv2dCost {
   uint64_t total_bytes() const { return inp_bytes + wgt_bytes + acc_bytes + out_bytes; }
 };
 
+// How the host repacks a conv2d whose input channels fill few of the BLOCK_IN lanes (e.g. ResNet-18's
+// first layer, 3 channels): optionally space-to-depth by the stride (each stride x stride phase becomes
+// channels, the kernel shrinks to ceil(K / stride), stride 1), then fold the kernel columns (kx) and/or
+// rows (ky) into the reduction dimension (an im2col along that axis). The folded problem is an ordinary
+// conv2d on the core; see docs/compiler.md ("Small input channel counts").
+struct InputRepack {
+  uint32_t space_to_depth = 1;  // 1 (off) or the stride
+  bool fold_kx = false;
+  bool fold_ky = false;
+  bool direct() const { return space_to_depth == 1 && !fold_kx && !fold_ky; }
+  std::string to_string() const;  // "direct", "fold(ic,ky,kx)", "s2d2+fold(kx)", ...
+  bool operator==(const InputRepack&) const = default;
+};
+
 struct Conv2dTiling {
   uint32_t oc_blocks = 1;  // output-channel blocks per tile
   uint32_t out_rows = 1;   // output rows per tile
@@ -58,6 +72,9 @@ struct Conv2dTiling {
   uint32_t weight_buffers = 2;
   bool single_weight_buffer() const { return weight_mode == WeightMode::kAll || weight_buffers == 1; }
   Conv2dCost cost;  // filled by estimate_cost / choose_tiling
+  // The host repack applied before tiling (the tiling then describes the repacked problem); chosen by
+  // conv2d() when the input channels are few, reported here.
+  InputRepack repack;
 
   std::string to_string() const;
   nlohmann::json to_json() const;

@@ -33,4 +33,18 @@ std::vector<int8_t> conv2d(const std::vector<int8_t>& input, const std::vector<i
 std::vector<int8_t> dense(const std::vector<int8_t>& x, const std::vector<int8_t>& weight,
                           const std::vector<int32_t>& bias, int n, int k, int m, const RequantParams& rq);
 
+// out[i] = clip((a[i] + b[i]) >> shift) for int8 a, b of the same length.
+std::vector<int8_t> add(const std::vector<int8_t>& a, const std::vector<int8_t>& b, const RequantParams& rq);
+
+struct PoolGeometry {
+  int n = 1, c = 1, h = 1, w = 1;
+  int kh = 2, kw = 2, stride_h = 2, stride_w = 2;
+  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  int out_h() const { return (h + pad_top + pad_bottom - kh) / stride_h + 1; }
+  int out_w() const { return (w + pad_left + pad_right - kw) / stride_w + 1; }
+};
+
+// int8 NCHW max pooling over the real pixels of each window (padding is ignored, never a candidate).
+std::vector<int8_t> max_pool2d(const std::vector<int8_t>& input, const PoolGeometry& g);
+
 }  // namespace vta::reference

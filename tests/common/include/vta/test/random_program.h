@@ -1,5 +1,5 @@
-// Generator of random legal VTA programs for differential tests (kernel vs kernel, later simulator vs
-// simulator). Programs are token-correct and race-free, so every schedule gives the same result:
+// Generator of random legal VTA programs for differential tests (fsim kernel vs kernel in tests/fsim,
+// tsim vs fsim in tests/hardware). Shared through the header-only target vta_test_common. Programs are token-correct and race-free, so every schedule gives the same result:
 //
 //   block b:  load part    (LOAD INP/WGT)          first pops compute->load (b > 0), last pushes load->compute
 //             compute part (LOAD UOP/ACC, GEMM, ALU) first pops load->compute and store->compute (b > 0),
@@ -23,7 +23,7 @@
 #include "vta/isa/instruction.h"
 #include "vta/isa/instruction_codec.h"
 
-namespace vta::fsim::test {
+namespace vta::test {
 
 struct RegionImage {
   uint64_t address = 0;
@@ -353,4 +353,4 @@ class RandomProgramGenerator {
   uint64_t uop_cursor_ = 0;
 };
 
-}  // namespace vta::fsim::test
+}  // namespace vta::test

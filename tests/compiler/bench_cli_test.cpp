@@ -1,0 +1,93 @@
+// `vta bench conv2d` as a user runs it: the JSON table's shape, a PASS on every layer, and GEMM
+// micro-ops equal to the ideal on the layers whose channels fill the blocks.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int code = -1;
+  std::string out;
+};
+
+Result run(const std::string& args) {
+  Result r;
+  const std::string cmd = std::string(VTA_BIN) + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+fs::path temp_json(const char* tag) {
+  return fs::temp_directory_path() / (std::string("vta-bench-conv2d-") + tag + "-" + std::to_string(getpid()) + ".json");
+}
+
+TEST(BenchConv2dCli, JsonTableForC10C11) {
+  const fs::path json_path = temp_json("c10c11");
+  const Result r = run("bench conv2d --workload resnet18 --layers C10,C11 --json " + json_path.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("C10"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("PASS"), std::string::npos) << r.out;
+  std::ifstream in(json_path);
+  ASSERT_TRUE(in.good());
+  const nlohmann::json j = nlohmann::json::parse(in);
+  fs::remove(json_path);
+  EXPECT_EQ(j.at("benchmark"), "conv2d");
+  EXPECT_EQ(j.at("workload"), "resnet18");
+  EXPECT_TRUE(j.at("all_passed").get<bool>());
+  ASSERT_EQ(j.at("layers").size(), 2u);
+  EXPECT_EQ(j["layers"][0].at("name"), "C10");
+  EXPECT_EQ(j["layers"][1].at("name"), "C11");
+  for (const auto& l : j["layers"]) {
+    SCOPED_TRACE(l.at("name").get<std::string>());
+    EXPECT_EQ(l.at("check"), "PASS");
+    EXPECT_EQ(l.at("gemm_uops").get<uint64_t>(), l.at("gemm_uops_ideal").get<uint64_t>());
+    EXPECT_DOUBLE_EQ(l.at("mac_lane_utilization").get<double>(), 1.0);
+    for (const char* k : {"inp", "wgt", "acc", "uop", "out", "total"}) EXPECT_TRUE(l.at("bytes").contains(k)) << k;
+    const auto& b = l["bytes"];
+    EXPECT_EQ(b["total"].get<uint64_t>(), b["inp"].get<uint64_t>() + b["wgt"].get<uint64_t>() +
+                                              b["acc"].get<uint64_t>() + b["uop"].get<uint64_t>() +
+                                              b["out"].get<uint64_t>());
+    EXPECT_GT(l.at("lower_bound_bytes").get<uint64_t>(), 0u);
+    EXPECT_NEAR(l.at("total_over_bound").get<double>(),
+                double(b["total"].get<uint64_t>()) / double(l["lower_bound_bytes"].get<uint64_t>()), 1e-9);
+    EXPECT_TRUE(l.at("tiling").contains("oc_blocks"));
+    EXPECT_TRUE(l.contains("strategy"));
+    EXPECT_GT(l.at("instructions").get<uint64_t>(), 0u);
+    EXPECT_GE(l.at("compile_seconds").get<double>(), 0.0);
+    EXPECT_GE(l.at("run_seconds").get<double>(), 0.0);
+    ASSERT_TRUE(l.at("apache_vta").is_object());
+    EXPECT_GT(l["apache_vta"].at("total_over_bound").get<double>(), 1.0);
+    // The target: at most 1.3x the lower bound per layer.
+    EXPECT_LE(l.at("total_over_bound").get<double>(), 1.3);
+  }
+  // Apache VTA's published figures for these two layers (resnet18_counters.md).
+  EXPECT_EQ(j["layers"][0]["apache_vta"]["total_bytes"].get<uint64_t>(), 244880u);
+  EXPECT_EQ(j["layers"][1]["apache_vta"]["lower_bound_bytes"].get<uint64_t>(), 2411520u);
+  const auto& t = j.at("totals");
+  EXPECT_EQ(t.at("gemm_uops").get<uint64_t>(), t.at("gemm_uops_ideal").get<uint64_t>());
+  EXPECT_EQ(t.at("lower_bound_bytes").get<uint64_t>(), 208384u + 2411520u);
+}
+
+TEST(BenchConv2dCli, UnknownLayerAndWorkloadAreErrors) {
+  EXPECT_EQ(run("bench conv2d --layers C12").code, 1);
+  EXPECT_EQ(run("bench conv2d --workload vgg16").code, 1);
+}
+
+}  // namespace

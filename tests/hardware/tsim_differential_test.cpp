@@ -1,0 +1,530 @@
+// Differential tests: the RTL core (Device target "tsim") against the functional simulator ("fsim").
+//   - >= 1000 random legal programs (tests/common random_program.h) at the default config: DRAM must be
+//     bit-identical after every run and every counter except cycle_count equal. A failing program is
+//     saved as a trace directory (recorded on fsim, so it holds fsim's result as the expectation) that
+//     `vta exec --target tsim --check DIR` replays; its path is printed.
+//   - directed programs the generator does not produce: long bursts across 4 KiB pages, whole-buffer
+//     tiles, large loop nests, accumulation wrap-around, every ALU op on edge values;
+//   - the three Apache VTA recordings in the shared conformance directory, replayed on tsim;
+//   - error programs (bad opcode, bad ALU opcode, bad memory type, illegal flags, deadlock): both report an
+//     error at the same instruction, and tsim is usable again afterwards;
+//   - the watchdog turns a stalled memory into an error naming the cycle and the stalled module.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "vta/driver/device.h"
+#include "vta/driver/program_trace.h"
+#include "vta/driver/tsim_device.h"
+#include "vta/isa/error.h"
+#include "vta/isa/hw_config.h"
+#include "vta/isa/instruction.h"
+#include "vta/isa/instruction_codec.h"
+#include "vta/test/random_program.h"
+
+namespace vta::test {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+constexpr int kShards = 8;
+constexpr int kProgramsPerShard = 512;  // 8 x 512 = 4096 random programs per run (about 12 s)
+
+isa::HwConfig default_config() { return isa::HwConfig::from_file(std::string(VTA_CONFIG_DIR) + "/default.json"); }
+
+// Maps every region of `g` at its address on `dev` (after freeing what a previous program left) and
+// fills it.
+void load(driver::Device& dev, const GeneratedProgram& g) {
+  for (const auto& b : dev.buffers()) dev.free(b);
+  for (const auto& r : g.regions) {
+    const driver::DeviceBuffer buf = dev.map_at(r.address, r.bytes.size());
+    std::memcpy(buf.host, r.bytes.data(), r.bytes.size());
+    dev.flush(buf, 0, buf.size);
+  }
+}
+
+// First difference between the two devices' copies of the regions, or "".
+std::string compare_memory(const GeneratedProgram& g, driver::Device& a, driver::Device& b) {
+  const auto find = [](driver::Device& d, uint64_t address) {
+    for (const auto& buf : d.buffers())
+      if (buf.device_address == address) return buf;
+    return driver::DeviceBuffer{};
+  };
+  for (const auto& r : g.regions) {
+    const driver::DeviceBuffer x = find(a, r.address), y = find(b, r.address);
+    if (!x || !y) return "region at " + std::to_string(r.address) + " not mapped";
+    a.invalidate(x, 0, x.size);
+    b.invalidate(y, 0, y.size);
+    if (std::memcmp(x.host, y.host, x.size) == 0) continue;
+    for (uint64_t i = 0; i < x.size; ++i)
+      if (x.host[i] != y.host[i]) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "byte at %#llx (region %#llx + %llu) differs: fsim %u, tsim %u",
+                      static_cast<unsigned long long>(r.address + i), static_cast<unsigned long long>(r.address),
+                      static_cast<unsigned long long>(i), x.host[i], y.host[i]);
+        return buf;
+      }
+  }
+  return "";
+}
+
+isa::ExecutionCounters without_cycles(isa::ExecutionCounters c) {
+  c.cycle_count = 0;
+  return c;
+}
+
+// Records `g` on a fresh fsim device as a trace directory (expected = fsim's memory and counters) and
+// returns the directory.
+fs::path save_failure(const isa::HwConfig& config, const GeneratedProgram& g, const std::string& name) {
+  const fs::path dir = fs::path(VTA_TEST_OUTPUT_DIR) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const auto dev = driver::open_device("fsim", config);
+  load(*dev, g);
+  driver::TraceRecorder recorder(dir);
+  recorder.before_run(*dev, g.insn_address, g.insn_count);
+  const driver::RunResult result = dev->run(g.insn_address, g.insn_count, 0ms);
+  recorder.after_run(*dev, result);
+  return dir;
+}
+
+// Runs `g` on both devices and compares; on a difference saves a trace and fails with its path.
+void run_both(const isa::HwConfig& config, driver::Device& fsim, driver::Device& tsim, const GeneratedProgram& g,
+              const std::string& name, bool expect_ok = true) {
+  load(fsim, g);
+  load(tsim, g);
+  const driver::RunResult rf = fsim.run(g.insn_address, g.insn_count, 0ms);
+  const driver::RunResult rt = tsim.run(g.insn_address, g.insn_count, 0ms);
+  std::string why;
+  if (expect_ok && !rf.ok()) why = "fsim failed: " + rf.message;
+  if (why.empty() && rf.ok() != rt.ok()) why = "fsim: " + (rf.ok() ? "ok" : rf.message) + "\ntsim: " + (rt.ok() ? "ok" : rt.message);
+  if (why.empty() && rf.ok()) {
+    why = compare_memory(g, fsim, tsim);
+    if (why.empty() && without_cycles(rf.counters) != without_cycles(rt.counters))
+      why = "counters differ:\nfsim " + rf.counters.to_json().dump() + "\ntsim " + rt.counters.to_json().dump();
+  }
+  if (!why.empty()) {
+    const fs::path dir = save_failure(config, g, name);
+    ADD_FAILURE() << name << ": " << why << "\nprogram:\n"
+                  << g.listing() << "trace saved: " << dir.string() << "\nreplay: vta exec --target tsim --check "
+                  << dir.string();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Random programs
+
+class TsimDifferential : public ::testing::TestWithParam<int> {};
+
+TEST_P(TsimDifferential, RandomProgramsMatchFsim) {
+  const isa::HwConfig config = default_config();
+  const auto fsim = driver::open_device("fsim", config);
+  // Shards vary the memory system, so the modules interleave differently (results must not change).
+  driver::TsimDeviceOptions options;
+  switch (GetParam() % 4) {
+    case 1: options.dram_latency_cycles = 1; options.dram_bytes_per_cycle = 64; break;
+    case 2: options.dram_latency_cycles = 300; options.dram_bytes_per_cycle = 2; break;
+    case 3: options.dram_latency_cycles = 17; options.dram_bytes_per_cycle = 5; options.max_outstanding = 1; break;
+    default: break;  // the config's timing
+  }
+  driver::TsimDevice tsim("tsim", config, options);
+  RandomProgramGenerator gen(config, 0x75170000u + static_cast<uint64_t>(GetParam()));
+  uint64_t insns = 0, cycles = 0, gemm = 0, alu = 0, stored = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (int p = 0; p < kProgramsPerShard; ++p) {
+    const GeneratedProgram g = gen.next();
+    const std::string name = "random_shard" + std::to_string(GetParam()) + "_program" + std::to_string(p);
+    run_both(config, *fsim, tsim, g, name);
+    if (HasFailure()) return;  // one saved trace per shard is enough
+    insns += g.insn_count;
+    cycles += tsim.counters().cycle_count;
+    gemm += tsim.counters().gemm_counter;
+    alu += tsim.counters().alu_counter;
+    stored += tsim.counters().out_store_nbytes;
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("[   INFO   ] shard %d: %d programs, %llu instructions, %llu cycles, %llu GEMM uops, %llu ALU uops, "
+              "%llu bytes stored, %.2f s\n",
+              GetParam(), kProgramsPerShard, static_cast<unsigned long long>(insns),
+              static_cast<unsigned long long>(cycles), static_cast<unsigned long long>(gemm),
+              static_cast<unsigned long long>(alu), static_cast<unsigned long long>(stored), secs);
+  EXPECT_GT(gemm, 0u);
+  EXPECT_GT(alu, 0u);
+  EXPECT_GT(stored, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shards, TsimDifferential, ::testing::Range(0, kShards));
+
+// ---------------------------------------------------------------------------------------------------
+// Directed programs: fixed regions with random data, instructions written here.
+
+struct Layout {
+  explicit Layout(const isa::HwConfig& c) : cfg(c), codec(c) {}
+  isa::HwConfig cfg;
+  isa::InstructionCodec codec;
+  // Region base addresses; every region starts 1 KiB into a 4 KiB page so rows cross page boundaries.
+  static constexpr uint64_t kInp = 0x100400, kWgt = 0x200400, kAcc = 0x400400, kOut = 0x600400, kUop = 0x700400,
+                            kInsn = 0x800000;
+  uint32_t elem(isa::MemoryType t) const { return cfg.buffer(t).element_bytes; }
+  uint32_t base(isa::MemoryType t) const {
+    switch (t) {
+      case isa::MemoryType::kInp: return static_cast<uint32_t>(kInp / elem(t));
+      case isa::MemoryType::kWgt: return static_cast<uint32_t>(kWgt / elem(t));
+      case isa::MemoryType::kAcc: return static_cast<uint32_t>(kAcc / elem(t));
+      case isa::MemoryType::kOut: return static_cast<uint32_t>(kOut / elem(t));
+      default: return static_cast<uint32_t>(kUop / 4);
+    }
+  }
+};
+
+// Builds a GeneratedProgram from instructions and micro-ops over random data (ACC data: small values when
+// `small_acc`, else full-range).
+GeneratedProgram directed(const Layout& L, std::vector<isa::Instruction> prog, const std::vector<isa::MicroOp>& uops,
+                          uint64_t seed, bool small_acc = false) {
+  std::mt19937_64 rng(seed);
+  const auto bytes = [&rng](uint64_t n) {
+    std::vector<uint8_t> v(n);
+    for (auto& b : v) b = static_cast<uint8_t>(rng());
+    return v;
+  };
+  GeneratedProgram g;
+  g.regions.push_back({Layout::kInp, bytes(uint64_t{L.cfg.inp().depth} * L.elem(isa::MemoryType::kInp))});
+  g.regions.push_back({Layout::kWgt, bytes(uint64_t{256} * L.elem(isa::MemoryType::kWgt))});
+  std::vector<uint8_t> acc = bytes(uint64_t{L.cfg.acc().depth} * L.elem(isa::MemoryType::kAcc));
+  if (small_acc)
+    for (size_t i = 0; i < acc.size(); i += 4) {
+      const auto v = static_cast<int32_t>(rng() % 512) - 256;
+      std::memcpy(&acc[i], &v, 4);
+    }
+  g.regions.push_back({Layout::kAcc, acc});
+  g.regions.push_back({Layout::kOut, bytes(uint64_t{L.cfg.acc().depth} * 2 * L.elem(isa::MemoryType::kOut))});
+  std::vector<uint8_t> u(std::max<size_t>(uops.size(), 1) * 4);
+  for (size_t i = 0; i < uops.size(); ++i) {
+    const uint32_t raw = L.codec.encode_uop(uops[i]);
+    std::memcpy(&u[i * 4], &raw, 4);
+  }
+  g.regions.push_back({Layout::kUop, u});
+  if (prog.empty() || !std::holds_alternative<isa::FinishInsn>(prog.back())) prog.push_back(isa::FinishInsn{});
+  std::vector<isa::RawInstruction> raw;
+  for (const auto& insn : prog) raw.push_back(L.codec.encode(insn));
+  RegionImage insns{Layout::kInsn, {}};
+  isa::raw_instructions_to_bytes(raw, insns.bytes);
+  g.regions.push_back(insns);
+  g.insn_address = Layout::kInsn;
+  g.insn_count = static_cast<uint32_t>(prog.size());
+  g.program = std::move(prog);
+  return g;
+}
+
+isa::MemInsn mem(isa::Opcode op, isa::MemoryType t, uint32_t sram, uint32_t dram, uint32_t y, uint32_t x,
+                 uint32_t stride, uint32_t yp0 = 0, uint32_t yp1 = 0, uint32_t xp0 = 0, uint32_t xp1 = 0) {
+  isa::MemInsn m;
+  m.opcode = op;
+  m.memory_type = t;
+  m.sram_base = sram;
+  m.dram_base = dram;
+  m.y_size = y;
+  m.x_size = x;
+  m.x_stride = stride;
+  m.y_pad_0 = yp0;
+  m.y_pad_1 = yp1;
+  m.x_pad_0 = xp0;
+  m.x_pad_1 = xp1;
+  return m;
+}
+
+isa::LoopNest loop(uint32_t bgn, uint32_t end, uint32_t out, uint32_t in, uint32_t dst_out, uint32_t dst_in,
+                   uint32_t src_out, uint32_t src_in, bool reset = false) {
+  isa::LoopNest l;
+  l.reset = reset;
+  l.uop_bgn = bgn;
+  l.uop_end = end;
+  l.iter_out = out;
+  l.iter_in = in;
+  l.dst_factor_out = dst_out;
+  l.dst_factor_in = dst_in;
+  l.src_factor_out = src_out;
+  l.src_factor_in = src_in;
+  return l;
+}
+
+// Tokens: load -> compute -> store in program order, with a single handoff between consecutive modules.
+std::vector<isa::Instruction> chain(std::vector<isa::Instruction> lds, std::vector<isa::Instruction> cmp,
+                                    std::vector<isa::Instruction> sts) {
+  std::vector<isa::Instruction> out;
+  if (!lds.empty()) {
+    isa::dep_flags(lds.back()).push_next = true;
+    isa::dep_flags(cmp.front()).pop_prev = true;
+  }
+  isa::dep_flags(cmp.back()).push_next = true;
+  isa::dep_flags(sts.front()).pop_prev = true;
+  for (auto* part : {&lds, &cmp, &sts}) out.insert(out.end(), part->begin(), part->end());
+  return out;
+}
+
+class TsimDirected : public ::testing::Test {
+ protected:
+  TsimDirected() : config_(default_config()), L_(config_), fsim_(driver::open_device("fsim", config_)),
+                   tsim_("tsim", config_, {}) {}
+  void check(const GeneratedProgram& g, const std::string& name, bool expect_ok = true) {
+    run_both(config_, *fsim_, tsim_, g, "directed_" + name, expect_ok);
+  }
+  isa::HwConfig config_;
+  Layout L_;
+  std::unique_ptr<driver::Device> fsim_;
+  driver::TsimDevice tsim_;
+};
+
+using isa::MemoryType;
+using isa::Opcode;
+
+TEST_F(TsimDirected, WholeBufferTilesAndLongBursts) {
+  const uint32_t inp_depth = config_.inp().depth, acc_depth = config_.acc().depth;
+  // INP: the whole buffer in one row (2048 x 16 B = 32 KiB: many 256-beat bursts, 4 KiB splits).
+  // WGT: 200 rows of 1 from a strided source, padded. ACC: the whole buffer as 2D with padding.
+  std::vector<isa::MicroOp> uops;
+  for (uint32_t i = 0; i < 16; ++i) uops.push_back({i, i * 3, i % 7});
+  std::vector<isa::Instruction> lds = {
+      mem(Opcode::kLoad, MemoryType::kInp, 0, L_.base(MemoryType::kInp), 1, inp_depth, inp_depth),
+      mem(Opcode::kLoad, MemoryType::kWgt, 0, L_.base(MemoryType::kWgt) + 3, 100, 1, 2, 1, 2, 1, 0)};
+  isa::GemmInsn gemm;
+  gemm.loop = loop(0, 16, 8, 4, 64, 16, 100, 3);
+  gemm.wgt_factor_out = 5;
+  gemm.wgt_factor_in = 1;
+  std::vector<isa::Instruction> cmp = {
+      mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 16, 16),
+      mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 56, 32, 33, 2, 2, 1, 1), gemm};
+  std::vector<isa::Instruction> sts = {
+      mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, acc_depth, acc_depth)};
+  check(directed(L_, chain(lds, cmp, sts), uops, 1), "whole_buffer_tiles");
+}
+
+TEST_F(TsimDirected, AccumulationWrapsAndLargeLoops) {
+  // Full-range ACC values: 2^14 accumulations of 8-bit products wrap the 32-bit lanes.
+  std::vector<isa::MicroOp> uops = {{0, 0, 0}, {1, 1, 1}, {2, 2, 2}, {3, 0, 3}};
+  std::vector<isa::Instruction> lds = {
+      mem(Opcode::kLoad, MemoryType::kInp, 0, L_.base(MemoryType::kInp), 1, 64, 64),
+      mem(Opcode::kLoad, MemoryType::kWgt, 0, L_.base(MemoryType::kWgt), 1, 8, 8)};
+  isa::GemmInsn gemm;
+  gemm.loop = loop(0, 4, 128, 32, 0, 0, 0, 1);  // 16384 micro-ops on 4 ACC entries
+  gemm.wgt_factor_in = 0;
+  std::vector<isa::Instruction> cmp = {
+      mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 4, 4),
+      mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 1, 8, 8), gemm};
+  std::vector<isa::Instruction> sts = {mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 2, 4, 9)};
+  check(directed(L_, chain(lds, cmp, sts), uops, 2), "accumulation_wrap");
+}
+
+TEST_F(TsimDirected, EveryAluOpOnEdgeValues) {
+  std::vector<isa::MicroOp> uops;
+  for (uint32_t i = 0; i < 8; ++i) uops.push_back({i, 8 + i, 0});
+  uops.push_back({20, 20, 0});  // in place
+  std::vector<isa::Instruction> cmp = {
+      mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 9, 9),
+      mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 1, 64, 64)};
+  const int32_t imms[] = {0, 1, -1, 31, 32, 33, -31, -32, -33, 32767, -32768, 7, -7};
+  uint32_t dst = 0;
+  for (uint8_t op = 0; op < isa::kAluOpcodeCount; ++op) {
+    for (int32_t imm : imms) {
+      isa::AluInsn a;
+      a.alu_opcode = static_cast<isa::AluOpcode>(op);
+      a.use_imm = true;
+      a.imm = imm;
+      a.loop = loop(0, 8, 1, 1, 0, 0, 0, 0);
+      cmp.push_back(a);
+    }
+    isa::AluInsn v;  // vector operand, two-level loop, in place and shifted
+    v.alu_opcode = static_cast<isa::AluOpcode>(op);
+    v.loop = loop(0, 8, 2, 3, 16, dst % 2, 16, 1);
+    cmp.push_back(v);
+    isa::AluInsn self;
+    self.alu_opcode = static_cast<isa::AluOpcode>(op);
+    self.loop = loop(8, 9, 1, 4, 0, 1, 0, 1);
+    cmp.push_back(self);
+    ++dst;
+  }
+  isa::AluInsn reset;
+  reset.loop = loop(0, 2, 1, 1, 0, 0, 0, 0, true);
+  cmp.push_back(reset);
+  std::vector<isa::Instruction> sts = {mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 4, 16, 16)};
+  check(directed(L_, chain({}, cmp, sts), uops, 3, /*small_acc=*/true), "alu_edges_small");
+  check(directed(L_, chain({}, cmp, sts), uops, 4, /*small_acc=*/false), "alu_edges_full");
+}
+
+TEST_F(TsimDirected, TokenOnlyNoOpsAndPingPong) {
+  // Two virtual threads: load and compute alternate over two INP halves with tokens both ways.
+  std::vector<isa::MicroOp> uops = {{0, 0, 0}, {1, 1, 1}};
+  std::vector<isa::Instruction> prog;
+  const auto add = [&prog](isa::Instruction i) { prog.push_back(i); };
+  add(mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 2, 2));  // compute
+  add(mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 1, 4, 4));   // compute
+  add(mem(Opcode::kLoad, MemoryType::kWgt, 0, L_.base(MemoryType::kWgt), 1, 4, 4));   // load, before the tokens
+  for (uint32_t t = 0; t < 6; ++t) {
+    isa::MemInsn ld = mem(Opcode::kLoad, MemoryType::kInp, (t % 2) * 2, L_.base(MemoryType::kInp) + t * 2, 1, 2, 2);
+    ld.dep.pop_next = t >= 2;
+    ld.dep.push_next = true;
+    add(ld);
+    isa::MemInsn ldw = mem(Opcode::kLoad, MemoryType::kWgt, 0, 0, 0, 0, 0);  // no-op with junk fields
+    ldw.sram_base = 77;
+    add(ldw);
+    isa::GemmInsn g;
+    g.loop = loop(0, 2, 1, 1, 0, 0, 0, 0);
+    g.loop.uop_bgn = 0;
+    g.dep.pop_prev = true;
+    g.dep.push_prev = t + 2 < 6;
+    if (t % 2 == 1) g.loop.src_factor_out = 2;
+    add(g);
+  }
+  isa::GemmInsn last;
+  last.loop = loop(0, 2, 1, 1, 0, 0, 0, 0);
+  last.dep.push_next = true;
+  add(last);
+  isa::MemInsn st = mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, 2, 2);
+  st.dep.pop_prev = true;
+  add(st);
+  add(mem(Opcode::kStore, MemoryType::kOut, 0, 0, 0, 0, 0));  // token-only store no-op
+  check(directed(L_, prog, uops, 5), "ping_pong");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Errors: both report one, at the same instruction; tsim is usable afterwards.
+
+TEST_F(TsimDirected, ErrorsAreReportedWithTheInstructionAndRecovered) {
+  struct Case {
+    std::string name;
+    std::vector<isa::Instruction> prog;
+    uint32_t index;
+  };
+  isa::AluInsn bad_alu;
+  bad_alu.alu_opcode = static_cast<isa::AluOpcode>(5);
+  bad_alu.loop = loop(0, 1, 1, 1, 0, 0, 0, 0);
+  isa::MemInsn bad_type = mem(Opcode::kLoad, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, 1, 1);
+  isa::MemInsn bad_flag = mem(Opcode::kLoad, MemoryType::kInp, 0, L_.base(MemoryType::kInp), 1, 1, 1);
+  bad_flag.dep.pop_prev = true;
+  isa::GemmInsn waits;  // pops a load->compute token nobody pushes
+  waits.loop = loop(0, 1, 1, 1, 0, 0, 0, 0);
+  waits.dep.pop_prev = true;
+  const std::vector<Case> cases = {
+      {"bad_alu_opcode", {mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 1, 1), bad_alu}, 1},
+      {"bad_memory_type", {mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 1, 1), bad_type}, 1},
+      {"illegal_dep_flag", {bad_flag}, 0},
+      {"deadlock", {mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 1, 1), waits}, 1},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const GeneratedProgram g = directed(L_, c.prog, {{0, 0, 0}}, 6);
+    load(*fsim_, g);
+    load(tsim_, g);
+    const driver::RunResult rf = fsim_->run(g.insn_address, g.insn_count, 0ms);
+    const driver::RunResult rt = tsim_.run(g.insn_address, g.insn_count, 0ms);
+    EXPECT_EQ(rf.status, driver::RunStatus::kError) << rf.message;
+    EXPECT_EQ(rt.status, driver::RunStatus::kError);
+    EXPECT_NE(rt.message.find("at instruction " + std::to_string(c.index) + ":"), std::string::npos) << rt.message;
+    EXPECT_NE(rt.message.find("hardware error"), std::string::npos) << rt.message;
+    std::printf("[   INFO   ] %s: fsim: %s\n[   INFO   ] %s: tsim: %s\n", c.name.c_str(), rf.message.c_str(),
+                c.name.c_str(), rt.message.c_str());
+    // The device resets the core before the next run: a good program runs and matches.
+    RandomProgramGenerator gen(config_, 99);
+    run_both(config_, *fsim_, tsim_, gen.next(), "after_" + c.name);
+  }
+  // A bad opcode (5) cannot be built from isa::Instruction: patch the raw bits of an encoded FINISH.
+  GeneratedProgram g = directed(L_, {}, {}, 7);
+  g.regions.back().bytes[0] = static_cast<uint8_t>((g.regions.back().bytes[0] & ~7u) | 5u);
+  load(tsim_, g);
+  const driver::RunResult rt = tsim_.run(g.insn_address, g.insn_count, 0ms);
+  EXPECT_EQ(rt.status, driver::RunStatus::kError);
+  EXPECT_NE(rt.message.find("hardware error 1 (unassigned opcode) at instruction 0"), std::string::npos) << rt.message;
+}
+
+TEST(TsimWatchdog, StalledMemoryIsReportedWithCycleAndModule) {
+  const isa::HwConfig config = default_config();
+  driver::TsimDeviceOptions options;
+  options.dram_latency_cycles = 2'000'000;  // the first read answers long after the watchdog fires
+  options.watchdog_cycles = 20'000;
+  driver::TsimDevice tsim("tsim", config, options);
+  RandomProgramGenerator gen(config, 5);
+  const GeneratedProgram g = gen.next();
+  load(tsim, g);
+  const driver::RunResult r = tsim.run(g.insn_address, g.insn_count, 0ms);
+  ASSERT_EQ(r.status, driver::RunStatus::kError);
+  EXPECT_NE(r.message.find("watchdog: no progress for"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("at cycle"), std::string::npos) << r.message;
+  std::printf("[   INFO   ] %s\n", r.message.c_str());
+}
+
+TEST(TsimDevice, WallClockTimeoutIsReported) {
+  const isa::HwConfig config = default_config();
+  driver::TsimDeviceOptions options;
+  options.dram_latency_cycles = 50'000'000;
+  options.watchdog_cycles = 0;  // off: only the timeout can end the run
+  driver::TsimDevice tsim("tsim", config, options);
+  RandomProgramGenerator gen(config, 6);
+  const GeneratedProgram g = gen.next();
+  load(tsim, g);
+  const driver::RunResult r = tsim.run(g.insn_address, g.insn_count, 200ms);
+  EXPECT_EQ(r.status, driver::RunStatus::kTimeout) << r.message;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Apache VTA recordings (tvm-vta-fsim): replayed on tsim with zero mismatches.
+
+TEST(TsimConformance, ApacheVtaRecordingsReplayExactly) {
+  const fs::path root = fs::path(VTA_CONFORMANCE_DIR) / "tvm-vta-fsim";
+  if (!fs::exists(root)) GTEST_SKIP() << root << " not present";
+  int replayed = 0;
+  for (const auto& entry : fs::directory_iterator(root)) {
+    if (!entry.is_directory()) continue;
+    SCOPED_TRACE(entry.path().string());
+    const fs::path trace_dir = fs::path(VTA_TEST_OUTPUT_DIR) / ("recording_" + entry.path().filename().string());
+    fs::remove_all(trace_dir);
+    driver::import_vta_recording(entry.path(), trace_dir);
+    const driver::ProgramTrace trace = driver::ProgramTrace::load(trace_dir);
+    const auto dev = driver::open_device("tsim", trace.config);
+    const driver::ReplayResult r = driver::replay(trace, trace_dir, *dev, std::nullopt);
+    EXPECT_TRUE(r.run.ok()) << r.run.message;
+    EXPECT_TRUE(r.mismatches.empty()) << r.mismatches.size() << " regions differ, first: "
+                                      << (r.mismatches.empty() ? "" : r.mismatches[0].region);
+    EXPECT_FALSE(r.counter_mismatch.has_value()) << r.counter_mismatch.value_or("");
+    std::printf("[   INFO   ] %s: %u instructions, %llu cycles, %zu mismatches\n",
+                entry.path().filename().string().c_str(), trace.insn_count,
+                static_cast<unsigned long long>(r.run.counters.cycle_count), r.mismatches.size());
+    ++replayed;
+  }
+  EXPECT_EQ(replayed, 3);
+}
+
+TEST(TsimDevice, SavedFailureTraceReplaysOnTsim) {
+  // The trace a failing differential test saves (recorded on fsim) replays on tsim through the same path
+  // as `vta exec --target tsim --check DIR`.
+  const isa::HwConfig config = default_config();
+  RandomProgramGenerator gen(config, 11);
+  const GeneratedProgram g = gen.next();
+  const fs::path dir = save_failure(config, g, "selfcheck");
+  const driver::ProgramTrace trace = driver::ProgramTrace::load(dir);
+  const auto dev = driver::open_device("tsim", config);
+  const driver::ReplayResult r = driver::replay(trace, dir, *dev, std::nullopt);
+  EXPECT_TRUE(r.run.ok()) << r.run.message;
+  EXPECT_TRUE(r.mismatches.empty());
+  EXPECT_FALSE(r.counter_mismatch.has_value()) << r.counter_mismatch.value_or("");
+}
+
+TEST(TsimDevice, IsAKnownTarget) {
+  const auto targets = driver::known_targets();
+  EXPECT_NE(std::find(targets.begin(), targets.end(), "tsim"), targets.end());
+  EXPECT_EQ(driver::TsimDevice::built_config_hash(), default_config().hash());
+}
+
+}  // namespace
+}  // namespace vta::test

@@ -1,0 +1,311 @@
+// vta bench conv2d --workload resnet18: every ResNet-18 conv2d layer (C1..C11) compiled and run on a
+// backend with random int8 data (fixed seed), checked bit for bit against the plain CPU reference, with
+// per-layer figures: tiling, instruction and micro-op counts, DRAM bytes per memory type against the
+// lower bound, GEMM micro-ops against the ideal, MAC-lane utilization, compile and run times, and Apache
+// VTA's published total/bound beside ours. Prints figures only; exits 1 only when a result is wrong.
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "vta/compiler/conv2d.h"
+#include "vta/driver/device.h"
+#include "vta/isa/error.h"
+#include "vta/reference/reference.h"
+#include "vta/runtime/command_queue.h"
+
+namespace vta::cli {
+namespace {
+
+struct Layer {
+  const char* name;
+  int h, w, ic, oc, k, pad, stride;
+};
+
+// ResNet-18's conv2d workloads (H, W, IC, OC, K, pad, stride), batch 1.
+constexpr Layer kResNet18[] = {
+    {"C1", 224, 224, 3, 64, 7, 3, 2},   {"C2", 56, 56, 64, 64, 3, 1, 1},   {"C3", 56, 56, 64, 128, 3, 1, 2},
+    {"C4", 56, 56, 64, 128, 1, 0, 2},   {"C5", 28, 28, 128, 128, 3, 1, 1}, {"C6", 28, 28, 128, 256, 3, 1, 2},
+    {"C7", 28, 28, 128, 256, 1, 0, 2},  {"C8", 14, 14, 256, 256, 3, 1, 1}, {"C9", 14, 14, 256, 512, 3, 1, 2},
+    {"C10", 14, 14, 256, 512, 1, 0, 2}, {"C11", 7, 7, 512, 512, 3, 1, 1},
+};
+
+// ---------------------------------------------------------------------------------------------------
+// REFERENCE FIGURES (published, not measured here): Apache VTA (TVM v0.14.0 functional simulator,
+// default config, TopHub vta_v0.10 schedules), copied from
+// ../shared/conformance/tvm-vta-fsim/resnet18_counters.md. "total" includes inp, wgt, acc, uop and
+// out bytes; "bound" moves every input, weight, output byte and the int32 bias once. Apache VTA does
+// not offload C1 (it runs on the host CPU), so C1 has no entry.
+struct VtaReference {
+  const char* name;
+  uint64_t total_bytes, lower_bound_bytes, gemm_uops, alu_uops;
+};
+constexpr VtaReference kApacheVta[] = {
+    {"C2", 948448, 438528, 451584, 50176},     {"C3", 820984, 375296, 225792, 25088},
+    {"C4", 501392, 309760, 25088, 25088},      {"C5", 827184, 348672, 451584, 25088},
+    {"C6", 749008, 446464, 225792, 12544},     {"C7", 297616, 184320, 25088, 12544},
+    {"C8", 843216, 691200, 451584, 12544},     {"C9", 1309912, 1256960, 225792, 6272},
+    {"C10", 244880, 208384, 25088, 6272},      {"C11", 2439384, 2411520, 451584, 6272},
+};
+constexpr uint64_t kApacheVtaAllTotal = 8982024, kApacheVtaAllBound = 6671104;  // C2..C11 ("all" row)
+// ---------------------------------------------------------------------------------------------------
+
+const VtaReference* vta_reference(const std::string& name) {
+  for (const auto& r : kApacheVta)
+    if (name == r.name) return &r;
+  return nullptr;
+}
+
+struct BenchConvOptions {
+  std::string workload = "resnet18";
+  std::string config;
+  std::string target = "fsim";
+  std::string json;
+  std::string layers;
+  uint32_t seed = 7;
+};
+
+// The requantization the compiler tests use: bias in [-20000, 20000], relu, and a shift chosen from
+// the reduction size so that the outputs spread over the int8 range.
+int32_t layer_shift(const Layer& l) {
+  const double spread = 5476.0 * std::sqrt(double(l.ic) * l.k * l.k) / 40.0;
+  return std::max(0, static_cast<int>(std::lround(std::log2(spread))));
+}
+
+struct Totals {
+  uint64_t inp = 0, wgt = 0, acc = 0, uop = 0, out = 0, bound = 0, gemm = 0, ideal = 0, macs = 0, insns = 0;
+  uint64_t vta_total = 0, vta_bound = 0;
+  double compile = 0, run = 0;
+  uint64_t total() const { return inp + wgt + acc + uop + out; }
+  nlohmann::json to_json(uint64_t lanes) const {
+    nlohmann::json j = {{"inp_bytes", inp},     {"wgt_bytes", wgt},   {"acc_bytes", acc},       {"uop_bytes", uop},
+                        {"out_bytes", out},     {"total_bytes", total()}, {"lower_bound_bytes", bound},
+                        {"total_over_bound", bound ? double(total()) / double(bound) : 0.0},
+                        {"gemm_uops", gemm},    {"gemm_uops_ideal", ideal}, {"instructions", insns},
+                        {"mac_lane_utilization", gemm ? double(macs) / (double(gemm) * double(lanes)) : 0.0},
+                        {"compile_seconds", compile}, {"run_seconds", run}};
+    if (vta_bound) {
+      j["apache_vta"] = {{"total_bytes", vta_total},
+                         {"lower_bound_bytes", vta_bound},
+                         {"total_over_bound", double(vta_total) / double(vta_bound)}};
+    }
+    return j;
+  }
+};
+
+std::vector<Layer> select_layers(const std::string& list) {
+  std::vector<Layer> out;
+  if (list.empty()) return {std::begin(kResNet18), std::end(kResNet18)};
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    const size_t end = std::min(list.find(',', pos), list.size());
+    const std::string name = list.substr(pos, end - pos);
+    bool found = false;
+    for (const Layer& l : kResNet18) {
+      if (name == l.name) {
+        out.push_back(l);
+        found = true;
+      }
+    }
+    if (!found) throw Error(fmt::format("--layers: unknown layer '{}' (expected names C1..C11)", name));
+    pos = end + 1;
+  }
+  return out;
+}
+
+int run_bench_conv2d(const BenchConvOptions& o) {
+  if (o.workload != "resnet18") throw Error(fmt::format("--workload {}: only resnet18 is known", o.workload));
+  const std::vector<Layer> layers = select_layers(o.layers);
+  const isa::HwConfig config = load_config(o.config);
+  const uint64_t lanes = uint64_t{config.batch()} * config.block_in() * config.block_out();
+
+  nlohmann::json jl = nlohmann::json::array();
+  Totals all, c2_c11;
+  bool all_pass = true;
+  std::string target_name;
+  fmt::print("ResNet-18 conv2d layers, config {}, operator clip((conv + bias) >> shift, 0, 127), seed {}\n",
+             config.name(), o.seed);
+  fmt::print("{:<4} {:>9} {:>9} {:>7} {:>8} {:>8} {:>9} {:>9} {:>6} {:>6} {:>9} {:>9} {:>7} {:>6} {:>7} {:>7} {}\n",
+             "", "inp B", "wgt B", "acc B", "uop B", "out B", "total B", "bound B", "ratio", "VTA", "gemm uops",
+             "ideal", "util", "insns", "cmp ms", "run ms", "check");
+  for (size_t li = 0; li < layers.size(); ++li) {
+    const Layer& l = layers[li];
+    std::mt19937 rng(o.seed);
+    std::uniform_int_distribution<int> d8(-128, 127), db(-20000, 20000);
+    const auto rnd8 = [&](size_t n) {
+      std::vector<int8_t> v(n);
+      for (auto& x : v) x = static_cast<int8_t>(d8(rng));
+      return v;
+    };
+    const std::vector<int8_t> x = rnd8(size_t(l.ic) * l.h * l.w);
+    const std::vector<int8_t> w = rnd8(size_t(l.oc) * l.ic * l.k * l.k);
+    std::vector<int32_t> b(size_t(l.oc));
+    for (auto& v : b) v = db(rng);
+
+    compiler::Conv2dParams p = compiler::Conv2dParams::with(uint32_t(l.stride), uint32_t(l.pad), layer_shift(l));
+    p.requant.relu = true;
+    const auto tx = compiler::Tensor::from_values<int8_t>({1, l.ic, l.h, l.w}, x);
+    const auto tw = compiler::Tensor::from_values<int8_t>({l.oc, l.ic, l.k, l.k}, w);
+    const auto tb = compiler::Tensor::from_values<int32_t>({l.oc}, b);
+
+    const auto device = driver::open_device(o.target, config);
+    target_name = device->name();
+    runtime::CommandQueue q(*device);
+    const compiler::OpRun run = compiler::conv2d(q, tx, tw, &tb, p);
+
+    reference::ConvGeometry g;
+    g.c = l.ic, g.h = l.h, g.w = l.w, g.o = l.oc, g.kh = g.kw = l.k;
+    g.stride_h = g.stride_w = l.stride;
+    g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = l.pad;
+    const std::vector<int8_t> expect =
+        reference::conv2d(x, w, b, g, {p.requant.shift, true, p.requant.clip_lo, p.requant.clip_hi});
+    const bool pass = run.output.to_vector<int8_t>() == expect;
+    all_pass = all_pass && pass;
+
+    const auto& c = run.counters;
+    const uint64_t oh = uint64_t(g.out_h()), ow = uint64_t(g.out_w());
+    const uint64_t macs = oh * ow * uint64_t(l.oc) * uint64_t(l.ic) * uint64_t(l.k) * uint64_t(l.k);
+    const uint64_t ideal = (macs + lanes - 1) / lanes;
+    const uint64_t bound = uint64_t(l.ic) * l.h * l.w + uint64_t(l.oc) * l.ic * l.k * l.k + uint64_t(l.oc) * oh * ow +
+                           uint64_t(l.oc) * sizeof(int32_t);
+    const uint64_t total =
+        c.inp_load_nbytes + c.wgt_load_nbytes + c.acc_load_nbytes + c.uop_load_nbytes + c.out_store_nbytes;
+    const double ratio = double(total) / double(bound);
+    const double util = c.gemm_counter ? double(macs) / (double(c.gemm_counter) * double(lanes)) : 0.0;
+    const VtaReference* vr = vta_reference(l.name);
+
+    for (Totals* t : {&all, &c2_c11}) {
+      if (t == &c2_c11 && !vr) continue;
+      t->inp += c.inp_load_nbytes, t->wgt += c.wgt_load_nbytes, t->acc += c.acc_load_nbytes;
+      t->uop += c.uop_load_nbytes, t->out += c.out_store_nbytes, t->bound += bound;
+      t->gemm += c.gemm_counter, t->ideal += ideal, t->macs += macs, t->insns += run.instructions;
+      t->compile += run.compile_seconds, t->run += run.run_seconds;
+      if (vr) t->vta_total += vr->total_bytes, t->vta_bound += vr->lower_bound_bytes;
+    }
+
+    fmt::print("{:<4} {:>9} {:>9} {:>7} {:>8} {:>8} {:>9} {:>9} {:>6.3f} {:>6} {:>9} {:>9} {:>6.1f}% {:>6} {:>7.1f} "
+               "{:>7.1f} {}\n",
+               l.name, c.inp_load_nbytes, c.wgt_load_nbytes, c.acc_load_nbytes, c.uop_load_nbytes, c.out_store_nbytes,
+               total, bound, ratio,
+               vr ? fmt::format("{:.2f}", double(vr->total_bytes) / double(vr->lower_bound_bytes)) : "cpu",
+               c.gemm_counter, ideal, 100.0 * util, run.instructions, 1e3 * run.compile_seconds, 1e3 * run.run_seconds,
+               pass ? "PASS" : "FAIL");
+    fmt::print("     {}\n", run.tiling.to_string());
+    // For layers with few input channels, every repack the compiler considered (the chosen one first
+    // in the text is marked *), so the trade-off between lane utilization and DRAM traffic is visible.
+    nlohmann::json jc = nlohmann::json::array();
+    if (l.ic < int(config.block_in()) && l.k > 1) {
+      const compiler::Conv2dShape shape = compiler::check_conv2d(tx, tw, &tb, p);
+      for (const auto& cand : compiler::repack_candidates(shape, p, true, config)) {
+        const double cu = double(macs) / (double(cand.gemm_uops) * double(lanes));
+        const double cr = double(cand.dram_bytes) / double(bound);
+        fmt::print("       {} repack {:<16} gemm uops {:>8} (util {:5.1f}%), predicted DRAM {:>8} B ({:.2f}x bound), "
+                   "model score {:.0f}\n",
+                   cand.repack == run.tiling.repack ? "*" : " ", cand.repack.to_string(), cand.gemm_uops, 100.0 * cu,
+                   cand.dram_bytes, cr, cand.score);
+        jc.push_back({{"strategy", cand.repack.to_string()}, {"gemm_uops", cand.gemm_uops},
+                      {"mac_lane_utilization", cu}, {"predicted_dram_bytes", cand.dram_bytes},
+                      {"predicted_over_bound", cr}, {"score", cand.score}});
+      }
+    }
+
+    nlohmann::json j;
+    j["name"] = l.name;
+    j["workload"] = {{"h", l.h}, {"w", l.w}, {"ic", l.ic}, {"oc", l.oc}, {"k", l.k}, {"pad", l.pad},
+                     {"stride", l.stride}, {"shift", p.requant.shift}};
+    j["strategy"] = run.tiling.repack.to_string();
+    j["tiling"] = run.tiling.to_json();
+    if (!jc.empty()) j["repack_candidates"] = std::move(jc);
+    j["instructions"] = run.instructions;
+    j["instructions_executed"] = {{"load", c.load_insn_count}, {"compute", c.compute_insn_count},
+                                  {"store", c.store_insn_count}};
+    j["kernel_cache"] = {{"hits", run.kernel_cache_hits}, {"misses", run.kernel_cache_misses}};
+    j["bytes"] = {{"inp", c.inp_load_nbytes}, {"wgt", c.wgt_load_nbytes}, {"acc", c.acc_load_nbytes},
+                  {"uop", c.uop_load_nbytes}, {"out", c.out_store_nbytes},  {"total", total}};
+    j["lower_bound_bytes"] = bound;
+    j["total_over_bound"] = ratio;
+    j["macs"] = macs;
+    j["gemm_uops"] = c.gemm_counter;
+    j["gemm_uops_ideal"] = ideal;
+    j["alu_uops"] = c.alu_counter;
+    j["mac_lane_utilization"] = util;
+    j["compile_seconds"] = run.compile_seconds;
+    j["run_seconds"] = run.run_seconds;
+    j["check"] = pass ? "PASS" : "FAIL";
+    if (vr) {
+      j["apache_vta"] = {{"total_bytes", vr->total_bytes}, {"lower_bound_bytes", vr->lower_bound_bytes},
+                         {"total_over_bound", double(vr->total_bytes) / double(vr->lower_bound_bytes)},
+                         {"gemm_uops", vr->gemm_uops}, {"alu_uops", vr->alu_uops}};
+    } else {
+      j["apache_vta"] = nullptr;
+    }
+    jl.push_back(std::move(j));
+  }
+  const auto print_total = [&](const char* name, const Totals& t) {
+    fmt::print("{:<4} {:>9} {:>9} {:>7} {:>8} {:>8} {:>9} {:>9} {:>6.3f} {:>6} {:>9} {:>9} {:>6.1f}% {:>6} {:>7.1f} "
+               "{:>7.1f} {}\n",
+               name, t.inp, t.wgt, t.acc, t.uop, t.out, t.total(), t.bound,
+               t.bound ? double(t.total()) / double(t.bound) : 0.0,
+               t.vta_bound ? fmt::format("{:.2f}", double(t.vta_total) / double(t.vta_bound)) : "-", t.gemm, t.ideal,
+               t.gemm ? 100.0 * double(t.macs) / (double(t.gemm) * double(lanes)) : 0.0, t.insns, 1e3 * t.compile,
+               1e3 * t.run, all_pass ? "PASS" : "FAIL");
+  };
+  print_total("all", all);
+  if (c2_c11.bound && c2_c11.bound != all.bound) print_total("C2+", c2_c11);
+  const bool full_vta = c2_c11.vta_bound == kApacheVtaAllBound;
+  fmt::print("ratio = total / bound (total includes uop bytes; bound moves each input, weight, output byte and the "
+             "int32 bias once); VTA = Apache VTA's published ratio{}; util = MACs / (GEMM uops x {} lanes).\n",
+             full_vta ? fmt::format(" (all C2..C11: {:.2f})", double(kApacheVtaAllTotal) / double(kApacheVtaAllBound))
+                      : "",
+             lanes);
+
+  if (!o.json.empty()) {
+    nlohmann::json j;
+    j["benchmark"] = "conv2d";
+    j["workload"] = o.workload;
+    j["config"] = config.name();
+    j["target"] = target_name;
+    j["seed"] = o.seed;
+    j["lanes"] = lanes;
+    j["layers"] = std::move(jl);
+    j["totals"] = all.to_json(lanes);
+    if (c2_c11.bound) j["totals_offloaded_by_apache_vta"] = c2_c11.to_json(lanes);
+    j["all_passed"] = all_pass;
+    j["apache_vta_source"] = "../shared/conformance/tvm-vta-fsim/resnet18_counters.md";
+    std::ofstream out(o.json);
+    if (!out) throw Error(fmt::format("--json {}: cannot open for writing", o.json));
+    out << j.dump(2) << "\n";
+  }
+  return all_pass ? 0 : 1;
+}
+
+}  // namespace
+
+void register_bench_conv2d(CLI::App& bench, Action& action) {
+  auto opts = std::make_shared<BenchConvOptions>();
+  CLI::App* sub = bench.add_subcommand("conv2d", "ResNet-18 conv2d layers: DRAM traffic, micro-ops, times, check");
+  set_footer(*sub,
+      "Compiles and runs each ResNet-18 conv2d layer (C1..C11, batch 1) with random int8 data and a fixed seed, "
+      "checks it bit for bit against the CPU reference and prints per layer: the chosen tiling, instruction and "
+      "micro-op counts, DRAM bytes per memory type against the lower bound, GEMM micro-ops against the ideal "
+      "(MACs / (BATCH x BLOCK_IN x BLOCK_OUT)), the MAC-lane utilization, compile and run times, and Apache "
+      "VTA's published total/bound. Exits 1 only if a result is wrong.");
+  sub->add_option("--workload", opts->workload, "Workload (resnet18)")->capture_default_str();
+  add_config_option(*sub, opts->config);
+  add_target_option(*sub, opts->target);
+  sub->add_option("--json", opts->json, "Also write the table as JSON to this file");
+  sub->add_option("--layers", opts->layers, "Comma-separated subset of layers, e.g. C10,C11 (default: all)");
+  sub->add_option("--seed", opts->seed, "Seed of the random data")->capture_default_str();
+  sub->callback([opts, &action] { action = [opts] { return run_bench_conv2d(*opts); }; });
+}
+
+}  // namespace vta::cli
