@@ -294,6 +294,16 @@ TEST(VtaCli, ExecRecordingDirectlyWithCheck) {
   EXPECT_NE(r.out.find("gemm_counter"), std::string::npos) << r.out;
 }
 
+TEST(VtaCli, ExecWaveformNeedsTsim) {
+  const fs::path rec = conformance("tiny.T1");
+  if (!fs::exists(rec / "run000.insn.bin")) GTEST_SKIP() << "conformance vectors not found at " << rec;
+  TempDir tmp;
+  const Result r = vta("exec " + quote(rec.string()) + " --target fsim --trace " + quote((tmp / "w.fst").string()));
+  expect_clean_failure(r, "--trace on fsim");
+  EXPECT_NE(r.err.find("tsim"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp / "w.fst"));
+}
+
 TEST(VtaCli, ImportThenExecWithCheckAndDump) {
   const fs::path rec = conformance("resnet-18.C10");
   if (!fs::exists(rec / "run000.insn.bin")) GTEST_SKIP() << "conformance vectors not found at " << rec;

@@ -26,6 +26,7 @@ struct ExecOptions {
   std::string dump_dir;
   bool check = false;
   bool json = false;
+  std::string waveform;  // tsim only: FST waveform file
 };
 
 // A fresh private directory under the system temp dir, removed when the guard goes out of scope.
@@ -73,6 +74,10 @@ int run_exec(const ExecOptions& o) {
   }
 
   const driver::ProgramTrace trace = driver::ProgramTrace::load(dir);
+  if (!o.waveform.empty()) {
+    if (o.target != "tsim") throw Error("--trace FILE.fst needs --target tsim");
+    ::setenv("VTA_TSIM_TRACE", o.waveform.c_str(), 1);  // read by the tsim backend when it opens
+  }
   const auto device = driver::open_device(o.target, trace.config);
 
   std::optional<fs::path> dump;
@@ -162,6 +167,7 @@ void register_exec(CLI::App& app, Action& action) {
   sub->add_flag("--check", opts->check,
                 "Compare memory after the run and the counters with the trace's expectations; print the "
                 "mismatches and exit 1 if any");
+  sub->add_option("--trace", opts->waveform, "tsim only: write an FST waveform of the run to this file");
   sub->add_flag("--json", opts->json, "Print the result (status, wall time, counters, check) as JSON");
   sub->callback([opts, &action] { action = [opts] { return run_exec(*opts); }; });
 }
