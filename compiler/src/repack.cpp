@@ -208,9 +208,19 @@ InputRepack choose_repack(const Conv2dShape& s, const Conv2dParams& p, bool has_
   // Only when the input channels leave most of the BLOCK_IN lanes empty and there is a window to fold.
   if (s.c >= cfg.block_in() || s.kh * s.kw == 1) return {};
   const auto cands = repack_candidates(s, p, has_bias, cfg);
+  // Repacks trade DRAM traffic (a larger host-repacked input) for MAC-lane utilization. Keep traffic
+  // within kRepackTrafficBudget x the logical lower bound (every raw input, weight, bias and output byte
+  // once) when any candidate can; among those, the best time score wins.
+  const uint64_t bound = static_cast<uint64_t>(s.n * s.c * s.h * s.w + s.o * s.c * s.kh * s.kw + s.n * s.o * s.oh * s.ow +
+                                               (has_bias ? 4 * s.o : 0));
+  auto within_budget = [&](const RepackChoice& c) {
+    return static_cast<double>(c.dram_bytes) <= kRepackTrafficBudget * static_cast<double>(bound);
+  };
+  const bool any_within = std::any_of(cands.begin(), cands.end(), within_budget);
   InputRepack best;
   double best_score = -1;
   for (const auto& c : cands) {
+    if (any_within && !within_budget(c)) continue;
     if (best_score < 0 || c.score < best_score) {
       best_score = c.score;
       best = c.repack;
