@@ -1,4 +1,7 @@
 // vta op: run one operator (conv2d, dense) from .npy files on a backend through the compiler.
+#include <utility>
+#include <tuple>
+#include <array>
 #include <charconv>
 #include <fstream>
 #include <memory>
@@ -105,22 +108,27 @@ int finish(const std::string& op, const OpOptions& o, const driver::Device& devi
   return 0;
 }
 
+// "S" or "SH,SW" -> (h, w).
+std::pair<uint32_t, uint32_t> parse_hw(const std::string& text, const char* flag, const char* name) {
+  const auto v = parse_list(text, flag);
+  if (v.size() != 1 && v.size() != 2)
+    throw Error(fmt::format("{} '{}': expected {} or {}H,{}W", flag, text, name, name, name));
+  return {non_negative(v[0], name), non_negative(v.back(), name)};
+}
+
+// --pads T,L,B,R, or --pad P on every side.
+std::array<uint32_t, 4> parse_pads(const OpOptions& o) {
+  if (o.pads.empty()) return {o.pad, o.pad, o.pad, o.pad};
+  const auto v = parse_list(o.pads, "--pads");
+  if (v.size() != 4) throw Error(fmt::format("--pads '{}': expected T,L,B,R", o.pads));
+  return {non_negative(v[0], "pad"), non_negative(v[1], "pad"), non_negative(v[2], "pad"), non_negative(v[3], "pad")};
+}
+
 int run_conv2d(const OpOptions& o) {
   compiler::Conv2dParams p;
-  const auto strides = parse_list(o.stride, "--stride");
-  if (strides.size() != 1 && strides.size() != 2) throw Error(fmt::format("--stride '{}': expected S or SH,SW", o.stride));
-  p.stride_h = non_negative(strides[0], "stride");
-  p.stride_w = non_negative(strides.back(), "stride");
-  if (!o.pads.empty()) {
-    const auto v = parse_list(o.pads, "--pads");
-    if (v.size() != 4) throw Error(fmt::format("--pads '{}': expected T,L,B,R", o.pads));
-    p.pad_top = non_negative(v[0], "pad");
-    p.pad_left = non_negative(v[1], "pad");
-    p.pad_bottom = non_negative(v[2], "pad");
-    p.pad_right = non_negative(v[3], "pad");
-  } else {
-    p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = o.pad;
-  }
+  std::tie(p.stride_h, p.stride_w) = parse_hw(o.stride, "--stride", "S");
+  const auto pads = parse_pads(o);
+  p.pad_top = pads[0], p.pad_left = pads[1], p.pad_bottom = pads[2], p.pad_right = pads[3];
   p.dilation_h = p.dilation_w = o.dilation;
   p.groups = o.groups;
   p.requant = requant_of(o);
@@ -160,24 +168,10 @@ int run_add(const OpOptions& o) {
 
 int run_maxpool(const OpOptions& o) {
   compiler::MaxPoolParams p;
-  const auto k = parse_list(o.kernel, "--kernel");
-  if (k.size() != 1 && k.size() != 2) throw Error(fmt::format("--kernel '{}': expected K or KH,KW", o.kernel));
-  p.kernel_h = non_negative(k[0], "kernel");
-  p.kernel_w = non_negative(k.back(), "kernel");
-  const auto strides = parse_list(o.stride, "--stride");
-  if (strides.size() != 1 && strides.size() != 2) throw Error(fmt::format("--stride '{}': expected S or SH,SW", o.stride));
-  p.stride_h = non_negative(strides[0], "stride");
-  p.stride_w = non_negative(strides.back(), "stride");
-  if (!o.pads.empty()) {
-    const auto v = parse_list(o.pads, "--pads");
-    if (v.size() != 4) throw Error(fmt::format("--pads '{}': expected T,L,B,R", o.pads));
-    p.pad_top = non_negative(v[0], "pad");
-    p.pad_left = non_negative(v[1], "pad");
-    p.pad_bottom = non_negative(v[2], "pad");
-    p.pad_right = non_negative(v[3], "pad");
-  } else {
-    p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = o.pad;
-  }
+  std::tie(p.kernel_h, p.kernel_w) = parse_hw(o.kernel, "--kernel", "K");
+  std::tie(p.stride_h, p.stride_w) = parse_hw(o.stride, "--stride", "S");
+  const auto pads = parse_pads(o);
+  p.pad_top = pads[0], p.pad_left = pads[1], p.pad_bottom = pads[2], p.pad_right = pads[3];
   const compiler::Tensor x = read_tensor(o.input, "--input", compiler::DType::kInt8);
   compiler::check_max_pool2d(x, p);
   const auto device = driver::open_device(o.target, load_config(o.config));
