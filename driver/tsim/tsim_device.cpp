@@ -167,6 +167,13 @@ const isa::HwConfig& TsimDevice::config() const { return impl_->config; }
 const TsimDeviceOptions& TsimDevice::options() const { return impl_->options; }
 std::string TsimDevice::built_config_hash() { return tsim::Tsim::built_config_hash(); }
 bool TsimDevice::has_trace_support() { return tsim::Tsim::has_trace_support(); }
+bool TsimDevice::has_model(const isa::HwConfig& config) { return tsim::Tsim::has_model(config); }
+std::vector<std::string> TsimDevice::model_configs() {
+  std::vector<std::string> out;
+  for (const tsim::TsimModelInfo& m : tsim::Tsim::models())
+    out.push_back(fmt::format("{} (hash {})", m.config_stem, m.config_hash));
+  return out;
+}
 
 DeviceBuffer TsimDevice::allocate(uint64_t bytes, uint64_t alignment) {
   if (bytes == 0) throw MemoryError(fmt::format("{}: cannot allocate a buffer of 0 bytes", impl_->name));

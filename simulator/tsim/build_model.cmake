@@ -11,7 +11,7 @@
 #   OUT_DIR/lib<PREFIX>.a             the model
 #   OUT_DIR/libvta_verilated.a        Verilator's runtime (verilated.cpp, threads, FST writer if TRACE)
 #   OUT_DIR/include/<PREFIX>.h        the model's header
-#   OUT_DIR/include/tsim_config_hash.h   #define VTA_TSIM_CONFIG_HASH "<hash>"
+#   OUT_DIR/include/<PREFIX>_hash.h   #define VTA_TSIM_MODEL_HASH "<hash>"
 cmake_minimum_required(VERSION 3.25)
 
 foreach(v VERILATOR PKG RTL CACHE_DIR OUT_DIR PREFIX RUNTIME THREADS JOBS MAKE AR CXX STAMP)
@@ -64,14 +64,12 @@ if(RUNTIME)
 endif()
 file(COPY_FILE ${mdir}/${PREFIX}__ALL.a ${OUT_DIR}/lib${PREFIX}.a ONLY_IF_DIFFERENT)
 file(COPY_FILE ${mdir}/${PREFIX}.h ${OUT_DIR}/include/${PREFIX}.h ONLY_IF_DIFFERENT)
-if(RUNTIME)  # one build per config writes the shared files
-  set(text "#pragma once\n#define VTA_TSIM_CONFIG_HASH \"${hash}\"\n")
-  set(old "")
-  if(EXISTS ${OUT_DIR}/include/tsim_config_hash.h)
-    file(READ ${OUT_DIR}/include/tsim_config_hash.h old)
-  endif()
-  if(NOT old STREQUAL text)
-    file(WRITE ${OUT_DIR}/include/tsim_config_hash.h "${text}")
-  endif()
+set(text "#pragma once\n#define VTA_TSIM_MODEL_HASH \"${hash}\"\n")
+set(old "")
+if(EXISTS ${OUT_DIR}/include/${PREFIX}_hash.h)
+  file(READ ${OUT_DIR}/include/${PREFIX}_hash.h old)
+endif()
+if(NOT old STREQUAL text)
+  file(WRITE ${OUT_DIR}/include/${PREFIX}_hash.h "${text}")
 endif()
 file(TOUCH ${STAMP})

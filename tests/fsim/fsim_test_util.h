@@ -1,12 +1,17 @@
-// Helpers for the fsim tests: configs, instruction builders, a token serializer, program placement.
+// Helpers for the fsim tests: configs, instruction builders, a token serializer, program placement, and
+// the ProgramExecutor interface through which the instruction tests (fsim_instruction_tests.h) run their
+// programs, so the same tests run on fsim (FsimExecutor, here) and on a driver::Device such as tsim
+// (tests/hardware/tsim_instruction_test.cpp).
 #pragma once
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "vta/fsim/functional_simulator.h"
+#include "vta/isa/counters.h"
 #include "vta/isa/hw_config.h"
 #include "vta/isa/instruction.h"
 #include "vta/isa/instruction_codec.h"
@@ -157,6 +162,40 @@ inline std::vector<uint8_t> encode_program(const isa::InstructionCodec& codec, c
   return bytes;
 }
 
+// Where a test program runs: device memory (allocate, write, read by device address) and a run.
+class ProgramExecutor {
+ public:
+  virtual ~ProgramExecutor() = default;
+  virtual const isa::HwConfig& config() const = 0;
+  // A fresh region of `bytes` (> 0) bytes aligned to `alignment` (a power of two); returns its address.
+  virtual uint64_t allocate(uint64_t bytes, uint64_t alignment) = 0;
+  virtual void write(uint64_t address, const void* src, uint64_t bytes) = 0;
+  virtual void read(uint64_t address, void* dst, uint64_t bytes) = 0;
+  // Runs `insn_count` instructions at `insn_address`; throws vta::Error (fsim: ProgramError) when the
+  // program fails.
+  virtual void run(uint64_t insn_address, uint32_t insn_count) = 0;
+  // The counters of the last run; cycle_count is timing, not semantics: executors may report 0.
+  virtual isa::ExecutionCounters counters() const = 0;
+};
+
+// fsim: a FunctionalSimulator over a DeviceMemory (shared by several executors when given one).
+class FsimExecutor final : public ProgramExecutor {
+ public:
+  FsimExecutor(const isa::HwConfig& config, sim::DeviceMemory& memory, Options options)
+      : mem_(memory), sim_(config, memory, options) {}
+  const isa::HwConfig& config() const override { return sim_.config(); }
+  uint64_t allocate(uint64_t bytes, uint64_t alignment) override { return mem_.allocate(bytes, alignment); }
+  void write(uint64_t address, const void* src, uint64_t bytes) override { mem_.write(address, src, bytes); }
+  void read(uint64_t address, void* dst, uint64_t bytes) override { mem_.read(address, dst, bytes); }
+  void run(uint64_t insn_address, uint32_t insn_count) override { sim_.run(insn_address, insn_count); }
+  isa::ExecutionCounters counters() const override { return sim_.counters(); }
+  FunctionalSimulator& simulator() { return sim_; }
+
+ private:
+  sim::DeviceMemory& mem_;
+  FunctionalSimulator sim_;
+};
+
 // Places a program in freshly allocated device memory; returns its address.
 inline uint64_t place_program(sim::DeviceMemory& mem, const isa::InstructionCodec& codec,
                               const std::vector<Instruction>& prog) {
@@ -180,6 +219,24 @@ inline uint32_t place_uops(sim::DeviceMemory& mem, const isa::InstructionCodec& 
   for (size_t i = 0; i < uops.size(); ++i) {
     const uint32_t raw = codec.encode_uop(uops[i]);
     mem.write(addr + i * 4, &raw, 4);
+  }
+  return static_cast<uint32_t>(addr / 4);
+}
+
+// The same through an executor.
+inline uint64_t place_program(ProgramExecutor& exec, const isa::InstructionCodec& codec,
+                              const std::vector<Instruction>& prog) {
+  const std::vector<uint8_t> bytes = encode_program(codec, prog);
+  const uint64_t addr = exec.allocate(bytes.empty() ? 16 : bytes.size(), 16);
+  exec.write(addr, bytes.data(), bytes.size());
+  return addr;
+}
+
+inline uint32_t place_uops(ProgramExecutor& exec, const isa::InstructionCodec& codec, const std::vector<MicroOp>& uops) {
+  const uint64_t addr = exec.allocate(uops.size() * 4, 64);
+  for (size_t i = 0; i < uops.size(); ++i) {
+    const uint32_t raw = codec.encode_uop(uops[i]);
+    exec.write(addr + i * 4, &raw, 4);
   }
   return static_cast<uint32_t>(addr / 4);
 }

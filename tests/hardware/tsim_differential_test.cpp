@@ -11,6 +11,7 @@
 //   - the watchdog turns a stalled memory into an error naming the cycle and the stalled module.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -19,9 +20,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "vta/driver/device.h"
@@ -166,6 +169,64 @@ TEST_P(TsimDifferential, RandomProgramsMatchFsim) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shards, TsimDifferential, ::testing::Range(0, kShards));
+
+// The other shipped configs (each has its own tsim model): kConfigShards shards of kConfigPrograms random
+// programs each, the first with the config's DRAM timing, the second with a slow, narrow memory.
+constexpr int kConfigShards = 2;
+constexpr int kConfigPrograms = 160;  // 2 x 160 = 320 programs per config
+const char* const kOtherConfigs[] = {"batch2", "block8", "block32", "in16_out32"};
+
+isa::HwConfig shipped_config(const std::string& stem) {
+  return isa::HwConfig::from_file(std::string(VTA_CONFIG_DIR) + "/" + stem + ".json");
+}
+
+class TsimConfigDifferential : public ::testing::TestWithParam<std::tuple<std::string, int>> {};
+
+TEST_P(TsimConfigDifferential, RandomProgramsMatchFsim) {
+  const auto& [stem, shard] = GetParam();
+  const isa::HwConfig config = shipped_config(stem);
+  ASSERT_NE(config.hash(), default_config().hash());
+  ASSERT_TRUE(driver::TsimDevice::has_model(config)) << "no tsim model for " << stem;
+  const auto fsim = driver::open_device("fsim", config);
+  driver::TsimDeviceOptions options;
+  if (shard % 2 == 1) {
+    options.dram_latency_cycles = 150;
+    options.dram_bytes_per_cycle = 3;
+    options.max_outstanding = 2;
+  }
+  driver::TsimDevice tsim("tsim", config, options);
+  RandomProgramGenerator gen(config, 0xc0f90000u + std::hash<std::string>{}(stem) % 4096 * 16 +
+                                         static_cast<uint64_t>(shard));
+  uint64_t insns = 0, cycles = 0, gemm = 0, alu = 0, stored = 0;
+  for (int p = 0; p < kConfigPrograms; ++p) {
+    const GeneratedProgram g = gen.next();
+    const std::string name = "random_" + stem + "_shard" + std::to_string(shard) + "_program" + std::to_string(p);
+    run_both(config, *fsim, tsim, g, name);
+    if (HasFailure()) return;
+    insns += g.insn_count;
+    cycles += tsim.counters().cycle_count;
+    gemm += tsim.counters().gemm_counter;
+    alu += tsim.counters().alu_counter;
+    stored += tsim.counters().out_store_nbytes;
+  }
+  std::printf("[   INFO   ] %s shard %d: %d programs, %llu instructions, %llu cycles, %llu GEMM uops, %llu ALU uops, "
+              "%llu bytes stored\n",
+              stem.c_str(), shard, kConfigPrograms, static_cast<unsigned long long>(insns),
+              static_cast<unsigned long long>(cycles), static_cast<unsigned long long>(gemm),
+              static_cast<unsigned long long>(alu), static_cast<unsigned long long>(stored));
+  EXPECT_GT(gemm, 0u);
+  EXPECT_GT(alu, 0u);
+  EXPECT_GT(stored, 0u);
+}
+
+std::string config_shard_name(const ::testing::TestParamInfo<std::tuple<std::string, int>>& param) {
+  return std::get<0>(param.param) + "_" + std::to_string(std::get<1>(param.param));
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, TsimConfigDifferential,
+                         ::testing::Combine(::testing::Values("batch2", "block8", "block32", "in16_out32"),
+                                            ::testing::Range(0, kConfigShards)),
+                         config_shard_name);
 
 // ---------------------------------------------------------------------------------------------------
 // Directed programs: fixed regions with random data, instructions written here.
@@ -518,6 +579,58 @@ TEST(TsimDevice, SavedFailureTraceReplaysOnTsim) {
   EXPECT_TRUE(r.run.ok()) << r.run.message;
   EXPECT_TRUE(r.mismatches.empty());
   EXPECT_FALSE(r.counter_mismatch.has_value()) << r.counter_mismatch.value_or("");
+}
+
+TEST(TsimDevice, SavedFailureTraceOfAnotherConfigReplaysOnTsim) {
+  // A trace recorded at a non-default config replays on tsim (the model is picked from the trace's config).
+  for (const char* stem : {"block8", "in16_out32"}) {
+    SCOPED_TRACE(stem);
+    const isa::HwConfig config = shipped_config(stem);
+    RandomProgramGenerator gen(config, 12);
+    const fs::path dir = save_failure(config, gen.next(), std::string("selfcheck_") + stem);
+    const driver::ProgramTrace trace = driver::ProgramTrace::load(dir);
+    EXPECT_EQ(trace.config.hash(), config.hash());
+    const auto dev = driver::open_device("tsim", trace.config);
+    const driver::ReplayResult r = driver::replay(trace, dir, *dev, std::nullopt);
+    EXPECT_TRUE(r.run.ok()) << r.run.message;
+    EXPECT_TRUE(r.mismatches.empty());
+    EXPECT_FALSE(r.counter_mismatch.has_value()) << r.counter_mismatch.value_or("");
+  }
+}
+
+TEST(TsimDevice, EveryShippedConfigHasItsOwnModel) {
+  std::vector<std::string> stems = {"default"};
+  stems.insert(stems.end(), std::begin(kOtherConfigs), std::end(kOtherConfigs));
+  const std::vector<std::string> models = driver::TsimDevice::model_configs();
+  ASSERT_EQ(models.size(), stems.size());
+  EXPECT_EQ(models.front(), "default (hash " + default_config().hash() + ")");
+  for (const std::string& stem : stems) {
+    SCOPED_TRACE(stem);
+    const isa::HwConfig config = shipped_config(stem);
+    ASSERT_TRUE(driver::TsimDevice::has_model(config));
+    // The core reports the hash of the package it was generated from: the right model was picked.
+    driver::TsimDevice dev("tsim", config);
+    const uint64_t hash = (uint64_t{dev.read_register(0x24)} << 32) | dev.read_register(0x20);
+    EXPECT_EQ(fmt::format("{:016x}", hash), config.hash());
+  }
+}
+
+TEST(TsimDevice, ConfigWithoutModelIsAClearError) {
+  nlohmann::json j = default_config().to_json();
+  j["LOG_ACC_BUFF_SIZE"] = j["LOG_ACC_BUFF_SIZE"].get<int>() - 1;
+  const isa::HwConfig config = isa::HwConfig::from_json(j);
+  EXPECT_FALSE(driver::TsimDevice::has_model(config));
+  try {
+    driver::open_device("tsim", config);
+    ADD_FAILURE() << "no error for a config without a model";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("no RTL model for config"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(config.hash()), std::string::npos) << msg;
+    for (const char* stem : {"default (hash", "batch2", "block8", "block32", "in16_out32"})
+      EXPECT_NE(msg.find(stem), std::string::npos) << stem << " missing in: " << msg;
+    EXPECT_NE(msg.find("config/"), std::string::npos) << "how to add one: " << msg;
+  }
 }
 
 TEST(TsimDevice, IsAKnownTarget) {

@@ -47,7 +47,8 @@ const char* describe(uint32_t code);
 
 class TsimDevice final : public Device {
  public:
-  // Throws ConfigError when the model was built for another config (compared by HwConfig::hash()).
+  // Uses the linked model whose config hash equals config.hash() (one per config/*.json); throws
+  // ConfigError (a vta::Error) listing the configs that have models when there is none.
   TsimDevice(std::string name, const isa::HwConfig& config, TsimDeviceOptions options = {});
   ~TsimDevice() override;
   TsimDevice(const TsimDevice&) = delete;
@@ -81,8 +82,10 @@ class TsimDevice final : public Device {
   uint64_t harness_cycles() const;
   const TsimDeviceOptions& options() const;
 
-  // True when a tsim model is linked in; the config hash it was built for.
+  // The default config's model hash; whether a model for `config` is linked; every linked model.
   static std::string built_config_hash();
+  static bool has_model(const isa::HwConfig& config);
+  static std::vector<std::string> model_configs();  // "<stem> (hash <hash>)", default first
   static bool has_trace_support();
 
  private:

@@ -28,6 +28,13 @@ struct TsimOptions {
   static TsimOptions from_config(const isa::HwConfig& config);
 };
 
+// A Verilated model linked into this build (one per config, see docs/hardware.md).
+struct TsimModelInfo {
+  std::string config_stem;  // config/<stem>.json
+  std::string config_hash;  // HwConfig::hash()
+  bool traced = false;      // a --trace-fst model is linked too (waveforms possible)
+};
+
 struct TsimResult {
   bool done = false;             // STATUS.done seen before the cycle limit
   bool error = false;            // STATUS.error
@@ -47,13 +54,17 @@ struct TsimResult {
 
 class Tsim {
  public:
-  // Throws ConfigError if `config` is not the config the RTL was built for (compared by hash).
+  // Picks the linked model whose config hash equals config.hash(); throws ConfigError (a vta::Error)
+  // listing the built models when there is none.
   Tsim(const isa::HwConfig& config, sim::DeviceMemory& memory, TsimOptions options = {});
   ~Tsim();
   Tsim(const Tsim&) = delete;
   Tsim& operator=(const Tsim&) = delete;
 
-  // The hash of the config the linked RTL model was generated from.
+  // Every linked model (default first); whether one exists for `config` (compared by hash).
+  static std::vector<TsimModelInfo> models();
+  static bool has_model(const isa::HwConfig& config);
+  // The hash of the first linked model's config (the default config).
   static std::string built_config_hash();
 
   void reset();
@@ -65,7 +76,7 @@ class Tsim {
   TsimResult run(uint64_t insn_addr, uint32_t insn_count, uint64_t max_cycles = 100'000'000,
                  double wall_seconds = 0.0);
 
-  // True when the linked model was built with FST waveform support.
+  // True when a traced model (FST waveform support) is linked, for at least the default config.
   static bool has_trace_support();
 
   uint64_t cycle() const;

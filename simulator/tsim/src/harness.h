@@ -1,0 +1,411 @@
+// The tsim harness (private to simulator/tsim): the per-cycle AXI4-Lite / AXI4 memory model, templated over
+// the Verilated model class. Every model (one per config, plus the traced default) is compiled in its own
+// translation unit (generated from model.cpp.in), which includes its model header and registers a factory.
+#pragma once
+
+#ifndef VTA_TSIM_HAS_TRACE
+#define VTA_TSIM_HAS_TRACE 0  // set by CMake when the models are built with --trace-fst
+#endif
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+// Verilator's runtime headers are not written for our warning flags.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wconversion"
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wpedantic"
+#include <verilated.h>
+#if VTA_TSIM_HAS_TRACE
+#include <verilated_fst_c.h>
+#endif
+#pragma GCC diagnostic pop
+#include "model_registry.h"
+#include "vta/isa/error.h"
+#include "vta/tsim/tsim.h"
+
+namespace vta::tsim::detail {
+
+// Register offsets of driver/include/vta/driver/register_map.h (duplicated here because tsim sits below
+// the driver layer; a test pins them against the driver header).
+constexpr uint32_t kControl = 0x00, kStatus = 0x04, kInsnAddrLo = 0x08, kInsnAddrHi = 0x0c, kInsnCount = 0x10,
+                   kErrorCode = 0x14, kErrorIndex = 0x18, kCounterBase = 0x40;
+constexpr const char* kExtraCounters[] = {"load_busy_cycles",    "load_stall_cycles",  "compute_busy_cycles",
+                                          "compute_stall_cycles", "store_busy_cycles", "store_stall_cycles",
+                                          "fetch_stall_cycles",  "gemm_hazard_cycles"};
+constexpr uint32_t kBusBytes = 8;  // the model is built with BUS_W = 64
+
+struct ReadBurst {
+  uint64_t addr;
+  uint32_t beats;
+  uint32_t id;
+  uint64_t ready_at;
+};
+struct WriteBurst {
+  uint64_t addr;
+  uint32_t beats;
+  uint32_t done = 0;
+  bool error = false;
+};
+struct WriteResp {
+  uint64_t ready_at;
+  bool error;
+};
+
+// What a module did over a window, from the deltas of its busy and stall counters.
+inline std::string module_state(uint64_t busy, uint64_t stall, uint64_t window) {
+  if (busy == 0) return "idle";
+  if (stall >= window) return "holds an instruction, waiting on a dependency-token queue";
+  if (stall > 0) return "holds an instruction, partly waiting on a token queue";
+  return "holds an instruction without finishing it (not waiting on a token: stuck in the datapath or memory)";
+}
+
+template <class Model, bool Traced>
+struct Harness final : Tsim::Impl {
+  static constexpr bool kTraced = Traced && VTA_TSIM_HAS_TRACE;
+  isa::HwConfig config;
+  sim::DeviceMemory& mem;
+  TsimOptions opt;
+  VerilatedContext ctx;
+  std::unique_ptr<Model> top;
+  uint64_t cycle_ = 0;
+
+  std::deque<ReadBurst> reads;
+  std::deque<WriteBurst> writes;
+  std::deque<WriteResp> resps;
+  uint32_t read_beat = 0;    // beats already sent of reads.front()
+  uint64_t credit = 0;       // bandwidth credit in bytes
+  bool r_valid = false;      // R beat presented this cycle
+  bool b_valid = false;
+  uint64_t last_error_address = 0;  // for diagnostics
+  uint64_t beats = 0;        // memory beats transferred (R and W), a progress signal for the watchdog
+#if VTA_TSIM_HAS_TRACE
+  std::unique_ptr<VerilatedFstC> fst;
+#endif
+
+  Harness(const isa::HwConfig& c, sim::DeviceMemory& m, TsimOptions o) : config(c), mem(m), opt(std::move(o)) {
+    ctx.randReset(0);
+    if constexpr (kTraced) ctx.traceEverOn(true);
+    top = std::make_unique<Model>(&ctx);
+#if VTA_TSIM_HAS_TRACE
+    if constexpr (kTraced) {
+      fst = std::make_unique<VerilatedFstC>();
+      top->trace(fst.get(), 99);
+      fst->open(opt.trace_path.c_str());
+      if (!fst->isOpen()) throw Error("tsim: cannot open waveform file " + opt.trace_path);
+    }
+#endif
+    reset();
+  }
+
+  ~Harness() override {
+#if VTA_TSIM_HAS_TRACE
+    if (fst) fst->close();
+#endif
+  }
+
+  void final() override { top->final(); }
+  uint64_t cycle() const override { return cycle_; }
+
+  void dump(uint64_t time) {
+#if VTA_TSIM_HAS_TRACE
+    if constexpr (kTraced) fst->dump(time);
+#endif
+    (void)time;
+  }
+
+  // Drives the memory-side inputs from the model state.
+  void drive_memory() {
+    top->m_axi_arready_i = reads.size() < opt.max_outstanding;
+    top->m_axi_awready_i = writes.size() < opt.max_outstanding;
+    top->m_axi_wready_i = !writes.empty();
+    r_valid = false;
+    if (!reads.empty() && reads.front().ready_at <= cycle_ && credit >= kBusBytes) {
+      const ReadBurst& rb = reads.front();
+      const uint64_t addr = rb.addr + uint64_t{read_beat} * kBusBytes;
+      uint64_t data = 0;
+      bool err = false;
+      if (mem.contains(addr, kBusBytes)) {
+        mem.read(addr, &data, kBusBytes);
+      } else {
+        // A beat may stick out of a buffer whose size is not a multiple of the bus width (e.g. an odd
+        // number of micro-ops): read the mapped bytes; it is an error only if none is mapped.
+        bool any = false;
+        for (uint32_t i = 0; i < kBusBytes; ++i) {
+          if (!mem.contains(addr + i, 1)) continue;
+          uint8_t byte = 0;
+          mem.read(addr + i, &byte, 1);
+          data |= uint64_t{byte} << (8 * i);
+          any = true;
+        }
+        err = !any;
+        if (err) last_error_address = addr;
+      }
+      r_valid = true;
+      top->m_axi_rdata_i = data;
+      top->m_axi_rresp_i = err ? 2 : 0;
+      top->m_axi_rid_i = static_cast<uint8_t>(rb.id);
+      top->m_axi_rlast_i = (read_beat + 1 == rb.beats);
+    }
+    top->m_axi_rvalid_i = r_valid;
+    b_valid = !resps.empty() && resps.front().ready_at <= cycle_;
+    top->m_axi_bvalid_i = b_valid;
+    top->m_axi_bresp_i = (b_valid && resps.front().error) ? 2 : 0;
+    top->m_axi_bid_i = 0;
+  }
+
+  // One clock cycle: settle, sample handshakes, clock edge, update the memory model.
+  void step() {
+    drive_memory();
+    top->eval();
+    const bool ar = top->m_axi_arvalid_o && top->m_axi_arready_i;
+    const bool r = r_valid && top->m_axi_rready_o;
+    const bool aw = top->m_axi_awvalid_o && top->m_axi_awready_i;
+    const bool w = top->m_axi_wvalid_o && top->m_axi_wready_i;
+    const bool b = b_valid && top->m_axi_bready_o;
+    const uint64_t araddr = top->m_axi_araddr_o, awaddr = top->m_axi_awaddr_o;
+    const uint32_t arlen = top->m_axi_arlen_o, awlen = top->m_axi_awlen_o, arid = top->m_axi_arid_o;
+    const uint64_t wdata = top->m_axi_wdata_o;
+    const uint32_t wstrb = top->m_axi_wstrb_o;
+    const bool wlast = top->m_axi_wlast_o;
+    dump(2 * cycle_);
+
+    top->clk_i = 1;
+    top->eval();
+    dump(2 * cycle_ + 1);
+    top->clk_i = 0;
+    top->eval();
+    ++cycle_;
+    beats += uint64_t{r} + uint64_t{w};
+
+    credit += opt.bytes_per_cycle;
+    if (credit > 4 * kBusBytes + opt.bytes_per_cycle) credit = 4 * kBusBytes + opt.bytes_per_cycle;
+    if (ar) reads.push_back({araddr, arlen + 1, arid, cycle_ + opt.read_latency});
+    if (r) {
+      credit -= kBusBytes;
+      if (++read_beat == reads.front().beats) {
+        reads.pop_front();
+        read_beat = 0;
+      }
+    }
+    if (aw) writes.push_back({awaddr, awlen + 1});
+    if (w) {
+      WriteBurst& wb = writes.front();
+      const uint64_t addr = wb.addr + uint64_t{wb.done} * kBusBytes;
+      for (uint32_t i = 0; i < kBusBytes; ++i) {
+        if (!((wstrb >> i) & 1u)) continue;
+        const auto byte = static_cast<uint8_t>(wdata >> (8 * i));
+        try {
+          mem.write(addr + i, &byte, 1);
+        } catch (const std::exception&) {
+          wb.error = true;
+          last_error_address = addr + i;
+        }
+      }
+      credit = credit >= kBusBytes ? credit - kBusBytes : 0;
+      ++wb.done;
+      if (wlast != (wb.done == wb.beats)) wb.error = true;  // WLAST must mark the burst's last beat
+      if (wb.done == wb.beats) {
+        resps.push_back({cycle_ + opt.write_latency, wb.error});
+        writes.pop_front();
+      }
+    }
+    if (b) resps.pop_front();
+  }
+
+  void reset() override {
+    reads.clear();
+    writes.clear();
+    resps.clear();
+    read_beat = 0;
+    credit = 0;
+    last_error_address = 0;
+    top->clk_i = 0;
+    top->rst_ni = 0;
+    top->s_axil_awvalid_i = 0;
+    top->s_axil_wvalid_i = 0;
+    top->s_axil_bready_i = 0;
+    top->s_axil_arvalid_i = 0;
+    top->s_axil_rready_i = 0;
+    top->eval();
+    for (int i = 0; i < 4; ++i) step();
+    top->rst_ni = 1;
+    for (int i = 0; i < 2; ++i) step();
+  }
+
+  uint32_t read_reg(uint32_t address) override {
+    top->s_axil_araddr_i = static_cast<uint16_t>(address);
+    top->s_axil_arvalid_i = 1;
+    top->s_axil_rready_i = 0;
+    for (int guard = 0;; ++guard) {
+      drive_memory();
+      top->eval();
+      const bool fire = top->s_axil_arready_o;
+      step();
+      if (fire) break;
+      if (guard > 1000) throw Error("tsim: register read not accepted");
+    }
+    top->s_axil_arvalid_i = 0;
+    top->s_axil_rready_i = 1;
+    for (int guard = 0;; ++guard) {
+      drive_memory();
+      top->eval();
+      if (top->s_axil_rvalid_o) {
+        const uint32_t value = top->s_axil_rdata_o;
+        step();
+        top->s_axil_rready_i = 0;
+        return value;
+      }
+      step();
+      if (guard > 1000) throw Error("tsim: register read got no response");
+    }
+  }
+
+  void write_reg(uint32_t address, uint32_t value) override {
+    top->s_axil_awaddr_i = static_cast<uint16_t>(address);
+    top->s_axil_wdata_i = value;
+    top->s_axil_wstrb_i = 0xf;
+    top->s_axil_awvalid_i = 1;
+    top->s_axil_wvalid_i = 1;
+    top->s_axil_bready_i = 0;
+    for (int guard = 0;; ++guard) {
+      drive_memory();
+      top->eval();
+      const bool fire = top->s_axil_awready_o && top->s_axil_wready_o;
+      step();
+      if (fire) break;
+      if (guard > 1000) throw Error("tsim: register write not accepted");
+    }
+    top->s_axil_awvalid_i = 0;
+    top->s_axil_wvalid_i = 0;
+    top->s_axil_bready_i = 1;
+    for (int guard = 0;; ++guard) {
+      drive_memory();
+      top->eval();
+      const bool resp = top->s_axil_bvalid_o;
+      step();
+      if (resp) break;
+      if (guard > 1000) throw Error("tsim: register write got no response");
+    }
+    top->s_axil_bready_i = 0;
+  }
+
+  uint64_t counter(uint32_t index) {
+    const uint64_t lo = read_reg(kCounterBase + 8 * index);
+    const uint64_t hi = read_reg(kCounterBase + 8 * index + 4);
+    return (hi << 32) | lo;
+  }
+
+  TsimResult run(uint64_t insn_addr, uint32_t insn_count, uint64_t max_cycles, double wall_seconds) override {
+    auto& s = *this;
+    const uint64_t begin = s.cycle_;
+    const auto wall_begin = std::chrono::steady_clock::now();
+    s.write_reg(kInsnAddrLo, static_cast<uint32_t>(insn_addr));
+    s.write_reg(kInsnAddrHi, static_cast<uint32_t>(insn_addr >> 32));
+    s.write_reg(kInsnCount, insn_count);
+    s.write_reg(kControl, 1);
+    TsimResult result;
+
+    // Progress = any work counter (instructions, bytes, micro-ops) or any memory beat changes.
+    constexpr uint32_t kWorkCounters = 10;
+    const auto signature = [&s] {
+      std::vector<uint64_t> sig;
+      for (uint32_t i = 0; i < kWorkCounters; ++i) sig.push_back(s.read_reg(kCounterBase + 8 * i));
+      sig.push_back(s.beats);
+      return sig;
+    };
+    std::vector<uint64_t> last_sig;
+    uint64_t last_progress = begin;
+    constexpr uint64_t kChunk = 1u << 14;
+    // Poll the done output (cheap); STATUS is read once at the end through the bus.
+    while (!s.top->done_o) {
+      const uint64_t chunk_end = std::min(s.cycle_ + kChunk, begin + max_cycles);
+      while (!s.top->done_o && s.cycle_ < chunk_end) s.step();
+      if (s.top->done_o) break;
+      if (s.cycle_ - begin >= max_cycles) {
+        result.cycle_limit = true;
+        result.report = "no done after " + std::to_string(max_cycles) + " cycles (cycle limit)";
+        break;
+      }
+      if (wall_seconds > 0 &&
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_begin).count() > wall_seconds) {
+        result.wall_timeout = true;
+        result.report = "no done after " + std::to_string(s.cycle_ - begin) + " cycles in " +
+                        std::to_string(wall_seconds) + " s of host time";
+        break;
+      }
+      if (s.opt.watchdog_cycles == 0) continue;
+      std::vector<uint64_t> sig = signature();
+      if (sig != last_sig) {
+        last_sig = std::move(sig);
+        last_progress = s.cycle_;
+      } else if (s.cycle_ - last_progress >= s.opt.watchdog_cycles) {
+        // Which module is stuck: sample the busy/stall counters over a short window.
+        constexpr uint32_t kExtra = 11;
+        std::vector<uint64_t> a, b;
+        for (uint32_t i = 0; i < 7; ++i) a.push_back(s.counter(kExtra + i));
+        for (int i = 0; i < 4096; ++i) s.step();
+        for (uint32_t i = 0; i < 7; ++i) b.push_back(s.counter(kExtra + i));
+        const uint64_t window = 4096;  // the counters advance at most once per cycle of this window
+        const char* names[] = {"load", "compute", "store"};
+        std::string stalled, states;
+        for (uint32_t m = 0; m < 3; ++m) {
+          const uint64_t busy = b[2 * m] - a[2 * m], stall = b[2 * m + 1] - a[2 * m + 1];
+          if (busy > 0 && stalled.empty()) stalled = names[m];
+          states += std::string("; ") + names[m] + ": " + module_state(busy, stall, window);
+        }
+        const uint64_t fetch_stall = b[6] - a[6];
+        states += std::string("; fetch: ") + (fetch_stall > 0 ? "blocked on a full command queue" : "not blocked");
+        // Reads the memory has not answered, by requester (ARID 0 fetch, 1 load, 2 compute).
+        if (!s.reads.empty()) {
+          const char* ids[] = {"fetch", "load", "compute"};
+          const ReadBurst& oldest = s.reads.front();
+          const std::string who = oldest.id < 3 ? ids[oldest.id] : "id " + std::to_string(oldest.id);
+          states += "; memory: " + std::to_string(s.reads.size()) + " read burst(s) outstanding, the oldest from " +
+                    who + " at address " + std::to_string(oldest.addr) + " (data due at cycle " +
+                    std::to_string(oldest.ready_at - begin) + " of the run)";
+          if (stalled.empty()) stalled = who + ", waiting for memory";
+        }
+        if (!s.writes.empty() || !s.resps.empty())
+          states += "; memory: " + std::to_string(s.writes.size() + s.resps.size()) + " write burst(s) outstanding";
+        result.hung = true;
+        result.report = "watchdog: no progress for " + std::to_string(s.cycle_ - last_progress) +
+                        " cycles, at cycle " + std::to_string(s.cycle_ - begin) + " of the run" +
+                        (stalled.empty() ? std::string(" (no module holds an instruction)")
+                                         : " (stalled module: " + stalled + ")") +
+                        states;
+        break;
+      }
+    }
+    const uint32_t status = s.read_reg(kStatus);
+    result.done = (status & 1u) != 0;
+    result.error = (status & 2u) != 0;
+    result.error_code = s.read_reg(kErrorCode);
+    result.error_index = s.read_reg(kErrorIndex);
+    result.bus_error_address = s.last_error_address;
+    auto& c = result.counters;
+    uint64_t* fields[] = {&c.load_insn_count, &c.compute_insn_count, &c.store_insn_count, &c.inp_load_nbytes,
+                          &c.wgt_load_nbytes, &c.acc_load_nbytes,    &c.uop_load_nbytes,  &c.out_store_nbytes,
+                          &c.gemm_counter,    &c.alu_counter,        &c.cycle_count};
+    for (uint32_t i = 0; i < std::size(fields); ++i) *fields[i] = s.counter(i);
+    for (uint32_t i = 0; i < std::size(kExtraCounters); ++i)
+      result.extra_counters.emplace_back(kExtraCounters[i], s.counter(static_cast<uint32_t>(std::size(fields)) + i));
+    result.harness_cycles = s.cycle_ - begin;
+    return result;
+  }
+};
+
+// The factory a model's translation unit registers.
+template <class Model, bool Traced>
+std::unique_ptr<Tsim::Impl> make_harness(const isa::HwConfig& config, sim::DeviceMemory& memory,
+                                         TsimOptions options) {
+  return std::make_unique<Harness<Model, Traced>>(config, memory, std::move(options));
+}
+
+}  // namespace vta::tsim::detail
