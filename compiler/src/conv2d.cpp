@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "conv_lowering.h"
+#include "isa_limits.h"
 #include "vta/compiler/packing.h"
 #include "vta/runtime/uop_kernel.h"
 
@@ -24,11 +25,10 @@ using runtime::UopKernelBuilder;
 
 namespace {
 
-constexpr int64_t kMaxDim = (1 << 16) - 1;  // 16-bit LOAD/STORE sizes and strides
-constexpr uint32_t kMaxPad = (1u << isa::FixedFieldWidths::kPad) - 1;
-
-uint32_t cdiv(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
-uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
+using detail::cdiv;
+using detail::kMaxDim;
+using detail::kMaxPad;
+using detail::u32;
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "isa_limits.h"
 #include "vta/compiler/eltwise.h"
 #include "vta/runtime/uop_kernel.h"
 
@@ -20,9 +21,9 @@ using runtime::Stage;
 using runtime::UopKernelBuilder;
 
 namespace {
-constexpr int64_t kMaxDim = (1 << 16) - 1;
-constexpr uint32_t kMaxPad = (1u << isa::FixedFieldWidths::kPad) - 1;
-uint32_t u32(int64_t v) { return static_cast<uint32_t>(v); }
+using detail::kMaxDim;
+using detail::kMaxPad;
+using detail::u32;
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 }  // namespace
 

@@ -8,16 +8,17 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "isa_limits.h"
 #include "vta/isa/error.h"
 
 namespace vta::compiler {
 namespace {
 
 constexpr uint64_t kMaxLoopExtent = (1u << isa::FixedFieldWidths::kLoopIter) - 1;
-constexpr uint64_t kMaxSize = (1u << isa::FixedFieldWidths::kSize) - 1;
+constexpr uint64_t kMaxSize = detail::kMaxDim;
 constexpr uint64_t kInsnBytes = isa::FixedFieldWidths::kInstructionBits / 8;
 
-uint32_t cdiv(uint32_t a, uint32_t b) { return (a + b - 1) / b; }
+using detail::cdiv;
 
 // Distinct tile sizes worth trying along a dimension of `d`: ceil(d / n) for every tile count n.
 std::vector<uint32_t> tile_candidates(uint32_t d) {

@@ -7,21 +7,13 @@
 #include <cstdio>
 
 #include "compiler_test_util.h"
+#include "vta/compiler/workloads.h"
 
 namespace vta::ctest {
 namespace {
 
-struct Layer {
-  const char* name;
-  int h, w, ic, oc, k, pad, stride;
-};
-
-constexpr Layer kLayers[] = {
-    {"C1", 224, 224, 3, 64, 7, 3, 2},     {"C2", 56, 56, 64, 64, 3, 1, 1},    {"C3", 56, 56, 64, 128, 3, 1, 2},
-    {"C4", 56, 56, 64, 128, 1, 0, 2},     {"C5", 28, 28, 128, 128, 3, 1, 1},  {"C6", 28, 28, 128, 256, 3, 1, 2},
-    {"C7", 28, 28, 128, 256, 1, 0, 2},    {"C8", 14, 14, 256, 256, 3, 1, 1},  {"C9", 14, 14, 256, 512, 3, 1, 2},
-    {"C10", 14, 14, 256, 512, 1, 0, 2},   {"C11", 7, 7, 512, 512, 3, 1, 1},
-};
+using Layer = compiler::Conv2dWorkload;
+constexpr const auto& kLayers = compiler::kResNet18Conv2d;
 
 ConvCase to_case(const Layer& l) {
   ConvCase k;

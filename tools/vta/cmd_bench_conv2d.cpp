@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "vta/compiler/conv2d.h"
+#include "vta/compiler/workloads.h"
 #include "vta/driver/device.h"
 #include "vta/isa/error.h"
 #include "vta/reference/reference.h"
@@ -26,18 +27,7 @@
 namespace vta::cli {
 namespace {
 
-struct Layer {
-  const char* name;
-  int h, w, ic, oc, k, pad, stride;
-};
-
-// ResNet-18's conv2d workloads (H, W, IC, OC, K, pad, stride), batch 1.
-constexpr Layer kResNet18[] = {
-    {"C1", 224, 224, 3, 64, 7, 3, 2},   {"C2", 56, 56, 64, 64, 3, 1, 1},   {"C3", 56, 56, 64, 128, 3, 1, 2},
-    {"C4", 56, 56, 64, 128, 1, 0, 2},   {"C5", 28, 28, 128, 128, 3, 1, 1}, {"C6", 28, 28, 128, 256, 3, 1, 2},
-    {"C7", 28, 28, 128, 256, 1, 0, 2},  {"C8", 14, 14, 256, 256, 3, 1, 1}, {"C9", 14, 14, 256, 512, 3, 1, 2},
-    {"C10", 14, 14, 256, 512, 1, 0, 2}, {"C11", 7, 7, 512, 512, 3, 1, 1},
-};
+using Layer = compiler::Conv2dWorkload;
 
 // ---------------------------------------------------------------------------------------------------
 // REFERENCE FIGURES (published, not measured here): Apache VTA (TVM v0.14.0 functional simulator,
@@ -104,13 +94,13 @@ struct Totals {
 
 std::vector<Layer> select_layers(const std::string& list) {
   std::vector<Layer> out;
-  if (list.empty()) return {std::begin(kResNet18), std::end(kResNet18)};
+  if (list.empty()) return {std::begin(compiler::kResNet18Conv2d), std::end(compiler::kResNet18Conv2d)};
   size_t pos = 0;
   while (pos <= list.size()) {
     const size_t end = std::min(list.find(',', pos), list.size());
     const std::string name = list.substr(pos, end - pos);
     bool found = false;
-    for (const Layer& l : kResNet18) {
+    for (const Layer& l : compiler::kResNet18Conv2d) {
       if (name == l.name) {
         out.push_back(l);
         found = true;
