@@ -39,26 +39,12 @@ struct Pad {
 
 inline MemInsn load(MemoryType type, uint32_t sram, uint32_t dram, uint32_t y_size, uint32_t x_size,
                     uint32_t x_stride, Pad pad = {}) {
-  MemInsn m;
-  m.opcode = Opcode::kLoad;
-  m.memory_type = type;
-  m.sram_base = sram;
-  m.dram_base = dram;
-  m.y_size = y_size;
-  m.x_size = x_size;
-  m.x_stride = x_stride;
-  m.y_pad_0 = pad.y0;
-  m.y_pad_1 = pad.y1;
-  m.x_pad_0 = pad.x0;
-  m.x_pad_1 = pad.x1;
-  return m;
+  return isa::make_mem(Opcode::kLoad, type, sram, dram, y_size, x_size, x_stride, pad.y0, pad.y1, pad.x0, pad.x1);
 }
 
 inline MemInsn store(uint32_t sram, uint32_t dram, uint32_t y_size, uint32_t x_size, uint32_t x_stride,
                      MemoryType type = MemoryType::kOut) {
-  MemInsn m = load(type, sram, dram, y_size, x_size, x_stride);
-  m.opcode = Opcode::kStore;
-  return m;
+  return isa::make_mem(Opcode::kStore, type, sram, dram, y_size, x_size, x_stride);
 }
 
 struct Loop {

@@ -289,22 +289,7 @@ GeneratedProgram directed(const Layout& L, std::vector<isa::Instruction> prog, c
   return g;
 }
 
-isa::MemInsn mem(isa::Opcode op, isa::MemoryType t, uint32_t sram, uint32_t dram, uint32_t y, uint32_t x,
-                 uint32_t stride, uint32_t yp0 = 0, uint32_t yp1 = 0, uint32_t xp0 = 0, uint32_t xp1 = 0) {
-  isa::MemInsn m;
-  m.opcode = op;
-  m.memory_type = t;
-  m.sram_base = sram;
-  m.dram_base = dram;
-  m.y_size = y;
-  m.x_size = x;
-  m.x_stride = stride;
-  m.y_pad_0 = yp0;
-  m.y_pad_1 = yp1;
-  m.x_pad_0 = xp0;
-  m.x_pad_1 = xp1;
-  return m;
-}
+using isa::make_mem;
 
 isa::LoopNest loop(uint32_t bgn, uint32_t end, uint32_t out, uint32_t in, uint32_t dst_out, uint32_t dst_in,
                    uint32_t src_out, uint32_t src_in, bool reset = false) {
@@ -358,17 +343,17 @@ TEST_F(TsimDirected, WholeBufferTilesAndLongBursts) {
   std::vector<isa::MicroOp> uops;
   for (uint32_t i = 0; i < 16; ++i) uops.push_back({i, i * 3, i % 7});
   std::vector<isa::Instruction> lds = {
-      mem(Opcode::kLoad, MemoryType::kInp, 0, L_.base(MemoryType::kInp), 1, inp_depth, inp_depth),
-      mem(Opcode::kLoad, MemoryType::kWgt, 0, L_.base(MemoryType::kWgt) + 3, 100, 1, 2, 1, 2, 1, 0)};
+      make_mem(Opcode::kLoad, MemoryType::kInp, 0, L_.base(MemoryType::kInp), 1, inp_depth, inp_depth),
+      make_mem(Opcode::kLoad, MemoryType::kWgt, 0, L_.base(MemoryType::kWgt) + 3, 100, 1, 2, 1, 2, 1, 0)};
   isa::GemmInsn gemm;
   gemm.loop = loop(0, 16, 8, 4, 64, 16, 100, 3);
   gemm.wgt_factor_out = 5;
   gemm.wgt_factor_in = 1;
   std::vector<isa::Instruction> cmp = {
-      mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 16, 16),
-      mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 56, 32, 33, 2, 2, 1, 1), gemm};
+      make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 16, 16),
+      make_mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 56, 32, 33, 2, 2, 1, 1), gemm};
   std::vector<isa::Instruction> sts = {
-      mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, acc_depth, acc_depth)};
+      make_mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, acc_depth, acc_depth)};
   check(directed(L_, chain(lds, cmp, sts), uops, 1), "whole_buffer_tiles");
 }
 
@@ -376,15 +361,15 @@ TEST_F(TsimDirected, AccumulationWrapsAndLargeLoops) {
   // Full-range ACC values: 2^14 accumulations of 8-bit products wrap the 32-bit lanes.
   std::vector<isa::MicroOp> uops = {{0, 0, 0}, {1, 1, 1}, {2, 2, 2}, {3, 0, 3}};
   std::vector<isa::Instruction> lds = {
-      mem(Opcode::kLoad, MemoryType::kInp, 0, L_.base(MemoryType::kInp), 1, 64, 64),
-      mem(Opcode::kLoad, MemoryType::kWgt, 0, L_.base(MemoryType::kWgt), 1, 8, 8)};
+      make_mem(Opcode::kLoad, MemoryType::kInp, 0, L_.base(MemoryType::kInp), 1, 64, 64),
+      make_mem(Opcode::kLoad, MemoryType::kWgt, 0, L_.base(MemoryType::kWgt), 1, 8, 8)};
   isa::GemmInsn gemm;
   gemm.loop = loop(0, 4, 128, 32, 0, 0, 0, 1);  // 16384 micro-ops on 4 ACC entries
   gemm.wgt_factor_in = 0;
   std::vector<isa::Instruction> cmp = {
-      mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 4, 4),
-      mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 1, 8, 8), gemm};
-  std::vector<isa::Instruction> sts = {mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 2, 4, 9)};
+      make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 4, 4),
+      make_mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 1, 8, 8), gemm};
+  std::vector<isa::Instruction> sts = {make_mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 2, 4, 9)};
   check(directed(L_, chain(lds, cmp, sts), uops, 2), "accumulation_wrap");
 }
 
@@ -393,8 +378,8 @@ TEST_F(TsimDirected, EveryAluOpOnEdgeValues) {
   for (uint32_t i = 0; i < 8; ++i) uops.push_back({i, 8 + i, 0});
   uops.push_back({20, 20, 0});  // in place
   std::vector<isa::Instruction> cmp = {
-      mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 9, 9),
-      mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 1, 64, 64)};
+      make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 9, 9),
+      make_mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 1, 64, 64)};
   const int32_t imms[] = {0, 1, -1, 31, 32, 33, -31, -32, -33, 32767, -32768, 7, -7};
   uint32_t dst = 0;
   for (uint8_t op = 0; op < isa::kAluOpcodeCount; ++op) {
@@ -419,7 +404,7 @@ TEST_F(TsimDirected, EveryAluOpOnEdgeValues) {
   isa::AluInsn reset;
   reset.loop = loop(0, 2, 1, 1, 0, 0, 0, 0, true);
   cmp.push_back(reset);
-  std::vector<isa::Instruction> sts = {mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 4, 16, 16)};
+  std::vector<isa::Instruction> sts = {make_mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 4, 16, 16)};
   check(directed(L_, chain({}, cmp, sts), uops, 3, /*small_acc=*/true), "alu_edges_small");
   check(directed(L_, chain({}, cmp, sts), uops, 4, /*small_acc=*/false), "alu_edges_full");
 }
@@ -429,15 +414,15 @@ TEST_F(TsimDirected, TokenOnlyNoOpsAndPingPong) {
   std::vector<isa::MicroOp> uops = {{0, 0, 0}, {1, 1, 1}};
   std::vector<isa::Instruction> prog;
   const auto add = [&prog](isa::Instruction i) { prog.push_back(i); };
-  add(mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 2, 2));  // compute
-  add(mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 1, 4, 4));   // compute
-  add(mem(Opcode::kLoad, MemoryType::kWgt, 0, L_.base(MemoryType::kWgt), 1, 4, 4));   // load, before the tokens
+  add(make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 2, 2));  // compute
+  add(make_mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 1, 4, 4));   // compute
+  add(make_mem(Opcode::kLoad, MemoryType::kWgt, 0, L_.base(MemoryType::kWgt), 1, 4, 4));   // load, before the tokens
   for (uint32_t t = 0; t < 6; ++t) {
-    isa::MemInsn ld = mem(Opcode::kLoad, MemoryType::kInp, (t % 2) * 2, L_.base(MemoryType::kInp) + t * 2, 1, 2, 2);
+    isa::MemInsn ld = make_mem(Opcode::kLoad, MemoryType::kInp, (t % 2) * 2, L_.base(MemoryType::kInp) + t * 2, 1, 2, 2);
     ld.dep.pop_next = t >= 2;
     ld.dep.push_next = true;
     add(ld);
-    isa::MemInsn ldw = mem(Opcode::kLoad, MemoryType::kWgt, 0, 0, 0, 0, 0);  // no-op with junk fields
+    isa::MemInsn ldw = make_mem(Opcode::kLoad, MemoryType::kWgt, 0, 0, 0, 0, 0);  // no-op with junk fields
     ldw.sram_base = 77;
     add(ldw);
     isa::GemmInsn g;
@@ -452,10 +437,10 @@ TEST_F(TsimDirected, TokenOnlyNoOpsAndPingPong) {
   last.loop = loop(0, 2, 1, 1, 0, 0, 0, 0);
   last.dep.push_next = true;
   add(last);
-  isa::MemInsn st = mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, 2, 2);
+  isa::MemInsn st = make_mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, 2, 2);
   st.dep.pop_prev = true;
   add(st);
-  add(mem(Opcode::kStore, MemoryType::kOut, 0, 0, 0, 0, 0));  // token-only store no-op
+  add(make_mem(Opcode::kStore, MemoryType::kOut, 0, 0, 0, 0, 0));  // token-only store no-op
   check(directed(L_, prog, uops, 5), "ping_pong");
 }
 
@@ -471,17 +456,17 @@ TEST_F(TsimDirected, ErrorsAreReportedWithTheInstructionAndRecovered) {
   isa::AluInsn bad_alu;
   bad_alu.alu_opcode = static_cast<isa::AluOpcode>(5);
   bad_alu.loop = loop(0, 1, 1, 1, 0, 0, 0, 0);
-  isa::MemInsn bad_type = mem(Opcode::kLoad, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, 1, 1);
-  isa::MemInsn bad_flag = mem(Opcode::kLoad, MemoryType::kInp, 0, L_.base(MemoryType::kInp), 1, 1, 1);
+  isa::MemInsn bad_type = make_mem(Opcode::kLoad, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, 1, 1);
+  isa::MemInsn bad_flag = make_mem(Opcode::kLoad, MemoryType::kInp, 0, L_.base(MemoryType::kInp), 1, 1, 1);
   bad_flag.dep.pop_prev = true;
   isa::GemmInsn waits;  // pops a load->compute token nobody pushes
   waits.loop = loop(0, 1, 1, 1, 0, 0, 0, 0);
   waits.dep.pop_prev = true;
   const std::vector<Case> cases = {
-      {"bad_alu_opcode", {mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 1, 1), bad_alu}, 1},
-      {"bad_memory_type", {mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 1, 1), bad_type}, 1},
+      {"bad_alu_opcode", {make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 1, 1), bad_alu}, 1},
+      {"bad_memory_type", {make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 1, 1), bad_type}, 1},
       {"illegal_dep_flag", {bad_flag}, 0},
-      {"deadlock", {mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 1, 1), waits}, 1},
+      {"deadlock", {make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 1, 1), waits}, 1},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);

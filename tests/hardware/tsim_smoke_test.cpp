@@ -52,17 +52,7 @@ int32_t alu(AluOpcode op, int32_t a, int32_t b) {
   return a;
 }
 
-MemInsn mem(Opcode op, MemoryType type, uint32_t sram, uint32_t dram, uint32_t y, uint32_t x, uint32_t stride) {
-  MemInsn m;
-  m.opcode = op;
-  m.memory_type = type;
-  m.sram_base = sram;
-  m.dram_base = dram;
-  m.y_size = y;
-  m.x_size = x;
-  m.x_stride = stride;
-  return m;
-}
+using isa::make_mem;
 
 AluInsn alu_insn(AluOpcode op, uint32_t uop, uint32_t iters, bool use_imm, int32_t imm) {
   AluInsn a;
@@ -115,14 +105,14 @@ TEST(TsimSmoke, GemmAluStoreProgram) {
 
   // ---- program ----
   std::vector<isa::Instruction> prog;
-  MemInsn ld_inp = mem(Opcode::kLoad, MemoryType::kInp, 0, static_cast<uint32_t>(inp_addr / bi), 2, 3, 5);
+  MemInsn ld_inp = make_mem(Opcode::kLoad, MemoryType::kInp, 0, static_cast<uint32_t>(inp_addr / bi), 2, 3, 5);
   ld_inp.y_pad_0 = 1;
   ld_inp.x_pad_0 = 1;  // tile: 3 rows x 4 columns = kTile elements
   prog.push_back(ld_inp);
-  MemInsn ld_wgt = mem(Opcode::kLoad, MemoryType::kWgt, 0, static_cast<uint32_t>(wgt_addr / (bo * bi)), 1, 2, 2);
+  MemInsn ld_wgt = make_mem(Opcode::kLoad, MemoryType::kWgt, 0, static_cast<uint32_t>(wgt_addr / (bo * bi)), 1, 2, 2);
   ld_wgt.dep.push_next = true;
   prog.push_back(ld_wgt);
-  MemInsn ld_uop = mem(Opcode::kLoad, MemoryType::kUop, 0, static_cast<uint32_t>(uop_addr / 4), 1,
+  MemInsn ld_uop = make_mem(Opcode::kLoad, MemoryType::kUop, 0, static_cast<uint32_t>(uop_addr / 4), 1,
                        static_cast<uint32_t>(uops.size()), 0);
   ld_uop.dep.pop_prev = true;
   prog.push_back(ld_uop);
@@ -149,7 +139,7 @@ TEST(TsimSmoke, GemmAluStoreProgram) {
   for (const Step& s : steps)
     prog.push_back(s.vector ? alu_insn(s.op, 13, kTile, false, 0) : alu_insn(s.op, 12, 2 * kTile, true, s.imm));
   isa::dep_flags(prog.back()).push_next = true;
-  MemInsn st = mem(Opcode::kStore, MemoryType::kOut, 0, static_cast<uint32_t>(out_addr / bo), 2, kTile, out_stride);
+  MemInsn st = make_mem(Opcode::kStore, MemoryType::kOut, 0, static_cast<uint32_t>(out_addr / bo), 2, kTile, out_stride);
   st.dep.pop_prev = true;
   st.dep.push_prev = true;
   prog.push_back(st);
@@ -245,12 +235,12 @@ TEST(TsimSmoke, SameDestinationHazards) {
   const uint64_t out_addr = memory.allocate(bo, 64);
 
   std::vector<isa::Instruction> prog;
-  MemInsn li = mem(Opcode::kLoad, MemoryType::kInp, 0, static_cast<uint32_t>(inp_addr / bi), 1, 4, 4);
+  MemInsn li = make_mem(Opcode::kLoad, MemoryType::kInp, 0, static_cast<uint32_t>(inp_addr / bi), 1, 4, 4);
   prog.push_back(li);
-  MemInsn lw = mem(Opcode::kLoad, MemoryType::kWgt, 0, static_cast<uint32_t>(wgt_addr / (bo * bi)), 1, 1, 1);
+  MemInsn lw = make_mem(Opcode::kLoad, MemoryType::kWgt, 0, static_cast<uint32_t>(wgt_addr / (bo * bi)), 1, 1, 1);
   lw.dep.push_next = true;
   prog.push_back(lw);
-  MemInsn lu = mem(Opcode::kLoad, MemoryType::kUop, 0, static_cast<uint32_t>(uop_addr / 4), 1, 4, 4);
+  MemInsn lu = make_mem(Opcode::kLoad, MemoryType::kUop, 0, static_cast<uint32_t>(uop_addr / 4), 1, 4, 4);
   lu.dep.pop_prev = true;
   prog.push_back(lu);
   GemmInsn g;
@@ -268,7 +258,7 @@ TEST(TsimSmoke, SameDestinationHazards) {
   dbl.loop.src_factor_out = 0;
   dbl.dep.push_next = true;
   prog.push_back(dbl);
-  MemInsn st = mem(Opcode::kStore, MemoryType::kOut, 0, static_cast<uint32_t>(out_addr / bo), 1, 1, 1);
+  MemInsn st = make_mem(Opcode::kStore, MemoryType::kOut, 0, static_cast<uint32_t>(out_addr / bo), 1, 1, 1);
   st.dep.pop_prev = true;
   prog.push_back(st);
   std::vector<isa::RawInstruction> raw;

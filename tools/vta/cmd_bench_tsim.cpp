@@ -63,17 +63,7 @@ struct Placed {
   driver::DeviceBuffer out;
 };
 
-isa::MemInsn mem(Opcode op, MemoryType t, uint32_t sram, uint32_t dram, uint32_t y, uint32_t x, uint32_t stride) {
-  isa::MemInsn m;
-  m.opcode = op;
-  m.memory_type = t;
-  m.sram_base = sram;
-  m.dram_base = dram;
-  m.y_size = y;
-  m.x_size = x;
-  m.x_stride = stride;
-  return m;
-}
+using isa::make_mem;
 
 // Builds the program and its data on `dev` (same bytes for the same arguments on every device).
 Placed place_tiled_gemm(driver::Device& dev, const TiledGemm& w) {
@@ -127,15 +117,15 @@ Placed place_tiled_gemm(driver::Device& dev, const TiledGemm& w) {
   const uint32_t total = O * R;
 
   std::vector<isa::Instruction> prog;
-  prog.push_back(mem(Opcode::kLoad, MemoryType::kUop, 0, u_base, 1, static_cast<uint32_t>(uops.size()),
+  prog.push_back(make_mem(Opcode::kLoad, MemoryType::kUop, 0, u_base, 1, static_cast<uint32_t>(uops.size()),
                      static_cast<uint32_t>(uops.size())));
   for (uint32_t o = 0; o < O; ++o) {
     const uint32_t acc_slot = o % 2;
     for (uint32_t r = 0; r < R; ++r) {
       const uint32_t s = o * R + r, slot = s % 2;
       // Load module: INP and WGT tiles of step s into slot s % 2.
-      isa::MemInsn li = mem(Opcode::kLoad, MemoryType::kInp, slot * inp_tile, a_base + r * tk, tm, tk, R * tk);
-      isa::MemInsn lw = mem(Opcode::kLoad, MemoryType::kWgt, slot * wgt_tile,
+      isa::MemInsn li = make_mem(Opcode::kLoad, MemoryType::kInp, slot * inp_tile, a_base + r * tk, tm, tk, R * tk);
+      isa::MemInsn lw = make_mem(Opcode::kLoad, MemoryType::kWgt, slot * wgt_tile,
                             w_base + (o * tn) * R * tk + r * tk, tn, tk, R * tk);
       li.dep.pop_next = vt ? s >= 2 : s >= 1;  // the slot is free (vt) / the previous step is done (serial)
       lw.dep.push_next = true;
@@ -173,12 +163,12 @@ Placed place_tiled_gemm(driver::Device& dev, const TiledGemm& w) {
       g.dep.push_next = last;
       prog.push_back(g);
       if (last) {
-        isa::MemInsn st = mem(Opcode::kStore, MemoryType::kOut, acc_slot * acc_tile, c_base + o * tn, tm, tn, O * tn);
+        isa::MemInsn st = make_mem(Opcode::kStore, MemoryType::kOut, acc_slot * acc_tile, c_base + o * tn, tm, tn, O * tn);
         st.dep.pop_prev = true;
         st.dep.push_prev = vt ? o + 2 < O : o + 1 < O;
         prog.push_back(st);
         if (!vt && o + 1 < O) {  // serialized: compute waits for the store, then lets the next load go
-          isa::MemInsn noop = mem(Opcode::kLoad, MemoryType::kUop, 0, 0, 0, 0, 0);
+          isa::MemInsn noop = make_mem(Opcode::kLoad, MemoryType::kUop, 0, 0, 0, 0, 0);
           noop.dep.pop_next = true;
           noop.dep.push_prev = true;
           prog.push_back(noop);

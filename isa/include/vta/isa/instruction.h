@@ -67,6 +67,11 @@ struct FinishInsn {
 
 using Instruction = std::variant<MemInsn, GemmInsn, AluInsn, FinishInsn>;
 
+// A LOAD or STORE of `y` rows of `x` elements with row stride `stride`, no padding and no tokens
+// unless given.
+MemInsn make_mem(Opcode op, MemoryType type, uint32_t sram, uint32_t dram, uint32_t y, uint32_t x, uint32_t stride,
+                 uint32_t y_pad_0 = 0, uint32_t y_pad_1 = 0, uint32_t x_pad_0 = 0, uint32_t x_pad_1 = 0);
+
 Opcode opcode_of(const Instruction& insn);
 const DepFlags& dep_flags(const Instruction& insn);
 DepFlags& dep_flags(Instruction& insn);
