@@ -12,6 +12,7 @@
 #include "vta/driver/dram_image.h"
 #include "vta/driver/program_trace.h"
 #include "vta/isa/error.h"
+#include "vta/test/test_data.h"
 
 namespace vta::driver {
 namespace {
@@ -19,9 +20,7 @@ namespace {
 using nlohmann::json;
 using test::TempDir;
 
-std::filesystem::path recording(const std::string& name) {
-  return std::filesystem::path(VTA_CONFORMANCE_DIR) / "tvm-vta-fsim" / name;
-}
+std::filesystem::path recording(const std::string& name) { return vta::test::conformance_recording(name); }
 
 struct Case {
   const char* recording;

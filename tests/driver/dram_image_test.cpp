@@ -7,6 +7,7 @@
 #include "test_util.h"
 #include "vta/driver/dram_image.h"
 #include "vta/isa/error.h"
+#include "vta/test/test_data.h"
 
 namespace vta::driver {
 namespace {
@@ -84,7 +85,7 @@ TEST(DramImage, EmptyImageRoundTrips) {
 }
 
 TEST(DramImage, ReadsTheConformanceContainers) {
-  const std::filesystem::path dir = std::filesystem::path(VTA_CONFORMANCE_DIR) / "tvm-vta-fsim" / "tiny.T1";
+  const std::filesystem::path dir = vta::test::conformance_recording("tiny.T1");
   const auto pre = DramImage::read_vtadram(dir / "run000.dram_pre.bin");
   ASSERT_EQ(pre.regions.size(), 5u);
   EXPECT_EQ(pre.regions[0].address, 0x1000u);

@@ -1,5 +1,5 @@
 // Conformance: replay the programs recorded from Apache VTA's functional simulator
-// (/work/shared/conformance/tvm-vta-fsim) and require every byte of the recorded post-run DRAM and the
+// (tests/data/conformance/tvm-vta-fsim) and require every byte of the recorded post-run DRAM and the
 // recorded counters. The container is parsed here directly (format in that directory's README).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -18,13 +18,12 @@
 #include "vta/isa/error.h"
 #include "vta/isa/hw_config.h"
 #include "vta/sim/device_memory.h"
+#include "vta/test/test_data.h"
 
 namespace vta::fsim::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-const fs::path kDir = fs::path(VTA_CONFORMANCE_DIR) / "tvm-vta-fsim";
 
 std::vector<uint8_t> read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -125,8 +124,7 @@ struct Replay {
 class FsimConformance : public ::testing::TestWithParam<Case> {};
 
 TEST_P(FsimConformance, ReplayMatchesApacheVtaFsim) {
-  const fs::path dir = kDir / GetParam().workload;
-  if (!fs::exists(dir / "run000.insn.bin")) GTEST_SKIP() << "no conformance data at " << dir;
+  const fs::path dir = vta::test::conformance_recording(GetParam().workload);
   Replay replay(dir);
   const isa::HwConfig& cfg = replay.cfg;
   const nlohmann::json& meta = replay.meta;
@@ -185,8 +183,7 @@ INSTANTIATE_TEST_SUITE_P(
 // the tuned ResNet-18 stream is balanced and passes strict.
 TEST(FsimConformanceTokens, UntunedStreamsLeaveOneStoreToComputeToken) {
   for (const char* workload : {"tiny.T1", "small.T2"}) {
-    const fs::path dir = kDir / workload;
-    if (!fs::exists(dir / "run000.insn.bin")) GTEST_SKIP() << "no conformance data at " << dir;
+    const fs::path dir = vta::test::conformance_recording(workload);
     Replay replay(dir);
     FunctionalSimulator sim(replay.cfg, replay.mem);
     try {
@@ -199,7 +196,7 @@ TEST(FsimConformanceTokens, UntunedStreamsLeaveOneStoreToComputeToken) {
     const isa::ExecutionCounters& c = sim.counters();
     EXPECT_EQ(c.load_insn_count + c.compute_insn_count + c.store_insn_count, replay.insn_count) << workload;
   }
-  const fs::path dir = kDir / "resnet-18.C10";
+  const fs::path dir = vta::test::conformance_recording("resnet-18.C10");
   Replay replay(dir);
   FunctionalSimulator sim(replay.cfg, replay.mem);
   EXPECT_NO_THROW(sim.run(replay.insn_addr, replay.insn_count));

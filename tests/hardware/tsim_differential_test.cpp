@@ -35,6 +35,7 @@
 #include "vta/isa/instruction.h"
 #include "vta/isa/instruction_codec.h"
 #include "vta/test/random_program.h"
+#include "vta/test/test_data.h"
 
 namespace vta::test {
 namespace {
@@ -527,8 +528,7 @@ TEST(TsimDevice, WallClockTimeoutIsReported) {
 // Apache VTA recordings (tvm-vta-fsim): replayed on tsim with zero mismatches.
 
 TEST(TsimConformance, ApacheVtaRecordingsReplayExactly) {
-  const fs::path root = fs::path(VTA_CONFORMANCE_DIR) / "tvm-vta-fsim";
-  if (!fs::exists(root)) GTEST_SKIP() << root << " not present";
+  const fs::path root = vta::test::conformance_root();
   int replayed = 0;
   for (const auto& entry : fs::directory_iterator(root)) {
     if (!entry.is_directory()) continue;

@@ -6,6 +6,7 @@
 
 #include "vta/isa/error.h"
 #include "vta/isa/hw_config.h"
+#include "vta/test/test_data.h"
 
 namespace vta::isa {
 namespace {
@@ -147,11 +148,17 @@ TEST(HwConfig, RejectsInvalidConfigsNamingTheKey) {
 }
 
 TEST(HwConfig, LoadsTheConfigRecordedWithConformanceVectors) {
-  const std::filesystem::path meta = std::string(VTA_CONFORMANCE_DIR) + "/tvm-vta-fsim/tiny.T1/meta.json";
-  if (!std::filesystem::exists(meta)) GTEST_SKIP() << "conformance data not present";
+  const std::filesystem::path meta = vta::test::require_test_data(vta::test::conformance_recording("tiny.T1") / "meta.json");
   std::ifstream in(meta);
   const json j = json::parse(in);
   EXPECT_EQ(HwConfig::from_json(j["vta_cfg"]), HwConfig::default_config());
+}
+
+// The build points the tests at folders inside the repository, and they exist.
+TEST(TestData, FoldersInsideTheRepositoryExist) {
+  EXPECT_TRUE(std::filesystem::is_directory(vta::test::test_data_dir()));
+  EXPECT_TRUE(std::filesystem::is_directory(vta::test::conformance_root()));
+  EXPECT_THROW(vta::test::require_test_data(vta::test::test_data_dir() / "no-such-file"), std::runtime_error);
 }
 
 TEST(HwConfig, HashDependsOnHardwareKeysOnly) {

@@ -10,6 +10,7 @@
 #include "vta/isa/disassembler.h"
 #include "vta/isa/error.h"
 #include "vta/isa/instruction_codec.h"
+#include "vta/test/test_data.h"
 
 namespace vta::isa {
 namespace {
@@ -157,8 +158,7 @@ TEST_F(DefaultCodec, RejectsBadFieldsAndOpcodes) {
 // Every instruction recorded from Apache VTA decodes to the fields its own decoder printed, and encodes back to
 // the same bits.
 TEST_F(DefaultCodec, AgreesWithVtaRecordings) {
-  const std::filesystem::path root = std::string(VTA_CONFORMANCE_DIR) + "/tvm-vta-fsim";
-  if (!std::filesystem::exists(root)) GTEST_SKIP() << "conformance data not present";
+  const std::filesystem::path root = vta::test::conformance_root();
   const std::regex field(R"((\w+)=[\[\(]?(-?\d+)(?:,(-?\d+))?)");
   size_t checked = 0;
   for (const char* dir : {"tiny.T1", "small.T2", "resnet-18.C10"}) {

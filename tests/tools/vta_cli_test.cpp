@@ -14,6 +14,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "vta/test/test_data.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -283,11 +285,10 @@ TEST(VtaCli, DisasmRejectsMalformedStreams) {
 
 // --- exec / import on the conformance recordings ---
 
-fs::path conformance(const std::string& name) { return fs::path(VTA_CONFORMANCE_DIR) / "tvm-vta-fsim" / name; }
+fs::path conformance(const std::string& name) { return vta::test::conformance_recording(name); }
 
 TEST(VtaCli, ExecRecordingDirectlyWithCheck) {
   const fs::path rec = conformance("tiny.T1");
-  if (!fs::exists(rec / "run000.insn.bin")) GTEST_SKIP() << "conformance vectors not found at " << rec;
   const Result r = vta("exec " + quote(rec.string()) + " --check");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("check: PASS"), std::string::npos) << r.out;
@@ -296,7 +297,6 @@ TEST(VtaCli, ExecRecordingDirectlyWithCheck) {
 
 TEST(VtaCli, ExecWaveformNeedsTsim) {
   const fs::path rec = conformance("tiny.T1");
-  if (!fs::exists(rec / "run000.insn.bin")) GTEST_SKIP() << "conformance vectors not found at " << rec;
   TempDir tmp;
   const Result r = vta("exec " + quote(rec.string()) + " --target fsim --trace " + quote((tmp / "w.fst").string()));
   expect_clean_failure(r, "--trace on fsim");
@@ -306,7 +306,6 @@ TEST(VtaCli, ExecWaveformNeedsTsim) {
 
 TEST(VtaCli, ImportThenExecWithCheckAndDump) {
   const fs::path rec = conformance("resnet-18.C10");
-  if (!fs::exists(rec / "run000.insn.bin")) GTEST_SKIP() << "conformance vectors not found at " << rec;
   TempDir tmp;
   Result r = vta("import " + quote(rec.string()) + " " + quote((tmp / "trace").string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -333,7 +332,6 @@ TEST(VtaCli, ImportThenExecWithCheckAndDump) {
 
 TEST(VtaCli, ExecCheckFailsWhenExpectationsDiffer) {
   const fs::path rec = conformance("resnet-18.C10");
-  if (!fs::exists(rec / "run000.insn.bin")) GTEST_SKIP() << "conformance vectors not found at " << rec;
   TempDir tmp;
   ASSERT_EQ(vta("import " + quote(rec.string()) + " " + quote((tmp / "trace").string())).exit_code, 0);
   // Corrupt every expected file (flip its first byte): the run still succeeds but the check must fail.
