@@ -17,6 +17,13 @@ packages=(
   libgmock-dev
   libbenchmark-dev
   python3-numpy
+  # Models: the ONNX front end (protobuf), the model scripts (PyTorch, ONNX) and the Fashion-MNIST data.
+  libonnx-dev
+  libprotobuf-dev
+  protobuf-compiler
+  python3-onnx
+  python3-torch
+  dataset-fashion-mnist
   # RTL: Verilator (lint, tsim) and Yosys (synthesis checks); bookworm ships 5.006 and 0.23.
   verilator
   yosys

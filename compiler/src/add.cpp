@@ -20,10 +20,10 @@ void check_add(const Tensor& a, const Tensor& b, const Requantize& rq) {
   if (rq.lo() > rq.clip_hi) throw Error(fmt::format("add: relu with clip hi {} < 0 leaves no range", rq.clip_hi));
 }
 
-OpRun add(runtime::CommandQueue& queue, const Tensor& a, const Tensor& b, const Requantize& rq,
+OpRun add(runtime::Session& session, const Tensor& a, const Tensor& b, const Requantize& rq,
           const LoweringOptions& options) {
   check_add(a, b, rq);
-  const isa::HwConfig& cfg = queue.config();
+  const isa::HwConfig& cfg = session.config();
   // L lanes carry data in each block (the identity needs input lane l -> output lane l).
   const int64_t B = cfg.batch(), L = std::min(cfg.block_in(), cfg.block_out());
   const auto S = static_cast<int64_t>(a.size());
@@ -50,7 +50,7 @@ OpRun add(runtime::CommandQueue& queue, const Tensor& a, const Tensor& b, const 
   p.requant = rq;
   LoweringOptions opt = options;
   opt.repack = InputRepack{};
-  OpRun run = conv2d(queue, x, w, nullptr, p, opt);
+  OpRun run = conv2d(session, x, w, nullptr, p, opt);
   Tensor y(DType::kInt8, a.shape());
   const int8_t* py = run.output.data<int8_t>();  // (B, L, rows, cols)
   int8_t* out = y.data<int8_t>();

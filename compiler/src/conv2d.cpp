@@ -12,6 +12,7 @@
 
 #include "conv_lowering.h"
 #include "isa_limits.h"
+#include "op_runner.h"
 #include "vta/compiler/packing.h"
 #include "vta/runtime/uop_kernel.h"
 
@@ -219,7 +220,7 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
   return steps;
 }
 
-void emit_conv2d(runtime::CommandQueue& q, const ConvProblem& p, const Conv2dTiling& t, const ConvBuffers& b,
+void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dTiling& t, const ConvBuffers& b,
                  const Requantize& rq) {
   const isa::HwConfig& cfg = q.config();
   const uint32_t inp_half = cfg.inp().depth / 2, wgt_half = cfg.wgt().depth / 2, acc_half = cfg.acc().depth / 2;
@@ -301,7 +302,7 @@ void emit_conv2d(runtime::CommandQueue& q, const ConvProblem& p, const Conv2dTil
       // The acc slot is free once the store of tile - 2 has drained it.
       if (s.tile >= 2) q.dep_pop(Stage::kStore, Stage::kCompute);
       if (b.bias) {
-        q.load_2d(b.bias, ob0, tob, 1, tob, 0, 0, 0, 0, acc_base + bias_off, MemoryType::kAcc);
+        q.load_2d(*b.bias, ob0, tob, 1, tob, 0, 0, 0, 0, acc_base + bias_off, MemoryType::kAcc);
       }
       UopKernelBuilder kb(KernelMode::kGemm, /*reset=*/true);
       const int n = tile_loops(kb, 0);
@@ -370,43 +371,11 @@ void emit_conv2d(runtime::CommandQueue& q, const ConvProblem& p, const Conv2dTil
   }
 }
 
-namespace {
-
-// Device buffers freed when the lowering returns (or throws).
-class BufferSet {
- public:
-  explicit BufferSet(driver::Device& d) : device_(d) {}
-  ~BufferSet() {
-    for (const auto& b : buffers_) {
-      try {
-        device_.free(b);
-      } catch (...) {
-      }
-    }
-  }
-  BufferSet(const BufferSet&) = delete;
-  BufferSet& operator=(const BufferSet&) = delete;
-  driver::DeviceBuffer upload(const void* data, uint64_t bytes, uint64_t align) {
-    driver::DeviceBuffer b = device_.allocate(std::max<uint64_t>(bytes, 1), std::max<uint64_t>(align, 64));
-    buffers_.push_back(b);
-    if (data && bytes) std::memcpy(b.host, data, bytes);
-    else std::memset(b.host, 0, b.size);
-    device_.flush(b, 0, b.size);
-    return b;
-  }
-
- private:
-  driver::Device& device_;
-  std::vector<driver::DeviceBuffer> buffers_;
-};
-
-}  // namespace
-
-OpRun run_conv2d(runtime::CommandQueue& q, const Tensor& input, const Tensor& weight, const Tensor* bias,
+OpRun run_conv2d(runtime::Session& session, const Tensor& input, const Tensor& weight, const Tensor* bias,
                  const Conv2dShape& shape, const Conv2dParams& params, const LoweringOptions& options) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
-  const isa::HwConfig& cfg = q.config();
+  const isa::HwConfig& cfg = session.config();
   const ConvProblem prob = make_conv_problem(shape, params, bias != nullptr, cfg);
   OpRun run;
   if (options.tiling) {
@@ -421,47 +390,41 @@ OpRun run_conv2d(runtime::CommandQueue& q, const Tensor& input, const Tensor& we
   const uint32_t B = cfg.batch(), BI = cfg.block_in(), BO = cfg.block_out();
   const std::vector<int8_t> act = pack_activations(input, B, BI);
   const std::vector<int8_t> wgt = pack_weights(weight, BO, BI);
-  BufferSet buffers(q.device());
+  runtime::ProgramBuilder pb(cfg);
   ConvBuffers b;
-  b.inp = buffers.upload(act.data(), act.size(), cfg.inp().element_bytes);
-  b.wgt = buffers.upload(wgt.data(), wgt.size(), cfg.wgt().element_bytes);
+  b.inp = pb.add_buffer("input", runtime::BufferRole::kInput, act.size());
+  b.wgt = pb.add_constant("weight", std::vector<uint8_t>(wgt.begin(), wgt.end()));
   if (bias) {
     const std::vector<int32_t> packed = pack_bias(*bias, B, BO);
-    b.bias = buffers.upload(packed.data(), packed.size() * sizeof(int32_t), cfg.acc().element_bytes);
+    std::vector<uint8_t> bytes(packed.size() * sizeof(int32_t));
+    std::memcpy(bytes.data(), packed.data(), bytes.size());
+    b.bias = pb.add_constant("bias", std::move(bytes));
   }
   const uint64_t out_bytes =
       uint64_t{prob.batch_groups} * prob.oc_blocks * prob.out_h * prob.out_w * cfg.out().element_bytes;
-  b.out = buffers.upload(nullptr, out_bytes, cfg.out().element_bytes);
+  b.out = pb.add_buffer("output", runtime::BufferRole::kOutput, out_bytes);
+  emit_conv2d(pb, prob, run.tiling, b, params.requant);
+  const runtime::Program program = pb.finish();
+  run.compile_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
 
-  emit_conv2d(q, prob, run.tiling, b, params.requant);
-  run.instructions = q.pending().size();
-  const auto t1 = Clock::now();
-  run.counters = q.synchronize();
-  const auto t2 = Clock::now();
-  run.kernel_cache_hits = q.kernel_cache_hits();
-  run.kernel_cache_misses = q.kernel_cache_misses();
-
-  std::vector<int8_t> packed_out(out_bytes);
-  std::memcpy(packed_out.data(), b.out.host, out_bytes);
+  const std::vector<int8_t> packed_out = run_op_program(session, program, b.inp, act, b.out, run);
   run.output = unpack_activations(packed_out, shape.n, shape.o, shape.oh, shape.ow, B, BO);
-  run.compile_seconds = std::chrono::duration<double>(t1 - t0).count();
-  run.run_seconds = std::chrono::duration<double>(t2 - t1).count();
   return run;
 }
 
 }  // namespace detail
 
-OpRun conv2d(runtime::CommandQueue& queue, const Tensor& input, const Tensor& weight, const Tensor* bias,
+OpRun conv2d(runtime::Session& session, const Tensor& input, const Tensor& weight, const Tensor* bias,
              const Conv2dParams& params, const LoweringOptions& options) {
   const Conv2dShape shape = check_conv2d(input, weight, bias, params);
   const auto t0 = std::chrono::steady_clock::now();
   InputRepack repack;
   if (options.repack) repack = *options.repack;
-  else if (!options.tiling) repack = choose_repack(shape, params, bias != nullptr, queue.config());
-  if (repack.direct()) return detail::run_conv2d(queue, input, weight, bias, shape, params, options);
+  else if (!options.tiling) repack = choose_repack(shape, params, bias != nullptr, session.config());
+  if (repack.direct()) return detail::run_conv2d(session, input, weight, bias, shape, params, options);
   const detail::RepackedConv rc = detail::repack_conv2d(input, weight, shape, params, repack);
   const double repack_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  OpRun run = detail::run_conv2d(queue, rc.input, rc.weight, bias, rc.shape, rc.params, options);
+  OpRun run = detail::run_conv2d(session, rc.input, rc.weight, bias, rc.shape, rc.params, options);
   run.tiling.repack = repack;
   run.compile_seconds += repack_seconds;
   return run;

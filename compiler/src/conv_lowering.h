@@ -1,15 +1,19 @@
 // Internal: the conv2d program emitter shared by conv2d() and dense().
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "vta/compiler/conv2d.h"
-#include "vta/driver/device.h"
+#include "vta/runtime/program.h"
+#include "vta/runtime/program_builder.h"
 
 namespace vta::compiler::detail {
 
+// The program buffers a conv2d reads and writes.
 struct ConvBuffers {
-  driver::DeviceBuffer inp, wgt, bias, out;  // bias may be empty
+  runtime::BufferId inp = 0, wgt = 0, out = 0;
+  std::optional<runtime::BufferId> bias;
 };
 
 // One reduction step of one output tile, in program order, with the buffer slots it uses and the
@@ -26,8 +30,8 @@ struct ConvStep {
 
 std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& t);
 
-// Emits the whole conv2d program into the queue (no synchronize).
-void emit_conv2d(runtime::CommandQueue& q, const ConvProblem& p, const Conv2dTiling& t, const ConvBuffers& b,
+// Emits the whole conv2d into the program (no FINISH).
+void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dTiling& t, const ConvBuffers& b,
                  const Requantize& rq);
 
 // ---- host repacks for few input channels (repack.cpp) ----
@@ -42,8 +46,8 @@ Conv2dShape repacked_shape(const Conv2dShape& s, const Conv2dParams& p, const In
 // Builds the repacked input and weight (bit-identical result, see repack.cpp).
 RepackedConv repack_conv2d(const Tensor& input, const Tensor& weight, const Conv2dShape& s, const Conv2dParams& p,
                            const InputRepack& r);
-// Packs, runs and unpacks a checked conv2d.
-OpRun run_conv2d(runtime::CommandQueue& q, const Tensor& input, const Tensor& weight, const Tensor* bias,
+// Packs, compiles, runs and unpacks a checked conv2d.
+OpRun run_conv2d(runtime::Session& session, const Tensor& input, const Tensor& weight, const Tensor* bias,
                  const Conv2dShape& shape, const Conv2dParams& params, const LoweringOptions& options);
 
 }  // namespace vta::compiler::detail

@@ -33,10 +33,10 @@ DenseShape check_dense(const Tensor& x, const Tensor& weight, const Tensor* bias
   return s;
 }
 
-OpRun dense(runtime::CommandQueue& queue, const Tensor& x, const Tensor& weight, const Tensor* bias,
+OpRun dense(runtime::Session& session, const Tensor& x, const Tensor& weight, const Tensor* bias,
             const Requantize& requant, const LoweringOptions& options) {
   const DenseShape s = check_dense(x, weight, bias, requant);
-  const int64_t B = queue.config().batch();
+  const int64_t B = session.config().batch();
   const int64_t rows = (s.n + B - 1) / B;
   // Row r * B + b of x becomes image b, pixel (r, 0): the batch lanes and the spatial loop share N.
   Tensor xin(DType::kInt8, {B, s.k, rows, 1});
@@ -61,7 +61,7 @@ OpRun dense(runtime::CommandQueue& queue, const Tensor& x, const Tensor& weight,
   cs.kh = cs.kw = 1;
   cs.oh = rows;
   cs.ow = 1;
-  OpRun run = detail::run_conv2d(queue, xin, w4, bias, cs, p, options);
+  OpRun run = detail::run_conv2d(session, xin, w4, bias, cs, p, options);
   Tensor y(DType::kInt8, {s.n, s.m});
   const int8_t* src = run.output.data<int8_t>();  // (B, M, rows, 1)
   int8_t* dst = y.data<int8_t>();

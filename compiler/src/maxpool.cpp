@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 
 #include "isa_limits.h"
+#include "op_runner.h"
+#include "vta/runtime/program_builder.h"
 #include "vta/compiler/eltwise.h"
 #include "vta/runtime/uop_kernel.h"
 
@@ -52,11 +54,11 @@ MaxPoolShape check_max_pool2d(const Tensor& x, const MaxPoolParams& p) {
   return s;
 }
 
-OpRun max_pool2d(runtime::CommandQueue& q, const Tensor& x, const MaxPoolParams& p) {
+OpRun max_pool2d(runtime::Session& session, const Tensor& x, const MaxPoolParams& p) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   const MaxPoolShape s = check_max_pool2d(x, p);
-  const isa::HwConfig& cfg = q.config();
+  const isa::HwConfig& cfg = session.config();
   if (cfg.inp_width() != 8 || cfg.acc_width() != 32 || cfg.wgt_width() != 8)
     throw Error(fmt::format("maxpool: config {} needs 8-bit inp/wgt and 32-bit acc", cfg.name()));
   const uint32_t B = cfg.batch(), BI = cfg.block_in(), BO = cfg.block_out(), L = std::min(BI, BO);
@@ -94,31 +96,11 @@ OpRun max_pool2d(runtime::CommandQueue& q, const Tensor& x, const MaxPoolParams&
   std::vector<int8_t> ident(cfg.wgt().element_bytes, 0);
   for (uint32_t l = 0; l < L; ++l) ident[uint64_t{l} * BI + l] = 1;
 
-  driver::Device& dev = q.device();
-  struct Bufs {
-    driver::Device& d;
-    std::vector<driver::DeviceBuffer> v;
-    ~Bufs() {
-      for (auto& b : v) {
-        try {
-          d.free(b);
-        } catch (...) {
-        }
-      }
-    }
-    driver::DeviceBuffer up(const void* data, uint64_t bytes, uint64_t align) {
-      driver::DeviceBuffer b = d.allocate(std::max<uint64_t>(bytes, 1), std::max<uint64_t>(align, 64));
-      v.push_back(b);
-      if (data) std::memcpy(b.host, data, bytes);
-      else std::memset(b.host, 0, b.size);
-      d.flush(b, 0, b.size);
-      return b;
-    }
-  } bufs{dev, {}};
-  const driver::DeviceBuffer ib = bufs.up(packed.data(), packed.size(), inp_eb);
-  const driver::DeviceBuffer wb = bufs.up(ident.data(), ident.size(), cfg.wgt().element_bytes);
+  runtime::ProgramBuilder q(cfg);
+  const runtime::BufferId ib = q.add_buffer("input", runtime::BufferRole::kInput, packed.size());
+  const runtime::BufferId wb = q.add_constant("identity", std::vector<uint8_t>(ident.begin(), ident.end()));
   const uint64_t out_bytes = uint64_t{NB} * CB * OH * OW * out_eb;
-  const driver::DeviceBuffer ob = bufs.up(nullptr, out_bytes, out_eb);
+  const runtime::BufferId ob = q.add_buffer("output", runtime::BufferRole::kOutput, out_bytes);
 
   const uint32_t n_r = (OH + TR - 1) / TR, n_c = (OW + TC - 1) / TC;
   const uint32_t T = NB * CB * n_r * n_c;
@@ -221,14 +203,11 @@ OpRun max_pool2d(runtime::CommandQueue& q, const Tensor& x, const MaxPoolParams&
   run.tiling.cost.out_bytes = out_bytes;
   run.tiling.cost.wgt_bytes = cfg.wgt().element_bytes;
   run.tiling.cost.lower_bound_bytes = uint64_t{NB} * CB * H * W * inp_eb + out_bytes;
-  run.instructions = q.pending().size();
-  const auto t1 = Clock::now();
-  run.counters = q.synchronize();
-  const auto t2 = Clock::now();
-  run.kernel_cache_hits = q.kernel_cache_hits();
-  run.kernel_cache_misses = q.kernel_cache_misses();
+  const runtime::Program program = q.finish();
+  run.compile_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  const std::vector<int8_t> packed_out = detail::run_op_program(session, program, ib, packed, ob, run);
   run.output = Tensor(DType::kInt8, {s.n, s.c, s.oh, s.ow});
-  const auto* po = reinterpret_cast<const int8_t*>(ob.host);
+  const int8_t* po = packed_out.data();
   int8_t* y = run.output.data<int8_t>();
   for (int64_t n = 0; n < s.n; ++n)
     for (int64_t c = 0; c < s.c; ++c)
@@ -237,8 +216,6 @@ OpRun max_pool2d(runtime::CommandQueue& q, const Tensor& x, const MaxPoolParams&
           const uint64_t e = ((uint64_t(n / B) * CB + uint64_t(c / L)) * OH + uint64_t(oy)) * OW + uint64_t(ox);
           y[((n * s.c + c) * s.oh + oy) * s.ow + ox] = po[e * out_eb + uint64_t(n % B) * BO + uint64_t(c % L)];
         }
-  run.compile_seconds = std::chrono::duration<double>(t1 - t0).count();
-  run.run_seconds = std::chrono::duration<double>(t2 - t1).count();
   return run;
 }
 

@@ -20,7 +20,7 @@
 #include "vta/driver/device.h"
 #include "vta/isa/hw_config.h"
 #include "vta/reference/reference.h"
-#include "vta/runtime/command_queue.h"
+#include "vta/runtime/session.h"
 
 namespace vta::ctest {
 
@@ -118,7 +118,7 @@ inline ConvOutcome run_conv_case(const ConvCase& k, const std::string& target, c
                                  uint32_t seed = 1, compiler::LoweringOptions options = {}) {
   const ConvData d = make_data(k, seed);
   auto device = driver::open_device(target, config);
-  runtime::CommandQueue q(*device);
+  runtime::Session q(*device);
   ConvOutcome out;
   out.run = compiler::conv2d(q, d.tx, d.tw, k.bias ? &d.tb : nullptr, k.params(), options);
   out.expect = reference::conv2d(d.x, d.w, d.b, k.geometry(), k.requant());

@@ -162,7 +162,7 @@ TEST(ConvTiling, GemmCountIsIdeal) {
 
 TEST(ConvErrors, ClearMessages) {
   auto device = driver::open_device("fsim", isa::HwConfig::default_config());
-  runtime::CommandQueue q(*device);
+  runtime::Session q(*device);
   Tensor x(DType::kInt8, {1, 4, 5, 5}), w(DType::kInt8, {8, 4, 3, 3}), b(DType::kInt32, {8});
   auto expect_error = [&](const Tensor& xi, const Tensor& wi, const Tensor* bi, Conv2dParams p, const char* needle) {
     try {

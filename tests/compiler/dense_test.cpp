@@ -27,7 +27,7 @@ void expect_dense_matches(const DenseCase& c, const std::string& target, const s
   rq.shift = std::max(0, static_cast<int>(std::lround(std::log2(5476.0 * std::sqrt(double(c.k)) / 40.0))));
   rq.relu = c.relu;
   auto device = driver::open_device(target, load_config(config));
-  runtime::CommandQueue q(*device);
+  runtime::Session q(*device);
   const compiler::OpRun run = compiler::dense(q, tx, tw, c.bias ? &tb : nullptr, rq);
   ASSERT_EQ(run.output.shape(), (std::vector<int64_t>{c.n, c.m}));
   const auto want = reference::dense(x, w, b, c.n, c.k, c.m, {rq.shift, rq.relu, rq.clip_lo, rq.clip_hi});
@@ -52,7 +52,7 @@ INSTANTIATE_TEST_SUITE_P(Configs, DenseConfigs,
 
 TEST(DenseErrors, ShapesAndDtypes) {
   auto device = driver::open_device("fsim", isa::HwConfig::default_config());
-  runtime::CommandQueue q(*device);
+  runtime::Session q(*device);
   const Tensor x(DType::kInt8, {2, 8}), w(DType::kInt8, {4, 8});
   compiler::Requantize rq;
   EXPECT_THROW(compiler::dense(q, Tensor(DType::kInt8, {2, 9}), w, nullptr, rq), Error);

@@ -34,7 +34,7 @@ TEST(Add, MatchesReferenceOnEveryConfig) {
         compiler::Requantize rq;
         rq.shift = c.shift, rq.relu = c.relu, rq.clip_lo = c.lo, rq.clip_hi = c.hi;
         auto dev = driver::open_device(target, load_config(cfg));
-        runtime::CommandQueue q(*dev);
+        runtime::Session q(*dev);
         const auto run = compiler::add(q, Tensor::from_values<int8_t>(c.shape, a), Tensor::from_values<int8_t>(c.shape, b), rq);
         const auto want = reference::add(a, b, {c.shift, c.relu, c.lo, c.hi});
         ASSERT_EQ(first_mismatch(run.output.to_vector<int8_t>(), want), -1);
@@ -52,7 +52,7 @@ TEST(Add, MatchesReferenceOnEveryConfig) {
 
 TEST(Add, Errors) {
   auto dev = driver::open_device("fsim", load_config("default"));
-  runtime::CommandQueue q(*dev);
+  runtime::Session q(*dev);
   const Tensor a(DType::kInt8, {2, 3}), b(DType::kInt8, {3, 2}), c(DType::kInt32, {2, 3});
   EXPECT_THROW(compiler::add(q, a, b, {}), Error);
   EXPECT_THROW(compiler::add(q, a, c, {}), Error);
@@ -88,7 +88,7 @@ TEST(MaxPool, MatchesReferenceOnEveryConfig) {
         g.n = c.n, g.c = c.c, g.h = c.h, g.w = c.w, g.kh = g.kw = c.k, g.stride_h = g.stride_w = c.s;
         g.pad_top = c.pt, g.pad_left = c.pl, g.pad_bottom = c.pb, g.pad_right = c.pr;
         auto dev = driver::open_device(target, load_config(cfg));
-        runtime::CommandQueue q(*dev);
+        runtime::Session q(*dev);
         const auto run = compiler::max_pool2d(q, Tensor::from_values<int8_t>({c.n, c.c, c.h, c.w}, x), p);
         const auto want = reference::max_pool2d(x, g);
         ASSERT_EQ(first_mismatch(run.output.to_vector<int8_t>(), want), -1);
@@ -99,7 +99,7 @@ TEST(MaxPool, MatchesReferenceOnEveryConfig) {
 
 TEST(MaxPool, Errors) {
   auto dev = driver::open_device("fsim", load_config("default"));
-  runtime::CommandQueue q(*dev);
+  runtime::Session q(*dev);
   compiler::MaxPoolParams p;
   EXPECT_THROW(compiler::max_pool2d(q, Tensor(DType::kInt8, {1, 4, 4}), p), Error);       // rank
   EXPECT_THROW(compiler::max_pool2d(q, Tensor(DType::kInt32, {1, 1, 4, 4}), p), Error);   // dtype

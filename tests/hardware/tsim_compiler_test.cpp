@@ -15,7 +15,7 @@
 #include "vta/compiler/tensor.h"
 #include "vta/driver/device.h"
 #include "vta/isa/hw_config.h"
-#include "vta/runtime/command_queue.h"
+#include "vta/runtime/session.h"
 
 namespace vta::test {
 namespace {
@@ -46,7 +46,7 @@ TEST_P(TsimConv2d, MatchesFsim) {
 
   const auto run = [&](const char* target) {
     const auto device = driver::open_device(target, config);
-    runtime::CommandQueue queue(*device);
+    runtime::Session queue(*device);
     return compiler::conv2d(queue, tx, tw, &tb, p);
   };
   const compiler::OpRun f = run("fsim");

@@ -22,7 +22,7 @@
 #include "vta/driver/device.h"
 #include "vta/isa/error.h"
 #include "vta/reference/reference.h"
-#include "vta/runtime/command_queue.h"
+#include "vta/runtime/session.h"
 
 namespace vta::cli {
 namespace {
@@ -32,7 +32,7 @@ using Layer = compiler::Conv2dWorkload;
 // ---------------------------------------------------------------------------------------------------
 // REFERENCE FIGURES (published, not measured here): Apache VTA (TVM v0.14.0 functional simulator,
 // default config, TopHub vta_v0.10 schedules), copied from
-// ../shared/conformance/tvm-vta-fsim/resnet18_counters.md. "total" includes inp, wgt, acc, uop and
+// tests/data/conformance/tvm-vta-fsim/resnet18_counters.md. "total" includes inp, wgt, acc, uop and
 // out bytes; "bound" moves every input, weight, output byte and the int32 bias once. Apache VTA does
 // not offload C1 (it runs on the host CPU), so C1 has no entry.
 struct VtaReference {
@@ -149,7 +149,7 @@ int run_bench_conv2d(const BenchConvOptions& o) {
 
     const auto device = driver::open_device(o.target, config);
     target_name = device->name();
-    runtime::CommandQueue q(*device);
+    runtime::Session q(*device);
     const compiler::OpRun run = compiler::conv2d(q, tx, tw, &tb, p);
 
     reference::ConvGeometry g;
@@ -270,7 +270,7 @@ int run_bench_conv2d(const BenchConvOptions& o) {
     j["totals"] = all.to_json(lanes);
     if (c2_c11.bound) j["totals_offloaded_by_apache_vta"] = c2_c11.to_json(lanes);
     j["all_passed"] = all_pass;
-    j["apache_vta_source"] = "../shared/conformance/tvm-vta-fsim/resnet18_counters.md";
+    j["apache_vta_source"] = "tests/data/conformance/tvm-vta-fsim/resnet18_counters.md";
     std::ofstream out(o.json);
     if (!out) throw Error(fmt::format("--json {}: cannot open for writing", o.json));
     out << j.dump(2) << "\n";

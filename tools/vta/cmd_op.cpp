@@ -19,7 +19,7 @@
 #include "vta/compiler/npy.h"
 #include "vta/driver/device.h"
 #include "vta/isa/error.h"
-#include "vta/runtime/command_queue.h"
+#include "vta/runtime/session.h"
 
 namespace vta::cli {
 namespace {
@@ -138,7 +138,7 @@ int run_conv2d(const OpOptions& o) {
   if (!o.bias.empty()) b = read_tensor(o.bias, "--bias", compiler::DType::kInt32);
   compiler::check_conv2d(x, w, b ? &*b : nullptr, p);  // clear errors before opening a device
   const auto device = driver::open_device(o.target, load_config(o.config));
-  runtime::CommandQueue q(*device);
+  runtime::Session q(*device);
   const compiler::OpRun run = compiler::conv2d(q, x, w, b ? &*b : nullptr, p);
   return finish("conv2d", o, *device, run);
 }
@@ -151,7 +151,7 @@ int run_dense(const OpOptions& o) {
   if (!o.bias.empty()) b = read_tensor(o.bias, "--bias", compiler::DType::kInt32);
   compiler::check_dense(x, w, b ? &*b : nullptr, rq);
   const auto device = driver::open_device(o.target, load_config(o.config));
-  runtime::CommandQueue q(*device);
+  runtime::Session q(*device);
   const compiler::OpRun run = compiler::dense(q, x, w, b ? &*b : nullptr, rq);
   return finish("dense", o, *device, run);
 }
@@ -162,7 +162,7 @@ int run_add(const OpOptions& o) {
   const compiler::Tensor b = read_tensor(o.input_b, "--input-b", compiler::DType::kInt8);
   compiler::check_add(a, b, rq);
   const auto device = driver::open_device(o.target, load_config(o.config));
-  runtime::CommandQueue q(*device);
+  runtime::Session q(*device);
   return finish("add", o, *device, compiler::add(q, a, b, rq));
 }
 
@@ -175,7 +175,7 @@ int run_maxpool(const OpOptions& o) {
   const compiler::Tensor x = read_tensor(o.input, "--input", compiler::DType::kInt8);
   compiler::check_max_pool2d(x, p);
   const auto device = driver::open_device(o.target, load_config(o.config));
-  runtime::CommandQueue q(*device);
+  runtime::Session q(*device);
   return finish("maxpool", o, *device, compiler::max_pool2d(q, x, p));
 }
 

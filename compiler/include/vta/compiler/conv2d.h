@@ -1,5 +1,5 @@
 // conv2d (int8 NCHW input, int8 OIHW weight, optional int32 bias) lowered onto the core through the
-// runtime's CommandQueue, with requantization on the ALU:
+// runtime's ProgramBuilder and run on a Session, with requantization on the ALU:
 //   out = clip((conv(x, w) + bias) >> shift, lo, hi)   (relu: lo = max(lo, 0)), int8 NCHW.
 #pragma once
 
@@ -13,7 +13,7 @@
 #include "vta/compiler/tensor.h"
 #include "vta/compiler/tiling.h"
 #include "vta/isa/counters.h"
-#include "vta/runtime/command_queue.h"
+#include "vta/runtime/session.h"
 
 namespace vta::compiler {
 
@@ -98,7 +98,7 @@ RepackChoice evaluate_repack(const Conv2dShape& s, const Conv2dParams& p, bool h
 std::vector<RepackChoice> repack_candidates(const Conv2dShape& s, const Conv2dParams& p, bool has_bias,
                                             const isa::HwConfig& cfg);
 
-OpRun conv2d(runtime::CommandQueue& queue, const Tensor& input, const Tensor& weight, const Tensor* bias,
+OpRun conv2d(runtime::Session& session, const Tensor& input, const Tensor& weight, const Tensor* bias,
              const Conv2dParams& params, const LoweringOptions& options = {});
 
 }  // namespace vta::compiler

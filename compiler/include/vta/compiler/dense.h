@@ -14,7 +14,7 @@ struct DenseShape {
 
 DenseShape check_dense(const Tensor& x, const Tensor& weight, const Tensor* bias, const Requantize& rq);
 
-OpRun dense(runtime::CommandQueue& queue, const Tensor& x, const Tensor& weight, const Tensor* bias,
+OpRun dense(runtime::Session& session, const Tensor& x, const Tensor& weight, const Tensor* bias,
             const Requantize& requant, const LoweringOptions& options = {});
 
 }  // namespace vta::compiler

@@ -21,7 +21,7 @@ namespace vta::compiler {
 
 // Checks dtypes (int8), equal shapes and the requantization; throws vta::Error naming the problem.
 void check_add(const Tensor& a, const Tensor& b, const Requantize& rq);
-OpRun add(runtime::CommandQueue& queue, const Tensor& a, const Tensor& b, const Requantize& rq,
+OpRun add(runtime::Session& session, const Tensor& a, const Tensor& b, const Requantize& rq,
           const LoweringOptions& options = {});
 
 struct MaxPoolParams {
@@ -36,6 +36,6 @@ struct MaxPoolShape {
 
 MaxPoolShape check_max_pool2d(const Tensor& x, const MaxPoolParams& p);
 // The run's `tiling` reports the tile as oc_blocks (channel blocks, always 1) x out_rows x out_cols.
-OpRun max_pool2d(runtime::CommandQueue& queue, const Tensor& x, const MaxPoolParams& p);
+OpRun max_pool2d(runtime::Session& session, const Tensor& x, const MaxPoolParams& p);
 
 }  // namespace vta::compiler

@@ -1,0 +1,175 @@
+// Device-independent Programs: built without a device (symbolic buffers, relocations, the kernel cache
+// and micro-op buffer inside the program), printed as text, then bound to fsim by a Session and run
+// against a plain CPU computation; plus the errors of binding and host access.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+
+#include "vta/driver/device.h"
+#include "vta/isa/error.h"
+#include "vta/isa/hw_config.h"
+#include "vta/runtime/program_builder.h"
+#include "vta/runtime/session.h"
+
+namespace vta::runtime {
+namespace {
+
+using isa::MemoryType;
+
+// Y = X * W^T, one BATCH x BLOCK_IN input element per row block: x is [rows][BATCH][BLOCK_IN] int8,
+// w one BLOCK_OUT x BLOCK_IN weight element; the int32 accumulators are narrowed by MIN/MAX to int8.
+struct SmallGemm {
+  isa::HwConfig cfg = isa::HwConfig::default_config();
+  uint32_t rows = 3;
+  Program program;
+  BufferId x = 0, w = 0, y = 0;
+  std::vector<int8_t> weights;
+
+  SmallGemm() {
+    const uint32_t inp_eb = cfg.inp().element_bytes, wgt_eb = cfg.wgt().element_bytes;
+    const uint32_t out_eb = cfg.out().element_bytes;
+    std::mt19937 rng(7);
+    weights.resize(wgt_eb);
+    for (auto& v : weights) v = static_cast<int8_t>(std::uniform_int_distribution<int>(-3, 3)(rng));
+    ProgramBuilder b(cfg);
+    x = b.add_buffer("x", BufferRole::kInput, uint64_t{rows} * inp_eb);
+    w = b.add_constant("w", std::vector<uint8_t>(weights.begin(), weights.end()));
+    y = b.add_buffer("y", BufferRole::kOutput, uint64_t{rows} * out_eb);
+    b.load_2d(x, 0, rows, 1, rows, 0, 0, 0, 0, 0, MemoryType::kInp);
+    b.load_2d(w, 0, 1, 1, 1, 0, 0, 0, 0, 0, MemoryType::kWgt);
+    b.dep_push(Stage::kLoad, Stage::kCompute);
+    b.dep_pop(Stage::kLoad, Stage::kCompute);
+    b.push_gemm(UopKernelBuilder(KernelMode::kGemm, true).loop_begin(rows, 1, 0, 0).push(0, 0, 0).loop_end().build());
+    b.push_gemm(UopKernelBuilder(KernelMode::kGemm).loop_begin(rows, 1, 1, 0).push(0, 0, 0).loop_end().build());
+    for (auto [op, imm] : {std::pair{isa::AluOpcode::kMin, 127}, std::pair{isa::AluOpcode::kMax, -128}}) {
+      b.push_alu(UopKernelBuilder(KernelMode::kAlu).alu(op, true, imm).loop_begin(rows, 1, 1, 0).push(0, 0).loop_end().build());
+    }
+    b.dep_push(Stage::kCompute, Stage::kStore);
+    b.dep_pop(Stage::kCompute, Stage::kStore);
+    b.store_2d(0, MemoryType::kOut, y, 0, rows, 1, rows);
+    program = b.finish();
+  }
+
+  std::vector<int8_t> expected(const std::vector<int8_t>& xs) const {
+    const uint32_t B = cfg.batch(), BI = cfg.block_in(), BO = cfg.block_out();
+    std::vector<int8_t> out(size_t{rows} * B * BO);
+    for (uint32_t r = 0; r < rows; ++r)
+      for (uint32_t b = 0; b < B; ++b)
+        for (uint32_t o = 0; o < BO; ++o) {
+          int32_t acc = 0;
+          for (uint32_t i = 0; i < BI; ++i) acc += int32_t{xs[(r * B + b) * BI + i]} * weights[o * BI + i];
+          out[(r * B + b) * BO + o] = static_cast<int8_t>(std::clamp(acc, -128, 127));
+        }
+    return out;
+  }
+};
+
+TEST(Program, BuiltWithoutADeviceWithSymbolicBuffers) {
+  const SmallGemm g;
+  const Program& p = g.program;
+  ASSERT_EQ(p.buffers.size(), 4u);  // x, w, y and the micro-op buffer
+  EXPECT_EQ(p.buffers[p.find_buffer("uops")].role, BufferRole::kMicroOps);
+  // The four kernels share one micro-op (0, 0, 0): stored once, loaded once.
+  EXPECT_EQ(p.buffers[p.find_buffer("uops")].data.size(), 4u);
+  EXPECT_EQ(p.kernel_cache_misses, 1u);
+  EXPECT_EQ(p.kernel_cache_hits, 3u);
+  EXPECT_EQ(p.buffers[g.w].alignment, g.cfg.wgt().element_bytes);   // raised by the WGT load
+  EXPECT_EQ(p.buffers[g.y].write_hi, 3u * g.cfg.out().element_bytes);
+  EXPECT_TRUE(std::holds_alternative<isa::FinishInsn>(p.instructions.back()));
+  // Every LOAD/STORE with a real transfer is relocated against a buffer.
+  size_t transfers = 0;
+  for (const auto& insn : p.instructions) {
+    if (const auto* m = std::get_if<isa::MemInsn>(&insn); m && m->x_size > 0) ++transfers;
+  }
+  EXPECT_EQ(p.relocations.size(), transfers);
+  EXPECT_THROW(p.find_buffer("nope"), Error);
+}
+
+TEST(Program, PrintsAsAssembly) {
+  const std::string text = SmallGemm().program.to_asm();
+  EXPECT_NE(text.find("buffer 0 x input 48 bytes align 64"), std::string::npos) << text;
+  EXPECT_NE(text.find("buffer 1 w constant 256 bytes align 256"), std::string::npos) << text;
+  EXPECT_NE(text.find("LOAD INP sram=0 dram=0 y=1 x=3 stride=3"), std::string::npos) << text;
+  EXPECT_NE(text.find("@x"), std::string::npos);
+  EXPECT_NE(text.find("STORE OUT"), std::string::npos);
+  EXPECT_NE(text.find("FINISH"), std::string::npos);
+}
+
+TEST(Session, RunsALoadedProgramManyTimes) {
+  const SmallGemm g;
+  Session session("fsim", g.cfg);
+  const auto loaded = session.load(g.program);
+  std::mt19937 rng(11);
+  for (int run = 0; run < 3; ++run) {
+    std::vector<int8_t> xs(size_t{g.rows} * g.cfg.inp().element_bytes);
+    for (auto& v : xs) v = static_cast<int8_t>(std::uniform_int_distribution<int>(-128, 127)(rng));
+    loaded->write(g.x, xs.data(), xs.size());
+    const RunStats stats = loaded->run();
+    EXPECT_EQ(stats.instructions, g.program.instructions.size());
+    std::vector<int8_t> ys(size_t{g.rows} * g.cfg.out().element_bytes);
+    loaded->read(g.y, ys.data(), ys.size());
+    EXPECT_EQ(ys, g.expected(xs)) << "run " << run;
+  }
+}
+
+TEST(Session, SameResultOnEveryFsimTarget) {
+  const SmallGemm g;
+  std::vector<int8_t> xs(size_t{g.rows} * g.cfg.inp().element_bytes, 5);
+  for (const char* target : {"fsim", "fsim-ref", "fsim-serial"}) {
+    Session session(target, g.cfg);
+    const auto loaded = session.load(g.program);
+    loaded->write(g.x, xs.data(), xs.size());
+    loaded->run();
+    std::vector<uint8_t> ys = loaded->read(g.y);
+    EXPECT_EQ(std::vector<int8_t>(ys.begin(), ys.end()), g.expected(xs)) << target;
+  }
+}
+
+TEST(Session, RejectsAProgramForAnotherConfig) {
+  const SmallGemm g;
+  const auto other = isa::HwConfig::from_file(std::string(VTA_CONFIG_DIR) + "/block32.json");
+  Session session("fsim", other);
+  try {
+    session.load(g.program);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("compiled for config"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Session, HostAccessIsRangeChecked) {
+  const SmallGemm g;
+  Session session("fsim", g.cfg);
+  const auto loaded = session.load(g.program);
+  std::vector<uint8_t> big(1024);
+  EXPECT_THROW(loaded->write(g.x, big.data(), big.size()), Error);
+  EXPECT_THROW(loaded->read(g.y, big.data(), 8, 1000), Error);
+  EXPECT_THROW(loaded->read(99), Error);
+}
+
+TEST(ProgramBuilder, RejectsBadBuffersAndOperands) {
+  ProgramBuilder b(isa::HwConfig::default_config());
+  const BufferId x = b.add_buffer("x", BufferRole::kInput, 64);
+  EXPECT_THROW(b.add_buffer("x", BufferRole::kOutput, 64), Error);        // duplicate name
+  EXPECT_THROW(b.add_buffer("", BufferRole::kOutput, 64), Error);         // no name
+  EXPECT_THROW(b.add_buffer("z", BufferRole::kScratch, 0), Error);        // empty
+  EXPECT_THROW(b.add_buffer("u", BufferRole::kMicroOps, 16), Error);      // reserved role
+  EXPECT_THROW(b.load_2d(x, 0, 5, 1, 5, 0, 0, 0, 0, 0, MemoryType::kInp), Error);  // 80 bytes > 64
+  EXPECT_THROW(b.load_2d(7, 0, 1, 1, 1, 0, 0, 0, 0, 0, MemoryType::kInp), Error);  // unknown buffer
+  b.finish();
+  EXPECT_THROW(b.finish(), Error);
+}
+
+TEST(ProgramBuilder, KernelCacheSharesMicroOpsWithinAProgram) {
+  ProgramBuilder b(isa::HwConfig::default_config());
+  const UopKernel k = UopKernelBuilder(KernelMode::kGemm, true).push(0, 0, 0).build();
+  for (int i = 0; i < 3; ++i) b.push_gemm(k);
+  const Program p = b.finish();
+  EXPECT_EQ(p.kernel_cache_misses, 1u);
+  EXPECT_EQ(p.kernel_cache_hits, 2u);
+  EXPECT_EQ(p.buffers[p.find_buffer("uops")].bytes, 4u);
+}
+
+}  // namespace
+}  // namespace vta::runtime
