@@ -1,5 +1,5 @@
 // Google Benchmark of the int8 GEMM (M = N = K = 256 at VTA's default config) that `vta bench fsim` runs:
-// built through the runtime, executed on the functional simulator. Iteration time is the device's own
+// compiled to a Program (vta::compiler::gemm), executed on the functional simulator. Iteration time is the device's own
 // run time (RunResult::wall_seconds, manual timing); MAC/s, instructions/s and GEMM micro-ops/s are
 // reported as counters. Every iteration's result is checked against a CPU matmul.
 #include <cstdint>
@@ -8,33 +8,35 @@
 
 #include <benchmark/benchmark.h>
 
-#include "gemm_workload.h"
-#include "vta/driver/device.h"
+#include "random_data.h"
+#include "vta/compiler/gemm.h"
 #include "vta/isa/hw_config.h"
+#include "vta/reference/reference.h"
+#include "vta/runtime/session.h"
 
 namespace {
 
 void BM_GemmOnDevice(benchmark::State& state, const char* target) {
   const auto size = static_cast<uint32_t>(state.range(0));
-  const vta::tools::GemmShape shape{size, size, size};
+  const vta::compiler::GemmShape shape{size, size, size};
   const auto a = vta::tools::random_int8(uint64_t{shape.m} * shape.k, 1);
   const auto b = vta::tools::random_int8(uint64_t{shape.k} * shape.n, 2);
-  const auto expected = vta::tools::cpu_gemm_reference(shape, a, b, std::nullopt);
+  const auto expected = vta::reference::matmul(a, b, int(size), int(size), int(size), nullptr);
 
   double device_seconds = 0.0;
   uint64_t runs = 0, executed_insns = 0, gemm_uops = 0;
   try {
-    const auto device = vta::driver::open_device(target, vta::isa::HwConfig::default_config());
+    vta::runtime::Session session(target, vta::isa::HwConfig::default_config());
     for (auto _ : state) {
-      const auto run = vta::tools::run_gemm_on_device(*device, shape, a, b, std::nullopt);
-      state.SetIterationTime(run.run.wall_seconds);
+      const auto run = vta::compiler::gemm(session, shape, a, b, std::nullopt);
+      state.SetIterationTime(run.stats.wall_seconds);
       if (run.c != expected) {
         state.SkipWithError("device result differs from the CPU matmul");
         break;
       }
-      device_seconds += run.run.wall_seconds;
+      device_seconds += run.stats.wall_seconds;
       ++runs;
-      const auto& c = run.run.counters;
+      const auto& c = run.stats.counters;
       executed_insns += c.load_insn_count + c.compute_insn_count + c.store_insn_count;
       gemm_uops += c.gemm_counter;
     }

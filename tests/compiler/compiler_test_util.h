@@ -57,8 +57,7 @@ struct ConvCase {
 
   int eff_shift() const {
     if (shift >= 0) return shift;
-    const double spread = 5476.0 * std::sqrt(double(c) * kh * kw) / 40.0;
-    return std::max(0, static_cast<int>(std::lround(std::log2(spread))));
+    return compiler::shift_for_random_data(int64_t{c} * kh * kw);
   }
   reference::ConvGeometry geometry() const {
     reference::ConvGeometry g;

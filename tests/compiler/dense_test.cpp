@@ -24,7 +24,7 @@ void expect_dense_matches(const DenseCase& c, const std::string& target, const s
   const Tensor tw = Tensor::from_values<int8_t>({c.m, c.k}, w);
   const Tensor tb = c.bias ? Tensor::from_values<int32_t>({c.m}, b) : Tensor();
   compiler::Requantize rq;
-  rq.shift = std::max(0, static_cast<int>(std::lround(std::log2(5476.0 * std::sqrt(double(c.k)) / 40.0))));
+  rq.shift = compiler::shift_for_random_data(c.k);
   rq.relu = c.relu;
   auto device = driver::open_device(target, load_config(config));
   runtime::Session q(*device);

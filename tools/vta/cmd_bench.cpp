@@ -9,8 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "gemm_workload.h"
-#include "vta/driver/device.h"
+#include "random_data.h"
+#include "vta/compiler/gemm.h"
+#include "vta/reference/reference.h"
+#include "vta/runtime/session.h"
 #include "vta/isa/error.h"
 
 namespace vta::cli {
@@ -28,24 +30,24 @@ struct BenchOptions {
 int run_bench_fsim(const BenchOptions& o) {
   const isa::HwConfig config = load_config(o.config);
   if (o.repeat == 0) throw Error("--repeat must be at least 1");
-  const tools::GemmShape shape{o.size, o.size, o.size};
+  const compiler::GemmShape shape{o.size, o.size, o.size};
   const auto a = tools::random_int8(uint64_t{shape.m} * shape.k, o.seed);
   const auto b = tools::random_int8(uint64_t{shape.k} * shape.n, o.seed + 1);
-  const auto expected = tools::cpu_gemm_reference(shape, a, b, std::nullopt);
+  const auto expected = reference::matmul(a, b, int(o.size), int(o.size), int(o.size), nullptr);
 
-  const auto device = driver::open_device(o.target, config);
-  tools::GemmDeviceRun best;
+  runtime::Session session(o.target, config);
+  compiler::GemmRun best;
   bool all_match = true;
   for (uint32_t r = 0; r < o.repeat; ++r) {
-    tools::GemmDeviceRun run = tools::run_gemm_on_device(*device, shape, a, b, std::nullopt);
+    compiler::GemmRun run = compiler::gemm(session, shape, a, b, std::nullopt);
     all_match = all_match && run.c == expected;
-    if (r == 0 || run.run.wall_seconds < best.run.wall_seconds) best = std::move(run);
+    if (r == 0 || run.stats.wall_seconds < best.stats.wall_seconds) best = std::move(run);
   }
   uint64_t mismatches = 0;
   for (size_t i = 0; i < expected.size(); ++i) mismatches += best.c[i] != expected[i] ? 1 : 0;
 
-  const auto& c = best.run.counters;
-  const double secs = best.run.wall_seconds;
+  const auto& c = best.stats.counters;
+  const double secs = best.stats.wall_seconds;
   const uint64_t executed = c.load_insn_count + c.compute_insn_count + c.store_insn_count;
   const double macs_per_s = secs > 0 ? static_cast<double>(shape.macs()) / secs : 0.0;
   const double insn_per_s = secs > 0 ? static_cast<double>(executed) / secs : 0.0;
@@ -55,7 +57,7 @@ int run_bench_fsim(const BenchOptions& o) {
   if (o.json) {
     nlohmann::json j;
     j["benchmark"] = "gemm";
-    j["target"] = device->name();
+    j["target"] = session.device_name();
     j["config"] = config.name();
     j["m"] = shape.m;
     j["n"] = shape.n;
@@ -74,7 +76,7 @@ int run_bench_fsim(const BenchOptions& o) {
     fmt::print("{}\n", j.dump(2));
   } else {
     fmt::print("int8 GEMM {}x{}x{} ({} MACs) on {}, config {}\n", shape.m, shape.n, shape.k, shape.macs(),
-               device->name(), config.name());
+               session.device_name(), config.name());
     fmt::print("  tiles (blocks)   tm={} tn={} tk={}  ({} output tiles x {} reduction steps)\n", t.tm, t.tn, t.tk,
                uint64_t{shape.m / config.batch() / t.tm} * (shape.n / config.block_out() / t.tn),
                shape.k / config.block_in() / t.tk);

@@ -67,8 +67,7 @@ struct BenchConvOptions {
 // The requantization the compiler tests use: bias in [-20000, 20000], relu, and a shift chosen from
 // the reduction size so that the outputs spread over the int8 range.
 int32_t layer_shift(const Layer& l) {
-  const double spread = 5476.0 * std::sqrt(double(l.ic) * l.k * l.k) / 40.0;
-  return std::max(0, static_cast<int>(std::lround(std::log2(spread))));
+  return compiler::shift_for_random_data(int64_t{l.ic} * l.k * l.k);
 }
 
 struct Totals {

@@ -8,8 +8,10 @@
 #include <fmt/format.h>
 
 #include "commands.h"
-#include "gemm_workload.h"
-#include "vta/driver/device.h"
+#include "random_data.h"
+#include "vta/compiler/gemm.h"
+#include "vta/reference/reference.h"
+#include "vta/runtime/session.h"
 
 namespace vta::cli {
 namespace {
@@ -24,18 +26,20 @@ struct DemoOptions {
 
 int run_demo(const DemoOptions& o) {
   const isa::HwConfig config = load_config(o.config);
-  const tools::GemmShape shape{o.m, o.n, o.k};
-  const tools::Requantize requant{o.shift, -128, 127};
+  const compiler::GemmShape shape{o.m, o.n, o.k};
+  compiler::Requantize requant;
+  requant.shift = o.shift;
   const auto a = tools::random_int8(uint64_t{shape.m} * shape.k, o.seed);
   const auto b = tools::random_int8(uint64_t{shape.k} * shape.n, o.seed + 1);
 
-  const auto device = driver::open_device(o.target, config);
+  runtime::Session session(o.target, config);
   fmt::print("vta demo: out = clip((A x B) >> {}, -128, 127) with A {}x{} int8, B {}x{} int8\n", requant.shift,
              shape.m, shape.k, shape.k, shape.n);
-  fmt::print("device {}, config {}\n", device->name(), config.name());
+  fmt::print("device {}, config {}\n", session.device_name(), config.name());
 
-  const tools::GemmDeviceRun run = tools::run_gemm_on_device(*device, shape, a, b, requant);
-  const auto expected = tools::cpu_gemm_reference(shape, a, b, requant);
+  const compiler::GemmRun run = compiler::gemm(session, shape, a, b, requant);
+  const reference::RequantParams ref_rq{requant.shift, requant.relu, requant.clip_lo, requant.clip_hi};
+  const auto expected = reference::matmul(a, b, int(shape.m), int(shape.k), int(shape.n), &ref_rq);
 
   uint64_t differing = 0;
   size_t first = expected.size();
@@ -49,9 +53,9 @@ int run_demo(const DemoOptions& o) {
   }
   const auto& t = run.tiling;
   fmt::print("tiles (blocks): tm={} tn={} tk={}; {} instructions; device time {:.6f} s\n", t.tm, t.tn, t.tk,
-             run.instructions, run.run.wall_seconds);
+             run.instructions, run.stats.wall_seconds);
   fmt::print("counters:\n");
-  print_counters(stdout, run.run.counters);
+  print_counters(stdout, run.stats.counters);
   fmt::print("{} of {} outputs saturated by the clip\n", clipped, expected.size());
   if (differing == 0) {
     fmt::print("result check: PASS ({} outputs match the CPU reference)\n", expected.size());

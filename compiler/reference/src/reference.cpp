@@ -92,4 +92,20 @@ std::vector<int8_t> max_pool2d(const std::vector<int8_t>& input, const PoolGeome
   return out;
 }
 
+std::vector<int8_t> matmul(const std::vector<int8_t>& a, const std::vector<int8_t>& b, int m, int k, int n,
+                           const RequantParams* rq) {
+  std::vector<int8_t> c(static_cast<size_t>(m) * n);
+  for (int i = 0; i < m; ++i) {
+    for (int j = 0; j < n; ++j) {
+      int32_t acc = 0;
+      for (int p = 0; p < k; ++p) {
+        acc = wrap_add(acc, int64_t{a[static_cast<size_t>(i) * k + p]} * b[static_cast<size_t>(p) * n + j]);
+      }
+      c[static_cast<size_t>(i) * n + j] =
+          rq ? requantize(acc, *rq) : static_cast<int8_t>(static_cast<uint8_t>(static_cast<uint32_t>(acc) & 0xffu));
+    }
+  }
+  return c;
+}
+
 }  // namespace vta::reference

@@ -10,20 +10,13 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "vta/compiler/requantize.h"
 #include "vta/compiler/tensor.h"
 #include "vta/compiler/tiling.h"
 #include "vta/isa/counters.h"
 #include "vta/runtime/session.h"
 
 namespace vta::compiler {
-
-struct Requantize {
-  int32_t shift = 0;  // arithmetic right shift, 0..31
-  bool relu = false;
-  int32_t clip_lo = -128, clip_hi = 127;  // within int8
-  // The effective lower bound (relu raises it to 0).
-  int32_t lo() const { return relu && clip_lo < 0 ? 0 : clip_lo; }
-};
 
 struct Conv2dParams {
   uint32_t stride_h = 1, stride_w = 1;

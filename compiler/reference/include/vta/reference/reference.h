@@ -33,6 +33,11 @@ std::vector<int8_t> conv2d(const std::vector<int8_t>& input, const std::vector<i
 std::vector<int8_t> dense(const std::vector<int8_t>& x, const std::vector<int8_t>& weight,
                           const std::vector<int32_t>& bias, int n, int k, int m, const RequantParams& rq);
 
+// int8 a (m, k) times int8 b (k, n), both row-major -> int8 (m, n): requantized when `rq` is given,
+// otherwise the low byte of the wrapping int32 sum (what a STORE of an unshifted accumulator writes).
+std::vector<int8_t> matmul(const std::vector<int8_t>& a, const std::vector<int8_t>& b, int m, int k, int n,
+                           const RequantParams* rq);
+
 // out[i] = clip((a[i] + b[i]) >> shift) for int8 a, b of the same length.
 std::vector<int8_t> add(const std::vector<int8_t>& a, const std::vector<int8_t>& b, const RequantParams& rq);
 

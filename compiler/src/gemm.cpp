@@ -1,0 +1,262 @@
+// The GEMM workload lowered to a Program: tiles of tm x tn output blocks, reduction in tk-block steps,
+// single-buffered with tokens (see gemm.h).
+#include "vta/compiler/gemm.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "vta/isa/error.h"
+#include "vta/runtime/program_builder.h"
+#include "vta/runtime/uop_kernel.h"
+
+namespace vta::compiler {
+namespace {
+
+using isa::MemoryType;
+using runtime::Stage;
+
+uint32_t largest_divisor_at_most(uint32_t n, uint64_t bound) {
+  for (uint32_t d = static_cast<uint32_t>(std::min<uint64_t>(n, bound)); d >= 1; --d) {
+    if (n % d == 0) return d;
+  }
+  return 0;
+}
+
+void check_supported(const isa::HwConfig& config, const GemmShape& shape) {
+  if (config.inp_width() != 8 || config.wgt_width() != 8 || config.acc_width() != 32) {
+    throw Error(fmt::format("the GEMM workload needs int8 inputs/weights and int32 accumulators; config {} has "
+                            "{}-bit inputs, {}-bit weights, {}-bit accumulators",
+                            config.name(), config.inp_width(), config.wgt_width(), config.acc_width()));
+  }
+  if (shape.m == 0 || shape.n == 0 || shape.k == 0) throw Error("GEMM dimensions must be positive");
+  if (shape.m % config.batch() != 0)
+    throw Error(fmt::format("M={} is not a multiple of BATCH={}", shape.m, config.batch()));
+  if (shape.k % config.block_in() != 0)
+    throw Error(fmt::format("K={} is not a multiple of BLOCK_IN={}", shape.k, config.block_in()));
+  if (shape.n % config.block_out() != 0)
+    throw Error(fmt::format("N={} is not a multiple of BLOCK_OUT={}", shape.n, config.block_out()));
+}
+
+}  // namespace
+
+GemmTiling choose_gemm_tiling(const isa::HwConfig& config, const GemmShape& shape) {
+  check_supported(config, shape);
+  const uint32_t mb = shape.m / config.batch();
+  const uint32_t nb = shape.n / config.block_out();
+  const uint32_t kb = shape.k / config.block_in();
+  const uint64_t inp_depth = config.inp().depth;
+  const uint64_t wgt_depth = config.wgt().depth;
+  const uint64_t acc_depth = config.acc().depth;
+  const uint64_t uop_depth = config.uop().depth;
+
+  GemmTiling t;
+  // Reduction depth first (longest GEMM per load), then output columns (weight reuse), then rows.
+  t.tk = largest_divisor_at_most(kb, std::min(inp_depth, wgt_depth));
+  if (t.tk == 0) throw Error("buffers too small for one GEMM tile");
+  t.tn = largest_divisor_at_most(nb, std::min({wgt_depth / t.tk, acc_depth, uop_depth}));
+  if (t.tn == 0) throw Error("buffers too small for one GEMM tile");
+  t.tm = largest_divisor_at_most(mb, std::min(inp_depth / t.tk, acc_depth / t.tn));
+  if (t.tm == 0) throw Error("buffers too small for one GEMM tile");
+  // The loop extents must fit the 14-bit iteration fields.
+  constexpr uint32_t kMaxIter = (1u << isa::FixedFieldWidths::kLoopIter) - 1;
+  if (t.tm > kMaxIter) t.tm = largest_divisor_at_most(mb, kMaxIter);
+  if (t.tk > kMaxIter) t.tk = largest_divisor_at_most(kb, kMaxIter);
+  return t;
+}
+
+CompiledGemm compile_gemm(const isa::HwConfig& config, const GemmShape& shape, std::span<const int8_t> b,
+                          const std::optional<Requantize>& requant) {
+  CompiledGemm out;
+  out.tiling = choose_gemm_tiling(config, shape);
+  if (b.size() != uint64_t{shape.k} * shape.n) throw Error("B has the wrong number of elements");
+  const uint32_t bi = config.block_in(), bo = config.block_out();
+  const uint32_t mb = shape.m / config.batch(), nb = shape.n / bo, kb = shape.k / bi;
+  const uint64_t wgt_bytes = config.wgt().element_bytes;  // bo * bi
+  const auto [tm, tn, tk] = out.tiling;
+
+  // B -> [nb][kb] elements of BLOCK_OUT x BLOCK_IN, element[o][i] = B[k = ki*bi + i][n = ni*bo + o].
+  std::vector<uint8_t> packed_b(uint64_t{nb} * kb * wgt_bytes);
+  for (uint32_t ni = 0; ni < nb; ++ni)
+    for (uint32_t ki = 0; ki < kb; ++ki) {
+      uint8_t* elem = packed_b.data() + (uint64_t{ni} * kb + ki) * wgt_bytes;
+      for (uint32_t o = 0; o < bo; ++o)
+        for (uint32_t i = 0; i < bi; ++i)
+          elem[o * bi + i] = static_cast<uint8_t>(b[(uint64_t{ki} * bi + i) * shape.n + uint64_t{ni} * bo + o]);
+    }
+
+  runtime::ProgramBuilder q(config);
+  out.a = q.add_buffer("a", runtime::BufferRole::kInput, uint64_t{mb} * kb * config.inp().element_bytes);
+  const runtime::BufferId w = q.add_constant("b", std::move(packed_b));
+  out.c = q.add_buffer("c", runtime::BufferRole::kOutput, uint64_t{mb} * nb * config.out().element_bytes);
+
+  // Kernels (same for every tile: all tiles have the same size).
+  // ACC tile index = row * tn + col; INP tile index = row * tk + kk; WGT tile index = col * tk + kk.
+  runtime::UopKernelBuilder kb_reset(runtime::KernelMode::kGemm, /*reset=*/true);
+  kb_reset.loop_begin(tm, tn, 0, 0);
+  for (uint32_t col = 0; col < tn; ++col) kb_reset.push(col, 0, 0);
+  const runtime::UopKernel reset_kernel = kb_reset.loop_end().build();
+  // Output columns are the micro-ops (innermost), so consecutive micro-ops never hit the same
+  // accumulator; rows and the reduction are the two affine loops.
+  runtime::UopKernelBuilder kb_gemm(runtime::KernelMode::kGemm);
+  kb_gemm.loop_begin(tm, tn, tk, 0).loop_begin(tk, 0, 1, 1);
+  for (uint32_t col = 0; col < tn; ++col) kb_gemm.push(col, 0, col * tk);
+  const runtime::UopKernel gemm_kernel = kb_gemm.loop_end().loop_end().build();
+  std::vector<runtime::UopKernel> alu_kernels;
+  if (requant) {
+    const std::pair<isa::AluOpcode, int32_t> steps[] = {
+        {isa::AluOpcode::kShr, requant->shift},
+        {isa::AluOpcode::kMin, requant->clip_hi},
+        {isa::AluOpcode::kMax, requant->lo()},
+    };
+    for (const auto& [op, imm] : steps) {
+      runtime::UopKernelBuilder kb_alu(runtime::KernelMode::kAlu);
+      kb_alu.loop_begin(tm, tn, tn, 0);
+      for (uint32_t col = 0; col < tn; ++col) kb_alu.push(col, col);
+      kb_alu.loop_end();
+      kb_alu.alu(op, /*use_imm=*/true, imm);
+      alu_kernels.push_back(kb_alu.build());
+    }
+  }
+
+  const uint32_t m_tiles = mb / tm, n_tiles = nb / tn, k_tiles = kb / tk;
+  const uint64_t total_tiles = uint64_t{m_tiles} * n_tiles;
+  const uint64_t total_gemms = total_tiles * k_tiles;
+  uint64_t tile_index = 0, gemm_index = 0;
+  for (uint32_t mt = 0; mt < m_tiles; ++mt) {
+    for (uint32_t nt = 0; nt < n_tiles; ++nt, ++tile_index) {
+      const uint32_t m0 = mt * tm, n0 = nt * tn;
+      // The accumulators may be overwritten only once the previous tile has been stored.
+      if (tile_index > 0) q.dep_pop(Stage::kStore, Stage::kCompute);
+      q.push_gemm(reset_kernel);
+      for (uint32_t kt = 0; kt < k_tiles; ++kt, ++gemm_index) {
+        const uint32_t k0 = kt * tk;
+        // The load may overwrite INP/WGT only after the previous GEMM has consumed them.
+        if (gemm_index > 0) q.dep_pop(Stage::kCompute, Stage::kLoad);
+        q.load_2d(out.a, uint64_t{m0} * kb + k0, tk, tm, kb, 0, 0, 0, 0, 0, MemoryType::kInp);
+        q.load_2d(w, uint64_t{n0} * kb + k0, tk, tn, kb, 0, 0, 0, 0, 0, MemoryType::kWgt);
+        q.dep_push(Stage::kLoad, Stage::kCompute);
+        q.dep_pop(Stage::kLoad, Stage::kCompute);
+        q.push_gemm(gemm_kernel);
+        if (gemm_index + 1 < total_gemms) q.dep_push(Stage::kCompute, Stage::kLoad);
+      }
+      for (const auto& kernel : alu_kernels) q.push_alu(kernel);
+      q.dep_push(Stage::kCompute, Stage::kStore);
+      q.dep_pop(Stage::kCompute, Stage::kStore);
+      q.store_2d(0, MemoryType::kOut, out.c, uint64_t{m0} * nb + n0, tn, tm, nb);
+      if (tile_index + 1 < total_tiles) q.dep_push(Stage::kStore, Stage::kCompute);
+    }
+  }
+  out.program = q.finish();
+  return out;
+}
+
+GemmRun gemm(runtime::Session& session, const GemmShape& shape, std::span<const int8_t> a, std::span<const int8_t> b,
+             const std::optional<Requantize>& requant) {
+  const auto start = std::chrono::steady_clock::now();
+  const isa::HwConfig& config = session.config();
+  const CompiledGemm compiled = compile_gemm(config, shape, b, requant);
+  if (a.size() != uint64_t{shape.m} * shape.k) throw Error("A has the wrong number of elements");
+  const uint32_t batch = config.batch(), bi = config.block_in(), bo = config.block_out();
+  const uint32_t mb = shape.m / batch, nb = shape.n / bo, kb = shape.k / bi;
+  const uint64_t inp_bytes = config.inp().element_bytes, out_bytes = config.out().element_bytes;
+
+  // A -> [mb][kb] elements of BATCH x BLOCK_IN.
+  std::vector<uint8_t> packed_a(uint64_t{mb} * kb * inp_bytes);
+  for (uint32_t mi = 0; mi < mb; ++mi)
+    for (uint32_t ki = 0; ki < kb; ++ki) {
+      uint8_t* elem = packed_a.data() + (uint64_t{mi} * kb + ki) * inp_bytes;
+      for (uint32_t r = 0; r < batch; ++r)
+        for (uint32_t i = 0; i < bi; ++i)
+          elem[r * bi + i] = static_cast<uint8_t>(a[(uint64_t{mi} * batch + r) * shape.k + uint64_t{ki} * bi + i]);
+    }
+  const auto loaded = session.load(compiled.program);
+  loaded->write(compiled.a, packed_a.data(), packed_a.size());
+  GemmRun result;
+  result.stats = loaded->run();
+  result.tiling = compiled.tiling;
+  result.instructions = compiled.program.instructions.size();
+  const std::vector<uint8_t> packed_c = loaded->read(compiled.c);
+  result.c.assign(uint64_t{shape.m} * shape.n, 0);
+  for (uint32_t mi = 0; mi < mb; ++mi)
+    for (uint32_t ni = 0; ni < nb; ++ni) {
+      const uint8_t* elem = packed_c.data() + (uint64_t{mi} * nb + ni) * out_bytes;
+      for (uint32_t r = 0; r < batch; ++r)
+        for (uint32_t o = 0; o < bo; ++o)
+          result.c[(uint64_t{mi} * batch + r) * shape.n + uint64_t{ni} * bo + o] = static_cast<int8_t>(elem[r * bo + o]);
+    }
+  result.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+runtime::Program compile_pipelined_gemm(const isa::HwConfig& cfg, const PipelinedGemm& w) {
+  const uint32_t tm = w.tm, tn = w.tn, tk = w.tk, O = w.tiles, R = w.steps;
+  const uint32_t inp_tile = tm * tk, wgt_tile = tn * tk, acc_tile = tm * tn;
+  if (tm == 0 || tn == 0 || tk == 0 || O == 0 || R == 0) throw Error("pipelined GEMM: sizes must be positive");
+  if (2 * inp_tile > cfg.inp().depth || 2 * wgt_tile > cfg.wgt().depth || 2 * acc_tile > cfg.acc().depth)
+    throw Error("pipelined GEMM: the tiles do not fit this config's buffers twice");
+  if (R % 2 != 0) throw Error("pipelined GEMM: the number of reduction steps must be even");
+  const uint64_t ie = cfg.inp().element_bytes, we = cfg.wgt().element_bytes, oe = cfg.out().element_bytes;
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  const auto random_bytes = [&x](uint64_t n) {
+    std::vector<uint8_t> v(n);
+    for (auto& b : v) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      b = static_cast<uint8_t>(x);
+    }
+    return v;
+  };
+  runtime::ProgramBuilder q(cfg);
+  const runtime::BufferId a = q.add_constant("a", random_bytes(uint64_t{tm} * R * tk * ie));
+  const runtime::BufferId wt = q.add_constant("w", random_bytes(uint64_t{O} * tn * R * tk * we));
+  const runtime::BufferId c = q.add_buffer("c", runtime::BufferRole::kOutput, uint64_t{tm} * O * tn * oe);
+
+  // Per (inp/wgt slot, acc slot) one kernel of tn micro-ops (n: acc n, wgt row n); the loops walk m
+  // (outer: acc += tn, inp += tk) and k (inner: inp += 1, wgt += 1), so consecutive micro-ops write
+  // different accumulators. The reset kernel shares its micro-ops (iterating m only).
+  const auto kernel = [&](uint32_t slot, uint32_t acc_slot, bool reset) {
+    runtime::UopKernelBuilder kb(runtime::KernelMode::kGemm, reset);
+    kb.loop_begin(tm, tn, tk, 0);
+    if (!reset) kb.loop_begin(tk, 0, 1, 1);
+    for (uint32_t n = 0; n < tn; ++n) kb.push(acc_slot * acc_tile + n, slot * inp_tile, slot * wgt_tile + n * tk);
+    if (!reset) kb.loop_end();
+    return kb.loop_end().build();
+  };
+  const bool vt = w.virtual_threads;
+  const uint32_t total = O * R;
+  for (uint32_t o = 0; o < O; ++o) {
+    const uint32_t acc_slot = o % 2;
+    for (uint32_t r = 0; r < R; ++r) {
+      const uint32_t s = o * R + r, slot = s % 2;
+      const bool last = r + 1 == R;
+      // Load: the slot is free (two threads) / the previous step is done (serialized).
+      if (vt ? s >= 2 : s >= 1) q.dep_pop(Stage::kCompute, Stage::kLoad);
+      q.load_2d(a, uint64_t{r} * tk, tk, tm, R * tk, 0, 0, 0, 0, slot * inp_tile, MemoryType::kInp);
+      q.load_2d(wt, uint64_t{o} * tn * R * tk + uint64_t{r} * tk, tk, tn, R * tk, 0, 0, 0, 0, slot * wgt_tile,
+                MemoryType::kWgt);
+      q.dep_push(Stage::kLoad, Stage::kCompute);
+      // Compute: reset the ACC tile first (once the store of tile o - 2, same slot, is done).
+      q.dep_pop(Stage::kLoad, Stage::kCompute);
+      if (r == 0) {
+        if (vt && o >= 2) q.dep_pop(Stage::kStore, Stage::kCompute);
+        q.push_gemm(kernel(slot, acc_slot, true));
+      }
+      q.push_gemm(kernel(slot, acc_slot, false));
+      if (vt ? s + 2 < total : !last && s + 1 < total) q.dep_push(Stage::kCompute, Stage::kLoad);
+      if (!last) continue;
+      q.dep_push(Stage::kCompute, Stage::kStore);
+      q.dep_pop(Stage::kCompute, Stage::kStore);
+      q.store_2d(acc_slot * acc_tile, MemoryType::kOut, c, uint64_t{o} * tn, tn, tm, O * tn);
+      if (vt ? o + 2 < O : o + 1 < O) q.dep_push(Stage::kStore, Stage::kCompute);
+      if (!vt && o + 1 < O) {  // serialized: compute waits for the store, then lets the next load go
+        q.dep_pop(Stage::kStore, Stage::kCompute);
+        q.dep_push(Stage::kCompute, Stage::kLoad);
+      }
+    }
+  }
+  return q.finish();
+}
+
+}  // namespace vta::compiler
