@@ -12,7 +12,7 @@
 
 #include "conv_lowering.h"
 #include "isa_limits.h"
-#include "op_runner.h"
+#include "vta/compiler/compiled_op.h"
 #include "vta/compiler/packing.h"
 #include "vta/runtime/uop_kernel.h"
 
@@ -36,8 +36,13 @@ using detail::u32;
 Conv2dShape check_conv2d(const Tensor& input, const Tensor& weight, const Tensor* bias, const Conv2dParams& p) {
   if (input.dtype() != DType::kInt8)
     throw Error(fmt::format("conv2d: input must be int8, got {}", to_string(input.dtype())));
-  if (input.rank() != 4)
-    throw Error(fmt::format("conv2d: input must be 4-D NCHW, got shape {}", input.shape_string()));
+  return check_conv2d(input.shape(), weight, bias, p);
+}
+
+Conv2dShape check_conv2d(const std::vector<int64_t>& input_shape, const Tensor& weight, const Tensor* bias,
+                         const Conv2dParams& p) {
+  const std::string in_shape = Tensor::shape_to_string(input_shape);
+  if (input_shape.size() != 4) throw Error(fmt::format("conv2d: input must be 4-D NCHW, got shape {}", in_shape));
   if (weight.dtype() != DType::kInt8)
     throw Error(fmt::format("conv2d: weight must be int8, got {}", to_string(weight.dtype())));
   if (weight.rank() != 4)
@@ -47,21 +52,21 @@ Conv2dShape check_conv2d(const Tensor& input, const Tensor& weight, const Tensor
     throw Error(fmt::format("conv2d: dilation {}x{} is not supported (only 1)", p.dilation_h, p.dilation_w));
   if (p.stride_h < 1 || p.stride_w < 1) throw Error("conv2d: stride must be >= 1");
   Conv2dShape s;
-  s.n = input.dim(0);
-  s.c = input.dim(1);
-  s.h = input.dim(2);
-  s.w = input.dim(3);
+  s.n = input_shape[0];
+  s.c = input_shape[1];
+  s.h = input_shape[2];
+  s.w = input_shape[3];
   s.o = weight.dim(0);
   s.kh = weight.dim(2);
   s.kw = weight.dim(3);
   if (s.n < 1 || s.c < 1 || s.h < 1 || s.w < 1)
-    throw Error(fmt::format("conv2d: input shape {} has an empty dimension", input.shape_string()));
+    throw Error(fmt::format("conv2d: input shape {} has an empty dimension", in_shape));
   if (s.o < 1 || s.kh < 1 || s.kw < 1)
     throw Error(fmt::format("conv2d: weight shape {} has an empty dimension", weight.shape_string()));
   if (weight.dim(1) != s.c) {
     throw Error(fmt::format("conv2d: weight {} has {} input channels but the input {} has {} (groups > 1 is "
                             "not supported)",
-                            weight.shape_string(), weight.dim(1), input.shape_string(), s.c));
+                            weight.shape_string(), weight.dim(1), in_shape, s.c));
   }
   if (bias) {
     if (bias->dtype() != DType::kInt32)
@@ -85,7 +90,7 @@ Conv2dShape check_conv2d(const Tensor& input, const Tensor& weight, const Tensor
   s.oh = (s.h + p.pad_top + p.pad_bottom - s.kh) / p.stride_h + 1;
   s.ow = (s.w + p.pad_left + p.pad_right - s.kw) / p.stride_w + 1;
   if (s.h > kMaxDim || s.w > kMaxDim || s.oh * s.ow > kMaxDim * 16)
-    throw Error(fmt::format("conv2d: input {} is too large for the 16-bit LOAD strides", input.shape_string()));
+    throw Error(fmt::format("conv2d: input {} is too large for the 16-bit LOAD strides", in_shape));
   const Requantize& rq = p.requant;
   if (rq.shift < 0 || rq.shift > 31) throw Error(fmt::format("conv2d: shift {} not in [0, 31]", rq.shift));
   if (rq.clip_lo < -128 || rq.clip_hi > 127 || rq.clip_lo > rq.clip_hi) {
@@ -371,28 +376,26 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
   }
 }
 
-OpRun run_conv2d(runtime::Session& session, const Tensor& input, const Tensor& weight, const Tensor* bias,
-                 const Conv2dShape& shape, const Conv2dParams& params, const LoweringOptions& options) {
-  using Clock = std::chrono::steady_clock;
-  const auto t0 = Clock::now();
-  const isa::HwConfig& cfg = session.config();
+runtime::Program build_conv2d_program(const isa::HwConfig& cfg, const Conv2dShape& shape, const Conv2dParams& params,
+                                      const Tensor& weight, const Tensor* bias,
+                                      const std::optional<Conv2dTiling>& tiling, Conv2dTiling* chosen) {
   const ConvProblem prob = make_conv_problem(shape, params, bias != nullptr, cfg);
-  OpRun run;
-  if (options.tiling) {
-    run.tiling = *options.tiling;
-    const std::string why = check_tiling(prob, cfg, run.tiling);
+  Conv2dTiling t;
+  if (tiling) {
+    t = *tiling;
+    const std::string why = check_tiling(prob, cfg, t);
     if (!why.empty()) throw Error("conv2d: the requested tiling does not fit: " + why);
   } else {
-    run.tiling = choose_tiling(prob, cfg);
+    t = choose_tiling(prob, cfg);
   }
-  run.tiling.cost = estimate_cost(prob, cfg, run.tiling);
+  t.cost = estimate_cost(prob, cfg, t);
 
   const uint32_t B = cfg.batch(), BI = cfg.block_in(), BO = cfg.block_out();
-  const std::vector<int8_t> act = pack_activations(input, B, BI);
   const std::vector<int8_t> wgt = pack_weights(weight, BO, BI);
   runtime::ProgramBuilder pb(cfg);
   ConvBuffers b;
-  b.inp = pb.add_buffer("input", runtime::BufferRole::kInput, act.size());
+  b.inp = pb.add_buffer("input", runtime::BufferRole::kInput,
+                        uint64_t{prob.batch_groups} * prob.ic_blocks * prob.in_h * prob.in_w * cfg.inp().element_bytes);
   b.wgt = pb.add_constant("weight", std::vector<uint8_t>(wgt.begin(), wgt.end()));
   if (bias) {
     const std::vector<int32_t> packed = pack_bias(*bias, B, BO);
@@ -400,34 +403,49 @@ OpRun run_conv2d(runtime::Session& session, const Tensor& input, const Tensor& w
     std::memcpy(bytes.data(), packed.data(), bytes.size());
     b.bias = pb.add_constant("bias", std::move(bytes));
   }
-  const uint64_t out_bytes =
-      uint64_t{prob.batch_groups} * prob.oc_blocks * prob.out_h * prob.out_w * cfg.out().element_bytes;
-  b.out = pb.add_buffer("output", runtime::BufferRole::kOutput, out_bytes);
-  emit_conv2d(pb, prob, run.tiling, b, params.requant);
-  const runtime::Program program = pb.finish();
-  run.compile_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-
-  const std::vector<int8_t> packed_out = run_op_program(session, program, b.inp, act, b.out, run);
-  run.output = unpack_activations(packed_out, shape.n, shape.o, shape.oh, shape.ow, B, BO);
-  return run;
+  b.out = pb.add_buffer("output", runtime::BufferRole::kOutput,
+                        uint64_t{prob.batch_groups} * prob.oc_blocks * prob.out_h * prob.out_w * cfg.out().element_bytes);
+  emit_conv2d(pb, prob, t, b, params.requant);
+  if (chosen) *chosen = t;
+  return pb.finish();
 }
 
 }  // namespace detail
 
-OpRun conv2d(runtime::Session& session, const Tensor& input, const Tensor& weight, const Tensor* bias,
-             const Conv2dParams& params, const LoweringOptions& options) {
-  const Conv2dShape shape = check_conv2d(input, weight, bias, params);
+CompiledOp compile_conv2d(const isa::HwConfig& cfg, const std::vector<int64_t>& input_shape, const Tensor& weight,
+                          const Tensor* bias, const Conv2dParams& params, const LoweringOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
+  const Conv2dShape shape = check_conv2d(input_shape, weight, bias, params);
   InputRepack repack;
   if (options.repack) repack = *options.repack;
-  else if (!options.tiling) repack = choose_repack(shape, params, bias != nullptr, session.config());
-  if (repack.direct()) return detail::run_conv2d(session, input, weight, bias, shape, params, options);
-  const detail::RepackedConv rc = detail::repack_conv2d(input, weight, shape, params, repack);
-  const double repack_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  OpRun run = detail::run_conv2d(session, rc.input, rc.weight, bias, rc.shape, rc.params, options);
-  run.tiling.repack = repack;
-  run.compile_seconds += repack_seconds;
-  return run;
+  else if (!options.tiling) repack = choose_repack(shape, params, bias != nullptr, cfg);
+  CompiledOp op;
+  op.layout.kind = CoreOpKind::kConv2d;
+  op.layout.input_shape = input_shape;
+  op.layout.output_shape = {shape.n, shape.o, shape.oh, shape.ow};
+  op.layout.conv = shape;
+  op.layout.params = params;
+  op.layout.repack = repack;
+  if (repack.direct()) {
+    op.program = detail::build_conv2d_program(cfg, shape, params, weight, bias, options.tiling, &op.tiling);
+  } else {
+    Conv2dParams core_params;
+    const Conv2dShape core_shape = detail::repacked_shape(shape, params, repack, &core_params);
+    const Tensor core_weight = detail::repack_weight(weight, shape, params, repack);
+    op.program =
+        detail::build_conv2d_program(cfg, core_shape, core_params, core_weight, bias, options.tiling, &op.tiling);
+  }
+  op.tiling.repack = repack;
+  op.compile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return op;
+}
+
+OpRun conv2d(runtime::Session& session, const Tensor& input, const Tensor& weight, const Tensor* bias,
+             const Conv2dParams& params, const LoweringOptions& options) {
+  check_conv2d(input, weight, bias, params);
+  const CompiledOp op = compile_conv2d(session.config(), input.shape(), weight, bias, params, options);
+  const Tensor* inputs[] = {&input};
+  return run_compiled(session, op, inputs);
 }
 
 }  // namespace vta::compiler

@@ -35,19 +35,17 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
                  const Requantize& rq);
 
 // ---- host repacks for few input channels (repack.cpp) ----
-struct RepackedConv {
-  Tensor input, weight;
-  Conv2dShape shape;
-  Conv2dParams params;
-};
 // The conv2d the core runs after the repack `r` (shape and parameters only).
 Conv2dShape repacked_shape(const Conv2dShape& s, const Conv2dParams& p, const InputRepack& r,
                            Conv2dParams* new_params);
-// Builds the repacked input and weight (bit-identical result, see repack.cpp).
-RepackedConv repack_conv2d(const Tensor& input, const Tensor& weight, const Conv2dShape& s, const Conv2dParams& p,
-                           const InputRepack& r);
-// Packs, compiles, runs and unpacks a checked conv2d.
-OpRun run_conv2d(runtime::Session& session, const Tensor& input, const Tensor& weight, const Tensor* bias,
-                 const Conv2dShape& shape, const Conv2dParams& params, const LoweringOptions& options);
+// The repacked input and weight (the repacked conv2d's result is bit-identical, see repack.cpp).
+Tensor repack_input(const Tensor& input, const Conv2dShape& s, const Conv2dParams& p, const InputRepack& r);
+Tensor repack_weight(const Tensor& weight, const Conv2dShape& s, const Conv2dParams& p, const InputRepack& r);
+
+// The Program of a checked (already repacked) conv2d: buffers "input", "output", constants "weight" and
+// "bias"; `tiling` is the forced tiling (checked) or empty to choose one; the chosen one is returned.
+runtime::Program build_conv2d_program(const isa::HwConfig& cfg, const Conv2dShape& shape, const Conv2dParams& params,
+                                      const Tensor& weight, const Tensor* bias,
+                                      const std::optional<Conv2dTiling>& tiling, Conv2dTiling* chosen);
 
 }  // namespace vta::compiler::detail

@@ -2,23 +2,28 @@
 
 #include <fmt/format.h>
 
-#include "conv_lowering.h"
-#include "vta/compiler/packing.h"
+#include "vta/compiler/compiled_op.h"
 
 namespace vta::compiler {
 
 DenseShape check_dense(const Tensor& x, const Tensor& weight, const Tensor* bias, const Requantize& rq) {
   if (x.dtype() != DType::kInt8) throw Error(fmt::format("dense: input must be int8, got {}", to_string(x.dtype())));
-  if (x.rank() != 2) throw Error(fmt::format("dense: input must be 2-D (N, K), got shape {}", x.shape_string()));
+  return check_dense(x.shape(), weight, bias, rq);
+}
+
+DenseShape check_dense(const std::vector<int64_t>& x_shape, const Tensor& weight, const Tensor* bias,
+                       const Requantize& rq) {
+  const std::string xs = Tensor::shape_to_string(x_shape);
+  if (x_shape.size() != 2) throw Error(fmt::format("dense: input must be 2-D (N, K), got shape {}", xs));
   if (weight.dtype() != DType::kInt8)
     throw Error(fmt::format("dense: weight must be int8, got {}", to_string(weight.dtype())));
   if (weight.rank() != 2)
     throw Error(fmt::format("dense: weight must be 2-D (M, K), got shape {}", weight.shape_string()));
-  DenseShape s{x.dim(0), x.dim(1), weight.dim(0)};
+  DenseShape s{x_shape[0], x_shape[1], weight.dim(0)};
   if (s.n < 1 || s.k < 1 || s.m < 1) throw Error("dense: empty dimension");
   if (weight.dim(1) != s.k) {
     throw Error(fmt::format("dense: weight {} has {} input features but the input {} has {}", weight.shape_string(),
-                            weight.dim(1), x.shape_string(), s.k));
+                            weight.dim(1), xs, s.k));
   }
   if (bias) {
     if (bias->dtype() != DType::kInt32)
@@ -33,44 +38,30 @@ DenseShape check_dense(const Tensor& x, const Tensor& weight, const Tensor* bias
   return s;
 }
 
-OpRun dense(runtime::Session& session, const Tensor& x, const Tensor& weight, const Tensor* bias,
-            const Requantize& requant, const LoweringOptions& options) {
-  const DenseShape s = check_dense(x, weight, bias, requant);
-  const int64_t B = session.config().batch();
-  const int64_t rows = (s.n + B - 1) / B;
-  // Row r * B + b of x becomes image b, pixel (r, 0): the batch lanes and the spatial loop share N.
-  Tensor xin(DType::kInt8, {B, s.k, rows, 1});
-  {
-    const int8_t* src = x.data<int8_t>();
-    int8_t* dst = xin.data<int8_t>();
-    for (int64_t n = 0; n < s.n; ++n) {
-      const int64_t r = n / B, b = n % B;
-      for (int64_t k = 0; k < s.k; ++k) dst[(b * s.k + k) * rows + r] = src[n * s.k + k];
-    }
-  }
+CompiledOp compile_dense(const isa::HwConfig& cfg, const std::vector<int64_t>& x_shape, const Tensor& weight,
+                         const Tensor* bias, const Requantize& requant, const LoweringOptions& options) {
+  const DenseShape s = check_dense(x_shape, weight, bias, requant);
+  const int64_t B = cfg.batch();
+  // A 1x1 conv2d over B images of (rows x 1) pixels: row r * B + b of x is image b, pixel (r, 0).
   Tensor w4(DType::kInt8, {s.m, s.k, 1, 1});
   std::copy(weight.data<int8_t>(), weight.data<int8_t>() + weight.size(), w4.data<int8_t>());
   Conv2dParams p;
   p.requant = requant;
-  Conv2dShape cs;
-  cs.n = B;
-  cs.c = s.k;
-  cs.h = rows;
-  cs.w = 1;
-  cs.o = s.m;
-  cs.kh = cs.kw = 1;
-  cs.oh = rows;
-  cs.ow = 1;
-  OpRun run = detail::run_conv2d(session, xin, w4, bias, cs, p, options);
-  Tensor y(DType::kInt8, {s.n, s.m});
-  const int8_t* src = run.output.data<int8_t>();  // (B, M, rows, 1)
-  int8_t* dst = y.data<int8_t>();
-  for (int64_t n = 0; n < s.n; ++n) {
-    const int64_t r = n / B, b = n % B;
-    for (int64_t m = 0; m < s.m; ++m) dst[n * s.m + m] = src[(b * s.m + m) * rows + r];
-  }
-  run.output = std::move(y);
-  return run;
+  LoweringOptions opt = options;
+  opt.repack = InputRepack{};
+  CompiledOp op = compile_conv2d(cfg, {B, s.k, (s.n + B - 1) / B, 1}, w4, bias, p, opt);
+  op.layout.kind = CoreOpKind::kDense;
+  op.layout.input_shape = x_shape;
+  op.layout.output_shape = {s.n, s.m};
+  return op;
+}
+
+OpRun dense(runtime::Session& session, const Tensor& x, const Tensor& weight, const Tensor* bias,
+            const Requantize& requant, const LoweringOptions& options) {
+  check_dense(x, weight, bias, requant);
+  const CompiledOp op = compile_dense(session.config(), x.shape(), weight, bias, requant, options);
+  const Tensor* inputs[] = {&x};
+  return run_compiled(session, op, inputs);
 }
 
 }  // namespace vta::compiler

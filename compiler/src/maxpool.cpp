@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "isa_limits.h"
-#include "op_runner.h"
+#include "vta/compiler/compiled_op.h"
 #include "vta/runtime/program_builder.h"
 #include "vta/compiler/eltwise.h"
 #include "vta/runtime/uop_kernel.h"
@@ -31,13 +31,18 @@ int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1)
 
 MaxPoolShape check_max_pool2d(const Tensor& x, const MaxPoolParams& p) {
   if (x.dtype() != DType::kInt8) throw Error(fmt::format("maxpool: input must be int8, got {}", to_string(x.dtype())));
-  if (x.rank() != 4) throw Error(fmt::format("maxpool: input must be 4-D NCHW, got shape {}", x.shape_string()));
+  return check_max_pool2d(x.shape(), p);
+}
+
+MaxPoolShape check_max_pool2d(const std::vector<int64_t>& x_shape, const MaxPoolParams& p) {
+  const std::string xs = Tensor::shape_to_string(x_shape);
+  if (x_shape.size() != 4) throw Error(fmt::format("maxpool: input must be 4-D NCHW, got shape {}", xs));
   if (p.kernel_h < 1 || p.kernel_w < 1) throw Error("maxpool: kernel must be at least 1x1");
   if (p.stride_h < 1 || p.stride_w < 1) throw Error("maxpool: stride must be >= 1");
   MaxPoolShape s;
-  s.n = x.dim(0), s.c = x.dim(1), s.h = x.dim(2), s.w = x.dim(3);
+  s.n = x_shape[0], s.c = x_shape[1], s.h = x_shape[2], s.w = x_shape[3];
   if (s.n < 1 || s.c < 1 || s.h < 1 || s.w < 1)
-    throw Error(fmt::format("maxpool: input shape {} has an empty dimension", x.shape_string()));
+    throw Error(fmt::format("maxpool: input shape {} has an empty dimension", xs));
   const uint32_t pads[4][2] = {{p.pad_top, p.kernel_h}, {p.pad_bottom, p.kernel_h}, {p.pad_left, p.kernel_w},
                                {p.pad_right, p.kernel_w}};
   for (const auto& pk : pads) {
@@ -48,17 +53,16 @@ MaxPoolShape check_max_pool2d(const Tensor& x, const MaxPoolParams& p) {
   }
   if (s.h + p.pad_top + p.pad_bottom < p.kernel_h || s.w + p.pad_left + p.pad_right < p.kernel_w)
     throw Error(fmt::format("maxpool: kernel {}x{} is larger than the padded input", p.kernel_h, p.kernel_w));
-  if (s.h > kMaxDim || s.w > kMaxDim) throw Error(fmt::format("maxpool: input {} is too large", x.shape_string()));
+  if (s.h > kMaxDim || s.w > kMaxDim) throw Error(fmt::format("maxpool: input {} is too large", xs));
   s.oh = (s.h + p.pad_top + p.pad_bottom - p.kernel_h) / p.stride_h + 1;
   s.ow = (s.w + p.pad_left + p.pad_right - p.kernel_w) / p.stride_w + 1;
   return s;
 }
 
-OpRun max_pool2d(runtime::Session& session, const Tensor& x, const MaxPoolParams& p) {
+CompiledOp compile_max_pool2d(const isa::HwConfig& cfg, const std::vector<int64_t>& x_shape, const MaxPoolParams& p) {
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
-  const MaxPoolShape s = check_max_pool2d(x, p);
-  const isa::HwConfig& cfg = session.config();
+  const MaxPoolShape s = check_max_pool2d(x_shape, p);
   if (cfg.inp_width() != 8 || cfg.acc_width() != 32 || cfg.wgt_width() != 8)
     throw Error(fmt::format("maxpool: config {} needs 8-bit inp/wgt and 32-bit acc", cfg.name()));
   const uint32_t B = cfg.batch(), BI = cfg.block_in(), BO = cfg.block_out(), L = std::min(BI, BO);
@@ -82,22 +86,14 @@ OpRun max_pool2d(runtime::Session& session, const Tensor& x, const MaxPoolParams
   uint32_t TR = 1;
   while (TR < OH && fits(TR + 1, TC)) ++TR;
 
-  // Host packing: [NB][CB][H][W][B][BI], L channels per block; weight = identity on L lanes.
+  // Weight = identity on L lanes; the input is packed [NB][CB][H][W][B][BI], L channels per block.
   const uint64_t inp_eb = cfg.inp().element_bytes, out_eb = cfg.out().element_bytes;
-  std::vector<int8_t> packed(uint64_t{NB} * CB * H * W * inp_eb, 0);
-  const int8_t* px = x.data<int8_t>();
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t c = 0; c < s.c; ++c)
-      for (int64_t y = 0; y < s.h; ++y)
-        for (int64_t xx = 0; xx < s.w; ++xx) {
-          const uint64_t e = ((uint64_t(n / B) * CB + uint64_t(c / L)) * H + uint64_t(y)) * W + uint64_t(xx);
-          packed[e * inp_eb + uint64_t(n % B) * BI + uint64_t(c % L)] = px[((n * s.c + c) * s.h + y) * s.w + xx];
-        }
   std::vector<int8_t> ident(cfg.wgt().element_bytes, 0);
   for (uint32_t l = 0; l < L; ++l) ident[uint64_t{l} * BI + l] = 1;
 
   runtime::ProgramBuilder q(cfg);
-  const runtime::BufferId ib = q.add_buffer("input", runtime::BufferRole::kInput, packed.size());
+  const runtime::BufferId ib =
+      q.add_buffer("input", runtime::BufferRole::kInput, uint64_t{NB} * CB * H * W * inp_eb);
   const runtime::BufferId wb = q.add_constant("identity", std::vector<uint8_t>(ident.begin(), ident.end()));
   const uint64_t out_bytes = uint64_t{NB} * CB * OH * OW * out_eb;
   const runtime::BufferId ob = q.add_buffer("output", runtime::BufferRole::kOutput, out_bytes);
@@ -194,29 +190,30 @@ OpRun max_pool2d(runtime::Session& session, const Tensor& x, const MaxPoolParams
           if (t + 2 < T) q.dep_push(Stage::kStore, Stage::kCompute);
         }
 
-  OpRun run;
-  run.tiling.oc_blocks = 1;
-  run.tiling.ic_blocks = 1;
-  run.tiling.out_rows = TR;
-  run.tiling.out_cols = TC;
-  run.tiling.cost.output_tiles = run.tiling.cost.steps = T;
-  run.tiling.cost.out_bytes = out_bytes;
-  run.tiling.cost.wgt_bytes = cfg.wgt().element_bytes;
-  run.tiling.cost.lower_bound_bytes = uint64_t{NB} * CB * H * W * inp_eb + out_bytes;
-  const runtime::Program program = q.finish();
-  run.compile_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  const std::vector<int8_t> packed_out = detail::run_op_program(session, program, ib, packed, ob, run);
-  run.output = Tensor(DType::kInt8, {s.n, s.c, s.oh, s.ow});
-  const int8_t* po = packed_out.data();
-  int8_t* y = run.output.data<int8_t>();
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t c = 0; c < s.c; ++c)
-      for (int64_t oy = 0; oy < s.oh; ++oy)
-        for (int64_t ox = 0; ox < s.ow; ++ox) {
-          const uint64_t e = ((uint64_t(n / B) * CB + uint64_t(c / L)) * OH + uint64_t(oy)) * OW + uint64_t(ox);
-          y[((n * s.c + c) * s.oh + oy) * s.ow + ox] = po[e * out_eb + uint64_t(n % B) * BO + uint64_t(c % L)];
-        }
-  return run;
+  CompiledOp op;
+  op.layout.kind = CoreOpKind::kMaxPool;
+  op.layout.input_shape = x_shape;
+  op.layout.output_shape = {s.n, s.c, s.oh, s.ow};
+  op.layout.conv.n = s.n, op.layout.conv.c = s.c, op.layout.conv.h = s.h, op.layout.conv.w = s.w;
+  op.layout.conv.oh = s.oh, op.layout.conv.ow = s.ow;
+  op.tiling.oc_blocks = 1;
+  op.tiling.ic_blocks = 1;
+  op.tiling.out_rows = TR;
+  op.tiling.out_cols = TC;
+  op.tiling.cost.output_tiles = op.tiling.cost.steps = T;
+  op.tiling.cost.out_bytes = out_bytes;
+  op.tiling.cost.wgt_bytes = cfg.wgt().element_bytes;
+  op.tiling.cost.lower_bound_bytes = uint64_t{NB} * CB * H * W * inp_eb + out_bytes;
+  op.program = q.finish();
+  op.compile_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return op;
+}
+
+OpRun max_pool2d(runtime::Session& session, const Tensor& x, const MaxPoolParams& p) {
+  check_max_pool2d(x, p);
+  const CompiledOp op = compile_max_pool2d(session.config(), x.shape(), p);
+  const Tensor* inputs[] = {&x};
+  return run_compiled(session, op, inputs);
 }
 
 }  // namespace vta::compiler

@@ -110,29 +110,29 @@ Conv2dShape repacked_shape(const Conv2dShape& s, const Conv2dParams& p, const In
   return pl.shape;
 }
 
-RepackedConv repack_conv2d(const Tensor& input, const Tensor& weight, const Conv2dShape& s, const Conv2dParams& p,
-                           const InputRepack& r) {
+namespace {
+
+// Repacks the input and/or the weight (either may be null).
+void repack(const Tensor* input, const Tensor* weight, const Conv2dShape& s, const Conv2dParams& p,
+            const InputRepack& r, Tensor* new_input, Tensor* new_weight) {
   const Plan pl = make_plan(s, p, r);
   const AxisMap& R = pl.rows;
   const AxisMap& C = pl.cols;
   const int64_t Fh = R.phases(), Fw = C.phases(), Ty = R.fold_count(), Tx = C.fold_count();
   const int64_t nc = pl.shape.c, nh = pl.shape.h, nw = pl.shape.w, nkh = pl.shape.kh, nkw = pl.shape.kw;
-  RepackedConv out;
-  out.shape = pl.shape;
-  out.params = pl.params;
-  out.input = Tensor(DType::kInt8, {s.n, nc, nh, nw});
-  out.weight = Tensor(DType::kInt8, {s.o, nc, nkh, nkw});
-  const int8_t* x = input.data<int8_t>();
-  const int8_t* w = weight.data<int8_t>();
-  int8_t* X = out.input.data<int8_t>();
-  int8_t* Wt = out.weight.data<int8_t>();
+  if (input) *new_input = Tensor(DType::kInt8, {s.n, nc, nh, nw});
+  if (weight) *new_weight = Tensor(DType::kInt8, {s.o, nc, nkh, nkw});
+  const int8_t* x = input ? input->data<int8_t>() : nullptr;
+  const int8_t* w = weight ? weight->data<int8_t>() : nullptr;
+  int8_t* X = input ? new_input->data<int8_t>() : nullptr;
+  int8_t* Wt = weight ? new_weight->data<int8_t>() : nullptr;
   for (int64_t c = 0; c < s.c; ++c)
     for (int64_t py = 0; py < Fh; ++py)
       for (int64_t px = 0; px < Fw; ++px)
         for (int64_t ty = 0; ty < Ty; ++ty)
           for (int64_t tx = 0; tx < Tx; ++tx) {
             const int64_t ch = (((c * Fh + py) * Fw + px) * Ty + ty) * Tx + tx;
-            for (int64_t n = 0; n < s.n; ++n)
+            for (int64_t n = 0; x && n < s.n; ++n)
               for (int64_t y = 0; y < nh; ++y) {
                 const int64_t sy = R.source(y, py, ty);
                 int8_t* row = X + ((n * nc + ch) * nh + y) * nw;
@@ -143,7 +143,7 @@ RepackedConv repack_conv2d(const Tensor& input, const Tensor& weight, const Conv
                   if (sx >= 0 && sx < s.w) row[xx] = src[sx];
                 }
               }
-            for (int64_t o = 0; o < s.o; ++o)
+            for (int64_t o = 0; w && o < s.o; ++o)
               for (int64_t ky = 0; ky < nkh; ++ky) {
                 const int64_t oy = R.tap(ky, py, ty);
                 if (oy >= s.kh) continue;
@@ -154,6 +154,19 @@ RepackedConv repack_conv2d(const Tensor& input, const Tensor& weight, const Conv
                 }
               }
           }
+}
+
+}  // namespace
+
+Tensor repack_input(const Tensor& input, const Conv2dShape& s, const Conv2dParams& p, const InputRepack& r) {
+  Tensor out;
+  repack(&input, nullptr, s, p, r, &out, nullptr);
+  return out;
+}
+
+Tensor repack_weight(const Tensor& weight, const Conv2dShape& s, const Conv2dParams& p, const InputRepack& r) {
+  Tensor out;
+  repack(nullptr, &weight, s, p, r, nullptr, &out);
   return out;
 }
 

@@ -34,13 +34,15 @@ Tensor::Tensor(DType dtype, std::vector<int64_t> shape) : dtype_(dtype), shape_(
   bytes_.assign(n * dtype_size(dtype_), std::byte{0});
 }
 
-std::string Tensor::shape_string() const {
+std::string Tensor::shape_string() const { return shape_to_string(shape_); }
+
+std::string Tensor::shape_to_string(const std::vector<int64_t>& shape) {
   std::string s = "(";
-  for (size_t i = 0; i < shape_.size(); ++i) {
+  for (size_t i = 0; i < shape.size(); ++i) {
     if (i) s += ", ";
-    s += std::to_string(shape_[i]);
+    s += std::to_string(shape[i]);
   }
-  if (shape_.size() == 1) s += ",";
+  if (shape.size() == 1) s += ",";
   return s + ")";
 }
 

@@ -44,6 +44,8 @@ struct Conv2dShape {
 // Checks ranks, dtypes, agreement of shapes and the supported parameter range; throws vta::Error with
 // a message naming the offending tensor or parameter.
 Conv2dShape check_conv2d(const Tensor& input, const Tensor& weight, const Tensor* bias, const Conv2dParams& p);
+Conv2dShape check_conv2d(const std::vector<int64_t>& input_shape, const Tensor& weight, const Tensor* bias,
+                         const Conv2dParams& p);
 
 // The blocked problem for a config (checks that the config has int8 inp/wgt and int32 acc).
 ConvProblem make_conv_problem(const Conv2dShape& s, const Conv2dParams& p, bool has_bias, const isa::HwConfig& cfg);

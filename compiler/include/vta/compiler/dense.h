@@ -13,6 +13,8 @@ struct DenseShape {
 };
 
 DenseShape check_dense(const Tensor& x, const Tensor& weight, const Tensor* bias, const Requantize& rq);
+DenseShape check_dense(const std::vector<int64_t>& x_shape, const Tensor& weight, const Tensor* bias,
+                       const Requantize& rq);
 
 OpRun dense(runtime::Session& session, const Tensor& x, const Tensor& weight, const Tensor* bias,
             const Requantize& requant, const LoweringOptions& options = {});

@@ -21,6 +21,7 @@ namespace vta::compiler {
 
 // Checks dtypes (int8), equal shapes and the requantization; throws vta::Error naming the problem.
 void check_add(const Tensor& a, const Tensor& b, const Requantize& rq);
+void check_add(const std::vector<int64_t>& shape, const Requantize& rq);
 OpRun add(runtime::Session& session, const Tensor& a, const Tensor& b, const Requantize& rq,
           const LoweringOptions& options = {});
 
@@ -35,6 +36,7 @@ struct MaxPoolShape {
 };
 
 MaxPoolShape check_max_pool2d(const Tensor& x, const MaxPoolParams& p);
+MaxPoolShape check_max_pool2d(const std::vector<int64_t>& x_shape, const MaxPoolParams& p);
 // The run's `tiling` reports the tile as oc_blocks (channel blocks, always 1) x out_rows x out_cols.
 OpRun max_pool2d(runtime::Session& session, const Tensor& x, const MaxPoolParams& p);
 

@@ -60,6 +60,7 @@ class Tensor {
   size_t size() const { return size_; }  // number of elements
   size_t nbytes() const { return bytes_.size(); }
   std::string shape_string() const;  // "(1, 3, 224, 224)"
+  static std::string shape_to_string(const std::vector<int64_t>& shape);
 
   std::byte* raw() { return bytes_.data(); }
   const std::byte* raw() const { return bytes_.data(); }
