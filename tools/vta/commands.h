@@ -27,6 +27,7 @@ void register_bench_conv2d(CLI::App& bench, Action& action);  // cmd_bench_conv2
 void register_bench_tsim(CLI::App& bench, Action& action);    // cmd_bench_tsim.cpp: `vta bench tsim`
 void register_demo(CLI::App& app, Action& action);
 void register_op(CLI::App& app, Action& action);
+void register_model(CLI::App& app, Action& action);  // cmd_model.cpp: `vta compile`, `vta run`
 
 // --- helpers shared by the subcommands (common.cpp) ---
 

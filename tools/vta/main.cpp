@@ -31,6 +31,9 @@ int main(int argc, char** argv) {
     vta::cli::register_bench(app, action);
     vta::cli::register_demo(app, action);
     vta::cli::register_op(app, action);
+#if VTA_HAVE_ONNX
+    vta::cli::register_model(app, action);
+#endif
   } catch (const std::exception& e) {
     fmt::print(stderr, "vta: error: {}\n", e.what());
     return 1;

@@ -1,0 +1,180 @@
+// Partitioning of a QModel into core operators and CPU steps, and the lowering of the core ones.
+#include "vta/model/compiled_model.h"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "vta/isa/error.h"
+
+namespace vta::model {
+
+namespace {
+
+using quant::QOp;
+using quant::QStep;
+
+std::string shape_text(const std::vector<int64_t>& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+// Why a step has no core operator (empty: it has one).
+std::string cpu_only_reason(const quant::QModel& m, const QStep& s, const isa::HwConfig& cfg) {
+  switch (s.op) {
+    case QOp::kConv2d:
+      if (s.conv.groups != 1) {
+        return fmt::format("grouped conv2d (groups={}): the core's GEMM works on dense {}x{} channel blocks",
+                           s.conv.groups, cfg.block_out(), cfg.block_in());
+      }
+      return {};
+    case QOp::kDense:
+      return {};
+    case QOp::kAdd:
+      if (s.shift_a > 6 || s.shift_b > 6) return "add: input alignment shifts above 6 do not fit int8 weights";
+      if (m.tensor(s.inputs[0]).shape != m.tensor(s.inputs[1]).shape) return "add: broadcasting is not on the core";
+      return {};
+    case QOp::kMaxPool:
+      return {};
+    case QOp::kReshape: return "reshape: a host-side view, no data moves";
+    case QOp::kQuantize: return "quantize: float input";
+    case QOp::kDequantize: return "dequantize: float output";
+    case QOp::kSoftmax: return "softmax: exponentials have no core operator";
+    case QOp::kAvgPool: return "average pool: division has no core operator";
+    case QOp::kGlobalAvgPool: return "global average pool: division has no core operator";
+    case QOp::kConcat: return "concat: a host-side copy with requantization";
+    case QOp::kRelu:
+    case QOp::kClip: return "standalone clip: too small to pay for a core round trip";
+  }
+  return "unknown op";
+}
+
+compiler::CompiledOp lower(const quant::QModel& m, const QStep& s, const isa::HwConfig& cfg) {
+  const std::vector<int64_t>& in = m.tensor(s.inputs.at(0)).shape;
+  switch (s.op) {
+    case QOp::kConv2d: {
+      compiler::Conv2dParams p;
+      p.stride_h = s.conv.stride_h, p.stride_w = s.conv.stride_w;
+      p.pad_top = s.conv.pad_top, p.pad_left = s.conv.pad_left;
+      p.pad_bottom = s.conv.pad_bottom, p.pad_right = s.conv.pad_right;
+      p.requant = s.requant;
+      return compiler::compile_conv2d(cfg, in, s.weight.value(), s.bias ? &*s.bias : nullptr, p);
+    }
+    case QOp::kDense:
+      return compiler::compile_dense(cfg, in, s.weight.value(), s.bias ? &*s.bias : nullptr, s.requant);
+    case QOp::kAdd: {
+      compiler::AddParams a;
+      a.shift_a = s.shift_a, a.shift_b = s.shift_b;
+      a.bias = s.requant.shift > 0 ? int32_t{1} << (s.requant.shift - 1) : 0;
+      return compiler::compile_add(cfg, in, s.requant, a);
+    }
+    case QOp::kMaxPool: {
+      compiler::MaxPoolParams p;
+      p.kernel_h = s.pool.kernel_h, p.kernel_w = s.pool.kernel_w;
+      p.stride_h = s.pool.stride_h, p.stride_w = s.pool.stride_w;
+      p.pad_top = s.pool.pad_top, p.pad_left = s.pool.pad_left;
+      p.pad_bottom = s.pool.pad_bottom, p.pad_right = s.pool.pad_right;
+      return compiler::compile_max_pool2d(cfg, in, p);
+    }
+    default:
+      throw Error(fmt::format("step '{}' ({}) has no core operator", s.name, quant::to_string(s.op)));
+  }
+}
+
+std::string core_reason(const QStep& s, const compiler::CompiledOp& op) {
+  switch (s.op) {
+    case QOp::kConv2d:
+      return fmt::format("conv2d {}x{}/{} on the core{}", s.weight->dim(2), s.weight->dim(3), s.conv.stride_h,
+                         op.tiling.repack.direct() ? "" : ", host repack " + op.tiling.repack.to_string());
+    case QOp::kDense: return "dense on the core";
+    case QOp::kAdd: return "residual add on the core (identity GEMM + ALU requantize)";
+    case QOp::kMaxPool: return "max pool on the core (ALU MAX)";
+    default: return "on the core";
+  }
+}
+
+uint64_t step_macs(const quant::QModel& m, const QStep& s) {
+  if (s.op != QOp::kConv2d && s.op != QOp::kDense) return 0;
+  const std::vector<int64_t>& out = m.tensor(s.output).shape;
+  int64_t outputs = 1;
+  for (int64_t d : out) outputs *= d;
+  const compiler::Tensor& w = s.weight.value();
+  const int64_t per_output = static_cast<int64_t>(w.size()) / w.dim(0);  // (I/groups) * KH * KW, or K
+  return static_cast<uint64_t>(outputs * per_output);
+}
+
+}  // namespace
+
+std::string_view to_string(Placement p) { return p == Placement::kCore ? "core" : "cpu"; }
+
+CompiledModel compile_model(const quant::QModel& qmodel, const isa::HwConfig& config, const CompileOptions& opt) {
+  const auto t0 = std::chrono::steady_clock::now();
+  CompiledModel cm;
+  cm.config = config;
+  cm.qmodel = qmodel;
+  for (size_t i = 0; i < qmodel.steps.size(); ++i) {
+    const QStep& s = qmodel.steps[i];
+    ModelStep ms;
+    ms.step = i;
+    std::string why = opt.cpu_only ? "cpu-only compile" : cpu_only_reason(qmodel, s, config);
+    if (why.empty()) {
+      try {
+        ms.op = lower(qmodel, s, config);
+        ms.where = Placement::kCore;
+        ms.why = core_reason(s, *ms.op);
+      } catch (const Error& e) {
+        // A core operator whose parameters the lowering rejects runs on the CPU, saying why.
+        ms.why = fmt::format("{} does not fit the core: {}", quant::to_string(s.op), e.what());
+      }
+    } else {
+      ms.why = std::move(why);
+    }
+    cm.steps.push_back(std::move(ms));
+  }
+  cm.compile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return cm;
+}
+
+uint64_t CompiledModel::core_macs() const {
+  uint64_t macs = 0;
+  for (const ModelStep& s : steps) {
+    if (s.where == Placement::kCore) macs += step_macs(qmodel, qmodel.steps[s.step]);
+  }
+  return macs;
+}
+
+uint64_t CompiledModel::total_macs() const {
+  uint64_t macs = 0;
+  for (const quant::QStep& s : qmodel.steps) macs += step_macs(qmodel, s);
+  return macs;
+}
+
+std::string CompiledModel::plan_text() const {
+  std::string out = fmt::format("plan {} for config {} ({} steps)\n", qmodel.name, config.name(), steps.size());
+  for (const ModelStep& ms : steps) {
+    const QStep& s = qmodel.steps[ms.step];
+    std::string inputs;
+    for (quant::TensorId t : s.inputs) inputs += (inputs.empty() ? "" : ", ") + shape_text(qmodel.tensor(t).shape);
+    out += fmt::format("{:3} {:<4} {:<14} {:<24} ({}) -> {}: {}\n", ms.step, to_string(ms.where),
+                       quant::to_string(s.op), s.name, inputs, shape_text(qmodel.tensor(s.output).shape), ms.why);
+    if (ms.op) {
+      out += fmt::format("      tiling {}; {} instructions, {} micro-op bytes\n", ms.op->tiling.to_string(),
+                         ms.op->program.instructions.size(),
+                         ms.op->program.buffers.at(ms.op->program.find_buffer("uops")).bytes);
+    }
+  }
+  return out;
+}
+
+std::string CompiledModel::asm_text() const {
+  std::string out;
+  for (const ModelStep& ms : steps) {
+    if (!ms.op) continue;
+    out += fmt::format("# step {} {} ({})\n", ms.step, qmodel.steps[ms.step].name, quant::to_string(qmodel.steps[ms.step].op));
+    out += ms.op->program.to_asm();
+  }
+  return out;
+}
+
+}  // namespace vta::model

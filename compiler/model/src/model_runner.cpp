@@ -1,0 +1,170 @@
+#include "vta/model/model_runner.h"
+
+#include <chrono>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "vta/isa/error.h"
+#include "vta/quant/int8_executor.h"
+
+namespace vta::model {
+
+using compiler::Tensor;
+using Clock = std::chrono::steady_clock;
+
+struct ModelRunner::Impl {
+  runtime::Session& session;
+  const CompiledModel& model;
+  // Per model step: the loaded Program of a core step, its "input"/"output" buffers.
+  struct Loaded {
+    std::unique_ptr<runtime::LoadedProgram> program;
+    runtime::BufferId input = 0, output = 0;
+  };
+  std::vector<Loaded> loaded;
+};
+
+std::string config_difference(const isa::HwConfig& a, const isa::HwConfig& b) {
+  const nlohmann::json ja = a.to_json(), jb = b.to_json();
+  std::string out;
+  for (const auto& [key, va] : ja.items()) {
+    const auto it = jb.find(key);
+    const std::string vb = it == jb.end() ? "(missing)" : it->dump();
+    if (it == jb.end() || *it != va) out += fmt::format("{}{}: {} vs {}", out.empty() ? "" : "; ", key, va.dump(), vb);
+  }
+  return out;
+}
+
+ModelRunner::ModelRunner(runtime::Session& session, const CompiledModel& model)
+    : impl_(new Impl{session, model, {}}) {
+  if (!(session.config() == model.config)) {
+    throw Error(fmt::format("the model was compiled for config {}, the device '{}' runs {}: {}", model.config.name(),
+                            session.device_name(), session.config().name(),
+                            config_difference(model.config, session.config())));
+  }
+  impl_->loaded.resize(model.steps.size());
+  for (const ModelStep& ms : model.steps) {
+    if (!ms.op) continue;
+    Impl::Loaded& l = impl_->loaded[ms.step];
+    l.program = session.load(ms.op->program);
+    l.input = ms.op->program.find_buffer("input");
+    l.output = ms.op->program.find_buffer("output");
+  }
+}
+
+ModelRunner::~ModelRunner() = default;
+
+ModelRun ModelRunner::run(const Tensor& input) { return run(input, nullptr); }
+
+ModelRun ModelRunner::run(const Tensor& input, const std::function<void(quant::TensorId, const Tensor&)>& on_tensor) {
+  const CompiledModel& cm = impl_->model;
+  const quant::QModel& m = cm.qmodel;
+  const quant::QTensor& in = m.tensor(m.input);
+  if (input.dtype() != in.dtype || input.shape() != in.shape) {
+    throw Error(fmt::format("model input '{}' must be {} {}, got {} {}", in.name, compiler::to_string(in.dtype),
+                            Tensor::shape_to_string(in.shape), compiler::to_string(input.dtype()),
+                            input.shape_string()));
+  }
+  const auto start = Clock::now();
+  std::vector<Tensor> values(m.tensors.size());
+  values[static_cast<size_t>(m.input)] = input;
+  ModelRun run;
+  for (const ModelStep& ms : cm.steps) {
+    const quant::QStep& s = m.steps[ms.step];
+    const auto t0 = Clock::now();
+    std::vector<const Tensor*> args;
+    for (quant::TensorId id : s.inputs) args.push_back(&values.at(static_cast<size_t>(id)));
+    StepProfile p;
+    p.step = ms.step;
+    p.name = s.name;
+    p.op = quant::to_string(s.op);
+    p.where = ms.where;
+    p.why = ms.why;
+    if (ms.op) {
+      Impl::Loaded& l = impl_->loaded[ms.step];
+      const std::vector<int8_t> packed = compiler::pack_op_input(ms.op->layout, cm.config, args);
+      l.program->write(l.input, packed.data(), packed.size());
+      const runtime::RunStats st = l.program->run();
+      std::vector<int8_t> bytes(ms.op->program.buffers.at(l.output).bytes);
+      l.program->read(l.output, bytes.data(), bytes.size());
+      values[static_cast<size_t>(s.output)] = compiler::unpack_op_output(ms.op->layout, cm.config, bytes);
+      const isa::ExecutionCounters& c = st.counters;
+      p.instructions = st.instructions;
+      p.dram_bytes =
+          c.inp_load_nbytes + c.wgt_load_nbytes + c.acc_load_nbytes + c.uop_load_nbytes + c.out_store_nbytes;
+      p.gemm_ops = c.gemm_counter;
+      p.alu_ops = c.alu_counter;
+      p.cycles = c.cycle_count;
+      p.device_seconds = st.wall_seconds;
+    } else {
+      values[static_cast<size_t>(s.output)] = quant::execute_step(m, s, args);
+    }
+    if (s.op == quant::QOp::kConv2d || s.op == quant::QOp::kDense) {
+      const auto& out = m.tensor(s.output).shape;
+      int64_t n = 1;
+      for (int64_t d : out) n *= d;
+      p.macs = static_cast<uint64_t>(n) * (s.weight->size() / static_cast<uint64_t>(s.weight->dim(0)));
+    }
+    p.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (on_tensor) on_tensor(s.output, values[static_cast<size_t>(s.output)]);
+    run.steps.push_back(std::move(p));
+  }
+  run.outputs.push_back(values.at(static_cast<size_t>(m.output)));
+  run.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return run;
+}
+
+StepProfile ModelRun::total() const {
+  StepProfile t;
+  t.name = "total";
+  for (const StepProfile& p : steps) {
+    t.instructions += p.instructions;
+    t.dram_bytes += p.dram_bytes;
+    t.gemm_ops += p.gemm_ops;
+    t.alu_ops += p.alu_ops;
+    t.cycles += p.cycles;
+    t.macs += p.macs;
+    t.seconds += p.seconds;
+    t.device_seconds += p.device_seconds;
+  }
+  return t;
+}
+
+namespace {
+nlohmann::json step_json(const StepProfile& p) {
+  return {{"step", p.step},         {"name", p.name},         {"op", p.op},
+          {"target", to_string(p.where)}, {"why", p.why},     {"instructions", p.instructions},
+          {"dram_bytes", p.dram_bytes}, {"gemm_ops", p.gemm_ops}, {"alu_ops", p.alu_ops},
+          {"cycles", p.cycles},     {"macs", p.macs},         {"seconds", p.seconds},
+          {"device_seconds", p.device_seconds}};
+}
+}  // namespace
+
+nlohmann::json ModelRun::profile_json() const {
+  nlohmann::json j;
+  j["steps"] = nlohmann::json::array();
+  for (const StepProfile& p : steps) j["steps"].push_back(step_json(p));
+  nlohmann::json t = step_json(total());
+  t.erase("step");
+  t.erase("op");
+  t.erase("target");
+  t.erase("why");
+  j["total"] = t;
+  j["seconds"] = seconds;
+  return j;
+}
+
+std::string ModelRun::profile_text() const {
+  std::string out = fmt::format("{:>3} {:<24} {:<13} {:<4} {:>7} {:>10} {:>9} {:>10} {:>9}\n", "#", "step", "op",
+                                "on", "insns", "DRAM B", "GEMM ops", "cycles", "ms");
+  const auto line = [&](const StepProfile& p, const std::string& idx, const std::string& where) {
+    std::string name = p.name.size() > 24 ? p.name.substr(0, 23) + "~" : p.name;
+    out += fmt::format("{:>3} {:<24} {:<13} {:<4} {:>7} {:>10} {:>9} {:>10} {:>9.3f}\n", idx, name, p.op, where,
+                       p.instructions, p.dram_bytes, p.gemm_ops, p.cycles, 1e3 * p.seconds);
+  };
+  for (const StepProfile& p : steps) line(p, std::to_string(p.step), std::string(to_string(p.where)));
+  line(total(), "", "");
+  return out;
+}
+
+}  // namespace vta::model
