@@ -144,17 +144,31 @@ std::vector<size_t> top_k(const Tensor& logits, size_t k) {
   return idx;
 }
 
+// One output as is, several stacked along a new first dimension.
+void write_outputs(const std::string& path, const std::vector<Tensor>& outputs) {
+  const std::vector<int64_t> oshape = outputs.at(0).shape();
+  std::vector<int64_t> shape = {static_cast<int64_t>(outputs.size())};
+  shape.insert(shape.end(), oshape.begin(), oshape.end());
+  Tensor all(DType::kFloat32, outputs.size() == 1 ? oshape : shape);
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    std::copy(outputs[i].data<float>(), outputs[i].data<float>() + outputs[i].size(),
+              all.data<float>() + i * outputs[i].size());
+  }
+  compiler::write_npy(path, all);
+}
+
 // The same inputs through a CPU reference executor (float graph or int8 model) instead of a device.
 int run_reference(const RunCliOptions& o, const model::CompiledModel& cm, const ir::Graph* graph,
                   const std::vector<Tensor>& inputs, const std::vector<int32_t>& labels) {
   const auto t0 = std::chrono::steady_clock::now();
   size_t correct = 0;
-  Tensor first;
+  std::vector<Tensor> outputs;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    const Tensor out = graph ? ir::run_float(*graph, {inputs[i]}).at(0) : quant::run_int8(cm.qmodel, inputs[i]).at(0);
-    if (i == 0) first = out;
+    Tensor out = graph ? ir::run_float(*graph, {inputs[i]}).at(0) : quant::run_int8(cm.qmodel, inputs[i]).at(0);
     if (!labels.empty() && static_cast<int32_t>(top_k(out, 1)[0]) == labels[i]) ++correct;
+    outputs.push_back(std::move(out));
   }
+  const Tensor& first = outputs.at(0);
   const double secs = seconds_since(t0);
   fmt::print("top-5 of input 0:");
   for (size_t k : top_k(first, 5)) fmt::print(" {} ({:.4g})", k, first.data<float>()[k]);
@@ -162,6 +176,7 @@ int run_reference(const RunCliOptions& o, const model::CompiledModel& cm, const 
   if (!labels.empty()) {
     fmt::print("accuracy: {}/{} = {:.2f}%\n", correct, inputs.size(), 100.0 * double(correct) / double(inputs.size()));
   }
+  if (!o.output.empty()) write_outputs(o.output, outputs);
   return 0;
 }
 
@@ -272,17 +287,7 @@ int run_run(const RunCliOptions& o) {
                mismatched == 0 ? fmt::format("bit-exact on {} input(s)", inputs.size())
                                : fmt::format("{} of {} input(s) DIFFER", mismatched, inputs.size()));
   }
-  if (!o.output.empty()) {
-    const std::vector<int64_t> oshape = outputs[0].shape();
-    std::vector<int64_t> shape = {static_cast<int64_t>(outputs.size())};
-    shape.insert(shape.end(), oshape.begin(), oshape.end());
-    Tensor all(DType::kFloat32, outputs.size() == 1 ? oshape : shape);
-    for (size_t i = 0; i < outputs.size(); ++i) {
-      std::copy(outputs[i].data<float>(), outputs[i].data<float>() + outputs[i].size(),
-                all.data<float>() + i * outputs[i].size());
-    }
-    compiler::write_npy(o.output, all);
-  }
+  if (!o.output.empty()) write_outputs(o.output, outputs);
   if (!o.profile.empty()) {
     nlohmann::json j = first.profile_json();
     j["model"] = cm.qmodel.name;
@@ -292,6 +297,8 @@ int run_run(const RunCliOptions& o) {
     j["run_seconds"] = run_seconds;
     j["core_macs"] = cm.core_macs();
     j["total_macs"] = cm.total_macs();
+    j["dram_lower_bound_bytes"] = cm.dram_lower_bound_bytes();
+    j["mac_bound_cycles"] = cm.core_macs() / (uint64_t{cm.config.batch()} * cm.config.block_in() * cm.config.block_out());
     if (!labels.empty()) j["accuracy"] = double(correct) / double(inputs.size());
     if (o.check) j["check_mismatches"] = mismatched;
     std::ofstream out(o.profile);

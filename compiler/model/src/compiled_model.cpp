@@ -150,6 +150,28 @@ uint64_t CompiledModel::total_macs() const {
   return macs;
 }
 
+uint64_t CompiledModel::dram_lower_bound_bytes() const {
+  const quant::QModel& m = qmodel;
+  std::vector<bool> produced(m.tensors.size(), false), consumed(m.tensors.size(), false);
+  uint64_t bytes = 0;
+  for (const QStep& s : m.steps) {
+    if (s.op == QOp::kReshape) continue;  // a view: its input's bytes are the ones moved
+    produced[static_cast<size_t>(s.output)] = true;
+    for (quant::TensorId t : s.inputs) consumed[static_cast<size_t>(t)] = true;
+    if (s.weight) bytes += s.weight->nbytes();
+    if (s.bias) bytes += s.bias->nbytes();
+  }
+  for (size_t t = 0; t < m.tensors.size(); ++t) {
+    const quant::QTensor& q = m.tensors[t];
+    if (q.dtype != compiler::DType::kInt8) continue;
+    int64_t n = 1;
+    for (int64_t d : q.shape) n *= d;
+    // A reshape's output is read in place of its input: count the read on whichever is consumed.
+    bytes += static_cast<uint64_t>(n) * ((produced[t] ? 1 : 0) + (consumed[t] ? 1 : 0));
+  }
+  return bytes;
+}
+
 std::string CompiledModel::plan_text() const {
   std::string out = fmt::format("plan {} for config {} ({} steps)\n", qmodel.name, config.name(), steps.size());
   for (const ModelStep& ms : steps) {

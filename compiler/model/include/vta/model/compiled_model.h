@@ -38,6 +38,9 @@ struct CompiledModel {
   // MACs of the conv/dense steps: on the core and in total.
   uint64_t core_macs() const;
   uint64_t total_macs() const;
+  // The DRAM traffic lower bound of one inference: every int8 activation between steps written once and
+  // read once, the int8 model input and output moved once, every weight and bias read once.
+  uint64_t dram_lower_bound_bytes() const;
 };
 
 struct CompileOptions {
