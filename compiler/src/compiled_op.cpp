@@ -178,7 +178,7 @@ OpRun run_compiled(runtime::Session& session, const CompiledOp& op, std::span<co
 nlohmann::json CoreOpLayout::to_json() const {
   const Conv2dShape& s = conv;
   const Conv2dParams& p = params;
-  return {{"kind", to_string(kind)},
+  nlohmann::json j = {{"kind", to_string(kind)},
           {"input_shape", input_shape},
           {"output_shape", output_shape},
           {"conv", {s.n, s.c, s.h, s.w, s.o, s.kh, s.kw, s.oh, s.ow}},
@@ -186,6 +186,8 @@ nlohmann::json CoreOpLayout::to_json() const {
            {p.stride_h, p.stride_w, p.pad_top, p.pad_left, p.pad_bottom, p.pad_right, p.requant.shift,
             p.requant.relu ? 1 : 0, p.requant.clip_lo, p.requant.clip_hi}},
           {"repack", {repack.space_to_depth, repack.fold_kx ? 1 : 0, repack.fold_ky ? 1 : 0}}};
+  if (!p.channel_shift.empty()) j["channel_shift"] = p.channel_shift;
+  return j;
 }
 
 CoreOpLayout CoreOpLayout::from_json(const nlohmann::json& j) {
@@ -220,6 +222,13 @@ CoreOpLayout CoreOpLayout::from_json(const nlohmann::json& j) {
     l.repack.space_to_depth = u(r[0]);
     l.repack.fold_kx = r[1] != 0;
     l.repack.fold_ky = r[2] != 0;
+    if (j.contains("channel_shift")) {
+      l.params.channel_shift = j.at("channel_shift").get<std::vector<int32_t>>();
+      if (static_cast<int64_t>(l.params.channel_shift.size()) != l.conv.o) throw Error("channel shift count differs from the output channels");
+      for (int32_t v : l.params.channel_shift) {
+        if (v < 0 || v > 31) throw Error("channel shift out of range");
+      }
+    }
     return l;
   } catch (const nlohmann::json::exception& e) {
     throw Error(fmt::format("malformed core operator description: {}", e.what()));

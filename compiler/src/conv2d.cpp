@@ -97,6 +97,15 @@ Conv2dShape check_conv2d(const std::vector<int64_t>& input_shape, const Tensor& 
     throw Error(fmt::format("conv2d: clip [{}, {}] must satisfy -128 <= lo <= hi <= 127", rq.clip_lo, rq.clip_hi));
   }
   if (rq.lo() > rq.clip_hi) throw Error(fmt::format("conv2d: relu with clip hi {} < 0 leaves no range", rq.clip_hi));
+  if (!p.channel_shift.empty()) {
+    if (static_cast<int64_t>(p.channel_shift.size()) != s.o) {
+      throw Error(fmt::format("conv2d: {} channel shifts for {} output channels", p.channel_shift.size(), s.o));
+    }
+    for (size_t o = 0; o < p.channel_shift.size(); ++o) {
+      if (p.channel_shift[o] < 0 || p.channel_shift[o] > 31)
+        throw Error(fmt::format("conv2d: channel shift {} of output channel {} not in [0, 31]", p.channel_shift[o], o));
+    }
+  }
   return s;
 }
 
@@ -121,7 +130,8 @@ ConvProblem make_conv_problem(const Conv2dShape& s, const Conv2dParams& p, bool 
   c.pad_left = p.pad_left;
   c.pad_bottom = p.pad_bottom;
   c.pad_right = p.pad_right;
-  c.has_bias = has_bias;
+  c.has_channel_shift = !p.channel_shift.empty();
+  c.has_bias = has_bias || c.has_channel_shift;  // the shifts are loaded together with a (zero) bias
   return c;
 }
 
@@ -307,7 +317,10 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       // The acc slot is free once the store of tile - 2 has drained it.
       if (s.tile >= 2) q.dep_pop(Stage::kStore, Stage::kCompute);
       if (b.bias) {
-        q.load_2d(*b.bias, ob0, tob, 1, tob, 0, 0, 0, 0, acc_base + bias_off, MemoryType::kAcc);
+        // With per-channel shifts the constant is [bias; shifts], OB elements each: one 2-row LOAD puts
+        // the tile's tob shifts right after its tob biases.
+        q.load_2d(*b.bias, ob0, tob, p.has_channel_shift ? 2 : 1, p.has_channel_shift ? OB : tob, 0, 0, 0, 0,
+                  acc_base + bias_off, MemoryType::kAcc);
       }
       UopKernelBuilder kb(KernelMode::kGemm, /*reset=*/true);
       const int n = tile_loops(kb, 0);
@@ -356,7 +369,8 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       q.push_alu(kb.build());
     };
     if (b.bias) alu(AluOpcode::kAdd, false, 0, acc_base + bias_off, 1);
-    if (rq.shift != 0) alu(AluOpcode::kShr, true, rq.shift, acc_base, 0);
+    if (p.has_channel_shift) alu(AluOpcode::kShr, false, 0, acc_base + bias_off + tob, 1);
+    else if (rq.shift != 0) alu(AluOpcode::kShr, true, rq.shift, acc_base, 0);
     alu(AluOpcode::kMin, true, rq.clip_hi, acc_base, 0);
     alu(AluOpcode::kMax, true, rq.lo(), acc_base, 0);
     q.dep_push(Stage::kCompute, Stage::kStore);
@@ -397,8 +411,15 @@ runtime::Program build_conv2d_program(const isa::HwConfig& cfg, const Conv2dShap
   b.inp = pb.add_buffer("input", runtime::BufferRole::kInput,
                         uint64_t{prob.batch_groups} * prob.ic_blocks * prob.in_h * prob.in_w * cfg.inp().element_bytes);
   b.wgt = pb.add_constant("weight", std::vector<uint8_t>(wgt.begin(), wgt.end()));
-  if (bias) {
-    const std::vector<int32_t> packed = pack_bias(*bias, B, BO);
+  if (prob.has_bias) {
+    // [O/BO][B][BO] int32; with per-channel shifts followed by the shifts in the same layout (a missing
+    // bias is zeros).
+    std::vector<int32_t> packed = pack_bias(bias ? *bias : Tensor(DType::kInt32, {shape.o}), B, BO);
+    if (prob.has_channel_shift) {
+      const std::vector<int32_t> shifts =
+          pack_bias(Tensor::from_values<int32_t>({shape.o}, params.channel_shift), B, BO);
+      packed.insert(packed.end(), shifts.begin(), shifts.end());
+    }
     std::vector<uint8_t> bytes(packed.size() * sizeof(int32_t));
     std::memcpy(bytes.data(), packed.data(), bytes.size());
     b.bias = pb.add_constant("bias", std::move(bytes));

@@ -39,14 +39,19 @@ DenseShape check_dense(const std::vector<int64_t>& x_shape, const Tensor& weight
 }
 
 CompiledOp compile_dense(const isa::HwConfig& cfg, const std::vector<int64_t>& x_shape, const Tensor& weight,
-                         const Tensor* bias, const Requantize& requant, const LoweringOptions& options) {
+                         const Tensor* bias, const Requantize& requant, const LoweringOptions& options,
+                         const std::vector<int32_t>& channel_shift) {
   const DenseShape s = check_dense(x_shape, weight, bias, requant);
+  if (!channel_shift.empty() && static_cast<int64_t>(channel_shift.size()) != s.m) {
+    throw Error(fmt::format("dense: {} channel shifts for {} output features", channel_shift.size(), s.m));
+  }
   const int64_t B = cfg.batch();
   // A 1x1 conv2d over B images of (rows x 1) pixels: row r * B + b of x is image b, pixel (r, 0).
   Tensor w4(DType::kInt8, {s.m, s.k, 1, 1});
   std::copy(weight.data<int8_t>(), weight.data<int8_t>() + weight.size(), w4.data<int8_t>());
   Conv2dParams p;
   p.requant = requant;
+  p.channel_shift = channel_shift;  // range-checked by check_conv2d
   LoweringOptions opt = options;
   opt.repack = InputRepack{};
   CompiledOp op = compile_conv2d(cfg, {B, s.k, (s.n + B - 1) / B, 1}, w4, bias, p, opt);

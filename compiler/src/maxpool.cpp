@@ -114,6 +114,7 @@ CompiledOp compile_max_pool2d(const isa::HwConfig& cfg, const std::vector<int64_
     return n;
   };
   uint32_t t = 0;
+  uint64_t inp_bytes = 0;
   for (uint32_t nb = 0; nb < NB; ++nb)
     for (uint32_t cb = 0; cb < CB; ++cb)
       for (uint32_t ri = 0; ri < n_r; ++ri)
@@ -131,6 +132,7 @@ CompiledOp compile_max_pool2d(const isa::HwConfig& cfg, const std::vector<int64_
           const uint64_t off = ((uint64_t{nb} * CB + cb) * H + uint64_t(rl)) * W + uint64_t(cl);
           q.load_2d(ib, off, u32(chi - cl), u32(rh - rl), W, u32(cl - c0), u32(rl - r0), u32(c1 - chi), u32(r1 - rh),
                     inp_base, MemoryType::kInp);
+          inp_bytes += static_cast<uint64_t>((chi - cl) * (rh - rl)) * inp_eb;
           q.dep_push(Stage::kLoad, Stage::kCompute);
           // ---- compute ----
           if (t >= 2) q.dep_pop(Stage::kStore, Stage::kCompute);
@@ -202,6 +204,7 @@ CompiledOp compile_max_pool2d(const isa::HwConfig& cfg, const std::vector<int64_
   op.tiling.out_cols = TC;
   op.tiling.cost.output_tiles = op.tiling.cost.steps = T;
   op.tiling.cost.out_bytes = out_bytes;
+  op.tiling.cost.inp_bytes = inp_bytes;  // overlapping windows of adjacent tiles load their rows twice
   op.tiling.cost.wgt_bytes = cfg.wgt().element_bytes;
   op.tiling.cost.lower_bound_bytes = uint64_t{NB} * CB * H * W * inp_eb + out_bytes;
   op.program = q.finish();

@@ -127,7 +127,8 @@ TileFootprint footprint(const ConvProblem& p, const Conv2dTiling& t) {
     case WeightMode::kOcTile: f.wgt = uint64_t{t.oc_blocks} * p.ic_blocks * kk; break;
     case WeightMode::kAll: f.wgt = uint64_t{p.oc_blocks} * p.ic_blocks * kk; break;
   }
-  f.acc = uint64_t{t.oc_blocks} * t.out_rows * t.out_cols + (p.has_bias ? t.oc_blocks : 0);
+  f.acc = uint64_t{t.oc_blocks} * t.out_rows * t.out_cols + (p.has_bias ? t.oc_blocks : 0) +
+          (p.has_channel_shift ? t.oc_blocks : 0);
   // Largest GEMM kernel over the full and edge tile shapes.
   const std::array<uint32_t, 2> obs = {t.oc_blocks, p.oc_blocks % t.oc_blocks ? p.oc_blocks % t.oc_blocks : t.oc_blocks};
   const std::array<uint32_t, 2> rs = {t.out_rows, p.out_h % t.out_rows ? p.out_h % t.out_rows : t.out_rows};
@@ -193,10 +194,12 @@ Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const C
       break;
   }
   c.wgt_bytes = wgt_once ? w_once : w_once * nb * n_sp;
-  c.acc_bytes = p.has_bias ? nb * n_sp * p.oc_blocks * acc_eb : 0;
+  // ACC vectors per oc block: the bias, and the per-channel shifts when present.
+  const uint64_t acc_vectors = (p.has_bias ? 1 : 0) + (p.has_channel_shift ? 1 : 0);
+  c.acc_bytes = nb * n_sp * p.oc_blocks * acc_vectors * acc_eb;
   c.out_bytes = nb * p.oc_blocks * p.out_h * p.out_w * out_eb;
   c.lower_bound_bytes = nb * p.ic_blocks * p.in_h * p.in_w * inp_eb + w_once + c.out_bytes +
-                        (p.has_bias ? p.oc_blocks * acc_eb : 0);
+                        p.oc_blocks * acc_vectors * acc_eb;
   c.output_tiles = n_oc * nb * n_sp;
   c.steps = c.output_tiles * n_ic;
   c.gemm_kernel_uops = static_cast<uint32_t>(footprint(p, t).uops);

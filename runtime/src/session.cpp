@@ -23,7 +23,19 @@ struct LoadedProgram::Impl {
   Session::Impl* session = nullptr;
   Program program;  // buffers keep their metadata; constant data is dropped after upload
   std::vector<driver::DeviceBuffer> buffers;
+  std::vector<bool> owned;  // false for a buffer aliased to another program's
   driver::DeviceBuffer insn_buffer;
+
+  // Encodes the stream against the current buffer addresses into the instruction buffer.
+  void write_instructions() {
+    std::vector<uint64_t> addresses;
+    for (const driver::DeviceBuffer& b : buffers) addresses.push_back(b.device_address);
+    const std::vector<uint8_t> code =
+        detail::encode_relocated(program.config, program.instructions, program.relocations, addresses);
+    if (!insn_buffer) insn_buffer = device().allocate(code.size(), 64);
+    std::memcpy(insn_buffer.host, code.data(), code.size());
+    device().flush(insn_buffer, 0, code.size());
+  }
 
   driver::Device& device() { return *session->device; }
 
@@ -38,9 +50,9 @@ struct LoadedProgram::Impl {
   }
 
   void release() noexcept {
-    for (const driver::DeviceBuffer& b : buffers) {
+    for (size_t i = 0; i < buffers.size(); ++i) {
       try {
-        if (b) device().free(b);
+        if (buffers[i] && owned[i]) device().free(buffers[i]);
       } catch (...) {
       }
     }
@@ -79,6 +91,30 @@ std::vector<uint8_t> LoadedProgram::read(BufferId id) {
   std::vector<uint8_t> out(impl_->buffers[id].size);
   read(id, out.data(), out.size());
   return out;
+}
+
+void LoadedProgram::alias(BufferId id, LoadedProgram& other, BufferId other_id) {
+  Impl& me = *impl_;
+  const Impl& o = *other.impl_;
+  if (me.session != o.session) throw Error("LoadedProgram::alias: the programs are loaded on different sessions");
+  if (id >= me.buffers.size() || other_id >= o.buffers.size()) {
+    throw Error(fmt::format("LoadedProgram::alias: no buffer {} / {}", id, other_id));
+  }
+  const ProgramBuffer& mine = me.program.buffers[id];
+  const ProgramBuffer& theirs = o.program.buffers[other_id];
+  if (mine.bytes != theirs.bytes) {
+    throw Error(fmt::format("LoadedProgram::alias: buffer '{}' has {} bytes, '{}' has {}", mine.name, mine.bytes,
+                            theirs.name, theirs.bytes));
+  }
+  const driver::DeviceBuffer shared = o.buffers[other_id];
+  if (shared.device_address % mine.alignment != 0) {
+    throw Error(fmt::format("LoadedProgram::alias: '{}' at {:#x} is not aligned to {} bytes as '{}' needs",
+                            theirs.name, shared.device_address, mine.alignment, mine.name));
+  }
+  if (me.owned[id]) me.device().free(me.buffers[id]);
+  me.buffers[id] = shared;
+  me.owned[id] = false;
+  me.write_instructions();
 }
 
 RunStats LoadedProgram::run() {
@@ -134,17 +170,16 @@ std::unique_ptr<LoadedProgram> Session::load(const Program& program) {
   LoadedProgram loaded(std::move(impl));  // frees whatever was allocated if anything below throws
   LoadedProgram::Impl& li = *loaded.impl_;
 
-  std::vector<uint64_t> addresses;
   for (const ProgramBuffer& b : program.buffers) {
     if (b.role == BufferRole::kExternal) {
       throw Error(fmt::format("program buffer '{}' is external: only a CommandQueue binds those", b.name));
     }
     const driver::DeviceBuffer d = dev.allocate(std::max<uint64_t>(b.bytes, 1), std::max<uint64_t>(b.alignment, 64));
     li.buffers.push_back(d);
+    li.owned.push_back(true);
     ProgramBuffer meta = b;
     meta.data.clear();
     li.program.buffers.push_back(std::move(meta));
-    addresses.push_back(d.device_address);
     if (!b.data.empty()) {
       if (b.data.size() != b.bytes) {
         throw Error(fmt::format("program buffer '{}': {} bytes of data for {} bytes", b.name, b.data.size(), b.bytes));
@@ -153,11 +188,7 @@ std::unique_ptr<LoadedProgram> Session::load(const Program& program) {
       dev.flush(d, 0, b.data.size());
     }
   }
-  const std::vector<uint8_t> code =
-      detail::encode_relocated(program.config, program.instructions, program.relocations, addresses);
-  li.insn_buffer = dev.allocate(code.size(), 64);
-  std::memcpy(li.insn_buffer.host, code.data(), code.size());
-  dev.flush(li.insn_buffer, 0, code.size());
+  li.write_instructions();
   return std::unique_ptr<LoadedProgram>(new LoadedProgram(std::move(loaded.impl_)));
 }
 

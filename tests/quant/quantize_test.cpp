@@ -75,10 +75,17 @@ ConvGraph conv_graph(OpKind act, float clip_hi = 6.0f) {
   return t;
 }
 
+// The per-tensor rule (QuantizeOptions::per_channel = false); per_channel_test.cpp covers per channel.
+QuantizeOptions per_tensor() {
+  QuantizeOptions o;
+  o.per_channel = false;
+  return o;
+}
+
 TEST(Quantize, ConvBiasShiftAndRoundingTerm) {
   ConvGraph t = conv_graph(OpKind::kIdentity);
   // x: T = 1 -> exp 6; output T = 3 -> exp 5
-  const QModel m = quantize(t.g, thresholds({{t.x, 1.0}, {t.c, 3.0}}));
+  const QModel m = quantize(t.g, thresholds({{t.x, 1.0}, {t.c, 3.0}}), per_tensor());
   ASSERT_EQ(ops(m), (std::vector<QOp>{QOp::kQuantize, QOp::kConv2d, QOp::kDequantize}));
   const QStep& s = m.steps[1];
   // max |w| < 0.5 -> exp_w >= 8; shift = 6 + exp_w - 5
@@ -106,7 +113,7 @@ TEST(Quantize, ConvBiasShiftAndRoundingTerm) {
 TEST(Quantize, NegativeShiftRaisesTheOutputExp) {
   ConvGraph t = conv_graph(OpKind::kIdentity);
   // x: T = 100 -> exp 0; output T = 1e-6 wants exp 26 > 0 + exp_w: output exp = exp_in + exp_w, shift 0
-  const QModel m = quantize(t.g, thresholds({{t.x, 100.0}, {t.c, 1e-6}}));
+  const QModel m = quantize(t.g, thresholds({{t.x, 100.0}, {t.c, 1e-6}}), per_tensor());
   const QStep& s = m.steps[1];
   EXPECT_EQ(s.requant.shift, 0);
   EXPECT_EQ(m.tensor(s.output).exp, s.weight_exp);
@@ -116,7 +123,7 @@ TEST(Quantize, NegativeShiftRaisesTheOutputExp) {
 TEST(Quantize, ShiftAbove31IsClamped) {
   ConvGraph t = conv_graph(OpKind::kIdentity);
   // x: T = 1e-6 -> exp 26; output T = 1e6 -> exp -13: shift would exceed 31
-  const QModel m = quantize(t.g, thresholds({{t.x, 1e-6}, {t.c, 1e6}}));
+  const QModel m = quantize(t.g, thresholds({{t.x, 1e-6}, {t.c, 1e6}}), per_tensor());
   const QStep& s = m.steps[1];
   EXPECT_EQ(s.requant.shift, 31);
   EXPECT_EQ(m.tensor(s.output).exp, 26 + s.weight_exp - 31);
@@ -483,11 +490,24 @@ TEST(QuantizeQdq, PerChannelWeightsInt32BiasAndOutputPair) {
   EXPECT_TRUE(conv.requant.relu);
   EXPECT_EQ(m.tensor(conv.output).exp, 4);
   EXPECT_EQ(m.tensor(conv.output).name, "r");
+  // Per channel (the default): scales 0.01, 0.02, 0.005 give three exps, one shift each.
   ASSERT_EQ(conv.notes.size(), 1u);
-  EXPECT_EQ(conv.notes[0], fmt::format("per-channel QDQ scales of weight 'wq' requantized per tensor to 2^-{}", conv.weight_exp));
-  // bias 100 * 1e-3 = 0.1: round(0.1 * 2^(5 + exp_w)) + rounding term
+  ASSERT_EQ(conv.channel_shift.size(), 3u);
+  const int32_t e0 = conv.weight_exp + conv.channel_shift[0] - conv.requant.shift;
+  EXPECT_EQ(conv.notes[0], fmt::format("per-channel QDQ scales of weight 'wq' requantized per channel to 2^-{}..2^-{}",
+                                       conv.weight_exp, conv.weight_exp + 2));
+  EXPECT_EQ(conv.channel_shift[1], conv.requant.shift);  // the largest scale: the coarsest exp
+  // bias 100 * 1e-3 = 0.1: round(0.1 * 2^(5 + exp_w[0])) + rounding term
   EXPECT_EQ(conv.bias->data<int32_t>()[0],
-            std::lround(0.1 * std::ldexp(1.0, 5 + conv.weight_exp)) + (1 << (conv.requant.shift - 1)));
+            std::lround(0.1 * std::ldexp(1.0, 5 + e0)) + (1 << (conv.channel_shift[0] - 1)));
+  // Per tensor: one exp, the note says so.
+  const QModel pt = quantize(g, calibrate(g, {in}, CalibrationMethod::kMax), per_tensor());
+  ASSERT_EQ(pt.steps[1].notes.size(), 1u);
+  EXPECT_EQ(pt.steps[1].notes[0],
+            fmt::format("per-channel QDQ scales of weight 'wq' requantized per tensor to 2^-{}", pt.steps[1].weight_exp));
+  EXPECT_TRUE(pt.steps[1].channel_shift.empty());
+  EXPECT_EQ(pt.steps[1].bias->data<int32_t>()[0],
+            std::lround(0.1 * std::ldexp(1.0, 5 + pt.steps[1].weight_exp)) + (1 << (pt.steps[1].requant.shift - 1)));
   // The float graph rounds its output to 2^-4 as well: the int8 result is within one step of it.
   const Tensor want = ir::run_float(g, {in})[0];
   const Tensor got = run_int8(m, in)[0];
@@ -519,9 +539,6 @@ TEST(Quantize, UnsupportedOpsAreNamed) {
   ir::run_default_passes(g);
   EXPECT_EQ(error_of([&] { quantize(g, thresholds({{x, 1.0}, {y, 1.0}})); }),
             "cannot quantize node 'scale' (Mul): the op is not supported by the int8 quantizer");
-  QuantizeOptions opt;
-  opt.per_channel = true;
-  EXPECT_NE(error_of([&] { quantize(g, thresholds({}), opt); }).find("per-channel quantization is not implemented"), std::string::npos);
 }
 
 TEST(Quantize, MissingCalibrationIsNamed) {

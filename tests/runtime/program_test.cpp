@@ -148,6 +148,27 @@ TEST(Session, HostAccessIsRangeChecked) {
   EXPECT_THROW(loaded->read(99), Error);
 }
 
+// A consumer whose input aliases a producer's output reads what the producer stored, with no host copy.
+TEST(Session, AliasedBuffersChainTwoPrograms) {
+  const SmallGemm first, second;  // the same GEMM twice: y2 = f(f(x)) when y1 feeds x2
+  ASSERT_EQ(first.program.buffers[first.y].bytes, second.program.buffers[second.x].bytes);
+  Session session("fsim", first.cfg);
+  const auto p1 = session.load(first.program);
+  const auto p2 = session.load(second.program);
+  p2->alias(second.x, *p1, first.y);
+  std::vector<int8_t> xs(size_t{first.rows} * first.cfg.inp().element_bytes);
+  for (size_t i = 0; i < xs.size(); ++i) xs[i] = static_cast<int8_t>(i % 7) - 3;
+  p1->write(first.x, xs.data(), xs.size());
+  p1->run();
+  p2->run();
+  const std::vector<uint8_t> y2 = p2->read(second.y);
+  EXPECT_EQ(std::vector<int8_t>(y2.begin(), y2.end()), second.expected(first.expected(xs)));
+  EXPECT_THROW(p2->alias(second.y, *p1, first.w), Error);  // 48 bytes vs 256
+  Session other("fsim", first.cfg);
+  const auto p3 = other.load(second.program);
+  EXPECT_THROW(p3->alias(second.x, *p1, first.y), Error);  // another session
+}
+
 TEST(ProgramBuilder, RejectsBadBuffersAndOperands) {
   ProgramBuilder b(isa::HwConfig::default_config());
   const BufferId x = b.add_buffer("x", BufferRole::kInput, 64);

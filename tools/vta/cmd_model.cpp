@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <numeric>
@@ -187,7 +188,8 @@ int run_run(const RunCliOptions& o) {
   std::optional<ir::Graph> float_graph;
   const Tensor raw_input = compiler::read_npy(o.input);
   std::vector<Tensor> inputs;
-  if (model::is_package(o.model)) {
+  // A package by its magic, or by its extension (so a damaged one is reported as a package).
+  if (model::is_package(o.model) || std::filesystem::path(o.model).extension() == ".vtapkg") {
     cm = model::load_package(o.model);
     if (!o.config.empty()) {
       const isa::HwConfig want = load_config(o.config);
@@ -319,7 +321,7 @@ void register_model(CLI::App& app, Action& action) {
       "quantizes to int8 with power-of-two scales, places each step on the core or the CPU and lowers the core "
       "steps to instruction streams. -o writes one versioned package with everything a run needs; --emit prints "
       "a stage as text: graph (after the passes), qgraph (int8), plan (placement and tiling), asm (programs).");
-  c->add_option("model", co->model, "ONNX model file")->required()->check(CLI::ExistingFile);
+  c->add_option("model", co->model, "ONNX model file")->required();
   c->add_option("-o,--output", co->output, "Package to write (.vtapkg)");
   add_config_option(*c, co->config);
   c->add_option("--calib", co->calib, "Calibration samples: a .npy batch or a directory of .npy files");
@@ -340,10 +342,10 @@ void register_model(CLI::App& app, Action& action) {
       "its top-5, and with --labels the accuracy. --check compares every step's output with the int8 CPU "
       "reference executor (exit 1 on any difference). A package compiled for another config is refused, naming "
       "the keys that differ.");
-  r->add_option("model", ro->model, "Package (.vtapkg) or ONNX model")->required()->check(CLI::ExistingFile);
-  r->add_option("--input,-i", ro->input, "Input .npy (float32)")->required()->check(CLI::ExistingFile);
+  r->add_option("model", ro->model, "Package (.vtapkg) or ONNX model")->required();
+  r->add_option("--input,-i", ro->input, "Input .npy (float32)")->required();
   r->add_option("--output,-o", ro->output, "Write the outputs (float32 .npy)");
-  r->add_option("--labels", ro->labels, "Labels .npy (int32 or uint8) for accuracy")->check(CLI::ExistingFile);
+  r->add_option("--labels", ro->labels, "Labels .npy (int32 or uint8) for accuracy");
   add_target_option(*r, ro->target);
   add_config_option(*r, ro->config);
   r->add_option("--profile", ro->profile, "Write the profile as JSON");

@@ -34,6 +34,7 @@ std::string cpu_only_reason(const quant::QModel& m, const QStep& s, const isa::H
     case QOp::kAdd:
       if (s.shift_a > 6 || s.shift_b > 6) return "add: input alignment shifts above 6 do not fit int8 weights";
       if (m.tensor(s.inputs[0]).shape != m.tensor(s.inputs[1]).shape) return "add: broadcasting is not on the core";
+      if (!s.channel_shift.empty()) return "add: per-channel shifts are not on the core";
       return {};
     case QOp::kMaxPool:
       return {};
@@ -59,10 +60,12 @@ compiler::CompiledOp lower(const quant::QModel& m, const QStep& s, const isa::Hw
       p.pad_top = s.conv.pad_top, p.pad_left = s.conv.pad_left;
       p.pad_bottom = s.conv.pad_bottom, p.pad_right = s.conv.pad_right;
       p.requant = s.requant;
+      p.channel_shift = s.channel_shift;
       return compiler::compile_conv2d(cfg, in, s.weight.value(), s.bias ? &*s.bias : nullptr, p);
     }
     case QOp::kDense:
-      return compiler::compile_dense(cfg, in, s.weight.value(), s.bias ? &*s.bias : nullptr, s.requant);
+      return compiler::compile_dense(cfg, in, s.weight.value(), s.bias ? &*s.bias : nullptr, s.requant, {},
+                                     s.channel_shift);
     case QOp::kAdd: {
       compiler::AddParams a;
       a.shift_a = s.shift_a, a.shift_b = s.shift_b;

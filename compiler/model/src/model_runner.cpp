@@ -20,9 +20,28 @@ struct ModelRunner::Impl {
   struct Loaded {
     std::unique_ptr<runtime::LoadedProgram> program;
     runtime::BufferId input = 0, output = 0;
+    bool fed_on_device = false;  // the input buffer is the producing core step's output buffer
   };
   std::vector<Loaded> loaded;
+  std::vector<bool> host_needed;  // per tensor: some reader needs it unpacked on the host
 };
+
+namespace {
+
+// Whether the producer's packed output is byte for byte the consumer's packed input: both use the
+// blocked NCHW layout [N/B][C/blk][H][W][B][blk] (conv2d without a host repack, max pool) and the input
+// and output blocks are equal.
+bool shares_packed_layout(const compiler::CoreOpLayout& producer, const compiler::CoreOpLayout& consumer,
+                          const isa::HwConfig& cfg) {
+  using compiler::CoreOpKind;
+  const auto nchw = [](const compiler::CoreOpLayout& l, bool as_input) {
+    return l.kind == CoreOpKind::kMaxPool || (l.kind == CoreOpKind::kConv2d && (!as_input || l.repack.direct()));
+  };
+  return cfg.block_in() == cfg.block_out() && nchw(producer, false) && nchw(consumer, true) &&
+         producer.output_shape == consumer.input_shape;
+}
+
+}  // namespace
 
 std::string config_difference(const isa::HwConfig& a, const isa::HwConfig& b) {
   const nlohmann::json ja = a.to_json(), jb = b.to_json();
@@ -36,19 +55,37 @@ std::string config_difference(const isa::HwConfig& a, const isa::HwConfig& b) {
 }
 
 ModelRunner::ModelRunner(runtime::Session& session, const CompiledModel& model)
-    : impl_(new Impl{session, model, {}}) {
+    : impl_(new Impl{session, model, {}, {}}) {
   if (!(session.config() == model.config)) {
     throw Error(fmt::format("the model was compiled for config {}, the device '{}' runs {}: {}", model.config.name(),
                             session.device_name(), session.config().name(),
                             config_difference(model.config, session.config())));
   }
+  const quant::QModel& m = model.qmodel;
   impl_->loaded.resize(model.steps.size());
+  std::vector<int> producer(m.tensors.size(), -1);  // core step producing each tensor
+  impl_->host_needed.assign(m.tensors.size(), false);
+  impl_->host_needed[static_cast<size_t>(m.output)] = true;
   for (const ModelStep& ms : model.steps) {
-    if (!ms.op) continue;
+    const quant::QStep& s = m.steps[ms.step];
+    if (!ms.op) {
+      for (quant::TensorId t : s.inputs) impl_->host_needed[static_cast<size_t>(t)] = true;
+      continue;
+    }
     Impl::Loaded& l = impl_->loaded[ms.step];
     l.program = session.load(ms.op->program);
     l.input = ms.op->program.find_buffer("input");
     l.output = ms.op->program.find_buffer("output");
+    // Consecutive core operators in the same packed layout pass the tensor in device memory.
+    const int p = s.inputs.size() == 1 ? producer[static_cast<size_t>(s.inputs[0])] : -1;
+    if (p >= 0 && shares_packed_layout(model.steps[static_cast<size_t>(p)].op->layout, ms.op->layout, model.config)) {
+      Impl::Loaded& from = impl_->loaded[static_cast<size_t>(p)];
+      l.program->alias(l.input, *from.program, from.output);
+      l.fed_on_device = true;
+    } else {
+      for (quant::TensorId t : s.inputs) impl_->host_needed[static_cast<size_t>(t)] = true;
+    }
+    producer[static_cast<size_t>(s.output)] = static_cast<int>(ms.step);
   }
 }
 
@@ -82,12 +119,17 @@ ModelRun ModelRunner::run(const Tensor& input, const std::function<void(quant::T
     p.why = ms.why;
     if (ms.op) {
       Impl::Loaded& l = impl_->loaded[ms.step];
-      const std::vector<int8_t> packed = compiler::pack_op_input(ms.op->layout, cm.config, args);
-      l.program->write(l.input, packed.data(), packed.size());
+      if (!l.fed_on_device) {
+        const std::vector<int8_t> packed = compiler::pack_op_input(ms.op->layout, cm.config, args);
+        l.program->write(l.input, packed.data(), packed.size());
+      }
       const runtime::RunStats st = l.program->run();
-      std::vector<int8_t> bytes(ms.op->program.buffers.at(l.output).bytes);
-      l.program->read(l.output, bytes.data(), bytes.size());
-      values[static_cast<size_t>(s.output)] = compiler::unpack_op_output(ms.op->layout, cm.config, bytes);
+      p.on_device_input = l.fed_on_device;
+      if (on_tensor || impl_->host_needed[static_cast<size_t>(s.output)]) {
+        std::vector<int8_t> bytes(ms.op->program.buffers.at(l.output).bytes);
+        l.program->read(l.output, bytes.data(), bytes.size());
+        values[static_cast<size_t>(s.output)] = compiler::unpack_op_output(ms.op->layout, cm.config, bytes);
+      }
       const isa::ExecutionCounters& c = st.counters;
       p.instructions = st.instructions;
       p.dram_bytes =
@@ -136,7 +178,7 @@ nlohmann::json step_json(const StepProfile& p) {
           {"target", to_string(p.where)}, {"why", p.why},     {"instructions", p.instructions},
           {"dram_bytes", p.dram_bytes}, {"gemm_ops", p.gemm_ops}, {"alu_ops", p.alu_ops},
           {"cycles", p.cycles},     {"macs", p.macs},         {"seconds", p.seconds},
-          {"device_seconds", p.device_seconds}};
+          {"device_seconds", p.device_seconds}, {"input_on_device", p.on_device_input}};
 }
 }  // namespace
 
@@ -149,21 +191,26 @@ nlohmann::json ModelRun::profile_json() const {
   t.erase("op");
   t.erase("target");
   t.erase("why");
+  t.erase("input_on_device");
   j["total"] = t;
   j["seconds"] = seconds;
   return j;
 }
 
 std::string ModelRun::profile_text() const {
-  std::string out = fmt::format("{:>3} {:<24} {:<13} {:<4} {:>7} {:>10} {:>9} {:>10} {:>9}\n", "#", "step", "op",
+  std::string out = fmt::format("{:>3} {:<24} {:<13} {:<5} {:>7} {:>10} {:>9} {:>10} {:>9}\n", "#", "step", "op",
                                 "on", "insns", "DRAM B", "GEMM ops", "cycles", "ms");
   const auto line = [&](const StepProfile& p, const std::string& idx, const std::string& where) {
     std::string name = p.name.size() > 24 ? p.name.substr(0, 23) + "~" : p.name;
-    out += fmt::format("{:>3} {:<24} {:<13} {:<4} {:>7} {:>10} {:>9} {:>10} {:>9.3f}\n", idx, name, p.op, where,
+    out += fmt::format("{:>3} {:<24} {:<13} {:<5} {:>7} {:>10} {:>9} {:>10} {:>9.3f}\n", idx, name, p.op, where,
                        p.instructions, p.dram_bytes, p.gemm_ops, p.cycles, 1e3 * p.seconds);
   };
-  for (const StepProfile& p : steps) line(p, std::to_string(p.step), std::string(to_string(p.where)));
+  // "core*": the input came from the previous core step in device memory (no host repack).
+  for (const StepProfile& p : steps) {
+    line(p, std::to_string(p.step), std::string(to_string(p.where)) + (p.on_device_input ? "*" : ""));
+  }
   line(total(), "", "");
+  out += "core* = input passed in device memory from the previous core step\n";
   return out;
 }
 

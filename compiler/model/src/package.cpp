@@ -61,9 +61,11 @@ json step_json(Writer& w, const quant::QStep& s) {
             {"shift_b", s.shift_b},
             {"axis", s.axis},
             {"clip", {s.clip_lo, s.clip_hi}},
+            {"weight_exp", s.weight_exp},
             {"notes", s.notes}};
   if (s.weight) j["weight"] = w.tensor(*s.weight);
   if (s.bias) j["bias"] = w.tensor(*s.bias);
+  if (!s.channel_shift.empty()) j["channel_shift"] = s.channel_shift;
   return j;
 }
 
@@ -188,9 +190,22 @@ quant::QStep parse_step(const Reader& rd, const json& j, size_t num_tensors) {
   s.axis = ranged<int32_t>(j.at("axis"), -8, 8, "axis");
   s.clip_lo = ranged<int32_t>(j.at("clip").at(0), -128, 127, "clip");
   s.clip_hi = ranged<int32_t>(j.at("clip").at(1), -128, 127, "clip");
+  s.weight_exp = ranged<int32_t>(j.at("weight_exp"), -64, 64, "weight_exp");
   s.notes = j.at("notes").get<std::vector<std::string>>();
   if (j.contains("weight")) s.weight = rd.tensor(j.at("weight"));
   if (j.contains("bias")) s.bias = rd.tensor(j.at("bias"));
+  if (j.contains("channel_shift")) {
+    // One shift per output channel of a conv2d or dense step, each 0..31 like requant.shift.
+    if ((s.op != quant::QOp::kConv2d && s.op != quant::QOp::kDense) || !s.weight || s.weight->rank() < 1) {
+      throw Error(fmt::format("step '{}': channel shifts on a step without a conv2d or dense weight", s.name));
+    }
+    const json& cs = j.at("channel_shift");
+    if (!cs.is_array() || static_cast<int64_t>(cs.size()) != s.weight->dim(0)) {
+      throw Error(fmt::format("step '{}': {} channel shifts for {} output channels", s.name,
+                              cs.is_array() ? cs.size() : 0, s.weight->dim(0)));
+    }
+    for (const json& v : cs) s.channel_shift.push_back(ranged<int32_t>(v, 0, 31, "channel shift"));
+  }
   return s;
 }
 
@@ -217,6 +232,8 @@ runtime::Program parse_program(const Reader& rd, const json& j, const isa::HwCon
     if (b.bytes == 0 || b.bytes > (uint64_t{1} << 32)) throw Error(fmt::format("buffer '{}' has {} bytes", b.name, b.bytes));
     b.read_lo = jb.at("read").at(0).get<uint64_t>(), b.read_hi = jb.at("read").at(1).get<uint64_t>();
     b.write_lo = jb.at("write").at(0).get<uint64_t>(), b.write_hi = jb.at("write").at(1).get<uint64_t>();
+    if (b.read_lo > b.read_hi || b.read_hi > b.bytes || b.write_lo > b.write_hi || b.write_hi > b.bytes)
+      throw Error(fmt::format("buffer '{}': access ranges outside its {} bytes", b.name, b.bytes));
     if (jb.contains("blob")) {
       b.data = rd.blob(jb.at("blob"));
       if (b.data.size() != b.bytes) throw Error(fmt::format("buffer '{}': {} bytes of data for {}", b.name, b.data.size(), b.bytes));
@@ -242,6 +259,54 @@ runtime::Program parse_program(const Reader& rd, const json& j, const isa::HwCon
   p.kernel_cache_hits = j.at("kernel_cache").at(0).get<uint64_t>();
   p.kernel_cache_misses = j.at("kernel_cache").at(1).get<uint64_t>();
   return p;
+}
+
+// The invariants every executor relies on: operand counts, dtypes, weight and bias shapes, and output
+// shapes that follow from the inputs. A package violating them is malformed.
+void validate_model(const quant::QModel& m) {
+  using quant::QOp;
+  const auto shape_of = [&](quant::TensorId t) -> const std::vector<int64_t>& { return m.tensor(t).shape; };
+  for (const quant::QStep& s : m.steps) {
+    const auto fail = [&](const std::string& why) {
+      throw Error(fmt::format("step '{}' ({}): {}", s.name, quant::to_string(s.op), why));
+    };
+    const size_t want = s.op == QOp::kAdd ? 2 : 1;
+    if (s.op == QOp::kConcat ? s.inputs.empty() : s.inputs.size() != want) {
+      fail(fmt::format("{} inputs", s.inputs.size()));
+    }
+    const bool float_in = s.op == QOp::kQuantize;
+    const bool float_out = s.op == QOp::kDequantize || s.op == QOp::kSoftmax;
+    for (quant::TensorId t : s.inputs) {
+      if ((m.tensor(t).dtype == DType::kFloat32) != float_in) fail(fmt::format("input '{}' has the wrong dtype", m.tensor(t).name));
+    }
+    if ((m.tensor(s.output).dtype == DType::kFloat32) != float_out) fail("the output has the wrong dtype");
+    const std::vector<int64_t>& in = shape_of(s.inputs[0]);
+    const std::vector<int64_t>& out = shape_of(s.output);
+    if (s.op == QOp::kConv2d || s.op == QOp::kDense) {
+      if (!s.weight || s.weight->dtype() != DType::kInt8) fail("no int8 weight");
+      const Tensor& w = *s.weight;
+      if (s.bias && (s.bias->dtype() != DType::kInt32 || s.bias->rank() != 1 || s.bias->dim(0) != w.dim(0)))
+        fail("the bias does not match the weight");
+      if (s.op == QOp::kDense) {
+        if (w.rank() != 2 || in.size() != 2 || in[1] != w.dim(1) || out != std::vector<int64_t>{in[0], w.dim(0)})
+          fail("weight, input and output shapes disagree");
+      } else {
+        const int64_t sh = s.conv.stride_h, sw = s.conv.stride_w, groups = s.conv.groups;
+        if (w.rank() != 4 || in.size() != 4 || sh == 0 || sw == 0 || groups == 0 || w.dim(1) * groups != in[1] ||
+            w.dim(0) % groups != 0)
+          fail("weight and input shapes disagree");
+        const int64_t oh = (in[2] + s.conv.pad_top + s.conv.pad_bottom - w.dim(2)) / sh + 1;
+        const int64_t ow = (in[3] + s.conv.pad_left + s.conv.pad_right - w.dim(3)) / sw + 1;
+        if (oh < 1 || ow < 1 || out != std::vector<int64_t>{in[0], w.dim(0), oh, ow}) fail("the output shape disagrees");
+      }
+    } else if (s.weight || s.bias) {
+      fail("a weight on a step that takes none");
+    }
+    if ((s.op == QOp::kMaxPool || s.op == QOp::kAvgPool) &&
+        (in.size() != 4 || s.pool.kernel_h == 0 || s.pool.kernel_w == 0 || s.pool.stride_h == 0 || s.pool.stride_w == 0))
+      fail("bad pooling geometry");
+    if (s.op == QOp::kAdd && shape_of(s.inputs[1]) != in) fail("the inputs' shapes differ");
+  }
 }
 
 compiler::Conv2dTiling parse_tiling(const json& j) {
@@ -341,6 +406,9 @@ CompiledModel parse_package(const std::vector<uint8_t>& bytes, const std::string
                         "with `vta compile`",
                         version, kPackageVersion));
   }
+  for (size_t i = 12; i < 16; ++i) {
+    if (bytes[i] != 0) rd.fail("the reserved header word is not zero");
+  }
   const uint64_t json_len = u64("the description length");
   if (json_len > kMaxJsonBytes) rd.fail("description too large");
   need(json_len, "the description");
@@ -383,6 +451,7 @@ CompiledModel parse_package(const std::vector<uint8_t>& bytes, const std::string
     m.input = ranged<quant::TensorId>(jm.at("input"), 0, n - 1, "input tensor");
     m.output = ranged<quant::TensorId>(jm.at("output"), 0, n - 1, "output tensor");
     for (const json& js : jm.at("steps")) m.steps.push_back(parse_step(rd, js, m.tensors.size()));
+    validate_model(m);
     cm.compile_seconds = h.at("compile_seconds").get<double>();
     const json& compiled = h.at("compiled");
     if (compiled.size() != m.steps.size()) rd.fail("the compiled steps do not match the model's steps");

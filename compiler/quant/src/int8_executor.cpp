@@ -33,9 +33,25 @@ int32_t wrap_mul(int32_t a, int32_t b) {
 int8_t clamp8(int64_t v, int32_t lo, int32_t hi) { return static_cast<int8_t>(std::clamp<int64_t>(v, lo, hi)); }
 
 // clamp(acc >> shift, lo, hi): arithmetic shift of the (already rounded) accumulator.
-int8_t requant(int32_t acc, const Requantize& r) {
-  const int32_t shifted = acc >> r.shift;  // arithmetic for signed values (C++20)
+int8_t requant(int32_t acc, int32_t shift, const Requantize& r) {
+  const int32_t shifted = acc >> shift;  // arithmetic for signed values (C++20)
   return clamp8(shifted, r.lo(), r.clip_hi);
+}
+int8_t requant(int32_t acc, const Requantize& r) { return requant(acc, r.shift, r); }
+
+// The shift of each of `channels` output channels (kConv2d, kDense), checked.
+std::vector<int32_t> channel_shifts(const QStep& s, int64_t channels) {
+  if (s.channel_shift.empty()) {
+    if (s.requant.shift < 0 || s.requant.shift > 31) fail(s, fmt::format("shift {} not in [0, 31]", s.requant.shift));
+    return std::vector<int32_t>(sz(channels), s.requant.shift);
+  }
+  if (s.channel_shift.size() != sz(channels)) {
+    fail(s, fmt::format("{} channel shifts for {} output channels", s.channel_shift.size(), channels));
+  }
+  for (int32_t v : s.channel_shift) {
+    if (v < 0 || v > 31) fail(s, fmt::format("channel shift {} not in [0, 31]", v));
+  }
+  return s.channel_shift;
 }
 
 // round_half_away(sum / count), count > 0.
@@ -89,6 +105,7 @@ Tensor conv2d_step(const QModel& m, const QStep& s, const Tensor& x) {
   const int32_t* bp = s.bias ? s.bias->data<int32_t>() : nullptr;
   if (bp && s.bias->size() != sz(oc)) fail(s, "bias size differs from the output channels");
   const int64_t cg = c / groups, og = oc / groups;
+  const std::vector<int32_t> shift = channel_shifts(s, oc);
   const int8_t* xp = x.data<int8_t>();
   const int8_t* wp = w.data<int8_t>();
   Tensor y(DType::kInt8, o.shape);
@@ -113,7 +130,7 @@ Tensor conv2d_step(const QModel& m, const QStep& s, const Tensor& x) {
             }
           }
           if (bp) acc = wrap_add(acc, bp[co]);
-          yp[sz(((ni * oc + co) * oh + oy) * ow + ox)] = requant(acc, s.requant);
+          yp[sz(((ni * oc + co) * oh + oy) * ow + ox)] = requant(acc, shift[sz(co)], s.requant);
         }
       }
     }
@@ -131,6 +148,7 @@ Tensor dense_step(const QModel& m, const QStep& s, const Tensor& x) {
   if (bp && s.bias->size() != sz(mm)) fail(s, "bias size differs from the output features");
   const QTensor& o = out_tensor(m, s);
   if (o.shape != std::vector<int64_t>{n, mm}) fail(s, fmt::format("output {} but expected [{},{}]", shape_text(o.shape), n, mm));
+  const std::vector<int32_t> shift = channel_shifts(s, mm);
   Tensor y(DType::kInt8, o.shape);
   const int8_t* xp = x.data<int8_t>();
   const int8_t* wp = w.data<int8_t>();
@@ -140,7 +158,7 @@ Tensor dense_step(const QModel& m, const QStep& s, const Tensor& x) {
       int32_t acc = 0;
       for (int64_t t = 0; t < k; ++t) acc = wrap_add(acc, wrap_mul(xp[sz(i * k + t)], wp[sz(j * k + t)]));
       if (bp) acc = wrap_add(acc, bp[j]);
-      yp[sz(i * mm + j)] = requant(acc, s.requant);
+      yp[sz(i * mm + j)] = requant(acc, shift[sz(j)], s.requant);
     }
   }
   return y;
@@ -149,6 +167,7 @@ Tensor dense_step(const QModel& m, const QStep& s, const Tensor& x) {
 Tensor add_step(const QModel& m, const QStep& s, const Tensor& a, const Tensor& b) {
   if (a.shape() != b.shape()) fail(s, fmt::format("shapes {} and {} differ", a.shape_string(), b.shape_string()));
   if (s.shift_a < 0 || s.shift_a > 24 || s.shift_b < 0 || s.shift_b > 24) fail(s, "input shifts out of range");
+  if (!s.channel_shift.empty()) fail(s, "per-channel shifts apply to Conv2d and Dense only");
   const int32_t round = s.requant.shift > 0 ? int32_t{1} << (s.requant.shift - 1) : 0;
   Tensor y(DType::kInt8, out_tensor(m, s).shape);
   const int8_t* ap = a.data<int8_t>();

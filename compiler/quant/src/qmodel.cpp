@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace vta::quant {
@@ -33,6 +34,19 @@ std::string tensor_text(const QModel& m, TensorId id) {
 
 std::string requant_text(const Requantize& r) { return fmt::format("shift={}, clip=[{},{}]", r.shift, r.lo(), r.clip_hi); }
 
+// Per-channel shifts: every value up to 8 channels, else the range.
+std::string requant_text(const Requantize& r, const std::vector<int32_t>& channel_shift) {
+  if (channel_shift.empty()) return requant_text(r);
+  std::string v;
+  if (channel_shift.size() <= 8) {
+    for (size_t i = 0; i < channel_shift.size(); ++i) v += fmt::format("{}{}", i ? "," : "", channel_shift[i]);
+  } else {
+    const auto [lo, hi] = std::minmax_element(channel_shift.begin(), channel_shift.end());
+    v = fmt::format("{}..{}", *lo, *hi);
+  }
+  return fmt::format("shift=ch{{{}}}, clip=[{},{}]", v, r.lo(), r.clip_hi);
+}
+
 std::string window_text(uint32_t kh, uint32_t kw, uint32_t sh, uint32_t sw, uint32_t t, uint32_t l, uint32_t b,
                         uint32_t r) {
   return fmt::format("kernel={}x{}, stride={}x{}, pad={},{},{},{}", kh, kw, sh, sw, t, l, b, r);
@@ -50,9 +64,9 @@ std::string attrs_text(const QStep& s) {
     case QOp::kConv2d: {
       const ConvAttrs& c = s.conv;
       return fmt::format("{}, stride={}x{}, pad={},{},{},{}, groups={}, {}", weights_text(s), c.stride_h, c.stride_w,
-                         c.pad_top, c.pad_left, c.pad_bottom, c.pad_right, c.groups, requant_text(s.requant));
+                         c.pad_top, c.pad_left, c.pad_bottom, c.pad_right, c.groups, requant_text(s.requant, s.channel_shift));
     }
-    case QOp::kDense: return fmt::format("{}, {}", weights_text(s), requant_text(s.requant));
+    case QOp::kDense: return fmt::format("{}, {}", weights_text(s), requant_text(s.requant, s.channel_shift));
     case QOp::kAdd: return fmt::format("shift_a={}, shift_b={}, {}", s.shift_a, s.shift_b, requant_text(s.requant));
     case QOp::kMaxPool:
     case QOp::kAvgPool: {

@@ -47,16 +47,6 @@ int64_t round_sat(double v, int64_t lo, int64_t hi) {
   return static_cast<int64_t>(std::clamp(std::round(v), static_cast<double>(lo), static_cast<double>(hi)));
 }
 
-// int8 = clamp(round_half_even(w * 2^exp)).
-Tensor quantize_weights(const Tensor& w, int32_t exp) {
-  Tensor q(DType::kInt8, w.shape());
-  for (size_t i = 0; i < w.size(); ++i) {
-    const double v = std::nearbyint(std::ldexp(double{w.data<float>()[i]}, exp));
-    q.data<int8_t>()[i] = static_cast<int8_t>(std::clamp(v, -128.0, 127.0));
-  }
-  return q;
-}
-
 double max_abs(const Tensor& t) {
   double m = 0;
   for (size_t i = 0; i < t.size(); ++i) m = std::max(m, std::fabs(double{t.data<float>()[i]}));
@@ -76,7 +66,12 @@ struct Prepared {
   std::map<ValueId, int32_t> forced_exp;            // activations fixed by a Q -> DQ pair
   std::map<ValueId, std::string> forced_note;       // ... with a non-power-of-two scale
   std::map<ValueId, ExactWeight> exact_weights;     // DQ(int8 constant, 2^-k)
-  std::map<ValueId, std::string> weight_note;       // DQ weights requantized (the exp is appended later)
+  // DQ weights requantized: the note for per-tensor and per-channel requantization (the exps are appended
+  // later).
+  struct WeightNote {
+    std::string per_tensor, per_channel;
+  };
+  std::map<ValueId, WeightNote> weight_note;
 };
 
 const Tensor& qparam(const Graph& g, const Node& n, size_t i, const char* what) {
@@ -150,12 +145,14 @@ Prepared prepare_qdq(const Graph& src) {
       g.set_constant(out, std::move(real));
       if (ints.dtype() == DType::kInt8) {
         if (scale.size() != 1) {
-          p.weight_note[out] = fmt::format("per-channel QDQ scales of weight '{}' requantized per tensor", origin_name);
+          const std::string what = fmt::format("per-channel QDQ scales of weight '{}' requantized", origin_name);
+          p.weight_note[out] = {what + " per tensor", what + " per channel"};
         } else if (const Pow2 p2 = pow2_of(scale.data<float>()[0]); p2.exact) {
           p.exact_weights[out] = ExactWeight{ints, p2.exp};
         } else {
-          p.weight_note[out] = fmt::format("QDQ scale {} of weight '{}' is not a power of two; requantized",
-                                           fmt_scale(scale.data<float>()[0]), origin_name);
+          const std::string what = fmt::format("QDQ scale {} of weight '{}' is not a power of two; requantized",
+                                               fmt_scale(scale.data<float>()[0]), origin_name);
+          p.weight_note[out] = {what, what};
         }
       }
       continue;
@@ -226,6 +223,7 @@ class Quantizer {
   Quantizer(const Graph& original, Prepared& p, const Calibration& cal) : orig_(original), p_(p), g_(p.g), cal_(cal) {}
 
   QModel run(const QuantizeOptions& opt) {
+    per_channel_ = opt.per_channel;
     m_.name = opt.name.empty() ? orig_.name() : opt.name;
     if (g_.inputs().size() != 1 || g_.outputs().size() != 1) {
       throw Error(fmt::format("cannot quantize graph '{}': it has {} inputs and {} outputs (one of each supported)",
@@ -383,36 +381,119 @@ class Quantizer {
     return t;
   }
 
-  // Weights: exact int8 from a QDQ weight, else the per-tensor rule.
-  std::pair<Tensor, int32_t> quantize_weight(ValueId wv, const Tensor& w, double alpha, QStep& s) {
-    if (auto it = p_.exact_weights.find(wv); it != p_.exact_weights.end() && alpha == 1.0) {
-      return {it->second.q, it->second.exp};
-    }
-    Tensor scaled = w;
-    if (alpha != 1.0) {
-      for (size_t i = 0; i < scaled.size(); ++i) scaled.data<float>()[i] = static_cast<float>(alpha * scaled.data<float>()[i]);
-    }
-    const int32_t exp = exp_for_max(max_abs(scaled));
-    if (auto it = p_.weight_note.find(wv); it != p_.weight_note.end()) {
-      const std::string note = fmt::format("{} to 2^-{}", it->second, exp);
-      s.notes.push_back(note);
-      m_.notes.push_back(note);
-    }
-    return {quantize_weights(scaled, exp), exp};
-  }
-
-  // bias[o] = round(b[o] * 2^acc_exp) + rounding term, saturated to int32.
-  static Tensor make_bias(const std::vector<double>& b, int64_t count, int32_t acc_exp, int32_t shift) {
+  // bias[c] = round(b[c] * 2^acc_exp[c]) + rounding term 2^(shift[c]-1), saturated to int32.
+  static Tensor make_bias(const std::vector<double>& b, const std::vector<int32_t>& acc_exp,
+                          const std::vector<int32_t>& shift) {
+    const auto count = static_cast<int64_t>(acc_exp.size());
     Tensor t(DType::kInt32, {count});
-    const double round = shift > 0 ? std::ldexp(1.0, shift - 1) : 0.0;
     for (size_t i = 0; i < sz(count); ++i) {
-      const double v = b.empty() ? 0.0 : std::ldexp(b[i], acc_exp);
+      const double round = shift[i] > 0 ? std::ldexp(1.0, shift[i] - 1) : 0.0;
+      const double v = b.empty() ? 0.0 : std::ldexp(b[i], acc_exp[i]);
       const int64_t q = round_sat(v, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max());
       t.data<int32_t>()[i] = static_cast<int32_t>(std::clamp<int64_t>(q + static_cast<int64_t>(round),
                                                                       std::numeric_limits<int32_t>::min(),
                                                                       std::numeric_limits<int32_t>::max()));
     }
     return t;
+  }
+
+  // Whether acc + bias could leave int32 for a channel: |bias| (b at acc_exp plus the rounding term) plus
+  // the largest possible |sum of products| (128 * sum |q_w|, with q_w = w * 2^exp_w rounded: at most
+  // sum|w| * 2^exp_w + row) reaches 2^31.
+  static bool bias_too_large(double b, int32_t acc_exp, int32_t shift, double sum_abs_w, int32_t exp_w, size_t row) {
+    const double round = shift > 0 ? std::ldexp(1.0, shift - 1) : 0.0;
+    const double products = 128.0 * (std::ldexp(sum_abs_w, exp_w) + static_cast<double>(row));
+    return std::fabs(std::ldexp(b, acc_exp)) + round + products >= std::ldexp(1.0, 31);
+  }
+
+  // The weight (rows = output channels: OIHW or (M, K), float, before alpha) and bias of a Conv or Gemm:
+  // quantizes both, chooses the output exp and the shifts, and fills s.weight, weight_exp, bias, requant
+  // and channel_shift. Per tensor: one exp for the weight (exact int8 from a power-of-two QDQ weight, else
+  // the weight rule). Per channel (QuantizeOptions::per_channel): exp e[c] per output channel (all-zero
+  // channels take the tensor's), the output exp from the coarsest channel like the per-tensor rule, then
+  // shift[c] = e_in + e[c] - e_out; e[c] is lowered where shift[c] would exceed 31 or where the bias would
+  // not fit the accumulator (never below the coarsest channel), with a note. Equal shifts give the
+  // per-tensor form.
+  Requant quantize_weighted(const Node& n, QStep& s, ValueId wv, const Tensor& w, double alpha, int32_t e_in,
+                            const std::vector<double>& b) {
+    const int64_t oc = w.dim(0);
+    const size_t row = oc > 0 ? w.size() / sz(oc) : 0;
+    if (auto it = p_.exact_weights.find(wv); it != p_.exact_weights.end() && alpha == 1.0) {
+      const int32_t exp_w = it->second.exp;
+      const Requant r = requant_for(n, e_in + exp_w, s);
+      s.weight = it->second.q;
+      s.weight_exp = exp_w;
+      s.bias = make_bias(b, std::vector<int32_t>(sz(oc), e_in + exp_w), std::vector<int32_t>(sz(oc), r.rq.shift));
+      s.requant = r.rq;
+      return r;
+    }
+    Tensor scaled = w;
+    if (alpha != 1.0) {
+      for (size_t i = 0; i < scaled.size(); ++i) scaled.data<float>()[i] = static_cast<float>(alpha * scaled.data<float>()[i]);
+    }
+    const int32_t tensor_exp = exp_for_max(max_abs(scaled));
+    std::vector<int32_t> e(sz(oc), tensor_exp);
+    if (per_channel_) {
+      for (size_t c = 0; c < sz(oc); ++c) {
+        double m = 0;
+        for (size_t i = 0; i < row; ++i) m = std::max(m, std::fabs(double{scaled.data<float>()[c * row + i]}));
+        if (m > 0) e[c] = exp_for_max(m);
+      }
+    }
+    const int32_t e_min = oc > 0 ? *std::min_element(e.begin(), e.end()) : tensor_exp;  // == tensor_exp
+    Requant r = requant_for(n, e_in + e_min, s);
+    std::vector<int32_t> shift(sz(oc));
+    size_t above_31 = 0, for_bias = 0;
+    for (size_t c = 0; c < sz(oc); ++c) {
+      shift[c] = e_in + e[c] - r.exp_out;  // >= r.rq.shift >= 0
+      if (shift[c] > 31) {
+        e[c] -= shift[c] - 31;
+        shift[c] = 31;
+        ++above_31;
+      }
+      bool lowered = false;
+      double sum_abs = 0;
+      for (size_t i = 0; i < row; ++i) sum_abs += std::fabs(double{scaled.data<float>()[c * row + i]});
+      while (shift[c] > r.rq.shift && bias_too_large(b.empty() ? 0.0 : b[c], e_in + e[c], shift[c], sum_abs, e[c], row)) {
+        --e[c];
+        --shift[c];
+        lowered = true;
+      }
+      for_bias += lowered ? 1 : 0;
+    }
+    if (above_31) {
+      s.notes.push_back(fmt::format("per-channel: {} channel(s) with weights too small for shift 31 use a coarser weight "
+                                    "scale (shift 31)", above_31));
+    }
+    if (for_bias) {
+      s.notes.push_back(fmt::format("per-channel: {} channel(s) use a coarser weight scale so that the bias fits the "
+                                    "int32 accumulator", for_bias));
+    }
+    Tensor q(DType::kInt8, scaled.shape());
+    for (size_t c = 0; c < sz(oc); ++c) {
+      for (size_t i = 0; i < row; ++i) {
+        const double v = std::nearbyint(std::ldexp(double{scaled.data<float>()[c * row + i]}, e[c]));
+        q.data<int8_t>()[c * row + i] = static_cast<int8_t>(std::clamp(v, -128.0, 127.0));
+      }
+    }
+    const bool uniform = std::all_of(shift.begin(), shift.end(), [&](int32_t v) { return v == r.rq.shift; });
+    const auto [e_lo, e_hi] = std::minmax_element(e.begin(), e.end());
+    if (auto it = p_.weight_note.find(wv); it != p_.weight_note.end()) {
+      const std::string exps = uniform ? fmt::format("2^-{}", oc > 0 ? e[0] : tensor_exp)
+                                       : fmt::format("2^-{}..2^-{}", *e_lo, *e_hi);
+      const std::string note =
+          fmt::format("{} to {}", per_channel_ ? it->second.per_channel : it->second.per_tensor, exps);
+      s.notes.push_back(note);
+      m_.notes.push_back(note);
+    }
+    std::vector<int32_t> acc_exp(sz(oc));
+    for (size_t c = 0; c < sz(oc); ++c) acc_exp[c] = e_in + e[c];
+    s.weight = std::move(q);
+    s.weight_exp = oc > 0 ? *e_lo : tensor_exp;
+    s.bias = make_bias(b, acc_exp, shift);
+    s.requant = r.rq;
+    if (!uniform) s.channel_shift = std::move(shift);
+    return r;
   }
 
   void quantize_conv(const Node& n) {
@@ -439,19 +520,13 @@ class Quantizer {
     s.conv.pad_bottom = static_cast<uint32_t>(pads[2] + pad.bottom);
     s.conv.pad_right = static_cast<uint32_t>(pads[3] + pad.right);
     s.conv.groups = static_cast<uint32_t>(n.get_int("group", 1));
-    auto [wq, exp_w] = quantize_weight(n.input(1), w, 1.0, s);
-    const int32_t acc_exp = xt.exp + exp_w;
-    const Requant r = requant_for(n, acc_exp, s);
     std::vector<double> b;
     if (n.input(2) != kNoValue) {
       const Tensor& bt = weight_constant(n, 2, "bias");
       for (size_t i = 0; i < bt.size(); ++i) b.push_back(bt.data<float>()[i]);
       if (b.size() != sz(w.dim(0))) cannot(n, "bias size differs from the output channels");
     }
-    s.weight = std::move(wq);
-    s.weight_exp = exp_w;
-    s.bias = make_bias(b, w.dim(0), acc_exp, r.rq.shift);
-    s.requant = r.rq;
+    const Requant r = quantize_weighted(n, s, n.input(1), w, 1.0, xt.exp, b);
     s.output = output_tensor(r.out_value, DType::kInt8, r.exp_out);
     add_step(std::move(s), r.out_value);
   }
@@ -478,19 +553,13 @@ class Quantizer {
     s.op = QOp::kDense;
     s.name = n.name;
     s.inputs = {x};
-    auto [wq, exp_w] = quantize_weight(n.get_int("transB", 0) ? n.input(1) : kNoValue, w, alpha, s);
-    const int32_t acc_exp = xt.exp + exp_w;
-    const Requant r = requant_for(n, acc_exp, s);
     std::vector<double> b;
     if (n.input(2) != kNoValue) {
       const Tensor& c = weight_constant(n, 2, "bias C");
       if (c.size() != 1 && c.size() != sz(mm)) cannot(n, fmt::format("bias C {} is not per output feature", c.shape_string()));
       for (int64_t i = 0; i < mm; ++i) b.push_back(beta * c.data<float>()[c.size() == 1 ? 0 : sz(i)]);
     }
-    s.weight = std::move(wq);
-    s.weight_exp = exp_w;
-    s.bias = make_bias(b, mm, acc_exp, r.rq.shift);
-    s.requant = r.rq;
+    const Requant r = quantize_weighted(n, s, n.get_int("transB", 0) ? n.input(1) : kNoValue, w, alpha, xt.exp, b);
     s.output = output_tensor(r.out_value, DType::kInt8, r.exp_out);
     add_step(std::move(s), r.out_value);
   }
@@ -691,6 +760,7 @@ class Quantizer {
   std::map<ValueId, TensorId> quantized_;  // float values (Softmax outputs) quantized again
   std::map<ValueId, PendingPad> pads_;
   std::set<NodeId> consumed_;
+  bool per_channel_ = false;
 };
 
 }  // namespace
@@ -701,10 +771,6 @@ int32_t exp_for_threshold(double t) {
 }
 
 QModel quantize(const ir::Graph& g, const Calibration& cal, const QuantizeOptions& opt) {
-  if (opt.per_channel) {
-    throw Error("per-channel quantization is not implemented (each channel would need its own shift, which a "
-                "QStep's single Requantize cannot express)");
-  }
   Prepared p = prepare_qdq(g);
   Quantizer q(g, p, cal);
   return q.run(opt);

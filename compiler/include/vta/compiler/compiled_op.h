@@ -54,8 +54,10 @@ OpRun run_compiled(runtime::Session& session, const CompiledOp& op, std::span<co
 // Compilers for each operator (checked like the run-once functions in conv2d.h, dense.h, eltwise.h).
 CompiledOp compile_conv2d(const isa::HwConfig& cfg, const std::vector<int64_t>& input_shape, const Tensor& weight,
                           const Tensor* bias, const Conv2dParams& params, const LoweringOptions& options = {});
+// `channel_shift`: one shift per output feature replacing requant.shift (see Conv2dParams::channel_shift).
 CompiledOp compile_dense(const isa::HwConfig& cfg, const std::vector<int64_t>& x_shape, const Tensor& weight,
-                         const Tensor* bias, const Requantize& requant, const LoweringOptions& options = {});
+                         const Tensor* bias, const Requantize& requant, const LoweringOptions& options = {},
+                         const std::vector<int32_t>& channel_shift = {});
 // out = clip(((a << shift_a) + (b << shift_b) + bias) >> shift, lo, hi).
 struct AddParams {
   int32_t shift_a = 0, shift_b = 0;  // 0..6: the identity weights are 2^shift (int8)

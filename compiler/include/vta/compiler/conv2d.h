@@ -1,6 +1,7 @@
 // conv2d (int8 NCHW input, int8 OIHW weight, optional int32 bias) lowered onto the core through the
 // runtime's ProgramBuilder and run on a Session, with requantization on the ALU:
-//   out = clip((conv(x, w) + bias) >> shift, lo, hi)   (relu: lo = max(lo, 0)), int8 NCHW.
+//   out = clip((conv(x, w) + bias) >> shift, lo, hi)   (relu: lo = max(lo, 0)), int8 NCHW,
+// with one shift per output channel when Conv2dParams::channel_shift is given.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,11 @@ struct Conv2dParams {
   uint32_t dilation_h = 1, dilation_w = 1;  // only 1 is supported
   uint32_t groups = 1;                      // only 1 is supported
   Requantize requant;
+  // Per-output-channel shifts (0..31, one per output channel) replacing requant.shift:
+  //   out[o] = clip((acc + bias[o]) >> channel_shift[o], lo, hi).
+  // Empty: requant.shift for every channel. On the core the shifts are a second ACC vector next to the
+  // bias (packed like it) and the ALU SHR reads them (use_imm = 0); a conv2d without bias gets a zero one.
+  std::vector<int32_t> channel_shift;
 
   static Conv2dParams with(uint32_t stride, uint32_t pad, int32_t shift) {
     Conv2dParams p;

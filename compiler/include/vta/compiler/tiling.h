@@ -22,6 +22,9 @@ struct ConvProblem {
   uint32_t stride_h = 1, stride_w = 1;
   uint32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   bool has_bias = false;
+  // Per-output-channel shifts: one more ACC element per oc block next to the bias (implies has_bias: the
+  // lowering loads both with one 2-row LOAD).
+  bool has_channel_shift = false;
 };
 
 // Loop order of the tiles: output-channel tiles outermost (weights stay on chip while the input

@@ -52,6 +52,12 @@ class LoadedProgram {
   // Runs once; throws vta::Error with the device's message when the run fails or times out.
   RunStats run();
 
+  // Makes buffer `id` share the device memory of buffer `other_id` of `other` (a producer's output
+  // feeding this program's input, so consecutive core operators pass data without the host). The
+  // buffer's own allocation is freed and the instruction stream relocated. `other` must be loaded on
+  // the same session and outlive this program; the sizes must agree (vta::Error otherwise).
+  void alias(BufferId id, LoadedProgram& other, BufferId other_id);
+
  private:
   friend class Session;
   struct Impl;

@@ -29,6 +29,7 @@ struct StepProfile {
   uint64_t macs = 0;          // conv/dense MACs of the step
   double seconds = 0;         // wall time of the step, host transforms included
   double device_seconds = 0;  // the device run alone
+  bool on_device_input = false;  // the input came from the previous core step in device memory
 };
 
 struct ModelRun {

@@ -51,6 +51,13 @@ std::string_view to_string(QOp op);
 // lo, hi) with lo raised to 0 by relu. `bias` already holds the rounding term 2^(shift-1) (shift > 0),
 // so the arithmetic shift rounds to nearest (ties up). The same rule serves kDense and kAdd (kAdd has no
 // bias: its `round` is 2^(requant.shift-1) when requant.shift > 0, else 0).
+//
+// Per-output-channel requantization (kConv2d, kDense; QStep::channel_shift not empty): output channel c
+// (conv: o, dense: m) has its own shift,
+//   out[c] = clamp((acc + bias[c]) >> channel_shift[c], lo, hi),
+// with bias[c] holding 2^(channel_shift[c]-1) when channel_shift[c] > 0. This is what per-channel weight
+// scales need: channel c's weights are in units of 2^-(exp_out - exp_in + channel_shift[c]), so the
+// shift carries the per-channel scale and the output keeps one power-of-two scale.
 struct ConvAttrs {
   uint32_t stride_h = 1, stride_w = 1;
   uint32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
@@ -73,6 +80,12 @@ struct QStep {
   std::optional<Tensor> weight, bias;
   int32_t weight_exp = 0;          // kConv2d, kDense: real weight = q * 2^-weight_exp (for reports)
   Requantize requant;              // kConv2d, kDense, kAdd: shift and clip (relu/clip fused)
+  // kConv2d, kDense: one right shift (0..31) per output channel, replacing requant.shift (which then
+  // holds the smallest of them, for reports); empty: requant.shift for every channel. See above.
+  // weight_exp is then the coarsest channel's exp; channel c's is weight_exp + channel_shift[c] - min.
+  std::vector<int32_t> channel_shift;
+  // The shift of output channel c (kConv2d, kDense).
+  int32_t shift_of(size_t c) const { return channel_shift.empty() ? requant.shift : channel_shift.at(c); }
   ConvAttrs conv;                  // kConv2d
   PoolAttrs pool;                  // kMaxPool, kAvgPool
   int32_t shift_a = 0, shift_b = 0;  // kAdd: left shifts aligning the inputs (0..6 each)
@@ -93,7 +106,8 @@ struct QModel {
   // One line per step, e.g.
   //   %conv1:i8[1,64,112,112]@e4 = Conv2d(%input.q:i8[1,3,224,224]@e6) {w=i8[64,3,7,7]@e7, stride=2x2,
   //   pad=3,3,3,3, groups=1, shift=9, clip=[0,127]}
-  // the form `vta compile --emit qgraph` prints and golden tests pin.
+  // the form `vta compile --emit qgraph` prints and golden tests pin. Per-channel shifts print as
+  // `shift=ch{9,10,9}` (up to 8 channels) or `shift=ch{8..12}` (the range).
   std::string to_text() const;
 };
 

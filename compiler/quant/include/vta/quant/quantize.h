@@ -6,6 +6,14 @@
 //   bias         round(b * 2^(exp_in + exp_w)) + 2^(shift-1) when shift > 0 (int32, saturating);
 //   shift        exp_in + exp_w - exp_out; when negative exp_out becomes exp_in + exp_w (shift 0), when
 //                above 31 exp_out becomes exp_in + exp_w - 31.
+// Per output channel (QuantizeOptions::per_channel, Conv and Gemm weights): exp_w[c] = floor(log2(127 /
+// max|w_c|)) (an all-zero channel takes the tensor's exp); exp_out is chosen as above from the coarsest
+// channel (exp_w = min exp_w[c], the per-tensor exp), then shift[c] = exp_in + exp_w[c] - exp_out (>= 0);
+// exp_w[c] is lowered where shift[c] would exceed 31, and where |bias[c]| (rounding term included) plus the
+// largest possible |sum of products| (128 * sum |q_w[c]|) could reach 2^31, so that acc + bias cannot wrap
+// (never below the coarsest channel); both are noted on the step.
+// The bias of channel c is at exp_in + exp_w[c] with rounding term 2^(shift[c]-1). When every shift is
+// the same the step gets the per-tensor form (QStep::channel_shift empty).
 // Fusions: Conv/Gemm/Add + Relu or Clip (the only user, not a graph output) become one step with the
 // clip bounds; a zero-valued spatial Pad whose only user is a Conv folds into the conv's pads (and into an
 // unpadded AveragePool as count_include_pad). Gemm becomes kDense ((M, K) weight, rank-2 input).
@@ -34,9 +42,9 @@
 namespace vta::quant {
 
 struct QuantizeOptions {
-  // Per-output-channel weight scales. Not implemented: each channel would need its own shift, which
-  // QStep's single Requantize cannot express. true is a vta::Error.
-  bool per_channel = false;
+  // Per-output-channel weight scales for Conv and Gemm (QStep::channel_shift); false: one exp per weight
+  // tensor. A power-of-two per-tensor QDQ weight keeps its exact int8 values either way.
+  bool per_channel = true;
   std::string name;  // the model's name (default: the graph's)
 };
 
