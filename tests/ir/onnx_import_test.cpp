@@ -203,6 +203,29 @@ TEST(OnnxImport, QuantizeDequantize) {
   expect_floats(out.at(0), {0, 1, -62.5f, 65});
 }
 
+// Exporters (e.g. onnxruntime's quantizer) give int32 bias DequantizeLinear an explicit zero point of 0,
+// which ONNX allows; any other int32 zero point is an error naming the node.
+TEST(OnnxImport, Int32DequantizeTakesAZeroZeroPoint) {
+  const auto model = [](int32_t zero) {
+    OnnxBuilder b;
+    b.input("x", {1, 2}).output("y");
+    b.init_int("bq", onnx::TensorProto::INT32, {2}, {100, -7}).init("bs", {}, {0.25f});
+    b.init_int("bz", onnx::TensorProto::INT32, {2}, {0, zero});
+    b.node("DequantizeLinear", {"bq", "bs", "bz"}, {"b"}, "dequant_b");
+    b.node("Add", {"x", "b"}, {"y"});
+    return b;
+  };
+  const Graph g = imp(model(0));
+  expect_floats(run_float(g, {test::ft({1, 2}, {1, 2})}).at(0), {26, 0.25f});
+  try {
+    imp(model(3));
+    FAIL() << "a nonzero int32 zero point was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("dequant_b"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("must be a constant 0"), std::string::npos) << e.what();
+  }
+}
+
 TEST(OnnxImport, IdentityDropoutAndConstants) {
   OnnxBuilder b(13);
   b.input("x", {1, 3}).output("y");

@@ -362,7 +362,13 @@ std::vector<ValueType> infer_node(const Node& n, const std::vector<std::optional
       const std::optional<ValueType> zp = in.size() > 2 ? in[2] : std::nullopt;
       if (zp && zp->dtype != x.dtype) fail(n, fmt::format("zero point {} and input {} differ in dtype", type_str(*zp), type_str(x)));
       if (x.dtype == DType::kInt32) {
-        if (zp) fail(n, "an i32 input takes no zero point");
+        // ONNX: an int32 input has no zero point, or one that is 0 (exporters write the explicit 0).
+        if (zp) {
+          const Tensor* z = const_input(2);
+          bool all_zero = z != nullptr;
+          for (size_t i = 0; z && i < z->size(); ++i) all_zero = all_zero && z->data<int32_t>()[i] == 0;
+          if (!all_zero) fail(n, "the zero point of an i32 input must be a constant 0");
+        }
         check_qparams(n, x, need(n, in, 1, "scale"), std::nullopt);
       } else {
         check_qparams(n, x, need(n, in, 1, "scale"), zp);
