@@ -66,6 +66,13 @@ def main():
     rows.append(("ResNet-18 MACs on the core",
                  f"{tsim['core_macs'] / 1e9:.3f} G of {tsim['total_macs'] / 1e9:.3f} G "
                  f"({100.0 * tsim['core_macs'] / tsim['total_macs']:.2f}%)"))
+    run([vta, "run", f"{w}/resnet18.vtapkg", "--input", x, "-q", "-o", f"{w}/r18_int8.npy"])
+    run([vta, "run", onnx, "--calib", x, "--input", x, "--reference", "float", "-q", "-o", f"{w}/r18_float.npy"])
+    import numpy as np
+    a, b = np.load(f"{w}/r18_int8.npy").ravel(), np.load(f"{w}/r18_float.npy").ravel()
+    cos = float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+    rows.append(("ResNet-18 int8 (on the core) vs float logits on the sample input",
+                 f"cosine {cos:.3f}; top-5 int8 {list(np.argsort(-a)[:5])}, float {list(np.argsort(-b)[:5])}"))
     dram, lb = tsim["total"]["dram_bytes"], tsim["dram_lower_bound_bytes"]
     rows.append(("ResNet-18 DRAM bytes vs the lower bound (activations written and read once, weights once)",
                  f"{dram / 1e6:.2f} MB vs {lb / 1e6:.2f} MB ({dram / lb:.2f}x)"))
