@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "vta/ir/graph.h"
+#include "vta/test/graph_helpers.h"
 
 namespace vta::ir::test {
 
@@ -38,21 +39,7 @@ inline void expect_floats(const Tensor& t, const std::vector<float>& want, float
   for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(t.data<float>()[i], want[i], tol) << "element " << i;
 }
 
-// The message of the vta::Error `f` throws ("" when it does not throw).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-inline Attributes attrs(std::initializer_list<std::pair<std::string, AttrValue>> items) {
-  Attributes a;
-  for (const auto& [k, v] : items) a.set(k, v);
-  return a;
-}
+using vta::test::attrs;
+using vta::test::error_of;
 
 }  // namespace vta::ir::test

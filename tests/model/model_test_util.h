@@ -22,6 +22,7 @@
 #include "vta/quant/qmodel.h"
 #include "vta/quant/quantize.h"
 #include "vta/runtime/session.h"
+#include "vta/test/graph_helpers.h"
 
 namespace vta::model::test {
 
@@ -52,23 +53,8 @@ inline Tensor random_int(DType dtype, std::vector<int64_t> shape, uint32_t seed,
   return t;
 }
 
-// The message of the vta::Error `f` throws ("" when it does not throw; other exceptions propagate and
-// fail the test).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-inline Attributes attrs(std::initializer_list<std::pair<std::string, AttrValue>> items) {
-  Attributes a;
-  for (const auto& [k, v] : items) a.set(k, v);
-  return a;
-}
+using vta::test::attrs;
+using vta::test::error_of;
 
 inline isa::HwConfig config_file(const std::string& name) {
   return isa::HwConfig::from_file(std::string(VTA_CONFIG_DIR) + "/" + name);

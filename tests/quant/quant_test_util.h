@@ -10,6 +10,7 @@
 
 #include "vta/ir/graph.h"
 #include "vta/quant/qmodel.h"
+#include "vta/test/graph_helpers.h"
 
 namespace vta::quant::test {
 
@@ -68,21 +69,8 @@ struct ModelBuilder {
   }
 };
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-inline Attributes attrs(std::initializer_list<std::pair<std::string, AttrValue>> items) {
-  Attributes a;
-  for (const auto& [k, v] : items) a.set(k, v);
-  return a;
-}
+using vta::test::attrs;
+using vta::test::error_of;
 
 inline double cosine(const Tensor& a, const Tensor& b) {
   double ab = 0, aa = 0, bb = 0;
