@@ -36,14 +36,18 @@ Tensor add_input(const CoreOpLayout& l, int64_t L, const Tensor& a, const Tensor
 }
 
 void check_inputs(const CoreOpLayout& l, std::span<const Tensor* const> inputs) {
+  // A conv2d with a residual takes it as a second input (optional here: pack_op_input ignores it).
   const size_t want = l.kind == CoreOpKind::kAdd ? 2 : 1;
-  if (inputs.size() != want) {
+  if (inputs.size() != want && !(l.has_residual() && inputs.size() == 2)) {
     throw Error(fmt::format("{}: expected {} input(s), got {}", to_string(l.kind), want, inputs.size()));
   }
-  for (const Tensor* t : inputs) {
-    if (!t || t->dtype() != DType::kInt8 || t->shape() != l.input_shape) {
-      throw Error(fmt::format("{}: input must be int8 of shape {}, got {}", to_string(l.kind),
-                              Tensor::shape_to_string(l.input_shape),
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor* t = inputs[i];
+    // A fused residual (the second input of a conv2d) has the output's shape.
+    const std::vector<int64_t>& shape = l.has_residual() && i == 1 ? l.output_shape : l.input_shape;
+    if (!t || t->dtype() != DType::kInt8 || t->shape() != shape) {
+      throw Error(fmt::format("{}: {} must be int8 of shape {}, got {}", to_string(l.kind),
+                              l.has_residual() && i == 1 ? "the residual" : "input", Tensor::shape_to_string(shape),
                               t ? std::string(to_string(t->dtype())) + " " + t->shape_string() : "none"));
     }
   }
@@ -104,6 +108,17 @@ std::vector<int8_t> pack_op_input(const CoreOpLayout& l, const isa::HwConfig& cf
   throw Error("pack_op_input: unknown operator kind");
 }
 
+std::vector<int8_t> pack_op_residual(const CoreOpLayout& l, const isa::HwConfig& cfg, const Tensor& residual) {
+  if (!l.has_residual()) throw Error(fmt::format("{}: the operator has no residual input", to_string(l.kind)));
+  if (residual.dtype() != DType::kInt8 || residual.shape() != l.output_shape) {
+    throw Error(fmt::format("{}: the residual must be int8 of shape {}, got {} {}", to_string(l.kind),
+                            Tensor::shape_to_string(l.output_shape), to_string(residual.dtype()),
+                            residual.shape_string()));
+  }
+  // The output's packed layout [N/B][O/BO][OH][OW][B][BO] (BLOCK_IN == BLOCK_OUT: INP elements).
+  return pack_activations(residual, cfg.batch(), cfg.block_out());
+}
+
 Tensor unpack_op_output(const CoreOpLayout& l, const isa::HwConfig& cfg, const std::vector<int8_t>& bytes) {
   const uint32_t B = cfg.batch(), BO = cfg.block_out();
   switch (l.kind) {
@@ -159,6 +174,10 @@ OpRun run_compiled(runtime::Session& session, const CompiledOp& op, std::span<co
   const auto t0 = std::chrono::steady_clock::now();
   const std::unique_ptr<runtime::LoadedProgram> loaded = session.load(op.program);
   loaded->write(in, packed.data(), packed.size());
+  if (op.layout.has_residual()) {
+    const std::vector<int8_t> res = pack_op_residual(op.layout, session.config(), *inputs[1]);
+    loaded->write(op.program.find_buffer("residual"), res.data(), res.size());
+  }
   const runtime::RunStats stats = loaded->run();
   std::vector<int8_t> bytes(op.program.buffers.at(out).bytes);
   loaded->read(out, bytes.data(), bytes.size());
@@ -187,6 +206,11 @@ nlohmann::json CoreOpLayout::to_json() const {
             p.requant.relu ? 1 : 0, p.requant.clip_lo, p.requant.clip_hi}},
           {"repack", {repack.space_to_depth, repack.fold_kx ? 1 : 0, repack.fold_ky ? 1 : 0}}};
   if (!p.channel_shift.empty()) j["channel_shift"] = p.channel_shift;
+  if (p.residual) {
+    const ResidualAdd& r = *p.residual;
+    j["residual"] = {r.shift_conv, r.shift_res, r.requant.shift, r.requant.relu ? 1 : 0, r.requant.clip_lo,
+                     r.requant.clip_hi};
+  }
   return j;
 }
 
@@ -228,6 +252,23 @@ CoreOpLayout CoreOpLayout::from_json(const nlohmann::json& j) {
       for (int32_t v : l.params.channel_shift) {
         if (v < 0 || v > 31) throw Error("channel shift out of range");
       }
+    }
+    if (j.contains("residual")) {
+      if (l.kind != CoreOpKind::kConv2d) throw Error("a residual on a core operator other than conv2d");
+      const auto rv = j.at("residual").get<std::vector<int64_t>>();
+      if (rv.size() != 6) throw Error("wrong residual field count");
+      const auto in = [](int64_t v, int64_t lo, int64_t hi) {
+        if (v < lo || v > hi) throw Error("residual parameter out of range");
+        return static_cast<int32_t>(v);
+      };
+      ResidualAdd ra;
+      ra.shift_conv = in(rv[0], 0, 6);
+      ra.shift_res = in(rv[1], 0, 6);
+      ra.requant.shift = in(rv[2], 0, 15);
+      ra.requant.relu = r[3] != 0;
+      ra.requant.clip_lo = in(rv[4], -128, 127);
+      ra.requant.clip_hi = in(rv[5], -128, 127);
+      l.params.residual = ra;
     }
     return l;
   } catch (const nlohmann::json::exception& e) {

@@ -106,6 +106,20 @@ Conv2dShape check_conv2d(const std::vector<int64_t>& input_shape, const Tensor& 
         throw Error(fmt::format("conv2d: channel shift {} of output channel {} not in [0, 31]", p.channel_shift[o], o));
     }
   }
+  if (p.residual) {
+    const ResidualAdd& r = *p.residual;
+    if (r.shift_conv < 0 || r.shift_conv > 6 || r.shift_res < 0 || r.shift_res > 6) {
+      throw Error(fmt::format("conv2d: residual input shifts {} and {} must be in [0, 6]", r.shift_conv, r.shift_res));
+    }
+    if (r.requant.shift < 0 || r.requant.shift > 15) {
+      throw Error(fmt::format("conv2d: residual shift {} not in [0, 15] (its rounding term is a 16-bit ALU immediate)",
+                              r.requant.shift));
+    }
+    if (r.requant.clip_lo < -128 || r.requant.clip_hi > 127 || r.requant.lo() > r.requant.clip_hi) {
+      throw Error(fmt::format("conv2d: residual clip [{}, {}] must satisfy -128 <= lo <= hi <= 127", r.requant.lo(),
+                              r.requant.clip_hi));
+    }
+  }
   return s;
 }
 
@@ -131,6 +145,12 @@ ConvProblem make_conv_problem(const Conv2dShape& s, const Conv2dParams& p, bool 
   c.pad_bottom = p.pad_bottom;
   c.pad_right = p.pad_right;
   c.has_channel_shift = !p.channel_shift.empty();
+  c.has_residual = p.residual.has_value();
+  if (c.has_residual && cfg.block_in() != cfg.block_out()) {
+    throw Error(fmt::format("conv2d: a fused residual add needs BLOCK_IN == BLOCK_OUT (the residual is loaded as INP "
+                            "elements in the output's layout); config {} has {} and {}",
+                            cfg.name(), cfg.block_in(), cfg.block_out()));
+  }
   c.has_bias = has_bias || c.has_channel_shift;  // the shifts are loaded together with a (zero) bias
   return c;
 }
@@ -187,6 +207,7 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
     }
   };
   Resource inp, wgt;
+  std::array<int64_t, 2> res_last_reader = {-1, -1};  // per residual region: the step whose GEMM reads it
   std::vector<ConvStep> steps;
   steps.reserve(tiles.size() * n_ic);
   int64_t last_wait = -1;
@@ -222,7 +243,14 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
       s.wgt_slot = wgt.slot;
       inp.last_reader[inp.slot] = k;
       wgt.last_reader[wgt.slot] = k;
-      if ((s.load_inp || s.load_wgt) && wait >= 0) {
+      if (p.has_residual && s.last) {
+        // The tile's residual goes into the region of its ACC parity, last read by tile - 2's residual GEMM.
+        s.load_res = true;
+        s.res_slot = ti % 2;
+        wait = std::max(wait, res_last_reader[s.res_slot]);
+        res_last_reader[s.res_slot] = k;
+      }
+      if ((s.load_inp || s.load_wgt || s.load_res) && wait >= 0) {
         // Tokens are matched in FIFO order, so the steps waited for must not go backwards.
         wait = std::max(wait, last_wait);
         last_wait = wait;
@@ -236,7 +264,7 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
 }
 
 void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dTiling& t, const ConvBuffers& b,
-                 const Requantize& rq) {
+                 const Requantize& rq, const std::optional<ResidualAdd>& residual) {
   const isa::HwConfig& cfg = q.config();
   const uint32_t inp_half = cfg.inp().depth / 2, wgt_half = cfg.wgt().depth / 2, acc_half = cfg.acc().depth / 2;
   const uint32_t kh = p.kernel_h, kw = p.kernel_w, kk = kh * kw;
@@ -245,6 +273,18 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
 
   const std::vector<ConvStep> steps = plan_conv_steps(p, t);
   const uint32_t n_tiles = steps.empty() ? 0 : steps.back().tile + 1;
+  const uint64_t plane_dram = uint64_t{OH} * OW;
+
+  // A fused residual add: the residual regions follow the input tile in each INP half; the identity WGT
+  // element (2^shift_res on the diagonal) sits in the last WGT element, loaded once ahead of the first
+  // load group (whose load->compute token covers it) and never overwritten.
+  if (p.has_residual != residual.has_value() || p.has_residual != (b.residual && b.residual_wgt)) {
+    throw Error("conv2d: residual problem, parameters and buffers disagree");
+  }
+  const TileFootprint fp = footprint(p, t);
+  const auto res_off = static_cast<uint32_t>(fp.inp - fp.residual);
+  const uint32_t res_wgt = cfg.wgt().depth - 1;
+  if (p.has_residual) q.load_2d(*b.residual_wgt, 0, 1, 1, 1, 0, 0, 0, 0, res_wgt, MemoryType::kWgt);
 
   for (const ConvStep& s : steps) {
     const uint32_t ob0 = s.ot * t.oc_blocks, tob = std::min(t.oc_blocks, OB - ob0);
@@ -267,7 +307,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     }
 
     // ---- load stage ----
-    const bool loads = s.load_inp || s.load_wgt;
+    const bool loads = s.load_inp || s.load_wgt || s.load_res;
     if (loads) {
       if (s.wait_compute) q.dep_pop(Stage::kCompute, Stage::kLoad);
       if (s.load_wgt) {
@@ -294,6 +334,20 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
                                static_cast<uint64_t>(cl);
           q.load_2d(b.inp, off, u32(ch - cl), u32(rh - rl), W, u32(cl - c0), u32(rl - r0), u32(c1 - ch),
                     u32(r1 - rh), inp_base + i * ih_t * iw_t, MemoryType::kInp);
+        }
+      }
+      if (s.load_res) {
+        // The residual tile [tob][th][tw] (INP elements = OUT elements since BLOCK_IN == BLOCK_OUT), dense.
+        const uint32_t res_base = s.res_slot * inp_half + res_off;
+        const uint64_t off = ((uint64_t{s.nb} * OB + ob0) * OH + oh0) * OW + ow0;
+        if (tw == OW && plane_dram <= kMaxDim && uint64_t{th} * OW <= kMaxDim) {
+          q.load_2d(*b.residual, off, th * OW, tob, static_cast<uint32_t>(plane_dram), 0, 0, 0, 0, res_base,
+                    MemoryType::kInp);
+        } else {
+          for (uint32_t o = 0; o < tob; ++o) {
+            q.load_2d(*b.residual, off + o * plane_dram, tw, th, OW, 0, 0, 0, 0, res_base + o * th * tw,
+                      MemoryType::kInp);
+          }
         }
       }
       q.dep_push(Stage::kLoad, Stage::kCompute);
@@ -356,7 +410,11 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       for (int i = 0; i < n; ++i) kb.loop_end();
       q.push_gemm(kb.build());
     }
-    for (uint32_t r = 0; r < s.release_pushes; ++r) q.dep_push(Stage::kCompute, Stage::kLoad);
+    // With a fused residual the last step's releases wait for the residual GEMM (it reads a region too).
+    const bool defer_release = p.has_residual && s.last;
+    if (!defer_release) {
+      for (uint32_t r = 0; r < s.release_pushes; ++r) q.dep_push(Stage::kCompute, Stage::kLoad);
+    }
 
     if (!s.last) continue;
     // ---- requantize on the ALU ----
@@ -373,12 +431,35 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     else if (rq.shift != 0) alu(AluOpcode::kShr, true, rq.shift, acc_base, 0);
     alu(AluOpcode::kMin, true, rq.clip_hi, acc_base, 0);
     alu(AluOpcode::kMax, true, rq.lo(), acc_base, 0);
+    if (residual) {
+      // c (int8 range) -> (c << sa) + (r << sb) by an identity GEMM over the residual tile, then the add's
+      // requantization.
+      const ResidualAdd& ra = *residual;
+      if (ra.shift_conv != 0) alu(AluOpcode::kShr, true, -ra.shift_conv, acc_base, 0);
+      UopKernelBuilder kb(KernelMode::kGemm);
+      int n = 0;
+      if (tob > 1) {
+        kb.loop_begin(tob, plane, plane, 0);
+        ++n;
+      }
+      if (plane > 1) {
+        kb.loop_begin(plane, 1, 1, 0);
+        ++n;
+      }
+      kb.push(acc_base, s.res_slot * inp_half + res_off, res_wgt);
+      for (int i = 0; i < n; ++i) kb.loop_end();
+      q.push_gemm(kb.build());
+      for (uint32_t r = 0; r < s.release_pushes; ++r) q.dep_push(Stage::kCompute, Stage::kLoad);
+      if (ra.requant.shift != 0) alu(AluOpcode::kAdd, true, int32_t{1} << (ra.requant.shift - 1), acc_base, 0);
+      if (ra.requant.shift != 0) alu(AluOpcode::kShr, true, ra.requant.shift, acc_base, 0);
+      alu(AluOpcode::kMin, true, ra.requant.clip_hi, acc_base, 0);
+      alu(AluOpcode::kMax, true, ra.requant.lo(), acc_base, 0);
+    }
     q.dep_push(Stage::kCompute, Stage::kStore);
 
     // ---- store stage ----
     q.dep_pop(Stage::kCompute, Stage::kStore);
     const uint64_t out_off = ((uint64_t{s.nb} * OB + ob0) * OH + oh0) * OW + ow0;
-    const uint64_t plane_dram = uint64_t{OH} * OW;
     if (tw == OW && plane_dram <= kMaxDim && uint64_t{th} * OW <= kMaxDim) {
       q.store_2d(acc_base, MemoryType::kOut, b.out, out_off, th * OW, tob, static_cast<uint32_t>(plane_dram));
     } else {
@@ -426,7 +507,17 @@ runtime::Program build_conv2d_program(const isa::HwConfig& cfg, const Conv2dShap
   }
   b.out = pb.add_buffer("output", runtime::BufferRole::kOutput,
                         uint64_t{prob.batch_groups} * prob.oc_blocks * prob.out_h * prob.out_w * cfg.out().element_bytes);
-  emit_conv2d(pb, prob, t, b, params.requant);
+  if (prob.has_residual) {
+    // The shortcut in the output's packed layout [N/B][O/BO][OH][OW][B][BO] (= INP elements), and one WGT
+    // element [BO][BI] with 2^shift_res on the diagonal.
+    b.residual = pb.add_buffer("residual", runtime::BufferRole::kInput,
+                               uint64_t{prob.batch_groups} * prob.oc_blocks * prob.out_h * prob.out_w *
+                                   cfg.inp().element_bytes);
+    std::vector<uint8_t> id(cfg.wgt().element_bytes, 0);
+    for (uint32_t o = 0; o < BO; ++o) id[size_t{o} * BI + o] = static_cast<uint8_t>(1u << params.residual->shift_res);
+    b.residual_wgt = pb.add_constant("residual_weight", std::move(id));
+  }
+  emit_conv2d(pb, prob, t, b, params.requant, params.residual);
   if (chosen) *chosen = t;
   return pb.finish();
 }

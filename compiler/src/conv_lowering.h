@@ -14,6 +14,7 @@ namespace vta::compiler::detail {
 struct ConvBuffers {
   runtime::BufferId inp = 0, wgt = 0, out = 0;
   std::optional<runtime::BufferId> bias;
+  std::optional<runtime::BufferId> residual, residual_wgt;  // a fused residual add: the shortcut, the identity
 };
 
 // One reduction step of one output tile, in program order, with the buffer slots it uses and the
@@ -25,14 +26,17 @@ struct ConvStep {
   bool load_inp = false, load_wgt = false;
   uint32_t inp_slot = 0, wgt_slot = 0;
   bool wait_compute = false;     // the load group pops compute->load (its slots' last reader is done)
-  uint32_t release_pushes = 0;   // compute->load tokens pushed after this step's GEMM
+  uint32_t release_pushes = 0;   // compute->load tokens pushed after this step's GEMM (after the residual
+                                 // GEMM on the last step of a tile with a fused residual add)
+  bool load_res = false;         // loads the tile's residual (last step of a tile with a residual)
+  uint32_t res_slot = 0;         // residual INP region (= tile % 2)
 };
 
 std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& t);
 
 // Emits the whole conv2d into the program (no FINISH).
 void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dTiling& t, const ConvBuffers& b,
-                 const Requantize& rq);
+                 const Requantize& rq, const std::optional<ResidualAdd>& residual = {});
 
 // ---- host repacks for few input channels (repack.cpp) ----
 // The conv2d the core runs after the repack `r` (shape and parameters only).

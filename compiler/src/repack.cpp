@@ -225,7 +225,7 @@ InputRepack choose_repack(const Conv2dShape& s, const Conv2dParams& p, bool has_
   // within kRepackTrafficBudget x the logical lower bound (every raw input, weight, bias and output byte
   // once) when any candidate can; among those, the best time score wins.
   const uint64_t bound = static_cast<uint64_t>(s.n * s.c * s.h * s.w + s.o * s.c * s.kh * s.kw + s.n * s.o * s.oh * s.ow +
-                                               (has_bias ? 4 * s.o : 0));
+                                               (has_bias ? 4 * s.o : 0) + (p.residual ? s.n * s.o * s.oh * s.ow : 0));
   auto within_budget = [&](const RepackChoice& c) {
     return static_cast<double>(c.dram_bytes) <= kRepackTrafficBudget * static_cast<double>(bound);
   };

@@ -127,6 +127,13 @@ TileFootprint footprint(const ConvProblem& p, const Conv2dTiling& t) {
     case WeightMode::kOcTile: f.wgt = uint64_t{t.oc_blocks} * p.ic_blocks * kk; break;
     case WeightMode::kAll: f.wgt = uint64_t{p.oc_blocks} * p.ic_blocks * kk; break;
   }
+  if (p.has_residual) {
+    // The residual tile follows the input tile in each INP half; the identity element takes the last WGT
+    // element, so each weight unit (half or whole buffer) has one element less.
+    f.residual = uint64_t{t.oc_blocks} * t.out_rows * t.out_cols;
+    f.inp += f.residual;
+    f.wgt += 1;
+  }
   f.acc = uint64_t{t.oc_blocks} * t.out_rows * t.out_cols + (p.has_bias ? t.oc_blocks : 0) +
           (p.has_channel_shift ? t.oc_blocks : 0);
   // Largest GEMM kernel over the full and edge tile shapes.
@@ -200,12 +207,21 @@ Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const C
   c.out_bytes = nb * p.oc_blocks * p.out_h * p.out_w * out_eb;
   c.lower_bound_bytes = nb * p.ic_blocks * p.in_h * p.in_w * inp_eb + w_once + c.out_bytes +
                         p.oc_blocks * acc_vectors * acc_eb;
+  if (p.has_residual) {
+    // Every residual element once (INP elements, the output's layout) and the identity WGT element.
+    const uint64_t res = nb * p.oc_blocks * p.out_h * p.out_w * inp_eb;
+    c.inp_bytes += res;
+    c.wgt_bytes += wgt_eb;
+    c.lower_bound_bytes += res + wgt_eb;
+  }
   c.output_tiles = n_oc * nb * n_sp;
   c.steps = c.output_tiles * n_ic;
   c.gemm_kernel_uops = static_cast<uint32_t>(footprint(p, t).uops);
   // Instructions cost DRAM bytes too (16 B each): per step, the input loads, a weight load and the
   // GEMM; per output tile, bias load, reset, four ALU ops and the store(s).
-  const uint64_t insns = c.steps * (t.ic_blocks + 2) + c.output_tiles * (8 + t.oc_blocks);
+  uint64_t insns = c.steps * (t.ic_blocks + 2) + c.output_tiles * (8 + t.oc_blocks);
+  // A fused residual: its load(s), the GEMM and up to five ALU instructions per output tile.
+  if (p.has_residual) insns += c.output_tiles * (6 + (t.out_cols == p.out_w ? 1 : t.oc_blocks));
   c.score = static_cast<double>(c.total_bytes() + insns * kInsnBytes);
   // A single weight buffer serializes each reload behind the compute of the previous unit.
   if (t.weight_mode != WeightMode::kAll && t.weight_buffers == 1 && !wgt_once) {

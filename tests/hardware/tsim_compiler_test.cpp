@@ -1,16 +1,19 @@
 // What the compiler has landed, run on the RTL core: conv2d layers (bias, requantize, ReLU; 1x1, 3x3 and a
-// 7x7 stride-2 stem with a host repack) compiled through the runtime onto "tsim" and "fsim" must give the
-// same int8 output bit for bit and the same counters (except cycle_count).
+// 7x7 stride-2 stem with a host repack; with a fused residual add, under the chosen and forced small
+// tilings) compiled through the runtime onto "tsim" and "fsim" must give the same int8 output bit for bit
+// and the same counters (except cycle_count).
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "vta/compiler/compiled_op.h"
 #include "vta/compiler/conv2d.h"
 #include "vta/compiler/tensor.h"
 #include "vta/driver/device.h"
@@ -68,6 +71,66 @@ INSTANTIATE_TEST_SUITE_P(Layers, TsimConv2d,
                                            Layer{"resnet18_C2", 64, 64, 56, 3, 1, 1, 10},
                                            Layer{"resnet18_C10", 256, 512, 14, 1, 2, 0, 10}),
                          [](const ::testing::TestParamInfo<Layer>& param) { return std::string(param.param.name); });
+
+// conv2d + fused residual add: the residual LOADs, the identity GEMM and the extra ALU ops on the RTL, with
+// the tiling chosen and with small forced tiles (several reduction steps, partial rows, one residual load
+// per oc block) so that the residual regions and their tokens turn over many times.
+TEST(TsimConv2dResidual, MatchesFsim) {
+  const isa::HwConfig config = isa::HwConfig::from_file(std::string(VTA_CONFIG_DIR) + "/default.json");
+  struct Case {
+    const char* name;
+    uint32_t ic, oc, hw, k, stride, pad;
+    int32_t shift;
+    std::optional<compiler::Conv2dTiling> tiling;
+  };
+  compiler::Conv2dTiling small;
+  small.oc_blocks = 2, small.out_rows = 3, small.out_cols = 5, small.ic_blocks = 1;
+  compiler::Conv2dTiling spatial = small;
+  spatial.order = compiler::LoopOrder::kSpatialOuter, spatial.weight_mode = compiler::WeightMode::kAll;
+  spatial.ic_blocks = 3, spatial.oc_blocks = 1, spatial.out_cols = 14;
+  const std::vector<Case> cases = {{"k3_s1_48x40", 48, 40, 14, 3, 1, 1, 10, std::nullopt},
+                                   {"k3_s1_48x40_small_tiles", 48, 40, 14, 3, 1, 1, 10, small},
+                                   {"k3_s1_48x40_spatial_all", 48, 40, 14, 3, 1, 1, 10, spatial},
+                                   {"k1_s2_32x64", 32, 64, 14, 1, 2, 0, 8, std::nullopt}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<int> d8(-128, 127), db(-5000, 5000);
+    const uint32_t oh = (c.hw + 2 * c.pad - c.k) / c.stride + 1;
+    std::vector<int8_t> x(size_t{c.ic} * c.hw * c.hw), w(size_t{c.oc} * c.ic * c.k * c.k), r(size_t{c.oc} * oh * oh);
+    std::vector<int32_t> b(c.oc);
+    for (auto& v : x) v = static_cast<int8_t>(d8(rng));
+    for (auto& v : w) v = static_cast<int8_t>(d8(rng));
+    for (auto& v : r) v = static_cast<int8_t>(d8(rng));
+    for (auto& v : b) v = db(rng);
+    compiler::Conv2dParams p = compiler::Conv2dParams::with(c.stride, c.pad, c.shift);
+    p.requant.relu = true;
+    compiler::ResidualAdd ra;
+    ra.shift_conv = 1, ra.shift_res = 2, ra.requant.shift = 2, ra.requant.relu = true;
+    p.residual = ra;
+    const auto tx = compiler::Tensor::from_values<int8_t>({1, c.ic, c.hw, c.hw}, x);
+    const auto tw = compiler::Tensor::from_values<int8_t>({c.oc, c.ic, c.k, c.k}, w);
+    const auto tb = compiler::Tensor::from_values<int32_t>({c.oc}, b);
+    const auto tr = compiler::Tensor::from_values<int8_t>({1, c.oc, oh, oh}, r);
+    compiler::LoweringOptions opt;
+    opt.tiling = c.tiling;
+    const compiler::CompiledOp op = compiler::compile_conv2d(config, tx.shape(), tw, &tb, p, opt);
+    const compiler::Tensor* inputs[] = {&tx, &tr};
+    const auto run = [&](const char* target) {
+      const auto device = driver::open_device(target, config);
+      runtime::Session queue(*device);
+      return compiler::run_compiled(queue, op, inputs);
+    };
+    const compiler::OpRun f = run("fsim-strict");
+    const compiler::OpRun t = run("tsim");
+    EXPECT_EQ(f.output.to_vector<int8_t>(), t.output.to_vector<int8_t>());
+    isa::ExecutionCounters fc = f.counters, tc = t.counters;
+    fc.cycle_count = tc.cycle_count = 0;
+    EXPECT_EQ(fc, tc) << "fsim " << f.counters.to_json().dump() << "\ntsim " << t.counters.to_json().dump();
+    std::printf("[   INFO   ] %s: %s; %llu tsim cycles\n", c.name, op.tiling.to_string().c_str(),
+                static_cast<unsigned long long>(t.counters.cycle_count));
+  }
+}
 
 }  // namespace
 }  // namespace vta::test

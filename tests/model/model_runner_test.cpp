@@ -28,9 +28,13 @@ using test::residual_graph;
 using test::step_ops;
 using test::tiny_qmodel;
 
-const std::vector<QOp> kResidualOps = {QOp::kQuantize, QOp::kConv2d,        QOp::kMaxPool, QOp::kConv2d,
-                                       QOp::kConv2d,   QOp::kAdd,           QOp::kGlobalAvgPool, QOp::kReshape,
-                                       QOp::kDense,    QOp::kSoftmax};
+// conv3 and the residual add that reads it are one fused step ("conv3+add").
+const std::vector<QOp> kResidualOps = {QOp::kQuantize, QOp::kConv2d,  QOp::kMaxPool, QOp::kConv2d,
+                                       QOp::kConv2d,   QOp::kGlobalAvgPool, QOp::kReshape, QOp::kDense,
+                                       QOp::kSoftmax};
+const std::vector<QOp> kResidualOpsUnfused = {QOp::kQuantize, QOp::kConv2d,        QOp::kMaxPool, QOp::kConv2d,
+                                              QOp::kConv2d,   QOp::kAdd,           QOp::kGlobalAvgPool, QOp::kReshape,
+                                              QOp::kDense,    QOp::kSoftmax};
 const std::vector<QOp> kGroupedOps = {QOp::kQuantize, QOp::kConv2d, QOp::kConv2d,    QOp::kAvgPool,
                                       QOp::kReshape,  QOp::kDense,  QOp::kDequantize};
 
@@ -75,11 +79,44 @@ TEST(ModelPlacement, ResidualModel) {
   expect_placement(cm);
   EXPECT_NE(step_named(cm, "softmax").why.find("softmax"), std::string::npos);
   EXPECT_NE(step_named(cm, "gap").why.find("global average pool"), std::string::npos);
-  EXPECT_NE(step_named(cm, "add").why.find("add"), std::string::npos);
+  EXPECT_NE(step_named(cm, "conv3+add").why.find("fused residual add"), std::string::npos);
+  EXPECT_TRUE(cm.qmodel.steps[step_named(cm, "conv3+add").step].has_residual());
   // conv1 has 3 input channels: a host repack on the core
   EXPECT_NE(step_named(cm, "conv1").why.find("host repack"), std::string::npos) << step_named(cm, "conv1").why;
   EXPECT_EQ(cm.core_macs(), cm.total_macs());
   EXPECT_GT(cm.total_macs(), 0u);
+}
+
+TEST(ModelPlacement, ResidualModelUnfused) {
+  // Without the fusion (or on a config with BLOCK_IN != BLOCK_OUT) the add is its own core step.
+  CompileOptions opt;
+  opt.fuse_residual = false;
+  for (const isa::HwConfig& cfg : {isa::HwConfig::default_config(), test::config_file("in16_out32.json")}) {
+    const CompiledModel cm = compile_graph_for(residual_graph(), cfg, cfg.block_in() == cfg.block_out() ? opt : CompileOptions{});
+    ASSERT_EQ(step_ops(cm), kResidualOpsUnfused) << cm.qmodel.to_text();
+    expect_placement(cm);
+    EXPECT_NE(step_named(cm, "add").why.find("add"), std::string::npos);
+  }
+}
+
+TEST(ModelRunnerFusion, ResidualComesFromDeviceMemoryAndMatchesTheUnfusedModel) {
+  // The fused step reads its shortcut (the max pool's output) and its input (conv2's output) in device
+  // memory, and the model's output equals the unfused model's bit for bit.
+  const Graph g = residual_graph();
+  const CompiledModel fused = compile_graph_for(g, isa::HwConfig::default_config());
+  CompileOptions opt;
+  opt.fuse_residual = false;
+  const CompiledModel unfused = compile_graph_for(g, isa::HwConfig::default_config(), opt);
+  runtime::Session session("fsim-strict", fused.config);
+  ModelRunner rf(session, fused), ru(session, unfused);
+  for (const Tensor& in : random_inputs(g, 3, 700)) {
+    const ModelRun a = expect_bit_exact(rf, fused, in);
+    const ModelRun b = ru.run(in);
+    EXPECT_TRUE(a.outputs.at(0) == b.outputs.at(0));
+    const StepProfile& f = a.steps.at(step_named(fused, "conv3+add").step);
+    EXPECT_TRUE(f.on_device_input);
+    EXPECT_LT(a.total().dram_bytes, b.total().dram_bytes) << "the conv output no longer makes a DRAM round trip";
+  }
 }
 
 TEST(ModelPlacement, GroupedConvAndAveragePoolRunOnTheCpu) {

@@ -430,6 +430,36 @@ TEST(PackageErrors, RandomByteFlips) {
               rejected, parsed, ran, run_errors);
 }
 
+// The fused conv2d + residual add: its step and core operator fields are checked and must agree.
+TEST(PackageErrors, ResidualFieldsAreChecked) {
+  const CompiledModel cm = compile_graph_for(residual_graph(), isa::HwConfig::default_config());
+  const Bytes good = serialize_package(cm);
+  const std::string text = json_text(good);
+  ASSERT_EQ(nlohmann::json::parse(text).dump(), text);
+  size_t fused = 0;
+  while (fused < cm.qmodel.steps.size() && !cm.qmodel.steps[fused].has_residual()) ++fused;
+  ASSERT_LT(fused, cm.qmodel.steps.size());
+  const auto edited = [&](const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json j = nlohmann::json::parse(text);
+    edit(j);
+    return with_json(good, j.dump());
+  };
+  auto step = [&](nlohmann::json& j) -> nlohmann::json& { return j["model"]["steps"][fused]; };
+  expect_rejected(edited([&](nlohmann::json& j) { step(j).erase("residual_requant"); }), "no residual_requant",
+                  "a conv2d with a residual input needs residual_requant");
+  expect_rejected(edited([&](nlohmann::json& j) { j["model"]["steps"][1]["residual_requant"] = {0, 0, -128, 127}; }),
+                  "residual_requant on conv1", "residual_requant on a step without a residual input");
+  expect_rejected(edited([&](nlohmann::json& j) { step(j)["residual_requant"][0] = 40; }), "residual shift 40",
+                  "shift = 40 is out of range");
+  // conv1's output (16x12x12; the fused step's output is 16x6x6)
+  expect_rejected(edited([&](nlohmann::json& j) { step(j)["inputs"][1] = j["model"]["steps"][1]["output"]; }),
+                  "residual of another shape", "the residual's shape differs from the output's");
+  expect_rejected(edited([&](nlohmann::json& j) { j["compiled"][fused]["layout"]["residual"][1] = 9; }),
+                  "identity shift 9", "residual parameter out of range");
+  expect_rejected(edited([&](nlohmann::json& j) { j["compiled"][fused]["layout"].erase("residual"); }),
+                  "layout without residual", "residual input does not match");
+}
+
 // A conv/dense step without its weight (the key renamed, or a max pool relabelled as a conv) is malformed.
 TEST(PackageErrors, ConvOrDenseStepWithoutWeightIsRejected) {
   const Bytes good = tiny_package();

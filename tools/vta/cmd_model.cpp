@@ -40,6 +40,7 @@ struct CompileCliOptions {
   std::string model, output, config, calib, method = "max", emit;
   double percentile = 99.99;
   bool cpu_only = false;
+  bool no_fuse = false;
 };
 
 struct RunCliOptions {
@@ -80,11 +81,13 @@ std::vector<Tensor> split_batch(const Tensor& t, const std::vector<int64_t>& sha
   return out;
 }
 
-model::PipelineOptions pipeline_options(const std::string& method, double percentile, bool cpu_only) {
+model::PipelineOptions pipeline_options(const std::string& method, double percentile, bool cpu_only,
+                                        bool no_fuse = false) {
   model::PipelineOptions o;
   o.method = quant::parse_calibration_method(method);
   o.percentile = percentile;
   o.compile.cpu_only = cpu_only;
+  o.compile.fuse_residual = !no_fuse;
   return o;
 }
 
@@ -119,7 +122,7 @@ int run_compile(const CompileCliOptions& o) {
   }
   const std::vector<Tensor> samples = calibration_samples(o.calib, graph);
   model::PipelineResult r =
-      model::compile_graph(std::move(graph), samples, config, pipeline_options(o.method, o.percentile, o.cpu_only));
+      model::compile_graph(std::move(graph), samples, config, pipeline_options(o.method, o.percentile, o.cpu_only, o.no_fuse));
   r.import_seconds = import_s;
   notes.insert(notes.end(), r.notes.begin(), r.notes.end());
   if (o.emit == "qgraph") fmt::print("{}", r.model.qmodel.to_text());
@@ -331,6 +334,9 @@ void register_model(CLI::App& app, Action& action) {
       ->capture_default_str()->check(CLI::Range(50.0, 100.0));
   c->add_option("--emit", co->emit, "Print a stage as text")->check(CLI::IsMember({"graph", "qgraph", "plan", "asm"}));
   c->add_flag("--cpu-only", co->cpu_only, "Place every step on the CPU (a reference package)");
+  c->add_flag("--no-fuse", co->no_fuse,
+              "Keep each residual add a step of its own (by default a conv2d whose output only an add reads is "
+              "fused into it)");
   c->callback([co, &action] { action = [co] { return run_compile(*co); }; });
 
   auto ro = std::make_shared<RunCliOptions>();

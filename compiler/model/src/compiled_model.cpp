@@ -61,6 +61,7 @@ compiler::CompiledOp lower(const quant::QModel& m, const QStep& s, const isa::Hw
       p.pad_bottom = s.conv.pad_bottom, p.pad_right = s.conv.pad_right;
       p.requant = s.requant;
       p.channel_shift = s.channel_shift;
+      if (s.has_residual()) p.residual = compiler::ResidualAdd{s.shift_a, s.shift_b, s.residual_requant};
       return compiler::compile_conv2d(cfg, in, s.weight.value(), s.bias ? &*s.bias : nullptr, p);
     }
     case QOp::kDense:
@@ -88,8 +89,9 @@ compiler::CompiledOp lower(const quant::QModel& m, const QStep& s, const isa::Hw
 std::string core_reason(const QStep& s, const compiler::CompiledOp& op) {
   switch (s.op) {
     case QOp::kConv2d:
-      return fmt::format("conv2d {}x{}/{} on the core{}", s.weight->dim(2), s.weight->dim(3), s.conv.stride_h,
-                         op.tiling.repack.direct() ? "" : ", host repack " + op.tiling.repack.to_string());
+      return fmt::format("conv2d {}x{}/{} on the core{}{}", s.weight->dim(2), s.weight->dim(3), s.conv.stride_h,
+                         op.tiling.repack.direct() ? "" : ", host repack " + op.tiling.repack.to_string(),
+                         s.has_residual() ? " + fused residual add" : "");
     case QOp::kDense: return "dense on the core";
     case QOp::kAdd: return "residual add on the core (identity GEMM + ALU requantize)";
     case QOp::kMaxPool: return "max pool on the core (ALU MAX)";
@@ -116,14 +118,19 @@ CompiledModel compile_model(const quant::QModel& qmodel, const isa::HwConfig& co
   CompiledModel cm;
   cm.config = config;
   cm.qmodel = qmodel;
-  for (size_t i = 0; i < qmodel.steps.size(); ++i) {
-    const QStep& s = qmodel.steps[i];
+  // A conv2d whose output only a residual add reads runs as one kernel with it (the conv output stays on
+  // chip); the core loads the residual in the output's layout, as INP elements: BLOCK_IN == BLOCK_OUT.
+  if (opt.fuse_residual && !opt.cpu_only && config.block_in() == config.block_out()) {
+    quant::fuse_residual_adds(cm.qmodel);
+  }
+  for (size_t i = 0; i < cm.qmodel.steps.size(); ++i) {
+    const QStep& s = cm.qmodel.steps[i];
     ModelStep ms;
     ms.step = i;
-    std::string why = opt.cpu_only ? "cpu-only compile" : cpu_only_reason(qmodel, s, config);
+    std::string why = opt.cpu_only ? "cpu-only compile" : cpu_only_reason(cm.qmodel, s, config);
     if (why.empty()) {
       try {
-        ms.op = lower(qmodel, s, config);
+        ms.op = lower(cm.qmodel, s, config);
         ms.where = Placement::kCore;
         ms.why = core_reason(s, *ms.op);
       } catch (const Error& e) {

@@ -21,6 +21,10 @@ struct ModelRunner::Impl {
     std::unique_ptr<runtime::LoadedProgram> program;
     runtime::BufferId input = 0, output = 0;
     bool fed_on_device = false;  // the input buffer is the producing core step's output buffer
+    // A conv2d with a fused residual add: its "residual" buffer, and whether it is the producing core
+    // step's output buffer.
+    std::optional<runtime::BufferId> residual;
+    bool residual_on_device = false;
   };
   std::vector<Loaded> loaded;
   std::vector<bool> host_needed;  // per tensor: some reader needs it unpacked on the host
@@ -39,6 +43,16 @@ bool shares_packed_layout(const compiler::CoreOpLayout& producer, const compiler
   };
   return cfg.block_in() == cfg.block_out() && nchw(producer, false) && nchw(consumer, true) &&
          producer.output_shape == consumer.input_shape;
+}
+
+// Whether the producer's packed output is byte for byte the residual buffer of a conv2d with a fused
+// residual add (the conv output's packed layout, [N/B][O/BO][OH][OW][B][BO]).
+bool feeds_residual(const compiler::CoreOpLayout& producer, const compiler::CoreOpLayout& consumer,
+                    const isa::HwConfig& cfg) {
+  using compiler::CoreOpKind;
+  const bool nchw_out = producer.kind == CoreOpKind::kMaxPool || producer.kind == CoreOpKind::kConv2d;
+  return cfg.block_in() == cfg.block_out() && consumer.has_residual() && nchw_out &&
+         producer.output_shape == consumer.output_shape;
 }
 
 }  // namespace
@@ -77,13 +91,28 @@ ModelRunner::ModelRunner(runtime::Session& session, const CompiledModel& model)
     l.input = ms.op->program.find_buffer("input");
     l.output = ms.op->program.find_buffer("output");
     // Consecutive core operators in the same packed layout pass the tensor in device memory.
-    const int p = s.inputs.size() == 1 ? producer[static_cast<size_t>(s.inputs[0])] : -1;
+    const bool residual = ms.op->layout.has_residual() && s.inputs.size() == 2;
+    const int p = s.inputs.size() == 1 || residual ? producer[static_cast<size_t>(s.inputs[0])] : -1;
     if (p >= 0 && shares_packed_layout(model.steps[static_cast<size_t>(p)].op->layout, ms.op->layout, model.config)) {
       Impl::Loaded& from = impl_->loaded[static_cast<size_t>(p)];
       l.program->alias(l.input, *from.program, from.output);
       l.fed_on_device = true;
+    } else if (residual) {
+      impl_->host_needed[static_cast<size_t>(s.inputs[0])] = true;
     } else {
       for (quant::TensorId t : s.inputs) impl_->host_needed[static_cast<size_t>(t)] = true;
+    }
+    if (residual) {
+      // The shortcut: the producing core step's output buffer when it is in the conv output's layout.
+      l.residual = ms.op->program.find_buffer("residual");
+      const int r = producer[static_cast<size_t>(s.inputs[1])];
+      if (r >= 0 && feeds_residual(model.steps[static_cast<size_t>(r)].op->layout, ms.op->layout, model.config)) {
+        Impl::Loaded& from = impl_->loaded[static_cast<size_t>(r)];
+        l.program->alias(*l.residual, *from.program, from.output);
+        l.residual_on_device = true;
+      } else {
+        impl_->host_needed[static_cast<size_t>(s.inputs[1])] = true;
+      }
     }
     producer[static_cast<size_t>(s.output)] = static_cast<int>(ms.step);
   }
@@ -120,8 +149,14 @@ ModelRun ModelRunner::run(const Tensor& input, const std::function<void(quant::T
     if (ms.op) {
       Impl::Loaded& l = impl_->loaded[ms.step];
       if (!l.fed_on_device) {
-        const std::vector<int8_t> packed = compiler::pack_op_input(ms.op->layout, cm.config, args);
+        // (a fused residual is packed on its own below)
+        const std::span<const Tensor* const> main(args.data(), l.residual ? 1 : args.size());
+        const std::vector<int8_t> packed = compiler::pack_op_input(ms.op->layout, cm.config, main);
         l.program->write(l.input, packed.data(), packed.size());
+      }
+      if (l.residual && !l.residual_on_device) {
+        const std::vector<int8_t> packed = compiler::pack_op_residual(ms.op->layout, cm.config, *args.at(1));
+        l.program->write(*l.residual, packed.data(), packed.size());
       }
       const runtime::RunStats st = l.program->run();
       p.on_device_input = l.fed_on_device;

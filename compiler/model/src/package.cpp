@@ -66,6 +66,7 @@ json step_json(Writer& w, const quant::QStep& s) {
   if (s.weight) j["weight"] = w.tensor(*s.weight);
   if (s.bias) j["bias"] = w.tensor(*s.bias);
   if (!s.channel_shift.empty()) j["channel_shift"] = s.channel_shift;
+  if (s.has_residual()) j["residual_requant"] = requant_json(s.residual_requant);
   return j;
 }
 
@@ -206,6 +207,13 @@ quant::QStep parse_step(const Reader& rd, const json& j, size_t num_tensors) {
     }
     for (const json& v : cs) s.channel_shift.push_back(ranged<int32_t>(v, 0, 31, "channel shift"));
   }
+  // A conv2d with a fused residual add (two inputs) carries the add's requantization; nothing else does.
+  if (s.has_residual() != j.contains("residual_requant")) {
+    throw Error(fmt::format("step '{}': {}", s.name,
+                            s.has_residual() ? "a conv2d with a residual input needs residual_requant"
+                                             : "residual_requant on a step without a residual input"));
+  }
+  if (s.has_residual()) s.residual_requant = parse_requant(j.at("residual_requant"));
   return s;
 }
 
@@ -271,7 +279,8 @@ void validate_model(const quant::QModel& m) {
       throw Error(fmt::format("step '{}' ({}): {}", s.name, quant::to_string(s.op), why));
     };
     const size_t want = s.op == QOp::kAdd ? 2 : 1;
-    if (s.op == QOp::kConcat ? s.inputs.empty() : s.inputs.size() != want) {
+    if (s.op == QOp::kConcat ? s.inputs.empty()
+                             : s.inputs.size() != want && !(s.op == QOp::kConv2d && s.inputs.size() == 2)) {
       fail(fmt::format("{} inputs", s.inputs.size()));
     }
     const bool float_in = s.op == QOp::kQuantize;
@@ -306,6 +315,7 @@ void validate_model(const quant::QModel& m) {
         (in.size() != 4 || s.pool.kernel_h == 0 || s.pool.kernel_w == 0 || s.pool.stride_h == 0 || s.pool.stride_w == 0))
       fail("bad pooling geometry");
     if (s.op == QOp::kAdd && shape_of(s.inputs[1]) != in) fail("the inputs' shapes differ");
+    if (s.has_residual() && shape_of(s.inputs[1]) != out) fail("the residual's shape differs from the output's");
   }
 }
 
@@ -471,6 +481,10 @@ CompiledModel parse_package(const std::vector<uint8_t>& bytes, const std::string
         op.program = parse_program(rd, js.at("program"), cm.config);
         op.program.find_buffer("input");
         op.program.find_buffer("output");
+        if (op.layout.has_residual() != m.steps[ms.step].has_residual()) {
+          rd.fail(fmt::format("step {}: the core operator's residual input does not match the step's", ms.step));
+        }
+        if (op.layout.has_residual()) op.program.find_buffer("residual");
         op.compile_seconds = js.at("compile_seconds").get<double>();
         ms.op = std::move(op);
       }

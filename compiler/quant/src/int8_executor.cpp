@@ -164,19 +164,23 @@ Tensor dense_step(const QModel& m, const QStep& s, const Tensor& x) {
   return y;
 }
 
+// kAdd's arithmetic on two int8 tensors of the same size (also the residual of a fused kConv2d).
+void add_into(const QStep& s, const int8_t* ap, const int8_t* bp, int32_t shift_a, int32_t shift_b, const Requantize& rq,
+              size_t n, int8_t* yp) {
+  if (shift_a < 0 || shift_a > 24 || shift_b < 0 || shift_b > 24) fail(s, "input shifts out of range");
+  if (rq.shift < 0 || rq.shift > 31) fail(s, fmt::format("shift {} not in [0, 31]", rq.shift));
+  const int32_t round = rq.shift > 0 ? int32_t{1} << (rq.shift - 1) : 0;
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t acc = wrap_add(wrap_add(ap[i] * (int32_t{1} << shift_a), bp[i] * (int32_t{1} << shift_b)), round);
+    yp[i] = requant(acc, rq);
+  }
+}
+
 Tensor add_step(const QModel& m, const QStep& s, const Tensor& a, const Tensor& b) {
   if (a.shape() != b.shape()) fail(s, fmt::format("shapes {} and {} differ", a.shape_string(), b.shape_string()));
-  if (s.shift_a < 0 || s.shift_a > 24 || s.shift_b < 0 || s.shift_b > 24) fail(s, "input shifts out of range");
   if (!s.channel_shift.empty()) fail(s, "per-channel shifts apply to Conv2d and Dense only");
-  const int32_t round = s.requant.shift > 0 ? int32_t{1} << (s.requant.shift - 1) : 0;
   Tensor y(DType::kInt8, out_tensor(m, s).shape);
-  const int8_t* ap = a.data<int8_t>();
-  const int8_t* bp = b.data<int8_t>();
-  int8_t* yp = y.data<int8_t>();
-  for (size_t i = 0; i < a.size(); ++i) {
-    const int32_t acc = wrap_add(wrap_add(ap[i] * (int32_t{1} << s.shift_a), bp[i] * (int32_t{1} << s.shift_b)), round);
-    yp[i] = requant(acc, s.requant);
-  }
+  add_into(s, a.data<int8_t>(), b.data<int8_t>(), s.shift_a, s.shift_b, s.requant, a.size(), y.data<int8_t>());
   return y;
 }
 
@@ -323,11 +327,22 @@ Tensor execute_step(const QModel& m, const QStep& s, const std::vector<const Ten
   }
   const DType want_out = (s.op == QOp::kDequantize || s.op == QOp::kSoftmax) ? DType::kFloat32 : DType::kInt8;
   if (o.dtype != want_out) fail(s, fmt::format("output '{}' must be {}", o.name, compiler::to_string(want_out)));
-  if (s.op != QOp::kAdd && s.op != QOp::kConcat && in.size() != 1) fail(s, "takes one input");
+  if (s.op != QOp::kAdd && s.op != QOp::kConcat && !s.has_residual() && in.size() != 1) fail(s, "takes one input");
   switch (s.op) {
     case QOp::kQuantize: return quantize_step(m, s, *in[0]);
     case QOp::kDequantize: return dequantize(*in[0], m.tensor(s.inputs[0]).exp);
-    case QOp::kConv2d: return conv2d_step(m, s, *in[0]);
+    case QOp::kConv2d: {
+      Tensor c = conv2d_step(m, s, *in[0]);
+      if (!s.has_residual()) return c;
+      // The fused residual add: c is the conv output, in[1] the shortcut (the output's shape).
+      if (in[1]->shape() != c.shape()) {
+        fail(s, fmt::format("residual {} differs from the conv output {}", in[1]->shape_string(), c.shape_string()));
+      }
+      Tensor y(DType::kInt8, o.shape);
+      add_into(s, c.data<int8_t>(), in[1]->data<int8_t>(), s.shift_a, s.shift_b, s.residual_requant, c.size(),
+               y.data<int8_t>());
+      return y;
+    }
     case QOp::kDense: return dense_step(m, s, *in[0]);
     case QOp::kAdd:
       if (in.size() != 2) fail(s, "takes two inputs");

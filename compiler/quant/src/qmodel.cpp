@@ -63,8 +63,13 @@ std::string attrs_text(const QStep& s) {
   switch (s.op) {
     case QOp::kConv2d: {
       const ConvAttrs& c = s.conv;
-      return fmt::format("{}, stride={}x{}, pad={},{},{},{}, groups={}, {}", weights_text(s), c.stride_h, c.stride_w,
-                         c.pad_top, c.pad_left, c.pad_bottom, c.pad_right, c.groups, requant_text(s.requant, s.channel_shift));
+      std::string t = fmt::format("{}, stride={}x{}, pad={},{},{},{}, groups={}, {}", weights_text(s), c.stride_h,
+                                  c.stride_w, c.pad_top, c.pad_left, c.pad_bottom, c.pad_right, c.groups,
+                                  requant_text(s.requant, s.channel_shift));
+      if (s.has_residual()) {
+        t += fmt::format(", residual={{shift_a={}, shift_b={}, {}}}", s.shift_a, s.shift_b, requant_text(s.residual_requant));
+      }
+      return t;
     }
     case QOp::kDense: return fmt::format("{}, {}", weights_text(s), requant_text(s.requant, s.channel_shift));
     case QOp::kAdd: return fmt::format("shift_a={}, shift_b={}, {}", s.shift_a, s.shift_b, requant_text(s.requant));

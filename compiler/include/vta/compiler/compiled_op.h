@@ -30,6 +30,9 @@ struct CoreOpLayout {
   Conv2dShape conv;
   Conv2dParams params;
   InputRepack repack;
+  // kConv2d with a fused residual add (params.residual): a second input, the shortcut (output_shape),
+  // packed by pack_op_residual into program buffer "residual".
+  bool has_residual() const { return kind == CoreOpKind::kConv2d && params.residual.has_value(); }
 
   nlohmann::json to_json() const;
   static CoreOpLayout from_json(const nlohmann::json& j);  // vta::Error on a malformed description
@@ -42,10 +45,14 @@ struct CompiledOp {
   double compile_seconds = 0;
 };
 
-// Host transforms: the logical int8 inputs (one; two for kAdd) -> the bytes of buffer "input", and the
-// bytes of buffer "output" -> the logical int8 output.
+// Host transforms: the logical int8 inputs (one; two for kAdd and for a conv2d with a residual, whose
+// second input goes to pack_op_residual) -> the bytes of buffer "input", and the bytes of buffer "output"
+// -> the logical int8 output.
 std::vector<int8_t> pack_op_input(const CoreOpLayout& layout, const isa::HwConfig& cfg,
                                   std::span<const Tensor* const> inputs);
+// A conv2d's residual (int8, the output's shape) -> the bytes of buffer "residual" (the output's packed
+// layout).
+std::vector<int8_t> pack_op_residual(const CoreOpLayout& layout, const isa::HwConfig& cfg, const Tensor& residual);
 Tensor unpack_op_output(const CoreOpLayout& layout, const isa::HwConfig& cfg, const std::vector<int8_t>& bytes);
 
 // Packs, loads, runs once and unpacks (compile_seconds copied into the OpRun).

@@ -19,6 +19,16 @@
 
 namespace vta::compiler {
 
+// A residual add fused into the conv2d's kernel (see Conv2dParams::residual):
+//   out = clip(((c << shift_conv) + (r << shift_res) + round) >> requant.shift, lo, hi),
+// c the conv2d's requantized int8 output, r the int8 shortcut tensor (the output's shape), round =
+// 2^(requant.shift-1) when requant.shift > 0.
+struct ResidualAdd {
+  int32_t shift_conv = 0;  // 0..6: an ALU SHR by -shift_conv (a left shift)
+  int32_t shift_res = 0;   // 0..6: the identity WGT element holds 2^shift_res (int8)
+  Requantize requant;      // shift 0..15: the rounding term is a signed 16-bit ALU immediate
+};
+
 struct Conv2dParams {
   uint32_t stride_h = 1, stride_w = 1;
   uint32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
@@ -30,6 +40,11 @@ struct Conv2dParams {
   // Empty: requant.shift for every channel. On the core the shifts are a second ACC vector next to the
   // bias (packed like it) and the ALU SHR reads them (use_imm = 0); a conv2d without bias gets a zero one.
   std::vector<int32_t> channel_shift;
+  // A fused residual add. On the core, after the requantization of each output tile (c in ACC): ALU SHR
+  // by -shift_conv, LOAD of the residual tile (int8 INP, program buffer "residual" in the output's
+  // packed layout, which needs BLOCK_IN == BLOCK_OUT) into its own INP region, a GEMM with one identity
+  // WGT element scaled by 2^shift_res accumulating into the tile, then ALU ADD round, SHR, MIN, MAX.
+  std::optional<ResidualAdd> residual;
 
   static Conv2dParams with(uint32_t stride, uint32_t pad, int32_t shift) {
     Conv2dParams p;

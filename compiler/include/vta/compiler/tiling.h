@@ -25,6 +25,9 @@ struct ConvProblem {
   // Per-output-channel shifts: one more ACC element per oc block next to the bias (implies has_bias: the
   // lowering loads both with one 2-row LOAD).
   bool has_channel_shift = false;
+  // A fused residual add: per output tile one residual tile in INP (oc_blocks x rows x cols elements,
+  // two regions alternating with the ACC half) and one identity element in WGT (the buffer's last).
+  bool has_residual = false;
 };
 
 // Loop order of the tiles: output-channel tiles outermost (weights stay on chip while the input
@@ -86,6 +89,7 @@ struct Conv2dTiling {
 // On-chip footprint of one tile in elements of each buffer.
 struct TileFootprint {
   uint64_t inp = 0, wgt = 0, acc = 0, uops = 0;
+  uint64_t residual = 0;  // inp elements of the residual tile (included in `inp`)
 };
 TileFootprint footprint(const ConvProblem& p, const Conv2dTiling& t);
 

@@ -45,9 +45,13 @@ struct CompiledModel {
 
 struct CompileOptions {
   bool cpu_only = false;  // place every step on the CPU (a reference run through the same runner)
+  // Fuse each conv2d whose output only a residual add reads into that add (quant::fuse_residual_adds),
+  // so that the conv output never leaves the core; needs BLOCK_IN == BLOCK_OUT (otherwise not applied).
+  bool fuse_residual = true;
 };
 
-// Places and lowers every step. Steps the core cannot run (no core operator, unsupported parameters, or
+// Fuses conv2d + residual add pairs (CompileOptions::fuse_residual; CompiledModel::qmodel is then the
+// fused model), places and lowers every step. Steps the core cannot run (no core operator, unsupported parameters, or
 // a lowering that does not fit the config) go to the CPU with the reason.
 CompiledModel compile_model(const quant::QModel& qmodel, const isa::HwConfig& config, const CompileOptions& opt = {});
 

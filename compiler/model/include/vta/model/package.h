@@ -15,7 +15,7 @@
 
 namespace vta::model {
 
-inline constexpr uint32_t kPackageVersion = 2;  // 2: per-channel shifts, weight exps
+inline constexpr uint32_t kPackageVersion = 3;  // 2: per-channel shifts, weight exps; 3: fused residual adds
 
 // Serializes and writes; throws vta::Error when the file cannot be written.
 std::vector<uint8_t> serialize_package(const CompiledModel& model);

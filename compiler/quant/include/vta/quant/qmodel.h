@@ -31,7 +31,8 @@ struct QTensor {
 enum class QOp : uint8_t {
   kQuantize,       // float x -> int8: q = clamp(round_half_even(x * 2^exp_out), -128, 127)
   kDequantize,     // int8 -> float: x = q * 2^-exp_in
-  kConv2d,         // see QStep::conv; groups allowed (depthwise: groups == C == O)
+  kConv2d,         // see QStep::conv; groups allowed (depthwise: groups == C == O); optionally with a fused
+                   // residual add (a second input, see "Residual" below)
   kDense,          // x (N, K) int8, weight (M, K) int8, bias (M) int32 -> (N, M)
   kAdd,            // out = clamp(((a << shift_a) + (b << shift_b) + round) >> requant.shift, lo, hi)
   kMaxPool,        // max over the window's real pixels (padding never wins); exp unchanged
@@ -58,6 +59,14 @@ std::string_view to_string(QOp op);
 // with bias[c] holding 2^(channel_shift[c]-1) when channel_shift[c] > 0. This is what per-channel weight
 // scales need: channel c's weights are in units of 2^-(exp_out - exp_in + channel_shift[c]), so the
 // shift carries the per-channel scale and the output keeps one power-of-two scale.
+//
+// Residual (kConv2d with two inputs {x, r}: a conv2d fused with the kAdd that was its output's only
+// reader, see fuse_residual_adds): the conv output c above (int8, never materialized) is added to the
+// shortcut r (int8, the conv output's shape) exactly like kAdd,
+//   out = clamp(((c << shift_a) + (r << shift_b) + round) >> residual_requant.shift, lo, hi),
+// round = 2^(residual_requant.shift-1) when residual_requant.shift > 0, else 0; shift_a applies to the conv
+// output and shift_b to the residual whichever side of the add each was on (the sum is commutative).
+// The step's output is the add's output; `requant` and `channel_shift` stay the conv's.
 struct ConvAttrs {
   uint32_t stride_h = 1, stride_w = 1;
   uint32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
@@ -88,7 +97,11 @@ struct QStep {
   int32_t shift_of(size_t c) const { return channel_shift.empty() ? requant.shift : channel_shift.at(c); }
   ConvAttrs conv;                  // kConv2d
   PoolAttrs pool;                  // kMaxPool, kAvgPool
-  int32_t shift_a = 0, shift_b = 0;  // kAdd: left shifts aligning the inputs (0..6 each)
+  int32_t shift_a = 0, shift_b = 0;  // kAdd: left shifts aligning the inputs (0..6 each); kConv2d with a
+                                     // residual: shift_a for the conv output, shift_b for the residual
+  Requantize residual_requant;     // kConv2d with a residual: the fused add's shift and clip
+  // kConv2d whose second input is a fused residual (see above).
+  bool has_residual() const { return op == QOp::kConv2d && inputs.size() == 2; }
   int32_t axis = 1;                // kConcat, kSoftmax
   int32_t clip_lo = -128, clip_hi = 127;  // kClip
   std::vector<std::string> notes;  // decisions worth reporting (e.g. a QDQ scale rounded to 2^-k)
@@ -110,5 +123,19 @@ struct QModel {
   // `shift=ch{9,10,9}` (up to 8 channels) or `shift=ch{8..12}` (the range).
   std::string to_text() const;
 };
+
+// Fuses each kConv2d whose output is read only by one kAdd (and is not the model output) into that add:
+// the conv step becomes a kConv2d with a residual (inputs {x, other add input}, the add's output, shifts
+// and requantization; name "<conv>+<add>") at the add's position, and the add step goes away. Tensor
+// ids do not change (the conv's own output tensor stays in `tensors`, produced by no step). When both
+// add inputs are fusable convs, the one computed later is fused. Only pairs within `limits` fuse (the
+// core realizes shift_a and shift_b as int8 identity weights / ALU shifts and the add's rounding term as
+// a signed 16-bit ALU immediate). Returns the number of fused pairs.
+struct ResidualFusionLimits {
+  int32_t max_input_shift = 6;  // shift_a, shift_b
+  int32_t max_add_shift = 15;   // residual_requant.shift (round = 2^(shift-1) <= 16384)
+  bool groups_one_only = true;  // only dense convs (groups == 1), i.e. the ones the core runs
+};
+size_t fuse_residual_adds(QModel& m, const ResidualFusionLimits& limits = {});
 
 }  // namespace vta::quant
