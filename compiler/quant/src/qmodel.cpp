@@ -1,5 +1,7 @@
 #include "vta/quant/qmodel.h"
 
+#include "vta/ir/graph.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,21 +10,9 @@
 namespace vta::quant {
 namespace {
 
-std::string dtype_short(DType t) {
-  switch (t) {
-    case DType::kInt8: return "i8";
-    case DType::kUint8: return "u8";
-    case DType::kInt32: return "i32";
-    case DType::kFloat32: return "f32";
-  }
-  return "?";
-}
-
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += fmt::format("{}{}", i ? "," : "", shape[i]);
-  return s + "]";
-}
+// The graph IR's spellings ("i8", "[1,64,56,56]"), so both text forms read alike.
+std::string_view dtype_short(DType t) { return ir::short_dtype(t); }
+std::string shape_text(const std::vector<int64_t>& shape) { return ir::shape_str(shape); }
 
 std::string tensor_text(const QModel& m, TensorId id) {
   if (id < 0 || static_cast<size_t>(id) >= m.tensors.size()) return fmt::format("%<bad tensor {}>", id);
