@@ -265,7 +265,7 @@ CoreOpLayout CoreOpLayout::from_json(const nlohmann::json& j) {
       ra.shift_conv = in(rv[0], 0, 6);
       ra.shift_res = in(rv[1], 0, 6);
       ra.requant.shift = in(rv[2], 0, 15);
-      ra.requant.relu = r[3] != 0;
+      ra.requant.relu = rv[3] != 0;
       ra.requant.clip_lo = in(rv[4], -128, 127);
       ra.requant.clip_hi = in(rv[5], -128, 127);
       l.params.residual = ra;
