@@ -206,6 +206,7 @@ nlohmann::json CoreOpLayout::to_json() const {
             p.requant.relu ? 1 : 0, p.requant.clip_lo, p.requant.clip_hi}},
           {"repack", {repack.space_to_depth, repack.fold_kx ? 1 : 0, repack.fold_ky ? 1 : 0}}};
   if (!p.channel_shift.empty()) j["channel_shift"] = p.channel_shift;
+  if (p.groups != 1) j["groups"] = p.groups;
   if (p.residual) {
     const ResidualAdd& r = *p.residual;
     j["residual"] = {r.shift_conv, r.shift_res, r.requant.shift, r.requant.relu ? 1 : 0, r.requant.clip_lo,
@@ -246,6 +247,12 @@ CoreOpLayout CoreOpLayout::from_json(const nlohmann::json& j) {
     l.repack.space_to_depth = u(r[0]);
     l.repack.fold_kx = r[1] != 0;
     l.repack.fold_ky = r[2] != 0;
+    if (j.contains("groups")) {
+      const int64_t g = j.at("groups").get<int64_t>();
+      if (l.kind != CoreOpKind::kConv2d || g < 1 || l.conv.c % g != 0 || l.conv.o % g != 0)
+        throw Error("groups do not divide the conv2d's channels");
+      l.params.groups = static_cast<uint32_t>(g);
+    }
     if (j.contains("channel_shift")) {
       l.params.channel_shift = j.at("channel_shift").get<std::vector<int32_t>>();
       if (static_cast<int64_t>(l.params.channel_shift.size()) != l.conv.o) throw Error("channel shift count differs from the output channels");

@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <numeric>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -47,7 +48,7 @@ Conv2dShape check_conv2d(const std::vector<int64_t>& input_shape, const Tensor& 
     throw Error(fmt::format("conv2d: weight must be int8, got {}", to_string(weight.dtype())));
   if (weight.rank() != 4)
     throw Error(fmt::format("conv2d: weight must be 4-D OIHW, got shape {}", weight.shape_string()));
-  if (p.groups != 1) throw Error(fmt::format("conv2d: groups = {} is not supported (only groups = 1)", p.groups));
+  if (p.groups < 1) throw Error("conv2d: groups must be >= 1");
   if (p.dilation_h != 1 || p.dilation_w != 1)
     throw Error(fmt::format("conv2d: dilation {}x{} is not supported (only 1)", p.dilation_h, p.dilation_w));
   if (p.stride_h < 1 || p.stride_w < 1) throw Error("conv2d: stride must be >= 1");
@@ -63,10 +64,14 @@ Conv2dShape check_conv2d(const std::vector<int64_t>& input_shape, const Tensor& 
     throw Error(fmt::format("conv2d: input shape {} has an empty dimension", in_shape));
   if (s.o < 1 || s.kh < 1 || s.kw < 1)
     throw Error(fmt::format("conv2d: weight shape {} has an empty dimension", weight.shape_string()));
-  if (weight.dim(1) != s.c) {
-    throw Error(fmt::format("conv2d: weight {} has {} input channels but the input {} has {} (groups > 1 is "
-                            "not supported)",
-                            weight.shape_string(), weight.dim(1), in_shape, s.c));
+  if (s.c % p.groups != 0 || s.o % p.groups != 0) {
+    throw Error(fmt::format("conv2d: groups = {} must divide the {} input and {} output channels", p.groups, s.c,
+                            s.o));
+  }
+  if (weight.dim(1) * p.groups != s.c) {
+    throw Error(fmt::format("conv2d: weight {} has {} input channels per group but the input {} with groups = {} "
+                            "has {}",
+                            weight.shape_string(), weight.dim(1), in_shape, p.groups, s.c / p.groups));
   }
   if (bias) {
     if (bias->dtype() != DType::kInt32)
@@ -123,6 +128,23 @@ Conv2dShape check_conv2d(const std::vector<int64_t>& input_shape, const Tensor& 
   return s;
 }
 
+SuperGroups super_groups(const Conv2dShape& s, const Conv2dParams& p, const isa::HwConfig& cfg) {
+  SuperGroups g;
+  if (p.groups <= 1) return g;
+  const uint64_t G = p.groups, cg = u32(s.c) / G, og = u32(s.o) / G, BI = cfg.block_in(), BO = cfg.block_out();
+  // The fewest consecutive groups whose channels fill whole blocks on both sides.
+  const uint64_t k = std::lcm(BI / std::gcd(cg, BI), BO / std::gcd(og, BO));
+  if (G % k != 0) {
+    throw Error(fmt::format("conv2d: grouped conv2d (groups={}, {} -> {} channels per group) does not tile the "
+                            "{}x{} channel blocks of config {}: a block needs super-groups of {} groups, which do "
+                            "not divide {}",
+                            G, cg, og, BI, BO, cfg.name(), k, G));
+  }
+  g.groups_per = static_cast<uint32_t>(k);
+  g.count = static_cast<uint32_t>(G / k);
+  return g;
+}
+
 ConvProblem make_conv_problem(const Conv2dShape& s, const Conv2dParams& p, bool has_bias, const isa::HwConfig& cfg) {
   if (cfg.inp_width() != 8 || cfg.wgt_width() != 8 || cfg.acc_width() != 32) {
     throw Error(fmt::format("conv2d: config {} has inp/wgt/acc widths {}/{}/{}; the lowering needs 8/8/32",
@@ -132,6 +154,13 @@ ConvProblem make_conv_problem(const Conv2dShape& s, const Conv2dParams& p, bool 
   c.batch_groups = cdiv(u32(s.n), cfg.batch());
   c.ic_blocks = cdiv(u32(s.c), cfg.block_in());
   c.oc_blocks = cdiv(u32(s.o), cfg.block_out());
+  if (p.groups > 1) {
+    // Each super-group is a dense conv2d of whole blocks (block-diagonal weights).
+    const SuperGroups g = super_groups(s, p, cfg);
+    c.groups = g.count;
+    c.ic_blocks = u32(s.c) / g.count / cfg.block_in();
+    c.oc_blocks = u32(s.o) / g.count / cfg.block_out();
+  }
   c.in_h = u32(s.h);
   c.in_w = u32(s.w);
   c.out_h = u32(s.oh);
@@ -169,24 +198,49 @@ nlohmann::json OpRun::to_json() const {
 
 namespace detail {
 
+std::vector<int8_t> pack_grouped_weights(const Tensor& weight, const Conv2dShape& s, const Conv2dParams& p,
+                                         const isa::HwConfig& cfg) {
+  const SuperGroups sg = super_groups(s, p, cfg);
+  const int64_t G = p.groups, cg = s.c / G, og = s.o / G, k = sg.groups_per;
+  const int64_t kk = s.kh * s.kw, sc = k * cg, so = k * og;  // a super-group's channels
+  const int8_t* w = weight.data<int8_t>();
+  std::vector<int8_t> out;
+  for (int64_t g = 0; g < sg.count; ++g) {
+    // Super-group g's dense (so, sc, kh, kw) weight: group j's block on the diagonal, zeros elsewhere.
+    Tensor dense(DType::kInt8, {so, sc, s.kh, s.kw});
+    int8_t* d = dense.data<int8_t>();
+    for (int64_t o = 0; o < so; ++o) {
+      const int64_t j = o / og;  // the group within the super-group
+      const int8_t* src = w + (g * so + o) * cg * kk;
+      std::copy(src, src + cg * kk, d + (o * sc + j * cg) * kk);
+    }
+    const std::vector<int8_t> packed = pack_weights(dense, cfg.block_out(), cfg.block_in());
+    out.insert(out.end(), packed.begin(), packed.end());
+  }
+  return out;
+}
+
 std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& t) {
   const uint32_t n_oc = cdiv(p.oc_blocks, t.oc_blocks), n_h = cdiv(p.out_h, t.out_rows),
                  n_w = cdiv(p.out_w, t.out_cols), n_ic = cdiv(p.ic_blocks, t.ic_blocks);
   struct Tile {
-    uint32_t ot, nb, hi, wi;
+    uint32_t g, ot, nb, hi, wi;
   };
   std::vector<Tile> tiles;
-  tiles.reserve(size_t{n_oc} * p.batch_groups * n_h * n_w);
-  if (t.order == LoopOrder::kOcOuter) {
-    for (uint32_t ot = 0; ot < n_oc; ++ot)
+  tiles.reserve(size_t{p.groups} * n_oc * p.batch_groups * n_h * n_w);
+  // Super-groups one after the other, each in the tiling's order.
+  for (uint32_t g = 0; g < p.groups; ++g) {
+    if (t.order == LoopOrder::kOcOuter) {
+      for (uint32_t ot = 0; ot < n_oc; ++ot)
+        for (uint32_t nb = 0; nb < p.batch_groups; ++nb)
+          for (uint32_t hi = 0; hi < n_h; ++hi)
+            for (uint32_t wi = 0; wi < n_w; ++wi) tiles.push_back({g, ot, nb, hi, wi});
+    } else {
       for (uint32_t nb = 0; nb < p.batch_groups; ++nb)
         for (uint32_t hi = 0; hi < n_h; ++hi)
-          for (uint32_t wi = 0; wi < n_w; ++wi) tiles.push_back({ot, nb, hi, wi});
-  } else {
-    for (uint32_t nb = 0; nb < p.batch_groups; ++nb)
-      for (uint32_t hi = 0; hi < n_h; ++hi)
-        for (uint32_t wi = 0; wi < n_w; ++wi)
-          for (uint32_t ot = 0; ot < n_oc; ++ot) tiles.push_back({ot, nb, hi, wi});
+          for (uint32_t wi = 0; wi < n_w; ++wi)
+            for (uint32_t ot = 0; ot < n_oc; ++ot) tiles.push_back({g, ot, nb, hi, wi});
+    }
   }
 
   // A double-buffered on-chip resource: which unit it holds and the last step reading each slot.
@@ -215,6 +269,7 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
     const Tile& tile = tiles[ti];
     for (uint32_t it = 0; it < n_ic; ++it) {
       ConvStep s;
+      s.group = tile.g;
       s.ot = tile.ot;
       s.nb = tile.nb;
       s.hi = tile.hi;
@@ -224,10 +279,11 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
       s.first = it == 0;
       s.last = it + 1 == n_ic;
       const auto k = static_cast<int64_t>(steps.size());
-      const uint64_t inp_key = ((uint64_t{tile.nb} * n_h + tile.hi) * n_w + tile.wi) * n_ic + it;
-      uint64_t wgt_key = 0;
-      if (t.weight_mode == WeightMode::kSlice) wgt_key = uint64_t{tile.ot} * n_ic + it;
-      else if (t.weight_mode == WeightMode::kOcTile) wgt_key = tile.ot;
+      const uint64_t inp_key =
+          (((uint64_t{tile.g} * p.batch_groups + tile.nb) * n_h + tile.hi) * n_w + tile.wi) * n_ic + it;
+      uint64_t wgt_key = tile.g;
+      if (t.weight_mode == WeightMode::kSlice) wgt_key = (uint64_t{tile.g} * n_oc + tile.ot) * n_ic + it;
+      else if (t.weight_mode == WeightMode::kOcTile) wgt_key = uint64_t{tile.g} * n_oc + tile.ot;
       int64_t wait = -1;
       const int64_t wi_ = inp.use(inp_key, false);
       if (wi_ != -2) {
@@ -269,6 +325,8 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
   const uint32_t inp_half = cfg.inp().depth / 2, wgt_half = cfg.wgt().depth / 2, acc_half = cfg.acc().depth / 2;
   const uint32_t kh = p.kernel_h, kw = p.kernel_w, kk = kh * kw;
   const uint32_t IB = p.ic_blocks, OB = p.oc_blocks, H = p.in_h, W = p.in_w, OH = p.out_h, OW = p.out_w;
+  // The whole tensors' channel blocks (super-groups side by side) for the DRAM offsets.
+  const uint32_t IBt = IB * p.groups, OBt = OB * p.groups;
   const uint32_t bias_off = t.oc_blocks * t.out_rows * t.out_cols;
 
   const std::vector<ConvStep> steps = plan_conv_steps(p, t);
@@ -288,6 +346,10 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
 
   for (const ConvStep& s : steps) {
     const uint32_t ob0 = s.ot * t.oc_blocks, tob = std::min(t.oc_blocks, OB - ob0);
+    // This super-group's first channel block in the input / output / bias, and its weight (one dense
+    // [OB][IB][kh][kw] unit per super-group).
+    const uint32_t gib = s.group * IB, gob = s.group * OB + ob0;
+    const uint64_t gwgt = uint64_t{s.group} * OB * IB * kk;
     const uint32_t oh0 = s.hi * t.out_rows, th = std::min(t.out_rows, OH - oh0);
     const uint32_t ow0 = s.wi * t.out_cols, tw = std::min(t.out_cols, OW - ow0);
     const uint32_t ib0 = s.it * t.ic_blocks, tib = std::min(t.ic_blocks, IB - ib0);
@@ -313,14 +375,15 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       if (s.load_wgt) {
         switch (t.weight_mode) {
           case WeightMode::kSlice:
-            q.load_2d(b.wgt, (uint64_t{ob0} * IB + ib0) * kk, tib * kk, tob, IB * kk, 0, 0, 0, 0, wgt_base,
+            q.load_2d(b.wgt, gwgt + (uint64_t{ob0} * IB + ib0) * kk, tib * kk, tob, IB * kk, 0, 0, 0, 0, wgt_base,
                       MemoryType::kWgt);
             break;
           case WeightMode::kOcTile:
-            q.load_2d(b.wgt, uint64_t{ob0} * IB * kk, IB * kk, tob, IB * kk, 0, 0, 0, 0, wgt_base, MemoryType::kWgt);
+            q.load_2d(b.wgt, gwgt + uint64_t{ob0} * IB * kk, IB * kk, tob, IB * kk, 0, 0, 0, 0, wgt_base,
+                      MemoryType::kWgt);
             break;
           case WeightMode::kAll:
-            q.load_2d(b.wgt, 0, IB * kk, OB, IB * kk, 0, 0, 0, 0, wgt_base, MemoryType::kWgt);
+            q.load_2d(b.wgt, gwgt, IB * kk, OB, IB * kk, 0, 0, 0, 0, wgt_base, MemoryType::kWgt);
             break;
         }
       }
@@ -330,7 +393,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
         const int64_t rl = std::max<int64_t>(r0, 0), rh = std::min<int64_t>(r1, H);
         const int64_t cl = std::max<int64_t>(c0, 0), ch = std::min<int64_t>(c1, W);
         for (uint32_t i = 0; i < tib; ++i) {
-          const uint64_t off = ((uint64_t{s.nb} * IB + ib0 + i) * H + static_cast<uint64_t>(rl)) * W +
+          const uint64_t off = ((uint64_t{s.nb} * IBt + gib + ib0 + i) * H + static_cast<uint64_t>(rl)) * W +
                                static_cast<uint64_t>(cl);
           q.load_2d(b.inp, off, u32(ch - cl), u32(rh - rl), W, u32(cl - c0), u32(rl - r0), u32(c1 - ch),
                     u32(r1 - rh), inp_base + i * ih_t * iw_t, MemoryType::kInp);
@@ -339,7 +402,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       if (s.load_res) {
         // The residual tile [tob][th][tw] (INP elements = OUT elements since BLOCK_IN == BLOCK_OUT), dense.
         const uint32_t res_base = s.res_slot * inp_half + res_off;
-        const uint64_t off = ((uint64_t{s.nb} * OB + ob0) * OH + oh0) * OW + ow0;
+        const uint64_t off = ((uint64_t{s.nb} * OBt + gob) * OH + oh0) * OW + ow0;
         if (tw == OW && plane_dram <= kMaxDim && uint64_t{th} * OW <= kMaxDim) {
           q.load_2d(*b.residual, off, th * OW, tob, static_cast<uint32_t>(plane_dram), 0, 0, 0, 0, res_base,
                     MemoryType::kInp);
@@ -373,7 +436,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       if (b.bias) {
         // With per-channel shifts the constant is [bias; shifts], OB elements each: one 2-row LOAD puts
         // the tile's tob shifts right after its tob biases.
-        q.load_2d(*b.bias, ob0, tob, p.has_channel_shift ? 2 : 1, p.has_channel_shift ? OB : tob, 0, 0, 0, 0,
+        q.load_2d(*b.bias, gob, tob, p.has_channel_shift ? 2 : 1, p.has_channel_shift ? OBt : tob, 0, 0, 0, 0,
                   acc_base + bias_off, MemoryType::kAcc);
       }
       UopKernelBuilder kb(KernelMode::kGemm, /*reset=*/true);
@@ -459,7 +522,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
 
     // ---- store stage ----
     q.dep_pop(Stage::kCompute, Stage::kStore);
-    const uint64_t out_off = ((uint64_t{s.nb} * OB + ob0) * OH + oh0) * OW + ow0;
+    const uint64_t out_off = ((uint64_t{s.nb} * OBt + gob) * OH + oh0) * OW + ow0;
     if (tw == OW && plane_dram <= kMaxDim && uint64_t{th} * OW <= kMaxDim) {
       q.store_2d(acc_base, MemoryType::kOut, b.out, out_off, th * OW, tob, static_cast<uint32_t>(plane_dram));
     } else {
@@ -486,11 +549,13 @@ runtime::Program build_conv2d_program(const isa::HwConfig& cfg, const Conv2dShap
   t.cost = estimate_cost(prob, cfg, t);
 
   const uint32_t B = cfg.batch(), BI = cfg.block_in(), BO = cfg.block_out();
-  const std::vector<int8_t> wgt = pack_weights(weight, BO, BI);
+  const std::vector<int8_t> wgt = params.groups > 1 ? pack_grouped_weights(weight, shape, params, cfg)
+                                                  : pack_weights(weight, BO, BI);
   runtime::ProgramBuilder pb(cfg);
   ConvBuffers b;
   b.inp = pb.add_buffer("input", runtime::BufferRole::kInput,
-                        uint64_t{prob.batch_groups} * prob.ic_blocks * prob.in_h * prob.in_w * cfg.inp().element_bytes);
+                        uint64_t{prob.batch_groups} * prob.ic_blocks * prob.groups * prob.in_h * prob.in_w *
+                            cfg.inp().element_bytes);
   b.wgt = pb.add_constant("weight", std::vector<uint8_t>(wgt.begin(), wgt.end()));
   if (prob.has_bias) {
     // [O/BO][B][BO] int32; with per-channel shifts followed by the shifts in the same layout (a missing
@@ -506,12 +571,13 @@ runtime::Program build_conv2d_program(const isa::HwConfig& cfg, const Conv2dShap
     b.bias = pb.add_constant("bias", std::move(bytes));
   }
   b.out = pb.add_buffer("output", runtime::BufferRole::kOutput,
-                        uint64_t{prob.batch_groups} * prob.oc_blocks * prob.out_h * prob.out_w * cfg.out().element_bytes);
+                        uint64_t{prob.batch_groups} * prob.oc_blocks * prob.groups * prob.out_h * prob.out_w *
+                            cfg.out().element_bytes);
   if (prob.has_residual) {
     // The shortcut in the output's packed layout [N/B][O/BO][OH][OW][B][BO] (= INP elements), and one WGT
     // element [BO][BI] with 2^shift_res on the diagonal.
     b.residual = pb.add_buffer("residual", runtime::BufferRole::kInput,
-                               uint64_t{prob.batch_groups} * prob.oc_blocks * prob.out_h * prob.out_w *
+                               uint64_t{prob.batch_groups} * prob.oc_blocks * prob.groups * prob.out_h * prob.out_w *
                                    cfg.inp().element_bytes);
     std::vector<uint8_t> id(cfg.wgt().element_bytes, 0);
     for (uint32_t o = 0; o < BO; ++o) id[size_t{o} * BI + o] = static_cast<uint8_t>(1u << params.residual->shift_res);
@@ -529,8 +595,16 @@ CompiledOp compile_conv2d(const isa::HwConfig& cfg, const std::vector<int64_t>& 
   const auto t0 = std::chrono::steady_clock::now();
   const Conv2dShape shape = check_conv2d(input_shape, weight, bias, params);
   InputRepack repack;
-  if (options.repack) repack = *options.repack;
-  else if (!options.tiling) repack = choose_repack(shape, params, bias != nullptr, cfg);
+  if (params.groups > 1) {
+    // A grouped conv2d runs as its super-groups' dense conv2ds, direct.
+    if (options.repack && !options.repack->direct())
+      throw Error(fmt::format("conv2d: no host repack for a grouped conv2d (groups={})", params.groups));
+    make_conv_problem(shape, params, bias != nullptr, cfg);  // throws when the groups do not tile the blocks
+  } else if (options.repack) {
+    repack = *options.repack;
+  } else if (!options.tiling) {
+    repack = choose_repack(shape, params, bias != nullptr, cfg);
+  }
   CompiledOp op;
   op.layout.kind = CoreOpKind::kConv2d;
   op.layout.input_shape = input_shape;

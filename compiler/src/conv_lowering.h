@@ -20,6 +20,7 @@ struct ConvBuffers {
 // One reduction step of one output tile, in program order, with the buffer slots it uses and the
 // dependency tokens it needs.
 struct ConvStep {
+  uint32_t group = 0;                                // super-group of a grouped conv2d (ConvProblem::groups)
   uint32_t ot = 0, nb = 0, hi = 0, wi = 0, it = 0;  // tile coordinates (oc tile, batch group, row, col, ic)
   uint32_t tile = 0;                                 // output tile index (acc slot = tile % 2)
   bool first = false, last = false;                  // first/last ic step of the tile
@@ -31,6 +32,11 @@ struct ConvStep {
   bool load_res = false;         // loads the tile's residual (last step of a tile with a residual)
   uint32_t res_slot = 0;         // residual INP region (= tile % 2)
 };
+
+// The weight of a grouped conv2d (OIHW, I = C / groups) as one packed dense weight per super-group,
+// concatenated: each the block-diagonal expansion (zeros between the groups) of its groups.
+std::vector<int8_t> pack_grouped_weights(const Tensor& weight, const Conv2dShape& s, const Conv2dParams& p,
+                                         const isa::HwConfig& cfg);
 
 std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& t);
 

@@ -216,6 +216,18 @@ Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const C
   }
   c.output_tiles = n_oc * nb * n_sp;
   c.steps = c.output_tiles * n_ic;
+  // Super-groups of a grouped conv2d: the same traffic once per super-group (the identity element of a
+  // fused residual is loaded once).
+  if (p.groups > 1) {
+    const uint64_t g = p.groups, id = p.has_residual ? wgt_eb : 0;
+    c.inp_bytes *= g;
+    c.wgt_bytes = (c.wgt_bytes - id) * g + id;
+    c.acc_bytes *= g;
+    c.out_bytes *= g;
+    c.lower_bound_bytes = (c.lower_bound_bytes - id) * g + id;
+    c.output_tiles *= g;
+    c.steps *= g;
+  }
   c.gemm_kernel_uops = static_cast<uint32_t>(footprint(p, t).uops);
   // Instructions cost DRAM bytes too (16 B each): per step, the input loads, a weight load and the
   // GEMM; per output tile, bias load, reset, four ALU ops and the store(s).

@@ -38,10 +38,11 @@ const std::vector<QOp> kResidualOpsUnfused = {QOp::kQuantize, QOp::kConv2d,     
 const std::vector<QOp> kGroupedOps = {QOp::kQuantize, QOp::kConv2d, QOp::kConv2d,    QOp::kAvgPool,
                                       QOp::kReshape,  QOp::kDense,  QOp::kDequantize};
 
-// Where each op must run: conv2d (groups 1), dense, add, max pool on the core; the rest on the CPU.
+// Where each op must run: conv2d (grouped ones as super-groups of whole channel blocks, which the test
+// graphs' grouped convs form on the default config), dense, add, max pool on the core; the rest on the CPU.
 Placement expected_placement(const quant::QStep& s) {
   switch (s.op) {
-    case QOp::kConv2d: return s.conv.groups == 1 ? Placement::kCore : Placement::kCpu;
+    case QOp::kConv2d:
     case QOp::kDense:
     case QOp::kAdd:
     case QOp::kMaxPool: return Placement::kCore;
@@ -119,15 +120,29 @@ TEST(ModelRunnerFusion, ResidualComesFromDeviceMemoryAndMatchesTheUnfusedModel) 
   }
 }
 
-TEST(ModelPlacement, GroupedConvAndAveragePoolRunOnTheCpu) {
+TEST(ModelPlacement, GroupedConvOnTheCoreAveragePoolOnTheCpu) {
   const CompiledModel cm = compile_graph_for(grouped_graph(), isa::HwConfig::default_config());
   ASSERT_EQ(step_ops(cm), kGroupedOps) << cm.qmodel.to_text();
   expect_placement(cm);
+  // 2 groups of 8 -> 16 channels: one super-group of both groups fills one 16-channel input block.
   const ModelStep& g = step_named(cm, "gconv");
-  EXPECT_NE(g.why.find("grouped conv2d (groups=2)"), std::string::npos) << g.why;
+  EXPECT_EQ(g.why, "grouped conv2d 3x3/1 (groups=2, 1 super-group of 2 groups) on the core, 1/2 of the GEMM MACs "
+                   "useful (block-diagonal weights)");
   EXPECT_NE(step_named(cm, "avgpool").why.find("average pool"), std::string::npos);
   // MACs: grouped conv 32*8*8 outputs * 8*9, pointwise 16*8*8 * 32, dense 10 * 256
   EXPECT_EQ(cm.total_macs(), uint64_t{32 * 64 * 72 + 16 * 64 * 32 + 10 * 256});
+  EXPECT_EQ(cm.core_macs(), cm.total_macs());
+}
+
+TEST(ModelPlacement, GroupedConvThatDoesNotTileTheBlocksRunsOnTheCpu) {
+  // On 32-channel blocks a block needs 4 groups of 8 input channels; the conv has 2.
+  const CompiledModel cm = compile_graph_for(grouped_graph(), config_file("block32.json"));
+  const ModelStep& g = step_named(cm, "gconv");
+  EXPECT_EQ(g.where, Placement::kCpu);
+  EXPECT_NE(g.why.find("grouped conv2d (groups=2, 8 -> 16 channels per group) does not tile the 32x32 channel "
+                       "blocks"),
+            std::string::npos)
+      << g.why;
   EXPECT_EQ(cm.core_macs(), uint64_t{16 * 64 * 32 + 10 * 256});
 }
 

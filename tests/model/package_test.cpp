@@ -182,6 +182,19 @@ TEST(Package, RoundTripGroupedModelAndOtherConfig) {
   expect_same_runs(cm, back, random_inputs(g, 2, 78));
 }
 
+TEST(Package, RoundTripGroupedConvOnTheCore) {
+  const Graph g = grouped_graph();
+  const CompiledModel cm = compile_graph_for(g, isa::HwConfig::default_config());
+  ASSERT_TRUE(cm.steps.at(1).op.has_value()) << cm.steps.at(1).why;
+  ASSERT_EQ(cm.steps.at(1).op->layout.params.groups, 2u);
+  const Bytes bytes = serialize_package(cm);
+  const CompiledModel back = parse_package(bytes, "grouped.vtapkg");
+  expect_same_model(cm, back);
+  EXPECT_EQ(back.steps.at(1).op->layout.params.groups, 2u);
+  EXPECT_TRUE(serialize_package(back) == bytes);
+  expect_same_runs(cm, back, random_inputs(g, 2, 79));
+}
+
 // The weight exps (reported by `--emit qgraph`) survive the package.
 TEST(Package, KeepsWeightExps) {
   const CompiledModel cm = compile_model(tiny_qmodel(), isa::HwConfig::default_config());

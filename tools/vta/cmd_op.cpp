@@ -216,7 +216,9 @@ void register_op(CLI::App& app, Action& action) {
   auto* pads = conv->add_option("--pads", co->pads, "Zero padding TOP,LEFT,BOTTOM,RIGHT");
   pad->excludes(pads);
   conv->add_option("--dilation", co->dilation, "Dilation (only 1 is supported)")->capture_default_str();
-  conv->add_option("--groups", co->groups, "Groups (only 1 is supported)")->capture_default_str();
+  conv->add_option("--groups", co->groups,
+                   "Groups (weight I = C / groups; on the core as super-groups of whole channel blocks)")
+      ->capture_default_str();
   set_footer(*conv, "Input (N, C, H, W) int8, weight (O, C, KH, KW) int8, bias (O,) int32; output (N, O, OH, OW) "
                     "int8. Padding is done by the core's LOAD pad fields; channels are zero-padded to the block "
                     "size and trimmed. Prints the chosen tiling and the run's counters.");

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "vta/ir/graph.h"
 #include "vta/isa/error.h"
 
 namespace vta::model {
@@ -14,10 +15,18 @@ namespace {
 using quant::QOp;
 using quant::QStep;
 
-std::string shape_text(const std::vector<int64_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
-  return out + "]";
+std::string shape_text(const std::vector<int64_t>& s) { return ir::shape_str(s); }
+
+// The super-groups a grouped conv2d step runs as on the core (vta::Error when its groups do not tile the
+// channel blocks).
+compiler::SuperGroups step_super_groups(const quant::QModel& m, const QStep& s, const isa::HwConfig& cfg) {
+  const std::vector<int64_t>& in = m.tensor(s.inputs.at(0)).shape;
+  compiler::Conv2dShape shape;
+  shape.c = in.at(1);
+  shape.o = s.weight.value().dim(0);
+  compiler::Conv2dParams p;
+  p.groups = s.conv.groups;
+  return compiler::super_groups(shape, p, cfg);
 }
 
 // Why a step has no core operator (empty: it has one).
@@ -25,8 +34,12 @@ std::string cpu_only_reason(const quant::QModel& m, const QStep& s, const isa::H
   switch (s.op) {
     case QOp::kConv2d:
       if (s.conv.groups != 1) {
-        return fmt::format("grouped conv2d (groups={}): the core's GEMM works on dense {}x{} channel blocks",
-                           s.conv.groups, cfg.block_out(), cfg.block_in());
+        try {
+          step_super_groups(m, s, cfg);
+        } catch (const Error& e) {
+          // The core's GEMM works on dense channel blocks: the groups must fill whole blocks.
+          return e.what();
+        }
       }
       return {};
     case QOp::kDense:
@@ -60,6 +73,7 @@ compiler::CompiledOp lower(const quant::QModel& m, const QStep& s, const isa::Hw
       p.pad_top = s.conv.pad_top, p.pad_left = s.conv.pad_left;
       p.pad_bottom = s.conv.pad_bottom, p.pad_right = s.conv.pad_right;
       p.requant = s.requant;
+      p.groups = s.conv.groups;
       p.channel_shift = s.channel_shift;
       if (s.has_residual()) p.residual = compiler::ResidualAdd{s.shift_a, s.shift_b, s.residual_requant};
       return compiler::compile_conv2d(cfg, in, s.weight.value(), s.bias ? &*s.bias : nullptr, p);
@@ -86,9 +100,24 @@ compiler::CompiledOp lower(const quant::QModel& m, const QStep& s, const isa::Hw
   }
 }
 
-std::string core_reason(const QStep& s, const compiler::CompiledOp& op) {
+std::string core_reason(const quant::QModel& m, const QStep& s, const compiler::CompiledOp& op,
+                        const isa::HwConfig& cfg) {
   switch (s.op) {
     case QOp::kConv2d:
+      if (s.conv.groups != 1) {
+        // e.g. "grouped conv2d 3x3/1 (groups=32, 4 super-groups of 8 groups) on the core, 1/8 of the GEMM MACs
+        // useful (block-diagonal weights)"
+        const compiler::SuperGroups g = step_super_groups(m, s, cfg);
+        const bool depthwise = s.weight->dim(1) == 1 && s.weight->dim(0) == int64_t{s.conv.groups};
+        return fmt::format("{} conv2d {}x{}/{} (groups={}, {} super-group{} of {} group{}) on the core{}{}",
+                           depthwise ? "depthwise" : "grouped", s.weight->dim(2), s.weight->dim(3), s.conv.stride_h,
+                           s.conv.groups, g.count, g.count == 1 ? "" : "s", g.groups_per,
+                           g.groups_per == 1 ? "" : "s",
+                           g.groups_per == 1 ? std::string()
+                                             : fmt::format(", 1/{} of the GEMM MACs useful (block-diagonal weights)",
+                                                           g.groups_per),
+                           s.has_residual() ? " + fused residual add" : "");
+      }
       return fmt::format("conv2d {}x{}/{} on the core{}{}", s.weight->dim(2), s.weight->dim(3), s.conv.stride_h,
                          op.tiling.repack.direct() ? "" : ", host repack " + op.tiling.repack.to_string(),
                          s.has_residual() ? " + fused residual add" : "");
@@ -132,7 +161,7 @@ CompiledModel compile_model(const quant::QModel& qmodel, const isa::HwConfig& co
       try {
         ms.op = lower(cm.qmodel, s, config);
         ms.where = Placement::kCore;
-        ms.why = core_reason(s, *ms.op);
+        ms.why = core_reason(cm.qmodel, s, *ms.op, config);
       } catch (const Error& e) {
         // A core operator whose parameters the lowering rejects runs on the CPU, saying why.
         ms.why = fmt::format("{} does not fit the core: {}", quant::to_string(s.op), e.what());

@@ -33,7 +33,9 @@ struct Conv2dParams {
   uint32_t stride_h = 1, stride_w = 1;
   uint32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   uint32_t dilation_h = 1, dilation_w = 1;  // only 1 is supported
-  uint32_t groups = 1;                      // only 1 is supported
+  // Grouped conv2d (weight OIHW with I = C / groups; depthwise: groups = C = O): group g's output
+  // channels read only its input channels. On the core as super-groups, see super_groups().
+  uint32_t groups = 1;
   Requantize requant;
   // Per-output-channel shifts (0..31, one per output channel) replacing requant.shift:
   //   out[o] = clip((acc + bias[o]) >> channel_shift[o], lo, hi).
@@ -67,6 +69,18 @@ struct Conv2dShape {
 Conv2dShape check_conv2d(const Tensor& input, const Tensor& weight, const Tensor* bias, const Conv2dParams& p);
 Conv2dShape check_conv2d(const std::vector<int64_t>& input_shape, const Tensor& weight, const Tensor* bias,
                          const Conv2dParams& p);
+
+// A grouped conv2d on the core: super-groups of `groups_per` consecutive groups whose input and output
+// channels fill whole BLOCK_IN / BLOCK_OUT blocks, each a dense conv2d with a block-diagonal weight (zeros
+// between its groups), one after the other in one program (ConvProblem::groups = count). Depthwise on
+// 16x16 blocks: 16 groups per super-group, a diagonal 16x16 weight per tap, 1/16 of the MACs useful.
+struct SuperGroups {
+  uint32_t groups_per = 1;  // groups per super-group (the fewest that fill whole blocks)
+  uint32_t count = 1;       // super-groups (= groups / groups_per)
+};
+// {1, 1} for groups == 1; throws vta::Error saying why when no super-group size tiles the channels
+// exactly (groups_per does not divide groups), e.g. 3 groups of 8 channels on 16-channel blocks.
+SuperGroups super_groups(const Conv2dShape& s, const Conv2dParams& p, const isa::HwConfig& cfg);
 
 // The blocked problem for a config (checks that the config has int8 inp/wgt and int32 acc).
 ConvProblem make_conv_problem(const Conv2dShape& s, const Conv2dParams& p, bool has_bias, const isa::HwConfig& cfg);

@@ -28,6 +28,11 @@ struct ConvProblem {
   // A fused residual add: per output tile one residual tile in INP (oc_blocks x rows x cols elements,
   // two regions alternating with the ACC half) and one identity element in WGT (the buffer's last).
   bool has_residual = false;
+  // A grouped conv2d: `groups` independent convs of ic_blocks -> oc_blocks each (the super-groups of
+  // a grouped conv2d with block-diagonal weights), side by side in the channel blocks of one input and
+  // one output tensor (ic_blocks * groups and oc_blocks * groups blocks). A tiling describes one of them;
+  // the program runs them one after the other. 1 for an ordinary conv2d.
+  uint32_t groups = 1;
 };
 
 // Loop order of the tiles: output-channel tiles outermost (weights stay on chip while the input
