@@ -18,33 +18,6 @@
 namespace vta::ctest {
 namespace {
 
-// out[n,o,y,x] = clamp((sum x*w + bias[o]) >> shift[o], lo, hi), int32 wrapping; NCHW / OIHW.
-std::vector<int8_t> cpu_conv(const std::vector<int8_t>& x, const std::vector<int8_t>& w, const std::vector<int32_t>& b,
-                             const ConvCase& k, const std::vector<int32_t>& shift) {
-  const int oh = (k.h + k.pt + k.pb - k.kh) / k.sh + 1, ow = (k.w + k.pl + k.pr - k.kw) / k.sw + 1;
-  const int lo = k.relu ? std::max(k.lo, 0) : k.lo;
-  std::vector<int8_t> out(static_cast<size_t>(k.n) * k.o * oh * ow);
-  for (int n = 0; n < k.n; ++n)
-    for (int o = 0; o < k.o; ++o)
-      for (int y = 0; y < oh; ++y)
-        for (int xx = 0; xx < ow; ++xx) {
-          uint32_t acc = 0;
-          for (int c = 0; c < k.c; ++c)
-            for (int ky = 0; ky < k.kh; ++ky)
-              for (int kx = 0; kx < k.kw; ++kx) {
-                const int iy = y * k.sh - k.pt + ky, ix = xx * k.sw - k.pl + kx;
-                if (iy < 0 || iy >= k.h || ix < 0 || ix >= k.w) continue;
-                const int32_t p = int32_t{x[static_cast<size_t>(((n * k.c + c) * k.h + iy) * k.w + ix)]} *
-                                  w[static_cast<size_t>(((o * k.c + c) * k.kh + ky) * k.kw + kx)];
-                acc += static_cast<uint32_t>(p);
-              }
-          if (!b.empty()) acc += static_cast<uint32_t>(b[static_cast<size_t>(o)]);
-          const int32_t v = static_cast<int32_t>(acc) >> shift[static_cast<size_t>(o)];
-          out[static_cast<size_t>(((n * k.o + o) * oh + y) * ow + xx)] = static_cast<int8_t>(std::clamp(v, lo, k.hi));
-        }
-  return out;
-}
-
 // Shifts around the one that spreads random data over int8, with the extremes 0 and 31 mixed in.
 std::vector<int32_t> random_shifts(int o, int32_t center, std::mt19937& rng) {
   std::uniform_int_distribution<int> d(-4, 4), pick(0, 9);
@@ -70,7 +43,7 @@ Outcome run_case(const ConvCase& k, const std::vector<int32_t>& shift, const std
   runtime::Session q(*device);
   Outcome out;
   out.run = compiler::conv2d(q, d.tx, d.tw, k.bias ? &d.tb : nullptr, p, options);
-  out.want = cpu_conv(d.x, d.w, d.b, k, shift);
+  out.want = cpu_conv_full(k, 1, d.x, d.w, d.b, shift);
   return out;
 }
 
@@ -216,7 +189,7 @@ TEST(ChannelShiftDense, MatchesTheCpuLoop) {
       // dense = a 1x1 conv over (n, k, 1, 1) images
       ConvCase k{"dense", c.n, c.k, 1, 1, c.m, 1, 1, 1, 1, 0, 0, 0, 0};
       k.relu = rq.relu;
-      EXPECT_EQ(first_mismatch(run.output.to_vector<int8_t>(), cpu_conv(x, w, b, k, shift)), -1) << run.tiling.to_string();
+      EXPECT_EQ(first_mismatch(run.output.to_vector<int8_t>(), cpu_conv_full(k, 1, x, w, b, shift)), -1) << run.tiling.to_string();
       // the layout keeps the shifts through its JSON form
       EXPECT_EQ(compiler::CoreOpLayout::from_json(op.layout.to_json()).params.channel_shift, shift);
     }

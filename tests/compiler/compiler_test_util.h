@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -89,6 +90,53 @@ inline std::string describe(const ConvCase& k) {
 }
 
 // Random data for a case (deterministic per seed).
+// The conv2d the lowerings implement, written plainly (independent of packing, tiling and the device):
+//   c[n,o,y,x] = clamp((sum_{c in group(o)} x*w + b[o]) >> shift[o], lo, hi)   (int32 wrapping sums)
+// with weight OIHW, I = C / groups, b empty for no bias and shift empty for the case's per-tensor shift;
+// then, when `residual` is given, out = clamp(((c << shift_conv) + (res << shift_res) + round) >> shift2,
+// lo2, hi2), round = 2^(shift2 - 1) when shift2 > 0. NCHW in and out.
+inline std::vector<int8_t> cpu_conv_full(const ConvCase& k, int groups, const std::vector<int8_t>& x,
+                                         const std::vector<int8_t>& w, const std::vector<int32_t>& b,
+                                         const std::vector<int32_t>& shift,
+                                         const std::optional<compiler::ResidualAdd>& residual = std::nullopt,
+                                         const std::vector<int8_t>& res = {}) {
+  const int cg = k.c / groups, og = k.o / groups;
+  const int oh = (k.h + k.pt + k.pb - k.kh) / k.sh + 1, ow = (k.w + k.pl + k.pr - k.kw) / k.sw + 1;
+  const int lo = k.relu ? std::max(k.lo, 0) : k.lo;
+  const auto requant = [](int64_t v, int32_t sh, int l, int h) { return std::clamp(static_cast<int32_t>(v >> sh), l, h); };
+  std::vector<int8_t> out(static_cast<size_t>(k.n) * k.o * oh * ow);
+  for (int n = 0; n < k.n; ++n)
+    for (int o = 0; o < k.o; ++o)
+      for (int y = 0; y < oh; ++y)
+        for (int xx = 0; xx < ow; ++xx) {
+          uint32_t acc = 0;
+          for (int ci = 0; ci < cg; ++ci) {
+            const int c = (o / og) * cg + ci;
+            for (int ky = 0; ky < k.kh; ++ky)
+              for (int kx = 0; kx < k.kw; ++kx) {
+                const int iy = y * k.sh - k.pt + ky, ix = xx * k.sw - k.pl + kx;
+                if (iy < 0 || iy >= k.h || ix < 0 || ix >= k.w) continue;
+                const int32_t p = int32_t{x[static_cast<size_t>(((n * k.c + c) * k.h + iy) * k.w + ix)]} *
+                                  w[static_cast<size_t>(((o * cg + ci) * k.kh + ky) * k.kw + kx)];
+                acc += static_cast<uint32_t>(p);
+              }
+          }
+          if (!b.empty()) acc += static_cast<uint32_t>(b[static_cast<size_t>(o)]);
+          const size_t at = static_cast<size_t>(((n * k.o + o) * oh + y) * ow + xx);
+          const int32_t sh = shift.empty() ? k.eff_shift() : shift[static_cast<size_t>(o)];
+          int32_t v = requant(static_cast<int32_t>(acc), sh, lo, k.hi);
+          if (residual) {
+            const compiler::ResidualAdd& r = *residual;
+            const int32_t sh2 = r.requant.shift;
+            const int64_t sum = (int64_t{v} << r.shift_conv) + (int64_t{res[at]} << r.shift_res) +
+                                (sh2 > 0 ? int64_t{1} << (sh2 - 1) : 0);
+            v = requant(sum, sh2, r.requant.lo(), r.requant.clip_hi);
+          }
+          out[at] = static_cast<int8_t>(v);
+        }
+  return out;
+}
+
 struct ConvData {
   std::vector<int8_t> x, w;
   std::vector<int32_t> b;

@@ -27,51 +27,6 @@ struct GroupedCase {
   std::optional<ResidualAdd> residual;
 };
 
-int32_t requant(int64_t v, int32_t shift, int lo, int hi) {
-  return std::clamp(static_cast<int32_t>(v >> shift), lo, hi);
-}
-
-// out[n,o,y,x] = clamp((sum_{c in group(o)} x*w + bias[o]) >> shift[o], lo, hi) with int32 wrapping;
-// NCHW, weight OIHW with I = C / groups; then the fused residual add when present.
-std::vector<int8_t> cpu_grouped_conv(const GroupedCase& gc, const std::vector<int8_t>& x, const std::vector<int8_t>& w,
-                                     const std::vector<int32_t>& b, const std::vector<int8_t>& res) {
-  const ConvCase& k = gc.k;
-  const int cg = k.c / gc.groups, og = k.o / gc.groups;
-  const int oh = (k.h + k.pt + k.pb - k.kh) / k.sh + 1, ow = (k.w + k.pl + k.pr - k.kw) / k.sw + 1;
-  const int lo = k.relu ? std::max(k.lo, 0) : k.lo;
-  std::vector<int8_t> out(static_cast<size_t>(k.n) * k.o * oh * ow);
-  for (int n = 0; n < k.n; ++n)
-    for (int o = 0; o < k.o; ++o)
-      for (int y = 0; y < oh; ++y)
-        for (int xx = 0; xx < ow; ++xx) {
-          uint32_t acc = 0;
-          for (int ci = 0; ci < cg; ++ci) {
-            const int c = (o / og) * cg + ci;
-            for (int ky = 0; ky < k.kh; ++ky)
-              for (int kx = 0; kx < k.kw; ++kx) {
-                const int iy = y * k.sh - k.pt + ky, ix = xx * k.sw - k.pl + kx;
-                if (iy < 0 || iy >= k.h || ix < 0 || ix >= k.w) continue;
-                const int32_t p = int32_t{x[static_cast<size_t>(((n * k.c + c) * k.h + iy) * k.w + ix)]} *
-                                  w[static_cast<size_t>(((o * cg + ci) * k.kh + ky) * k.kw + kx)];
-                acc += static_cast<uint32_t>(p);
-              }
-          }
-          if (!b.empty()) acc += static_cast<uint32_t>(b[static_cast<size_t>(o)]);
-          const size_t at = static_cast<size_t>(((n * k.o + o) * oh + y) * ow + xx);
-          const int32_t shift = gc.shift.empty() ? k.eff_shift() : gc.shift[static_cast<size_t>(o)];
-          int32_t v = requant(static_cast<int32_t>(acc), shift, lo, k.hi);
-          if (gc.residual) {
-            const ResidualAdd& r = *gc.residual;
-            const int32_t sh = r.requant.shift;
-            const int64_t s = (int64_t{v} << r.shift_conv) + (int64_t{res[at]} << r.shift_res) +
-                              (sh > 0 ? int64_t{1} << (sh - 1) : 0);
-            v = requant(s, sh, r.requant.lo(), r.requant.clip_hi);
-          }
-          out[at] = static_cast<int8_t>(v);
-        }
-  return out;
-}
-
 struct GroupedRun {
   compiler::OpRun run;
   std::vector<int8_t> want;
@@ -107,7 +62,7 @@ GroupedRun run_grouped(const GroupedCase& gc, const std::string& target, const i
     const Tensor* inputs[] = {&tx};
     out.run = compiler::run_compiled(q, op, inputs);
   }
-  out.want = cpu_grouped_conv(gc, x, w, b, res);
+  out.want = cpu_conv_full(k, gc.groups, x, w, b, gc.shift, gc.residual, res);
   return out;
 }
 

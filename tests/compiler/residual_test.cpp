@@ -17,37 +17,6 @@ namespace {
 
 using compiler::ResidualAdd;
 
-// out = clamp(((c << sa) + (r << sb) + round) >> shift2, lo2, hi2) with
-// c = clamp((sum x*w + bias[o]) >> shift[o], lo, hi); int32 wrapping; NCHW / OIHW.
-std::vector<int8_t> cpu_conv_residual(const ConvData& d, const ConvCase& k, const std::vector<int32_t>& shift,
-                                      const std::vector<int8_t>& r, const ResidualAdd& ra) {
-  const int oh = (k.h + k.pt + k.pb - k.kh) / k.sh + 1, ow = (k.w + k.pl + k.pr - k.kw) / k.sw + 1;
-  const int lo = k.relu ? std::max(k.lo, 0) : k.lo;
-  const int lo2 = ra.requant.lo(), hi2 = ra.requant.clip_hi;
-  const int32_t round = ra.requant.shift > 0 ? int32_t{1} << (ra.requant.shift - 1) : 0;
-  std::vector<int8_t> out(static_cast<size_t>(k.n) * k.o * oh * ow);
-  for (int n = 0; n < k.n; ++n)
-    for (int o = 0; o < k.o; ++o)
-      for (int y = 0; y < oh; ++y)
-        for (int xx = 0; xx < ow; ++xx) {
-          uint32_t acc = 0;
-          for (int c = 0; c < k.c; ++c)
-            for (int ky = 0; ky < k.kh; ++ky)
-              for (int kx = 0; kx < k.kw; ++kx) {
-                const int iy = y * k.sh - k.pt + ky, ix = xx * k.sw - k.pl + kx;
-                if (iy < 0 || iy >= k.h || ix < 0 || ix >= k.w) continue;
-                acc += static_cast<uint32_t>(int32_t{d.x[static_cast<size_t>(((n * k.c + c) * k.h + iy) * k.w + ix)]} *
-                                             d.w[static_cast<size_t>(((o * k.c + c) * k.kh + ky) * k.kw + kx)]);
-              }
-          if (k.bias) acc += static_cast<uint32_t>(d.b[static_cast<size_t>(o)]);
-          const int32_t c8 = std::clamp(static_cast<int32_t>(acc) >> shift[static_cast<size_t>(o)], lo, k.hi);
-          const size_t i = static_cast<size_t>(((n * k.o + o) * oh + y) * ow + xx);
-          const int32_t sum = c8 * (1 << ra.shift_conv) + int32_t{r[i]} * (1 << ra.shift_res) + round;
-          out[i] = static_cast<int8_t>(std::clamp(sum >> ra.requant.shift, lo2, hi2));
-        }
-  return out;
-}
-
 struct Outcome {
   compiler::OpRun run;
   std::vector<int8_t> want;
@@ -72,7 +41,7 @@ Outcome run_residual(const ConvCase& k, std::vector<int32_t> shift, const Residu
   const Tensor* inputs[] = {&d.tx, &tr};
   Outcome out;
   out.run = compiler::run_compiled(q, op, inputs);
-  out.want = cpu_conv_residual(d, k, shift, r, ra);
+  out.want = cpu_conv_full(k, 1, d.x, d.w, k.bias ? d.b : std::vector<int32_t>{}, shift, ra, r);
   return out;
 }
 
