@@ -137,6 +137,27 @@ inline std::vector<int8_t> cpu_conv_full(const ConvCase& k, int groups, const st
   return out;
 }
 
+// A random conv2d case: N 1..3, C and O 1..40 (mostly not multiples of 16), kernels 1..3, inputs up to
+// max_hw, strides 1..2, pads below the kernel, relu and bias at random.
+inline ConvCase random_conv_case(std::mt19937& rng, int index, int max_hw) {
+  auto r = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  ConvCase k;
+  k.name = fmt::format("random{}", index);
+  k.n = r(1, 3);
+  k.c = r(1, 40);
+  k.o = r(1, 40);
+  k.kh = r(1, 3);
+  k.kw = r(1, 3);
+  k.h = r(k.kh, max_hw);
+  k.w = r(k.kw, max_hw);
+  k.sh = r(1, 2);
+  k.sw = r(1, 2);
+  k.pt = r(0, k.kh - 1), k.pb = r(0, k.kh - 1), k.pl = r(0, k.kw - 1), k.pr = r(0, k.kw - 1);
+  k.relu = r(0, 1) == 1;
+  k.bias = r(0, 3) != 0;
+  return k;
+}
+
 struct ConvData {
   std::vector<int8_t> x, w;
   std::vector<int32_t> b;

@@ -80,24 +80,7 @@ ResidualAdd random_residual(std::mt19937& rng) {
   return ra;
 }
 
-ConvCase random_case(std::mt19937& rng, int index) {
-  auto r = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
-  ConvCase k;
-  k.name = fmt::format("random{}", index);
-  k.n = r(1, 3);
-  k.c = r(1, 40);
-  k.o = r(1, 40);
-  k.kh = r(1, 3);
-  k.kw = r(1, 3);
-  k.h = r(k.kh, 11);
-  k.w = r(k.kw, 11);
-  k.sh = r(1, 2);
-  k.sw = r(1, 2);
-  k.pt = r(0, k.kh - 1), k.pb = r(0, k.kh - 1), k.pl = r(0, k.kw - 1), k.pr = r(0, k.kw - 1);
-  k.relu = r(0, 1) == 1;
-  k.bias = r(0, 3) != 0;
-  return k;
-}
+ConvCase random_case(std::mt19937& rng, int index) { return random_conv_case(rng, index, 11); }
 
 std::vector<int32_t> random_shifts(int o, int32_t center, std::mt19937& rng) {
   std::uniform_int_distribution<int> d(-3, 3);

@@ -16,6 +16,7 @@
 #include "vta/ir/passes.h"
 #include "vta/quant/int8_executor.h"
 #include "vta/quant/quantize.h"
+#include "quant_test_util.h"
 
 namespace vta::quant {
 namespace {
@@ -27,16 +28,7 @@ fs::path model_dir() {
   return d ? fs::path(d) : fs::path();
 }
 
-double cosine(const Tensor& a, const Tensor& b) {
-  double ab = 0, aa = 0, bb = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double x = a.data<float>()[i], y = b.data<float>()[i];
-    ab += x * y;
-    aa += x * x;
-    bb += y * y;
-  }
-  return aa == 0 || bb == 0 ? (aa == bb ? 1.0 : 0.0) : ab / std::sqrt(aa * bb);
-}
+using test::cosine;
 
 size_t argmax(const Tensor& t) {
   const float* p = t.data<float>();

@@ -29,12 +29,7 @@ using test::ModelBuilder;
 
 using Ints = std::vector<int64_t>;
 
-Calibration thresholds(std::initializer_list<std::pair<ValueId, double>> t) {
-  Calibration c;
-  for (const auto& [v, th] : t) c.threshold[v] = th;
-  c.num_samples = 1;
-  return c;
-}
+using test::thresholds;
 
 QuantizeOptions per_channel(bool on) {
   QuantizeOptions o;

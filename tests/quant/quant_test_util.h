@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "vta/ir/graph.h"
+#include "vta/quant/calibration.h"
 #include "vta/quant/qmodel.h"
 #include "vta/test/graph_helpers.h"
 
@@ -71,6 +72,14 @@ struct ModelBuilder {
 
 using vta::test::attrs;
 using vta::test::error_of;
+
+// Calibration with given thresholds (method max), independent of the executor.
+inline Calibration thresholds(std::initializer_list<std::pair<ir::ValueId, double>> t) {
+  Calibration c;
+  for (const auto& [v, th] : t) c.threshold[v] = th;
+  c.num_samples = 1;
+  return c;
+}
 
 inline double cosine(const Tensor& a, const Tensor& b) {
   double ab = 0, aa = 0, bb = 0;

@@ -25,13 +25,7 @@ using test::random_normal;
 
 using Ints = std::vector<int64_t>;
 
-// Calibration with given thresholds (method max), independent of the executor.
-Calibration thresholds(std::initializer_list<std::pair<ValueId, double>> t) {
-  Calibration c;
-  for (const auto& [v, th] : t) c.threshold[v] = th;
-  c.num_samples = 1;
-  return c;
-}
+using test::thresholds;
 
 std::vector<QOp> ops(const QModel& m) {
   std::vector<QOp> v;
