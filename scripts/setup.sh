@@ -27,6 +27,8 @@ packages=(
   # RTL: Verilator (lint, tsim) and Yosys (synthesis checks); bookworm ships 5.006 and 0.23.
   verilator
   yosys
+  # The tlm timing model (simulator/tlm): SystemC 2.3.4 with TLM-2.0.
+  libsystemc-dev
 )
 
 missing=()

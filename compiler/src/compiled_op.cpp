@@ -186,6 +186,7 @@ OpRun run_compiled(runtime::Session& session, const CompiledOp& op, std::span<co
   run.output = unpack_op_output(op.layout, session.config(), bytes);
   run.tiling = op.tiling;
   run.counters = stats.counters;
+  run.device_seconds = stats.wall_seconds;
   run.instructions = op.program.instructions.size();
   run.kernel_cache_hits = op.program.kernel_cache_hits;
   run.kernel_cache_misses = op.program.kernel_cache_misses;

@@ -193,6 +193,7 @@ nlohmann::json OpRun::to_json() const {
   j["kernel_cache"] = {{"hits", kernel_cache_hits}, {"misses", kernel_cache_misses}};
   j["compile_seconds"] = compile_seconds;
   j["run_seconds"] = run_seconds;
+  j["device_seconds"] = device_seconds;
   return j;
 }
 

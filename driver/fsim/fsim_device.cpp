@@ -101,6 +101,13 @@ void FsimDevice::write_register(uint32_t offset, uint32_t value) {
   if (offset % 4 != 0) throw Error(fmt::format("{}: unaligned register offset {:#x}", name_, offset));
   switch (offset) {
     case reg::kControl:
+      if ((value & reg::kControlSoftReset) != 0) {
+        // fsim is idle between runs: a soft reset only returns the status registers to idle.
+        status_ = 0;
+        error_code_ = fsim_error::kNone;
+        error_message_.clear();
+        return;
+      }
       if ((value & reg::kControlStart) != 0) launch();
       return;
     case reg::kInsnAddrLo: insn_addr_lo_ = value; return;

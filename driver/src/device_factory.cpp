@@ -1,5 +1,6 @@
 // open_device(): the one place that knows every backend. Later backends (tlm, tsim, xrt, zynq) add a
 // row to kTargets.
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -10,8 +11,12 @@
 #include "fsim/fsim_device.h"
 #include "vta/driver/device.h"
 #include "vta/isa/error.h"
+#include "vta/isa/hw_config.h"
 #if VTA_HAVE_TSIM
 #include "vta/driver/tsim_device.h"
+#endif
+#if VTA_HAVE_TLM
+#include "vta/driver/tlm_device.h"
 #endif
 
 namespace vta::driver {
@@ -24,13 +29,25 @@ struct Target {
 
 // Tokens left in a queue after FINISH are harmless on hardware (and Apache VTA's untuned TVM schedules
 // leave one store->compute token), so the device targets accept them like a board would; "fsim-strict"
-// reports them as an error, for checking that our own runtime balances its tokens.
+// reports them as an error and models the core's finite token and command queues, for checking that our
+// own runtime and compiler balance their tokens and never need more queue room than the core has.
+// VTA_FSIM_CORE_QUEUES=1 gives every fsim target the core's queue depths, to run any test suite or tool
+// against them (docs/driver.md).
+bool core_queues_from_environment() {
+  const char* v = std::getenv("VTA_FSIM_CORE_QUEUES");
+  return v != nullptr && std::string_view(v) == "1";
+}
+
 template <fsim::Kernel K, fsim::Schedule S, bool kStrictTokens = false>
 std::unique_ptr<Device> open_fsim(std::string_view name, const isa::HwConfig& config) {
   fsim::Options options;
   options.kernel = K;
   options.schedule = S;
   options.allow_leftover_tokens = !kStrictTokens;
+  if (kStrictTokens || core_queues_from_environment()) {
+    options.token_queue_depth = isa::CoreQueueDepths::kToken;
+    options.command_queue_depth = isa::CoreQueueDepths::kCommand;
+  }
   return std::make_unique<FsimDevice>(std::string(name), config, options);
 }
 
@@ -41,6 +58,13 @@ std::unique_ptr<Device> open_tsim(std::string_view name, const isa::HwConfig& co
 }
 #endif
 
+#if VTA_HAVE_TLM
+// tlm: the SystemC timing model; DRAM timing from VTA_TLM_* environment variables.
+std::unique_ptr<Device> open_tlm(std::string_view name, const isa::HwConfig& config) {
+  return std::make_unique<TlmDevice>(std::string(name), config, TlmDeviceOptions::from_environment());
+}
+#endif
+
 constexpr Target kTargets[] = {
     {"fsim", &open_fsim<fsim::Kernel::kFast, fsim::Schedule::kConcurrent>},
     {"fsim-ref", &open_fsim<fsim::Kernel::kReference, fsim::Schedule::kConcurrent>},
@@ -48,6 +72,9 @@ constexpr Target kTargets[] = {
     {"fsim-strict", &open_fsim<fsim::Kernel::kFast, fsim::Schedule::kConcurrent, true>},
 #if VTA_HAVE_TSIM
     {"tsim", &open_tsim},
+#endif
+#if VTA_HAVE_TLM
+    {"tlm", &open_tlm},
 #endif
 };
 

@@ -4,7 +4,9 @@
 #include <cstdlib>
 #include <limits>
 #include <map>
+#include <string_view>
 #include <utility>
+#include <variant>
 
 #include <fmt/format.h>
 
@@ -29,21 +31,30 @@ std::optional<uint64_t> env_number(const char* name, uint64_t max) {
   return value;
 }
 
-constexpr uint32_t kNoIndex = 0xffffffffu;
+constexpr uint32_t kNoIndex = isa::reg::kNoIndex;
+
+tsim::TsimFaults to_tsim(const TsimFaultOptions& f) {
+  tsim::TsimFaults t;
+  t.error_addr_lo = f.error_addr_lo;
+  t.error_addr_hi = f.error_addr_hi;
+  t.read_error_after_beats = f.read_error_after_beats;
+  t.error_resp = f.error_resp;
+  t.stall_at_cycle = f.stall_at_cycle;
+  t.interrupt_at_cycle = f.interrupt_at_cycle;
+  return t;
+}
+
+std::string_view index_operand_text(uint32_t operand) {
+  for (const isa::reg::IndexOperand& x : isa::reg::kIndexOperands)
+    if (x.code == operand) return x.text;
+  return "unknown buffer";
+}
 
 }  // namespace
 
 const char* tsim_error::describe(uint32_t code) {
-  switch (code) {
-    case kNone: return "no error";
-    case kOpcode: return "unassigned opcode";
-    case kMemoryType: return "memory type invalid for the instruction";
-    case kAluOpcode: return "unassigned ALU opcode";
-    case kDependency: return "dependency flag the module cannot have";
-    case kBus: return "AXI bus error (access outside device memory)";
-    case kDeadlock: return "deadlock: every module waits on a dependency token that cannot arrive";
-    default: return "unknown hardware error";
-  }
+  // Every entry of kErrorCodes is a string literal, so data() is NUL-terminated.
+  return isa::reg::error_meaning(code).data();
 }
 
 TsimDeviceOptions TsimDeviceOptions::from_environment() {
@@ -70,13 +81,19 @@ struct TsimDevice::Impl {
   std::unique_ptr<tsim::Tsim> sim;
   tsim::TsimResult last;
   double last_wall_seconds = 0.0;
-  bool needs_reset = false;  // the last run ended with an error, a hang or a timeout
+  bool needs_reset = false;  // the core is not known to be idle (a run threw, or a soft reset was written)
+  // STATUS and ERROR_* of the last failed run, read before its recovery; read_register() returns them
+  // until the next run or CONTROL write, so the board protocol (read the error after the run) still works.
+  std::map<uint32_t, uint32_t> failed_regs;
+  uint64_t soft_resets = 0, hard_resets = 0;
+  std::string last_recovery;
 
   Impl(std::string n, const isa::HwConfig& c, TsimDeviceOptions o)
       : name(std::move(n)), config(c), options(std::move(o)) {
     tsim::TsimOptions t = tsim::TsimOptions::from_config(config);
     if (options.dram_latency_cycles) t.read_latency = t.write_latency = *options.dram_latency_cycles;
     if (options.dram_bytes_per_cycle) t.bytes_per_cycle = *options.dram_bytes_per_cycle;
+    t.faults = to_tsim(options.faults);
     t.max_outstanding = options.max_outstanding;
     t.trace_path = options.trace_path;
     t.watchdog_cycles = options.watchdog_cycles;
@@ -104,28 +121,104 @@ struct TsimDevice::Impl {
     }
   }
 
-  // The instruction at `index` of the stream at `address`, disassembled (or its raw bits when it does
-  // not decode, or a note when it is outside device memory).
+  // The instruction at `index` of the stream at `address`, decoded (nullopt when it is outside device
+  // memory or does not decode).
+  std::optional<isa::Instruction> decode_insn(uint64_t address, uint32_t index) const {
+    const uint64_t at = address + uint64_t{index} * 16;
+    if (!memory.contains(at, 16)) return std::nullopt;
+    isa::RawInstruction raw;
+    memory.read(at, &raw.lo, 8);
+    memory.read(at + 8, &raw.hi, 8);
+    try {
+      return isa::InstructionCodec(config).decode(raw);
+    } catch (const Error&) {
+      return std::nullopt;
+    }
+  }
+
+  // The instruction at `index`, disassembled (or its raw bits when it does not decode, or a note when it
+  // is outside device memory).
   std::string describe_insn(uint64_t address, uint32_t index) const {
+    if (auto insn = decode_insn(address, index)) return isa::disassemble(*insn);
     const uint64_t at = address + uint64_t{index} * 16;
     if (!memory.contains(at, 16)) return "(not in device memory)";
     isa::RawInstruction raw;
     memory.read(at, &raw.lo, 8);
     memory.read(at + 8, &raw.hi, 8);
-    try {
-      return isa::disassemble(isa::InstructionCodec(config).decode(raw));
-    } catch (const Error&) {
-      return fmt::format("raw {:016x}{:016x}", raw.hi, raw.lo);
+    return fmt::format("raw {:016x}{:016x}", raw.hi, raw.lo);
+  }
+
+  // ERROR_INFO / ERROR_ADDR of an out-of-range index, in fsim's words ("INP index 2050 out of range
+  // (buffer depth 2048)", "micro-op range [0, 9000) exceeds the UOP buffer depth 8192").
+  std::string index_detail(uint64_t insn_address) const {
+    const uint32_t operand = last.error_info & 0xfu;
+    if (operand == isa::reg::kIdxUopRange) {
+      const auto insn = decode_insn(insn_address, last.error_index);
+      const isa::LoopNest* loop = nullptr;
+      if (insn) {
+        if (const auto* g = std::get_if<isa::GemmInsn>(&*insn)) loop = &g->loop;
+        if (const auto* a = std::get_if<isa::AluInsn>(&*insn)) loop = &a->loop;
+      }
+      if (loop == nullptr) return fmt::format("micro-op range ending at {} is invalid", last.error_addr);
+      if (loop->uop_bgn > loop->uop_end)
+        return fmt::format("micro-op range [{}, {}) has uop_bgn > uop_end", loop->uop_bgn, loop->uop_end);
+      return fmt::format("micro-op range [{}, {}) exceeds the UOP buffer depth {}", loop->uop_bgn, loop->uop_end,
+                         config.uop().depth);
     }
+    uint64_t depth = config.acc().depth;
+    if (operand == isa::reg::kIdxUop) depth = config.uop().depth;
+    if (operand == isa::reg::kIdxWgt) depth = config.wgt().depth;
+    if (operand == isa::reg::kIdxInp) depth = config.inp().depth;
+    return fmt::format("{} index {} out of range (buffer depth {})", index_operand_text(operand), last.error_addr,
+                       depth);
+  }
+
+  // ERROR_INFO of a bus error: which response, on what, and (for a read by load or compute) the
+  // instruction whose data it was.
+  std::string bus_detail(uint64_t insn_address) const {
+    const uint32_t info = last.error_info;
+    const uint32_t resp = (info >> isa::reg::kAxiInfoRespLsb) & 3u;
+    const char* resp_name = resp == 3 ? "DECERR" : "SLVERR";
+    std::string what;
+    if ((info >> isa::reg::kAxiInfoWriteBit) & 1u) {
+      what = "a write by store";
+    } else {
+      const uint32_t id = info & 3u;
+      what = id == isa::reg::kAxiIdFetch ? std::string("an instruction fetch")
+                                         : fmt::format("a read by {}", id == isa::reg::kAxiIdLoad ? "load" : "compute");
+    }
+    std::string where = fmt::format(" (address {:#x})", last.bus_error_address);
+    if (last.error_index != kNoIndex)
+      where += fmt::format(" at instruction {}: {}", last.error_index, describe_insn(insn_address, last.error_index));
+    return fmt::format("{} response to {}{}", resp_name, what, where);
+  }
+
+  // Returns the core to idle after a run that did not end cleanly: a soft reset, or the hard reset when
+  // the soft reset cannot drain the bus.
+  void recover() {
+    if (sim->soft_reset(options.soft_reset_cycles)) {
+      ++soft_resets;
+      last_recovery = "soft reset";
+      return;
+    }
+    const uint64_t owed = sim->memory_outstanding();
+    sim->reset();
+    ++hard_resets;
+    last_recovery = fmt::format("hard reset: the soft reset did not finish in {} cycles ({} memory burst(s) unanswered)",
+                                options.soft_reset_cycles, owed);
   }
 
   RunResult execute(uint64_t insn_address, uint32_t insn_count, double wall_seconds) {
     const uint64_t max_cycles = options.max_cycles != 0 ? options.max_cycles : std::numeric_limits<uint64_t>::max() / 2;
-    // The core keeps state after an error (modules may still hold an instruction, a hung run is still
-    // going): reset it first. The reset is deferred to here so that the registers of a failed run stay
-    // readable until the next one. Memory and on-chip buffers are not touched by the reset.
-    if (needs_reset) sim->reset();
-    needs_reset = false;
+    // A failed run is recovered before it returns (below); a soft reset written through write_register()
+    // may still be draining, and a run that threw left the core as it was: reset first then.
+    failed_regs.clear();
+    if (!needs_reset && (sim->read_reg(reg::kStatus) & (reg::kStatusBusy | reg::kStatusResetting)) != 0)
+      needs_reset = true;
+    if (needs_reset) recover();
+    // Until the run ends cleanly the core needs a reset (also when run() throws, e.g. on a failed RTL
+    // assertion).
+    needs_reset = true;
     const auto start = std::chrono::steady_clock::now();
     last = sim->run(insn_address, insn_count, max_cycles, wall_seconds);
     last_wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -133,26 +226,39 @@ struct TsimDevice::Impl {
     RunResult result;
     result.counters = last.counters;
     result.wall_seconds = last_wall_seconds;
-    if (last.done && !last.error) return result;
-    needs_reset = true;
+    if (last.done && !last.error) {
+      needs_reset = false;
+      return result;
+    }
 
     if (last.wall_timeout) {
       result.status = RunStatus::kTimeout;
       result.message = fmt::format("{}: {}", name, last.report);
-    } else if (last.hung || last.cycle_limit) {
+    } else if (last.hung || last.cycle_limit || last.interrupted) {
       result.status = RunStatus::kError;
       result.message = fmt::format("{}: {}", name, last.report);
     } else {
       result.status = RunStatus::kError;
       std::string where;
       if (last.error_code == tsim_error::kBus) {
-        where = fmt::format(" (address {:#x})", last.bus_error_address);
+        where = ": " + bus_detail(insn_address);
+      } else if (last.error_code == tsim_error::kIndex) {
+        where = fmt::format(" at instruction {}: {}; {}", last.error_index, index_detail(insn_address),
+                            describe_insn(insn_address, last.error_index));
       } else if (last.error_index != kNoIndex) {
         where = fmt::format(" at instruction {}: {}", last.error_index, describe_insn(insn_address, last.error_index));
       }
       result.message = fmt::format("{}: hardware error {} ({}){}, after {} cycles", name, last.error_code,
                                    tsim_error::describe(last.error_code), where, last.counters.cycle_count);
     }
+    // The core keeps going after an error (a module finishes the instruction it holds, a STORE's writes are
+    // in flight; a hung or interrupted run is still running): recover now, before returning, so nothing of
+    // this run reaches memory after the host has reused it (found by tsim_stress_test). Memory and on-chip
+    // buffers are not touched by the reset.
+    for (uint32_t r : {reg::kStatus, reg::kErrorCode, reg::kErrorIndex, reg::kErrorInfo, reg::kErrorAddr})
+      failed_regs[r] = sim->read_reg(r);
+    recover();
+    needs_reset = false;
     return result;
   }
 };
@@ -225,6 +331,7 @@ void TsimDevice::invalidate(const DeviceBuffer& buffer, uint64_t offset, uint64_
 
 void TsimDevice::write_register(uint32_t offset, uint32_t value) {
   if (offset % 4 != 0) throw Error(fmt::format("{}: unaligned register offset {:#x}", impl_->name, offset));
+  if (offset == reg::kControl) impl_->failed_regs.clear();
   if (offset == reg::kControl && (value & reg::kControlStart) != 0) {
     tsim::Tsim& sim = *impl_->sim;
     const uint64_t address = (uint64_t{sim.read_reg(reg::kInsnAddrHi)} << 32) | sim.read_reg(reg::kInsnAddrLo);
@@ -236,6 +343,7 @@ void TsimDevice::write_register(uint32_t offset, uint32_t value) {
 
 uint32_t TsimDevice::read_register(uint32_t offset) {
   if (offset % 4 != 0) throw Error(fmt::format("{}: unaligned register offset {:#x}", impl_->name, offset));
+  if (const auto it = impl_->failed_regs.find(offset); it != impl_->failed_regs.end()) return it->second;
   return impl_->sim->read_reg(offset);
 }
 
@@ -249,5 +357,15 @@ std::vector<std::pair<std::string, uint64_t>> TsimDevice::extra_counters() const
   return impl_->last.extra_counters;
 }
 uint64_t TsimDevice::harness_cycles() const { return impl_->last.harness_cycles; }
+
+void TsimDevice::set_faults(const TsimFaultOptions& faults) {
+  impl_->options.faults = faults;
+  impl_->sim->set_faults(to_tsim(faults));
+}
+void TsimDevice::cancel() { impl_->sim->cancel(); }
+uint64_t TsimDevice::soft_resets() const { return impl_->soft_resets; }
+uint64_t TsimDevice::hard_resets() const { return impl_->hard_resets; }
+std::string TsimDevice::last_recovery() const { return impl_->last_recovery; }
+uint64_t TsimDevice::memory_outstanding() const { return impl_->sim->memory_outstanding(); }
 
 }  // namespace vta::driver

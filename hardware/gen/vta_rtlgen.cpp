@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -23,6 +24,7 @@
 #include "vta/isa/hw_config.h"
 #include "vta/isa/instruction_codec.h"
 #include "vta/isa/memory_type.h"
+#include "vta/isa/register_map.h"
 
 namespace {
 
@@ -52,11 +54,47 @@ class PkgWriter {
       param(n + "_W", f.width);
     }
   }
+  // A localparam of a given SystemVerilog type, e.g. logic [11:0] with value 12'h040.
+  void typed(const std::string& type, const std::string& name, const std::string& value) {
+    out_ << "  localparam " << type << " " << name << " = " << value << ";\n";
+  }
   std::ostringstream& raw() { return out_; }
 
  private:
   std::ostringstream out_;
 };
+
+std::string hex_literal(unsigned bits, uint32_t value) {
+  std::ostringstream o;
+  o << bits << "'h" << std::hex << std::setw(static_cast<int>((bits + 3) / 4)) << std::setfill('0') << value;
+  return o.str();
+}
+
+// The register map, status bits, error codes and counter indices of vta::isa::reg (the copy the driver
+// and tsim's harness use), so the RTL cannot drift from them.
+void register_map(PkgWriter& w) {
+  namespace reg = vta::isa::reg;
+  w.comment("Register map (vta/isa/register_map.h): AXI4-Lite byte offsets.");
+  for (const reg::Register& r : reg::kRegisters)
+    w.typed("logic [11:0]", "REG_" + std::string(r.name), hex_literal(12, r.offset));
+  w.comment("CONTROL and STATUS bits.");
+  for (const reg::Bit& b : reg::kControlBits) w.param("CONTROL_" + std::string(b.name) + "_BIT", b.bit);
+  for (const reg::Bit& b : reg::kStatusBits) w.param("STATUS_" + std::string(b.name) + "_BIT", b.bit);
+  w.comment("ERROR_CODE values.");
+  for (const reg::ErrorCode& e : reg::kErrorCodes)
+    w.typed("logic [7:0]", "ERR_" + std::string(e.name), "8'd" + std::to_string(e.code));
+  w.comment("ERROR_INFO of an out-of-range index: the buffer operand.");
+  for (const reg::IndexOperand& x : reg::kIndexOperands)
+    w.typed("logic [3:0]", "IDX_" + std::string(x.name), "4'd" + std::to_string(x.code));
+  w.param("AXI_INFO_WRITE_BIT", reg::kAxiInfoWriteBit);
+  w.param("AXI_INFO_RESP_LSB", reg::kAxiInfoRespLsb);
+  w.comment("AXI read IDs of the bus clients.");
+  for (const reg::AxiId& a : reg::kAxiIds)
+    w.typed("logic [1:0]", "AXI_ID_" + std::string(a.name), "2'd" + std::to_string(a.id));
+  w.comment("Counter indices: counter i at REG_COUNTER_BASE + 8 i (lo), + 4 (hi).");
+  for (uint32_t i = 0; i < reg::kNumCounters; ++i) w.param("CNT_" + std::string(reg::kCounters[i].sv), i);
+  w.param("NUM_COUNTERS", reg::kNumCounters);
+}
 
 void buffer(PkgWriter& w, const std::string& name, const BufferGeometry& g) {
   w.param(name + "_ELEM_BITS", g.element_bits);
@@ -97,6 +135,10 @@ std::string generate(const HwConfig& c) {
   buffer(w, "ACC", c.acc());
   buffer(w, "OUT", c.out());
 
+  w.comment("Queue depths of the core (isa::CoreQueueDepths, shared with fsim-strict).");
+  w.param("TOKEN_QUEUE_DEPTH", vta::isa::CoreQueueDepths::kToken);
+  w.param("CMD_QUEUE_DEPTH", vta::isa::CoreQueueDepths::kCommand);
+
   w.comment("Instruction and micro-op words.");
   w.param("INSN_BITS", vta::isa::FixedFieldWidths::kInstructionBits);
   w.param("UOP_BITS", vta::isa::FixedFieldWidths::kMicroOpBits);
@@ -123,6 +165,8 @@ std::string generate(const HwConfig& c) {
   w.fields("FINISH", codec.layout(Opcode::kFinish));
   w.comment("Micro-op fields.");
   w.fields("UOP", codec.uop_layout());
+
+  register_map(w);
 
   o << "\nendpackage\n/* verilator lint_on UNUSEDPARAM */\n";
   return o.str();

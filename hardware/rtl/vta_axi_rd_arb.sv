@@ -23,14 +23,19 @@ module vta_axi_rd_arb #(
   logic [IW-1:0] last_q, pick;
   logic          any, load;
 
-  // round-robin: the first requesting client after the last one granted
+  // round-robin: the first requesting client after the last one granted. last_q < N and k <= N, so
+  // the wrap is one conditional subtraction (a `%` here would synthesize a divider).
+  logic [IW:0] cand;
   always_comb begin
     any  = 1'b0;
     pick = last_q;
+    cand = '0;
     for (int unsigned k = 1; k <= N; k++) begin
-      if (!any && req_valid_i[IW'((32'(last_q) + k) % N)]) begin
+      cand = (IW + 1)'(last_q) + (IW + 1)'(k);
+      if (cand >= (IW + 1)'(N)) cand = cand - (IW + 1)'(N);
+      if (!any && req_valid_i[IW'(cand)]) begin
         any  = 1'b1;
-        pick = IW'((32'(last_q) + k) % N);
+        pick = IW'(cand);
       end
     end
   end

@@ -71,6 +71,8 @@ module vta_compute #(
   output logic [31:0]                   cur_idx_o,
   output logic                          error_o,
   output logic [7:0]                    error_code_o,
+  output logic [3:0]                    error_info_o,   // out-of-range index: the operand (vta_pkg::IDX_*)
+  output logic [31:0]                   error_addr_o,   // ... and the index
   // counter events
   output logic                          insn_done_o,
   output logic                          uop_elem_o,
@@ -92,6 +94,11 @@ module vta_compute #(
   localparam int unsigned IAW    = vta_pkg::LOG_INP_DEPTH;
   localparam int unsigned WAW    = vta_pkg::LOG_WGT_DEPTH;
   localparam int unsigned SAW    = vta_pkg::UOP_SRC_IDX_W;  // max(ACC, INP) index bits
+  // loop offsets and buffer indices at full width (field + (iter_out-1) * factor_out + (iter_in-1) *
+  // factor_in < 2^(bits + 16)), so an index past the buffer is detected instead of wrapping
+  localparam int unsigned DXW    = AAW + 16;
+  localparam int unsigned SXW    = SAW + 16;
+  localparam int unsigned WXW    = WAW + 16;
   localparam int unsigned PW     = INP_W + WGT_W;
   localparam int unsigned SHW    = $clog2(ACC_W);
 
@@ -175,8 +182,22 @@ module vta_compute #(
   logic [AAW-1:0] acc_ld_waddr;
   logic [vta_pkg::ACC_ELEM_BITS-1:0] acc_ld_wdata;
 
-  assign uop_start = (state_q == S_START) && is_uop_load && !load_noop;
-  assign acc_start = (state_q == S_START) && is_acc_load && !load_noop;
+  // the tile must fit its buffer (see vta_tile_check); a tile that does not fit is never started
+  logic        tile_oob;
+  logic [31:0] tile_last;
+  vta_tile_check u_bounds (
+    .sram_base_i(insn_q[vta_pkg::MEM_SRAM_BASE_LSB +: 16]),
+    .rows_i(18'(insn_q[vta_pkg::MEM_Y_PAD_0_LSB +: 4]) + 18'(insn_q[vta_pkg::MEM_Y_SIZE_LSB +: 16]) +
+            18'(insn_q[vta_pkg::MEM_Y_PAD_1_LSB +: 4])),
+    .cols_i(18'(insn_q[vta_pkg::MEM_X_PAD_0_LSB +: 4]) + 18'(x_size) + 18'(insn_q[vta_pkg::MEM_X_PAD_1_LSB +: 4])),
+    .depth_i(is_uop_load ? 32'(vta_pkg::UOP_DEPTH) : 32'(vta_pkg::ACC_DEPTH)),
+    .oob_o(tile_oob), .last_o(tile_last)
+  );
+  logic bad_tile;
+  assign bad_tile = (is_uop_load || is_acc_load) && !load_noop && tile_oob;
+
+  assign uop_start = (state_q == S_START) && is_uop_load && !load_noop && !bad_tile;
+  assign acc_start = (state_q == S_START) && is_acc_load && !load_noop && !bad_tile;
 
   vta_load_unit #(
     .ELEM_BITS(vta_pkg::UOP_ELEM_BITS), .SRAM_AW(UAW), .BUS_W(BUS_W), .ADDR_W(ADDR_W)
@@ -200,23 +221,28 @@ module vta_compute #(
   assign araddr_o  = is_uop_load ? uop_araddr : acc_araddr;
   assign arlen_o   = is_uop_load ? uop_arlen : acc_arlen;
 
+  // the micro-op range must lie in the UOP buffer (checked even for an empty loop, as fsim does)
+  logic bad_range;
+  assign bad_range = (is_gemm || is_alu) &&
+                     ((uop_end > (UAW + 1)'(vta_pkg::UOP_DEPTH)) || ((UAW + 1)'(uop_bgn) > uop_end));
+
   // ---- micro-op loop and pipeline ----
   logic run_loop;           // GEMM/ALU whose loop has at least one iteration
-  assign run_loop = (is_gemm || (is_alu && !bad_alu)) && (iter_out != '0) && (iter_in != '0) &&
+  assign run_loop = (is_gemm || (is_alu && !bad_alu)) && !bad_range && (iter_out != '0) && (iter_in != '0) &&
                     (uop_end > (UAW + 1)'(uop_bgn));
 
   logic           loop_active_q;
   logic [UAW:0]   k_q;
   logic [13:0]    i_q, j_q;
-  logic [AAW-1:0] dst_out_q, dst_in_q;
-  logic [SAW-1:0] src_out_q, src_in_q;
-  logic [WAW-1:0] wgt_out_q, wgt_in_q;
+  logic [DXW-1:0] dst_out_q, dst_in_q;
+  logic [SXW-1:0] src_out_q, src_in_q;
+  logic [WXW-1:0] wgt_out_q, wgt_in_q;
 
   // S1
   logic           s1_valid_q, s1_phase_q;
-  logic [AAW-1:0] s1_dst_base_q;
-  logic [SAW-1:0] s1_src_base_q;
-  logic [WAW-1:0] s1_wgt_base_q;
+  logic [DXW-1:0] s1_dst_base_q;
+  logic [SXW-1:0] s1_src_base_q;
+  logic [WXW-1:0] s1_wgt_base_q;
   // S2
   logic           s2_valid_q;
   logic [AAW-1:0] s2_dst_q;
@@ -226,14 +252,47 @@ module vta_compute #(
   logic [AAW-1:0] s3_dst_q;
   logic [vta_pkg::ACC_ELEM_BITS-1:0] s3_res_q;
 
-  // S1 addresses
+  // S1 addresses: full-width indices, and the buffer addresses (their low bits)
+  logic [DXW-1:0] s1_dst_x;
+  logic [SXW-1:0] s1_src_x;
+  logic [WXW-1:0] s1_wgt_x;
   logic [AAW-1:0] s1_dst, s1_src_acc;
   logic [SAW-1:0] s1_src;
   logic [WAW-1:0] s1_wgt;
-  assign s1_dst     = AAW'(uop_rdata_i[vta_pkg::UOP_DST_IDX_LSB +: vta_pkg::UOP_DST_IDX_W]) + s1_dst_base_q;
-  assign s1_src     = SAW'(uop_rdata_i[vta_pkg::UOP_SRC_IDX_LSB +: vta_pkg::UOP_SRC_IDX_W]) + s1_src_base_q;
-  assign s1_wgt     = WAW'(uop_rdata_i[vta_pkg::UOP_WGT_IDX_LSB +: vta_pkg::UOP_WGT_IDX_W]) + s1_wgt_base_q;
+  assign s1_dst_x   = DXW'(uop_rdata_i[vta_pkg::UOP_DST_IDX_LSB +: vta_pkg::UOP_DST_IDX_W]) + s1_dst_base_q;
+  assign s1_src_x   = SXW'(uop_rdata_i[vta_pkg::UOP_SRC_IDX_LSB +: vta_pkg::UOP_SRC_IDX_W]) + s1_src_base_q;
+  assign s1_wgt_x   = WXW'(uop_rdata_i[vta_pkg::UOP_WGT_IDX_LSB +: vta_pkg::UOP_WGT_IDX_W]) + s1_wgt_base_q;
+  assign s1_dst     = AAW'(s1_dst_x);
+  assign s1_src     = SAW'(s1_src_x);
+  assign s1_wgt     = WAW'(s1_wgt_x);
   assign s1_src_acc = AAW'(s1_src);
+
+  // out-of-range operands of the micro-op in S1, in fsim's order (destination, then sources); reset
+  // micro-ops only write the destination, immediate ALU ops read no source
+  logic       s1_oob;
+  logic [3:0] s1_oob_info;
+  logic [31:0] s1_oob_addr;
+  always_comb begin
+    s1_oob      = 1'b1;
+    s1_oob_info = vta_pkg::IDX_ACC;
+    s1_oob_addr = 32'(s1_dst_x);
+    if (s1_dst_x >= DXW'(vta_pkg::ACC_DEPTH)) begin
+      s1_oob_info = vta_pkg::IDX_ACC;
+    end else if (is_gemm && !reset_f && s1_src_x >= SXW'(vta_pkg::INP_DEPTH)) begin
+      s1_oob_info = vta_pkg::IDX_INP;
+      s1_oob_addr = 32'(s1_src_x);
+    end else if (is_gemm && !reset_f && s1_wgt_x >= WXW'(vta_pkg::WGT_DEPTH)) begin
+      s1_oob_info = vta_pkg::IDX_WGT;
+      s1_oob_addr = 32'(s1_wgt_x);
+    end else if (is_alu && two_reads && s1_src_x >= SXW'(vta_pkg::ACC_DEPTH)) begin
+      s1_oob_info = vta_pkg::IDX_ALU_SRC;
+      s1_oob_addr = 32'(s1_src_x);
+    end else begin
+      s1_oob = 1'b0;
+    end
+  end
+  logic s1_bad;  // S1 holds an out-of-range micro-op: it never moves on (the run stops with an error)
+  assign s1_bad = s1_valid_q && s1_oob;
   logic unused_uop;
   assign unused_uop = ^uop_rdata_i;  // the micro-op fields need not fill all 32 bits
 
@@ -241,12 +300,12 @@ module vta_compute #(
   logic s1_reads_src, s1_rd_acc, hazard, s1_move, s1_ready, s0_issue;
   logic [AAW-1:0] s1_rd_addr;
   assign s1_reads_src = two_reads && !s1_phase_q;
-  assign s1_rd_acc    = s1_valid_q && !no_reads;
+  assign s1_rd_acc    = s1_valid_q && !no_reads && !s1_oob;
   assign s1_rd_addr   = s1_reads_src ? s1_src_acc : s1_dst;
   assign hazard = s1_rd_acc && ((s2_valid_q && s2_dst_q == s1_rd_addr) ||
                                 (s3_valid_q && s3_dst_q == s1_rd_addr));
   // S1 hands its micro-op to S2 when no hazard and, for two reads, in the second phase
-  assign s1_move  = s1_valid_q && !hazard && !s1_reads_src;
+  assign s1_move  = s1_valid_q && !hazard && !s1_reads_src && !s1_oob;
   assign s1_ready = !s1_valid_q || s1_move;
   assign s0_issue = loop_active_q && s1_ready;
 
@@ -295,18 +354,18 @@ module vta_compute #(
         k_q <= (UAW + 1)'(uop_bgn);
         if (!last_j) begin
           j_q      <= j_q + 14'd1;
-          dst_in_q <= dst_in_q + dst_fi;
-          src_in_q <= src_in_q + src_fi;
-          wgt_in_q <= wgt_in_q + wgt_fi;
+          dst_in_q <= dst_in_q + DXW'(dst_fi);
+          src_in_q <= src_in_q + SXW'(src_fi);
+          wgt_in_q <= wgt_in_q + WXW'(wgt_fi);
         end else begin
           j_q       <= '0;
           i_q       <= i_q + 14'd1;
-          dst_out_q <= dst_out_q + dst_fo;
-          src_out_q <= src_out_q + src_fo;
-          wgt_out_q <= wgt_out_q + wgt_fo;
-          dst_in_q  <= dst_out_q + dst_fo;
-          src_in_q  <= src_out_q + src_fo;
-          wgt_in_q  <= wgt_out_q + wgt_fo;
+          dst_out_q <= dst_out_q + DXW'(dst_fo);
+          src_out_q <= src_out_q + SXW'(src_fo);
+          wgt_out_q <= wgt_out_q + WXW'(wgt_fo);
+          dst_in_q  <= dst_out_q + DXW'(dst_fo);
+          src_in_q  <= src_out_q + SXW'(src_fo);
+          wgt_in_q  <= wgt_out_q + WXW'(wgt_fo);
           if (last_i) loop_active_q <= 1'b0;
         end
       end
@@ -488,9 +547,37 @@ module vta_compute #(
                      (state_q == S_PUSH_PREV && push_prev && !push_prev_ready_i) ||
                      (state_q == S_PUSH_NEXT && push_next && !push_next_ready_i);
   assign cur_idx_o = idx_q;
-  assign error_o   = (state_q == S_DECODE) && (bad_mem || bad_alu);
-  assign error_code_o = bad_mem ? vta_hw_pkg::ERR_MEM_TYPE : vta_hw_pkg::ERR_ALU_OP;
+  // decode errors first (one per instruction), then an out-of-range micro-op operand in S1
+  logic decode_err;
+  assign decode_err = (state_q == S_DECODE) && (bad_mem || bad_alu || bad_range || bad_tile);
+  assign error_o    = decode_err || s1_bad;
+  always_comb begin
+    error_code_o = vta_pkg::ERR_INDEX;
+    error_info_o = s1_oob_info;
+    error_addr_o = s1_oob_addr;
+    if (decode_err) begin
+      if (bad_mem) error_code_o = vta_pkg::ERR_MEM_TYPE;
+      else if (bad_alu) error_code_o = vta_pkg::ERR_ALU_OP;
+      error_info_o = bad_range ? vta_pkg::IDX_UOP_RANGE : (is_uop_load ? vta_pkg::IDX_UOP : vta_pkg::IDX_ACC);
+      error_addr_o = bad_range ? 32'(uop_end) : tile_last;
+    end
+  end
   assign gemm_uop_o = s0_issue && is_gemm && !reset_f;
   assign alu_uop_o  = s0_issue && is_alu;
   assign hazard_stall_o = hazard;
+
+`ifndef SYNTHESIS
+  /* verilator lint_off SYNCASYNCNET */
+  // read-after-write: an ACC entry is never read while an older micro-op in S2/S3 has still to write it
+  AccReadAfterWrite: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      acc_re_o |-> !((s2_valid_q && s2_dst_q == acc_raddr_o) || (s3_valid_q && s3_dst_q == acc_raddr_o)))
+    else $error("vta_compute: ACC[%0d] read before an older micro-op wrote it", acc_raddr_o);
+  // one writer of the ACC port at a time: a LOAD ACC never overlaps a micro-op's write
+  AccOneWriter: assert property (@(posedge clk_i) disable iff (!rst_ni) !(acc_ld_we && s3_valid_q))
+    else $error("vta_compute: LOAD ACC and a micro-op write the ACC buffer in the same cycle");
+  // an out-of-range micro-op never leaves S1, so no index wraps around a buffer
+  NoWrappedIndex: assert property (@(posedge clk_i) disable iff (!rst_ni) s1_move |-> !s1_oob)
+    else $error("vta_compute: an out-of-range micro-op reached the buffers");
+  /* verilator lint_on SYNCASYNCNET */
+`endif
 endmodule

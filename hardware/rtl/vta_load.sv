@@ -36,6 +36,8 @@ module vta_load #(
   output logic [31:0]                   cur_idx_o,
   output logic                          error_o,      // one-cycle pulse
   output logic [7:0]                    error_code_o,
+  output logic [3:0]                    error_info_o, // out-of-range index: the buffer (vta_pkg::IDX_*)
+  output logic [31:0]                   error_addr_o, // ... and the index
   // counter events
   output logic                          insn_done_o,
   output logic                          inp_elem_o,
@@ -62,8 +64,23 @@ module vta_load #(
   logic [ADDR_W-1:0] inp_araddr, wgt_araddr;
   logic [7:0] inp_arlen, wgt_arlen;
 
-  assign inp_start = (state_q == S_START) && !is_wgt && (x_size != '0);
-  assign wgt_start = (state_q == S_START) && is_wgt && (x_size != '0);
+  // the tile must fit its buffer (checked on the whole sram_base field; a tile that does not fit is
+  // reported and never started, so nothing wraps around the buffer)
+  logic        oob;
+  logic [31:0] oob_last;
+  vta_tile_check u_bounds (
+    .sram_base_i(insn_q[vta_pkg::MEM_SRAM_BASE_LSB +: 16]),
+    .rows_i(18'(insn_q[vta_pkg::MEM_Y_PAD_0_LSB +: 4]) + 18'(insn_q[vta_pkg::MEM_Y_SIZE_LSB +: 16]) +
+            18'(insn_q[vta_pkg::MEM_Y_PAD_1_LSB +: 4])),
+    .cols_i(18'(insn_q[vta_pkg::MEM_X_PAD_0_LSB +: 4]) + 18'(x_size) + 18'(insn_q[vta_pkg::MEM_X_PAD_1_LSB +: 4])),
+    .depth_i(is_wgt ? 32'(vta_pkg::WGT_DEPTH) : 32'(vta_pkg::INP_DEPTH)),
+    .oob_o(oob), .last_o(oob_last)
+  );
+  logic bad_index;
+  assign bad_index = (x_size != '0) && oob;
+
+  assign inp_start = (state_q == S_START) && !is_wgt && (x_size != '0) && !bad_index;
+  assign wgt_start = (state_q == S_START) && is_wgt && (x_size != '0) && !bad_index;
 
   vta_load_unit #(
     .ELEM_BITS(vta_pkg::INP_ELEM_BITS), .SRAM_AW(vta_pkg::LOG_INP_DEPTH), .BUS_W(BUS_W), .ADDR_W(ADDR_W)
@@ -141,6 +158,8 @@ module vta_load #(
   assign blocked_o    = (state_q == S_POP && pop_next && !pop_next_ready_i) ||
                         (state_q == S_PUSH && push_next && !push_next_ready_i);
   assign cur_idx_o    = idx_q;
-  assign error_o      = (state_q == S_START) && bad_dep;
-  assign error_code_o = vta_hw_pkg::ERR_DEP_FLAGS;
+  assign error_o      = (state_q == S_START) && (bad_dep || bad_index);
+  assign error_code_o = bad_dep ? vta_pkg::ERR_DEP_FLAGS : vta_pkg::ERR_INDEX;
+  assign error_info_o = is_wgt ? vta_pkg::IDX_WGT : vta_pkg::IDX_INP;
+  assign error_addr_o = oob_last;
 endmodule

@@ -45,6 +45,8 @@ module vta_store #(
   output logic [31:0]                   cur_idx_o,
   output logic                          error_o,
   output logic [7:0]                    error_code_o,
+  output logic [3:0]                    error_info_o,   // out-of-range index: vta_pkg::IDX_STORE_SRC
+  output logic [31:0]                   error_addr_o,   // ... and the index
   output logic                          outstanding_o,
   // counter events
   output logic                          insn_done_o,
@@ -90,8 +92,18 @@ module vta_store #(
                      ((x_size != '0) || (mem_type > 3'(vta_pkg::MEM_TYPE_OUT)));
   assign active    = (x_size != '0) && (y_size != '0) && !bad_type;
 
+  // the tile must lie in the OUT buffer (fsim's rule for the ACC rows a STORE reads; OUT shadows ACC);
+  // a tile that does not fit is reported and never started
+  logic        oob, bad_index;
+  logic [31:0] oob_last;
+  vta_tile_check u_bounds (
+    .sram_base_i(insn_q[vta_pkg::MEM_SRAM_BASE_LSB +: 16]), .rows_i(18'(y_size)), .cols_i(18'(x_size)),
+    .depth_i(32'(vta_pkg::OUT_DEPTH)), .oob_o(oob), .last_o(oob_last)
+  );
+  assign bad_index = (x_size != '0) && !bad_type && oob;
+
   logic start;
-  assign start = (state_q == S_START) && active;
+  assign start = (state_q == S_START) && active && !bad_index;
 
   // ---- buffer reader ----
   logic        rd_active_q, rd_pending_q;
@@ -305,8 +317,10 @@ module vta_store #(
   assign blocked_o    = (state_q == S_POP && pop_prev && !pop_prev_ready_i) ||
                         (state_q == S_PUSH && push_prev && !push_prev_ready_i);
   assign cur_idx_o    = idx_q;
-  assign error_o      = (state_q == S_START) && (bad_dep || bad_type);
-  assign error_code_o = bad_type ? vta_hw_pkg::ERR_MEM_TYPE : vta_hw_pkg::ERR_DEP_FLAGS;
+  assign error_o      = (state_q == S_START) && (bad_dep || bad_type || bad_index);
+  assign error_code_o = bad_type ? vta_pkg::ERR_MEM_TYPE : (bad_dep ? vta_pkg::ERR_DEP_FLAGS : vta_pkg::ERR_INDEX);
+  assign error_info_o = vta_pkg::IDX_STORE_SRC;
+  assign error_addr_o = oob_last;
   assign out_elem_o   = ef_pop;
 
   logic unused_ok;

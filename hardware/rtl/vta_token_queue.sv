@@ -1,6 +1,7 @@
 // A dependency-token queue. Tokens carry no data, so the queue is an occupancy counter of up to
 // DEPTH - 1 tokens. A push while full waits (push_ready_o low); a pop needs a token (pop_ready_o high).
-// A simultaneous push and pop leave the count unchanged.
+// A simultaneous push and pop leave the count unchanged. The modules only push when push_ready_o and
+// only pop when pop_ready_o (assertions below): a token is never lost to overflow nor made up.
 module vta_token_queue #(
   parameter int unsigned DEPTH = 256,
   localparam int unsigned CW = $clog2(DEPTH)
@@ -36,4 +37,13 @@ module vta_token_queue #(
       endcase
     end
   end
+
+`ifndef SYNTHESIS
+  /* verilator lint_off SYNCASYNCNET */
+  TokenNoOverflow: assert property (@(posedge clk_i) disable iff (!rst_ni) push_i |-> push_ready_o)
+    else $error("vta_token_queue: push on a full queue (%0d tokens)", count_q);
+  TokenNoUnderflow: assert property (@(posedge clk_i) disable iff (!rst_ni) pop_i |-> pop_ready_o)
+    else $error("vta_token_queue: pop on an empty queue");
+  /* verilator lint_on SYNCASYNCNET */
+`endif
 endmodule

@@ -1,18 +1,27 @@
-// VTA core top level: AXI4-Lite register file (driver/include/vta/driver/register_map.h plus the
-// registers in vta_hw_pkg / docs/hardware.md), fetch, load, compute and store modules, their command
-// queues, the four dependency-token queues, the on-chip buffers and an AXI4 memory master (reads from
-// fetch/load/compute arbitrated round-robin and routed back by ID; writes from store only).
+// VTA core top level: the AXI4-Lite register file (vta_regfile; register map generated into vta_pkg from
+// isa/include/vta/isa/register_map.h, documented in docs/hardware.md), fetch, load, compute and store
+// modules, their command queues, the four dependency-token queues, the on-chip buffers and an AXI4 memory
+// master (reads from fetch/load/compute arbitrated round-robin and routed back by ID; writes from store
+// only), with the bus guard of the soft reset (vta_axi_drain).
 //
 // Protocol: write INSN_ADDR/INSN_COUNT, write CONTROL.start; STATUS.done rises when every instruction has
-// been dispatched and executed and every write is acknowledged. The first error (ERROR_CODE,
-// ERROR_INDEX) sets STATUS.error and STATUS.done at once; the core must then be reset (rst_ni) before the
-// next run. A start is ignored while a run is in progress (STATUS.busy).
+// been dispatched and executed and every write is acknowledged. The first error (ERROR_CODE, ERROR_INDEX,
+// ERROR_INFO, ERROR_ADDR) sets STATUS.error and STATUS.done at once. A start is ignored while a run is in
+// progress (STATUS.busy) or a soft reset is (STATUS.resetting).
+//
+// Soft reset (CONTROL.soft_reset): waits for a cycle in which no AXI request waits for its ready, then
+// holds every module, queue, counter and the run state in reset while the bus guard finishes the
+// transactions already started (absorbs R and B, sends owed W beats without strobes); when none is left,
+// STATUS.resetting falls and the core is idle, ready for the next start. The register file, INSN_ADDR,
+// INSN_COUNT and the on-chip buffers are kept. A memory that never answers keeps STATUS.resetting high:
+// then only rst_ni (the whole system's reset) helps.
 module vta_top #(
   parameter int unsigned BUS_W        = 64,   // memory bus data width (64 or 128)
   parameter int unsigned ADDR_W       = 64,   // memory bus address width
-  parameter int unsigned CMD_DEPTH    = 32,   // command queue depth per module
-  parameter int unsigned TOKEN_DEPTH  = 256,  // dependency-token queue capacity + 1
-  parameter int unsigned DEADLOCK_CYCLES = 1024
+  // queue depths from isa::CoreQueueDepths through vta_pkg (fsim-strict models the same ones)
+  parameter int unsigned CMD_DEPTH    = vta_pkg::CMD_QUEUE_DEPTH,        // command queue depth per module
+  parameter int unsigned TOKEN_DEPTH  = vta_pkg::TOKEN_QUEUE_DEPTH + 1,  // dependency-token queue capacity + 1
+  parameter int unsigned DEADLOCK_CYCLES = vta_hw_pkg::DEADLOCK_CYCLES
 ) (
   input  logic                 clk_i,
   input  logic                 rst_ni,
@@ -68,88 +77,66 @@ module vta_top #(
   output logic                 done_o
 );
   localparam int unsigned IB  = vta_pkg::INSN_BITS;
-  localparam int unsigned NC  = vta_hw_pkg::NUM_COUNTERS;
+  localparam int unsigned NC  = vta_pkg::NUM_COUNTERS;
   localparam int unsigned CQW = IB + 32;
 
-  // ------------------------------------------------------------------ registers
+  // ------------------------------------------------------------------ register file, soft reset
   logic              running_q, done_q, error_q;
   logic [7:0]        error_code_q;
-  logic [31:0]       error_index_q;
+  logic [31:0]       error_index_q, error_info_q, error_addr_q;
   logic [63:0]       insn_addr_q;
   logic [31:0]       insn_count_q;
-  logic [NC*64-1:0] cnt_q;     // counter i at [i*64 +: 64]
-  logic [NC-1:0]    cnt_inc_en;
-  logic [NC*64-1:0] cnt_inc;
-  logic              start;
+  logic [NC*64-1:0]  cnt_q;     // counter i at [i*64 +: 64]
+  logic [NC-1:0]     cnt_inc_en;
+  logic [NC*64-1:0]  cnt_inc;
+  logic              start, soft_reset;
+  logic              srst_pend_q;  // soft reset asked for, waiting for a cycle without a pending request
+  logic              srst_q;       // the core is held in reset while the bus guard drains
+  logic              rst_core_n;   // reset of everything but the register file and the bus guard
+  logic              drained, bus_quiet;
+  logic [31:0]       status;
 
-  // AXI-Lite write: take address and data together
-  logic wr_fire;
-  assign wr_fire          = s_axil_awvalid_i && s_axil_wvalid_i && !s_axil_bvalid_o;
-  assign s_axil_awready_o = wr_fire;
-  assign s_axil_wready_o  = wr_fire;
-  assign s_axil_bresp_o   = 2'b00;
-  assign start = wr_fire && (s_axil_awaddr_i == 12'h000) && s_axil_wstrb_i[0] && s_axil_wdata_i[0] &&
-                 !running_q;
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      s_axil_bvalid_o <= 1'b0;
-      insn_addr_q     <= '0;
-      insn_count_q    <= '0;
-    end else begin
-      if (wr_fire) s_axil_bvalid_o <= 1'b1;
-      else if (s_axil_bready_i) s_axil_bvalid_o <= 1'b0;
-      if (wr_fire && s_axil_wstrb_i == 4'hf) begin
-        unique case (s_axil_awaddr_i)
-          12'h008: insn_addr_q[31:0]  <= s_axil_wdata_i;
-          12'h00c: insn_addr_q[63:32] <= s_axil_wdata_i;
-          12'h010: insn_count_q       <= s_axil_wdata_i;
-          default: ;
-        endcase
-      end
-    end
-  end
-
-  // AXI-Lite read
-  logic [31:0] rd_data;
-  logic [11:0] cnt_off;
-  logic [4:0]  cnt_idx;
-  assign cnt_off = s_axil_araddr_i - 12'h040;
-  assign cnt_idx = cnt_off[7:3];
   always_comb begin
-    rd_data = '0;
-    unique case (s_axil_araddr_i)
-      12'h000: rd_data = '0;
-      12'h004: rd_data = {29'b0, running_q, error_q, done_q};
-      12'h008: rd_data = insn_addr_q[31:0];
-      12'h00c: rd_data = insn_addr_q[63:32];
-      12'h010: rd_data = insn_count_q;
-      12'h014: rd_data = {24'b0, error_code_q};
-      vta_hw_pkg::REG_ERROR_INDEX:    rd_data = error_index_q;
-      vta_hw_pkg::REG_CONFIG_HASH_LO: rd_data = vta_pkg::CONFIG_HASH[31:0];
-      vta_hw_pkg::REG_CONFIG_HASH_HI: rd_data = vta_pkg::CONFIG_HASH[63:32];
-      vta_hw_pkg::REG_BUS_WIDTH:      rd_data = 32'(BUS_W);
-      default: begin
-        if (s_axil_araddr_i >= 12'h040 && cnt_off[11:8] == 4'h0 && 32'(cnt_idx) < NC) begin
-          rd_data = cnt_q[{cnt_idx, cnt_off[2]} * 32 +: 32];
-        end
-      end
-    endcase
+    status = '0;
+    status[vta_pkg::STATUS_DONE_BIT]      = done_q;
+    status[vta_pkg::STATUS_ERROR_BIT]     = error_q;
+    status[vta_pkg::STATUS_BUSY_BIT]      = running_q;
+    status[vta_pkg::STATUS_RESETTING_BIT] = srst_pend_q || srst_q;
   end
 
-  assign s_axil_arready_o = !s_axil_rvalid_o;
-  assign s_axil_rresp_o   = 2'b00;
+  // After the first error the modules take no new instruction (each finishes the one it holds), so a
+  // failed run stops instead of running on; the soft reset clears the rest.
+  logic halt;
+  assign halt = error_q;
+
+  vta_regfile #(.BUS_W(BUS_W), .NC(NC)) u_regfile (
+    .clk_i, .rst_ni,
+    .s_axil_awvalid_i, .s_axil_awready_o, .s_axil_awaddr_i, .s_axil_wvalid_i, .s_axil_wready_o,
+    .s_axil_wdata_i, .s_axil_wstrb_i, .s_axil_bvalid_o, .s_axil_bready_i, .s_axil_bresp_o,
+    .s_axil_arvalid_i, .s_axil_arready_o, .s_axil_araddr_i, .s_axil_rvalid_o, .s_axil_rready_i,
+    .s_axil_rdata_o, .s_axil_rresp_o,
+    .start_o(start), .start_ok_i(!running_q && !srst_pend_q && !srst_q), .soft_reset_o(soft_reset),
+    .insn_addr_o(insn_addr_q), .insn_count_o(insn_count_q),
+    .status_i(status), .error_code_i(error_code_q), .error_index_i(error_index_q),
+    .error_info_i(error_info_q), .error_addr_i(error_addr_q), .counters_i(cnt_q)
+  );
+
+  // The core's reset comes from a flop (glitch-free): rst_ni, or a soft reset until the bus is drained.
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      s_axil_rvalid_o <= 1'b0;
-      s_axil_rdata_o  <= '0;
-    end else if (s_axil_arvalid_i && !s_axil_rvalid_o) begin
-      s_axil_rvalid_o <= 1'b1;
-      s_axil_rdata_o  <= rd_data;
-    end else if (s_axil_rready_i) begin
-      s_axil_rvalid_o <= 1'b0;
+      srst_pend_q <= 1'b0;
+      srst_q      <= 1'b1;   // leave reset one cycle after rst_ni, like a soft reset with nothing to drain
+    end else begin
+      if (soft_reset) srst_pend_q <= 1'b1;
+      if ((srst_pend_q || soft_reset) && bus_quiet && !srst_q) begin
+        srst_pend_q <= 1'b0;
+        srst_q      <= 1'b1;
+      end else if (srst_q && drained) begin
+        srst_q <= 1'b0;
+      end
     end
   end
+  assign rst_core_n = !srst_q;
 
   // ------------------------------------------------------------------ modules
   // fetch
@@ -162,12 +149,12 @@ module vta_top #(
   logic lq_wready, cq_wready, sq_wready;
   logic r_fetch, r_load, r_compute;
 
-  assign r_fetch   = m_axi_rvalid_i && (m_axi_rid_i == vta_hw_pkg::ID_FETCH);
-  assign r_load    = m_axi_rvalid_i && (m_axi_rid_i == vta_hw_pkg::ID_LOAD);
-  assign r_compute = m_axi_rvalid_i && (m_axi_rid_i == vta_hw_pkg::ID_COMPUTE);
+  assign r_fetch   = m_axi_rvalid_i && (m_axi_rid_i == vta_pkg::AXI_ID_FETCH);
+  assign r_load    = m_axi_rvalid_i && (m_axi_rid_i == vta_pkg::AXI_ID_LOAD);
+  assign r_compute = m_axi_rvalid_i && (m_axi_rid_i == vta_pkg::AXI_ID_COMPUTE);
 
   vta_fetch #(.BUS_W(BUS_W), .ADDR_W(ADDR_W)) u_fetch (
-    .clk_i, .rst_ni, .start_i(start), .insn_addr_i(ADDR_W'(insn_addr_q)), .insn_count_i(insn_count_q),
+    .clk_i, .rst_ni(rst_core_n), .start_i(start), .insn_addr_i(ADDR_W'(insn_addr_q)), .insn_count_i(insn_count_q),
     .arvalid_o(f_arvalid), .arready_i(f_arready), .araddr_o(f_araddr), .arlen_o(f_arlen),
     .rvalid_i(r_fetch), .rdata_i(m_axi_rdata_i), .rlast_i(m_axi_rlast_i),
     .insn_o(f_insn), .idx_o(f_idx),
@@ -183,16 +170,16 @@ module vta_top #(
   logic [$clog2(CMD_DEPTH):0] lq_count, cq_count, sq_count;
 
   vta_fifo #(.WIDTH(CQW), .DEPTH(CMD_DEPTH)) u_load_q (
-    .clk_i, .rst_ni, .clear_i(start), .wvalid_i(f_load_valid), .wready_o(lq_wready),
-    .wdata_i({f_idx, f_insn}), .rvalid_o(lq_valid), .rready_i(lq_ready), .rdata_o(lq_data),
+    .clk_i, .rst_ni(rst_core_n), .clear_i(start), .wvalid_i(f_load_valid), .wready_o(lq_wready),
+    .wdata_i({f_idx, f_insn}), .rvalid_o(lq_valid), .rready_i(lq_ready && !halt), .rdata_o(lq_data),
     .count_o(lq_count));
   vta_fifo #(.WIDTH(CQW), .DEPTH(CMD_DEPTH)) u_compute_q (
-    .clk_i, .rst_ni, .clear_i(start), .wvalid_i(f_compute_valid), .wready_o(cq_wready),
-    .wdata_i({f_idx, f_insn}), .rvalid_o(cq_valid), .rready_i(cq_ready), .rdata_o(cq_data),
+    .clk_i, .rst_ni(rst_core_n), .clear_i(start), .wvalid_i(f_compute_valid), .wready_o(cq_wready),
+    .wdata_i({f_idx, f_insn}), .rvalid_o(cq_valid), .rready_i(cq_ready && !halt), .rdata_o(cq_data),
     .count_o(cq_count));
   vta_fifo #(.WIDTH(CQW), .DEPTH(CMD_DEPTH)) u_store_q (
-    .clk_i, .rst_ni, .clear_i(start), .wvalid_i(f_store_valid), .wready_o(sq_wready),
-    .wdata_i({f_idx, f_insn}), .rvalid_o(sq_valid), .rready_i(sq_ready), .rdata_o(sq_data),
+    .clk_i, .rst_ni(rst_core_n), .clear_i(start), .wvalid_i(f_store_valid), .wready_o(sq_wready),
+    .wdata_i({f_idx, f_insn}), .rvalid_o(sq_valid), .rready_i(sq_ready && !halt), .rdata_o(sq_data),
     .count_o(sq_count));
 
   // dependency-token queues: l2c, c2l, c2s, s2c
@@ -203,16 +190,16 @@ module vta_top #(
   logic [$clog2(TOKEN_DEPTH)-1:0] l2c_count, c2l_count, c2s_count, s2c_count;
 
   vta_token_queue #(.DEPTH(TOKEN_DEPTH)) u_l2c (
-    .clk_i, .rst_ni, .clear_i(start), .push_i(l2c_push), .push_ready_o(l2c_push_rdy),
+    .clk_i, .rst_ni(rst_core_n), .clear_i(start), .push_i(l2c_push), .push_ready_o(l2c_push_rdy),
     .pop_i(l2c_pop), .pop_ready_o(l2c_pop_rdy), .count_o(l2c_count));
   vta_token_queue #(.DEPTH(TOKEN_DEPTH)) u_c2l (
-    .clk_i, .rst_ni, .clear_i(start), .push_i(c2l_push), .push_ready_o(c2l_push_rdy),
+    .clk_i, .rst_ni(rst_core_n), .clear_i(start), .push_i(c2l_push), .push_ready_o(c2l_push_rdy),
     .pop_i(c2l_pop), .pop_ready_o(c2l_pop_rdy), .count_o(c2l_count));
   vta_token_queue #(.DEPTH(TOKEN_DEPTH)) u_c2s (
-    .clk_i, .rst_ni, .clear_i(start), .push_i(c2s_push), .push_ready_o(c2s_push_rdy),
+    .clk_i, .rst_ni(rst_core_n), .clear_i(start), .push_i(c2s_push), .push_ready_o(c2s_push_rdy),
     .pop_i(c2s_pop), .pop_ready_o(c2s_pop_rdy), .count_o(c2s_count));
   vta_token_queue #(.DEPTH(TOKEN_DEPTH)) u_s2c (
-    .clk_i, .rst_ni, .clear_i(start), .push_i(s2c_push), .push_ready_o(s2c_push_rdy),
+    .clk_i, .rst_ni(rst_core_n), .clear_i(start), .push_i(s2c_push), .push_ready_o(s2c_push_rdy),
     .pop_i(s2c_pop), .pop_ready_o(s2c_pop_rdy), .count_o(s2c_count));
 
   // on-chip buffers
@@ -248,16 +235,19 @@ module vta_top #(
   logic l_arvalid, l_arready, l_idle, l_blocked, l_error, l_done, l_inp_elem, l_wgt_elem;
   logic [ADDR_W-1:0] l_araddr;
   logic [7:0] l_arlen, l_error_code;
+  logic [3:0] l_error_info;
+  logic [31:0] l_error_addr;
   logic [31:0] l_idx;
   vta_load #(.BUS_W(BUS_W), .ADDR_W(ADDR_W)) u_load (
-    .clk_i, .rst_ni,
-    .cmd_valid_i(lq_valid), .cmd_ready_o(lq_ready), .cmd_insn_i(lq_data[IB-1:0]), .cmd_idx_i(lq_data[IB +: 32]),
+    .clk_i, .rst_ni(rst_core_n),
+    .cmd_valid_i(lq_valid && !halt), .cmd_ready_o(lq_ready), .cmd_insn_i(lq_data[IB-1:0]), .cmd_idx_i(lq_data[IB +: 32]),
     .pop_next_o(c2l_pop), .pop_next_ready_i(c2l_pop_rdy), .push_next_o(l2c_push), .push_next_ready_i(l2c_push_rdy),
     .arvalid_o(l_arvalid), .arready_i(l_arready), .araddr_o(l_araddr), .arlen_o(l_arlen),
     .rvalid_i(r_load), .rdata_i(m_axi_rdata_i),
     .inp_we_o(inp_we), .inp_waddr_o(inp_waddr), .inp_wdata_o(inp_wdata),
     .wgt_we_o(wgt_we), .wgt_waddr_o(wgt_waddr), .wgt_wdata_o(wgt_wdata),
     .idle_o(l_idle), .blocked_o(l_blocked), .cur_idx_o(l_idx), .error_o(l_error), .error_code_o(l_error_code),
+    .error_info_o(l_error_info), .error_addr_o(l_error_addr),
     .insn_done_o(l_done), .inp_elem_o(l_inp_elem), .wgt_elem_o(l_wgt_elem)
   );
 
@@ -265,10 +255,12 @@ module vta_top #(
   logic c_arvalid, c_arready, c_idle, c_blocked, c_error, c_done, c_uop_elem, c_acc_elem, c_gemm, c_alu, c_hazard;
   logic [ADDR_W-1:0] c_araddr;
   logic [7:0] c_arlen, c_error_code;
+  logic [3:0] c_error_info;
+  logic [31:0] c_error_addr;
   logic [31:0] c_idx;
   vta_compute #(.BUS_W(BUS_W), .ADDR_W(ADDR_W)) u_compute (
-    .clk_i, .rst_ni,
-    .cmd_valid_i(cq_valid), .cmd_ready_o(cq_ready), .cmd_insn_i(cq_data[IB-1:0]), .cmd_idx_i(cq_data[IB +: 32]),
+    .clk_i, .rst_ni(rst_core_n),
+    .cmd_valid_i(cq_valid && !halt), .cmd_ready_o(cq_ready), .cmd_insn_i(cq_data[IB-1:0]), .cmd_idx_i(cq_data[IB +: 32]),
     .pop_prev_o(l2c_pop), .pop_prev_ready_i(l2c_pop_rdy), .pop_next_o(s2c_pop), .pop_next_ready_i(s2c_pop_rdy),
     .push_prev_o(c2l_push), .push_prev_ready_i(c2l_push_rdy), .push_next_o(c2s_push),
     .push_next_ready_i(c2s_push_rdy),
@@ -282,23 +274,29 @@ module vta_top #(
     .acc_re_o(acc_re), .acc_raddr_o(acc_raddr), .acc_rdata_i(acc_rdata),
     .out_we_o(out_we), .out_waddr_o(out_waddr), .out_wdata_o(out_wdata),
     .idle_o(c_idle), .blocked_o(c_blocked), .cur_idx_o(c_idx), .error_o(c_error), .error_code_o(c_error_code),
+    .error_info_o(c_error_info), .error_addr_o(c_error_addr),
     .insn_done_o(c_done), .uop_elem_o(c_uop_elem), .acc_elem_o(c_acc_elem), .gemm_uop_o(c_gemm),
     .alu_uop_o(c_alu), .hazard_stall_o(c_hazard)
   );
 
   // store
-  logic s_idle, s_blocked, s_error, s_done, s_out_elem, s_outstanding;
+  logic s_idle, s_blocked, s_error, s_done, s_out_elem, s_outstanding, s_wvalid, s_wlast;
+  logic [BUS_W-1:0] s_wdata;
+  logic [BUS_W/8-1:0] s_wstrb;
   logic [7:0] s_error_code;
+  logic [3:0] s_error_info;
+  logic [31:0] s_error_addr;
   logic [31:0] s_idx;
   vta_store #(.BUS_W(BUS_W), .ADDR_W(ADDR_W)) u_store (
-    .clk_i, .rst_ni,
-    .cmd_valid_i(sq_valid), .cmd_ready_o(sq_ready), .cmd_insn_i(sq_data[IB-1:0]), .cmd_idx_i(sq_data[IB +: 32]),
+    .clk_i, .rst_ni(rst_core_n),
+    .cmd_valid_i(sq_valid && !halt), .cmd_ready_o(sq_ready), .cmd_insn_i(sq_data[IB-1:0]), .cmd_idx_i(sq_data[IB +: 32]),
     .pop_prev_o(c2s_pop), .pop_prev_ready_i(c2s_pop_rdy), .push_prev_o(s2c_push), .push_prev_ready_i(s2c_push_rdy),
     .out_re_o(out_re), .out_raddr_o(out_raddr), .out_rdata_i(out_rdata),
     .awvalid_o(m_axi_awvalid_o), .awready_i(m_axi_awready_i), .awaddr_o(m_axi_awaddr_o), .awlen_o(m_axi_awlen_o),
-    .wvalid_o(m_axi_wvalid_o), .wready_i(m_axi_wready_i), .wdata_o(m_axi_wdata_o), .wstrb_o(m_axi_wstrb_o),
-    .wlast_o(m_axi_wlast_o), .bvalid_i(m_axi_bvalid_i),
+    .wvalid_o(s_wvalid), .wready_i(m_axi_wready_i), .wdata_o(s_wdata), .wstrb_o(s_wstrb),
+    .wlast_o(s_wlast), .bvalid_i(m_axi_bvalid_i && rst_core_n),
     .idle_o(s_idle), .blocked_o(s_blocked), .cur_idx_o(s_idx), .error_o(s_error), .error_code_o(s_error_code),
+    .error_info_o(s_error_info), .error_addr_o(s_error_addr),
     .outstanding_o(s_outstanding), .insn_done_o(s_done), .out_elem_o(s_out_elem)
   );
 
@@ -306,15 +304,15 @@ module vta_top #(
   localparam logic [2:0] AXSIZE = 3'($clog2(BUS_W / 8));
   logic [2:0] arb_ready;
   vta_axi_rd_arb #(.ADDR_W(ADDR_W), .N(3)) u_rd_arb (
-    .clk_i, .rst_ni,
+    .clk_i, .rst_ni(rst_core_n),
     .req_valid_i({c_arvalid, l_arvalid, f_arvalid}), .req_ready_o(arb_ready),
     .req_addr_i({c_araddr, l_araddr, f_araddr}), .req_len_i({c_arlen, l_arlen, f_arlen}),
     .arvalid_o(m_axi_arvalid_o), .arready_i(m_axi_arready_i), .araddr_o(m_axi_araddr_o),
     .arlen_o(m_axi_arlen_o), .arid_o(m_axi_arid_o)
   );
-  assign f_arready       = arb_ready[vta_hw_pkg::ID_FETCH];
-  assign l_arready       = arb_ready[vta_hw_pkg::ID_LOAD];
-  assign c_arready       = arb_ready[vta_hw_pkg::ID_COMPUTE];
+  assign f_arready       = arb_ready[vta_pkg::AXI_ID_FETCH];
+  assign l_arready       = arb_ready[vta_pkg::AXI_ID_LOAD];
+  assign c_arready       = arb_ready[vta_pkg::AXI_ID_COMPUTE];
   assign m_axi_arsize_o  = AXSIZE;
   assign m_axi_arburst_o = 2'b01;
   assign m_axi_rready_o  = 1'b1;   // every client always accepts its read data
@@ -322,6 +320,25 @@ module vta_top #(
   assign m_axi_awsize_o  = AXSIZE;
   assign m_axi_awburst_o = 2'b01;
   assign m_axi_bready_o  = 1'b1;
+
+  // W: from the store, or from the bus guard while the core is held in soft reset
+  logic d_wvalid, d_wlast;
+  assign m_axi_wvalid_o = srst_q ? d_wvalid : s_wvalid;
+  assign m_axi_wlast_o  = srst_q ? d_wlast : s_wlast;
+  assign m_axi_wdata_o  = srst_q ? '0 : s_wdata;
+  assign m_axi_wstrb_o  = srst_q ? '0 : s_wstrb;
+
+  // a soft reset takes effect only in a cycle where no request waits for its ready
+  assign bus_quiet = !(m_axi_arvalid_o && !m_axi_arready_i) && !(m_axi_awvalid_o && !m_axi_awready_i) &&
+                     !(m_axi_wvalid_o && !m_axi_wready_i);
+
+  vta_axi_drain u_drain (
+    .clk_i, .rst_ni, .drain_i(srst_q),
+    .ar_fire_i(m_axi_arvalid_o && m_axi_arready_i), .r_last_fire_i(m_axi_rvalid_i && m_axi_rlast_i),
+    .aw_fire_i(m_axi_awvalid_o && m_axi_awready_i), .awlen_i(m_axi_awlen_o),
+    .w_fire_i(m_axi_wvalid_o && m_axi_wready_i), .b_fire_i(m_axi_bvalid_i),
+    .wvalid_o(d_wvalid), .wlast_o(d_wlast), .drained_o(drained)
+  );
 
   // ------------------------------------------------------------------ run control
   logic all_idle, l_quiet, c_quiet, s_quiet, any_blocked, deadlock_cond;
@@ -344,47 +361,78 @@ module vta_top #(
     if (s_blocked && s_idx < dl_idx) dl_idx = s_idx;
   end
 
-  logic axi_err;
-  assign axi_err = (m_axi_rvalid_i && m_axi_rresp_i[1]) || (m_axi_bvalid_i && m_axi_bresp_i[1]);
+  // an error response (SLVERR/DECERR): which client's read (by RID) or the store's write, and the
+  // instruction the reading module holds (its data is still arriving, so it is the one); none for fetch
+  // and writes (a B response may come after the store has moved on)
+  logic        axi_rerr, axi_berr, axi_err;
+  logic [31:0] axi_info, axi_idx;
+  assign axi_rerr = m_axi_rvalid_i && m_axi_rresp_i[1];
+  assign axi_berr = m_axi_bvalid_i && m_axi_bresp_i[1];
+  assign axi_err  = axi_rerr || axi_berr;
+  always_comb begin
+    axi_info = '0;
+    axi_idx  = '1;
+    if (axi_rerr) begin
+      axi_info[1:0] = m_axi_rid_i;
+      axi_info[vta_pkg::AXI_INFO_RESP_LSB +: 2] = m_axi_rresp_i;
+      if (m_axi_rid_i == vta_pkg::AXI_ID_LOAD) axi_idx = l_idx;
+      else if (m_axi_rid_i == vta_pkg::AXI_ID_COMPUTE) axi_idx = c_idx;
+    end else begin
+      axi_info[vta_pkg::AXI_INFO_WRITE_BIT] = 1'b1;
+      axi_info[vta_pkg::AXI_INFO_RESP_LSB +: 2] = m_axi_bresp_i;
+    end
+  end
 
   // first error of the run
   logic        err_now;
   logic [7:0]  err_code;
-  logic [31:0] err_idx;
+  logic [31:0] err_idx, err_info, err_addr;
   always_comb begin
     err_now  = 1'b1;
-    err_code = vta_hw_pkg::ERR_NONE;
+    err_code = vta_pkg::ERR_NONE;
     err_idx  = '0;
+    err_info = '0;
+    err_addr = '0;
     if (f_error) begin
-      err_code = vta_hw_pkg::ERR_OPCODE;
+      err_code = vta_pkg::ERR_OPCODE;
       err_idx  = f_error_idx;
     end else if (l_error) begin
       err_code = l_error_code;
       err_idx  = l_idx;
+      err_info = 32'(l_error_info);
+      err_addr = l_error_addr;
     end else if (c_error) begin
       err_code = c_error_code;
       err_idx  = c_idx;
+      err_info = 32'(c_error_info);
+      err_addr = c_error_addr;
     end else if (s_error) begin
       err_code = s_error_code;
       err_idx  = s_idx;
+      err_info = 32'(s_error_info);
+      err_addr = s_error_addr;
     end else if (axi_err) begin
-      err_code = vta_hw_pkg::ERR_AXI;
-      err_idx  = '1;
+      err_code = vta_pkg::ERR_AXI;
+      err_idx  = axi_idx;
+      err_info = axi_info;
     end else if (32'(dl_cnt_q) == DEADLOCK_CYCLES) begin
-      err_code = vta_hw_pkg::ERR_DEADLOCK;
+      err_code = vta_pkg::ERR_DEADLOCK;
       err_idx  = dl_idx;
     end else begin
       err_now = 1'b0;
     end
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
+  // run state: cleared by a soft reset too (rst_core_n)
+  always_ff @(posedge clk_i or negedge rst_core_n) begin
+    if (!rst_core_n) begin
       running_q     <= 1'b0;
       done_q        <= 1'b0;
       error_q       <= 1'b0;
       error_code_q  <= '0;
       error_index_q <= '0;
+      error_info_q  <= '0;
+      error_addr_q  <= '0;
       dl_cnt_q      <= '0;
     end else if (start) begin
       running_q     <= 1'b1;
@@ -392,16 +440,20 @@ module vta_top #(
       error_q       <= 1'b0;
       error_code_q  <= '0;
       error_index_q <= '0;
+      error_info_q  <= '0;
+      error_addr_q  <= '0;
       dl_cnt_q      <= '0;
     end else if (running_q) begin
       dl_cnt_q <= deadlock_cond ? dl_cnt_q + 1'b1 : '0;
       if (err_now && !error_q) begin
-        // stop on the first error: the run is over (the core needs a reset before the next one)
+        // stop on the first error: the run is over (the core needs a soft reset before the next one)
         error_q       <= 1'b1;
         done_q        <= 1'b1;
         running_q     <= 1'b0;
         error_code_q  <= err_code;
         error_index_q <= err_idx;
+        error_info_q  <= err_info;
+        error_addr_q  <= err_addr;
       end else if (all_idle) begin
         done_q    <= 1'b1;
         running_q <= 1'b0;
@@ -414,34 +466,34 @@ module vta_top #(
   always_comb begin
     cnt_inc_en = '0;
     for (int unsigned i = 0; i < NC; i++) cnt_inc[i * 64 +: 64] = 64'd1;
-    cnt_inc[vta_hw_pkg::CNT_INP_NBYTES * 64 +: 64] = 64'(vta_pkg::INP_ELEM_BYTES);
-    cnt_inc[vta_hw_pkg::CNT_WGT_NBYTES * 64 +: 64] = 64'(vta_pkg::WGT_ELEM_BYTES);
-    cnt_inc[vta_hw_pkg::CNT_ACC_NBYTES * 64 +: 64] = 64'(vta_pkg::ACC_ELEM_BYTES);
-    cnt_inc[vta_hw_pkg::CNT_UOP_NBYTES * 64 +: 64] = 64'(vta_pkg::UOP_ELEM_BYTES);
-    cnt_inc[vta_hw_pkg::CNT_OUT_NBYTES * 64 +: 64] = 64'(vta_pkg::OUT_ELEM_BYTES);
-    cnt_inc_en[vta_hw_pkg::CNT_LOAD_INSN]     = l_done;
-    cnt_inc_en[vta_hw_pkg::CNT_COMPUTE_INSN]  = c_done;
-    cnt_inc_en[vta_hw_pkg::CNT_STORE_INSN]    = s_done;
-    cnt_inc_en[vta_hw_pkg::CNT_INP_NBYTES]    = l_inp_elem;
-    cnt_inc_en[vta_hw_pkg::CNT_WGT_NBYTES]    = l_wgt_elem;
-    cnt_inc_en[vta_hw_pkg::CNT_ACC_NBYTES]    = c_acc_elem;
-    cnt_inc_en[vta_hw_pkg::CNT_UOP_NBYTES]    = c_uop_elem;
-    cnt_inc_en[vta_hw_pkg::CNT_OUT_NBYTES]    = s_out_elem;
-    cnt_inc_en[vta_hw_pkg::CNT_GEMM]          = c_gemm;
-    cnt_inc_en[vta_hw_pkg::CNT_ALU]           = c_alu;
-    cnt_inc_en[vta_hw_pkg::CNT_CYCLES]        = 1'b1;
-    cnt_inc_en[vta_hw_pkg::CNT_LOAD_BUSY]     = !l_idle;
-    cnt_inc_en[vta_hw_pkg::CNT_LOAD_STALL]    = l_blocked;
-    cnt_inc_en[vta_hw_pkg::CNT_COMPUTE_BUSY]  = !c_idle;
-    cnt_inc_en[vta_hw_pkg::CNT_COMPUTE_STALL] = c_blocked;
-    cnt_inc_en[vta_hw_pkg::CNT_STORE_BUSY]    = !s_idle;
-    cnt_inc_en[vta_hw_pkg::CNT_STORE_STALL]   = s_blocked;
-    cnt_inc_en[vta_hw_pkg::CNT_FETCH_STALL]   = f_blocked;
-    cnt_inc_en[vta_hw_pkg::CNT_GEMM_HAZARD]   = c_hazard;
+    cnt_inc[vta_pkg::CNT_INP_NBYTES * 64 +: 64] = 64'(vta_pkg::INP_ELEM_BYTES);
+    cnt_inc[vta_pkg::CNT_WGT_NBYTES * 64 +: 64] = 64'(vta_pkg::WGT_ELEM_BYTES);
+    cnt_inc[vta_pkg::CNT_ACC_NBYTES * 64 +: 64] = 64'(vta_pkg::ACC_ELEM_BYTES);
+    cnt_inc[vta_pkg::CNT_UOP_NBYTES * 64 +: 64] = 64'(vta_pkg::UOP_ELEM_BYTES);
+    cnt_inc[vta_pkg::CNT_OUT_NBYTES * 64 +: 64] = 64'(vta_pkg::OUT_ELEM_BYTES);
+    cnt_inc_en[vta_pkg::CNT_LOAD_INSN]     = l_done;
+    cnt_inc_en[vta_pkg::CNT_COMPUTE_INSN]  = c_done;
+    cnt_inc_en[vta_pkg::CNT_STORE_INSN]    = s_done;
+    cnt_inc_en[vta_pkg::CNT_INP_NBYTES]    = l_inp_elem;
+    cnt_inc_en[vta_pkg::CNT_WGT_NBYTES]    = l_wgt_elem;
+    cnt_inc_en[vta_pkg::CNT_ACC_NBYTES]    = c_acc_elem;
+    cnt_inc_en[vta_pkg::CNT_UOP_NBYTES]    = c_uop_elem;
+    cnt_inc_en[vta_pkg::CNT_OUT_NBYTES]    = s_out_elem;
+    cnt_inc_en[vta_pkg::CNT_GEMM]          = c_gemm;
+    cnt_inc_en[vta_pkg::CNT_ALU]           = c_alu;
+    cnt_inc_en[vta_pkg::CNT_CYCLES]        = 1'b1;
+    cnt_inc_en[vta_pkg::CNT_LOAD_BUSY]     = !l_idle;
+    cnt_inc_en[vta_pkg::CNT_LOAD_STALL]    = l_blocked;
+    cnt_inc_en[vta_pkg::CNT_COMPUTE_BUSY]  = !c_idle;
+    cnt_inc_en[vta_pkg::CNT_COMPUTE_STALL] = c_blocked;
+    cnt_inc_en[vta_pkg::CNT_STORE_BUSY]    = !s_idle;
+    cnt_inc_en[vta_pkg::CNT_STORE_STALL]   = s_blocked;
+    cnt_inc_en[vta_pkg::CNT_FETCH_STALL]   = f_blocked;
+    cnt_inc_en[vta_pkg::CNT_GEMM_HAZARD]   = c_hazard;
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
+  always_ff @(posedge clk_i or negedge rst_core_n) begin
+    if (!rst_core_n) begin
       cnt_q <= '0;
     end else if (start) begin
       cnt_q <= '0;
@@ -454,6 +506,18 @@ module vta_top #(
 
   // unused: queue occupancies (visible in waveforms), write-response IDs
   logic unused_ok;
-  assign unused_ok = ^{lq_count, cq_count, sq_count, l2c_count, c2l_count, c2s_count, s2c_count, m_axi_bid_i,
-                       m_axi_rresp_i[0], m_axi_bresp_i[0], s_axil_wstrb_i[3:1], cnt_off[1:0]};
+  assign unused_ok = ^{lq_count, cq_count, sq_count, l2c_count, c2l_count, c2s_count, s2c_count, m_axi_bid_i};
+
+`ifndef SYNTHESIS
+  /* verilator lint_off SYNCASYNCNET */
+  // the store's WLAST marks exactly the beat the bus guard expects to end the burst
+  WLastMatchesBurst: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      (m_axi_wvalid_o && !srst_q) |-> (m_axi_wlast_o == d_wlast))
+    else $error("vta_top: WLAST does not match the burst length");
+  // nothing reaches a module while the core is held in reset, and no module requests the bus then
+  NoRequestInReset: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      srst_q |-> !(m_axi_arvalid_o || m_axi_awvalid_o))
+    else $error("vta_top: a bus request while the core is in soft reset");
+  /* verilator lint_on SYNCASYNCNET */
+`endif
 endmodule

@@ -127,7 +127,8 @@ HwConfig HwConfig::from_string(const std::string& text) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // Not only parse_error: a number too large for a double is an out_of_range (found by fuzzing).
     throw ConfigError("(file)", std::string("not valid JSON: ") + e.what());
   }
   return from_json(j);

@@ -3,7 +3,8 @@
 # Inputs (-D): VERILATOR, PKG (generated vta_pkg.sv), RTL ("|"-separated .sv files, packages first),
 #   CACHE_DIR (hardware/cache), OUT_DIR (per-config output), PREFIX (model class name), TRACE (ON/OFF:
 #   --trace-fst), RUNTIME (ON/OFF: also archive Verilator's runtime), THREADS, JOBS, MAKE, AR, CXX (compiler
-#   for the generated C++), STAMP (file touched when done).
+#   for the generated C++), STAMP (file touched when done); optional ASSERT (ON: verilate with --assert, so
+#   the RTL's SVA assertions are checked while the model runs).
 #
 # Verilator runs in CACHE_DIR/<config hash>/<PREFIX>/, so a model is verilated and compiled once per
 # hardware config (the hash is CONFIG_HASH of the package = HwConfig::hash()); the results are copied
@@ -32,6 +33,10 @@ set(trace_args)
 if(TRACE)
   set(trace_args --trace-fst --trace-structs)
 endif()
+set(assert_args)
+if(ASSERT)
+  set(assert_args --assert)
+endif()
 set(mdir ${CACHE_DIR}/${hash}/${PREFIX})
 file(MAKE_DIRECTORY ${mdir})
 
@@ -40,7 +45,7 @@ file(MAKE_DIRECTORY ${mdir})
 set(make_flags "OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O2 CXX=${CXX}")
 execute_process(
   COMMAND ${VERILATOR} --cc --build -j ${JOBS} -O3 --x-assign fast --x-initial fast -Wno-fatal
-          --top-module vta_top --prefix ${PREFIX} --Mdir ${mdir} --threads ${THREADS} ${trace_args}
+          --top-module vta_top --prefix ${PREFIX} --Mdir ${mdir} --threads ${THREADS} ${trace_args} ${assert_args}
           -MAKEFLAGS "${make_flags}" -CFLAGS -w
           ${PKG} ${rtl}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)

@@ -40,8 +40,9 @@ fs::path temp_json(const char* tag) {
 
 TEST(BenchConv2dCli, JsonTableForC10C11) {
   const fs::path json_path = temp_json("c10c11");
-  const Result r = run("bench conv2d --workload resnet18 --layers C10,C11 --json " + json_path.string());
+  const Result r = run("bench conv2d --workload resnet18 --layers C10,C11 --repeat 2 --json " + json_path.string());
   ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("| C11 |"), std::string::npos) << r.out;  // the device-time table
   EXPECT_NE(r.out.find("C10"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("PASS"), std::string::npos) << r.out;
   std::ifstream in(json_path);
@@ -72,6 +73,12 @@ TEST(BenchConv2dCli, JsonTableForC10C11) {
     EXPECT_GT(l.at("instructions").get<uint64_t>(), 0u);
     EXPECT_GE(l.at("compile_seconds").get<double>(), 0.0);
     EXPECT_GE(l.at("run_seconds").get<double>(), 0.0);
+    // Device time: the best of --repeat runs, and its G MAC/s.
+    ASSERT_EQ(l.at("device_seconds_runs").size(), 2u);
+    const double best = l.at("device_seconds").get<double>();
+    EXPECT_GT(best, 0.0);
+    for (const auto& t : l["device_seconds_runs"]) EXPECT_GE(t.get<double>(), best);
+    EXPECT_NEAR(l.at("gmacs_per_second").get<double>(), double(l.at("macs").get<uint64_t>()) / best * 1e-9, 1e-6);
     ASSERT_TRUE(l.at("apache_vta").is_object());
     EXPECT_GT(l["apache_vta"].at("total_over_bound").get<double>(), 1.0);
     // The target: at most 1.3x the lower bound per layer.
@@ -80,6 +87,12 @@ TEST(BenchConv2dCli, JsonTableForC10C11) {
   // Apache VTA's published figures for these two layers (resnet18_counters.md).
   EXPECT_EQ(j["layers"][0]["apache_vta"]["total_bytes"].get<uint64_t>(), 244880u);
   EXPECT_EQ(j["layers"][1]["apache_vta"]["lower_bound_bytes"].get<uint64_t>(), 2411520u);
+  // Apache VTA's recorded fsim times (ms per invocation) and the ratio to ours.
+  EXPECT_DOUBLE_EQ(j["layers"][0]["apache_vta"]["fsim_ms"].get<double>(), 3.0);
+  EXPECT_DOUBLE_EQ(j["layers"][1]["apache_vta"]["fsim_ms"].get<double>(), 49.4);
+  EXPECT_NEAR(j["layers"][1]["apache_vta"]["fsim_ms_over_ours"].get<double>(),
+              49.4 / (j["layers"][1]["device_seconds"].get<double>() * 1e3), 1e-9);
+  EXPECT_EQ(j.at("repeat").get<uint32_t>(), 2u);
   const auto& t = j.at("totals");
   EXPECT_EQ(t.at("gemm_uops").get<uint64_t>(), t.at("gemm_uops_ideal").get<uint64_t>());
   EXPECT_EQ(t.at("lower_bound_bytes").get<uint64_t>(), 208384u + 2411520u);
@@ -87,6 +100,30 @@ TEST(BenchConv2dCli, JsonTableForC10C11) {
 
 TEST(BenchConv2dCli, UnknownLayerAndWorkloadAreErrors) {
   EXPECT_EQ(run("bench conv2d --layers C12").code, 1);
+  EXPECT_EQ(run("bench conv2d --layers C10 --repeat 0").code, 1);
+}
+
+// VTA_FSIM_SIMD picks the fast kernel's path; every path gives the same (checked) results, and an
+// unknown name is a clear error.
+TEST(BenchConv2dCli, SimdPathFromEnvironment) {
+  const auto with_env = [](const std::string& env, const std::string& args) {
+    Result r;
+    const std::string cmd = env + " " + std::string(VTA_BIN) + " " + args + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p) return r;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    const int st = pclose(p);
+    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
+  };
+  const Result generic = with_env("VTA_FSIM_SIMD=generic", "bench conv2d --layers C10 --repeat 1");
+  EXPECT_EQ(generic.code, 0) << generic.out;
+  EXPECT_NE(generic.out.find("fast kernel: generic"), std::string::npos) << generic.out;
+  const Result bad = with_env("VTA_FSIM_SIMD=avx9000", "bench conv2d --layers C10 --repeat 1");
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  EXPECT_NE(bad.out.find("VTA_FSIM_SIMD"), std::string::npos) << bad.out;
   EXPECT_EQ(run("bench conv2d --workload vgg16").code, 1);
 }
 

@@ -79,6 +79,21 @@ TEST(Npy, ClearErrors) {
   EXPECT_THROW(read_npy("/nonexistent/file.npy"), Error);
 }
 
+// Found by fuzzing (tests/fuzz/regressions/npy): the claimed shape is checked against the data before
+// anything is allocated, also when the element count overflows 64 bits; empty shapes stay fine.
+TEST(Npy, HugeClaimedShapeIsAnErrorNotAnAllocation) {
+  EXPECT_NE(error_of(make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (50000, 50000), }\n", 8))
+                .find("truncated"),
+            std::string::npos);
+  EXPECT_NE(error_of(make_npy("{'descr': '<i4', 'fortran_order': False, 'shape': (1099511627776, 1099511627776), }\n",
+                              8))
+                .find("more than 2^62"),
+            std::string::npos);
+  const Tensor empty =
+      parse_npy(make_npy("{'descr': '<i4', 'fortran_order': False, 'shape': (1099511627776, 0), }\n", 0));
+  EXPECT_EQ(empty.nbytes(), 0u);
+}
+
 TEST(Npy, FileRoundTrip) {
   const auto path = std::filesystem::temp_directory_path() / "vta_npy_test.npy";
   const Tensor x = Tensor::from_values<int8_t>({2, 2}, {1, -1, 127, -128});

@@ -1,11 +1,24 @@
 // The tiling search respects every buffer on every config, and its report is complete.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
 #include <filesystem>
+#include <map>
+#include <stdexcept>
+#include <tuple>
+#include <variant>
+#include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "vta/compiler/compiled_op.h"
 #include "vta/compiler/tiling.h"
+#include "vta/isa/instruction_codec.h"
+#include "vta/runtime/program.h"
 
 namespace vta::compiler {
 namespace {
@@ -28,23 +41,127 @@ ConvProblem problem(const isa::HwConfig& cfg, uint32_t h, uint32_t ic, uint32_t 
   return p;
 }
 
+// What an emitted program uses of each on-chip buffer, found by walking its instructions and micro-ops
+// (independent of the compiler's own footprint() and check_tiling()).
+struct BufferUse {
+  std::array<uint64_t, 5> load_tile{};  // largest LOAD tile (pads included) per memory type
+  std::array<uint64_t, 5> end{};        // one past the highest index any LOAD, GEMM or ALU touches
+  uint64_t gemm_acc_span = 0;           // most ACC entries one GEMM spans (highest - lowest + 1)
+  uint64_t gemm_uops = 0;               // largest micro-op range of a GEMM
+};
+
+BufferUse buffer_use(const runtime::Program& prog) {
+  const isa::HwConfig& cfg = prog.config;
+  const isa::InstructionCodec codec(cfg);
+  std::map<uint32_t, runtime::BufferId> reloc;
+  for (const runtime::Relocation& r : prog.relocations) reloc[r.insn] = r.buffer;
+  std::vector<isa::MicroOp> uop_sram(cfg.uop().depth);
+  BufferUse use;
+  const auto touch = [&use](isa::MemoryType t, uint64_t end) {
+    auto& e = use.end[static_cast<size_t>(t)];
+    e = std::max(e, end);
+  };
+  for (uint32_t i = 0; i < prog.instructions.size(); ++i) {
+    const isa::Instruction& insn = prog.instructions[i];
+    if (const auto* m = std::get_if<isa::MemInsn>(&insn)) {
+      if (m->opcode != isa::Opcode::kLoad || m->x_size == 0) continue;
+      const uint64_t cols = uint64_t{m->x_pad_0} + m->x_size + m->x_pad_1;
+      const uint64_t tile = (uint64_t{m->y_pad_0} + m->y_size + m->y_pad_1) * cols;
+      auto& t = use.load_tile[static_cast<size_t>(m->memory_type)];
+      t = std::max(t, tile);
+      touch(m->memory_type, m->sram_base + tile);
+      if (m->memory_type != isa::MemoryType::kUop) continue;
+      const std::vector<uint8_t>& data = prog.buffers.at(reloc.at(i)).data;
+      for (uint32_t y = 0; y < m->y_size; ++y)
+        for (uint32_t x = 0; x < m->x_size; ++x) {
+          const uint64_t at = (uint64_t{m->dram_base} + uint64_t{y} * m->x_stride + x) * 4;
+          uint32_t raw = 0;
+          if (at + 4 > data.size()) throw std::out_of_range("micro-op load past its buffer");
+          std::memcpy(&raw, data.data() + at, 4);
+          uop_sram.at(m->sram_base + (uint64_t{m->y_pad_0} + y) * cols + m->x_pad_0 + x) = codec.decode_uop(raw);
+        }
+    } else if (const auto* g = std::get_if<isa::GemmInsn>(&insn)) {
+      const isa::LoopNest& l = g->loop;
+      if (l.iter_out == 0 || l.iter_in == 0 || l.uop_bgn == l.uop_end) continue;
+      use.gemm_uops = std::max<uint64_t>(use.gemm_uops, l.uop_end - l.uop_bgn);
+      uint64_t lo = UINT64_MAX, hi = 0;
+      for (uint32_t k = l.uop_bgn; k < l.uop_end; ++k) {
+        const isa::MicroOp& u = uop_sram.at(k);
+        // Factors are unsigned: the lowest index is at i = j = 0, the highest at the last iteration.
+        const uint64_t dst = u.dst_idx + uint64_t{l.iter_out - 1} * l.dst_factor_out + uint64_t{l.iter_in - 1} * l.dst_factor_in;
+        lo = std::min<uint64_t>(lo, u.dst_idx);
+        hi = std::max(hi, dst);
+        touch(isa::MemoryType::kAcc, dst + 1);
+        if (l.reset) continue;
+        touch(isa::MemoryType::kInp, u.src_idx + uint64_t{l.iter_out - 1} * l.src_factor_out +
+                                         uint64_t{l.iter_in - 1} * l.src_factor_in + 1);
+        touch(isa::MemoryType::kWgt, u.wgt_idx + uint64_t{l.iter_out - 1} * g->wgt_factor_out +
+                                         uint64_t{l.iter_in - 1} * g->wgt_factor_in + 1);
+      }
+      use.gemm_acc_span = std::max(use.gemm_acc_span, hi - lo + 1);
+    } else if (const auto* a = std::get_if<isa::AluInsn>(&insn)) {
+      const isa::LoopNest& l = a->loop;
+      if (l.iter_out == 0 || l.iter_in == 0) continue;
+      for (uint32_t k = l.uop_bgn; k < l.uop_end; ++k) {
+        const isa::MicroOp& u = uop_sram.at(k);
+        touch(isa::MemoryType::kAcc, u.dst_idx + uint64_t{l.iter_out - 1} * l.dst_factor_out +
+                                         uint64_t{l.iter_in - 1} * l.dst_factor_in + 1);
+        if (!a->use_imm && !l.reset)
+          touch(isa::MemoryType::kAcc, u.src_idx + uint64_t{l.iter_out - 1} * l.src_factor_out +
+                                           uint64_t{l.iter_in - 1} * l.src_factor_in + 1);
+      }
+    }
+  }
+  return use;
+}
+
+// The chosen tiling of each workload, compiled (direct, no repack) at every config: the program's LOADs,
+// GEMMs and ALUs stay inside the buffers, an input tile fits half the INP buffer and an output tile half
+// the ACC buffer (double buffering), a weight tile its share of WGT, a GEMM kernel a quarter of UOP; and
+// the cost model's footprint() is an upper bound of what the program really uses.
 TEST(Tiling, ChosenTilingFitsEveryConfig) {
   for (const char* name : {"default", "batch2", "block8", "block32", "in16_out32"}) {
     const isa::HwConfig cfg = config(name);
+    if (cfg.inp_width() != 8 || cfg.wgt_width() != 8 || cfg.acc_width() != 32) {
+      // conv2d lowers only int8 x int8 -> int32; the search alone must still fit.
+      for (auto [h, ic, oc, k, pad, stride] : {std::tuple{56u, 64u, 64u, 3u, 1u, 1u}, {13u, 40u, 24u, 5u, 2u, 1u}}) {
+        const ConvProblem p = problem(cfg, h, ic, oc, k, pad, stride);
+        EXPECT_EQ(check_tiling(p, cfg, choose_tiling(p, cfg)), "") << name;
+      }
+      continue;
+    }
     for (auto [h, ic, oc, k, pad, stride] :
          {std::tuple{224u, 3u, 64u, 7u, 3u, 2u}, {56u, 64u, 64u, 3u, 1u, 1u}, {28u, 128u, 256u, 1u, 0u, 2u},
           {7u, 512u, 512u, 3u, 1u, 1u}, {13u, 40u, 24u, 5u, 2u, 1u}}) {
       const ConvProblem p = problem(cfg, h, ic, oc, k, pad, stride);
-      const Conv2dTiling t = choose_tiling(p, cfg);
-      SCOPED_TRACE(std::string(name) + ": " + t.to_string());
-      EXPECT_EQ(check_tiling(p, cfg, t), "");
-      const TileFootprint f = footprint(p, t);
-      EXPECT_LE(f.inp, cfg.inp().depth / 2);
-      EXPECT_LE(f.acc, cfg.acc().depth / 2);
-      EXPECT_LE(f.wgt, cfg.wgt().depth);
-      EXPECT_LE(f.uops, cfg.uop().depth / 4);
-      EXPECT_GE(t.cost.total_bytes(), t.cost.out_bytes);
-      EXPECT_GT(t.cost.lower_bound_bytes, 0u);
+      const Conv2dTiling chosen = choose_tiling(p, cfg);
+      SCOPED_TRACE(fmt::format("{}: {}x{} {}->{} k{} pad{} s{}: {}", name, h, h, ic, oc, k, pad, stride,
+                               chosen.to_string()));
+      const int64_t batch = cfg.batch();
+      const Tensor weight(DType::kInt8, {oc, ic, k, k});
+      const Tensor bias(DType::kInt32, {oc});
+      LoweringOptions options;
+      options.repack = InputRepack{};
+      const CompiledOp op = compile_conv2d(cfg, {batch, ic, h, h}, weight, &bias, Conv2dParams::with(stride, pad, 8), options);
+      EXPECT_EQ(op.tiling.to_string(), chosen.to_string());
+      const BufferUse use = buffer_use(op.program);
+      for (isa::MemoryType t : {isa::MemoryType::kUop, isa::MemoryType::kInp, isa::MemoryType::kWgt, isa::MemoryType::kAcc})
+        EXPECT_LE(use.end[static_cast<size_t>(t)], cfg.buffer(t).depth) << isa::to_string(t);
+      const uint64_t inp_tile = use.load_tile[static_cast<size_t>(isa::MemoryType::kInp)];
+      const uint64_t wgt_tile = use.load_tile[static_cast<size_t>(isa::MemoryType::kWgt)];
+      EXPECT_GT(inp_tile, 0u);
+      EXPECT_GT(use.gemm_uops, 0u);
+      EXPECT_LE(inp_tile, cfg.inp().depth / 2);
+      EXPECT_LE(use.gemm_acc_span, cfg.acc().depth / 2);
+      EXPECT_LE(wgt_tile, op.tiling.single_weight_buffer() ? cfg.wgt().depth : cfg.wgt().depth / 2);
+      EXPECT_LE(use.gemm_uops, cfg.uop().depth / 4);
+      const TileFootprint f = footprint(p, op.tiling);
+      EXPECT_GE(f.inp, inp_tile);
+      EXPECT_GE(f.wgt, wgt_tile);
+      EXPECT_GE(f.acc, use.gemm_acc_span);
+      EXPECT_GE(f.uops, use.gemm_uops);
+      EXPECT_GE(chosen.cost.total_bytes(), chosen.cost.out_bytes);
+      EXPECT_GT(chosen.cost.lower_bound_bytes, 0u);
     }
   }
 }

@@ -1,6 +1,7 @@
 // Differential test: random legal programs on the fast and the reference kernel at every config in
 // config/ (plus a few in-memory configs with 8/16/32-bit widths the files do not cover) must leave
-// identical DRAM and identical counters. The serial schedule must agree with the concurrent one.
+// identical DRAM and identical counters, the fast kernel at every SIMD level this host runs (generic,
+// sse2, avx2). The serial schedule must agree with the concurrent one.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -98,7 +99,21 @@ TEST_P(FsimDifferential, FastMatchesReferenceOnRandomPrograms) {
   SCOPED_TRACE("config " + nc.name);
   RandomProgramGenerator gen(nc.config, 0x5eed0000u + GetParam());
   Rig ref(nc.config, {Kernel::kReference, Schedule::kConcurrent});
-  Rig fast(nc.config, {Kernel::kFast, Schedule::kConcurrent});
+  // The fast kernel at every SIMD level this host runs (fast_kernel_path names the path each takes).
+  std::vector<std::unique_ptr<Rig>> fast_levels;
+  std::vector<std::string> level_names;
+  for (const Simd simd : {Simd::kAuto, Simd::kGeneric, Simd::kSse2, Simd::kAvx2}) {
+    Options o{Kernel::kFast, Schedule::kConcurrent};
+    o.simd = simd;
+    try {
+      level_names.push_back(simd == Simd::kAuto ? "auto" : fast_kernel_path(nc.config, simd));
+    } catch (const std::exception&) {
+      continue;  // not on this host
+    }
+    fast_levels.push_back(std::make_unique<Rig>(nc.config, o));
+  }
+  ASSERT_GE(fast_levels.size(), 2u);
+  Rig& fast = *fast_levels.front();
   Rig serial(nc.config, {Kernel::kFast, Schedule::kSerial});
   uint64_t gemm_total = 0, alu_total = 0, store_total = 0, insn_total = 0;
   for (int p = 0; p < kProgramsPerConfig; ++p) {
@@ -112,6 +127,13 @@ TEST_P(FsimDifferential, FastMatchesReferenceOnRandomPrograms) {
     ASSERT_EQ(diff, "") << "fast vs reference";
     ASSERT_EQ(ref.sim.counters(), fast.sim.counters()) << ref.sim.counters().to_json().dump() << "\n"
                                                        << fast.sim.counters().to_json().dump();
+    for (size_t l = 1; l < fast_levels.size(); ++l) {
+      Rig& other = *fast_levels[l];
+      other.load(g);
+      ASSERT_NO_THROW(other.sim.run(g.insn_address, g.insn_count)) << level_names[l];
+      ASSERT_EQ(compare(g, ref, other), "") << "fast kernel, " << level_names[l] << " path, vs reference";
+      ASSERT_EQ(ref.sim.counters(), other.sim.counters()) << level_names[l];
+    }
     insn_total += g.insn_count;
     gemm_total += ref.sim.counters().gemm_counter;
     alu_total += ref.sim.counters().alu_counter;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <memory>
 #include <random>
@@ -17,6 +18,7 @@
 #include "fsim_test_util.h"
 #include "instruction_test_base.h"
 #include "vta/isa/error.h"
+#include "vta/test/queue_depth_programs.h"
 
 namespace vta::fsim::test {
 namespace {
@@ -310,14 +312,100 @@ TEST_P(FsimTest, SerialScheduleIgnoresTokens) {
 }
 
 TEST_P(FsimTest, SerialScheduleRunsProgramOrder) {
-  // Without tokens, program order: STORE sees the ACC load that precedes it. The concurrent schedule
-  // (store module has no dependency) would be free to store first; serial must not.
-  std::vector<int32_t> acc = random_values<int32_t>(kLanes, -100, 100);
-  const uint32_t aa = put(MemoryType::kAcc, acc);
-  const uint32_t out = out_area(1);
-  run_raw({load(MemoryType::kAcc, 0, aa, 1, 1, 1), store(0, out, 1, 1, 1), FinishInsn{}}, Schedule::kSerial);
-  const std::vector<int8_t> got = read_out(out, 1);
-  for (uint32_t l = 0; l < kLanes; ++l) EXPECT_EQ(got[l], static_cast<int8_t>(acc[l]));
+  // Without tokens, every instruction sees exactly the ones before it in program order. The modules'
+  // instructions interleave (load, compute, store, back to compute and load), so running them module by
+  // module, in any module order, or the concurrent schedule's greedy order gives different results:
+  //   OUT0 = ACC[0] before the LOAD ACC (zeros), OUT1 = a, OUT2 = b, OUT3 = b + 7,
+  //   ACC[1] = x.w + y.w (GEMM on INP x, then on INP y loaded into the same entry), OUT4 = low byte.
+  sim(Schedule::kSerial).clear_buffers();
+  const std::vector<int32_t> a = random_values<int32_t>(kLanes, -100, 100), b = random_values<int32_t>(kLanes, -100, 100);
+  const std::vector<int8_t> x = random_values<int8_t>(kLanes, -5, 5), y = random_values<int8_t>(kLanes, -5, 5);
+  const std::vector<int8_t> w = random_values<int8_t>(kLanes * kLanes, -5, 5);
+  const uint32_t aa = put(MemoryType::kAcc, a), ab = put(MemoryType::kAcc, b);
+  const uint32_t ax = put(MemoryType::kInp, x), ay = put(MemoryType::kInp, y), aw = put(MemoryType::kWgt, w);
+  const uint32_t uops = put_uops({MicroOp{0, 0, 0}, MicroOp{1, 0, 0}});
+  const uint32_t out = out_area(5);
+  const std::vector<Instruction> prog = {
+      store(0, out + 0, 1, 1, 1),                       // store: ACC[0] is still zero
+      load(MemoryType::kAcc, 0, aa, 1, 1, 1),           // compute
+      store(0, out + 1, 1, 1, 1),                       // store: a
+      load(MemoryType::kAcc, 0, ab, 1, 1, 1),           // compute
+      store(0, out + 2, 1, 1, 1),                       // store: b
+      load(MemoryType::kUop, 0, uops, 1, 2, 2),         // compute
+      alu(AluOpcode::kAdd, Loop{0, 1}, true, 7),        // compute: ACC[0] = b + 7
+      store(0, out + 3, 1, 1, 1),                       // store: b + 7
+      load(MemoryType::kInp, 0, ax, 1, 1, 1),           // load: INP[0] = x
+      load(MemoryType::kWgt, 0, aw, 1, 1, 1),           // load
+      gemm(Loop{1, 2}, true),                           // compute: ACC[1] = 0
+      gemm(Loop{1, 2}),                                 // compute: ACC[1] += x.w
+      load(MemoryType::kInp, 0, ay, 1, 1, 1),           // load: INP[0] = y
+      gemm(Loop{1, 2}),                                 // compute: ACC[1] += y.w
+      store(1, out + 4, 1, 1, 1),                       // store
+      FinishInsn{}};
+  run_raw(prog, Schedule::kSerial);
+  const std::vector<int8_t> got = read_out(out, 5);
+  for (uint32_t l = 0; l < kLanes; ++l) {
+    SCOPED_TRACE("lane " + std::to_string(l));
+    EXPECT_EQ(got[0 * kLanes + l], 0);
+    EXPECT_EQ(got[1 * kLanes + l], static_cast<int8_t>(a[l]));
+    EXPECT_EQ(got[2 * kLanes + l], static_cast<int8_t>(b[l]));
+    EXPECT_EQ(got[3 * kLanes + l], static_cast<int8_t>(b[l] + 7));
+    int32_t dot = 0;
+    for (uint32_t k = 0; k < kLanes; ++k) dot += (int32_t{x[k]} + y[k]) * w[l * kLanes + k];
+    EXPECT_EQ(got[4 * kLanes + l], static_cast<int8_t>(dot));
+  }
+}
+
+// The hardware's finite queues (isa::CoreQueueDepths), as fsim-strict models them: programs that just fit
+// run; one more token in flight, or one more instruction queued for a stalled module, deadlocks and the
+// message names the full queue and the instruction. Without limits they all run. The same programs run
+// on tsim in tests/hardware/tsim_differential_test.cpp (TsimDirected.QueueDepthsMatchFsimStrict).
+TEST_P(FsimTest, HardwareQueueDepthsOverflowAsDeadlocks) {
+  Options strict{GetParam(), Schedule::kConcurrent};
+  strict.token_queue_depth = isa::CoreQueueDepths::kToken;
+  strict.command_queue_depth = isa::CoreQueueDepths::kCommand;
+  FunctionalSimulator bounded(cfg_, mem_, strict);
+  for (const vta::test::QueueDepthProgram& p : vta::test::queue_depth_programs()) {
+    SCOPED_TRACE(p.name);
+    const uint64_t addr = place_program(mem_, codec_, p.program);
+    const auto count = static_cast<uint32_t>(p.program.size());
+    sim().run(addr, count);  // unbounded queues
+    if (!p.deadlock_index) {
+      bounded.run(addr, count);
+      EXPECT_EQ(bounded.counters().load_insn_count + bounded.counters().compute_insn_count +
+                    bounded.counters().store_insn_count,
+                count);
+      continue;
+    }
+    const auto e = expect_throw<ProgramError>([&] { bounded.run(addr, count); });
+    EXPECT_EQ(e.instruction_index(), p.deadlock_index);
+    const std::string msg = e.what();
+    if (GetParam() == Kernel::kFast) std::printf("[   INFO   ] %s: %s\n", p.name.c_str(), msg.c_str());
+    EXPECT_THAT(msg, HasSubstr("deadlock"));
+    for (const std::string& part : p.message) EXPECT_THAT(msg, HasSubstr(part));
+  }
+}
+
+// Only the token limit: a producer far ahead of its consumer waits for room instead of failing.
+TEST_P(FsimTest, FullTokenQueueWaitsForTheConsumer) {
+  Options opts{GetParam(), Schedule::kConcurrent};
+  opts.token_queue_depth = 3;
+  FunctionalSimulator bounded(cfg_, mem_, opts);
+  std::vector<Instruction> prog;
+  for (int k = 0; k < 10; ++k) {
+    MemInsn l = load(MemoryType::kInp, 0, 0, 0, 0, 0);
+    l.dep.push_next = true;
+    prog.push_back(l);
+  }
+  for (int k = 0; k < 10; ++k) {
+    MemInsn c = load(MemoryType::kUop, 0, 0, 0, 0, 0);
+    c.dep.pop_prev = true;
+    prog.push_back(c);
+  }
+  prog.push_back(FinishInsn{});
+  bounded.run(place_program(mem_, codec_, prog), static_cast<uint32_t>(prog.size()));
+  EXPECT_EQ(bounded.counters().load_insn_count, 10u);
+  EXPECT_EQ(bounded.counters().compute_insn_count, 11u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, FsimTest, ::testing::Values(Kernel::kFast, Kernel::kReference), kernel_name);

@@ -34,6 +34,7 @@
 #include "vta/isa/hw_config.h"
 #include "vta/isa/instruction.h"
 #include "vta/isa/instruction_codec.h"
+#include "vta/test/queue_depth_programs.h"
 #include "vta/test/random_program.h"
 #include "vta/test/test_data.h"
 
@@ -374,38 +375,78 @@ TEST_F(TsimDirected, AccumulationWrapsAndLargeLoops) {
   check(directed(L_, chain(lds, cmp, sts), uops, 2), "accumulation_wrap");
 }
 
+// Every ALU op with every edge immediate, a vector operand through a two-level loop, and itself as
+// operand; each case writes its own 4 ACC entries (64 lanes) of random inputs, and every result is read
+// back in full: STORE keeps only the low 8 bits, so the results are also copied (reset + ADD) three
+// times and shifted right by 8, 16 and 24 before one STORE of everything.
 TEST_F(TsimDirected, EveryAluOpOnEdgeValues) {
-  std::vector<isa::MicroOp> uops;
-  for (uint32_t i = 0; i < 8; ++i) uops.push_back({i, 8 + i, 0});
-  uops.push_back({20, 20, 0});  // in place
-  std::vector<isa::Instruction> cmp = {
-      make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 9, 9),
-      make_mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 1, 64, 64)};
+  constexpr uint32_t kEntries = 4;  // ACC entries per case
   const int32_t imms[] = {0, 1, -1, 31, 32, 33, -31, -32, -33, 32767, -32768, 7, -7};
-  uint32_t dst = 0;
-  for (uint8_t op = 0; op < isa::kAluOpcodeCount; ++op) {
+  constexpr uint32_t kImms = std::size(imms);
+  const uint32_t cases = isa::kAluOpcodeCount * (kImms + 2) + 1;  // + vector, self per op; + one reset
+  const uint32_t results = cases * kEntries;
+  const uint32_t src = results;              // 2 x kEntries entries of vector operands
+  const uint32_t copies = src + 2 * kEntries;  // bytes 1..3 of the results, `results` entries each
+  const uint32_t stored = copies + 3 * results;
+  ASSERT_LE(stored, config_.acc().depth);
+
+  std::vector<isa::MicroOp> uops;
+  // Case c: micro-ops [kEntries c, kEntries c + kEntries): dst = its own entries, src = the same (self).
+  for (uint32_t e = 0; e < results; ++e) uops.push_back({e, e, 0});
+  const uint32_t vector_uop = static_cast<uint32_t>(uops.size());  // + c: dst = case c's first entry, src
+  for (uint32_t c = 0; c < cases; ++c) uops.push_back({c * kEntries, src, 0});
+  const uint32_t copy_uop = static_cast<uint32_t>(uops.size());  // + b - 1: dst = copy b, src = results
+  for (uint32_t b = 1; b <= 3; ++b) uops.push_back({copies + (b - 1) * results, 0, 0});
+
+  std::vector<isa::Instruction> cmp = {
+      make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, static_cast<uint32_t>(uops.size()),
+               static_cast<uint32_t>(uops.size())),
+      make_mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 1, copies, copies)};
+  uint32_t c = 0;
+  const auto per_case = [&](isa::AluOpcode op) {
+    isa::AluInsn a;
+    a.alu_opcode = op;
+    a.loop = loop(c * kEntries, (c + 1) * kEntries, 1, 1, 0, 0, 0, 0);
+    return a;
+  };
+  for (uint8_t o = 0; o < isa::kAluOpcodeCount; ++o) {
+    const auto op = static_cast<isa::AluOpcode>(o);
     for (int32_t imm : imms) {
-      isa::AluInsn a;
-      a.alu_opcode = static_cast<isa::AluOpcode>(op);
+      isa::AluInsn a = per_case(op);
       a.use_imm = true;
       a.imm = imm;
-      a.loop = loop(0, 8, 1, 1, 0, 0, 0, 0);
       cmp.push_back(a);
+      ++c;
     }
-    isa::AluInsn v;  // vector operand, two-level loop, in place and shifted
-    v.alu_opcode = static_cast<isa::AluOpcode>(op);
-    v.loop = loop(0, 8, 2, 3, 16, dst % 2, 16, 1);
+    // Vector operand, two-level loop: dst = first + 2 i + j covers the case's 4 entries once,
+    // src = src + 3 i + j reads entries 0, 1, 3, 4 of the operands.
+    isa::AluInsn v;
+    v.alu_opcode = op;
+    v.loop = loop(vector_uop + c, vector_uop + c + 1, 2, 2, 2, 1, 3, 1);
     cmp.push_back(v);
-    isa::AluInsn self;
-    self.alu_opcode = static_cast<isa::AluOpcode>(op);
-    self.loop = loop(8, 9, 1, 4, 0, 1, 0, 1);
-    cmp.push_back(self);
-    ++dst;
+    ++c;
+    cmp.push_back(per_case(op));  // self: acc[e] = op(acc[e], acc[e])
+    ++c;
   }
-  isa::AluInsn reset;
-  reset.loop = loop(0, 2, 1, 1, 0, 0, 0, 0, true);
+  isa::AluInsn reset = per_case(isa::AluOpcode::kMin);
+  reset.loop.reset = true;
   cmp.push_back(reset);
-  std::vector<isa::Instruction> sts = {make_mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 4, 16, 16)};
+  ++c;
+  ASSERT_EQ(c, cases);
+  for (uint32_t b = 1; b <= 3; ++b) {
+    isa::AluInsn zero, add, shr;
+    zero.loop = loop(copy_uop + b - 1, copy_uop + b, results, 1, 1, 0, 0, 0, true);
+    add.alu_opcode = isa::AluOpcode::kAdd;
+    add.loop = loop(copy_uop + b - 1, copy_uop + b, results, 1, 1, 0, 1, 0);
+    shr.alu_opcode = isa::AluOpcode::kShr;
+    shr.use_imm = true;
+    shr.imm = static_cast<int32_t>(8 * b);
+    shr.loop = zero.loop;
+    shr.loop.reset = false;
+    for (const isa::AluInsn& a : {zero, add, shr}) cmp.push_back(a);
+  }
+  std::vector<isa::Instruction> sts = {
+      make_mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, stored, stored)};
   check(directed(L_, chain({}, cmp, sts), uops, 3, /*small_acc=*/true), "alu_edges_small");
   check(directed(L_, chain({}, cmp, sts), uops, 4, /*small_acc=*/false), "alu_edges_full");
 }
@@ -493,6 +534,37 @@ TEST_F(TsimDirected, ErrorsAreReportedWithTheInstructionAndRecovered) {
   const driver::RunResult rt = tsim_.run(g.insn_address, g.insn_count, 0ms);
   EXPECT_EQ(rt.status, driver::RunStatus::kError);
   EXPECT_NE(rt.message.find("hardware error 1 (unassigned opcode) at instruction 0"), std::string::npos) << rt.message;
+}
+
+// The core's finite token and command queues (isa::CoreQueueDepths, sized through vta_pkg): programs that
+// just fit them run on tsim and fsim-strict alike; one token or one queued instruction more deadlocks the
+// RTL, and fsim-strict reports that deadlock at the same instruction (tests/common queue_depth_programs.h).
+TEST_F(TsimDirected, QueueDepthsMatchFsimStrict) {
+  const auto strict = driver::open_device("fsim-strict", config_);
+  for (const QueueDepthProgram& p : queue_depth_programs()) {
+    SCOPED_TRACE(p.name);
+    const GeneratedProgram g = directed(L_, p.program, {}, 8);
+    load(*fsim_, g);
+    EXPECT_TRUE(fsim_->run(g.insn_address, g.insn_count, 0ms).ok());  // unbounded queues
+    load(*strict, g);
+    load(tsim_, g);
+    const driver::RunResult rf = strict->run(g.insn_address, g.insn_count, 0ms);
+    const driver::RunResult rt = tsim_.run(g.insn_address, g.insn_count, 0ms);
+    std::printf("[   INFO   ] %s: fsim-strict: %s\n[   INFO   ] %s: tsim: %s\n", p.name.c_str(),
+                rf.ok() ? "ok" : rf.message.c_str(), p.name.c_str(), rt.ok() ? "ok" : rt.message.c_str());
+    if (!p.deadlock_index) {
+      EXPECT_TRUE(rf.ok()) << rf.message;
+      EXPECT_TRUE(rt.ok()) << rt.message;
+      EXPECT_EQ(without_cycles(rf.counters), without_cycles(rt.counters));
+      continue;
+    }
+    const std::string index = std::to_string(*p.deadlock_index);
+    EXPECT_EQ(rf.status, driver::RunStatus::kError);
+    EXPECT_NE(rf.message.find("instruction " + index + ": deadlock"), std::string::npos) << rf.message;
+    EXPECT_EQ(rt.status, driver::RunStatus::kError);
+    EXPECT_NE(rt.message.find("deadlock"), std::string::npos) << rt.message;
+    EXPECT_NE(rt.message.find("at instruction " + index + ":"), std::string::npos) << rt.message;
+  }
 }
 
 TEST(TsimWatchdog, StalledMemoryIsReportedWithCycleAndModule) {

@@ -4,6 +4,7 @@
 // here with plain loops.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -133,9 +134,13 @@ TEST(TsimSmoke, GemmAluStoreProgram) {
     bool vector;  // src = dst + kTile over the first kTile entries
     int32_t imm;
   };
-  const Step steps[] = {{AluOpcode::kAdd, false, -5},  {AluOpcode::kShr, false, 1},  {AluOpcode::kMax, true, 0},
-                        {AluOpcode::kMul, true, 0},    {AluOpcode::kShr, false, -2}, {AluOpcode::kMin, false, 300},
-                        {AluOpcode::kMax, false, -300}, {AluOpcode::kShr, false, 40}, {AluOpcode::kAdd, true, 0}};
+  const Step steps[] = {{AluOpcode::kAdd, false, -5},  {AluOpcode::kShr, false, 1},   {AluOpcode::kMax, true, 0},
+                        {AluOpcode::kShr, false, 6},   {AluOpcode::kMul, true, 0},    {AluOpcode::kShr, false, -3},
+                        {AluOpcode::kShr, false, 4},   {AluOpcode::kMin, false, 300}, {AluOpcode::kMax, false, -300},
+                        {AluOpcode::kAdd, true, 0}};
+  // The shifts keep the values spread over the int8 range through every step, so the stored bytes show
+  // each one (a shift of 32 or more here would make every output -2..0 and hide the steps before it;
+  // shifts past the ACC width are checked in tsim_differential_test's TsimDirected.EveryAluOpOnEdgeValues).
   for (const Step& s : steps)
     prog.push_back(s.vector ? alu_insn(s.op, 13, kTile, false, 0) : alu_insn(s.op, 12, 2 * kTile, true, s.imm));
   isa::dep_flags(prog.back()).push_next = true;
@@ -175,6 +180,15 @@ TEST(TsimSmoke, GemmAluStoreProgram) {
         int32_t& a = acc[d * bo + o];
         a = alu(s.op, a, s.vector ? acc[(d + kTile) * bo + o] : s.imm);
       }
+  }
+
+  // The expected bytes must be spread out, or a wrong step could go unseen (the test's own power).
+  {
+    std::vector<int8_t> expected;
+    for (int32_t v : acc) expected.push_back(static_cast<int8_t>(v));
+    std::sort(expected.begin(), expected.end());
+    const auto distinct = std::unique(expected.begin(), expected.end()) - expected.begin();
+    ASSERT_GE(distinct, 64) << "expected outputs nearly constant";
   }
 
   // ---- run ----

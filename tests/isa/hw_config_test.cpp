@@ -144,6 +144,8 @@ TEST(HwConfig, RejectsInvalidConfigsNamingTheKey) {
   expect_rejected(bad_timing, "timing.clock_mhz");
   EXPECT_THROW(HwConfig::from_string("{ not json"), ConfigError);
   EXPECT_THROW(HwConfig::from_string("[1,2]"), ConfigError);
+  // A number beyond a double is nlohmann's out_of_range, not a parse_error (found by fuzzing).
+  EXPECT_THROW(HwConfig::from_string("{\"LOG_BATCH\": 1e99999}"), ConfigError);
   EXPECT_THROW(HwConfig::from_file("/nonexistent/config.json"), ConfigError);
 }
 

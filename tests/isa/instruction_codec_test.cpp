@@ -107,6 +107,73 @@ TEST_F(DefaultCodec, GoldenGemmAluFinishPatterns) {
   EXPECT_EQ(codec.encode(FinishInsn{}), from_hex("00000000000000000000000000000003"));
 }
 
+// Golden encodings at batch2 (LOG_BATCH 1: INP elements of 32 B, ACC of 128 B, so INP, ACC and OUT hold 1024
+// elements and their index fields are 10 bits, one less than at the default config; UOP stays 13/14
+// bits, WGT 10). Written out by hand from the packing rule and field order of docs/isa.md, not by the codec,
+// whose layout also generates the RTL's: a field placed wrongly at this width would otherwise go unseen.
+//   GEMM: [7] reset [20:8] uop_bgn [34:21] uop_end [48:35] iter_out [62:49] iter_in | [73:64] dst_fo
+//         [83:74] dst_fi [93:84] src_fo [103:94] src_fi [113:104] wgt_fo [123:114] wgt_fi
+//   ALU:  as GEMM to bit 63 | [73:64] dst_fo [83:74] dst_fi [93:84] src_fo [103:94] src_fi
+//         [106:104] alu_opcode [107] use_imm [123:108] imm
+//   micro-op: [9:0] dst [19:10] src [29:20] wgt
+TEST(Batch2Codec, GoldenPatternsAtTenBitIndices) {
+  const HwConfig cfg = HwConfig::from_file(std::string(VTA_CONFIG_DIR) + "/batch2.json");
+  ASSERT_EQ(cfg.acc().log_depth, 10u);
+  ASSERT_EQ(cfg.inp().log_depth, 10u);
+  ASSERT_EQ(cfg.wgt().log_depth, 10u);
+  ASSERT_EQ(cfg.uop().log_depth, 13u);
+  const InstructionCodec codec(cfg);
+  const auto golden = [&](const Instruction& insn, const std::string& hex) {
+    SCOPED_TRACE(disassemble(insn));
+    EXPECT_EQ(codec.encode(insn), from_hex(hex));
+    EXPECT_EQ(codec.decode(from_hex(hex)), insn);
+  };
+
+  // Every field at or near its largest value, so a field one bit off overlaps its neighbour.
+  GemmInsn gemm;
+  gemm.dep.pop_next = gemm.dep.push_prev = true;
+  gemm.loop = {false, 8191, 8192, 3, 16383, 1023, 1, 1023, 2};
+  gemm.wgt_factor_out = 5;
+  gemm.wgt_factor_in = 1023;
+  golden(gemm, "0ffc0500bff007ff7ffe001c001fff32");
+
+  GemmInsn reset;
+  reset.dep.pop_prev = true;
+  reset.loop = {true, 1, 2, 1, 1, 16, 0, 0, 0};
+  golden(reset, "0000000000000010000200080040018a");
+
+  AluInsn mul;
+  mul.dep.push_next = true;
+  mul.loop = {false, 0, 8191, 16383, 2, 1, 1023, 7, 1023};
+  mul.alu_opcode = AluOpcode::kMul;
+  mul.use_imm = true;
+  mul.imm = -32768;
+  golden(mul, "08000cffc07ffc010005fffbffe00044");
+
+  AluInsn min;
+  min.dep.pop_prev = true;
+  min.loop = {false, 5, 6, 1, 1, 0, 0, 512, 0};
+  min.alu_opcode = AluOpcode::kMin;
+  golden(min, "00000000200000000002000800c0050c");
+
+  AluInsn shr;
+  shr.loop = {false, 0, 1, 1, 1, 0, 0, 0, 0};
+  shr.alu_opcode = AluOpcode::kShr;
+  shr.use_imm = true;
+  shr.imm = -1;
+  golden(shr, "0ffffb00000000000002000800200004");
+
+  // LOAD/STORE fields do not depend on the config.
+  MemInsn inp = make_mem(Opcode::kLoad, MemoryType::kInp, 1023, 0x89abcdef, 3, 0xffff, 17, 1, 2, 15, 4);
+  inp.dep.pop_next = inp.dep.push_next = true;
+  golden(inp, "4f210011ffff00030226af37bc0ffd50");
+
+  EXPECT_EQ(codec.encode_uop(MicroOp{1023, 1, 1023}), 0x3ff007ffu);
+  EXPECT_EQ(codec.encode_uop(MicroOp{5, 1023, 0}), 0x000ffc05u);
+  EXPECT_EQ(codec.decode_uop(0x3ff007ffu), (MicroOp{1023, 1, 1023}));
+  EXPECT_THROW(codec.encode_uop(MicroOp{1024, 0, 0}), ProgramError);  // 11 bits: fits the default, not batch2
+}
+
 TEST_F(DefaultCodec, LayoutMatchesIsaTable) {
   auto offsets = [&](Opcode op) {
     std::map<std::string, std::pair<uint32_t, uint32_t>> m;

@@ -362,6 +362,8 @@ TEST(PackageErrors, EditedDescription) {
       {"{\"dtype\":\"int8\",\"exp\":6", "{\"dtype\":\"int32\",\"exp\":6", "tensor 'x.q' has dtype int32"},
       {"\"dtype\":\"int8\",\"shape\":[16,16,3,3]", "\"dtype\":\"int4\",\"shape\":[16,16,3,3]", "unknown dtype 'int4'"},
       {"\"shape\":[16,16,3,3]", "\"shape\":[16,16,3,4]", "tensor blob has 2304 bytes, its shape needs 3072"},
+      // 2^34 int8 elements: rejected by the blob size before a 16 GB tensor is allocated
+      {"\"shape\":[16,16,3,3]", "\"shape\":[131072,131072,1,1]", "its shape needs 17179869184"},
       {"\"where\":\"cpu\",\"why\":\"reshape", "\"where\":\"core\",\"why\":\"reshape", "'layout' not found"},
       {"\"compiled\":[{\"step\":0,", "\"compiled\":[{\"step\":1,", "compiled steps out of order"},
       {"\"shape\":[1,16,4,4]", "\"shape\":[1,-16,4,4]", "dimension of -16"},

@@ -1,6 +1,6 @@
 // A double-buffered GEMM + requantize pipeline using all four token queues (load->compute,
-// compute->load, compute->store, store->compute), run on the concurrent fsim targets and on
-// fsim-serial; every result must equal the CPU reference.
+// compute->load, compute->store, store->compute), run on the concurrent fsim targets (fsim-strict: no
+// leftover tokens, the core's queue depths) and on fsim-serial; every result must equal the CPU reference.
 #include <gtest/gtest.h>
 
 #include "runtime_test_util.h"
@@ -92,7 +92,8 @@ TEST_P(PipelineTest, DoubleBufferedMatchesSerialAndReference) {
 
   const PipelineResult serial = run_pipeline("fsim-serial", config, a_packed, b_packed);
   EXPECT_EQ(serial.out, expect);
-  for (const char* target : {"fsim", "fsim-ref"}) {
+  // fsim-strict: balanced tokens and the core's queue depths (the runtime's pipeline must fit them).
+  for (const char* target : {"fsim", "fsim-ref", "fsim-strict"}) {
     SCOPED_TRACE(target);
     const PipelineResult r = run_pipeline(target, config, a_packed, b_packed);
     EXPECT_EQ(r.out, serial.out);

@@ -118,6 +118,7 @@ void register_bench(CLI::App& app, Action& action) {
   fsim->callback([opts, &action] { action = [opts] { return run_bench_fsim(*opts); }; });
   register_bench_conv2d(*bench, action);
   register_bench_tsim(*bench, action);
+  register_bench_tlm(*bench, action);
 }
 
 }  // namespace vta::cli

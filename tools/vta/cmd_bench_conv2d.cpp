@@ -2,7 +2,10 @@
 // backend with random int8 data (fixed seed), checked bit for bit against the plain CPU reference, with
 // per-layer figures: tiling, instruction and micro-op counts, DRAM bytes per memory type against the
 // lower bound, GEMM micro-ops against the ideal, MAC-lane utilization, compile and run times, and Apache
-// VTA's published total/bound beside ours. Prints figures only; exits 1 only when a result is wrong.
+// VTA's published total/bound beside ours; then the device time of each layer (best of --repeat runs of
+// the same compiled program), its G MAC/s and the ratio to Apache VTA's recorded fsim time. Prints
+// figures only; exits 1 only when a result is wrong.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -17,9 +20,11 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "vta/compiler/compiled_op.h"
 #include "vta/compiler/conv2d.h"
 #include "vta/compiler/workloads.h"
 #include "vta/driver/device.h"
+#include "vta/fsim/functional_simulator.h"
 #include "vta/isa/error.h"
 #include "vta/reference/reference.h"
 #include "vta/runtime/session.h"
@@ -33,20 +38,23 @@ using Layer = compiler::Conv2dWorkload;
 // REFERENCE FIGURES (published, not measured here): Apache VTA (TVM v0.14.0 functional simulator,
 // default config, TopHub vta_v0.10 schedules), copied from
 // tests/data/conformance/tvm-vta-fsim/resnet18_counters.md. "total" includes inp, wgt, acc, uop and
-// out bytes; "bound" moves every input, weight, output byte and the int32 bias once. Apache VTA does
-// not offload C1 (it runs on the host CPU), so C1 has no entry.
+// out bytes; "bound" moves every input, weight, output byte and the int32 bias once; fsim_ms is the
+// recorded time of one invocation on Apache VTA's functional simulator ("fsim ms/inv", this kind of
+// machine). Apache VTA does not offload C1 (it runs on the host CPU), so C1 has no entry.
 struct VtaReference {
   const char* name;
   uint64_t total_bytes, lower_bound_bytes, gemm_uops, alu_uops;
+  double fsim_ms;
 };
 constexpr VtaReference kApacheVta[] = {
-    {"C2", 948448, 438528, 451584, 50176},     {"C3", 820984, 375296, 225792, 25088},
-    {"C4", 501392, 309760, 25088, 25088},      {"C5", 827184, 348672, 451584, 25088},
-    {"C6", 749008, 446464, 225792, 12544},     {"C7", 297616, 184320, 25088, 12544},
-    {"C8", 843216, 691200, 451584, 12544},     {"C9", 1309912, 1256960, 225792, 6272},
-    {"C10", 244880, 208384, 25088, 6272},      {"C11", 2439384, 2411520, 451584, 6272},
+    {"C2", 948448, 438528, 451584, 50176, 37.7},    {"C3", 820984, 375296, 225792, 25088, 20.2},
+    {"C4", 501392, 309760, 25088, 25088, 2.4},      {"C5", 827184, 348672, 451584, 25088, 38.9},
+    {"C6", 749008, 446464, 225792, 12544, 19.5},    {"C7", 297616, 184320, 25088, 12544, 4.6},
+    {"C8", 843216, 691200, 451584, 12544, 87.0},    {"C9", 1309912, 1256960, 225792, 6272, 42.0},
+    {"C10", 244880, 208384, 25088, 6272, 3.0},      {"C11", 2439384, 2411520, 451584, 6272, 49.4},
 };
 constexpr uint64_t kApacheVtaAllTotal = 8982024, kApacheVtaAllBound = 6671104;  // C2..C11 ("all" row)
+constexpr double kApacheVtaAllFsimMs = 304.7;                                   // C2..C11
 // ---------------------------------------------------------------------------------------------------
 
 const VtaReference* vta_reference(const std::string& name) {
@@ -62,6 +70,7 @@ struct BenchConvOptions {
   std::string json;
   std::string layers;
   uint32_t seed = 7;
+  uint32_t repeat = 3;
 };
 
 // The requantization the compiler tests use: bias in [-20000, 20000], relu, and a shift chosen from
@@ -73,7 +82,7 @@ int32_t layer_shift(const Layer& l) {
 struct Totals {
   uint64_t inp = 0, wgt = 0, acc = 0, uop = 0, out = 0, bound = 0, gemm = 0, ideal = 0, macs = 0, insns = 0;
   uint64_t vta_total = 0, vta_bound = 0;
-  double compile = 0, run = 0;
+  double compile = 0, run = 0, device = 0, vta_fsim_ms = 0;
   uint64_t total() const { return inp + wgt + acc + uop + out; }
   nlohmann::json to_json(uint64_t lanes) const {
     nlohmann::json j = {{"inp_bytes", inp},     {"wgt_bytes", wgt},   {"acc_bytes", acc},       {"uop_bytes", uop},
@@ -81,11 +90,14 @@ struct Totals {
                         {"total_over_bound", bound ? double(total()) / double(bound) : 0.0},
                         {"gemm_uops", gemm},    {"gemm_uops_ideal", ideal}, {"instructions", insns},
                         {"mac_lane_utilization", gemm ? double(macs) / (double(gemm) * double(lanes)) : 0.0},
-                        {"compile_seconds", compile}, {"run_seconds", run}};
+                        {"compile_seconds", compile}, {"run_seconds", run}, {"device_seconds", device},
+                        {"gmacs_per_second", device > 0 ? double(macs) / device * 1e-9 : 0.0}};
     if (vta_bound) {
       j["apache_vta"] = {{"total_bytes", vta_total},
                          {"lower_bound_bytes", vta_bound},
-                         {"total_over_bound", double(vta_total) / double(vta_bound)}};
+                         {"total_over_bound", double(vta_total) / double(vta_bound)},
+                         {"fsim_ms", vta_fsim_ms},
+                         {"fsim_ms_over_ours", device > 0 ? vta_fsim_ms / (device * 1e3) : 0.0}};
     }
     return j;
   }
@@ -113,6 +125,7 @@ std::vector<Layer> select_layers(const std::string& list) {
 
 int run_bench_conv2d(const BenchConvOptions& o) {
   if (o.workload != "resnet18") throw Error(fmt::format("--workload {}: only resnet18 is known", o.workload));
+  if (o.repeat < 1) throw Error("--repeat must be at least 1");
   const std::vector<Layer> layers = select_layers(o.layers);
   const isa::HwConfig config = load_config(o.config);
   const uint64_t lanes = uint64_t{config.batch()} * config.block_in() * config.block_out();
@@ -121,6 +134,13 @@ int run_bench_conv2d(const BenchConvOptions& o) {
   Totals all, c2_c11;
   bool all_pass = true;
   std::string target_name;
+  struct DeviceRow {
+    std::string name;
+    uint64_t macs;
+    double best;  // seconds
+    const VtaReference* vta;
+  };
+  std::vector<DeviceRow> device_rows;
   fmt::print("ResNet-18 conv2d layers, config {}, operator clip((conv + bias) >> shift, 0, 127), seed {}\n",
              config.name(), o.seed);
   fmt::print("{:<4} {:>9} {:>9} {:>7} {:>8} {:>8} {:>9} {:>9} {:>6} {:>6} {:>9} {:>9} {:>7} {:>6} {:>7} {:>7} {}\n",
@@ -149,7 +169,25 @@ int run_bench_conv2d(const BenchConvOptions& o) {
     const auto device = driver::open_device(o.target, config);
     target_name = device->name();
     runtime::Session q(*device);
-    const compiler::OpRun run = compiler::conv2d(q, tx, tw, &tb, p);
+    // Compiled once, run --repeat times; the device time is the best run (the machine may be busy).
+    (void)compiler::check_conv2d(tx, tw, &tb, p);
+    const compiler::CompiledOp op = compiler::compile_conv2d(config, tx.shape(), tw, &tb, p);
+    const compiler::Tensor* op_inputs[] = {&tx};
+    if (li == 0) {
+      // Warm-up before the first timed run: the first ~0.3 s of device work in a process runs several
+      // times slower on the machines measured (clock ramp-up), which would be charged to the first layer.
+      double warm = 0;
+      for (int n = 0; n < 200 && warm < 0.3; ++n) warm += compiler::run_compiled(q, op, op_inputs).device_seconds;
+    }
+    compiler::OpRun run = compiler::run_compiled(q, op, op_inputs);
+    std::vector<double> device_runs = {run.device_seconds};
+    bool same = true;
+    for (uint32_t r = 1; r < o.repeat; ++r) {
+      const compiler::OpRun again = compiler::run_compiled(q, op, op_inputs);
+      same = same && again.output.to_vector<int8_t>() == run.output.to_vector<int8_t>();
+      device_runs.push_back(again.device_seconds);
+    }
+    const double best = *std::min_element(device_runs.begin(), device_runs.end());
 
     reference::ConvGeometry g;
     g.c = l.ic, g.h = l.h, g.w = l.w, g.o = l.oc, g.kh = g.kw = l.k;
@@ -157,7 +195,7 @@ int run_bench_conv2d(const BenchConvOptions& o) {
     g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = l.pad;
     const std::vector<int8_t> expect =
         reference::conv2d(x, w, b, g, {p.requant.shift, true, p.requant.clip_lo, p.requant.clip_hi});
-    const bool pass = run.output.to_vector<int8_t>() == expect;
+    const bool pass = same && run.output.to_vector<int8_t>() == expect;
     all_pass = all_pass && pass;
 
     const auto& c = run.counters;
@@ -177,8 +215,8 @@ int run_bench_conv2d(const BenchConvOptions& o) {
       t->inp += c.inp_load_nbytes, t->wgt += c.wgt_load_nbytes, t->acc += c.acc_load_nbytes;
       t->uop += c.uop_load_nbytes, t->out += c.out_store_nbytes, t->bound += bound;
       t->gemm += c.gemm_counter, t->ideal += ideal, t->macs += macs, t->insns += run.instructions;
-      t->compile += run.compile_seconds, t->run += run.run_seconds;
-      if (vr) t->vta_total += vr->total_bytes, t->vta_bound += vr->lower_bound_bytes;
+      t->compile += run.compile_seconds, t->run += run.run_seconds, t->device += best;
+      if (vr) t->vta_total += vr->total_bytes, t->vta_bound += vr->lower_bound_bytes, t->vta_fsim_ms += vr->fsim_ms;
     }
 
     fmt::print("{:<4} {:>9} {:>9} {:>7} {:>8} {:>8} {:>9} {:>9} {:>6.3f} {:>6} {:>9} {:>9} {:>6.1f}% {:>6} {:>7.1f} "
@@ -229,11 +267,16 @@ int run_bench_conv2d(const BenchConvOptions& o) {
     j["mac_lane_utilization"] = util;
     j["compile_seconds"] = run.compile_seconds;
     j["run_seconds"] = run.run_seconds;
+    j["device_seconds"] = best;
+    j["device_seconds_runs"] = device_runs;
+    j["gmacs_per_second"] = double(macs) / best * 1e-9;
+    device_rows.push_back({l.name, macs, best, vr});
     j["check"] = pass ? "PASS" : "FAIL";
     if (vr) {
       j["apache_vta"] = {{"total_bytes", vr->total_bytes}, {"lower_bound_bytes", vr->lower_bound_bytes},
                          {"total_over_bound", double(vr->total_bytes) / double(vr->lower_bound_bytes)},
-                         {"gemm_uops", vr->gemm_uops}, {"alu_uops", vr->alu_uops}};
+                         {"gemm_uops", vr->gemm_uops}, {"alu_uops", vr->alu_uops}, {"fsim_ms", vr->fsim_ms},
+                         {"fsim_ms_over_ours", vr->fsim_ms / (best * 1e3)}};
     } else {
       j["apache_vta"] = nullptr;
     }
@@ -257,6 +300,29 @@ int run_bench_conv2d(const BenchConvOptions& o) {
                       : "",
              lanes);
 
+  // Device time per layer (markdown, as in docs/fsim.md).
+  const bool fsim_fast = target_name.rfind("fsim", 0) == 0 && target_name.find("ref") == std::string::npos;
+  const std::string path = fsim_fast ? fsim::fast_kernel_path(config) : std::string();
+  fmt::print("\nDevice time on {}{}, best of {} runs of each compiled layer; Apache VTA = its fsim, recorded "
+             "(resnet18_counters.md)\n",
+             target_name, path.empty() ? "" : fmt::format(" (fast kernel: {})", path), o.repeat);
+  fmt::print("| layer | MMAC | device ms | G MAC/s | Apache VTA fsim ms | Apache VTA / ours |\n");
+  fmt::print("|---|---:|---:|---:|---:|---:|\n");
+  for (const DeviceRow& r : device_rows) {
+    fmt::print("| {} | {:.1f} | {:.2f} | {:.1f} | {} | {} |\n", r.name, double(r.macs) * 1e-6, r.best * 1e3,
+               double(r.macs) / r.best * 1e-9, r.vta ? fmt::format("{:.1f}", r.vta->fsim_ms) : "cpu",
+               r.vta ? fmt::format("{:.1f}x", r.vta->fsim_ms / (r.best * 1e3)) : "-");
+  }
+  const auto device_total = [&](const char* name, const Totals& t, bool with_vta) {
+    fmt::print("| {} | {:.1f} | {:.2f} | {:.1f} | {} | {} |\n", name, double(t.macs) * 1e-6, t.device * 1e3,
+               t.device > 0 ? double(t.macs) / t.device * 1e-9 : 0.0,
+               with_vta ? fmt::format("{:.1f}", t.vta_fsim_ms) : "-",
+               with_vta && t.device > 0 ? fmt::format("{:.1f}x", t.vta_fsim_ms / (t.device * 1e3)) : "-");
+  };
+  if (c2_c11.bound && full_vta) device_total("C2-C11", c2_c11, true);
+  else if (c2_c11.bound) device_total("sum (offloaded)", c2_c11, true);
+  if (all.bound != c2_c11.bound) device_total("all", all, false);
+
   if (!o.json.empty()) {
     nlohmann::json j;
     j["benchmark"] = "conv2d";
@@ -270,6 +336,9 @@ int run_bench_conv2d(const BenchConvOptions& o) {
     if (c2_c11.bound) j["totals_offloaded_by_apache_vta"] = c2_c11.to_json(lanes);
     j["all_passed"] = all_pass;
     j["apache_vta_source"] = "tests/data/conformance/tvm-vta-fsim/resnet18_counters.md";
+    j["repeat"] = o.repeat;
+    if (!path.empty()) j["fsim_fast_kernel"] = path;
+    if (full_vta) j["apache_vta_fsim_ms_c2_c11"] = kApacheVtaAllFsimMs;
     std::ofstream out(o.json);
     if (!out) throw Error(fmt::format("--json {}: cannot open for writing", o.json));
     out << j.dump(2) << "\n";
@@ -287,13 +356,17 @@ void register_bench_conv2d(CLI::App& bench, Action& action) {
       "checks it bit for bit against the CPU reference and prints per layer: the chosen tiling, instruction and "
       "micro-op counts, DRAM bytes per memory type against the lower bound, GEMM micro-ops against the ideal "
       "(MACs / (BATCH x BLOCK_IN x BLOCK_OUT)), the MAC-lane utilization, compile and run times, and Apache "
-      "VTA's published total/bound. Exits 1 only if a result is wrong.");
+      "VTA's published total/bound. Then a table of device time per layer (best of --repeat runs), G MAC/s "
+      "and the ratio to Apache VTA's recorded fsim time. On fsim, VTA_FSIM_SIMD=generic|sse2|avx2 picks the "
+      "fast kernel's instruction set (default: the best the CPU has). Exits 1 only if a result is wrong.");
   sub->add_option("--workload", opts->workload, "Workload (resnet18)")->capture_default_str();
   add_config_option(*sub, opts->config);
   add_target_option(*sub, opts->target);
   sub->add_option("--json", opts->json, "Also write the table as JSON to this file");
   sub->add_option("--layers", opts->layers, "Comma-separated subset of layers, e.g. C10,C11 (default: all)");
   sub->add_option("--seed", opts->seed, "Seed of the random data")->capture_default_str();
+  sub->add_option("--repeat", opts->repeat, "Runs of each compiled layer; the device time is the best")
+      ->capture_default_str();
   sub->callback([opts, &action] { action = [opts] { return run_bench_conv2d(*opts); }; });
 }
 

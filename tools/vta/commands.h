@@ -25,6 +25,7 @@ void register_import(CLI::App& app, Action& action);
 void register_bench(CLI::App& app, Action& action);
 void register_bench_conv2d(CLI::App& bench, Action& action);  // cmd_bench_conv2d.cpp: `vta bench conv2d`
 void register_bench_tsim(CLI::App& bench, Action& action);    // cmd_bench_tsim.cpp: `vta bench tsim`
+void register_bench_tlm(CLI::App& bench, Action& action);     // cmd_bench_tlm.cpp: `vta bench tlm`
 void register_demo(CLI::App& app, Action& action);
 void register_op(CLI::App& app, Action& action);
 void register_model(CLI::App& app, Action& action);  // cmd_model.cpp: `vta compile`, `vta run`

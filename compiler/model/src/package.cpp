@@ -139,8 +139,10 @@ struct Reader {
       if (n > (int64_t{1} << 34)) fail("tensor too large");
     }
     const std::vector<uint8_t>& bytes = blob(j.at("blob"));
+    // Compare with the blob before allocating: a shape of 2^34 elements would otherwise allocate 16 GB.
+    const uint64_t need = static_cast<uint64_t>(n) * compiler::dtype_size(dtype);
+    if (bytes.size() != need) fail(fmt::format("tensor blob has {} bytes, its shape needs {}", bytes.size(), need));
     Tensor t(dtype, shape);
-    if (bytes.size() != t.nbytes()) fail(fmt::format("tensor blob has {} bytes, its shape needs {}", bytes.size(), t.nbytes()));
     if (!bytes.empty()) std::memcpy(t.raw(), bytes.data(), bytes.size());
     return t;
   }

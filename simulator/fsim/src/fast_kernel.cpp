@@ -3,11 +3,12 @@
 // instruction before the loops, and inner loops with compile-time trip counts for the common block sizes
 // so the compiler vectorizes them. Results must equal the reference kernel's bit for bit.
 //
-// For 8-bit inputs and weights with 32-bit accumulators (every shipped config) on x86-64, the GEMM uses a
-// "paired" layout instead: INP lanes are stored widened to int16, and each WGT element is stored
-// transposed as int16 pairs, pair[kp][o] = (w[o][2kp], w[o][2kp+1]). One SSE2 multiply-add
-// (pmaddwd) of a broadcast input pair against four such pairs then yields partial sums for four outputs
-// at once, with no horizontal reductions: about 5x the throughput of the per-output dot product.
+// For 8-bit inputs and weights with 32-bit accumulators (every shipped config) on x86-64, the GEMM and
+// ALU run on the SIMD kernels of simd.h (SSE2, or AVX2 when the CPU has it), with INP widened to int16
+// and WGT in the "paired" layout at LOAD time. A GEMM only adds products of INP and WGT into ACC, and
+// int32 addition wraps associatively, so its contributions may be taken in any order: the kernel
+// regroups the micro-op loop nest into grids of (acc row, inp row) that share one weight tile and hands
+// each grid to the SIMD kernel, which reuses each loaded weight vector across a block of rows.
 #include <bit>
 #include <cstring>
 #if defined(__SSE2__)
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "kernel.h"
+#include "simd.h"
 #include "vta/isa/error.h"
 #include "vta/isa/instruction_codec.h"
 
@@ -84,51 +86,7 @@ struct AluShr {
   }
 };
 
-#if defined(__SSE2__)
-constexpr bool kHavePairedGemm = true;
-
-// acc[o] += sum_k x[k] * w[o][k] for o < bo, with x as bi int16 lanes and w in the paired layout
-// (bi even, bo a multiple of 4). Sums wrap modulo 2^32 like the ACC; int8-range values cannot overflow
-// a pmaddwd pair.
-inline void gemm_paired_sse2(int32_t* acc, const int16_t* x, const int16_t* w, uint32_t bi, uint32_t bo) {
-  const uint32_t pairs = bi / 2;
-  uint32_t o = 0;
-  for (; o + 16 <= bo; o += 16) {
-    __m128i s0 = _mm_setzero_si128(), s1 = _mm_setzero_si128(), s2 = _mm_setzero_si128(), s3 = _mm_setzero_si128();
-    for (uint32_t kp = 0; kp < pairs; ++kp) {
-      int32_t xx;
-      std::memcpy(&xx, x + 2 * kp, 4);
-      const __m128i xb = _mm_set1_epi32(xx);
-      const int16_t* r = w + (uint64_t{kp} * bo + o) * 2;
-      s0 = _mm_add_epi32(s0, _mm_madd_epi16(xb, _mm_loadu_si128(reinterpret_cast<const __m128i*>(r))));
-      s1 = _mm_add_epi32(s1, _mm_madd_epi16(xb, _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + 8))));
-      s2 = _mm_add_epi32(s2, _mm_madd_epi16(xb, _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + 16))));
-      s3 = _mm_add_epi32(s3, _mm_madd_epi16(xb, _mm_loadu_si128(reinterpret_cast<const __m128i*>(r + 24))));
-    }
-    auto* a = reinterpret_cast<__m128i*>(acc + o);
-    _mm_storeu_si128(a, _mm_add_epi32(_mm_loadu_si128(a), s0));
-    _mm_storeu_si128(a + 1, _mm_add_epi32(_mm_loadu_si128(a + 1), s1));
-    _mm_storeu_si128(a + 2, _mm_add_epi32(_mm_loadu_si128(a + 2), s2));
-    _mm_storeu_si128(a + 3, _mm_add_epi32(_mm_loadu_si128(a + 3), s3));
-  }
-  for (; o < bo; o += 4) {
-    __m128i s = _mm_setzero_si128();
-    for (uint32_t kp = 0; kp < pairs; ++kp) {
-      int32_t xx;
-      std::memcpy(&xx, x + 2 * kp, 4);
-      const int16_t* r = w + (uint64_t{kp} * bo + o) * 2;
-      s = _mm_add_epi32(s, _mm_madd_epi16(_mm_set1_epi32(xx), _mm_loadu_si128(reinterpret_cast<const __m128i*>(r))));
-    }
-    auto* a = reinterpret_cast<__m128i*>(acc + o);
-    _mm_storeu_si128(a, _mm_add_epi32(_mm_loadu_si128(a), s));
-  }
-}
-#else
-constexpr bool kHavePairedGemm = false;
-inline void gemm_paired_sse2(int32_t*, const int16_t*, const int16_t*, uint32_t, uint32_t) {}
-#endif
-
-// kPaired: int8 INP/WGT, int32 ACC, stored in the paired layout (see the top of the file).
+// kPaired: int8 INP/WGT, int32 ACC, stored in the paired layout and run on the SIMD kernels `simd`.
 template <typename InpT, typename WgtT, typename AccT, bool kPaired = false>
 class FastKernel final : public ExecKernel {
   using OutT = InpT;  // OUT width = INP width
@@ -137,8 +95,9 @@ class FastKernel final : public ExecKernel {
   using WgtS = std::conditional_t<kPaired, int16_t, WgtT>;
 
  public:
-  FastKernel(const isa::HwConfig& config, sim::DeviceMemory& memory)
-      : config_(config),
+  FastKernel(const isa::HwConfig& config, sim::DeviceMemory& memory, const SimdKernels* simd = nullptr)
+      : simd_(simd),
+        config_(config),
         memory_(memory),
         codec_(config),
         batch_(config.batch()),
@@ -161,6 +120,7 @@ class FastKernel final : public ExecKernel {
     wgt_.resize(wgt_depth_ * wgt_lanes_);
     acc_.resize(acc_depth_ * acc_lanes_);
     out_row_.resize(acc_lanes_);
+    if (kPaired && simd_ == nullptr) throw Error("fsim fast kernel: the paired layout needs SIMD kernels");
   }
 
   void clear() override {
@@ -194,12 +154,7 @@ class FastKernel final : public ExecKernel {
         check_tile("WGT", insn.sram_base, tile, wgt_depth_, index);
         load_tile<WgtT>(insn, wgt_.data(), wgt_lanes_, cols, index, [this](WgtS* dst, const uint8_t* src, uint64_t lanes) {
           if constexpr (kPaired) {
-            // Element by element: w[o][k] -> pair[k / 2][o][k % 2].
-            const uint64_t bi = block_in_, bo = block_out_;
-            for (uint64_t e = 0; e < lanes; e += wgt_lanes_)
-              for (uint64_t o = 0; o < bo; ++o)
-                for (uint64_t k = 0; k < bi; ++k)
-                  dst[e + (k / 2) * 2 * bo + o * 2 + (k % 2)] = static_cast<int8_t>(src[e + o * bi + k]);
+            put_wgt_paired(dst, src, lanes);
           } else {
             std::memcpy(dst, src, lanes * sizeof(WgtT));
           }
@@ -282,6 +237,10 @@ class FastKernel final : public ExecKernel {
       for_each_dst(loop, [&](AccT* dst, uint64_t) { std::fill(dst, dst + acc_lanes_, AccT{0}); });
       return;
     }
+    if constexpr (kPaired) {
+      alu_simd(insn, static_cast<SimdAluOp>(op));
+      return;
+    }
     switch (static_cast<isa::AluOpcode>(op)) {
       case isa::AluOpcode::kMin: alu_dispatch(insn, AluMin<AccT>{}); break;
       case isa::AluOpcode::kMax: alu_dispatch(insn, AluMax<AccT>{}); break;
@@ -336,23 +295,196 @@ class FastKernel final : public ExecKernel {
     }
   }
 
-  void gemm_paired(const GemmInsn& insn) {
-    const isa::LoopNest& loop = insn.loop;
-    for (uint64_t i = 0; i < loop.iter_out; ++i) {
-      for (uint64_t j = 0; j < loop.iter_in; ++j) {
-        const uint64_t dst_off = i * loop.dst_factor_out + j * loop.dst_factor_in;
-        const uint64_t src_off = i * loop.src_factor_out + j * loop.src_factor_in;
-        const uint64_t wgt_off = i * insn.wgt_factor_out + j * insn.wgt_factor_in;
-        for (uint32_t k = loop.uop_bgn; k < loop.uop_end; ++k) {
-          const isa::MicroOp& u = uops_[k];
-          AccT* acc = acc_.data() + (u.dst_idx + dst_off) * acc_lanes_;
-          const InpS* inp = inp_.data() + (u.src_idx + src_off) * inp_lanes_;
-          const WgtS* wgt = wgt_.data() + (u.wgt_idx + wgt_off) * wgt_lanes_;
-          for (uint32_t b = 0; b < batch_; ++b)
-            gemm_paired_sse2(acc + uint64_t{b} * block_out_, inp + uint64_t{b} * block_in_, wgt, block_in_, block_out_);
+  // WGT elements (bo x bi int8, row-major) -> the paired layout: w[o][2kp], w[o][2kp + 1] -> one 32-bit
+  // pair at pair[kp][o]. With SSE2, 4 outputs x 4 pairs at a time (sign-extend, 4x4 transpose).
+  void put_wgt_paired(int16_t* dst, const uint8_t* src, uint64_t lanes) const {
+    const uint64_t bi = block_in_, bo = block_out_;
+#if defined(__SSE2__)
+    if (bo % 4 == 0 && bi % 8 == 0) {
+      for (uint64_t e = 0; e < lanes; e += wgt_lanes_) {
+        for (uint64_t o = 0; o < bo; o += 4) {
+          for (uint64_t k = 0; k < bi; k += 8) {
+            __m128i x[4];
+            for (uint64_t r = 0; r < 4; ++r) {
+              const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + e + (o + r) * bi + k));
+              x[r] = _mm_srai_epi16(_mm_unpacklo_epi8(b, b), 8);  // 8 int16: pairs k/2 .. k/2 + 3 of row o + r
+            }
+            const __m128i t0 = _mm_unpacklo_epi32(x[0], x[1]), t1 = _mm_unpacklo_epi32(x[2], x[3]);
+            const __m128i t2 = _mm_unpackhi_epi32(x[0], x[1]), t3 = _mm_unpackhi_epi32(x[2], x[3]);
+            const __m128i p[4] = {_mm_unpacklo_epi64(t0, t1), _mm_unpackhi_epi64(t0, t1), _mm_unpacklo_epi64(t2, t3),
+                                  _mm_unpackhi_epi64(t2, t3)};
+            for (uint64_t q = 0; q < 4; ++q)
+              _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + e + ((k / 2 + q) * bo + o) * 2), p[q]);
+          }
+        }
+      }
+      return;
+    }
+#endif
+    for (uint64_t e = 0; e < lanes; e += wgt_lanes_) {
+      for (uint64_t o = 0; o < bo; ++o) {
+        const uint8_t* row = src + e + o * bi;
+        for (uint64_t kp = 0; kp < bi / 2; ++kp) {
+          const auto lo = static_cast<uint16_t>(static_cast<int16_t>(static_cast<int8_t>(row[2 * kp])));
+          const auto hi = static_cast<uint16_t>(static_cast<int16_t>(static_cast<int8_t>(row[2 * kp + 1])));
+          const uint32_t pair = lo | (uint32_t{hi} << 16);
+          std::memcpy(dst + e + (kp * bo + o) * 2, &pair, 4);
         }
       }
     }
+  }
+
+  // Regroups the loop nest into sequences of rows sharing a weight tile (see the top of the file): along
+  // the inner loop when its weight factor is 0, else along the outer loop when that one's is 0, and
+  // along runs of consecutive micro-ops with the same weight index whose dst and src indices step
+  // evenly (what the compiler's conv2d kernels contain), and along both loops when neither moves the
+  // weight. Each group is a 2-D grid of rows handed to the SIMD kernel in one call (or a few).
+  void gemm_paired(const GemmInsn& insn) {
+    const isa::LoopNest& loop = insn.loop;
+    runs_.clear();
+    for (uint32_t k = loop.uop_bgn; k < loop.uop_end;) {
+      const isa::MicroOp& u0 = uops_[k];
+      uint32_t e = k + 1;
+      while (e < loop.uop_end && uops_[e].wgt_idx == u0.wgt_idx) ++e;
+      Run run{k, e, true, 0, 0};
+      if (e - k >= 2) {
+        const isa::MicroOp& u1 = uops_[k + 1];
+        run.affine = u1.dst_idx >= u0.dst_idx && u1.src_idx >= u0.src_idx;
+        run.dst_step = u1.dst_idx - u0.dst_idx;
+        run.src_step = u1.src_idx - u0.src_idx;
+        for (uint32_t q = k + 1; q < e && run.affine; ++q)
+          run.affine = uops_[q].dst_idx == u0.dst_idx + (q - k) * run.dst_step &&
+                       uops_[q].src_idx == u0.src_idx + (q - k) * run.src_step;
+      }
+      runs_.push_back(run);
+      k = e;
+    }
+    const uint64_t dfo = loop.dst_factor_out, dfi = loop.dst_factor_in;
+    const uint64_t sfo = loop.src_factor_out, sfi = loop.src_factor_in;
+    const auto wgt = [&](uint64_t index) { return wgt_.data() + index * wgt_lanes_; };
+    // Runs of one micro-op each when a run is not affine.
+    const auto each = [&](const Run& run, auto&& f) {
+      if (run.affine) {
+        f(uops_[run.begin], run.end - run.begin, run.dst_step, run.src_step);
+      } else {
+        for (uint32_t k = run.begin; k < run.end; ++k) f(uops_[k], 1u, uint64_t{0}, uint64_t{0});
+      }
+    };
+    if (insn.wgt_factor_out == 0 && insn.wgt_factor_in == 0) {
+      // One weight per micro-op for the whole nest: a grid of iter_out x iter_in rows per micro-op.
+      for (uint32_t k = loop.uop_bgn; k < loop.uop_end; ++k)
+        grid(wgt(uops_[k].wgt_idx), uops_[k].dst_idx, uops_[k].src_idx, loop.iter_out, dfo, sfo, loop.iter_in, dfi,
+             sfi);
+    } else if (insn.wgt_factor_in == 0) {
+      for (uint64_t i = 0; i < loop.iter_out; ++i)
+        for (const Run& run : runs_)
+          each(run, [&](const isa::MicroOp& u, uint32_t len, uint64_t ds, uint64_t ss) {
+            grid(wgt(u.wgt_idx + i * insn.wgt_factor_out), u.dst_idx + i * dfo, u.src_idx + i * sfo, len, ds, ss,
+                 loop.iter_in, dfi, sfi);
+          });
+    } else if (insn.wgt_factor_out == 0) {
+      for (uint64_t j = 0; j < loop.iter_in; ++j)
+        for (const Run& run : runs_)
+          each(run, [&](const isa::MicroOp& u, uint32_t len, uint64_t ds, uint64_t ss) {
+            grid(wgt(u.wgt_idx + j * insn.wgt_factor_in), u.dst_idx + j * dfi, u.src_idx + j * sfi, len, ds, ss,
+                 loop.iter_out, dfo, sfo);
+          });
+    } else {
+      for (uint64_t i = 0; i < loop.iter_out; ++i)
+        for (uint64_t j = 0; j < loop.iter_in; ++j)
+          for (const Run& run : runs_)
+            each(run, [&](const isa::MicroOp& u, uint32_t len, uint64_t ds, uint64_t ss) {
+              grid(wgt(u.wgt_idx + i * insn.wgt_factor_out + j * insn.wgt_factor_in), u.dst_idx + i * dfo + j * dfi,
+                   u.src_idx + i * sfo + j * sfi, len, ds, ss, 1, 0, 0);
+            });
+    }
+  }
+
+  // GEMM rows (a, b), a < na, b < nb, all with weight tile w: ACC entry d + a * da + b * db, INP entry
+  // s + a * sa + b * sb. One strided SIMD call for a line of BATCH 1 rows, else blocks of row pointers.
+  void grid(const WgtS* w, uint64_t d, uint64_t s, uint64_t na, uint64_t da, uint64_t sa, uint64_t nb, uint64_t db,
+            uint64_t sb) {
+    if (na == 0 || nb == 0) return;
+    if (nb == 1) nb = na, db = da, sb = sa, na = 1, da = sa = 0;
+    if (batch_ == 1 && na == 1) {
+      simd_->gemm_strided(acc_.data() + d * acc_lanes_, db * acc_lanes_, inp_.data() + s * inp_lanes_, sb * inp_lanes_,
+                          static_cast<uint32_t>(nb), w, block_in_, block_out_);
+      return;
+    }
+    // Whether no two rows of the grid share an accumulator (then the kernel need not add row by row).
+    const bool distinct = na == 1 ? (nb == 1 || db != 0) : (db != 0 && da >= db * nb) || (da != 0 && db >= da * na);
+    // Locals only: stores into the pointer block must not make the compiler reload members.
+    AccT* const acc0 = acc_.data();
+    const InpS* const inp0 = inp_.data();
+    const uint64_t al = acc_lanes_, il = inp_lanes_, dbl = db * acc_lanes_, sbl = sb * inp_lanes_;
+    const uint32_t batch = batch_, bi = block_in_, bo = block_out_;
+    AccT** const ra = row_acc_;
+    const InpS** const ri = row_inp_;
+    const SimdKernels* const simd = simd_;
+    uint32_t rows = 0;
+    if (batch == 1) {
+      for (uint64_t a = 0; a < na; ++a) {
+        AccT* pa = acc0 + (d + a * da) * al;
+        const InpS* px = inp0 + (s + a * sa) * il;
+        for (uint64_t b = 0; b < nb; ++b, pa += dbl, px += sbl) {
+          if (rows == kMaxRows) {
+            simd->gemm_rows(ra, ri, rows, w, bi, bo, distinct);
+            rows = 0;
+          }
+          ra[rows] = pa;
+          ri[rows] = px;
+          ++rows;
+        }
+      }
+      if (rows > 0) simd->gemm_rows(ra, ri, rows, w, bi, bo, distinct);
+      return;
+    }
+    for (uint64_t a = 0; a < na; ++a) {
+      AccT* pa = acc0 + (d + a * da) * al;
+      const InpS* px = inp0 + (s + a * sa) * il;
+      for (uint64_t b = 0; b < nb; ++b, pa += dbl, px += sbl) {
+        if (rows + batch > kMaxRows) {
+          simd->gemm_rows(ra, ri, rows, w, bi, bo, distinct);
+          rows = 0;
+        }
+        for (uint32_t e = 0; e < batch; ++e, ++rows) {
+          ra[rows] = pa + uint64_t{e} * bo;
+          ri[rows] = px + uint64_t{e} * bi;
+        }
+      }
+    }
+    if (rows > 0) simd->gemm_rows(ra, ri, rows, w, bi, bo, distinct);
+  }
+
+  // ALU on the SIMD kernels, in the reference's order (i, j, k): one strided call per loop where the
+  // kernel has a single micro-op, one call per micro-op otherwise.
+  void alu_simd(const AluInsn& insn, SimdAluOp op) {
+    const isa::LoopNest& loop = insn.loop;
+    AccT* acc = acc_.data();
+    const uint64_t lanes = acc_lanes_;
+    const auto imm = static_cast<int32_t>(insn.imm);
+    const auto call = [&](uint64_t dst, uint64_t dst_stride, uint64_t src, uint64_t src_stride, uint64_t count) {
+      simd_->alu_rows(op, acc + dst * lanes, dst_stride * lanes, insn.use_imm ? nullptr : acc + src * lanes,
+                      src_stride * lanes, insn.use_imm, imm, count, static_cast<uint32_t>(lanes));
+    };
+    if (loop.uop_end - loop.uop_bgn == 1) {
+      const isa::MicroOp& u = uops_[loop.uop_bgn];
+      // The whole nest as one strided sequence when the outer step is iter_in inner steps.
+      const bool flat = loop.dst_factor_out == uint64_t{loop.iter_in} * loop.dst_factor_in &&
+                        (insn.use_imm || loop.src_factor_out == uint64_t{loop.iter_in} * loop.src_factor_in);
+      if (flat) {
+        call(u.dst_idx, loop.dst_factor_in, u.src_idx, loop.src_factor_in, uint64_t{loop.iter_out} * loop.iter_in);
+        return;
+      }
+      for (uint64_t i = 0; i < loop.iter_out; ++i)
+        call(u.dst_idx + i * loop.dst_factor_out, loop.dst_factor_in, u.src_idx + i * loop.src_factor_out,
+             loop.src_factor_in, loop.iter_in);
+      return;
+    }
+    for_each_dst(loop, [&](AccT* dst, uint64_t src_idx) {
+      simd_->alu_rows(op, dst, 0, insn.use_imm ? nullptr : acc + src_idx * lanes, 0, insn.use_imm, imm, 1,
+                      static_cast<uint32_t>(lanes));
+    });
   }
 
   template <typename Op>
@@ -456,6 +588,9 @@ class FastKernel final : public ExecKernel {
                          index);
   }
 
+  static constexpr uint32_t kMaxRows = 256;  // rows per SIMD GEMM call (at least BATCH)
+
+  const SimdKernels* simd_;
   isa::HwConfig config_;
   sim::DeviceMemory& memory_;
   isa::InstructionCodec codec_;
@@ -467,13 +602,23 @@ class FastKernel final : public ExecKernel {
   std::vector<WgtS> wgt_;
   std::vector<AccT> acc_;
   std::vector<OutT> out_row_;
+  // Scratch of gemm_paired: runs of micro-ops sharing a weight index (affine: dst and src indices step
+  // by dst_step, src_step along the run), and one block of row pointers (BATCH > 1).
+  struct Run {
+    uint32_t begin, end;
+    bool affine;
+    uint64_t dst_step, src_step;
+  };
+  std::vector<Run> runs_;
+  AccT* row_acc_[kMaxRows + 64] = {};
+  const InpS* row_inp_[kMaxRows + 64] = {};
 };
 
 template <uint32_t Bits>
 using IntOf = std::conditional_t<Bits == 8, int8_t, std::conditional_t<Bits == 16, int16_t, int32_t>>;
 
 template <typename InpT, typename WgtT>
-std::unique_ptr<ExecKernel> make_with_acc(const isa::HwConfig& c, sim::DeviceMemory& m) {
+std::unique_ptr<ExecKernel> make_with_acc(const isa::HwConfig& c, sim::DeviceMemory& m, SimdLevel level) {
   switch (c.acc_width()) {
     case 8:
       if constexpr (sizeof(InpT) <= 1) return std::make_unique<FastKernel<InpT, WgtT, int8_t>>(c, m);
@@ -482,9 +627,9 @@ std::unique_ptr<ExecKernel> make_with_acc(const isa::HwConfig& c, sim::DeviceMem
       if constexpr (sizeof(InpT) <= 2) return std::make_unique<FastKernel<InpT, WgtT, int16_t>>(c, m);
       break;
     case 32:
-      if constexpr (sizeof(InpT) == 1 && sizeof(WgtT) == 1 && kHavePairedGemm) {
-        if (c.block_in() % 2 == 0 && c.block_out() % 4 == 0)
-          return std::make_unique<FastKernel<InpT, WgtT, int32_t, true>>(c, m);
+      if constexpr (sizeof(InpT) == 1 && sizeof(WgtT) == 1) {
+        if (level != SimdLevel::kGeneric)
+          return std::make_unique<FastKernel<InpT, WgtT, int32_t, true>>(c, m, simd_kernels(level));
       }
       return std::make_unique<FastKernel<InpT, WgtT, int32_t>>(c, m);
   }
@@ -492,24 +637,53 @@ std::unique_ptr<ExecKernel> make_with_acc(const isa::HwConfig& c, sim::DeviceMem
 }
 
 template <typename InpT>
-std::unique_ptr<ExecKernel> make_with_wgt(const isa::HwConfig& c, sim::DeviceMemory& m) {
+std::unique_ptr<ExecKernel> make_with_wgt(const isa::HwConfig& c, sim::DeviceMemory& m, SimdLevel level) {
   switch (c.wgt_width()) {
-    case 8: return make_with_acc<InpT, int8_t>(c, m);
-    case 16: return make_with_acc<InpT, int16_t>(c, m);
-    case 32: return make_with_acc<InpT, int32_t>(c, m);
+    case 8: return make_with_acc<InpT, int8_t>(c, m, level);
+    case 16: return make_with_acc<InpT, int16_t>(c, m, level);
+    case 32: return make_with_acc<InpT, int32_t>(c, m, level);
   }
   throw ConfigError("LOG_WGT_WIDTH", "fsim supports 8, 16 or 32-bit weights");
 }
 
 }  // namespace
 
-std::unique_ptr<ExecKernel> make_fast_kernel(const isa::HwConfig& config, sim::DeviceMemory& memory) {
+SimdLevel resolve_simd(const isa::HwConfig& c, Simd requested) {
+  SimdLevel want = SimdLevel::kGeneric;
+  switch (requested) {
+    case Simd::kAuto: want = simd_level_from_environment(); break;
+    case Simd::kGeneric: want = SimdLevel::kGeneric; break;
+    case Simd::kSse2: want = SimdLevel::kSse2; break;
+    case Simd::kAvx2: want = SimdLevel::kAvx2; break;
+  }
+  if (!simd_supported(want))
+    throw Error(std::string("fsim: this host (or build) cannot run the ") + to_string(want) + " kernels");
+  // The SIMD kernels need int8 x int8 -> int32 and whole input pairs; AVX2 whole 8-output vectors,
+  // SSE2 4-output vectors. A config that does not fit takes the next level down.
+  const bool paired = c.inp_width() == 8 && c.wgt_width() == 8 && c.acc_width() == 32 && c.block_in() % 2 == 0;
+  if (!paired) return SimdLevel::kGeneric;
+  if (want == SimdLevel::kAvx2 && c.block_out() % 8 == 0) return SimdLevel::kAvx2;
+  if (want != SimdLevel::kGeneric && c.block_out() % 4 == 0 && simd_supported(SimdLevel::kSse2))
+    return SimdLevel::kSse2;
+  return SimdLevel::kGeneric;
+}
+
+std::unique_ptr<ExecKernel> make_fast_kernel(const isa::HwConfig& config, sim::DeviceMemory& memory, Simd simd) {
+  const SimdLevel level = resolve_simd(config, simd);
   switch (config.inp_width()) {
-    case 8: return make_with_wgt<int8_t>(config, memory);
-    case 16: return make_with_wgt<int16_t>(config, memory);
-    case 32: return make_with_wgt<int32_t>(config, memory);
+    case 8: return make_with_wgt<int8_t>(config, memory, level);
+    case 16: return make_with_wgt<int16_t>(config, memory, level);
+    case 32: return make_with_wgt<int32_t>(config, memory, level);
   }
   throw ConfigError("LOG_INP_WIDTH", "fsim supports 8, 16 or 32-bit inputs");
 }
 
 }  // namespace vta::fsim::detail
+
+namespace vta::fsim {
+
+std::string fast_kernel_path(const isa::HwConfig& config, Simd simd) {
+  return detail::to_string(detail::resolve_simd(config, simd));
+}
+
+}  // namespace vta::fsim

@@ -1,6 +1,6 @@
-// fsim front end: instruction fetch and decode, routing to the three modules, dependency-token queues,
-// deadlock and leftover-token detection, counters. Shared by both kernels; the arithmetic lives in
-// reference_kernel.cpp and fast_kernel.cpp.
+// fsim front end: instruction fetch and decode, routing to the three modules, dependency-token queues
+// (optionally with the core's token and command queue depths), deadlock and leftover-token detection,
+// counters. Shared by both kernels; the arithmetic lives in reference_kernel.cpp and fast_kernel.cpp.
 #include "vta/fsim/functional_simulator.h"
 
 #include <array>
@@ -46,11 +46,15 @@ constexpr std::array<ModuleQueues, 3> kModuleQueues = {{
     {kComputeToStore, kNoQueue, kStoreToCompute, kNoQueue},
 }};
 
-// Token traffic of one instruction, as bit masks over TokenQueue.
+// Token traffic of one instruction in the order the RTL performs it (hardware/rtl/vta_compute.sv): pop
+// prev, pop next, execute, push prev, push next. kNoQueue for a flag that is not set.
 struct TokenUse {
-  uint8_t pops = 0;
-  uint8_t pushes = 0;
+  std::array<uint8_t, 2> pops{kNoQueue, kNoQueue};
+  std::array<uint8_t, 2> pushes{kNoQueue, kNoQueue};
 };
+// A module's progress through its current instruction: steps 0-1 pop, 2 executes, 3-4 push.
+constexpr uint8_t kExecuteStep = 2;
+constexpr uint8_t kSteps = 5;
 
 void check_widths(const isa::HwConfig& config) {
   const auto ok = [](uint32_t w) { return w == 8 || w == 16 || w == 32; };
@@ -70,7 +74,7 @@ struct FunctionalSimulator::Impl {
       : config(cfg), memory(mem), options(opts), codec(cfg) {
     check_widths(config);
     kernel = options.kernel == Kernel::kReference ? detail::make_reference_kernel(config, memory)
-                                                  : detail::make_fast_kernel(config, memory);
+                                                  : detail::make_fast_kernel(config, memory, options.simd);
   }
 
   isa::HwConfig config;
@@ -90,6 +94,9 @@ struct FunctionalSimulator::Impl {
   void execute(uint64_t index);
   void run_serial();
   void run_concurrent();
+  [[noreturn]] void deadlock(const std::array<std::vector<uint32_t>, 3>& queue, const std::vector<TokenUse>& use,
+                             const std::array<size_t, 3>& next, const std::array<uint8_t, 3>& step,
+                             const std::array<size_t, 3>& dispatched, size_t dispatch_next) const;
   std::string describe(uint64_t index) const;
 };
 
@@ -199,79 +206,84 @@ void FunctionalSimulator::Impl::run_concurrent() {
     const auto module = static_cast<size_t>(modules[i]);
     const ModuleQueues& q = kModuleQueues[module];
     const isa::DepFlags& dep = isa::dep_flags(program[i]);
-    const auto flag = [&](bool set, uint8_t target, const char* name, uint8_t& mask) {
+    const auto flag = [&](bool set, uint8_t target, const char* name, uint8_t& slot) {
       if (!set) return;
       if (target == kNoQueue)
         throw ProgramError(std::string(name) + " is set on a " + std::string(isa::to_string(modules[i])) +
                                "-module instruction, which has no such queue (" + describe(i) + ")",
                            i);
-      mask = static_cast<uint8_t>(mask | (1u << target));
+      slot = target;
     };
-    flag(dep.pop_prev, q.pop_prev, "pop_prev", use[i].pops);
-    flag(dep.pop_next, q.pop_next, "pop_next", use[i].pops);
-    flag(dep.push_prev, q.push_prev, "push_prev", use[i].pushes);
-    flag(dep.push_next, q.push_next, "push_next", use[i].pushes);
+    flag(dep.pop_prev, q.pop_prev, "pop_prev", use[i].pops[0]);
+    flag(dep.pop_next, q.pop_next, "pop_next", use[i].pops[1]);
+    flag(dep.push_prev, q.push_prev, "push_prev", use[i].pushes[0]);
+    flag(dep.push_next, q.push_next, "push_next", use[i].pushes[1]);
     queue[module].push_back(static_cast<uint32_t>(i));
   }
 
+  // Each module is a sequential process over its instructions and every queue between them is FIFO, so
+  // how far each module gets does not depend on the interleaving: running each one greedily until it
+  // blocks reaches the state the core reaches, deadlocks included, also with finite queues.
+  const uint64_t token_depth = options.token_queue_depth;  // 0: unbounded
+  const uint64_t command_depth = options.command_queue_depth;
   std::array<uint64_t, 4> tokens{};
-  std::array<size_t, 3> next{};  // position in each module's queue
-  const auto blocked_on = [&](uint8_t pops) {
-    uint8_t empty = 0;
-    for (uint8_t qi = 0; qi < 4; ++qi)
-      if ((pops & (1u << qi)) && tokens[qi] == 0) empty = static_cast<uint8_t>(empty | (1u << qi));
-    return empty;
+  std::array<size_t, 3> next{};   // position in each module's queue
+  std::array<uint8_t, 3> step{};  // progress through that instruction
+  // Dispatch in program order into the command queues. A module holds the instruction it runs (taken
+  // from its queue as soon as it is idle); the ones behind it wait in the queue, at most command_depth.
+  std::array<size_t, 3> dispatched{};  // per module
+  size_t dispatch_next = 0;            // program order
+  const auto dispatch = [&] {
+    if (command_depth == 0) {
+      for (size_t m = 0; m < 3; ++m) dispatched[m] = queue[m].size();
+      dispatch_next = n;
+      return;
+    }
+    while (dispatch_next < n) {
+      const auto m = static_cast<size_t>(modules[dispatch_next]);
+      const size_t waiting = dispatched[m] > next[m] ? dispatched[m] - next[m] - 1 : 0;
+      if (waiting >= command_depth) return;
+      ++dispatched[m];
+      ++dispatch_next;
+    }
   };
 
   for (;;) {
     bool progress = false;
     bool all_done = true;
-    // Each module runs greedily until it blocks on an empty token queue or runs out of instructions.
+    dispatch();
+    // Each module runs greedily until it blocks on a token queue (empty for a pop, full for a push) or
+    // on dispatch, or runs out of instructions.
     for (size_t m = 0; m < 3; ++m) {
-      while (next[m] < queue[m].size()) {
+      while (next[m] < dispatched[m]) {
         const uint32_t i = queue[m][next[m]];
-        const TokenUse& u = use[i];
-        if (blocked_on(u.pops) != 0) break;
-        for (uint8_t qi = 0; qi < 4; ++qi)
-          if (u.pops & (1u << qi)) --tokens[qi];
-        execute(i);
-        for (uint8_t qi = 0; qi < 4; ++qi)
-          if (u.pushes & (1u << qi)) ++tokens[qi];
-        ++next[m];
+        uint8_t& st = step[m];
+        if (st < kExecuteStep) {
+          const uint8_t q = use[i].pops[st];
+          if (q != kNoQueue) {
+            if (tokens[q] == 0) break;
+            --tokens[q];
+          }
+        } else if (st == kExecuteStep) {
+          execute(i);
+        } else {
+          const uint8_t q = use[i].pushes[st - kExecuteStep - 1];
+          if (q != kNoQueue) {
+            if (token_depth != 0 && tokens[q] >= token_depth) break;
+            ++tokens[q];
+          }
+        }
         progress = true;
+        if (++st == kSteps) {
+          st = 0;
+          ++next[m];
+          dispatch();
+        }
       }
       if (next[m] < queue[m].size()) all_done = false;
     }
     if (all_done) break;
-    if (!progress) {
-      // No module can move: name each stalled module, its instruction and the empty queue(s).
-      std::string msg = "deadlock:";
-      uint64_t first = n;
-      bool separator = false;
-      for (size_t m = 0; m < 3; ++m) {
-        msg += separator ? "; " : " ";
-        separator = true;
-        const auto module_name = std::string(isa::to_string(static_cast<Module>(m)));
-        if (next[m] >= queue[m].size()) {
-          msg += module_name + " module finished";
-          continue;
-        }
-        const uint32_t i = queue[m][next[m]];
-        if (i < first) first = i;
-        msg += module_name + " module stalled at instruction " + std::to_string(i) + " (" + describe(i) +
-               ") waiting on the empty ";
-        const uint8_t empty = blocked_on(use[i].pops);
-        bool first_queue = true;
-        for (uint8_t qi = 0; qi < 4; ++qi) {
-          if (!(empty & (1u << qi))) continue;
-          if (!first_queue) msg += " and ";
-          first_queue = false;
-          msg += kQueueNames[qi];
-        }
-        msg += first_queue ? "?" : " queue";
-      }
-      throw ProgramError(msg, first);
-    }
+    if (!progress) deadlock(queue, use, next, step, dispatched, dispatch_next);
   }
 
   std::string leftover;
@@ -285,6 +297,50 @@ void FunctionalSimulator::Impl::run_concurrent() {
   if (!options.allow_leftover_tokens)
     throw ProgramError("dependency tokens left after the last instruction completed: " + leftover);
   warnings.push_back("dependency tokens left after the last instruction completed: " + leftover);
+}
+
+// No module can move: names each module's state, the full token queues first (the RTL waits on a full
+// queue, so an overflow shows up as this deadlock), and the stalled dispatch. The error's index is the
+// lowest instruction stalled on a token, as the core reports it (ERROR_INDEX).
+void FunctionalSimulator::Impl::deadlock(const std::array<std::vector<uint32_t>, 3>& queue,
+                                         const std::vector<TokenUse>& use, const std::array<size_t, 3>& next, const std::array<uint8_t, 3>& step,
+                                         const std::array<size_t, 3>& dispatched, size_t dispatch_next) const {
+  std::string overflow, modules_text;
+  uint64_t first = program.size();
+  for (size_t m = 0; m < 3; ++m) {
+    if (!modules_text.empty()) modules_text += "; ";
+    const auto module_name = std::string(isa::to_string(static_cast<Module>(m)));
+    if (next[m] >= queue[m].size()) {
+      modules_text += module_name + " module finished";
+      continue;
+    }
+    const uint32_t i = queue[m][next[m]];
+    if (next[m] >= dispatched[m]) {
+      modules_text += module_name + " module waiting for instruction " + std::to_string(i) + " (" + describe(i) +
+                      "), not yet dispatched";
+      continue;
+    }
+    if (i < first) first = i;
+    modules_text += module_name + " module stalled at instruction " + std::to_string(i) + " (" + describe(i) + ")";
+    if (step[m] < kExecuteStep) {
+      const uint8_t q = use[i].pops[step[m]];
+      modules_text += std::string(" waiting on the empty ") + kQueueNames[q] + " queue";
+    } else {
+      const uint8_t q = use[i].pushes[step[m] - kExecuteStep - 1];
+      modules_text += std::string(" waiting for room in the full ") + kQueueNames[q] + " queue";
+      overflow += std::string("token queue ") + kQueueNames[q] + " would overflow (depth " +
+                  std::to_string(options.token_queue_depth) + ") at instruction " + std::to_string(i) + "; ";
+    }
+  }
+  std::string msg = "deadlock: " + overflow + modules_text;
+  if (dispatch_next < program.size()) {
+    const uint32_t d = static_cast<uint32_t>(dispatch_next);
+    msg += "; dispatch stalled at instruction " + std::to_string(d) + " (" + describe(d) + "): the " +
+           std::string(isa::to_string(modules[d])) + " command queue is full (depth " +
+           std::to_string(options.command_queue_depth) + ")";
+    if (first == program.size()) first = d;
+  }
+  throw ProgramError(msg, first);
 }
 
 FunctionalSimulator::FunctionalSimulator(const isa::HwConfig& config, sim::DeviceMemory& memory, Options options)

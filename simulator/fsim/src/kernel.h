@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "vta/fsim/functional_simulator.h"
 #include "vta/isa/hw_config.h"
 #include "vta/isa/instruction.h"
 #include "vta/sim/device_memory.h"
@@ -31,6 +32,8 @@ class ExecKernel {
 };
 
 std::unique_ptr<ExecKernel> make_reference_kernel(const isa::HwConfig& config, sim::DeviceMemory& memory);
-std::unique_ptr<ExecKernel> make_fast_kernel(const isa::HwConfig& config, sim::DeviceMemory& memory);
+// `simd`: the highest instruction set the fast kernel may use (kAuto: VTA_FSIM_SIMD or the best the
+// host has); see simd.h.
+std::unique_ptr<ExecKernel> make_fast_kernel(const isa::HwConfig& config, sim::DeviceMemory& memory, Simd simd);
 
 }  // namespace vta::fsim::detail

@@ -8,6 +8,7 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <memory>
@@ -28,17 +29,14 @@
 #pragma GCC diagnostic pop
 #include "model_registry.h"
 #include "vta/isa/error.h"
+#include "vta/isa/register_map.h"
 #include "vta/tsim/tsim.h"
 
 namespace vta::tsim::detail {
 
-// Register offsets of driver/include/vta/driver/register_map.h (duplicated here because tsim sits below
-// the driver layer; a test pins them against the driver header).
-constexpr uint32_t kControl = 0x00, kStatus = 0x04, kInsnAddrLo = 0x08, kInsnAddrHi = 0x0c, kInsnCount = 0x10,
-                   kErrorCode = 0x14, kErrorIndex = 0x18, kCounterBase = 0x40;
-constexpr const char* kExtraCounters[] = {"load_busy_cycles",    "load_stall_cycles",  "compute_busy_cycles",
-                                          "compute_stall_cycles", "store_busy_cycles", "store_stall_cycles",
-                                          "fetch_stall_cycles",  "gemm_hazard_cycles"};
+// The register map is vta/isa/register_map.h, the definition the driver and the RTL (through vta-rtlgen)
+// share.
+namespace reg = isa::reg;
 constexpr uint32_t kBusBytes = 8;  // the model is built with BUS_W = 64
 
 struct ReadBurst {
@@ -85,12 +83,23 @@ struct Harness final : Tsim::Impl {
   bool b_valid = false;
   uint64_t last_error_address = 0;  // for diagnostics
   uint64_t beats = 0;        // memory beats transferred (R and W), a progress signal for the watchdog
+  // fault injection (TsimFaults)
+  TsimFaults faults;
+  bool mem_stalled = false;         // the stall fault fired: the memory answers nothing until reset()
+  bool r_inject = false;            // the R beat presented this cycle carries the one-shot injected error
+  uint64_t run_begin = 0;           // cycle at which the current run started
+  uint64_t run_read_beats = 0;      // R beats of the current run
+  std::atomic<bool> cancel_requested{false};
 #if VTA_TSIM_HAS_TRACE
   std::unique_ptr<VerilatedFstC> fst;
 #endif
 
-  Harness(const isa::HwConfig& c, sim::DeviceMemory& m, TsimOptions o) : config(c), mem(m), opt(std::move(o)) {
+  Harness(const isa::HwConfig& c, sim::DeviceMemory& m, TsimOptions o)
+      : config(c), mem(m), opt(std::move(o)), faults(opt.faults) {
     ctx.randReset(0);
+    // A failed RTL assertion (models built with --assert) is reported by run() as an error, not abort().
+    ctx.fatalOnError(false);
+    use_context();
     if constexpr (kTraced) ctx.traceEverOn(true);
     top = std::make_unique<Model>(&ctx);
 #if VTA_TSIM_HAS_TRACE
@@ -105,12 +114,23 @@ struct Harness final : Tsim::Impl {
   }
 
   ~Harness() override {
+    use_context();  // the model's scopes unregister from the thread's context (Verilator uses that one)
 #if VTA_TSIM_HAS_TRACE
     if (fst) fst->close();
 #endif
   }
 
-  void final() override { top->final(); }
+  // Verilator reports assertion failures to, and unregisters scopes from, the *thread's* current context;
+  // several harnesses (each with its own context) live in one thread, so every entry point selects ours.
+  void use_context() { Verilated::threadContextp(&ctx); }
+  void final() override {
+    use_context();
+    top->final();
+  }
+  void set_faults(const TsimFaults& f) override { faults = f; }
+  void cancel() override { cancel_requested = true; }
+  uint64_t memory_outstanding() const override { return reads.size() + writes.size() + resps.size(); }
+  bool in_error_range(uint64_t addr) const { return addr >= faults.error_addr_lo && addr < faults.error_addr_hi; }
   uint64_t cycle() const override { return cycle_; }
 
   void dump(uint64_t time) {
@@ -122,11 +142,12 @@ struct Harness final : Tsim::Impl {
 
   // Drives the memory-side inputs from the model state.
   void drive_memory() {
-    top->m_axi_arready_i = reads.size() < opt.max_outstanding;
-    top->m_axi_awready_i = writes.size() < opt.max_outstanding;
-    top->m_axi_wready_i = !writes.empty();
+    top->m_axi_arready_i = !mem_stalled && reads.size() < opt.max_outstanding;
+    top->m_axi_awready_i = !mem_stalled && writes.size() < opt.max_outstanding;
+    top->m_axi_wready_i = !mem_stalled && !writes.empty();
     r_valid = false;
-    if (!reads.empty() && reads.front().ready_at <= cycle_ && credit >= kBusBytes) {
+    r_inject = false;
+    if (!mem_stalled && !reads.empty() && reads.front().ready_at <= cycle_ && credit >= kBusBytes) {
       const ReadBurst& rb = reads.front();
       const uint64_t addr = rb.addr + uint64_t{read_beat} * kBusBytes;
       uint64_t data = 0;
@@ -147,16 +168,19 @@ struct Harness final : Tsim::Impl {
         err = !any;
         if (err) last_error_address = addr;
       }
+      r_inject = faults.read_error_after_beats && run_read_beats == *faults.read_error_after_beats;
+      const bool hole = in_error_range(addr);
+      if (r_inject || hole) last_error_address = addr;
       r_valid = true;
       top->m_axi_rdata_i = data;
-      top->m_axi_rresp_i = err ? 2 : 0;
+      top->m_axi_rresp_i = (r_inject || hole) ? static_cast<uint8_t>(faults.error_resp) : (err ? 2 : 0);
       top->m_axi_rid_i = static_cast<uint8_t>(rb.id);
       top->m_axi_rlast_i = (read_beat + 1 == rb.beats);
     }
     top->m_axi_rvalid_i = r_valid;
-    b_valid = !resps.empty() && resps.front().ready_at <= cycle_;
+    b_valid = !mem_stalled && !resps.empty() && resps.front().ready_at <= cycle_;
     top->m_axi_bvalid_i = b_valid;
-    top->m_axi_bresp_i = (b_valid && resps.front().error) ? 2 : 0;
+    top->m_axi_bresp_i = (b_valid && resps.front().error) ? static_cast<uint8_t>(faults.error_resp) : 0;
     top->m_axi_bid_i = 0;
   }
 
@@ -183,6 +207,14 @@ struct Harness final : Tsim::Impl {
     top->eval();
     ++cycle_;
     beats += uint64_t{r} + uint64_t{w};
+    if (r) {
+      ++run_read_beats;
+      if (r_inject) faults.read_error_after_beats.reset();  // one-shot
+    }
+    if (faults.stall_at_cycle && cycle_ - run_begin >= *faults.stall_at_cycle) {
+      mem_stalled = true;
+      faults.stall_at_cycle.reset();
+    }
 
     credit += opt.bytes_per_cycle;
     if (credit > 4 * kBusBytes + opt.bytes_per_cycle) credit = 4 * kBusBytes + opt.bytes_per_cycle;
@@ -201,6 +233,11 @@ struct Harness final : Tsim::Impl {
       for (uint32_t i = 0; i < kBusBytes; ++i) {
         if (!((wstrb >> i) & 1u)) continue;
         const auto byte = static_cast<uint8_t>(wdata >> (8 * i));
+        if (in_error_range(addr + i)) {
+          wb.error = true;
+          last_error_address = addr + i;
+          continue;
+        }
         try {
           mem.write(addr + i, &byte, 1);
         } catch (const std::exception&) {
@@ -220,12 +257,14 @@ struct Harness final : Tsim::Impl {
   }
 
   void reset() override {
+    use_context();
     reads.clear();
     writes.clear();
     resps.clear();
     read_beat = 0;
     credit = 0;
     last_error_address = 0;
+    mem_stalled = false;  // the system reset also resets the memory side
     top->clk_i = 0;
     top->rst_ni = 0;
     top->s_axil_awvalid_i = 0;
@@ -240,6 +279,7 @@ struct Harness final : Tsim::Impl {
   }
 
   uint32_t read_reg(uint32_t address) override {
+    use_context();
     top->s_axil_araddr_i = static_cast<uint16_t>(address);
     top->s_axil_arvalid_i = 1;
     top->s_axil_rready_i = 0;
@@ -268,6 +308,7 @@ struct Harness final : Tsim::Impl {
   }
 
   void write_reg(uint32_t address, uint32_t value) override {
+    use_context();
     top->s_axil_awaddr_i = static_cast<uint16_t>(address);
     top->s_axil_wdata_i = value;
     top->s_axil_wstrb_i = 0xf;
@@ -297,26 +338,51 @@ struct Harness final : Tsim::Impl {
   }
 
   uint64_t counter(uint32_t index) {
-    const uint64_t lo = read_reg(kCounterBase + 8 * index);
-    const uint64_t hi = read_reg(kCounterBase + 8 * index + 4);
+    const uint64_t lo = read_reg(reg::counter_lo(index));
+    const uint64_t hi = read_reg(reg::counter_hi(index));
     return (hi << 32) | lo;
+  }
+
+  bool soft_reset(uint64_t max_cycles) override {
+    write_reg(reg::kControl, reg::kControlSoftReset);
+    const uint64_t begin = cycle_;
+    while (cycle_ - begin < max_cycles) {
+      if ((read_reg(reg::kStatus) & reg::kStatusResetting) == 0) return true;
+      for (int i = 0; i < 64; ++i) step();
+    }
+    return false;
+  }
+
+  void check_assertions() {
+    if (ctx.gotError())
+      throw Error("tsim: an RTL assertion failed at cycle " + std::to_string(cycle_ - run_begin) +
+                  " of the run (its message is on stderr): a bug of the core, not of the program");
   }
 
   TsimResult run(uint64_t insn_addr, uint32_t insn_count, uint64_t max_cycles, double wall_seconds) override {
     auto& s = *this;
+    use_context();
     const uint64_t begin = s.cycle_;
     const auto wall_begin = std::chrono::steady_clock::now();
-    s.write_reg(kInsnAddrLo, static_cast<uint32_t>(insn_addr));
-    s.write_reg(kInsnAddrHi, static_cast<uint32_t>(insn_addr >> 32));
-    s.write_reg(kInsnCount, insn_count);
-    s.write_reg(kControl, 1);
+    const uint32_t before = s.read_reg(reg::kStatus);
+    if ((before & (reg::kStatusBusy | reg::kStatusResetting)) != 0)
+      throw Error("tsim: the core is still " +
+                  std::string((before & reg::kStatusBusy) != 0 ? "running a program" : "in a soft reset") +
+                  " (STATUS " + std::to_string(before) + "): reset it before the next run");
+    s.run_begin = begin;
+    s.run_read_beats = 0;
+    s.cancel_requested = false;
+    const bool was_stalled = s.mem_stalled;
+    s.write_reg(reg::kInsnAddrLo, static_cast<uint32_t>(insn_addr));
+    s.write_reg(reg::kInsnAddrHi, static_cast<uint32_t>(insn_addr >> 32));
+    s.write_reg(reg::kInsnCount, insn_count);
+    s.write_reg(reg::kControl, reg::kControlStart);
     TsimResult result;
 
     // Progress = any work counter (instructions, bytes, micro-ops) or any memory beat changes.
-    constexpr uint32_t kWorkCounters = 10;
     const auto signature = [&s] {
       std::vector<uint64_t> sig;
-      for (uint32_t i = 0; i < kWorkCounters; ++i) sig.push_back(s.read_reg(kCounterBase + 8 * i));
+      for (uint32_t i = 0; i < reg::kWorkCounters; ++i) sig.push_back(s.read_reg(reg::counter_lo(i)));
       sig.push_back(s.beats);
       return sig;
     };
@@ -325,9 +391,24 @@ struct Harness final : Tsim::Impl {
     constexpr uint64_t kChunk = 1u << 14;
     // Poll the done output (cheap); STATUS is read once at the end through the bus.
     while (!s.top->done_o) {
-      const uint64_t chunk_end = std::min(s.cycle_ + kChunk, begin + max_cycles);
+      uint64_t chunk_end = std::min(s.cycle_ + kChunk, begin + max_cycles);
+      if (s.faults.interrupt_at_cycle) chunk_end = std::min(chunk_end, begin + *s.faults.interrupt_at_cycle);
       while (!s.top->done_o && s.cycle_ < chunk_end) s.step();
+      s.check_assertions();
       if (s.top->done_o) break;
+      if (s.faults.interrupt_at_cycle && s.cycle_ - begin >= *s.faults.interrupt_at_cycle) {
+        s.faults.interrupt_at_cycle.reset();  // one-shot
+        result.interrupted = true;
+        result.report = "run interrupted at cycle " + std::to_string(s.cycle_ - begin) +
+                        " of the run (interrupt fault); the core was still running";
+        break;
+      }
+      if (s.cancel_requested) {
+        result.interrupted = true;
+        result.report = "run cancelled at cycle " + std::to_string(s.cycle_ - begin) +
+                        " of the run; the core was still running";
+        break;
+      }
       if (s.cycle_ - begin >= max_cycles) {
         result.cycle_limit = true;
         result.report = "no done after " + std::to_string(max_cycles) + " cycles (cycle limit)";
@@ -347,7 +428,7 @@ struct Harness final : Tsim::Impl {
         last_progress = s.cycle_;
       } else if (s.cycle_ - last_progress >= s.opt.watchdog_cycles) {
         // Which module is stuck: sample the busy/stall counters over a short window.
-        constexpr uint32_t kExtra = 11;
+        constexpr uint32_t kExtra = reg::kCounterLoadBusy;
         std::vector<uint64_t> a, b;
         for (uint32_t i = 0; i < 7; ++i) a.push_back(s.counter(kExtra + i));
         for (int i = 0; i < 4096; ++i) s.step();
@@ -374,6 +455,7 @@ struct Harness final : Tsim::Impl {
         }
         if (!s.writes.empty() || !s.resps.empty())
           states += "; memory: " + std::to_string(s.writes.size() + s.resps.size()) + " write burst(s) outstanding";
+        if (s.mem_stalled) states += "; memory: stalled (fault injected), it accepts and answers nothing";
         result.hung = true;
         result.report = "watchdog: no progress for " + std::to_string(s.cycle_ - last_progress) +
                         " cycles, at cycle " + std::to_string(s.cycle_ - begin) + " of the run" +
@@ -383,19 +465,23 @@ struct Harness final : Tsim::Impl {
         break;
       }
     }
-    const uint32_t status = s.read_reg(kStatus);
-    result.done = (status & 1u) != 0;
-    result.error = (status & 2u) != 0;
-    result.error_code = s.read_reg(kErrorCode);
-    result.error_index = s.read_reg(kErrorIndex);
+    const uint32_t status = s.read_reg(reg::kStatus);
+    result.done = (status & reg::kStatusDone) != 0;
+    result.error = (status & reg::kStatusError) != 0;
+    result.error_code = s.read_reg(reg::kErrorCode);
+    result.error_index = s.read_reg(reg::kErrorIndex);
+    result.error_info = s.read_reg(reg::kErrorInfo);
+    result.error_addr = s.read_reg(reg::kErrorAddr);
+    result.memory_stalled = s.mem_stalled && !was_stalled;
     result.bus_error_address = s.last_error_address;
     auto& c = result.counters;
     uint64_t* fields[] = {&c.load_insn_count, &c.compute_insn_count, &c.store_insn_count, &c.inp_load_nbytes,
                           &c.wgt_load_nbytes, &c.acc_load_nbytes,    &c.uop_load_nbytes,  &c.out_store_nbytes,
                           &c.gemm_counter,    &c.alu_counter,        &c.cycle_count};
     for (uint32_t i = 0; i < std::size(fields); ++i) *fields[i] = s.counter(i);
-    for (uint32_t i = 0; i < std::size(kExtraCounters); ++i)
-      result.extra_counters.emplace_back(kExtraCounters[i], s.counter(static_cast<uint32_t>(std::size(fields)) + i));
+    static_assert(std::size(fields) == reg::kNumExecutionCounters);
+    for (uint32_t i = reg::kNumExecutionCounters; i < reg::kNumCounters; ++i)
+      result.extra_counters.emplace_back(std::string(reg::kCounters[i].name), s.counter(i));
     result.harness_cycles = s.cycle_ - begin;
     return result;
   }

@@ -17,6 +17,10 @@ namespace vta::tsim {
 struct Tsim::Impl {
   virtual ~Impl() = default;
   virtual void reset() = 0;
+  virtual bool soft_reset(uint64_t max_cycles) = 0;
+  virtual void set_faults(const TsimFaults& faults) = 0;
+  virtual void cancel() = 0;
+  virtual uint64_t memory_outstanding() const = 0;
   virtual uint32_t read_reg(uint32_t address) = 0;
   virtual void write_reg(uint32_t address, uint32_t value) = 0;
   virtual TsimResult run(uint64_t insn_addr, uint32_t insn_count, uint64_t max_cycles, double wall_seconds) = 0;

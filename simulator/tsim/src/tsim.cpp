@@ -79,6 +79,10 @@ Tsim::~Tsim() {
 }
 
 void Tsim::reset() { impl_->reset(); }
+bool Tsim::soft_reset(uint64_t max_cycles) { return impl_->soft_reset(max_cycles); }
+void Tsim::set_faults(const TsimFaults& faults) { impl_->set_faults(faults); }
+void Tsim::cancel() { impl_->cancel(); }
+uint64_t Tsim::memory_outstanding() const { return impl_->memory_outstanding(); }
 uint32_t Tsim::read_reg(uint32_t address) { return impl_->read_reg(address); }
 void Tsim::write_reg(uint32_t address, uint32_t value) { impl_->write_reg(address, value); }
 uint64_t Tsim::cycle() const { return impl_->cycle(); }

@@ -101,6 +101,7 @@ struct OpRun {
   uint64_t kernel_cache_hits = 0, kernel_cache_misses = 0;
   double compile_seconds = 0;  // packing + tiling + emission
   double run_seconds = 0;      // synchronize()
+  double device_seconds = 0;   // the device run alone (runtime::RunStats::wall_seconds)
   nlohmann::json to_json() const;
 };
 

@@ -44,6 +44,20 @@ struct FixedFieldWidths {
   static constexpr uint32_t kAluImmediate = 16;
 };
 
+// Queue capacities of this implementation's core. VTA 0.0.2 leaves them to the implementation, so they
+// are not config keys; vta-rtlgen writes them into vta_pkg (hardware/rtl/vta_top.sv sizes its queues
+// from there) and fsim-strict models the same limits, so both read this one definition.
+struct CoreQueueDepths {
+  // Tokens one dependency queue (load->compute, ...) holds; a push on a full queue waits.
+  static constexpr uint32_t kToken = 255;
+  // Instructions waiting in one module's command queue (the module holds one more, the one it runs).
+  // Dispatch is in program order: an instruction for a full queue holds back every later one.
+  static constexpr uint32_t kCommand = 32;
+  // The RTL's token queue is a counter that saturates at all ones; its FIFOs need a power-of-two depth.
+  static_assert(((kToken + 1) & kToken) == 0, "token queue depth + 1 must be a power of two");
+  static_assert((kCommand & (kCommand - 1)) == 0, "command queue depth must be a power of two");
+};
+
 class HwConfig {
  public:
   // Parses and validates; throws ConfigError naming the key on any problem.

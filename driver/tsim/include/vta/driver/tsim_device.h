@@ -15,8 +15,20 @@
 #include <vector>
 
 #include "vta/driver/device.h"
+#include "vta/isa/register_map.h"
 
 namespace vta::driver {
+
+// Faults the tsim memory model injects (the driver's copy of tsim::TsimFaults, see docs/hardware.md):
+// cycle and beat numbers count from the start of a run; one-shot faults disarm when they fire.
+struct TsimFaultOptions {
+  uint64_t error_addr_lo = 0;  // beats in [lo, hi) get an error response (reads and writes); empty = off
+  uint64_t error_addr_hi = 0;
+  std::optional<uint64_t> read_error_after_beats;  // one-shot: the read beat after N beats errs
+  uint32_t error_resp = 2;                         // 2 SLVERR, 3 DECERR
+  std::optional<uint64_t> stall_at_cycle;          // one-shot: the memory stops answering (until hard reset)
+  std::optional<uint64_t> interrupt_at_cycle;      // one-shot: the run is stopped there, as cancel() does
+};
 
 struct TsimDeviceOptions {
   // DRAM model; unset = the config's "timing" object (dram_latency_cycles, dram_bytes_per_cycle).
@@ -26,6 +38,8 @@ struct TsimDeviceOptions {
   std::string trace_path;                          // FST waveform of every run; empty = none
   uint64_t watchdog_cycles = 1'000'000;            // cycles without progress that count as a hang
   uint64_t max_cycles = 0;                         // per run; 0 = no limit (the watchdog still applies)
+  uint64_t soft_reset_cycles = 100'000;            // how long recovery waits for a soft reset to drain
+  TsimFaultOptions faults;                         // none by default
 
   // Reads VTA_TSIM_DRAM_LATENCY, VTA_TSIM_DRAM_BYTES_PER_CYCLE, VTA_TSIM_MAX_OUTSTANDING, VTA_TSIM_TRACE
   // (a .fst path), VTA_TSIM_WATCHDOG_CYCLES and VTA_TSIM_MAX_CYCLES over the defaults above.
@@ -33,15 +47,17 @@ struct TsimDeviceOptions {
   static TsimDeviceOptions from_environment();
 };
 
-// Hardware error codes of the core (ERROR_CODE register, hardware/rtl/vta_hw_pkg.sv).
+// Hardware error codes of the core (ERROR_CODE register; defined in vta/isa/register_map.h, which the
+// RTL's generated package shares).
 namespace tsim_error {
-inline constexpr uint32_t kNone = 0;
-inline constexpr uint32_t kOpcode = 1;       // unassigned opcode
-inline constexpr uint32_t kMemoryType = 2;   // memory type invalid for the instruction
-inline constexpr uint32_t kAluOpcode = 3;    // unassigned ALU opcode
-inline constexpr uint32_t kDependency = 4;   // dependency flag the module cannot have
-inline constexpr uint32_t kBus = 5;          // AXI SLVERR/DECERR
-inline constexpr uint32_t kDeadlock = 6;     // every module waits on a token (hardware detector)
+inline constexpr uint32_t kNone = isa::reg::kErrNone;
+inline constexpr uint32_t kOpcode = isa::reg::kErrOpcode;         // unassigned opcode
+inline constexpr uint32_t kMemoryType = isa::reg::kErrMemType;    // memory type invalid for the instruction
+inline constexpr uint32_t kAluOpcode = isa::reg::kErrAluOp;       // unassigned ALU opcode
+inline constexpr uint32_t kDependency = isa::reg::kErrDepFlags;   // dependency flag the module cannot have
+inline constexpr uint32_t kBus = isa::reg::kErrAxi;               // AXI SLVERR/DECERR
+inline constexpr uint32_t kDeadlock = isa::reg::kErrDeadlock;     // every module waits on a token
+inline constexpr uint32_t kIndex = isa::reg::kErrIndex;           // on-chip buffer index out of range
 const char* describe(uint32_t code);
 }  // namespace tsim_error
 
@@ -70,9 +86,13 @@ class TsimDevice final : public Device {
   void write_register(uint32_t offset, uint32_t value) override;
   uint32_t read_register(uint32_t offset) override;
 
-  // Errors: the hardware's error code and instruction index (with its disassembly) in the message; a
-  // hang is reported by the watchdog with the cycle and the stalled module. After a run that did not end
-  // cleanly the core is reset before the next run, so the device stays usable.
+  // Errors: the hardware's error code and instruction index (with its disassembly) in the message, and
+  // for an out-of-range index the buffer, the index and the depth, worded as fsim words it; a hang is
+  // reported by the watchdog with the cycle and the stalled module. After a run that did not end cleanly
+  // the core is soft-reset (CONTROL.soft_reset) before run() returns, or hard-reset when the soft reset
+  // cannot drain the bus (a memory that does not answer), so the device stays usable and nothing of the
+  // failed run reaches memory afterwards; read_register() still returns the failed run's STATUS and
+  // ERROR_* registers (read before the reset) until the next run or CONTROL write.
   RunResult run(uint64_t insn_address, uint32_t insn_count, std::chrono::milliseconds timeout) override;
   isa::ExecutionCounters counters() const override;
 
@@ -81,6 +101,17 @@ class TsimDevice final : public Device {
   // Clock cycles the harness simulated for the last run, register accesses included.
   uint64_t harness_cycles() const;
   const TsimDeviceOptions& options() const;
+
+  // Replaces the injected faults (re-arms the one-shot ones).
+  void set_faults(const TsimFaultOptions& faults);
+  // Thread-safe: asks the run in progress to stop; it returns kError ("run cancelled at cycle N").
+  void cancel();
+  // Recoveries done before runs so far, and how the last one went ("soft reset", "hard reset: ...").
+  uint64_t soft_resets() const;
+  uint64_t hard_resets() const;
+  std::string last_recovery() const;
+  // Memory bursts the memory model still owes an answer (0 once a soft reset has drained the bus).
+  uint64_t memory_outstanding() const;
 
   // The default config's model hash; whether a model for `config` is linked; every linked model.
   static std::string built_config_hash();

@@ -1,8 +1,9 @@
 // fsim: the bit-exact functional simulator of the VTA core.
 //
 // The load, compute and store modules are modelled as three instruction queues joined by the four
-// dependency-token queues (pop before execute, push after). A program whose tokens can never arrive is
-// reported as a deadlock naming the stalled instruction; tokens left at the end are reported too.
+// dependency-token queues (pop before execute, push after). A program whose tokens can never arrive (or,
+// with the hardware's queue depths, can never fit) is reported as a deadlock naming the stalled
+// instruction; tokens left at the end are reported too.
 #pragma once
 
 #include <cstdint>
@@ -26,13 +27,30 @@ enum class Schedule {
   kSerial,      // program order, tokens ignored: a debug mode to bisect token bugs
 };
 
+// The highest instruction set the fast kernel may use for int8 x int8 -> int32 configs (the others
+// always take the portable path). kAuto: the environment variable VTA_FSIM_SIMD (auto, generic, sse2,
+// avx2) if set, else the best the CPU has. Naming a set the host lacks is an error. Every level gives
+// the same results bit for bit; generic is the portable C++ path other hosts run.
+enum class Simd { kAuto, kGeneric, kSse2, kAvx2 };
+
 struct Options {
   Kernel kernel = Kernel::kFast;
   Schedule schedule = Schedule::kConcurrent;
   // Tokens left in a queue after the last instruction are a ProgramError unless this is set. Programs
   // compiled by upstream TVM for untuned schedules leave one store->compute token (see docs/fsim.md).
   bool allow_leftover_tokens = false;
+  // The core's finite queues (isa::CoreQueueDepths), for the concurrent schedule; 0 = unbounded, as in
+  // Apache VTA's simulator. With token_queue_depth, a push on a full dependency queue waits like the RTL's;
+  // with command_queue_depth, instructions reach the modules in program order through command queues of
+  // that depth. A program that then cannot finish is a deadlock naming the full queue and the instruction
+  // (docs/fsim.md, "Scheduling"). fsim-strict sets both to the hardware's depths.
+  uint32_t token_queue_depth = 0;
+  uint32_t command_queue_depth = 0;
+  Simd simd = Simd::kAuto;  // fast kernel only
 };
+
+// The data path the fast kernel takes for `config` on this host ("generic", "sse2" or "avx2").
+std::string fast_kernel_path(const isa::HwConfig& config, Simd simd = Simd::kAuto);
 
 // Runs instruction streams against a DeviceMemory. On-chip buffers persist across runs, like hardware.
 class FunctionalSimulator {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,28 @@
 
 namespace vta::tsim {
 
+// Faults the memory model injects, to test how the core and the software above it fail and recover
+// (tests/hardware/tsim_fault_test.cpp, docs/hardware.md). Cycle and beat numbers count from the start of
+// a run. One-shot faults disarm when they fire; the address range stays until the faults are replaced.
+struct TsimFaults {
+  // Memory beats whose address lies in [error_addr_lo, error_addr_hi) are answered with an error response
+  // (reads: RRESP; writes: BRESP of the burst): a hole in the address map. Empty range = off.
+  uint64_t error_addr_lo = 0;
+  uint64_t error_addr_hi = 0;
+  // One-shot: the read beat after this many read beats of the run is answered with an error response.
+  std::optional<uint64_t> read_error_after_beats;
+  uint32_t error_resp = 2;  // the response of an injected error: 2 SLVERR, 3 DECERR
+  // One-shot: from this cycle of the run on the memory accepts no request and answers nothing (ARREADY,
+  // AWREADY, WREADY low, no R beat, no B) until a hard reset (Tsim::reset()): the core cannot drain it,
+  // so the run ends by the watchdog or the cycle limit and a soft reset cannot complete.
+  std::optional<uint64_t> stall_at_cycle;
+  // One-shot: the harness stops the run at this cycle, as Tsim::cancel() would (the core keeps running).
+  std::optional<uint64_t> interrupt_at_cycle;
+  bool any() const {
+    return error_addr_hi > error_addr_lo || read_error_after_beats || stall_at_cycle || interrupt_at_cycle;
+  }
+};
+
 struct TsimOptions {
   uint32_t read_latency = 64;    // cycles from AR accepted to first R beat
   uint32_t write_latency = 64;   // cycles from last W beat to B
@@ -23,6 +46,7 @@ struct TsimOptions {
   std::string trace_path;        // FST waveform file; empty = no waveform (needs a model built with
                                  // VTA_TSIM_TRACE=ON, see has_trace_support())
   uint64_t watchdog_cycles = 1'000'000;  // cycles without progress (counters, memory beats) = a hang
+  TsimFaults faults;                     // none by default
 
   // Defaults from the config's "timing" object.
   static TsimOptions from_config(const isa::HwConfig& config);
@@ -40,6 +64,8 @@ struct TsimResult {
   bool error = false;            // STATUS.error
   uint32_t error_code = 0;       // ERROR_CODE (see docs/hardware.md)
   uint32_t error_index = 0;      // instruction index of the first error
+  uint32_t error_info = 0;       // ERROR_INFO: buffer operand (index error) or requester/response (bus error)
+  uint32_t error_addr = 0;       // ERROR_ADDR: the out-of-range buffer index
   uint64_t bus_error_address = 0;  // for a bus error (code 5): the last address the memory model refused
   isa::ExecutionCounters counters;
   // The core's extra counters (index 11.. of the counter block), by name, in register order.
@@ -49,6 +75,8 @@ struct TsimResult {
   bool hung = false;             // the watchdog saw no progress for watchdog_cycles
   bool cycle_limit = false;      // max_cycles passed without done
   bool wall_timeout = false;     // the wall-clock limit passed without done
+  bool interrupted = false;      // stopped by cancel() or the interrupt_at_cycle fault
+  bool memory_stalled = false;   // the stall_at_cycle fault fired during the run
   std::string report;            // for hung/cycle_limit/wall_timeout: cycle and per-module state
 };
 
@@ -67,7 +95,19 @@ class Tsim {
   // The hash of the first linked model's config (the default config).
   static std::string built_config_hash();
 
+  // Hard reset: rst_ni for a few cycles, and the memory model forgets every transaction in flight (as a
+  // system reset would reset the interconnect).
   void reset();
+  // Soft reset through the register file (CONTROL.soft_reset): waits until STATUS.resetting falls, at
+  // most `max_cycles`. Returns false when it did not (a memory that does not answer): reset() then.
+  bool soft_reset(uint64_t max_cycles = 100'000);
+  // Replaces the injected faults (one-shot faults are re-armed).
+  void set_faults(const TsimFaults& faults);
+  // Asks a run in progress (in another thread) to stop at its next check, every few thousand cycles;
+  // the run returns with `interrupted`. Cleared when the next run starts.
+  void cancel();
+  // Memory bursts the memory model still has to answer (reads and writes); 0 after a drained soft reset.
+  uint64_t memory_outstanding() const;
   uint32_t read_reg(uint32_t address);
   void write_reg(uint32_t address, uint32_t value);
 

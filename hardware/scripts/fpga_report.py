@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""FPGA fit and logic-depth report for one generated config of the core, from Yosys alone.
+
+    hardware/scripts/fpga_report.py <vta_pkg.sv> [--part xc7z020] [--out DIR] [--json FILE] [--markdown]
+
+Runs `synth_xilinx -flatten -noiopad` for the part's family and prints:
+  * resources: LUT (LUT1-6), FF, DSP, block RAM as RAMB36 equivalents (RAMB36 + RAMB18 / 2), LUT-RAM and
+    CARRY cells, against the part's budget;
+  * how the DSPs are used: how many have their M and P pipeline registers (MREG = PREG = 1);
+  * the logic depth: the same netlist with the sequential primitives deleted
+    (`delete t:FD* t:RAMB* t:RAM* t:SRL*`), then Yosys `ltp`; and, from the netlist, the cells on one
+    longest path by type (LUT, CARRY4, MUXF, DSP48E1, ...).
+
+The depth is a stand-in for Fmax until a board flow exists: it counts cells, not nanoseconds, and Yosys'
+mapping is not Vivado's. It is measured the same way every time so that changes can be compared.
+Only Yosys is needed (Debian's `yosys`); the package comes from vta-rtlgen (build/hardware/gen/<config>/).
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+
+# Budgets of the parts a VTA core is usually taken to (the vendors' data sheets; BRAM in RAMB36 units).
+PARTS = {
+    "xc7z020": {"family": "xc7", "lut": 53200, "ff": 106400, "dsp": 220, "bram36": 140,
+                "board": "PYNQ-Z1/Z2 (Zynq-7020)"},
+    "xczu3eg": {"family": "xcup", "lut": 70560, "ff": 141120, "dsp": 360, "bram36": 216,
+                "board": "Ultra96-V2 (ZU3EG)"},
+    "xck26": {"family": "xcup", "lut": 117120, "ff": 234240, "dsp": 1248, "bram36": 144,
+              "board": "Kria KV260 (K26)"},
+}
+
+SEQUENTIAL = "t:FD* t:RAMB* t:RAM* t:SRL*"
+
+
+def rtl_sources(pkg):
+    rtl = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rtl")
+    rtl = os.path.normpath(rtl)
+    srcs = [pkg, os.path.join(rtl, "vta_hw_pkg.sv")]
+    srcs += sorted(os.path.join(rtl, f) for f in os.listdir(rtl) if f.endswith(".sv") and not f.endswith("_pkg.sv"))
+    return srcs
+
+
+def run_yosys(pkg, family, out):
+    srcs = " ".join(rtl_sources(pkg))
+    script = f"""
+read_verilog -sv {srcs}
+hierarchy -check -top vta_top
+synth_xilinx -family {family} -top vta_top -flatten -noiopad
+tee -q -o {out}/stat.txt stat
+delete {SEQUENTIAL}
+tee -q -o {out}/ltp.txt ltp
+write_json {out}/comb.json
+"""
+    with open(os.path.join(out, "report.ys"), "w") as f:
+        f.write(script)
+    start = time.time()
+    with open(os.path.join(out, "yosys.log"), "w") as log:
+        rc = subprocess.run(["yosys", "-q", "-s", os.path.join(out, "report.ys")], stdout=log,
+                            stderr=subprocess.STDOUT).returncode
+    if rc != 0:
+        sys.exit(f"fpga_report: yosys failed ({rc}); see {out}/yosys.log")
+    return time.time() - start
+
+
+def parse_stat(path):
+    cells = Counter()
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"\s+(\S+)\s+(\d+)\s*$", line)
+            if m and not m.group(1).startswith("Number"):
+                cells[m.group(1)] += int(m.group(2))
+    return cells
+
+
+def resources(cells):
+    def total(pattern):
+        return sum(n for c, n in cells.items() if re.fullmatch(pattern, c))
+    return {
+        "lut": total(r"LUT[1-6]"),
+        "inv": total(r"INV"),
+        "ff": total(r"FD[A-Z]*"),
+        "dsp": total(r"DSP48E[12]"),
+        "ramb36": total(r"RAMB36E[12]"),
+        "ramb18": total(r"RAMB18E[12]"),
+        "bram36": total(r"RAMB36E[12]") + total(r"RAMB18E[12]") / 2,
+        "lutram": total(r"RAM(32|64|128|256)[XM].*"),
+        "carry": total(r"CARRY[48]"),
+        "muxf": total(r"MUXF[789]"),
+    }
+
+
+def parse_ltp(path):
+    with open(path) as f:
+        text = f.read()
+    m = re.search(r"Longest topological path in \S+ \(length=(\d+)\)", text)
+    if not m:
+        sys.exit(f"fpga_report: no ltp result in {path}")
+    return int(m.group(1))
+
+
+def param_int(v):
+    if isinstance(v, int):
+        return v
+    try:
+        return int(v, 2)
+    except ValueError:
+        return 0
+
+
+def cell_class(ctype):
+    for prefix, name in (("LUT", "LUT"), ("CARRY", "CARRY4"), ("MUXF", "MUXF"), ("DSP48", "DSP48"),
+                         ("INV", "INV")):
+        if ctype.startswith(prefix):
+            return name
+    return ctype
+
+
+def analyse_netlist(path):
+    """Longest cell path in the combinational netlist, and the DSPs' pipeline registers."""
+    with open(path) as f:
+        design = json.load(f)
+    module = design["modules"]["vta_top"]
+    cells = module["cells"]
+    driver = {}  # net bit -> driving cell
+    for name, c in cells.items():
+        for port, bits in c["connections"].items():
+            if c.get("port_directions", {}).get(port) == "output":
+                for b in bits:
+                    if isinstance(b, int):
+                        driver[b] = name
+    fanin = {name: set() for name in cells}
+    for name, c in cells.items():
+        for port, bits in c["connections"].items():
+            if c.get("port_directions", {}).get(port) == "input":
+                for b in bits:
+                    if isinstance(b, int) and b in driver and driver[b] != name:
+                        fanin[name].add(driver[b])
+    # Longest path ending at each cell (cells counted), iteratively in topological order.
+    depth, best_pred = {}, {}
+    indeg = {n: len(p) for n, p in fanin.items()}
+    fanout = {n: [] for n in cells}
+    for n, preds in fanin.items():
+        for p in preds:
+            fanout[p].append(n)
+    ready = [n for n, d in indeg.items() if d == 0]
+    for n in ready:
+        depth[n] = 1
+    order = 0
+    while ready:
+        n = ready.pop()
+        order += 1
+        for s in fanout[n]:
+            if depth[n] + 1 > depth.get(s, 0):
+                depth[s] = depth[n] + 1
+                best_pred[s] = n
+            indeg[s] -= 1
+            if indeg[s] == 0:
+                ready.append(s)
+    if order != len(cells):
+        print(f"fpga_report: warning: {len(cells) - order} cells sit on combinational loops", file=sys.stderr)
+    end = max(depth, key=depth.get) if depth else None
+    path = []
+    while end is not None:
+        path.append(end)
+        end = best_pred.get(end)
+    path.reverse()
+    composition = Counter(cell_class(cells[n]["type"]) for n in path)
+    dsps = [c for c in cells.values() if c["type"].startswith("DSP48")]
+    dsp_mp = sum(1 for c in dsps if param_int(c["parameters"].get("MREG", 0)) == 1 and
+                 param_int(c["parameters"].get("PREG", 0)) == 1)
+    return {"length": len(path), "composition": dict(composition),
+            "path": [f"{cells[n]['type']} {n}" for n in path], "dsp_total": len(dsps), "dsp_mreg_preg": dsp_mp}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("pkg", help="generated vta_pkg.sv (build/hardware/gen/<config>/vta_pkg.sv)")
+    ap.add_argument("--part", default="xc7z020", choices=sorted(PARTS))
+    ap.add_argument("--out", help="folder for the Yosys script, log and netlist (default: a temporary one)")
+    ap.add_argument("--json", help="also write the figures as JSON to this file")
+    ap.add_argument("--markdown", action="store_true", help="print the docs/hardware.md table rows")
+    args = ap.parse_args()
+    if not os.path.isfile(args.pkg):
+        sys.exit(f"fpga_report: no such package: {args.pkg} (build the vta-rtlgen outputs first)")
+    part = PARTS[args.part]
+    out = args.out or tempfile.mkdtemp(prefix="vta-fpga-")
+    os.makedirs(out, exist_ok=True)
+    version = subprocess.run(["yosys", "-V"], capture_output=True, text=True).stdout.strip()
+    seconds = run_yosys(args.pkg, part["family"], out)
+    res = resources(parse_stat(os.path.join(out, "stat.txt")))
+    ltp = parse_ltp(os.path.join(out, "ltp.txt"))
+    net = analyse_netlist(os.path.join(out, "comb.json"))
+
+    config = "?"
+    with open(args.pkg) as f:
+        m = re.search(r"^// config ([^\s,]+)", f.read(), re.M)
+        if m:
+            config = m.group(1)
+    fits = {k: res[k] <= part[k] for k in ("lut", "dsp", "bram36")}
+    report = {"config": config, "part": args.part, "board": part["board"], "family": part["family"],
+              "yosys": version, "synth_seconds": round(seconds, 1), "resources": res,
+              "budget": {k: part[k] for k in ("lut", "ff", "dsp", "bram36")}, "fits": fits,
+              "logic_depth_ltp": ltp, "longest_path": net, "work_dir": out}
+
+    print(f"{version}; synth_xilinx -family {part['family']} -flatten -noiopad; {seconds:.0f} s; files in {out}")
+    print(f"config {config}, part {args.part} ({part['board']})")
+    for key, label in (("lut", "LUT"), ("ff", "FF"), ("dsp", "DSP"), ("bram36", "BRAM36 eq.")):
+        budget = part[key]
+        mark = "ok" if res[key] <= budget else "OVER"
+        print(f"  {label:<11} {res[key]:>9g} / {budget:<7} {100.0 * res[key] / budget:5.1f}%  {mark}")
+    print(f"  (RAMB36 {res['ramb36']}, RAMB18 {res['ramb18']}, LUT-RAM {res['lutram']}, CARRY {res['carry']}, "
+          f"MUXF {res['muxf']}, INV {res['inv']})")
+    print(f"  DSPs with MREG and PREG: {net['dsp_mreg_preg']} of {net['dsp_total']}")
+    comp = ", ".join(f"{n} {k}" for k, n in sorted(net["composition"].items(), key=lambda kv: -kv[1]))
+    print(f"  logic depth (ltp after `delete {SEQUENTIAL}`): {ltp}; one longest path: {net['length']} cells ({comp})")
+    print("  (a stand-in for Fmax until a board flow exists: cells between registers, not nanoseconds)")
+    if args.markdown:
+        print()
+        print("| config | part | LUT | FF | DSP | BRAM36 eq. | DSP with M+P regs | logic depth (ltp) | longest path |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        print(f"| {config} | {args.part} | {res['lut']} / {part['lut']} | {res['ff']} | {res['dsp']} / {part['dsp']} | "
+              f"{res['bram36']:g} / {part['bram36']} | {net['dsp_mreg_preg']} / {net['dsp_total']} | {ltp} | {comp} |")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1107 @@
+// The SystemC TLM-2.0 timing model of the core (see tlm_model.h and docs/tlm.md).
+//
+// Time: one cycle = 1 ns of SystemC time; a run's cycles are counted from its start. Every thread waits
+// until the cycle of an action before performing it (no temporal decoupling), so the shared state (queues,
+// the DRAM target's channel timelines) sees actions in time order. Within an instruction a module
+// computes its timing in closed form (micro-op pipeline, load/store walkers) and only synchronizes where
+// it meets another process: a token, a command queue, a DRAM burst.
+#include "vta/tlm/tlm_model.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <deque>
+#include <memory>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include <fmt/format.h>
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "kernel.h"  // fsim's internal kernel interface (simulator/fsim/src)
+#include "vta/isa/disassembler.h"
+#include "vta/isa/error.h"
+#include "vta/isa/hw_config.h"
+#include "vta/isa/instruction.h"
+#include "vta/isa/instruction_codec.h"
+#include "vta/isa/register_map.h"
+
+// libsystemc's own main() refers to sc_main; we never use that entry point (the model is a library).
+int sc_main(int, char**) { return 1; }
+
+namespace vta::tlm {
+namespace {
+
+using Cycle = uint64_t;
+using isa::AluInsn;
+using isa::FinishInsn;
+using isa::GemmInsn;
+using isa::MemInsn;
+using isa::MemoryType;
+using isa::Module;
+using isa::Opcode;
+
+constexpr uint32_t kBusBytes = 8;     // the core's 64-bit AXI data bus (docs/hardware.md)
+constexpr uint32_t kMaxBurst = 256;   // AXI4 INCR burst limit, in beats
+constexpr uint32_t kPage = 4096;      // bursts never cross a 4 KiB boundary
+constexpr uint32_t kFetchBurst = 8;   // instructions per fetch burst (vta_fetch BURST_INSNS)
+constexpr uint32_t kFetchBuffer = 16; // fetch buffer entries (vta_fetch BUF_DEPTH)
+constexpr uint32_t kInsnBytes = 16;
+
+enum Client : uint8_t { kFetch = 0, kLoadClient = 1, kComputeClient = 2 };
+
+// Thrown inside a thread to unwind it when the run is aborted (error elsewhere, or deadlock).
+struct Aborted {};
+
+// ---------------------------------------------------------------- TLM extension: burst timing
+// A read burst in the DRAM target's queue. The target's data-channel process serves the queue in order
+// and fills in the beat cycles; `scheduled` when they are known, `done` in the cycle of the last beat.
+struct ReadBurst {
+  Cycle ready_at = 0;  // first cycle data may return (address handshake + latency)
+  uint32_t beats = 0;
+  Cycle first_beat = 0, last_beat = 0;
+  bool started = false, scheduled = false, done = false;  // first beat known, every beat known, over
+  sc_core::sc_event started_ev, scheduled_ev, done_ev;
+};
+
+// The generic payload carries address, command and length; this extension carries the cycle the
+// initiator presents the burst and returns the cycles the target grants (address handshake, the read
+// burst's record, write beats and response). Data moves through fsim's kernels, not through the payload.
+struct BurstTiming : ::tlm::tlm_extension<BurstTiming> {
+  Cycle request = 0;     // in: read: cycle the arbiter takes the request; write: first W beat wanted
+  uint32_t beats = 0;    // in
+  Cycle accept = 0;      // out: AR handshake (reads)
+  std::shared_ptr<ReadBurst> burst;  // out: reads
+  Cycle first_beat = 0;  // out: writes
+  Cycle last_beat = 0;   // out: writes
+  Cycle response = 0;    // out: B handshake (writes)
+  ::tlm::tlm_extension_base* clone() const override { return new BurstTiming(*this); }
+  void copy_from(const ::tlm::tlm_extension_base& other) override {
+    *this = static_cast<const BurstTiming&>(other);
+  }
+};
+
+// ---------------------------------------------------------------- DRAM / interconnect target
+// The harness's memory model in transaction form: AR requests pass one arbiter register (one per cycle),
+// at most max_outstanding read bursts are in flight, read data returns in request order after the
+// latency, one beat per cycle while the bandwidth credit lasts; write beats take credit too (without
+// waiting for it); a write response follows the burst's last beat after the latency. The data channel is
+// a process that schedules read beats at most kChunk cycles ahead of simulated time, so write beats
+// registered meanwhile take their share of the bandwidth from the reads that follow them.
+struct Dram : sc_core::sc_module {
+  static constexpr uint32_t kChunk = 4;  // < the 3-cycle lead stores register their beats with, plus one
+  tlm_utils::simple_target_socket<Dram> socket;
+  Options opt;
+  Cycle base = 0;  // SystemC cycle of the run start
+  bool aborted = false;
+  sc_core::sc_event abort_ev, restart_ev, fifo_ev;
+
+  Cycle last_accept = 0;
+  Cycle last_read_beat = 0;
+  std::deque<std::shared_ptr<ReadBurst>> fifo;    // accepted, not yet completed, in order
+  std::deque<std::shared_ptr<ReadBurst>> window;  // the most recent max_outstanding accepted bursts
+  Cycle last_write_beat = 0;
+  std::deque<Cycle> write_ends;  // last W beat of the most recent max_outstanding write bursts
+  Cycle last_response = 0;
+  int64_t credit = 0;
+  Cycle credit_at = 0;  // credit is the bucket's value at the start of this cycle
+  int64_t cap = 0;
+
+  SC_HAS_PROCESS(Dram);
+  explicit Dram(sc_core::sc_module_name name) : sc_module(name), socket("socket") {
+    socket.register_b_transport(this, &Dram::b_transport);
+    SC_THREAD(serve_thread);
+  }
+
+  void reset(const Options& o, Cycle run_base) {
+    opt = o;
+    base = run_base;
+    aborted = false;
+    last_accept = 0;
+    last_read_beat = 0;
+    fifo.clear();
+    window.clear();
+    last_write_beat = 0;
+    write_ends.clear();
+    last_response = 0;
+    cap = 4 * int64_t{kBusBytes} + o.dram_bytes_per_cycle;
+    credit = cap;  // the bucket fills while the host programs the registers
+    credit_at = 0;
+    writes.clear();
+    restart_ev.notify(sc_core::SC_ZERO_TIME);
+  }
+
+  Cycle now() const { return sc_core::sc_time_stamp().value() / 1000 - base; }
+  void check() const {
+    if (aborted) throw Aborted{};
+  }
+  void wait_for(sc_core::sc_event& ev) {
+    check();
+    wait(ev | abort_ev);
+    check();
+  }
+  void wait_until(Cycle c) {
+    check();
+    const Cycle n = now();
+    if (c > n) {
+      wait(sc_core::sc_time(static_cast<double>(c - n), sc_core::SC_NS), abort_ev);
+      check();
+    }
+  }
+
+  // The bandwidth bucket, stepped as the harness steps it: every cycle it gains the bytes per cycle (up to
+  // the cap), a read beat needs 8 bytes in it and takes them, a write beat takes 8 (never below 0).
+  std::deque<std::pair<Cycle, Cycle>> writes;  // registered W beats, [first, last], in order
+
+  bool writing(Cycle c) {
+    while (!writes.empty() && writes.front().second < c) writes.pop_front();
+    return !writes.empty() && writes.front().first <= c;
+  }
+
+  void advance(Cycle t) {
+    while (credit_at < t) {
+      while (!writes.empty() && writes.front().second < credit_at) writes.pop_front();
+      const Cycle next_w = writes.empty() ? t : std::max(writes.front().first, credit_at);
+      if (next_w > credit_at) {  // no write beat until next_w: closed form
+        const Cycle until = std::min(t, next_w);
+        const int64_t grow = static_cast<int64_t>(std::min<Cycle>(until - credit_at, 1u << 20)) * opt.dram_bytes_per_cycle;
+        credit = std::min(cap, credit + grow);
+        credit_at = until;
+        continue;
+      }
+      credit = std::max<int64_t>(0, std::min(cap, credit + int64_t{opt.dram_bytes_per_cycle}) - kBusBytes);
+      ++credit_at;
+    }
+  }
+
+  // The cycle of one read beat wanted at `t` (at least), consuming its credit.
+  Cycle read_beat(Cycle t) {
+    t = std::max(t, credit_at);
+    advance(t);
+    while (credit < kBusBytes) advance(++t);
+    int64_t c = std::min(cap, credit + int64_t{opt.dram_bytes_per_cycle}) - kBusBytes;
+    if (writing(t)) c = std::max<int64_t>(0, c - kBusBytes);
+    credit = c;
+    credit_at = t + 1;
+    return t;
+  }
+
+  // Registers the write beats [first, last] (before they happen, so reads see them).
+  void write_beats(Cycle first, Cycle last) {
+    for (Cycle c = first; c <= last && c < credit_at; ++c) {
+      credit = std::max<int64_t>(0, credit - kBusBytes);  // reads are already scheduled past this beat
+    }
+    writes.emplace_back(std::max(first, credit_at), last);
+    if (writes.back().first > writes.back().second) writes.pop_back();
+  }
+
+  // The data channel: serves the read queue in order, kChunk beats at a time.
+  void serve_thread() {
+    for (;;) {
+      try {
+        serve();
+      } catch (const Aborted&) {
+      }
+      wait(restart_ev);
+    }
+  }
+
+  void serve() {
+    for (;;) {
+      while (fifo.empty()) wait_for(fifo_ev);
+      const std::shared_ptr<ReadBurst> b = fifo.front();
+      Cycle t = std::max(b->ready_at, last_read_beat + 1);
+      uint32_t left = b->beats;
+      bool first = true;
+      while (left > 0) {
+        const uint32_t n = std::min(left, kChunk);
+        wait_until(t);
+        for (uint32_t i = 0; i < n; ++i) {
+          const Cycle c = read_beat(t);
+          if (first) b->first_beat = c, first = false;
+          t = c + 1;
+        }
+        if (!b->started) {
+          b->started = true;
+          b->started_ev.notify(sc_core::SC_ZERO_TIME);
+        }
+        left -= n;
+      }
+      b->last_beat = t - 1;
+      last_read_beat = b->last_beat;
+      b->scheduled = true;
+      b->scheduled_ev.notify(sc_core::SC_ZERO_TIME);
+      wait_until(b->last_beat);
+      b->done = true;
+      b->done_ev.notify(sc_core::SC_ZERO_TIME);
+      fifo.pop_front();
+    }
+  }
+
+  // Runs in the initiator's thread at the cycle of the request; a read may wait for a free slot.
+  void b_transport(::tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+    BurstTiming* bt = nullptr;
+    gp.get_extension(bt);
+    if (bt == nullptr || bt->beats == 0) {
+      gp.set_response_status(::tlm::TLM_GENERIC_ERROR_RESPONSE);
+      return;
+    }
+    if (gp.is_read()) {
+      Cycle accept = std::max(bt->request + 1, last_accept + 1);
+      last_accept = accept;  // the arbiter register holds this request until the memory takes it
+      if (window.size() >= opt.max_outstanding) {
+        const std::shared_ptr<ReadBurst> oldest = window.front();
+        while (!oldest->done) wait_for(oldest->done_ev);
+        accept = std::max(accept, oldest->last_beat + 1);
+        window.pop_front();
+      }
+      last_accept = accept;
+      auto b = std::make_shared<ReadBurst>();
+      b->ready_at = accept + 1 + opt.dram_latency_cycles;
+      b->beats = bt->beats;
+      fifo.push_back(b);
+      window.push_back(b);
+      fifo_ev.notify(sc_core::SC_ZERO_TIME);
+      bt->accept = accept;
+      bt->burst = b;
+    } else {
+      // AW is accepted while fewer than max_outstanding bursts still have W beats to send; W follows AW
+      Cycle first = std::max(bt->request, last_write_beat + 1);
+      if (write_ends.size() >= opt.max_outstanding) first = std::max(first, write_ends.front() + 2);
+      const Cycle last = first + bt->beats - 1;
+      write_ends.push_back(last);
+      while (write_ends.size() > opt.max_outstanding) write_ends.pop_front();
+      write_beats(first, last);
+      last_write_beat = last;
+      last_response = std::max(last + 1 + opt.dram_latency_cycles, last_response + 1);
+      bt->first_beat = first;
+      bt->last_beat = last;
+      bt->response = last_response;
+    }
+    gp.set_response_status(::tlm::TLM_OK_RESPONSE);
+    delay = sc_core::SC_ZERO_TIME;
+  }
+};
+
+// ---------------------------------------------------------------- per-run state
+struct Counts {
+  uint64_t busy = 0, stall = 0;
+};
+
+struct RunState;
+
+// A command queue (vta_fifo, CMD_DEPTH entries) from fetch to one module.
+struct CmdQueue {
+  std::deque<std::pair<uint32_t, Cycle>> q;  // (instruction index, first cycle the module sees it)
+  Cycle last_pop = ~Cycle{0};
+  sc_core::sc_event pushed, popped;
+};
+
+// A dependency-token queue (vta_token_queue): a push at cycle p is poppable from p + 1.
+struct TokenQueue {
+  const char* name = "";
+  std::deque<Cycle> avail;
+  Cycle last_pop = 0;
+  sc_core::sc_event pushed, popped;
+};
+
+struct RunState {
+  const isa::HwConfig* config = nullptr;
+  sim::DeviceMemory* memory = nullptr;
+  fsim::detail::ExecKernel* kernel = nullptr;
+  std::vector<isa::MicroOp>* uops = nullptr;  // shadow of the UOP buffer (for hazard timing)
+  const isa::InstructionCodec* codec = nullptr;
+  Options opt;
+  std::vector<isa::Instruction> program;
+  std::vector<Module> modules;
+  uint32_t token_depth = isa::CoreQueueDepths::kToken;
+  uint32_t cmd_depth = isa::CoreQueueDepths::kCommand;
+
+  std::array<CmdQueue, 3> cmd;
+  std::array<TokenQueue, 4> tok;  // l2c, c2l, c2s, s2c
+  std::deque<std::pair<uint32_t, Cycle>> fetch_buf;  // (index, cycle it can be dispatched)
+  sc_core::sc_event fetch_pushed, fetch_popped;
+
+  isa::ExecutionCounters counters;
+  std::array<Counts, 3> mod;
+  uint64_t fetch_stall = 0, hazard = 0;
+  std::array<uint32_t, 3> remaining{};   // instructions each module still has to complete
+  std::array<Cycle, 3> end_cycle{};      // cycle each module returned to idle after its last one
+  Cycle fetch_done = 0;
+  // where each module waits (for the deadlock report)
+  std::array<std::string, 3> waiting;
+  std::array<std::optional<uint32_t>, 3> waiting_index;
+
+  bool aborted = false;
+  std::exception_ptr error;
+};
+
+constexpr int kL2C = 0, kC2L = 1, kC2S = 2, kS2C = 3;
+
+// ---------------------------------------------------------------- the core
+struct Core : sc_core::sc_module {
+  tlm_utils::simple_initiator_socket<Core> fetch_socket, load_socket, compute_socket, store_socket;
+  Dram dram;
+  RunState* run = nullptr;
+  Cycle base = 0;
+  sc_core::sc_event start_ev, abort_ev;
+  uint8_t scratch[kMaxBurst * kBusBytes] = {};
+
+  SC_HAS_PROCESS(Core);
+  explicit Core(sc_core::sc_module_name name)
+      : sc_module(name),
+        fetch_socket("fetch_socket"),
+        load_socket("load_socket"),
+        compute_socket("compute_socket"),
+        store_socket("store_socket"),
+        dram("dram") {
+    fetch_socket.bind(dram.socket);
+    // one target socket, several initiators: simple_target_socket takes a single binding, so the other
+    // initiators reach the same target through passthrough sockets of their own
+    load_target.register_b_transport(this, &Core::forward);
+    compute_target.register_b_transport(this, &Core::forward);
+    store_target.register_b_transport(this, &Core::forward);
+    load_socket.bind(load_target);
+    compute_socket.bind(compute_target);
+    store_socket.bind(store_target);
+    SC_THREAD(fetch_request_thread);
+    SC_THREAD(fetch_dispatch_thread);
+    SC_THREAD(load_thread);
+    SC_THREAD(compute_thread);
+    SC_THREAD(store_thread);
+  }
+
+  // The interconnect: every initiator's transaction goes to the one DRAM target.
+  tlm_utils::simple_target_socket<Core> load_target{"load_target"}, compute_target{"compute_target"},
+      store_target{"store_target"};
+  void forward(::tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) { dram.b_transport(gp, delay); }
+
+  // ---- time helpers ----
+  Cycle now() const { return sc_core::sc_time_stamp().value() / 1000 - base; }
+  void check_abort() const {
+    if (run == nullptr || run->aborted) throw Aborted{};
+  }
+  void wait_until(Cycle c) {
+    check_abort();
+    const Cycle n = now();
+    if (c > n) {
+      wait(sc_core::sc_time(static_cast<double>(c - n), sc_core::SC_NS), abort_ev);
+      check_abort();
+    }
+  }
+  void wait_event(sc_core::sc_event& ev) {
+    check_abort();
+    wait(ev | abort_ev);
+    check_abort();
+  }
+  void fail(std::exception_ptr e) {
+    if (!run->error) run->error = e;
+    abort_all();
+  }
+  void abort_all() {
+    run->aborted = true;
+    abort_ev.notify(sc_core::SC_ZERO_TIME);
+    dram.aborted = true;
+    dram.abort_ev.notify(sc_core::SC_ZERO_TIME);
+  }
+  // Waits until a read burst's beats are known.
+  void wait_scheduled(const std::shared_ptr<ReadBurst>& b) {
+    while (!b->scheduled) wait_event(b->scheduled_ev);
+  }
+
+  // ---- DRAM transactions ----
+  BurstTiming transact(tlm_utils::simple_initiator_socket<Core>& socket, bool write, uint64_t address,
+                       uint32_t beats, Cycle request, bool sync = true) {
+    if (sync) wait_until(request);
+    ::tlm::tlm_generic_payload gp;
+    BurstTiming bt;
+    bt.request = request;
+    bt.beats = beats;
+    gp.set_command(write ? ::tlm::TLM_WRITE_COMMAND : ::tlm::TLM_READ_COMMAND);
+    gp.set_address(address);
+    gp.set_data_ptr(scratch);
+    gp.set_data_length(std::min<uint32_t>(beats * kBusBytes, sizeof scratch));
+    gp.set_streaming_width(gp.get_data_length());
+    gp.set_byte_enable_ptr(nullptr);
+    gp.set_dmi_allowed(false);
+    gp.set_response_status(::tlm::TLM_INCOMPLETE_RESPONSE);
+    gp.set_extension(&bt);
+    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    socket->b_transport(gp, delay);
+    gp.clear_extension(&bt);
+    return bt;
+  }
+
+  // ---- queues ----
+  // Pops the command queue of module m; the module is idle from `ready`. Returns (index, accept cycle).
+  std::pair<uint32_t, Cycle> pop_cmd(int m, Cycle ready) {
+    CmdQueue& cq = run->cmd[m];
+    while (cq.q.empty()) {
+      run->waiting[m] = "waiting for an instruction";
+      run->waiting_index[m].reset();
+      wait_event(cq.pushed);
+    }
+    run->waiting[m].clear();
+    const auto [index, visible] = cq.q.front();
+    const Cycle a = std::max(ready, visible);
+    wait_until(a);
+    cq.q.pop_front();
+    cq.last_pop = a;
+    cq.popped.notify(sc_core::SC_ZERO_TIME);
+    return {index, a};
+  }
+
+  // Pops a token at `from` or later; returns the cycle of the pop.
+  Cycle pop_token(int qi, int m, uint32_t index, Cycle from) {
+    TokenQueue& tq = run->tok[qi];
+    wait_until(from);
+    while (tq.avail.empty()) {
+      run->waiting[m] = fmt::format("waiting on the empty {} queue", tq.name);
+      run->waiting_index[m] = index;
+      wait_event(tq.pushed);
+    }
+    run->waiting[m].clear();
+    const Cycle q = std::max(now(), tq.avail.front());
+    wait_until(q);
+    tq.avail.pop_front();
+    tq.last_pop = q;
+    tq.popped.notify(sc_core::SC_ZERO_TIME);
+    return q;
+  }
+
+  // Pushes a token at `from` or later (a full queue waits for a pop); returns the cycle of the push.
+  Cycle push_token(int qi, int m, uint32_t index, Cycle from) {
+    TokenQueue& tq = run->tok[qi];
+    wait_until(from);
+    bool waited = false;
+    while (tq.avail.size() >= run->token_depth) {
+      run->waiting[m] = fmt::format("waiting for room in the full {} queue", tq.name);
+      run->waiting_index[m] = index;
+      wait_event(tq.popped);
+      waited = true;
+    }
+    run->waiting[m].clear();
+    Cycle p = now();
+    if (waited) p = std::max(p, tq.last_pop + 1);
+    wait_until(p);
+    tq.avail.push_back(p + 1);
+    tq.pushed.notify(sc_core::SC_ZERO_TIME);
+    return p;
+  }
+
+  // ---- fetch ----
+  void fetch_request_thread() {
+    for (;;) {
+      wait(start_ev);
+      try {
+        fetch_requests();
+      } catch (const Aborted&) {
+      } catch (...) {
+        fail(std::current_exception());
+      }
+    }
+  }
+
+  void fetch_requests() {
+    const uint32_t count = static_cast<uint32_t>(run->program.size());
+    uint64_t address = insn_address;
+    uint32_t next = 0;
+    Cycle c = 1;  // the first cycle after start: the request reaches the arbiter
+    while (next < count) {
+      uint32_t n = std::min(kFetchBurst, count - next);
+      n = std::min<uint32_t>(n, static_cast<uint32_t>((kPage - address % kPage) / kInsnBytes));
+      wait_until(c);
+      // a burst is requested only when the buffer has room for all of it
+      while (run->fetch_buf.size() + n > kFetchBuffer) {
+        wait_event(run->fetch_popped);
+        c = now() + 1;
+        wait_until(c);
+      }
+      const BurstTiming rq = transact(fetch_socket, false, address, n * kInsnBytes / kBusBytes, c);
+      // instructions go to the buffer as the beats arrive (taken as back to back from the first one)
+      while (!rq.burst->started) wait_event(rq.burst->started_ev);
+      const ReadBurst& bt = *rq.burst;
+      for (uint32_t k = 0; k < n; ++k) {
+        // an instruction is complete with its last beat; it can leave the buffer the cycle after
+        const uint32_t beat = (k + 1) * (kInsnBytes / kBusBytes) - 1;
+        run->fetch_buf.emplace_back(next + k, bt.first_beat + beat + 1);
+      }
+      run->fetch_pushed.notify(sc_core::SC_ZERO_TIME);
+      wait_scheduled(rq.burst);
+      next += n;
+      address += uint64_t{n} * kInsnBytes;
+      c = bt.last_beat + 1;  // one burst outstanding at a time
+    }
+  }
+
+  void fetch_dispatch_thread() {
+    for (;;) {
+      wait(start_ev);
+      try {
+        fetch_dispatch();
+      } catch (const Aborted&) {
+      } catch (...) {
+        fail(std::current_exception());
+      }
+    }
+  }
+
+  void fetch_dispatch() {
+    const uint32_t count = static_cast<uint32_t>(run->program.size());
+    Cycle t = 0;
+    for (uint32_t i = 0; i < count; ++i) {
+      while (run->fetch_buf.empty()) wait_event(run->fetch_pushed);
+      t = std::max(t, run->fetch_buf.front().second);
+      wait_until(t);
+      const int m = static_cast<int>(run->modules[i]);
+      CmdQueue& cq = run->cmd[m];
+      const Cycle blocked_from = t;
+      // the queue has room in cycle t unless it is full or was full until a pop in this very cycle
+      for (;;) {
+        const size_t occupied = cq.q.size() + (cq.last_pop == now() ? 1 : 0);
+        if (occupied < run->cmd_depth) break;
+        if (cq.q.size() >= run->cmd_depth) {
+          wait_event(cq.popped);
+        } else {
+          wait_until(now() + 1);
+        }
+      }
+      t = now();
+      run->fetch_stall += t - blocked_from;
+      cq.q.emplace_back(i, t + 1);
+      cq.pushed.notify(sc_core::SC_ZERO_TIME);
+      run->fetch_buf.pop_front();
+      run->fetch_popped.notify(sc_core::SC_ZERO_TIME);
+      ++t;
+    }
+    run->fetch_done = t;
+  }
+
+  // ---- the load unit (vta_load_unit): one 2D LOAD into one buffer ----
+  // `s` is the START cycle; returns the first cycle the unit is no longer busy (exec_done).
+  Cycle load_unit(tlm_utils::simple_initiator_socket<Core>& socket, const MemInsn& m, uint32_t elem_bytes,
+                  Cycle s) {
+    const bool wide = elem_bytes >= kBusBytes;
+    const uint32_t bpe = wide ? elem_bytes / kBusBytes : 1;
+    const uint64_t rows = uint64_t{m.y_pad_0} + m.y_size + m.y_pad_1;
+    const uint64_t cols = uint64_t{m.x_pad_0} + m.x_size + m.x_pad_1;
+    std::vector<Cycle> writes;  // cycles the data walker writes an element
+    writes.reserve(uint64_t{m.x_size} * m.y_size);
+    std::vector<std::pair<std::shared_ptr<ReadBurst>, uint32_t>> bursts;  // (burst, elements it completes)
+    Cycle c = s + 1;  // the request walker presents its first burst
+    Cycle busy_end = s + 1;
+    for (uint32_t y = 0; y < m.y_size; ++y) {
+      const uint64_t row = (uint64_t{m.dram_base} + uint64_t{y} * m.x_stride) * elem_bytes;
+      if (wide) {
+        uint64_t address = row;
+        uint64_t left = uint64_t{m.x_size} * bpe;
+        while (left > 0) {
+          const uint64_t to_page = (kPage - address % kPage) / kBusBytes;
+          const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>({left, kMaxBurst, to_page}));
+          const BurstTiming bt = transact(socket, false, address, n, c);
+          c = bt.accept;
+          bursts.emplace_back(bt.burst, n / bpe);
+          address += uint64_t{n} * kBusBytes;
+          left -= n;
+        }
+      } else {
+        for (uint32_t x = 0; x < m.x_size; ++x) {
+          const BurstTiming bt = transact(socket, false, row + uint64_t{x} * elem_bytes, 1, c);
+          c = bt.accept;
+          bursts.emplace_back(bt.burst, 1);
+        }
+      }
+    }
+    // the data walker writes an element with its last beat (bursts are served in order)
+    if (!bursts.empty()) wait_scheduled(bursts.back().first);
+    for (const auto& [b, elements] : bursts) {
+      const uint32_t n = b->beats;
+      for (uint32_t e = 1; e <= elements; ++e) {
+        const uint32_t beat = e * bpe - 1;
+        writes.push_back(n > 1 ? b->first_beat + (b->last_beat - b->first_beat) * std::min(beat, n - 1) / (n - 1)
+                               : b->first_beat);
+      }
+    }
+    if (!writes.empty()) busy_end = std::max(busy_end, writes.back() + 1);
+    busy_end = std::max(busy_end, c + 1);
+    // the pad walker: one step per pad element and per data row, in cycles the data walker leaves free
+    if (rows > 0) {
+      uint64_t need = rows * cols - uint64_t{m.x_size} * m.y_size + m.y_size;
+      Cycle t = s + 1;
+      for (const Cycle w : writes) {
+        if (w >= t) {
+          if (need <= w - t) break;
+          need -= w - t;
+          t = w + 1;
+        }
+      }
+      if (need > 0) busy_end = std::max(busy_end, t + need);
+    }
+    return busy_end;
+  }
+
+  // ---- the store walkers (vta_store) ----
+  Cycle store_unit(const MemInsn& m, Cycle s, Cycle& response) {
+    const uint32_t elem_bytes = run->config->out().element_bytes;
+    const bool wide = elem_bytes >= kBusBytes;
+    const uint32_t bpe = wide ? elem_bytes / kBusBytes : 1;
+    Cycle w = s + 3;  // first W beat: AW at s+1, element read at s+1 lands in the FIFO at s+2
+    for (uint32_t y = 0; y < m.y_size; ++y) {
+      const uint64_t row = (uint64_t{m.dram_base} + uint64_t{y} * m.x_stride) * elem_bytes;
+      if (wide) {
+        uint64_t address = row;
+        uint64_t left = uint64_t{m.x_size} * bpe;
+        while (left > 0) {
+          const uint64_t to_page = (kPage - address % kPage) / kBusBytes;
+          const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>({left, kMaxBurst, to_page}));
+          const BurstTiming bt = transact(store_socket, true, address, n, w, false);
+          response = std::max(response, bt.response);
+          w = bt.last_beat + 1;
+          address += uint64_t{n} * kBusBytes;
+          left -= n;
+        }
+      } else {
+        for (uint32_t x = 0; x < m.x_size; ++x) {
+          const BurstTiming bt = transact(store_socket, true, row + uint64_t{x} * elem_bytes, 1, w, false);
+          response = std::max(response, bt.response);
+          w = bt.last_beat + 1;
+        }
+      }
+    }
+    return w;  // exec_done: the cycle after the last beat
+  }
+
+  // ---- the micro-op pipeline (vta_compute S0..S3) ----
+  // START at `s`; returns exec_done. Micro-op k of the loop issues when S1 frees, S1 hands it on when
+  // no older micro-op in S2/S3 still has to write an ACC entry it reads (a vector ALU reads ACC[src],
+  // then ACC[dst], one per cycle).
+  Cycle pipeline(const isa::LoopNest& loop, bool is_alu, bool use_imm, uint32_t wgt_fo, uint32_t wgt_fi, Cycle s) {
+    (void)wgt_fo;
+    (void)wgt_fi;
+    if (loop.iter_out == 0 || loop.iter_in == 0 || loop.uop_end <= loop.uop_bgn) return s + 1;
+    const bool no_reads = loop.reset;
+    const bool two_reads = is_alu && !use_imm && !loop.reset;
+    const std::vector<isa::MicroOp>& uops = *run->uops;
+    const uint32_t depth = run->config->acc().depth;
+    Cycle entry = s + 2;  // micro-op 0 issues in the first RUN cycle, reaches S1 the next
+    Cycle m_last = 0;
+    // the two most recent micro-ops that left S1: (cycle, destination)
+    Cycle m1 = 0, m2 = 0;
+    uint32_t d1 = ~0u, d2 = ~0u;
+    bool have1 = false, have2 = false;
+    uint64_t hazard = 0;
+    auto clear = [&](uint32_t addr, Cycle t) {
+      if (have1 && d1 == addr) t = std::max(t, m1 + 3);
+      if (have2 && d2 == addr) t = std::max(t, m2 + 3);
+      return t;
+    };
+    if (no_reads) {
+      const uint64_t n = uint64_t{loop.iter_out} * loop.iter_in * (loop.uop_end - loop.uop_bgn);
+      m_last = entry + n - 1;
+      return m_last + 3;
+    }
+    for (uint32_t i = 0; i < loop.iter_out; ++i) {
+      for (uint32_t j = 0; j < loop.iter_in; ++j) {
+        const uint32_t dst_off = i * loop.dst_factor_out + j * loop.dst_factor_in;
+        const uint32_t src_off = i * loop.src_factor_out + j * loop.src_factor_in;
+        for (uint32_t k = loop.uop_bgn; k < loop.uop_end; ++k) {
+          const isa::MicroOp& u = uops[k];
+          const uint32_t dst = (u.dst_idx + dst_off) % depth;
+          Cycle mv;
+          if (two_reads) {
+            const uint32_t src = (u.src_idx + src_off) % depth;
+            const Cycle t0 = clear(src, entry);
+            mv = clear(dst, t0 + 1);
+            hazard += (t0 - entry) + (mv - (t0 + 1));
+          } else {
+            mv = clear(dst, entry);
+            hazard += mv - entry;
+          }
+          m2 = m1;
+          d2 = d1;
+          have2 = have1;
+          m1 = mv;
+          d1 = dst;
+          have1 = true;
+          m_last = mv;
+          entry = mv + 1;
+        }
+      }
+    }
+    run->hazard += hazard;
+    return m_last + 3;
+  }
+
+  void count_load(const MemInsn& m) {
+    const uint64_t nbytes = uint64_t{m.x_size} * m.y_size * run->config->buffer(m.memory_type).element_bytes;
+    switch (m.memory_type) {
+      case MemoryType::kInp: run->counters.inp_load_nbytes += nbytes; break;
+      case MemoryType::kWgt: run->counters.wgt_load_nbytes += nbytes; break;
+      case MemoryType::kAcc: run->counters.acc_load_nbytes += nbytes; break;
+      case MemoryType::kUop: run->counters.uop_load_nbytes += nbytes; break;
+      case MemoryType::kOut: break;
+    }
+  }
+
+  // Refreshes the shadow micro-ops after a LOAD UOP (the kernel has checked the ranges).
+  void shadow_uops(const MemInsn& m) {
+    const uint32_t eb = run->config->uop().element_bytes;
+    std::vector<isa::MicroOp>& uops = *run->uops;
+    const uint64_t cols = uint64_t{m.x_pad_0} + m.x_size + m.x_pad_1;
+    const uint64_t rows = uint64_t{m.y_pad_0} + m.y_size + m.y_pad_1;
+    for (uint64_t r = 0; r < rows; ++r) {
+      for (uint64_t c = 0; c < cols; ++c) {
+        const uint64_t at = m.sram_base + r * cols + c;
+        if (at >= uops.size()) continue;
+        const bool data = r >= m.y_pad_0 && r < m.y_pad_0 + m.y_size && c >= m.x_pad_0 && c < m.x_pad_0 + m.x_size;
+        if (!data) {
+          uops[at] = isa::MicroOp{};
+          continue;
+        }
+        const uint64_t elem = uint64_t{m.dram_base} + (r - m.y_pad_0) * m.x_stride + (c - m.x_pad_0);
+        const uint8_t* p = run->memory->at(elem * eb, eb);
+        uint32_t raw = 0;
+        for (uint32_t b = 0; b < std::min<uint32_t>(eb, 4); ++b) raw |= uint32_t{p[b]} << (8 * b);
+        uops[at] = run->codec->decode_uop(raw);
+      }
+    }
+  }
+
+  template <typename Body>
+  void module_thread(Body body) {
+    for (;;) {
+      wait(start_ev);
+      try {
+        body();
+      } catch (const Aborted&) {
+      } catch (...) {
+        fail(std::current_exception());
+      }
+    }
+  }
+
+  void load_thread() { module_thread([this] { load_body(); }); }
+  void compute_thread() { module_thread([this] { compute_body(); }); }
+  void store_thread() { module_thread([this] { store_body(); }); }
+
+  void finish_insn(int mi, Cycle a, Cycle u) {
+    run->mod[mi].busy += u - a;
+    --run->remaining[mi];
+    run->end_cycle[mi] = u + 1;
+  }
+
+  // vta_load: IDLE -> POP -> START -> RUN -> PUSH
+  void load_body() {
+    const int mi = static_cast<int>(Module::kLoad);
+    Cycle ready = 0;
+    while (run->remaining[mi] > 0) {
+      const auto [index, a] = pop_cmd(mi, ready);
+      const MemInsn& m = std::get<MemInsn>(run->program[index]);
+      Cycle p = a + 1;
+      if (m.dep.pop_next) p = pop_token(kC2L, mi, index, a + 1);
+      run->mod[mi].stall += p - (a + 1);
+      const Cycle s = p + 1;
+      wait_until(s);
+      Cycle d = s + 1;
+      if (m.x_size != 0) {
+        run->kernel->load(m, index);
+        count_load(m);
+        d = load_unit(load_socket, m, run->config->buffer(m.memory_type).element_bytes, s);
+      }
+      Cycle u = d + 1;
+      if (m.dep.push_next) u = push_token(kL2C, mi, index, d + 1);
+      run->mod[mi].stall += u - (d + 1);
+      wait_until(u);
+      ++run->counters.load_insn_count;
+      finish_insn(mi, a, u);
+      ready = u + 1;
+    }
+  }
+
+  // vta_compute: IDLE -> DECODE -> POP_PREV -> POP_NEXT -> START -> RUN -> PUSH_PREV -> PUSH_NEXT
+  void compute_body() {
+    const int mi = static_cast<int>(Module::kCompute);
+    Cycle ready = 0;
+    while (run->remaining[mi] > 0) {
+      const auto [index, a] = pop_cmd(mi, ready);
+      const isa::Instruction& insn = run->program[index];
+      const isa::DepFlags dep = isa::dep_flags(insn);
+      Cycle p1 = a + 2;
+      if (dep.pop_prev) p1 = pop_token(kL2C, mi, index, a + 2);
+      Cycle p2 = p1 + 1;
+      if (dep.pop_next) p2 = pop_token(kS2C, mi, index, p1 + 1);
+      run->mod[mi].stall += (p1 - (a + 2)) + (p2 - (p1 + 1));
+      const Cycle s = p2 + 1;
+      wait_until(s);
+      Cycle d = s + 1;
+      if (const auto* m = std::get_if<MemInsn>(&insn)) {
+        if (m->x_size != 0) {
+          if (m->memory_type == MemoryType::kOut)
+            throw ProgramError("LOAD of memory type OUT (OUT is written only by STORE from the ACC buffer)", index);
+          run->kernel->load(*m, index);
+          count_load(*m);
+          if (m->memory_type == MemoryType::kUop) shadow_uops(*m);
+          d = load_unit(compute_socket, *m, run->config->buffer(m->memory_type).element_bytes, s);
+        }
+      } else if (const auto* g = std::get_if<GemmInsn>(&insn)) {
+        run->kernel->gemm(*g, index);
+        if (!g->loop.reset)
+          run->counters.gemm_counter +=
+              uint64_t{g->loop.iter_out} * g->loop.iter_in * (g->loop.uop_end - g->loop.uop_bgn);
+        d = pipeline(g->loop, false, false, g->wgt_factor_out, g->wgt_factor_in, s);
+      } else if (const auto* al = std::get_if<AluInsn>(&insn)) {
+        run->kernel->alu(*al, index);
+        run->counters.alu_counter +=
+            uint64_t{al->loop.iter_out} * al->loop.iter_in * (al->loop.uop_end - al->loop.uop_bgn);
+        d = pipeline(al->loop, true, al->use_imm, 0, 0, s);
+      }
+      Cycle u1 = d + 1;
+      if (dep.push_prev) u1 = push_token(kC2L, mi, index, d + 1);
+      Cycle u2 = u1 + 1;
+      if (dep.push_next) u2 = push_token(kC2S, mi, index, u1 + 1);
+      run->mod[mi].stall += (u1 - (d + 1)) + (u2 - (u1 + 1));
+      wait_until(u2);
+      ++run->counters.compute_insn_count;
+      finish_insn(mi, a, u2);
+      ready = u2 + 1;
+    }
+  }
+
+  // vta_store: IDLE -> POP -> START -> RUN -> PUSH; the run ends once every write response is in
+  Cycle last_response = 0;
+  void store_body() {
+    const int mi = static_cast<int>(Module::kStore);
+    Cycle ready = 0;
+    while (run->remaining[mi] > 0) {
+      const auto [index, a] = pop_cmd(mi, ready);
+      const MemInsn& m = std::get<MemInsn>(run->program[index]);
+      Cycle p = a + 1;
+      if (m.dep.pop_prev) p = pop_token(kC2S, mi, index, a + 1);
+      run->mod[mi].stall += p - (a + 1);
+      const Cycle s = p + 1;
+      wait_until(s);
+      Cycle d = s + 1;
+      if (m.x_size != 0) {
+        if (m.memory_type != MemoryType::kOut)
+          throw ProgramError(std::string("STORE of memory type ") + std::string(isa::to_string(m.memory_type)) +
+                                 " (only OUT can be stored)",
+                             index);
+        run->kernel->store(m, index);
+        run->counters.out_store_nbytes += uint64_t{m.x_size} * m.y_size * run->config->out().element_bytes;
+        if (m.y_size != 0) d = store_unit(m, s, last_response);
+      }
+      Cycle u = d + 1;
+      if (m.dep.push_prev) u = push_token(kS2C, mi, index, d + 1);
+      run->mod[mi].stall += u - (d + 1);
+      wait_until(u);
+      ++run->counters.store_insn_count;
+      finish_insn(mi, a, u);
+      ready = u + 1;
+    }
+  }
+
+  uint64_t insn_address = 0;
+};
+
+// SystemC has one simulation context per process: one core serves every TlmSimulator, one run at a time.
+std::mutex& engine_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+Core& engine() {
+  static Core* core = [] {
+    // keep SystemC's banner out of the CLI's output (JSON on stdout)
+    setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+    sc_core::sc_report_handler::set_actions(sc_core::SC_WARNING, sc_core::SC_DO_NOTHING);
+    Core* c = new Core("vta_tlm_core");  // never destroyed: SystemC objects live as long as the process
+    // elaborate and run the initialization phase, so every thread waits on start_ev before the first run
+    sc_core::sc_start(sc_core::SC_ZERO_TIME);
+    return c;
+  }();
+  return *core;
+}
+
+const char* module_name(int m) {
+  static const char* names[] = {"load", "compute", "store"};
+  return names[m];
+}
+
+}  // namespace
+
+Options Options::from_config(const isa::HwConfig& config) {
+  Options o;
+  o.dram_latency_cycles = config.timing().dram_latency_cycles;
+  o.dram_bytes_per_cycle = config.timing().dram_bytes_per_cycle;
+  return o;
+}
+
+struct TlmSimulator::Impl {
+  isa::HwConfig config;
+  sim::DeviceMemory& memory;
+  Options options;
+  isa::InstructionCodec codec;
+  std::unique_ptr<fsim::detail::ExecKernel> kernel;
+  std::vector<isa::MicroOp> uops;
+  isa::ExecutionCounters counters;
+  std::vector<std::pair<std::string, uint64_t>> extra;
+  std::vector<std::string> warnings;
+
+  Impl(const isa::HwConfig& cfg, sim::DeviceMemory& mem, Options opt)
+      : config(cfg),
+        memory(mem),
+        options(opt),
+        codec(config),
+        kernel(fsim::detail::make_fast_kernel(config, memory, fsim::Simd::kAuto)),
+        uops(config.uop().depth) {
+    if (options.dram_bytes_per_cycle == 0) throw ConfigError("timing.dram_bytes_per_cycle", "the tlm model needs at least 1");
+    if (options.max_outstanding == 0) throw ConfigError("max_outstanding", "the tlm model needs at least 1 outstanding burst");
+  }
+
+  void decode(RunState& rs, uint64_t insn_address, uint32_t insn_count);
+  void run(uint64_t insn_address, uint32_t insn_count);
+};
+
+// Reads and checks the stream as fsim's front end does, before anything runs.
+void TlmSimulator::Impl::decode(RunState& rs, uint64_t insn_address, uint32_t insn_count) {
+  const uint8_t* data = nullptr;
+  try {
+    data = memory.at(insn_address, uint64_t{insn_count} * kInsnBytes);
+  } catch (const MemoryError& e) {
+    throw MemoryError("instruction stream of " + std::to_string(insn_count) + " instructions: " + e.what());
+  }
+  rs.program.reserve(insn_count);
+  for (uint32_t i = 0; i < insn_count; ++i) {
+    const uint8_t* p = data + uint64_t{i} * kInsnBytes;
+    isa::RawInstruction raw;
+    for (int b = 7; b >= 0; --b) raw.lo = (raw.lo << 8) | p[b];
+    for (int b = 15; b >= 8; --b) raw.hi = (raw.hi << 8) | p[b];
+    try {
+      rs.program.push_back(codec.decode(raw));
+    } catch (const ProgramError& e) {
+      throw ProgramError(fmt::format("cannot decode 0x{:016x}{:016x}: {}", raw.hi, raw.lo, e.what()), i);
+    }
+    rs.modules.push_back(isa::module_of(rs.program.back()));
+  }
+  if (rs.program.empty()) throw ProgramError("empty instruction stream: a program must end with FINISH");
+  for (size_t i = 0; i + 1 < rs.program.size(); ++i) {
+    if (std::holds_alternative<FinishInsn>(rs.program[i]))
+      throw ProgramError("FINISH before the end of the stream; FINISH must be the last instruction", i);
+  }
+  if (!std::holds_alternative<FinishInsn>(rs.program.back()))
+    throw ProgramError("the stream does not end with FINISH (last instruction: " +
+                           isa::disassemble(rs.program.back()) + ")",
+                       rs.program.size() - 1);
+  // flags a module has no queue for
+  for (size_t i = 0; i < rs.program.size(); ++i) {
+    const isa::DepFlags& d = isa::dep_flags(rs.program[i]);
+    const Module m = rs.modules[i];
+    if (m == Module::kLoad && (d.pop_prev || d.push_prev))
+      throw ProgramError("the load module has no previous module: pop_prev/push_prev are not allowed", i);
+    if (m == Module::kStore && (d.pop_next || d.push_next))
+      throw ProgramError("the store module has no next module: pop_next/push_next are not allowed", i);
+  }
+}
+
+void TlmSimulator::Impl::run(uint64_t insn_address, uint32_t insn_count) {
+  std::lock_guard<std::mutex> lock(engine_mutex());
+  counters = {};
+  extra.clear();
+  warnings.clear();
+  RunState rs;
+  rs.config = &config;
+  rs.memory = &memory;
+  rs.kernel = kernel.get();
+  rs.uops = &uops;
+  rs.codec = &codec;
+  rs.opt = options;
+  rs.tok[kL2C].name = "load->compute";
+  rs.tok[kC2L].name = "compute->load";
+  rs.tok[kC2S].name = "compute->store";
+  rs.tok[kS2C].name = "store->compute";
+  decode(rs, insn_address, insn_count);
+  for (const Module m : rs.modules) ++rs.remaining[static_cast<int>(m)];
+
+  Core& core = engine();
+  core.run = &rs;
+  core.insn_address = insn_address;
+  core.last_response = 0;
+  core.base = sc_core::sc_time_stamp().value() / 1000;
+  core.dram.reset(options, core.base);
+  core.start_ev.notify(sc_core::SC_ZERO_TIME);
+  sc_core::sc_start();
+  const bool finished = rs.remaining[0] == 0 && rs.remaining[1] == 0 && rs.remaining[2] == 0;
+  if (!finished || rs.aborted) {
+    // unwind every thread still waiting (on a token that cannot arrive, or after an error)
+    core.abort_all();
+    sc_core::sc_start();
+  }
+  core.run = nullptr;
+  counters = rs.counters;
+  if (rs.error) std::rethrow_exception(rs.error);
+  if (!finished) {
+    std::optional<uint64_t> lowest;
+    std::string detail;
+    for (int m = 0; m < 3; ++m) {
+      if (!detail.empty()) detail += "; ";
+      if (rs.remaining[m] == 0) {
+        detail += fmt::format("{} module finished", module_name(m));
+      } else if (rs.waiting_index[m]) {
+        const uint32_t i = *rs.waiting_index[m];
+        detail += fmt::format("{} module stalled at instruction {} ({}) {}", module_name(m), i,
+                              isa::disassemble(rs.program[i]), rs.waiting[m]);
+        if (!lowest || i < *lowest) lowest = i;
+      } else {
+        detail += fmt::format("{} module {}", module_name(m), rs.waiting[m].empty() ? "blocked" : rs.waiting[m]);
+      }
+    }
+    throw ProgramError("deadlock: " + detail, lowest);
+  }
+  std::string left;
+  for (const TokenQueue& tq : rs.tok) {
+    if (tq.avail.empty()) continue;
+    left += fmt::format("{}{} token{} in the {} queue", left.empty() ? "" : ", ", tq.avail.size(),
+                        tq.avail.size() == 1 ? "" : "s", tq.name);
+  }
+  if (!left.empty()) {
+    if (!options.allow_leftover_tokens) throw ProgramError("tokens left after the last instruction: " + left);
+    warnings.push_back("tokens left after the last instruction: " + left);
+  }
+  Cycle end = rs.fetch_done;
+  for (int m = 0; m < 3; ++m) end = std::max(end, rs.end_cycle[m]);
+  end = std::max(end, core.last_response + 1);
+  counters.cycle_count = end;
+  const std::string_view names[] = {"load_busy_cycles",  "load_stall_cycles",  "compute_busy_cycles",
+                                    "compute_stall_cycles", "store_busy_cycles", "store_stall_cycles",
+                                    "fetch_stall_cycles", "gemm_hazard_cycles"};
+  const uint64_t values[] = {rs.mod[0].busy, rs.mod[0].stall, rs.mod[1].busy, rs.mod[1].stall,
+                             rs.mod[2].busy, rs.mod[2].stall, rs.fetch_stall, rs.hazard};
+  for (size_t i = 0; i < std::size(names); ++i) {
+    // the same names as the core's counters (isa::reg::kCounters), so reports line up with tsim's
+    if (isa::reg::kCounters[isa::reg::kCounterLoadBusy + i].name != names[i])
+      throw Error("tlm: counter order differs from isa::reg::kCounters");
+    extra.emplace_back(std::string(names[i]), values[i]);
+  }
+}
+
+TlmSimulator::TlmSimulator(const isa::HwConfig& config, sim::DeviceMemory& memory, Options options)
+    : impl_(std::make_unique<Impl>(config, memory, options)) {}
+TlmSimulator::~TlmSimulator() = default;
+void TlmSimulator::run(uint64_t insn_address, uint32_t insn_count) { impl_->run(insn_address, insn_count); }
+const isa::ExecutionCounters& TlmSimulator::counters() const { return impl_->counters; }
+const std::vector<std::pair<std::string, uint64_t>>& TlmSimulator::extra_counters() const { return impl_->extra; }
+const std::vector<std::string>& TlmSimulator::warnings() const { return impl_->warnings; }
+void TlmSimulator::clear_buffers() {
+  impl_->kernel->clear();
+  std::fill(impl_->uops.begin(), impl_->uops.end(), isa::MicroOp{});
+}
+const isa::HwConfig& TlmSimulator::config() const { return impl_->config; }
+const Options& TlmSimulator::options() const { return impl_->options; }
+
+}  // namespace vta::tlm
