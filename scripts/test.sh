@@ -30,10 +30,14 @@ echo "test: build/ suite finished in $((SECONDS - start)) s (status $status)"
 
 if [[ "${VTA_TEST_SANITIZERS:-1}" != 0 ]]; then
   start=$SECONDS
+  # Left out under the sanitizers: the SystemC tlm tests (SystemC switches coroutine stacks, which ASan
+  # cannot follow: it warns that false reports may follow, then reports one) and model.flow (the
+  # end-to-end Python test, several minutes in a Debug+ASan build; its C++ paths run in the unit tests).
+  asan_exclude='^Tlm|^Shipped/Tlm|model\.flow'
   configure build-asan -DCMAKE_BUILD_TYPE=Debug -DVTA_SANITIZE=ON -DVTA_BUILD_BENCH=OFF -DVTA_BUILD_TSIM=OFF
   cmake --build build-asan -j"$(nproc)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -LE 'slow|rtl' -j2 || status=1
+    ctest --test-dir build-asan --output-on-failure -LE 'slow|rtl' -E "$asan_exclude" -j2 || status=1
   echo "test: build-asan/ (ASan+UBSan) suite finished in $((SECONDS - start)) s (status $status)"
 fi
 exit "$status"
