@@ -7,7 +7,7 @@
 #   scripts/stress.sh [BUILD_DIR]      (default build/; configured and built with the two test targets)
 # Environment: VTA_STRESS_COUNT (programs in all, 10000), VTA_STRESS_SEED, VTA_STRESS_JOBS (processes, 2),
 # VTA_STRESS_OPS (conv2d shapes per config, 40; dense: half as many), VTA_STRESS_FAILURE_DIR,
-# VTA_STRESS_OOR=1 / VTA_STRESS_FINISH=1 (illegal classes only fsim detects today).
+# VTA_STRESS_OOR=0 / VTA_STRESS_FINISH=0 (turn those illegal classes off).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

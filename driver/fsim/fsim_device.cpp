@@ -154,7 +154,10 @@ void FsimDevice::launch() {
   const uint64_t address = (static_cast<uint64_t>(insn_addr_hi_) << 32) | insn_addr_lo_;
   const auto start = std::chrono::steady_clock::now();
   try {
-    simulator_.run(address, insn_count_);
+    simulator_.run(address, insn_count_, deadline_);
+  } catch (const TimeoutError& e) {
+    error_code_ = fsim_error::kTimeout;
+    error_message_ = e.what();
   } catch (const ProgramError& e) {
     error_code_ = fsim_error::kProgram;
     error_message_ = e.what();
@@ -175,7 +178,10 @@ RunResult FsimDevice::run(uint64_t insn_address, uint32_t insn_count, std::chron
   write_register(reg::kInsnAddrLo, static_cast<uint32_t>(insn_address & 0xffffffffu));
   write_register(reg::kInsnAddrHi, static_cast<uint32_t>(insn_address >> 32));
   write_register(reg::kInsnCount, insn_count);
+  const auto start = std::chrono::steady_clock::now();
+  deadline_ = timeout.count() > 0 ? start + timeout : std::chrono::steady_clock::time_point::max();
   write_register(reg::kControl, reg::kControlStart);
+  deadline_ = std::chrono::steady_clock::time_point::max();
   // fsim runs synchronously: the run has finished when the start write returns.
   const uint32_t status = read_register(reg::kStatus);
 
@@ -184,10 +190,10 @@ RunResult FsimDevice::run(uint64_t insn_address, uint32_t insn_count, std::chron
   result.wall_seconds = last_wall_seconds_;
   result.warnings = simulator_.warnings();
   if ((status & reg::kStatusError) != 0) {
-    result.status = RunStatus::kError;
+    result.status = error_code_ == fsim_error::kTimeout ? RunStatus::kTimeout : RunStatus::kError;
     result.message = error_message_;
   } else if (timeout.count() > 0 && result.wall_seconds * 1000.0 > static_cast<double>(timeout.count())) {
-    // The simulator cannot hang (it detects deadlocks), so a timeout can only be noticed afterwards.
+    // The clock is read between instructions, so the last one may end past the deadline.
     result.status = RunStatus::kTimeout;
     result.message = fmt::format("{}: run took {:.3f} s, longer than the timeout of {} ms", name_,
                                  result.wall_seconds, timeout.count());

@@ -3,6 +3,7 @@
 // simulator synchronously, so the board protocol is exercised without hardware.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -20,6 +21,7 @@ inline constexpr uint32_t kNone = 0;
 inline constexpr uint32_t kProgram = 1;  // vta::ProgramError: bad instruction, deadlock, ...
 inline constexpr uint32_t kMemory = 2;   // vta::MemoryError: access outside every buffer
 inline constexpr uint32_t kOther = 3;    // any other vta::Error
+inline constexpr uint32_t kTimeout = 4;  // vta::TimeoutError: past the run's timeout or work limit
 }  // namespace fsim_error
 
 class FsimDevice final : public Device {
@@ -67,6 +69,9 @@ class FsimDevice final : public Device {
   uint32_t error_code_ = fsim_error::kNone;
   std::string error_message_;  // of the last launch
   double last_wall_seconds_ = 0.0;
+  // Deadline of the next launch: set by run() from its timeout; a launch through the registers alone
+  // has none (only the work limit bounds it).
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   isa::ExecutionCounters counters_;
   std::vector<uint64_t> counter_values_;  // counters_.items() values, latched for register reads
 };

@@ -1,5 +1,6 @@
 // open_device(): the one place that knows every backend. Later backends (tlm, tsim, xrt, zynq) add a
 // row to kTargets.
+#include <cerrno>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -38,12 +39,25 @@ bool core_queues_from_environment() {
   return v != nullptr && std::string_view(v) == "1";
 }
 
+// VTA_FSIM_WORK_LIMIT: lane operations per run (fsim::Options::work_limit; 0 = unlimited).
+uint64_t work_limit_from_environment() {
+  const char* v = std::getenv("VTA_FSIM_WORK_LIMIT");
+  if (v == nullptr || *v == '\0') return fsim::Options::kDefaultWorkLimit;
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long n = std::strtoull(v, &end, 0);
+  if (errno != 0 || *end != '\0' || *v == '-')
+    throw Error(std::string("VTA_FSIM_WORK_LIMIT=") + v + ": not a number of lane operations (0 = unlimited)");
+  return n;
+}
+
 template <fsim::Kernel K, fsim::Schedule S, bool kStrictTokens = false>
 std::unique_ptr<Device> open_fsim(std::string_view name, const isa::HwConfig& config) {
   fsim::Options options;
   options.kernel = K;
   options.schedule = S;
   options.allow_leftover_tokens = !kStrictTokens;
+  options.work_limit = work_limit_from_environment();
   if (kStrictTokens || core_queues_from_environment()) {
     options.token_queue_depth = isa::CoreQueueDepths::kToken;
     options.command_queue_depth = isa::CoreQueueDepths::kCommand;

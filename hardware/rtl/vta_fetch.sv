@@ -1,7 +1,8 @@
 // The fetch module: reads insn_count instructions from insn_addr (16-byte aligned) and dispatches each,
 // in program order, to the command queue of the module that executes it (ISA routing rule):
 // STORE -> store; LOAD of INP/WGT -> load; everything else -> compute. Opcodes 5..7 are reported as
-// errors and dropped. Instructions are read in bursts of up to BURST_INSNS into a local buffer; a burst is
+// errors and dropped, and so is a FINISH that is not the last instruction or a last one that is not
+// FINISH (as fsim rejects them: on Apache VTA's core the host would see "done" at the first FINISH). Instructions are read in bursts of up to BURST_INSNS into a local buffer; a burst is
 // only requested when the buffer has room for all of it, so read data is always accepted.
 module vta_fetch #(
   parameter int unsigned BUS_W       = 64,
@@ -35,6 +36,7 @@ module vta_fetch #(
   output logic                          done_o,     // every instruction dispatched
   output logic                          blocked_o,  // the next instruction waits on a full queue
   output logic                          error_o,
+  output logic [7:0]                    error_code_o,
   output logic [31:0]                   error_idx_o
 );
   localparam int unsigned IB   = vta_pkg::INSN_BITS;
@@ -113,21 +115,22 @@ module vta_fetch #(
 
   // ---- dispatch ----
   logic [2:0] opcode, mem_type;
-  logic to_store, to_load, bad_op, to_compute, target_ready;
+  logic to_store, to_load, bad_op, bad_finish, to_compute, target_ready;
   assign opcode     = head[2:0];
   assign mem_type   = head[vta_pkg::MEM_MEMORY_TYPE_LSB +: 3];
   assign to_store   = (opcode == 3'(vta_pkg::OPCODE_STORE));
   assign to_load    = (opcode == 3'(vta_pkg::OPCODE_LOAD)) &&
                       (mem_type == 3'(vta_pkg::MEM_TYPE_INP) || mem_type == 3'(vta_pkg::MEM_TYPE_WGT));
   assign bad_op     = (opcode > 3'(vta_pkg::OPCODE_ALU));
-  assign to_compute = !to_store && !to_load && !bad_op;
+  assign bad_finish = !bad_op && ((opcode == 3'(vta_pkg::OPCODE_FINISH)) != (disp_left_q == 32'd1));
+  assign to_compute = !to_store && !to_load && !bad_op && !bad_finish;
   assign target_ready = (to_store && store_ready_i) || (to_load && load_ready_i) ||
-                        (to_compute && compute_ready_i) || bad_op;
+                        (to_compute && compute_ready_i) || bad_op || bad_finish;
 
   assign insn_o          = head;
   assign idx_o           = idx_q;
-  assign load_valid_o    = head_valid && to_load;
-  assign store_valid_o   = head_valid && to_store;
+  assign load_valid_o    = head_valid && to_load && !bad_finish;
+  assign store_valid_o   = head_valid && to_store && !bad_finish;
   assign compute_valid_o = head_valid && to_compute;
   assign head_pop        = head_valid && target_ready;
 
@@ -146,8 +149,17 @@ module vta_fetch #(
 
   assign done_o      = (disp_left_q == '0);
   assign blocked_o   = head_valid && !target_ready;
-  assign error_o     = head_pop && bad_op;
-  assign error_idx_o = idx_q;
+  // An empty stream has no FINISH either; it is reported in the cycle after start.
+  logic empty_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) empty_q <= 1'b0;
+    else if (start_i) empty_q <= (insn_count_i == '0);
+    else empty_q <= 1'b0;
+  end
+
+  assign error_o      = (head_pop && (bad_op || bad_finish)) || empty_q;
+  assign error_code_o = (head_pop && bad_op) ? 8'(vta_pkg::ERR_OPCODE) : 8'(vta_pkg::ERR_FINISH);
+  assign error_idx_o  = empty_q ? '1 : idx_q;  // no instruction to blame (ERROR_INDEX 0xffffffff)
 
   logic unused_ok;
   assign unused_ok = buf_wready ^ (^insn_addr_i[3:0]);  // space is reserved before each request

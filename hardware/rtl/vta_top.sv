@@ -145,6 +145,7 @@ module vta_top #(
   logic [7:0] f_arlen;
   logic [IB-1:0] f_insn;
   logic [31:0] f_idx, f_error_idx;
+  logic [7:0]  f_error_code;
   logic f_load_valid, f_compute_valid, f_store_valid;
   logic lq_wready, cq_wready, sq_wready;
   logic r_fetch, r_load, r_compute;
@@ -161,7 +162,7 @@ module vta_top #(
     .load_valid_o(f_load_valid), .load_ready_i(lq_wready),
     .compute_valid_o(f_compute_valid), .compute_ready_i(cq_wready),
     .store_valid_o(f_store_valid), .store_ready_i(sq_wready),
-    .done_o(f_done), .blocked_o(f_blocked), .error_o(f_error), .error_idx_o(f_error_idx)
+    .done_o(f_done), .blocked_o(f_blocked), .error_o(f_error), .error_code_o(f_error_code), .error_idx_o(f_error_idx)
   );
 
   // command queues
@@ -394,7 +395,7 @@ module vta_top #(
     err_info = '0;
     err_addr = '0;
     if (f_error) begin
-      err_code = vta_pkg::ERR_OPCODE;
+      err_code = f_error_code;
       err_idx  = f_error_idx;
     end else if (l_error) begin
       err_code = l_error_code;

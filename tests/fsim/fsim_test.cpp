@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <limits>
@@ -248,6 +249,57 @@ TEST_P(FsimTest, ErrorLeavesCountersOfWhatRan) {
   EXPECT_EQ(sim().counters().acc_load_nbytes, 64u);
   EXPECT_EQ(sim().counters().compute_insn_count, 1u);
   EXPECT_EQ(sim().counters().store_insn_count, 0u);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Budgets: a legal program may ask for hours of work; fsim ends it with a TimeoutError instead.
+
+TEST_P(FsimTest, WorkLimitRefusesAHugeGemmBeforeItStarts) {
+  // 16383 x 16383 x 100 micro-ops (~7e12 lane operations at 16x16) is past the default limit of 2^40.
+  const auto prog = serialize_tokens(
+      {load(MemoryType::kUop, 0, put_uops({MicroOp{0, 0, 0}}), 1, 1, 1), gemm(Loop{0, 100, 16383, 16383})});
+  const auto start = std::chrono::steady_clock::now();
+  const auto e = expect_throw<TimeoutError>([&] { run_raw(prog); });
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_THAT(e.what(), HasSubstr("instruction 1 (GEMM"));
+  EXPECT_THAT(e.what(), HasSubstr("work limit of " + std::to_string(Options::kDefaultWorkLimit)));
+  EXPECT_EQ(sim().counters().gemm_counter, 0u);  // it never ran
+  EXPECT_EQ(sim().counters().uop_load_nbytes, 4u);
+}
+
+TEST_P(FsimTest, WorkLimitCountsLaneOperationsOfTheWholeRun) {
+  const uint64_t gemm_lanes = uint64_t{cfg_.batch()} * cfg_.block_in() * cfg_.block_out();
+  const uint64_t alu_lanes = uint64_t{cfg_.batch()} * cfg_.block_out();
+  Options options{GetParam()};
+  options.work_limit = 10 * gemm_lanes + 4 * alu_lanes;  // exactly two GEMMs of 5 and one ALU of 4
+  FunctionalSimulator limited(cfg_, mem_, options);
+  const uint32_t au = put_uops({MicroOp{0, 0, 0}});
+  const auto prog = [&](uint32_t last_iters) {
+    return place_program(mem_, codec_,
+                         serialize_tokens({load(MemoryType::kUop, 0, au, 1, 1, 1), gemm(Loop{0, 1, 5, 1}, true),
+                                           gemm(Loop{0, 1, 1, 5}), alu(AluOpcode::kAdd, Loop{0, 1, 2, 2}, true, 1),
+                                           alu(AluOpcode::kAdd, Loop{0, 1, 1, last_iters}, true, 1)}));
+  };
+  limited.run(prog(0), 6);  // the budget, to the lane
+  EXPECT_EQ(limited.counters().gemm_counter, 5u);
+  const auto e = expect_throw<TimeoutError>([&] { limited.run(prog(1), 6); });  // one ALU micro-op more
+  EXPECT_THAT(e.what(), HasSubstr("instruction 4 (ALU"));
+  EXPECT_EQ(limited.counters().alu_counter, 4u);  // what ran before it
+  options.work_limit = 0;                         // unlimited
+  FunctionalSimulator unlimited(cfg_, mem_, options);
+  unlimited.run(prog(1), 6);
+  EXPECT_EQ(unlimited.counters().alu_counter, 5u);
+}
+
+TEST_P(FsimTest, DeadlineStopsARunBetweenInstructions) {
+  const uint32_t au = put_uops({MicroOp{0, 0, 0}});
+  const uint64_t addr = place_program(
+      mem_, codec_, serialize_tokens({load(MemoryType::kUop, 0, au, 1, 1, 1), gemm(Loop{0, 1, 1, 1}, true)}));
+  const auto e = expect_throw<TimeoutError>(
+      [&] { sim().run(addr, 3, std::chrono::steady_clock::now() - std::chrono::milliseconds(1)); });
+  EXPECT_THAT(e.what(), HasSubstr("timeout, before instruction 0"));
+  sim().run(addr, 3, std::chrono::steady_clock::now() + std::chrono::hours(1));
+  EXPECT_EQ(sim().counters().compute_insn_count, 3u);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -76,12 +76,25 @@ const std::vector<isa::HwConfig>& shipped_configs();
 // A per-process scratch directory (emptied on each call), for readers that take a path.
 std::filesystem::path scratch_dir(const std::string& harness);
 void write_file(const std::filesystem::path& path, Bytes bytes);
+// Writes a directory given as one input: the bytes up to the first line "--file NAME" go to `first`,
+// then each such line starts the file NAME (letters, digits, '_', '-', '.'; other names and `first`
+// itself are skipped), running to the next marker.
+void write_files(const std::filesystem::path& dir, Bytes data, const std::string& first);
 
 // Micro-op executions a GEMM or ALU instruction asks for (iter_out x iter_in x micro-ops); 0 otherwise.
-// fsim has no work limit (a legal GEMM may ask for 2^43), so harnesses that run programs bound it.
+// fsim's own work limit (2^40 lane operations by default) bounds a run, but at seconds per input, so
+// harnesses that run programs keep them far smaller.
 uint64_t loop_work(const isa::Instruction& insn);
 // The summed loop_work of a stream, decoding what decodes; the stream is bytes, 16 per instruction.
 uint64_t stream_work(const isa::HwConfig& config, Bytes stream);
+
+// Replays an accepted trace directory on fsim as `vta exec` does, when its program and its config's
+// buffers are small enough for a fuzzing rate; the replay must end with a result or a vta::Error.
+struct TraceLimits {
+  uint64_t max_uops = uint64_t{1} << 16;          // micro-op executions of the stream
+  uint64_t max_buffer_bytes = uint64_t{64} << 20;  // on-chip buffers of the trace's config
+};
+void replay_small_trace(const std::filesystem::path& dir, TraceLimits limits = {});
 
 // The harnesses (one source file each).
 void isa_decode(Bytes data);
@@ -90,6 +103,7 @@ void trace(Bytes data);
 void dram_image(Bytes data);
 void npy(Bytes data);
 void fsim_program(Bytes data);
+void vta_recording(Bytes data);
 #if VTA_FUZZ_HAVE_ONNX
 void onnx(Bytes data);
 #endif

@@ -45,6 +45,7 @@ TEST(FuzzReplay, Trace) { replay("trace", &trace); }
 TEST(FuzzReplay, DramImage) { replay("dram_image", &dram_image); }
 TEST(FuzzReplay, Npy) { replay("npy", &npy); }
 TEST(FuzzReplay, FsimProgram) { replay("fsim_program", &fsim_program); }
+TEST(FuzzReplay, VtaRecording) { replay("vta_recording", &vta_recording); }
 #if VTA_FUZZ_HAVE_ONNX
 TEST(FuzzReplay, Onnx) { replay("onnx", &onnx); }
 #endif

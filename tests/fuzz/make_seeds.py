@@ -124,6 +124,15 @@ def seeds_trace():
     put("trace", "deadlock", trace_input(deadlock, {"insn.bin": bytes([0x0a]) + bytes(15) + FINISH}))
 
 
+def seeds_vta_recording():
+    """The recording tiny.T1 as `vta import` reads it, whole and without its optional meta.json."""
+    files = {n: (TINY / n).read_bytes() for n in ("run000.insn.bin", "run000.dram_pre.bin", "run000.dram_post.bin")}
+    meta = (TINY / "run000.meta.txt").read_bytes()
+    body = b"".join(b"\n--file " + n.encode() + b"\n" + d for n, d in files.items())
+    put("vta_recording", "tiny_t1", meta + body + b"\n--file meta.json\n" + (TINY / "meta.json").read_bytes())
+    put("vta_recording", "tiny_t1_no_meta_json", meta + body)
+
+
 def fsim_input(config_index, flags, insns, data_address, data):
     return struct.pack("<BBHI", config_index, flags, len(insns) // 16, data_address) + insns + data
 
@@ -212,6 +221,7 @@ def main():
     seeds_npy()
     seeds_trace()
     seeds_fsim_program()
+    seeds_vta_recording()
     seeds_onnx_and_package(args.vta)
 
 

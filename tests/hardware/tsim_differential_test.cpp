@@ -35,6 +35,7 @@
 #include "vta/isa/instruction.h"
 #include "vta/isa/instruction_codec.h"
 #include "vta/test/queue_depth_programs.h"
+#include "vta/test/device_regions.h"
 #include "vta/test/random_program.h"
 #include "vta/test/test_data.h"
 
@@ -49,42 +50,6 @@ constexpr int kProgramsPerShard = 512;  // 8 x 512 = 4096 random programs per ru
 
 isa::HwConfig default_config() { return isa::HwConfig::from_file(std::string(VTA_CONFIG_DIR) + "/default.json"); }
 
-// Maps every region of `g` at its address on `dev` (after freeing what a previous program left) and
-// fills it.
-void load(driver::Device& dev, const GeneratedProgram& g) {
-  for (const auto& b : dev.buffers()) dev.free(b);
-  for (const auto& r : g.regions) {
-    const driver::DeviceBuffer buf = dev.map_at(r.address, r.bytes.size());
-    std::memcpy(buf.host, r.bytes.data(), r.bytes.size());
-    dev.flush(buf, 0, buf.size);
-  }
-}
-
-// First difference between the two devices' copies of the regions, or "".
-std::string compare_memory(const GeneratedProgram& g, driver::Device& a, driver::Device& b) {
-  const auto find = [](driver::Device& d, uint64_t address) {
-    for (const auto& buf : d.buffers())
-      if (buf.device_address == address) return buf;
-    return driver::DeviceBuffer{};
-  };
-  for (const auto& r : g.regions) {
-    const driver::DeviceBuffer x = find(a, r.address), y = find(b, r.address);
-    if (!x || !y) return "region at " + std::to_string(r.address) + " not mapped";
-    a.invalidate(x, 0, x.size);
-    b.invalidate(y, 0, y.size);
-    if (std::memcmp(x.host, y.host, x.size) == 0) continue;
-    for (uint64_t i = 0; i < x.size; ++i)
-      if (x.host[i] != y.host[i]) {
-        char buf[160];
-        std::snprintf(buf, sizeof buf, "byte at %#llx (region %#llx + %llu) differs: fsim %u, tsim %u",
-                      static_cast<unsigned long long>(r.address + i), static_cast<unsigned long long>(r.address),
-                      static_cast<unsigned long long>(i), x.host[i], y.host[i]);
-        return buf;
-      }
-  }
-  return "";
-}
-
 isa::ExecutionCounters without_cycles(isa::ExecutionCounters c) {
   c.cycle_count = 0;
   return c;
@@ -97,7 +62,7 @@ fs::path save_failure(const isa::HwConfig& config, const GeneratedProgram& g, co
   fs::remove_all(dir);
   fs::create_directories(dir);
   const auto dev = driver::open_device("fsim", config);
-  load(*dev, g);
+  load_regions(*dev, g);
   driver::TraceRecorder recorder(dir);
   recorder.before_run(*dev, g.insn_address, g.insn_count);
   const driver::RunResult result = dev->run(g.insn_address, g.insn_count, 0ms);
@@ -108,15 +73,15 @@ fs::path save_failure(const isa::HwConfig& config, const GeneratedProgram& g, co
 // Runs `g` on both devices and compares; on a difference saves a trace and fails with its path.
 void run_both(const isa::HwConfig& config, driver::Device& fsim, driver::Device& tsim, const GeneratedProgram& g,
               const std::string& name, bool expect_ok = true) {
-  load(fsim, g);
-  load(tsim, g);
+  load_regions(fsim, g);
+  load_regions(tsim, g);
   const driver::RunResult rf = fsim.run(g.insn_address, g.insn_count, 0ms);
   const driver::RunResult rt = tsim.run(g.insn_address, g.insn_count, 0ms);
   std::string why;
   if (expect_ok && !rf.ok()) why = "fsim failed: " + rf.message;
   if (why.empty() && rf.ok() != rt.ok()) why = "fsim: " + (rf.ok() ? "ok" : rf.message) + "\ntsim: " + (rt.ok() ? "ok" : rt.message);
   if (why.empty() && rf.ok()) {
-    why = compare_memory(g, fsim, tsim);
+    why = compare_regions(g, fsim, tsim);
     if (why.empty() && without_cycles(rf.counters) != without_cycles(rt.counters))
       why = "counters differ:\nfsim " + rf.counters.to_json().dump() + "\ntsim " + rt.counters.to_json().dump();
   }
@@ -513,8 +478,8 @@ TEST_F(TsimDirected, ErrorsAreReportedWithTheInstructionAndRecovered) {
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     const GeneratedProgram g = directed(L_, c.prog, {{0, 0, 0}}, 6);
-    load(*fsim_, g);
-    load(tsim_, g);
+    load_regions(*fsim_, g);
+    load_regions(tsim_, g);
     const driver::RunResult rf = fsim_->run(g.insn_address, g.insn_count, 0ms);
     const driver::RunResult rt = tsim_.run(g.insn_address, g.insn_count, 0ms);
     EXPECT_EQ(rf.status, driver::RunStatus::kError) << rf.message;
@@ -530,7 +495,7 @@ TEST_F(TsimDirected, ErrorsAreReportedWithTheInstructionAndRecovered) {
   // A bad opcode (5) cannot be built from isa::Instruction: patch the raw bits of an encoded FINISH.
   GeneratedProgram g = directed(L_, {}, {}, 7);
   g.regions.back().bytes[0] = static_cast<uint8_t>((g.regions.back().bytes[0] & ~7u) | 5u);
-  load(tsim_, g);
+  load_regions(tsim_, g);
   const driver::RunResult rt = tsim_.run(g.insn_address, g.insn_count, 0ms);
   EXPECT_EQ(rt.status, driver::RunStatus::kError);
   EXPECT_NE(rt.message.find("hardware error 1 (unassigned opcode) at instruction 0"), std::string::npos) << rt.message;
@@ -544,10 +509,10 @@ TEST_F(TsimDirected, QueueDepthsMatchFsimStrict) {
   for (const QueueDepthProgram& p : queue_depth_programs()) {
     SCOPED_TRACE(p.name);
     const GeneratedProgram g = directed(L_, p.program, {}, 8);
-    load(*fsim_, g);
+    load_regions(*fsim_, g);
     EXPECT_TRUE(fsim_->run(g.insn_address, g.insn_count, 0ms).ok());  // unbounded queues
-    load(*strict, g);
-    load(tsim_, g);
+    load_regions(*strict, g);
+    load_regions(tsim_, g);
     const driver::RunResult rf = strict->run(g.insn_address, g.insn_count, 0ms);
     const driver::RunResult rt = tsim_.run(g.insn_address, g.insn_count, 0ms);
     std::printf("[   INFO   ] %s: fsim-strict: %s\n[   INFO   ] %s: tsim: %s\n", p.name.c_str(),
@@ -575,7 +540,7 @@ TEST(TsimWatchdog, StalledMemoryIsReportedWithCycleAndModule) {
   driver::TsimDevice tsim("tsim", config, options);
   RandomProgramGenerator gen(config, 5);
   const GeneratedProgram g = gen.next();
-  load(tsim, g);
+  load_regions(tsim, g);
   const driver::RunResult r = tsim.run(g.insn_address, g.insn_count, 0ms);
   ASSERT_EQ(r.status, driver::RunStatus::kError);
   EXPECT_NE(r.message.find("watchdog: no progress for"), std::string::npos) << r.message;
@@ -591,7 +556,7 @@ TEST(TsimDevice, WallClockTimeoutIsReported) {
   driver::TsimDevice tsim("tsim", config, options);
   RandomProgramGenerator gen(config, 6);
   const GeneratedProgram g = gen.next();
-  load(tsim, g);
+  load_regions(tsim, g);
   const driver::RunResult r = tsim.run(g.insn_address, g.insn_count, 200ms);
   EXPECT_EQ(r.status, driver::RunStatus::kTimeout) << r.message;
 }

@@ -15,8 +15,8 @@
 // programs are saved as trace directories; default <build>/tests/hardware/stress_failures),
 // VTA_STRESS_ILLEGAL_EVERY (every n-th program gets an injected error; 1 = all, 0 = none),
 // VTA_STRESS_LISTINGS (a directory: every program's listing is written there),
-// VTA_STRESS_OOR=1 and VTA_STRESS_FINISH=1 (enable the illegal classes only fsim detects today: an
-// out-of-range SRAM index and a FINISH before the end). Every failure prints the program's own seed, the
+// VTA_STRESS_OOR=0 and VTA_STRESS_FINISH=0 (turn off the illegal classes out-of-range SRAM index and
+// FINISH before the end, to bisect). Every failure prints the program's own seed, the
 // saved trace and the command that replays it: `vta exec --target tsim --check DIR`.
 #include <gtest/gtest.h>
 
@@ -40,6 +40,7 @@
 #include "vta/driver/tsim_device.h"
 #include "vta/isa/hw_config.h"
 #include "vta/isa/instruction_codec.h"
+#include "vta/test/device_regions.h"
 #include "vta/test/random_program.h"
 
 namespace vta::test {
@@ -98,39 +99,6 @@ uint64_t program_seed(uint64_t base, const std::string& config, const std::strin
   return x ^ (x >> 31);
 }
 
-void load(driver::Device& dev, const GeneratedProgram& g) {
-  for (const auto& b : dev.buffers()) dev.free(b);
-  for (const auto& r : g.regions) {
-    const driver::DeviceBuffer buf = dev.map_at(r.address, r.bytes.size());
-    std::memcpy(buf.host, r.bytes.data(), r.bytes.size());
-    dev.flush(buf, 0, buf.size);
-  }
-}
-
-std::string compare_memory(const GeneratedProgram& g, driver::Device& a, driver::Device& b) {
-  const auto find = [](driver::Device& d, uint64_t address) {
-    for (const auto& buf : d.buffers())
-      if (buf.device_address == address) return buf;
-    return driver::DeviceBuffer{};
-  };
-  for (const auto& r : g.regions) {
-    const driver::DeviceBuffer x = find(a, r.address), y = find(b, r.address);
-    if (!x || !y) return "region at " + std::to_string(r.address) + " not mapped";
-    a.invalidate(x, 0, x.size);
-    b.invalidate(y, 0, y.size);
-    if (std::memcmp(x.host, y.host, x.size) == 0) continue;
-    for (uint64_t i = 0; i < x.size; ++i)
-      if (x.host[i] != y.host[i]) {
-        char buf[200];
-        std::snprintf(buf, sizeof buf, "byte at %#llx (region %#llx + %llu) differs: fsim %u, tsim %u",
-                      static_cast<unsigned long long>(r.address + i), static_cast<unsigned long long>(r.address),
-                      static_cast<unsigned long long>(i), x.host[i], y.host[i]);
-        return buf;
-      }
-  }
-  return "";
-}
-
 // Saves `g` as a trace directory recorded on fsim (a failed fsim run leaves no expectations, so the
 // replay reproduces the error) plus the listing, and returns the directory.
 fs::path save_failure(const isa::HwConfig& config, const GeneratedProgram& g, const std::string& name,
@@ -139,7 +107,7 @@ fs::path save_failure(const isa::HwConfig& config, const GeneratedProgram& g, co
   fs::remove_all(dir);
   fs::create_directories(dir);
   const auto dev = driver::open_device("fsim", config);
-  load(*dev, g);
+  load_regions(*dev, g);
   driver::TraceRecorder recorder(dir);
   recorder.before_run(*dev, g.insn_address, g.insn_count);
   const driver::RunResult result = dev->run(g.insn_address, g.insn_count, 0ms);
@@ -166,8 +134,8 @@ struct Totals {
 // Runs `g` on both devices; returns "" when they agree (legal: same memory and counters but cycles;
 // illegal: both fail at g.error_index, tsim with the class's hardware code).
 std::string check(driver::Device& fsim, driver::TsimDevice& tsim, const GeneratedProgram& g, Totals& t) {
-  load(fsim, g);
-  load(tsim, g);
+  load_regions(fsim, g);
+  load_regions(tsim, g);
   const driver::RunResult rf = fsim.run(g.insn_address, g.insn_count, 0ms);
   const driver::RunResult rt = tsim.run(g.insn_address, g.insn_count, 0ms);
   const auto status = [](const driver::RunResult& r) { return r.ok() ? std::string("ok") : r.message; };
@@ -189,7 +157,7 @@ std::string check(driver::Device& fsim, driver::TsimDevice& tsim, const Generate
   }
   if (!rf.ok()) return "fsim failed on a legal program: " + rf.message;
   if (!rt.ok()) return "fsim: ok\ntsim: " + rt.message;
-  std::string why = compare_memory(g, fsim, tsim);
+  std::string why = compare_regions(g, fsim, tsim);
   isa::ExecutionCounters cf = rf.counters, ct = rt.counters;
   cf.cycle_count = ct.cycle_count = 0;
   if (why.empty() && cf != ct)
@@ -211,8 +179,8 @@ Totals run_shard(const std::string& config_name, const std::string& memory, uint
     return t;
   }
   StressOptions options;
-  options.out_of_range_errors = env_flag("VTA_STRESS_OOR");
-  options.misplaced_finish_errors = env_flag("VTA_STRESS_FINISH");
+  options.out_of_range_errors = env_u64("VTA_STRESS_OOR", 1) != 0;  // 0 turns a class off, to bisect
+  options.misplaced_finish_errors = env_u64("VTA_STRESS_FINISH", 1) != 0;
   const auto fsim = driver::open_device("fsim", config);
   driver::TsimDevice tsim("tsim", config, memory_options(memory));
   const uint64_t base = env_u64("VTA_STRESS_SEED", 0x57e55);
@@ -305,11 +273,11 @@ TEST(TsimStressRecovery, WritesOfAnAbortedRunDoNotLandInTheNextRun) {
       {isa::make_mem(isa::Opcode::kStore, isa::MemoryType::kOut, 0, static_cast<uint32_t>(out / config.out().element_bytes),
                      1, 64, 64),
        bad, isa::FinishInsn{}});
-  load(tsim, aborted);
+  load_regions(tsim, aborted);
   const driver::RunResult r1 = tsim.run(aborted.insn_address, aborted.insn_count, 0ms);
   ASSERT_FALSE(r1.ok());
   const GeneratedProgram next = program({isa::FinishInsn{}});  // writes nothing
-  load(tsim, next);
+  load_regions(tsim, next);
   const driver::RunResult r2 = tsim.run(next.insn_address, next.insn_count, 0ms);
   ASSERT_TRUE(r2.ok()) << r2.message;
   const driver::DeviceBuffer buf = tsim.buffers().front().device_address == out ? tsim.buffers().front()
@@ -335,7 +303,7 @@ TEST(TsimStressOverlap, ModulesRunConcurrently) {
     int count = 0;
     for (int p = 0; p < n; ++p) {
       const GeneratedProgram g = next(p);
-      load(tsim, g);
+      load_regions(tsim, g);
       const driver::RunResult r = tsim.run(g.insn_address, g.insn_count, 0ms);
       EXPECT_TRUE(r.ok()) << r.message;
       count += active_cycles(tsim) > r.counters.cycle_count;
@@ -422,15 +390,15 @@ TEST(StressGenerator, CoversTheFieldsAndIsRaceFreeOnFsim) {
         }
       }
       // Legal and race-free on fsim's schedules.
-      load(*fsim, g);
-      load(*serial, g);
+      load_regions(*fsim, g);
+      load_regions(*serial, g);
       const driver::RunResult rf = fsim->run(g.insn_address, g.insn_count, 0ms);
       const driver::RunResult rs = serial->run(g.insn_address, g.insn_count, 0ms);
       ASSERT_TRUE(rf.ok()) << rf.message << "\n" << g.listing();
       ASSERT_TRUE(rs.ok()) << rs.message;
-      EXPECT_EQ(compare_memory(g, *fsim, *serial), "") << "concurrent vs serial schedule, program " << p;
+      EXPECT_EQ(compare_regions(g, *fsim, *serial), "") << "concurrent vs serial schedule, program " << p;
       if (!(isa::dep_flags(g.program.back()).push_prev || isa::dep_flags(g.program.back()).push_next)) {
-        load(*strict, g);
+        load_regions(*strict, g);
         const driver::RunResult rx = strict->run(g.insn_address, g.insn_count, 0ms);
         EXPECT_TRUE(rx.ok()) << "fsim-strict: " << rx.message;
       }

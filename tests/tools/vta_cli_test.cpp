@@ -2,6 +2,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -412,6 +413,39 @@ TEST(VtaCli, ExecReportsDeadlockWithTheStalledInstruction) {
   expect_clean_failure(r, "deadlock");
   EXPECT_NE(r.err.find("deadlock"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("instruction 0"), std::string::npos) << r.err;
+}
+
+// A legal GEMM asking for 16383 x 16383 x 8000 micro-ops (days of simulation): fsim refuses it at its
+// work limit, so the command ends at once with a clear error instead of hanging.
+TEST(VtaCli, ExecEndsAHugeLegalProgramAtTheWorkLimit) {
+  TempDir tmp;
+  const fs::path dir = tmp / "huge";
+  fs::create_directories(dir);
+  Word gemm;
+  gemm.set(0, 3, 2);       // GEMM
+  gemm.set(21, 14, 8000);  // uop_end
+  gemm.set(35, 14, 16383);  // iter_out
+  gemm.set(49, 14, 16383);  // iter_in
+  Word fin;
+  fin.set(0, 3, 3);
+  std::string bytes;
+  gemm.append_to(bytes);
+  fin.append_to(bytes);
+  write_file(dir / "insn.bin", bytes);
+  const json manifest = {
+      {"format", "vta-trace"},
+      {"version", 1},
+      {"config", json::parse(slurp(config_path("default.json")))},
+      {"instructions", {{"address", 4096}, {"count", 2}}},
+      {"regions", json::array({{{"name", "insn"}, {"address", 4096}, {"size", bytes.size()}, {"file", "insn.bin"}}})}};
+  write_file(dir / "manifest.json", manifest.dump(2));
+
+  const auto start = std::chrono::steady_clock::now();
+  const Result r = vta("exec " + quote(dir.string()));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  expect_clean_failure(r, "work limit");
+  EXPECT_NE((r.out + r.err).find("work limit"), std::string::npos) << r.out << r.err;
+  EXPECT_NE((r.out + r.err).find("instruction 0"), std::string::npos) << r.out << r.err;
 }
 
 // --- demo and bench ---

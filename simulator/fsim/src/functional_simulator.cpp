@@ -3,7 +3,9 @@
 // counters. Shared by both kernels; the arithmetic lives in reference_kernel.cpp and fast_kernel.cpp.
 #include "vta/fsim/functional_simulator.h"
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <variant>
@@ -85,6 +87,12 @@ struct FunctionalSimulator::Impl {
   isa::ExecutionCounters counters;
   std::vector<std::string> warnings;
 
+  // Budgets of the current run (see Options::work_limit and run()).
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  uint64_t work_done = 0;        // lane operations of the GEMM/ALU instructions run so far
+  uint64_t work_at_check = 0;    // work_done when the clock was last read
+  uint64_t insns_at_check = 0;   // instructions executed since then
+
   // The decoded program of the current run and the module of each instruction.
   std::vector<isa::Instruction> program;
   std::vector<Module> modules;
@@ -92,6 +100,8 @@ struct FunctionalSimulator::Impl {
   void fetch(uint64_t insn_address, uint32_t insn_count);
   void check_structure() const;
   void execute(uint64_t index);
+  void charge(uint64_t index, const isa::LoopNest& loop, uint64_t lanes_per_uop);
+  void check_deadline(uint64_t index);
   void run_serial();
   void run_concurrent();
   [[noreturn]] void deadlock(const std::array<std::vector<uint32_t>, 3>& queue, const std::vector<TokenUse>& use,
@@ -148,8 +158,36 @@ std::string FunctionalSimulator::Impl::describe(uint64_t index) const {
   return isa::disassemble(program[index]);
 }
 
+// Charges a GEMM/ALU's lane operations to the run's work budget before it starts, so one instruction
+// asking for hours of work is refused instead of run.
+void FunctionalSimulator::Impl::charge(uint64_t index, const isa::LoopNest& loop, uint64_t lanes_per_uop) {
+  const uint64_t uops = loop.uop_end > loop.uop_bgn
+                            ? uint64_t{loop.iter_out} * loop.iter_in * (loop.uop_end - loop.uop_bgn)
+                            : 0;  // the kernel reports a reversed range
+  const uint64_t work = uops * lanes_per_uop;  // < 2^43 * 2^21: no overflow for any config
+  if (options.work_limit != 0 && work > options.work_limit - std::min(work_done, options.work_limit))
+    throw TimeoutError("instruction " + std::to_string(index) + " (" + describe(index) + ", " +
+                       std::to_string(uops) + " micro-ops) would take the run to " +
+                       std::to_string(work_done + work) + " lane operations, past fsim's work limit of " +
+                       std::to_string(options.work_limit) +
+                       " per run (VTA_FSIM_WORK_LIMIT raises it; 0 = unlimited)");
+  work_done += work;
+}
+
+// Reads the clock every 256 instructions or 2^24 lane operations (a few milliseconds), not per instruction.
+void FunctionalSimulator::Impl::check_deadline(uint64_t index) {
+  if (deadline == std::chrono::steady_clock::time_point::max()) return;
+  if (++insns_at_check < 256 && work_done - work_at_check < (uint64_t{1} << 24)) return;
+  insns_at_check = 0;
+  work_at_check = work_done;
+  if (std::chrono::steady_clock::now() > deadline)
+    throw TimeoutError("run stopped at the timeout, before instruction " + std::to_string(index) + " (" +
+                       describe(index) + ")");
+}
+
 // Executes one instruction on the kernel and counts it. Counters only change once it completed.
 void FunctionalSimulator::Impl::execute(uint64_t index) {
+  check_deadline(index);
   const isa::Instruction& insn = program[index];
   if (const auto* m = std::get_if<MemInsn>(&insn)) {
     const uint64_t elements = uint64_t{m->x_size} * m->y_size;
@@ -178,10 +216,12 @@ void FunctionalSimulator::Impl::execute(uint64_t index) {
       }
     }
   } else if (const auto* g = std::get_if<GemmInsn>(&insn)) {
+    charge(index, g->loop, uint64_t{config.batch()} * config.block_in() * config.block_out());
     kernel->gemm(*g, index);
     if (!g->loop.reset)
       counters.gemm_counter += uint64_t{g->loop.iter_out} * g->loop.iter_in * (g->loop.uop_end - g->loop.uop_bgn);
   } else if (const auto* a = std::get_if<AluInsn>(&insn)) {
+    charge(index, a->loop, uint64_t{config.batch()} * config.block_out());
     kernel->alu(*a, index);
     // Like Apache VTA's simulator, every ALU instruction counts (reset or not).
     counters.alu_counter += uint64_t{a->loop.iter_out} * a->loop.iter_in * (a->loop.uop_end - a->loop.uop_bgn);
@@ -348,9 +388,13 @@ FunctionalSimulator::FunctionalSimulator(const isa::HwConfig& config, sim::Devic
 
 FunctionalSimulator::~FunctionalSimulator() = default;
 
-void FunctionalSimulator::run(uint64_t insn_address, uint32_t insn_count) {
+void FunctionalSimulator::run(uint64_t insn_address, uint32_t insn_count,
+                              std::chrono::steady_clock::time_point deadline) {
   impl_->counters = isa::ExecutionCounters{};
   impl_->warnings.clear();
+  impl_->deadline = deadline;
+  impl_->work_done = impl_->work_at_check = 0;
+  impl_->insns_at_check = 255;  // the first instruction reads the clock
   impl_->fetch(insn_address, insn_count);
   impl_->check_structure();
   if (impl_->options.schedule == Schedule::kSerial)

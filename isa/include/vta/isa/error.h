@@ -40,6 +40,13 @@ class ProgramError : public Error {
   std::optional<uint64_t> instruction_index_;
 };
 
+// A run stopped because it went past its time or work budget (a legal program can ask for ~2^43
+// micro-op executions); the message says which budget and how to raise it.
+class TimeoutError : public Error {
+ public:
+  using Error::Error;
+};
+
 // A device-memory access outside every allocated region.
 class MemoryError : public Error {
  public:

@@ -81,6 +81,7 @@ inline constexpr uint32_t kErrDepFlags = 4;  // dependency flag the executing mo
 inline constexpr uint32_t kErrAxi = 5;       // SLVERR/DECERR response on a memory read or write
 inline constexpr uint32_t kErrDeadlock = 6;  // every module waits on a token that cannot arrive
 inline constexpr uint32_t kErrIndex = 7;     // on-chip buffer index out of range (ERROR_INFO: operand)
+inline constexpr uint32_t kErrFinish = 8;    // FINISH before the last instruction, or the last is not FINISH
 
 struct ErrorCode {
   std::string_view name;  // RTL: ERR_<name>
@@ -96,6 +97,7 @@ inline constexpr ErrorCode kErrorCodes[] = {
     {"AXI", kErrAxi, "AXI bus error response from memory"},
     {"DEADLOCK", kErrDeadlock, "deadlock: every module waits on a dependency token that cannot arrive"},
     {"INDEX", kErrIndex, "on-chip buffer index out of range"},
+    {"FINISH", kErrFinish, "FINISH misplaced or missing: a program ends with exactly one FINISH"},
 };
 inline constexpr std::string_view error_meaning(uint32_t code) {
   for (const ErrorCode& e : kErrorCodes)

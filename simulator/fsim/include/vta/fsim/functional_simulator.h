@@ -6,6 +6,7 @@
 // instruction; tokens left at the end are reported too.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -47,6 +48,12 @@ struct Options {
   uint32_t token_queue_depth = 0;
   uint32_t command_queue_depth = 0;
   Simd simd = Simd::kAuto;  // fast kernel only
+  // Work budget of one run, in lane operations (a GEMM micro-op is BATCH x BLOCK_IN x BLOCK_OUT of them,
+  // an ALU micro-op BATCH x BLOCK_OUT): a legal GEMM can ask for ~2^43 micro-ops, hours of simulation.
+  // A GEMM/ALU that would take the run past the budget is not started; the run ends in a TimeoutError.
+  // 0 = unlimited. The default, 2^40, is ~600 ResNet-18 inferences, about 30 s at fsim's speed.
+  uint64_t work_limit = kDefaultWorkLimit;
+  static constexpr uint64_t kDefaultWorkLimit = uint64_t{1} << 40;
 };
 
 // The data path the fast kernel takes for `config` on this host ("generic", "sse2" or "avx2").
@@ -59,9 +66,11 @@ class FunctionalSimulator {
   ~FunctionalSimulator();
 
   // Executes `insn_count` instructions stored at device address `insn_address`. Throws ProgramError
-  // (with the instruction index where one is to blame) or MemoryError on a bad program; the counters
+  // (with the instruction index where one is to blame) or MemoryError on a bad program, and TimeoutError
+  // when the run passes `deadline` (checked between instructions) or Options::work_limit; the counters
   // then hold what ran before the error.
-  void run(uint64_t insn_address, uint32_t insn_count);
+  void run(uint64_t insn_address, uint32_t insn_count,
+           std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max());
 
   // Counters of the last run.
   const isa::ExecutionCounters& counters() const;

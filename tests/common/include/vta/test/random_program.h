@@ -49,8 +49,8 @@ enum class IllegalKind : uint8_t {
   kBadAluOpcode,     // ALU opcode 5..7
   kDepFlag,          // load pop_prev/push_prev, store pop_next/push_next
   kDeadlock,         // a pop no instruction pushes for
-  kOutOfRange,       // an SRAM index past the buffer (off by default until the core's index check lands)
-  kMisplacedFinish,  // FINISH before the end (off by default: the RTL treats it as a compute no-op)
+  kOutOfRange,       // an SRAM index past the buffer (the core's index check, ERROR_CODE 7)
+  kMisplacedFinish,  // FINISH before the end (the core's fetch check, ERROR_CODE 8)
 };
 
 inline const char* to_string(IllegalKind k) {
@@ -79,7 +79,8 @@ inline uint32_t hardware_error_code(IllegalKind k) {
     case IllegalKind::kBadAluOpcode: return 3;
     case IllegalKind::kDepFlag: return 4;
     case IllegalKind::kDeadlock: return 6;
-    case IllegalKind::kOutOfRange: return 7;  // the core's index check (register_map.h kErrIndex)
+    case IllegalKind::kOutOfRange: return 7;        // the core's index check (register_map.h kErrIndex)
+    case IllegalKind::kMisplacedFinish: return 8;  // the fetch module's check (kErrFinish)
     default: return 0;
   }
 }
@@ -447,8 +448,8 @@ class RandomProgramGenerator {
 
 struct StressOptions {
   uint64_t max_uops = 0;                 // GEMM/ALU micro-op budget per program; 0 = chosen per program
-  bool out_of_range_errors = false;      // enable IllegalKind::kOutOfRange
-  bool misplaced_finish_errors = false;  // enable IllegalKind::kMisplacedFinish
+  bool out_of_range_errors = true;      // enable IllegalKind::kOutOfRange
+  bool misplaced_finish_errors = true;  // enable IllegalKind::kMisplacedFinish
   bool leftover_tokens = true;           // FINISH may push tokens nobody pops (fsim-strict rejects them)
 };
 
