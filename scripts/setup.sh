@@ -29,6 +29,9 @@ packages=(
   yosys
   # The tlm timing model (simulator/tlm): SystemC 2.3.4 with TLM-2.0.
   libsystemc-dev
+  # vta dse on a cluster: a private single-node Slurm cluster for the `slurm` test (scripts/slurm_local.sh).
+  slurm-wlm
+  munge
 )
 
 missing=()

@@ -25,15 +25,9 @@ import tempfile
 import time
 from collections import Counter
 
-# Budgets of the parts a VTA core is usually taken to (the vendors' data sheets; BRAM in RAMB36 units).
-PARTS = {
-    "xc7z020": {"family": "xc7", "lut": 53200, "ff": 106400, "dsp": 220, "bram36": 140,
-                "board": "PYNQ-Z1/Z2 (Zynq-7020)"},
-    "xczu3eg": {"family": "xcup", "lut": 70560, "ff": 141120, "dsp": 360, "bram36": 216,
-                "board": "Ultra96-V2 (ZU3EG)"},
-    "xck26": {"family": "xcup", "lut": 117120, "ff": 234240, "dsp": 1248, "bram36": 144,
-              "board": "Kria KV260 (K26)"},
-}
+# Budgets of the parts a VTA core is usually taken to: one table, shared with the area model.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "area", "parts.json")) as _f:
+    PARTS = json.load(_f)["parts"]
 
 SEQUENTIAL = "t:FD* t:RAMB* t:RAM* t:SRL*"
 

@@ -1,6 +1,7 @@
 // Runs the built `vta` binary as a user would and checks exit codes and output.
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -446,6 +447,44 @@ TEST(VtaCli, ExecEndsAHugeLegalProgramAtTheWorkLimit) {
   expect_clean_failure(r, "work limit");
   EXPECT_NE((r.out + r.err).find("work limit"), std::string::npos) << r.out << r.err;
   EXPECT_NE((r.out + r.err).find("instruction 0"), std::string::npos) << r.out << r.err;
+}
+
+// --- dse ---
+
+TEST(VtaCli, DseSweepsReportsInvalidPointsAndMerges) {
+  TempDir tmp;
+  const std::string sweep = " --target fsim --layers C11 --sweep LOG_BLOCK=3,4 --sweep LOG_BATCH=0,1";
+  const Result whole = vta("dse" + sweep + " -o " + quote((tmp / "whole").string()));
+  ASSERT_EQ(whole.exit_code, 0) << whole.out << whole.err;
+  EXPECT_NE(whole.out.find("4 points: 2 ran, 2 invalid, 0 failed"), std::string::npos) << whole.out;
+  EXPECT_NE(whole.out.find("micro-op"), std::string::npos) << whole.out;  // why LOG_BLOCK=3 is invalid here
+  const std::string csv = slurp(tmp / "whole" / "dse.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
+  EXPECT_NE(slurp(tmp / "whole" / "pareto.svg").find("<svg"), std::string::npos);
+  for (int i = 0; i < 2; ++i) {
+    const Result shard = vta("dse" + sweep + " -q --shard " + std::to_string(i) + "/2 -o " +
+                             quote((tmp / ("s" + std::to_string(i))).string()));
+    ASSERT_EQ(shard.exit_code, 0) << shard.err;
+  }
+  const Result merged =
+      vta("dse merge " + quote((tmp / "s0").string()) + " " + quote((tmp / "s1").string()) + " -o " + quote((tmp / "m").string()));
+  ASSERT_EQ(merged.exit_code, 0) << merged.err;
+  EXPECT_EQ(slurp(tmp / "m" / "dse.csv").substr(0, 200), csv.substr(0, 200));
+  expect_clean_failure(vta("dse merge " + quote((tmp / "s0").string()) + " -o " + quote((tmp / "m2").string())),
+                       "a missing shard");
+}
+
+TEST(VtaCli, DseRejectsBadOptions) {
+  TempDir tmp;
+  const std::string out = " -o " + quote((tmp / "o").string());
+  expect_clean_failure(vta("dse" + out), "no sweep");
+  expect_clean_failure(vta("dse --sweep LOG_BLOCK" + out), "no values");
+  expect_clean_failure(vta("dse --sweep LOG_BLOCK=4 --layers C12" + out), "unknown layer");
+  expect_clean_failure(vta("dse --sweep LOG_BLOCK=4 --budget xc9" + out), "unknown part");
+  expect_clean_failure(vta("dse --sweep LOG_BLOCK=4 --workload resnet50" + out), "unknown workload");
+  expect_clean_failure(vta("dse --sweep LOG_BLOCK=4 --shard 2/2" + out), "bad shard");
+  expect_clean_failure(vta("dse --sweep-file " + quote((tmp / "none.json").string()) + out), "missing sweep file");
+  expect_clean_failure(vta("dse merge " + quote((tmp / "none").string()) + out), "missing report");
 }
 
 // --- demo and bench ---

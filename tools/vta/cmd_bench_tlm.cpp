@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <fstream>
 #include <memory>
 #include <random>
@@ -30,6 +29,7 @@
 #if VTA_HAVE_TSIM && VTA_HAVE_TLM
 #include "vta/driver/tlm_device.h"
 #include "vta/driver/tsim_device.h"
+#include "vta/test/device_regions.h"
 #include "vta/test/random_program.h"
 #endif
 
@@ -150,15 +150,6 @@ void bench_gemm(const isa::HwConfig& config, const Memory& m, std::vector<Row>& 
   rows.push_back(row);
 }
 
-void load_program(driver::Device& dev, const test::GeneratedProgram& g) {
-  for (const auto& b : dev.buffers()) dev.free(b);
-  for (const auto& r : g.regions) {
-    const driver::DeviceBuffer buf = dev.map_at(r.address, r.bytes.size());
-    std::memcpy(buf.host, r.bytes.data(), r.bytes.size());
-    dev.flush(buf, 0, buf.size);
-  }
-}
-
 void bench_random(const isa::HwConfig& config, const Memory& m, uint32_t count, std::vector<Row>& rows) {
   auto tsim = make_tsim(config, m);
   auto tlm = make_tlm(config, m);
@@ -166,8 +157,8 @@ void bench_random(const isa::HwConfig& config, const Memory& m, uint32_t count, 
   using std::chrono::milliseconds;
   for (uint32_t i = 0; i < count; ++i) {
     const test::GeneratedProgram g = gen.next();
-    load_program(*tsim, g);
-    load_program(*tlm, g);
+    test::load_regions(*tsim, g);
+    test::load_regions(*tlm, g);
     const driver::RunResult rs = tsim->run(g.insn_address, g.insn_count, milliseconds(0));
     const driver::RunResult rt = tlm->run(g.insn_address, g.insn_count, milliseconds(0));
     if (!rs.ok() || !rt.ok()) throw Error(fmt::format("random program {}: tsim: {}; tlm: {}", i, rs.message, rt.message));
@@ -176,17 +167,7 @@ void bench_random(const isa::HwConfig& config, const Memory& m, uint32_t count, 
     row.tlm_cycles = rt.counters.cycle_count;
     row.tsim_seconds = rs.wall_seconds;
     row.tlm_seconds = rt.wall_seconds;
-    for (const auto& r : g.regions) {
-      const auto find = [&](driver::Device& d) {
-        for (const auto& b : d.buffers())
-          if (b.device_address == r.address) return b;
-        return driver::DeviceBuffer{};
-      };
-      const auto a = find(*tsim), b = find(*tlm);
-      tsim->invalidate(a, 0, a.size);
-      tlm->invalidate(b, 0, b.size);
-      row.same = row.same && std::memcmp(a.host, b.host, a.size) == 0;
-    }
+    row.same = test::compare_regions(g, *tsim, *tlm).empty();
     rows.push_back(row);
   }
 }

@@ -28,6 +28,7 @@ void register_bench_tsim(CLI::App& bench, Action& action);    // cmd_bench_tsim.
 void register_bench_tlm(CLI::App& bench, Action& action);     // cmd_bench_tlm.cpp: `vta bench tlm`
 void register_demo(CLI::App& app, Action& action);
 void register_op(CLI::App& app, Action& action);
+void register_dse(CLI::App& app, Action& action);   // cmd_dse.cpp: `vta dse`, `vta dse merge`
 void register_model(CLI::App& app, Action& action);  // cmd_model.cpp: `vta compile`, `vta run`
 
 // --- helpers shared by the subcommands (common.cpp) ---

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
     vta::cli::register_bench(app, action);
     vta::cli::register_demo(app, action);
     vta::cli::register_op(app, action);
+    vta::cli::register_dse(app, action);
 #if VTA_HAVE_ONNX
     vta::cli::register_model(app, action);
 #endif
