@@ -1,5 +1,5 @@
 // Google Benchmark of fsim's fast-kernel data paths, one instruction kind at a time, at every SIMD level
-// this host runs (generic, sse2, avx2), against the host's int8 limit. The on-chip buffers are loaded
+// this host runs (generic, sse2, avx2, avx512), against the host's int8 limit. The on-chip buffers are loaded
 // once; each iteration runs a program of only GEMM (or only ALU) instructions through
 // FunctionalSimulator::run, so the figures include fsim's per-instruction front end (decode, range
 // checks, counters) but no DRAM traffic.
@@ -7,8 +7,9 @@
 //   GEMM/conv: conv-like loop nests (each weight tile shared by the 56 pixels of an output row, 9 kernel
 //              positions, 4 output rows per instruction) at the default config (block 16): G MAC/s.
 //   GEMM/uop:  every micro-op its own weight and one iteration, the worst case for row blocking.
-//   ALU/<op>:  MIN/MAX/ADD/SHR/MUL over 1024 ACC entries, with an immediate or a vector operand:
-//              G int32 lanes/s.
+//   ALU/<op>:  MIN/MAX/ADD/SHR/MUL over 1024 ACC entries (64 KB, more than a 48 KB L1 holds, so the
+//              loop streams from L2), with an immediate or a vector operand: G int32 lanes/s.
+//   ALU_l1/<op>: the same over 256 entries (16 KB), a working set that stays in L1.
 // Counters: "GMAC/s" or "Glanes/s", and "limit%": the share of the AVX2 limit of one core at the clock
 // measured by a dependent multiply chain (GEMM: 32 int8 MAC per cycle, two vpmaddubsw/vpmaddwd pipes;
 // ALU: 8 int32 lanes per cycle, one 32-byte store per cycle).
@@ -208,18 +209,20 @@ void BM_GemmPerUop(benchmark::State& state, Simd simd) {
                                                 benchmark::Counter::kIsRate);
 }
 
-void BM_Alu(benchmark::State& state, Simd simd, AluOpcode op, bool use_imm) {
+// `entries` ACC entries of 64 bytes per instruction (and as many source entries for a vector operand),
+// 4096 rows per program.
+void BM_Alu(benchmark::State& state, Simd simd, AluOpcode op, bool use_imm, uint32_t entries) {
   if (skip_unless_supported(state, simd)) return;
   Rig rig(simd, {MicroOp{0, 1024, 0}});
   std::vector<Instruction> prog;
-  for (int n = 0; n < 4; ++n) {
+  for (uint32_t n = 0; n < 4096 / entries; ++n) {
     AluInsn a;
     a.alu_opcode = op;
     a.use_imm = use_imm;
     a.imm = op == AluOpcode::kShr ? 3 : (op == AluOpcode::kMul ? 3 : 100);
     a.loop.uop_bgn = 0;
     a.loop.uop_end = 1;
-    a.loop.iter_out = 32;
+    a.loop.iter_out = entries / 32;
     a.loop.iter_in = 32;
     a.loop.dst_factor_out = 32;
     a.loop.dst_factor_in = 1;
@@ -241,7 +244,7 @@ void BM_Alu(benchmark::State& state, Simd simd, AluOpcode op, bool use_imm) {
 
 void register_all() {
   const std::pair<Simd, const char*> levels[] = {{Simd::kGeneric, "generic"}, {Simd::kSse2, "sse2"},
-                                                 {Simd::kAvx2, "avx2"}};
+                                                 {Simd::kAvx2, "avx2"}, {Simd::kAvx512, "avx512"}};
   for (const auto& [simd, name] : levels) {
     benchmark::RegisterBenchmark((std::string("GEMM/conv/") + name).c_str(), BM_GemmConv, simd)
         ->Unit(benchmark::kMicrosecond);
@@ -251,12 +254,16 @@ void register_all() {
   const std::pair<AluOpcode, const char*> ops[] = {{AluOpcode::kMin, "min"}, {AluOpcode::kMax, "max"},
                                                    {AluOpcode::kAdd, "add"}, {AluOpcode::kShr, "shr"},
                                                    {AluOpcode::kMul, "mul"}};
-  for (const auto& [simd, name] : levels)
-    for (const auto& [op, op_name] : ops)
-      for (bool imm : {true, false})
-        benchmark::RegisterBenchmark((std::string("ALU/") + op_name + (imm ? "_imm/" : "_vec/") + name).c_str(),
-                                     BM_Alu, simd, op, imm)
-            ->Unit(benchmark::kMicrosecond);
+  // 1024 entries: 64 KB of ACC per operand, beyond a 48 KB L1 (L2-bound); 256 entries: 16 KB, L1-resident.
+  for (const uint32_t entries : {1024u, 256u})
+    for (const auto& [simd, name] : levels)
+      for (const auto& [op, op_name] : ops)
+        for (bool imm : {true, false})
+          benchmark::RegisterBenchmark((std::string("ALU") + (entries == 1024 ? "" : "_l1") + "/" + op_name +
+                                        (imm ? "_imm/" : "_vec/") + name)
+                                           .c_str(),
+                                       BM_Alu, simd, op, imm, entries)
+              ->Unit(benchmark::kMicrosecond);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "vta/hw/gemm_packing.h"
 #include "vta/isa/error.h"
 #include "vta/isa/hw_config.h"
 #include "vta/isa/instruction_codec.h"
@@ -127,6 +128,8 @@ std::string generate(const HwConfig& c) {
   w.param("LOG_BATCH", c.log_batch());
   w.param("LOG_BLOCK_IN", c.log_block_in());
   w.param("LOG_BLOCK_OUT", c.log_block_out());
+  w.comment("GEMM: two products per DSP48 multiplier (vta/hw/gemm_packing.h).");
+  w.param("GEMM_PACK", vta::hw::gemm_packs_pairs(c) ? 1 : 0);
 
   w.comment("On-chip buffers: element size, depth and index bits (OUT shares the ACC index).");
   buffer(w, "UOP", c.uop());

@@ -416,17 +416,48 @@ module vta_compute #(
   logic [ACC_W*LANES-1:0] alu_b;
   assign alu_b = use_imm ? {LANES{imm}} : s2_src_q;
 
+  // Two products per DSP48 (25 x 18 signed): outputs o and o+1 share each input x, so one multiplier
+  // computes x * (w_hi * 2^PW + w_lo) and the two products are taken apart again: the low one is the low
+  // PW bits (|w_lo * x| <= 2^(PW-2) fits them, sign included), the high one the PW bits above plus the
+  // low one's sign (its borrow). The packed weight needs PW + WGT_W + 1 bits (25 at int8: port A). When
+  // it applies is vta_pkg::GEMM_PACK (vta/hw/gemm_packing.h, shared with the area model).
+  localparam int unsigned PKW  = PW + WGT_W + 1;
+  localparam bit          PACK = vta_pkg::GEMM_PACK != 0;
+
   for (genvar b = 0; b < BATCH; b++) begin : g_batch
-    for (genvar o = 0; o < BOUT; o++) begin : g_out
-      logic [BIN*PW-1:0] prod;  // product x at [x*PW +: PW]
-      logic [ACC_W-1:0] sum;
-      for (genvar x = 0; x < BIN; x++) begin : g_mac
-        assign prod[x * PW +: PW] = $signed(inp_rdata_i[(b * BIN + x) * INP_W +: INP_W]) *
-                         $signed(wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W]);
+    logic [BOUT*BIN*PW-1:0] prod;  // product of output o, input x at [(o*BIN + x)*PW +: PW]
+    if (PACK) begin : g_packed
+      for (genvar o = 0; o < BOUT; o += 2) begin : g_pair
+        for (genvar x = 0; x < BIN; x++) begin : g_mac
+          logic signed [INP_W-1:0]        xv;
+          logic signed [WGT_W-1:0]        w_lo, w_hi;
+          logic signed [PKW-1:0]          w_packed;
+          logic signed [PKW+INP_W-1:0]    p;
+          logic signed [PW-1:0]           lo, hi;
+          assign xv       = inp_rdata_i[(b * BIN + x) * INP_W +: INP_W];
+          assign w_lo     = wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W];
+          assign w_hi     = wgt_rdata_i[((o + 1) * BIN + x) * WGT_W +: WGT_W];
+          assign w_packed = PKW'($signed({w_hi, {PW{1'b0}}})) + PKW'(w_lo);
+          assign p        = w_packed * xv;
+          assign lo       = p[PW-1:0];
+          assign hi       = p[PW +: PW] + PW'(p[PW-1]);
+          assign prod[(o * BIN + x) * PW +: PW]       = lo;
+          assign prod[((o + 1) * BIN + x) * PW +: PW] = hi;
+        end
       end
+    end else begin : g_plain
+      for (genvar o = 0; o < BOUT; o++) begin : g_out
+        for (genvar x = 0; x < BIN; x++) begin : g_mac
+          assign prod[(o * BIN + x) * PW +: PW] = $signed(inp_rdata_i[(b * BIN + x) * INP_W +: INP_W]) *
+                                                  $signed(wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W]);
+        end
+      end
+    end
+    for (genvar o = 0; o < BOUT; o++) begin : g_sum
+      logic [ACC_W-1:0] sum;
       always_comb begin
         sum = acc_rdata_i[(b * BOUT + o) * ACC_W +: ACC_W];
-        for (int unsigned x = 0; x < BIN; x++) sum = sum + ACC_W'($signed(prod[x * PW +: PW]));
+        for (int unsigned x = 0; x < BIN; x++) sum = sum + ACC_W'($signed(prod[(o * BIN + x) * PW +: PW]));
       end
       assign gemm_res[(b * BOUT + o) * ACC_W +: ACC_W] = sum;
     end

@@ -102,7 +102,7 @@ TEST_P(FsimDifferential, FastMatchesReferenceOnRandomPrograms) {
   // The fast kernel at every SIMD level this host runs (fast_kernel_path names the path each takes).
   std::vector<std::unique_ptr<Rig>> fast_levels;
   std::vector<std::string> level_names;
-  for (const Simd simd : {Simd::kAuto, Simd::kGeneric, Simd::kSse2, Simd::kAvx2}) {
+  for (const Simd simd : {Simd::kAuto, Simd::kGeneric, Simd::kSse2, Simd::kAvx2, Simd::kAvx512}) {
     Options o{Kernel::kFast, Schedule::kConcurrent};
     o.simd = simd;
     try {

@@ -186,6 +186,34 @@ TEST_P(VTA_INSTRUCTION_TEST_SUITE, GemmAccumulationWrapsAtAccWidth) {
   for (int32_t v : read_acc(0, 1)) EXPECT_EQ(v, expect);
 }
 
+// Every product of edge values, one per accumulator: the core packs the weights of outputs 2m and 2m+1
+// into one multiplier, so each (w_lo, w_hi, x) combination of signs and extremes is checked alone.
+TEST_P(VTA_INSTRUCTION_TEST_SUITE, GemmEveryEdgeProductIsExact) {
+  const int8_t edge[] = {-128, -127, -1, 0, 1, 127};
+  const uint32_t n_wgt = 6;  // 48 (w_lo, w_hi) pairs per column k cover the 36 combinations
+  std::vector<int8_t> inp(kLanes * kLanes, 0), wgt(n_wgt * kLanes * kLanes);
+  for (uint32_t r = 0; r < kLanes; ++r) inp[r * kLanes + r] = edge[r % 6];  // row r: x = edge at k = r
+  for (uint32_t t = 0; t < n_wgt; ++t)
+    for (uint32_t o = 0; o < kLanes; ++o)
+      for (uint32_t k = 0; k < kLanes; ++k) {
+        const uint32_t q = (o / 2 + t * (kLanes / 2) + k) % 36;
+        wgt[(t * kLanes + o) * kLanes + k] = o % 2 == 0 ? edge[q % 6] : edge[q / 6];
+      }
+  std::vector<MicroOp> uops;
+  for (uint32_t r = 0; r < kLanes; ++r)
+    for (uint32_t t = 0; t < n_wgt; ++t) uops.push_back({r * n_wgt + t, r, t});
+  const auto n = static_cast<uint32_t>(uops.size());
+  const uint32_t ai = put(MemoryType::kInp, inp), aw = put(MemoryType::kWgt, wgt), au = put_uops(uops);
+  run({load(MemoryType::kInp, 0, ai, 1, kLanes, kLanes), load(MemoryType::kWgt, 0, aw, 1, n_wgt, n_wgt),
+       load(MemoryType::kUop, 0, au, 1, n, n), gemm(Loop{0, n}, true), gemm(Loop{0, n})});
+  const std::vector<int32_t> got = read_acc(0, n);
+  for (uint32_t r = 0; r < kLanes; ++r)
+    for (uint32_t t = 0; t < n_wgt; ++t)
+      for (uint32_t o = 0; o < kLanes; ++o)
+        EXPECT_EQ(got[(r * n_wgt + t) * kLanes + o], int32_t{edge[r % 6]} * wgt[(t * kLanes + o) * kLanes + r])
+            << "x " << int{edge[r % 6]} << ", output " << o << ", weight tile " << t;
+}
+
 TEST_P(VTA_INSTRUCTION_TEST_SUITE, GemmResetZeroesAndIsNotCounted) {
   std::vector<int32_t> acc = random_values<int32_t>(8 * kLanes, 1, 1000);
   const uint32_t aa = put(MemoryType::kAcc, acc);

@@ -1,4 +1,4 @@
-// The fast kernel's SIMD paths (generic, SSE2, AVX2; every one this host runs) against the reference
+// The fast kernel's SIMD paths (generic, SSE2, AVX2, AVX-512; every one this host runs) against the reference
 // kernel on programs the random generator rarely makes: int8 edge values (-128 * -128 pairs, which
 // overflow int16), int32 wrap-around in the accumulators, GEMM loop nests shaped like the compiler's
 // conv2d (rows sharing a weight tile along the inner loop, the outer loop or runs of micro-ops, with
@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <random>
 #include <string>
@@ -24,7 +25,8 @@ struct Level {
   Simd simd;
   const char* name;
 };
-constexpr Level kLevels[] = {{Simd::kGeneric, "generic"}, {Simd::kSse2, "sse2"}, {Simd::kAvx2, "avx2"}};
+constexpr Level kLevels[] = {{Simd::kGeneric, "generic"}, {Simd::kSse2, "sse2"}, {Simd::kAvx2, "avx2"},
+                             {Simd::kAvx512, "avx512"}};
 
 // Levels this host runs (asking for one it lacks is an error, checked below).
 std::vector<Level> host_levels(const isa::HwConfig& cfg) {
@@ -128,7 +130,22 @@ std::vector<NamedConfig> configs() {
                                    R"({"LOG_INP_WIDTH":3,"LOG_WGT_WIDTH":3,"LOG_ACC_WIDTH":5,"LOG_BATCH":0,
                                    "LOG_BLOCK_IN":3,"LOG_BLOCK_OUT":2,"LOG_UOP_BUFF_SIZE":14,"LOG_INP_BUFF_SIZE":13,
                                    "LOG_WGT_BUFF_SIZE":15,"LOG_ACC_BUFF_SIZE":15})")});
+  // BLOCK_IN 4 and 64: the SIMD kernels' run-time pair counts (the others are compiled per block size).
+  out.push_back({"block_in4", isa::HwConfig::from_string(
+                                  R"({"LOG_INP_WIDTH":3,"LOG_WGT_WIDTH":3,"LOG_ACC_WIDTH":5,"LOG_BATCH":0,
+                                  "LOG_BLOCK_IN":2,"LOG_BLOCK_OUT":4,"LOG_UOP_BUFF_SIZE":14,"LOG_INP_BUFF_SIZE":13,
+                                  "LOG_WGT_BUFF_SIZE":15,"LOG_ACC_BUFF_SIZE":15})")});
+  out.push_back({"block_in64_out8", isa::HwConfig::from_string(
+                                        R"({"LOG_INP_WIDTH":3,"LOG_WGT_WIDTH":3,"LOG_ACC_WIDTH":5,"LOG_BATCH":0,
+                                        "LOG_BLOCK_IN":6,"LOG_BLOCK_OUT":3,"LOG_UOP_BUFF_SIZE":14,
+                                        "LOG_INP_BUFF_SIZE":16,"LOG_WGT_BUFF_SIZE":15,"LOG_ACC_BUFF_SIZE":15})")});
   return out;
+}
+
+isa::HwConfig block_out4() {
+  for (const NamedConfig& nc : configs())
+    if (nc.name == "block_out4") return nc.config;
+  throw Error("no block_out4 config");
 }
 
 // Cases for one config: edge-value GEMMs in each loop shape, then the ALU edge cases.
@@ -230,6 +247,82 @@ TEST(FsimSimd, EveryHostLevelMatchesReferenceOnEdgeCases) {
   }
 }
 
+// GEMMs big enough to be split between threads (VTA_FSIM_THREADS; at least 512 rows each), in the
+// shapes where rows of different grids meet in one accumulator: conv-like nests (every kernel position
+// adds into the same rows), lines whose rows all share one accumulator (split boundaries cannot cut
+// them), rows of one-row grids at overlapping strides, and a range that starts mid-buffer.
+std::vector<Case> make_thread_cases(const isa::HwConfig& cfg, std::mt19937& rng) {
+  const uint64_t ie = cfg.inp().element_bytes, we = cfg.wgt().element_bytes;
+  const uint64_t lanes = uint64_t{cfg.batch()} * cfg.block_out();
+  constexpr uint32_t kInp = 320, kWgt = 12, kAcc = 256;
+  std::vector<Case> cases;
+  for (Pattern p : {Pattern::kRandom, Pattern::kMinMax}) {
+    Case c;
+    c.inp = int8_data(kInp * ie, p, rng);
+    c.wgt = int8_data(kWgt * we, p == Pattern::kRandom ? Pattern::kRandom : Pattern::kAllMin, rng);
+    std::uniform_int_distribution<int32_t> d(std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max());
+    c.acc.resize(kAcc * lanes);
+    for (auto& v : c.acc) v = d(rng);
+    // 3x3 conv over 4 rows of 56 pixels (9 micro-ops, one weight each, same accumulators).
+    for (uint32_t k = 0; k < 9; ++k) c.uops.push_back(MicroOp{0, (k / 3) * 58 + k % 3, k});
+    c.body.push_back(gemm(Loop{0, 9, 4, 56, 56, 1, 58, 1, 0, 0}));
+    // Every row of a 600-row line into one accumulator (dst factors 0), then into 3 accumulators.
+    c.body.push_back(gemm(Loop{0, 1, 1, 600, 0, 0, 0, 1, 0, 0}));
+    c.body.push_back(gemm(Loop{0, 3, 200, 3, 0, 1, 1, 0, 0, 0}));
+    // One-row grids (both weight factors non-zero) at overlapping strides: rows i*3 + j.
+    c.body.push_back(gemm(Loop{0, 2, 40, 8, 3, 1, 5, 1, 1, 1}));
+    // Along runs of micro-ops (one weight, even steps), starting at ACC entry 100.
+    c.uops.push_back(MicroOp{100, 7, 11});
+    c.uops.push_back(MicroOp{102, 8, 11});
+    c.uops.push_back(MicroOp{104, 9, 11});
+    c.body.push_back(gemm(Loop{9, 12, 30, 6, 1, 0, 7, 1, 0, 0}));
+    cases.push_back(std::move(c));
+  }
+  return cases;
+}
+
+TEST(FsimSimd, ThreadsMatchReference) {
+  for (const NamedConfig& nc : configs()) {
+    SCOPED_TRACE("config " + nc.name);
+    std::mt19937 rng(99);
+    const std::vector<Case> cases = make_thread_cases(nc.config, rng);
+    SimdRig ref(nc.config, Options{Kernel::kReference, Schedule::kConcurrent});
+    std::vector<std::vector<int8_t>> expect;
+    std::vector<isa::ExecutionCounters> counters;
+    for (const Case& c : cases) {
+      expect.push_back(ref.run(c));
+      counters.push_back(ref.counters());
+    }
+    for (const Level& l : host_levels(nc.config)) {
+      for (const char* threads : {"2", "3"}) {
+        SCOPED_TRACE(std::string("path ") + fast_kernel_path(nc.config, l.simd) + ", " + threads + " threads");
+        Options o{Kernel::kFast, Schedule::kConcurrent};
+        o.simd = l.simd;
+        ::setenv("VTA_FSIM_THREADS", threads, 1);  // read when the simulator is made
+        SimdRig fast(nc.config, o);
+        ::unsetenv("VTA_FSIM_THREADS");
+        for (size_t i = 0; i < cases.size(); ++i) {
+          SCOPED_TRACE("case " + std::to_string(i));
+          ASSERT_EQ(fast.run(cases[i]), expect[i]);
+          ASSERT_EQ(fast.counters(), counters[i]);
+        }
+      }
+    }
+  }
+}
+
+TEST(FsimSimd, ThreadCountFromEnvironment) {
+  const isa::HwConfig def = load_config("default");
+  sim::DeviceMemory mem;
+  for (const char* bad : {"0", "x", "2x", "257"}) {
+    ::setenv("VTA_FSIM_THREADS", bad, 1);
+    EXPECT_THROW(FunctionalSimulator(def, mem, Options{}), Error) << bad;
+  }
+  ::setenv("VTA_FSIM_THREADS", "1", 1);
+  EXPECT_NO_THROW(FunctionalSimulator(def, mem, Options{}));
+  ::unsetenv("VTA_FSIM_THREADS");
+}
+
 TEST(FsimSimd, PathFollowsRequestAndConfig) {
   const isa::HwConfig def = load_config("default");
   EXPECT_EQ(fast_kernel_path(def, Simd::kGeneric), "generic");
@@ -242,9 +335,20 @@ TEST(FsimSimd, PathFollowsRequestAndConfig) {
   EXPECT_EQ(fast_kernel_path(def, Simd::kSse2), "sse2");
   if (__builtin_cpu_supports("avx2")) {
     EXPECT_EQ(fast_kernel_path(def, Simd::kAvx2), "avx2");
-    EXPECT_EQ(fast_kernel_path(configs().back().config, Simd::kAvx2), "sse2");  // BLOCK_OUT 4
+    EXPECT_EQ(fast_kernel_path(block_out4(), Simd::kAvx2), "sse2");  // BLOCK_OUT 4
   } else {
     EXPECT_THROW((void)fast_kernel_path(def, Simd::kAvx2), Error);
+  }
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni")) {
+    EXPECT_EQ(fast_kernel_path(def, Simd::kAvx512), "avx512");
+    if (std::getenv("VTA_FSIM_SIMD") == nullptr) {
+      EXPECT_EQ(fast_kernel_path(def, Simd::kAuto), "avx512");
+    }
+    EXPECT_EQ(fast_kernel_path(load_config("block8"), Simd::kAvx512), "avx512");  // BLOCK_OUT 8: ymm
+    EXPECT_EQ(fast_kernel_path(block_out4(), Simd::kAvx512), "sse2");  // BLOCK_OUT 4
+  } else {
+    EXPECT_THROW((void)fast_kernel_path(def, Simd::kAvx512), Error);
   }
 #endif
 }

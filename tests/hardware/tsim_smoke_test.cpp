@@ -275,6 +275,7 @@ TEST(TsimSmoke, SameDestinationHazards) {
   MemInsn st = make_mem(Opcode::kStore, MemoryType::kOut, 0, static_cast<uint32_t>(out_addr / bo), 1, 1, 1);
   st.dep.pop_prev = true;
   prog.push_back(st);
+  prog.push_back(FinishInsn{});  // the core reports a stream without a final FINISH (error 8)
   std::vector<isa::RawInstruction> raw;
   for (const auto& insn : prog) raw.push_back(codec.encode(insn));
   std::vector<uint8_t> bytes;
@@ -307,7 +308,7 @@ TEST(TsimSmoke, InvalidAluOpcodeIsReported) {
   sim::DeviceMemory memory;
   AluInsn bad = alu_insn(AluOpcode::kAdd, 0, 1, true, 1);
   bad.alu_opcode = static_cast<AluOpcode>(6);
-  std::vector<isa::RawInstruction> raw = {codec.encode(FinishInsn{}), codec.encode(bad)};
+  std::vector<isa::RawInstruction> raw = {codec.encode(bad), codec.encode(FinishInsn{})};
   std::vector<uint8_t> bytes;
   isa::raw_instructions_to_bytes(raw, bytes);
   const uint64_t insn_addr = memory.allocate(bytes.size(), 64);
@@ -317,7 +318,7 @@ TEST(TsimSmoke, InvalidAluOpcodeIsReported) {
   ASSERT_TRUE(result.done);
   EXPECT_TRUE(result.error);
   EXPECT_EQ(result.error_code, 3u);  // ERR_ALU_OP
-  EXPECT_EQ(result.error_index, 1u);
+  EXPECT_EQ(result.error_index, 0u);
 }
 
 TEST(TsimSmoke, DeadlockIsReported) {
@@ -328,7 +329,7 @@ TEST(TsimSmoke, DeadlockIsReported) {
   FinishInsn ok;
   GemmInsn wait;  // pops a load->compute token nobody pushes
   wait.dep.pop_prev = true;
-  std::vector<isa::RawInstruction> raw = {codec.encode(ok), codec.encode(wait)};
+  std::vector<isa::RawInstruction> raw = {codec.encode(wait), codec.encode(ok)};
   std::vector<uint8_t> bytes;
   isa::raw_instructions_to_bytes(raw, bytes);
   const uint64_t insn_addr = memory.allocate(bytes.size(), 64);
@@ -338,7 +339,42 @@ TEST(TsimSmoke, DeadlockIsReported) {
   ASSERT_TRUE(result.done);
   EXPECT_TRUE(result.error);
   EXPECT_EQ(result.error_code, 6u);  // ERR_DEADLOCK
-  EXPECT_EQ(result.error_index, 1u);
+  EXPECT_EQ(result.error_index, 0u);
+}
+
+// The program's shape (error 8, as fsim rejects it): a FINISH before the end, a last instruction that is
+// not FINISH, an empty stream. The first error stops the run.
+TEST(TsimSmoke, MisplacedOrMissingFinishIsReported) {
+  const auto config = default_config();
+  if (!tsim::Tsim::has_model(config)) GTEST_SKIP() << "no tsim model for this config";
+  const isa::InstructionCodec codec(config);
+  sim::DeviceMemory memory;
+  const MemInsn noop = make_mem(Opcode::kLoad, MemoryType::kUop, 0, 0, 0, 0, 0);
+  const auto run = [&](const std::vector<isa::Instruction>& prog) {
+    std::vector<isa::RawInstruction> raw;
+    for (const auto& insn : prog) raw.push_back(codec.encode(insn));
+    std::vector<uint8_t> bytes;
+    isa::raw_instructions_to_bytes(raw, bytes);
+    const uint64_t insn_addr = memory.allocate(std::max<size_t>(bytes.size(), 16), 64);
+    memory.write(insn_addr, bytes.data(), bytes.size());
+    tsim::Tsim sim(config, memory, options(8));
+    return sim.run(insn_addr, static_cast<uint32_t>(raw.size()), 100'000);
+  };
+  auto r = run({noop, FinishInsn{}, noop, FinishInsn{}});
+  EXPECT_TRUE(r.done && r.error);
+  EXPECT_EQ(r.error_code, 8u);
+  EXPECT_EQ(r.error_index, 1u);
+  r = run({noop, noop});
+  EXPECT_TRUE(r.done && r.error);
+  EXPECT_EQ(r.error_code, 8u);
+  EXPECT_EQ(r.error_index, 1u);
+  r = run({});
+  EXPECT_TRUE(r.done && r.error);
+  EXPECT_EQ(r.error_code, 8u);
+  EXPECT_EQ(r.error_index, 0xffffffffu);
+  r = run({noop, FinishInsn{}});
+  EXPECT_TRUE(r.done);
+  EXPECT_FALSE(r.error) << r.error_code;
 }
 
 }  // namespace

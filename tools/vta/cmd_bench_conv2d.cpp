@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -71,6 +72,7 @@ struct BenchConvOptions {
   std::string layers;
   uint32_t seed = 7;
   uint32_t repeat = 3;
+  uint32_t threads = 0;  // 0: VTA_FSIM_THREADS or 1
 };
 
 // The requantization the compiler tests use: bias in [-20000, 20000], relu, and a shift chosen from
@@ -126,6 +128,10 @@ std::vector<Layer> select_layers(const std::string& list) {
 int run_bench_conv2d(const BenchConvOptions& o) {
   if (o.workload != "resnet18") throw Error(fmt::format("--workload {}: only resnet18 is known", o.workload));
   if (o.repeat < 1) throw Error("--repeat must be at least 1");
+  // fsim reads its GEMM thread count when a device opens (docs/fsim.md).
+  if (o.threads != 0) ::setenv("VTA_FSIM_THREADS", std::to_string(o.threads).c_str(), 1);
+  const char* threads_env = std::getenv("VTA_FSIM_THREADS");
+  const std::string threads = threads_env != nullptr && *threads_env != '\0' ? threads_env : "1";
   const std::vector<Layer> layers = select_layers(o.layers);
   const isa::HwConfig config = load_config(o.config);
   const uint64_t lanes = uint64_t{config.batch()} * config.block_in() * config.block_out();
@@ -305,7 +311,10 @@ int run_bench_conv2d(const BenchConvOptions& o) {
   const std::string path = fsim_fast ? fsim::fast_kernel_path(config) : std::string();
   fmt::print("\nDevice time on {}{}, best of {} runs of each compiled layer; Apache VTA = its fsim, recorded "
              "(resnet18_counters.md)\n",
-             target_name, path.empty() ? "" : fmt::format(" (fast kernel: {})", path), o.repeat);
+             target_name,
+             path.empty() ? ""
+                          : fmt::format(" (fast kernel: {}, {} thread{})", path, threads, threads == "1" ? "" : "s"),
+             o.repeat);
   fmt::print("| layer | MMAC | device ms | G MAC/s | Apache VTA fsim ms | Apache VTA / ours |\n");
   fmt::print("|---|---:|---:|---:|---:|---:|\n");
   for (const DeviceRow& r : device_rows) {
@@ -338,6 +347,7 @@ int run_bench_conv2d(const BenchConvOptions& o) {
     j["apache_vta_source"] = "tests/data/conformance/tvm-vta-fsim/resnet18_counters.md";
     j["repeat"] = o.repeat;
     if (!path.empty()) j["fsim_fast_kernel"] = path;
+    if (!path.empty()) j["fsim_threads"] = std::stoul(threads);
     if (full_vta) j["apache_vta_fsim_ms_c2_c11"] = kApacheVtaAllFsimMs;
     std::ofstream out(o.json);
     if (!out) throw Error(fmt::format("--json {}: cannot open for writing", o.json));
@@ -357,8 +367,10 @@ void register_bench_conv2d(CLI::App& bench, Action& action) {
       "micro-op counts, DRAM bytes per memory type against the lower bound, GEMM micro-ops against the ideal "
       "(MACs / (BATCH x BLOCK_IN x BLOCK_OUT)), the MAC-lane utilization, compile and run times, and Apache "
       "VTA's published total/bound. Then a table of device time per layer (best of --repeat runs), G MAC/s "
-      "and the ratio to Apache VTA's recorded fsim time. On fsim, VTA_FSIM_SIMD=generic|sse2|avx2 picks the "
-      "fast kernel's instruction set (default: the best the CPU has). Exits 1 only if a result is wrong.");
+      "and the ratio to Apache VTA's recorded fsim time. On fsim, VTA_FSIM_SIMD=generic|sse2|avx2|avx512 "
+      "picks the fast kernel's instruction set (default: the best the CPU has) and --threads "
+      "(VTA_FSIM_THREADS) splits each big GEMM's accumulator rows between threads. Exits 1 only if a result "
+      "is wrong.");
   sub->add_option("--workload", opts->workload, "Workload (resnet18)")->capture_default_str();
   add_config_option(*sub, opts->config);
   add_target_option(*sub, opts->target);
@@ -367,6 +379,9 @@ void register_bench_conv2d(CLI::App& bench, Action& action) {
   sub->add_option("--seed", opts->seed, "Seed of the random data")->capture_default_str();
   sub->add_option("--repeat", opts->repeat, "Runs of each compiled layer; the device time is the best")
       ->capture_default_str();
+  sub->add_option("--threads", opts->threads,
+                  "fsim: threads for the GEMM rows (sets VTA_FSIM_THREADS; default: that variable, else 1)")
+      ->check(CLI::Range(1, 256));
   sub->callback([opts, &action] { action = [opts] { return run_bench_conv2d(*opts); }; });
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -47,6 +48,7 @@ struct RunCliOptions {
   std::string model, input, output, labels, target = "fsim", config, profile, calib, method = "max";
   std::string reference;  // "float" or "int8": a CPU reference executor instead of the device
   size_t limit = 0;
+  uint32_t threads = 0;  // fsim GEMM threads; 0: VTA_FSIM_THREADS or 1
   bool check = false;
   bool quiet = false;
 };
@@ -185,6 +187,8 @@ int run_reference(const RunCliOptions& o, const model::CompiledModel& cm, const 
 }
 
 int run_run(const RunCliOptions& o) {
+  // fsim reads its GEMM thread count when a device opens (docs/fsim.md).
+  if (o.threads != 0) ::setenv("VTA_FSIM_THREADS", std::to_string(o.threads).c_str(), 1);
   const auto t0 = std::chrono::steady_clock::now();
   // The model: a package, or an ONNX file compiled now (calibrated on --calib, else on the input itself).
   model::CompiledModel cm;
@@ -359,6 +363,9 @@ void register_model(CLI::App& app, Action& action) {
   r->add_option("--method", ro->method, "Calibration method when running an ONNX file")->capture_default_str()->check(
       CLI::IsMember({"max", "percentile", "kl"}));
   r->add_option("--limit", ro->limit, "Run at most this many inputs of the batch");
+  r->add_option("--threads", ro->threads,
+                "fsim: threads for the GEMM rows (sets VTA_FSIM_THREADS; default: that variable, else 1)")
+      ->check(CLI::Range(1, 256));
   r->add_flag("--check", ro->check, "Compare with the int8 CPU reference executor");
   r->add_option("--reference", ro->reference,
                 "Run a CPU reference executor instead of the target: float (the ONNX graph) or int8")

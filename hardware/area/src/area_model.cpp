@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "area_data.h"
+#include "vta/hw/gemm_packing.h"
 #include "vta/isa/error.h"
 
 namespace vta::area {
@@ -41,7 +42,8 @@ Vector lut_ff_features(const isa::HwConfig& c) {
 }
 
 Vector dsp_features(const isa::HwConfig& c) {
-  const double macs = double(c.batch()) * c.block_in() * c.block_out() * dsp_per_multiplier(c.inp_width(), c.wgt_width());
+  const double per_mac = hw::gemm_packs_pairs(c) ? 0.5 : dsp_per_multiplier(c.inp_width(), c.wgt_width());
+  const double macs = double(c.batch()) * c.block_in() * c.block_out() * per_mac;
   const double alu = double(c.batch()) * c.block_out() * dsp_per_multiplier(c.acc_width(), c.acc_width());
   return {1.0, macs / 256.0, alu / 32.0};
 }

@@ -4,13 +4,16 @@
 // so the compiler vectorizes them. Results must equal the reference kernel's bit for bit.
 //
 // For 8-bit inputs and weights with 32-bit accumulators (every shipped config) on x86-64, the GEMM and
-// ALU run on the SIMD kernels of simd.h (SSE2, or AVX2 when the CPU has it), with INP widened to int16
-// and WGT in the "paired" layout at LOAD time. A GEMM only adds products of INP and WGT into ACC, and
-// int32 addition wraps associatively, so its contributions may be taken in any order: the kernel
-// regroups the micro-op loop nest into grids of (acc row, inp row) that share one weight tile and hands
-// each grid to the SIMD kernel, which reuses each loaded weight vector across a block of rows.
+// ALU run on the SIMD kernels of simd.h (SSE2, AVX2 or AVX-512 + VNNI, the best the CPU has), with INP
+// widened to int16 and WGT in the "paired" layout at LOAD time. A GEMM only adds products of INP and WGT
+// into ACC, and int32 addition wraps associatively, so its contributions may be taken in any order: the
+// kernel regroups the micro-op loop nest into grids of (acc row, inp row) that share one weight tile and
+// hands each grid to the SIMD kernel, which reuses each loaded weight vector across a block of rows (or,
+// AVX-512, the whole grid). With VTA_FSIM_THREADS, big GEMMs are split between threads by accumulator.
+#include <algorithm>
 #include <bit>
 #include <cstring>
+#include <memory>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -20,6 +23,7 @@
 
 #include "kernel.h"
 #include "simd.h"
+#include "worker_pool.h"
 #include "vta/isa/error.h"
 #include "vta/isa/instruction_codec.h"
 
@@ -95,7 +99,8 @@ class FastKernel final : public ExecKernel {
   using WgtS = std::conditional_t<kPaired, int16_t, WgtT>;
 
  public:
-  FastKernel(const isa::HwConfig& config, sim::DeviceMemory& memory, const SimdKernels* simd = nullptr)
+  FastKernel(const isa::HwConfig& config, sim::DeviceMemory& memory, const SimdKernels* simd = nullptr,
+             uint32_t threads = 1)
       : simd_(simd),
         config_(config),
         memory_(memory),
@@ -121,6 +126,7 @@ class FastKernel final : public ExecKernel {
     acc_.resize(acc_depth_ * acc_lanes_);
     out_row_.resize(acc_lanes_);
     if (kPaired && simd_ == nullptr) throw Error("fsim fast kernel: the paired layout needs SIMD kernels");
+    if (kPaired && threads > 1) pool_ = std::make_unique<WorkerPool>(threads);
   }
 
   void clear() override {
@@ -177,13 +183,17 @@ class FastKernel final : public ExecKernel {
     const uint64_t row_lanes = uint64_t{insn.x_size} * acc_lanes_;
     if (out_row_.size() < row_lanes) out_row_.resize(row_lanes);
     OutT* tmp = out_row_.data();
-    for (uint64_t y = 0; y < insn.y_size; ++y) {
-      const AccT* src = acc_.data() + (insn.sram_base + y * insn.x_size) * acc_lanes_;
-      // Low OUT-width bits of each lane (conversion to a narrower signed type is modular in C++20).
-      for (uint64_t l = 0; l < row_lanes; ++l) tmp[l] = static_cast<OutT>(src[l]);
-      const uint64_t address = (uint64_t{insn.dram_base} + y * insn.x_stride) * out_eb;
-      std::memcpy(dram(address, insn.x_size * out_eb, index), tmp, insn.x_size * out_eb);
-    }
+    dram_rows(uint64_t{insn.dram_base} * out_eb, uint64_t{insn.x_stride} * out_eb, insn.y_size, insn.x_size * out_eb,
+              index, [&](uint64_t y, uint8_t* dst) {
+                const AccT* src = acc_.data() + (insn.sram_base + y * insn.x_size) * acc_lanes_;
+                if constexpr (sizeof(OutT) == 1 && sizeof(AccT) == 4) {
+                  narrow_int32_to_int8(reinterpret_cast<int8_t*>(dst), src, row_lanes);
+                } else {
+                  // Low OUT-width bits of each lane (conversion to a narrower signed type is modular in C++20).
+                  for (uint64_t l = 0; l < row_lanes; ++l) tmp[l] = static_cast<OutT>(src[l]);
+                  std::memcpy(dst, tmp, insn.x_size * out_eb);
+                }
+              });
   }
 
   void gemm(const GemmInsn& insn, uint64_t index) override {
@@ -296,9 +306,12 @@ class FastKernel final : public ExecKernel {
   }
 
   // WGT elements (bo x bi int8, row-major) -> the paired layout: w[o][2kp], w[o][2kp + 1] -> one 32-bit
-  // pair at pair[kp][o]. With SSE2, 4 outputs x 4 pairs at a time (sign-extend, 4x4 transpose).
+  // pair at pair[kp][o]. The SIMD level's own transposition when it has one for this geometry, else with
+  // SSE2 4 outputs x 4 pairs at a time (sign-extend, 4x4 transpose).
   void put_wgt_paired(int16_t* dst, const uint8_t* src, uint64_t lanes) const {
     const uint64_t bi = block_in_, bo = block_out_;
+    if (simd_->put_wgt_paired != nullptr && simd_->put_wgt_paired(dst, src, lanes / wgt_lanes_, block_in_, block_out_))
+      return;
 #if defined(__SSE2__)
     if (bo % 4 == 0 && bi % 8 == 0) {
       for (uint64_t e = 0; e < lanes; e += wgt_lanes_) {
@@ -341,6 +354,10 @@ class FastKernel final : public ExecKernel {
   // weight. Each group is a 2-D grid of rows handed to the SIMD kernel in one call (or a few).
   void gemm_paired(const GemmInsn& insn) {
     const isa::LoopNest& loop = insn.loop;
+    // With worker threads, big GEMMs collect their grids first and split them by accumulator (below).
+    collect_ = pool_ != nullptr &&
+               uint64_t{loop.iter_out} * loop.iter_in * (loop.uop_end - loop.uop_bgn) * batch_ >= kMinThreadRows;
+    grids_.clear();
     runs_.clear();
     for (uint32_t k = loop.uop_bgn; k < loop.uop_end;) {
       const isa::MicroOp& u0 = uops_[k];
@@ -398,28 +415,94 @@ class FastKernel final : public ExecKernel {
                    u.src_idx + i * sfo + j * sfi, len, ds, ss, 1, 0, 0);
             });
     }
+    if (collect_) run_grids_threaded();
   }
 
   // GEMM rows (a, b), a < na, b < nb, all with weight tile w: ACC entry d + a * da + b * db, INP entry
-  // s + a * sa + b * sb. One strided SIMD call for a line of BATCH 1 rows, else blocks of row pointers.
+  // s + a * sa + b * sb.
+  struct Grid {
+    const WgtS* w;
+    uint64_t d, s, na, da, sa, nb, db, sb;
+  };
+
   void grid(const WgtS* w, uint64_t d, uint64_t s, uint64_t na, uint64_t da, uint64_t sa, uint64_t nb, uint64_t db,
             uint64_t sb) {
     if (na == 0 || nb == 0) return;
     if (nb == 1) nb = na, db = da, sb = sa, na = 1, da = sa = 0;
+    if (collect_) {
+      grids_.push_back(Grid{w, d, s, na, da, sa, nb, db, sb});
+      if (grids_.size() >= kMaxGrids) run_grids_threaded();
+      return;
+    }
+    run_grid(Grid{w, d, s, na, da, sa, nb, db, sb});
+  }
+
+  // The collected grids on the worker threads. Share t of the GEMM's ACC index range, [lo_t, hi_t), runs
+  // exactly the rows that write accumulators in it, in their original order, on one thread: no
+  // accumulator is written by two threads, so the result is the sequential one bit for bit (and would
+  // be even in another order: int32 sums wrap associatively).
+  void run_grids_threaded() {
+    if (grids_.empty()) return;
+    uint64_t lo = ~uint64_t{0}, hi = 0;
+    for (const Grid& g : grids_) {
+      lo = std::min(lo, g.d);
+      hi = std::max(hi, g.d + (g.na - 1) * g.da + (g.nb - 1) * g.db + 1);
+    }
+    // More shares than threads, so a thread that is not scheduled leaves little to wait for.
+    const uint64_t n = std::min<uint64_t>(uint64_t{pool_->size()} * kSharesPerThread, hi - lo);
+    pool_->run(static_cast<uint32_t>(n), [&](uint32_t t) {
+      const uint64_t a = lo + (hi - lo) * t / n, b = lo + (hi - lo) * (t + 1) / n;
+      for (const Grid& g : grids_) run_grid_clipped(g, a, b);
+    });
+    grids_.clear();
+  }
+
+  // The rows of `g` whose ACC index lies in [lo, hi).
+  void run_grid_clipped(const Grid& g, uint64_t lo, uint64_t hi) const {
+    const uint64_t last = g.d + (g.na - 1) * g.da + (g.nb - 1) * g.db;
+    if (last < lo || g.d >= hi) return;
+    if (g.d >= lo && last < hi) return run_grid(g);
+    for (uint64_t a = 0; a < g.na; ++a) {
+      const uint64_t base = g.d + a * g.da;
+      uint64_t b0 = 0, b1 = g.nb;
+      if (g.db == 0) {
+        if (base < lo || base >= hi) continue;
+      } else {
+        b0 = base >= lo ? 0 : (lo - base + g.db - 1) / g.db;
+        b1 = base >= hi ? 0 : std::min(g.nb, (hi - base + g.db - 1) / g.db);
+      }
+      if (b0 < b1)
+        run_grid(Grid{g.w, base + b0 * g.db, g.s + a * g.sa + b0 * g.sb, 1, 0, 0, b1 - b0, g.db, g.sb});
+    }
+  }
+
+  // One grid on the SIMD kernels: in one call when the kernels take grids, else one strided call for a
+  // line of BATCH 1 rows, else blocks of row pointers. Thread-safe (scratch on the stack).
+  void run_grid(const Grid& g) const {
+    const WgtS* const w = g.w;
+    const uint64_t d = g.d, s = g.s, na = g.na, da = g.da, sa = g.sa, nb = g.nb, db = g.db, sb = g.sb;
+    if (simd_->gemm_grid != nullptr) {
+      const uint64_t al = acc_lanes_, il = inp_lanes_;
+      simd_->gemm_grid(GemmGrid{const_cast<AccT*>(acc_.data()) + d * al, inp_.data() + s * il, na, da * al, sa * il,
+                                nb, db * al, sb * il, batch_},
+                       w, block_in_, block_out_);
+      return;
+    }
     if (batch_ == 1 && na == 1) {
-      simd_->gemm_strided(acc_.data() + d * acc_lanes_, db * acc_lanes_, inp_.data() + s * inp_lanes_, sb * inp_lanes_,
-                          static_cast<uint32_t>(nb), w, block_in_, block_out_);
+      simd_->gemm_strided(const_cast<AccT*>(acc_.data()) + d * acc_lanes_, db * acc_lanes_,
+                          inp_.data() + s * inp_lanes_, sb * inp_lanes_, static_cast<uint32_t>(nb), w, block_in_,
+                          block_out_);
       return;
     }
     // Whether no two rows of the grid share an accumulator (then the kernel need not add row by row).
     const bool distinct = na == 1 ? (nb == 1 || db != 0) : (db != 0 && da >= db * nb) || (da != 0 && db >= da * na);
     // Locals only: stores into the pointer block must not make the compiler reload members.
-    AccT* const acc0 = acc_.data();
+    AccT* const acc0 = const_cast<AccT*>(acc_.data());
     const InpS* const inp0 = inp_.data();
     const uint64_t al = acc_lanes_, il = inp_lanes_, dbl = db * acc_lanes_, sbl = sb * inp_lanes_;
     const uint32_t batch = batch_, bi = block_in_, bo = block_out_;
-    AccT** const ra = row_acc_;
-    const InpS** const ri = row_inp_;
+    AccT* ra[kMaxRows + 64];
+    const InpS* ri[kMaxRows + 64];
     const SimdKernels* const simd = simd_;
     uint32_t rows = 0;
     if (batch == 1) {
@@ -540,14 +623,14 @@ class FastKernel final : public ExecKernel {
     const uint64_t row_lanes = cols * lanes;
     const uint64_t data_lanes = uint64_t{insn.x_size} * lanes;
     std::fill(tile, tile + insn.y_pad_0 * row_lanes, StorT{0});
-    for (uint64_t y = 0; y < insn.y_size; ++y) {
-      StorT* row = tile + (insn.y_pad_0 + y) * row_lanes;
-      const uint64_t address = (uint64_t{insn.dram_base} + y * insn.x_stride) * lanes * sizeof(DataT);
-      const uint8_t* src = dram(address, data_lanes * sizeof(DataT), index);
-      std::fill(row, row + insn.x_pad_0 * lanes, StorT{0});
-      put(row + insn.x_pad_0 * lanes, src, data_lanes);
-      std::fill(row + insn.x_pad_0 * lanes + data_lanes, row + row_lanes, StorT{0});
-    }
+    const uint64_t eb = lanes * sizeof(DataT);
+    dram_rows(uint64_t{insn.dram_base} * eb, uint64_t{insn.x_stride} * eb, insn.y_size, data_lanes * sizeof(DataT),
+              index, [&](uint64_t y, const uint8_t* src) {
+                StorT* row = tile + (insn.y_pad_0 + y) * row_lanes;
+                std::fill(row, row + insn.x_pad_0 * lanes, StorT{0});
+                put(row + insn.x_pad_0 * lanes, src, data_lanes);
+                std::fill(row + insn.x_pad_0 * lanes + data_lanes, row + row_lanes, StorT{0});
+              });
     StorT* bottom = tile + (insn.y_pad_0 + uint64_t{insn.y_size}) * row_lanes;
     std::fill(bottom, bottom + insn.y_pad_1 * row_lanes, StorT{0});
   }
@@ -558,6 +641,39 @@ class FastKernel final : public ExecKernel {
     } catch (const MemoryError& e) {
       throw MemoryError("instruction " + std::to_string(index) + ": " + e.what());
     }
+  }
+
+  // f(y, DRAM pointer) for the rows y < n of `bytes` bytes at byte address first + y * stride: one
+  // region lookup for all of them when they lie in one region (then no row can fail), else one per row,
+  // so an error names the row's address.
+  template <typename F>
+  void dram_rows(uint64_t first, uint64_t stride, uint64_t n, uint64_t bytes, uint64_t index, F&& f) {
+    if (n > 1) {
+      const uint64_t span = (n - 1) * stride + bytes;
+      if (memory_.contains(first, span)) {
+        uint8_t* base = memory_.at(first, span);
+        for (uint64_t y = 0; y < n; ++y) f(y, base + y * stride);
+        return;
+      }
+    }
+    for (uint64_t y = 0; y < n; ++y) f(y, dram(first + y * stride, bytes, index));
+  }
+
+  // The low 8 bits of each int32 (STORE's truncation to OUT).
+  static void narrow_int32_to_int8(int8_t* dst, const int32_t* src, uint64_t n) {
+    uint64_t l = 0;
+#if defined(__SSE2__)
+    // Masked to 0..255, both packs are exact (no saturation).
+    const __m128i m = _mm_set1_epi32(0xff);
+    for (; l + 16 <= n; l += 16) {
+      const auto* p = reinterpret_cast<const __m128i*>(src + l);
+      const __m128i a = _mm_and_si128(_mm_loadu_si128(p), m), b = _mm_and_si128(_mm_loadu_si128(p + 1), m);
+      const __m128i c = _mm_and_si128(_mm_loadu_si128(p + 2), m), d = _mm_and_si128(_mm_loadu_si128(p + 3), m);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + l),
+                       _mm_packus_epi16(_mm_packs_epi32(a, b), _mm_packs_epi32(c, d)));
+    }
+#endif
+    for (; l < n; ++l) dst[l] = static_cast<int8_t>(src[l]);
   }
 
   static void check_tile(const char* name, uint64_t base, uint64_t elements, uint64_t depth, uint64_t index) {
@@ -589,6 +705,11 @@ class FastKernel final : public ExecKernel {
   }
 
   static constexpr uint32_t kMaxRows = 256;  // rows per SIMD GEMM call (at least BATCH)
+  // A GEMM is split between threads from this many rows (a few microseconds of work; a hand-off costs
+  // a fraction of one), in batches of at most kMaxGrids grids.
+  static constexpr uint64_t kMinThreadRows = 512;
+  static constexpr size_t kMaxGrids = 4096;
+  static constexpr uint64_t kSharesPerThread = 4;
 
   const SimdKernels* simd_;
   isa::HwConfig config_;
@@ -610,15 +731,19 @@ class FastKernel final : public ExecKernel {
     uint64_t dst_step, src_step;
   };
   std::vector<Run> runs_;
-  AccT* row_acc_[kMaxRows + 64] = {};
-  const InpS* row_inp_[kMaxRows + 64] = {};
+  // Worker threads (VTA_FSIM_THREADS > 1; paired layout only) and the grids of the current GEMM they
+  // split between them.
+  std::unique_ptr<WorkerPool> pool_;
+  bool collect_ = false;
+  std::vector<Grid> grids_;
 };
 
 template <uint32_t Bits>
 using IntOf = std::conditional_t<Bits == 8, int8_t, std::conditional_t<Bits == 16, int16_t, int32_t>>;
 
 template <typename InpT, typename WgtT>
-std::unique_ptr<ExecKernel> make_with_acc(const isa::HwConfig& c, sim::DeviceMemory& m, SimdLevel level) {
+std::unique_ptr<ExecKernel> make_with_acc(const isa::HwConfig& c, sim::DeviceMemory& m, SimdLevel level,
+                                          uint32_t threads) {
   switch (c.acc_width()) {
     case 8:
       if constexpr (sizeof(InpT) <= 1) return std::make_unique<FastKernel<InpT, WgtT, int8_t>>(c, m);
@@ -629,7 +754,7 @@ std::unique_ptr<ExecKernel> make_with_acc(const isa::HwConfig& c, sim::DeviceMem
     case 32:
       if constexpr (sizeof(InpT) == 1 && sizeof(WgtT) == 1) {
         if (level != SimdLevel::kGeneric)
-          return std::make_unique<FastKernel<InpT, WgtT, int32_t, true>>(c, m, simd_kernels(level));
+          return std::make_unique<FastKernel<InpT, WgtT, int32_t, true>>(c, m, simd_kernels(level), threads);
       }
       return std::make_unique<FastKernel<InpT, WgtT, int32_t>>(c, m);
   }
@@ -637,11 +762,12 @@ std::unique_ptr<ExecKernel> make_with_acc(const isa::HwConfig& c, sim::DeviceMem
 }
 
 template <typename InpT>
-std::unique_ptr<ExecKernel> make_with_wgt(const isa::HwConfig& c, sim::DeviceMemory& m, SimdLevel level) {
+std::unique_ptr<ExecKernel> make_with_wgt(const isa::HwConfig& c, sim::DeviceMemory& m, SimdLevel level,
+                                          uint32_t threads) {
   switch (c.wgt_width()) {
-    case 8: return make_with_acc<InpT, int8_t>(c, m, level);
-    case 16: return make_with_acc<InpT, int16_t>(c, m, level);
-    case 32: return make_with_acc<InpT, int32_t>(c, m, level);
+    case 8: return make_with_acc<InpT, int8_t>(c, m, level, threads);
+    case 16: return make_with_acc<InpT, int16_t>(c, m, level, threads);
+    case 32: return make_with_acc<InpT, int32_t>(c, m, level, threads);
   }
   throw ConfigError("LOG_WGT_WIDTH", "fsim supports 8, 16 or 32-bit weights");
 }
@@ -655,14 +781,19 @@ SimdLevel resolve_simd(const isa::HwConfig& c, Simd requested) {
     case Simd::kGeneric: want = SimdLevel::kGeneric; break;
     case Simd::kSse2: want = SimdLevel::kSse2; break;
     case Simd::kAvx2: want = SimdLevel::kAvx2; break;
+    case Simd::kAvx512: want = SimdLevel::kAvx512; break;
   }
   if (!simd_supported(want))
     throw Error(std::string("fsim: this host (or build) cannot run the ") + to_string(want) + " kernels");
-  // The SIMD kernels need int8 x int8 -> int32 and whole input pairs; AVX2 whole 8-output vectors,
-  // SSE2 4-output vectors. A config that does not fit takes the next level down.
+  // The SIMD kernels need int8 x int8 -> int32 and whole input pairs; AVX-512 (16 outputs a register,
+  // then 8) and AVX2 whole 8-output vectors, SSE2 4-output vectors. A config that does not fit takes
+  // the next level down.
   const bool paired = c.inp_width() == 8 && c.wgt_width() == 8 && c.acc_width() == 32 && c.block_in() % 2 == 0;
   if (!paired) return SimdLevel::kGeneric;
-  if (want == SimdLevel::kAvx2 && c.block_out() % 8 == 0) return SimdLevel::kAvx2;
+  if (want == SimdLevel::kAvx512 && c.block_out() % 8 == 0) return SimdLevel::kAvx512;
+  if ((want == SimdLevel::kAvx2 || want == SimdLevel::kAvx512) && c.block_out() % 8 == 0 &&
+      simd_supported(SimdLevel::kAvx2))
+    return SimdLevel::kAvx2;
   if (want != SimdLevel::kGeneric && c.block_out() % 4 == 0 && simd_supported(SimdLevel::kSse2))
     return SimdLevel::kSse2;
   return SimdLevel::kGeneric;
@@ -670,10 +801,12 @@ SimdLevel resolve_simd(const isa::HwConfig& c, Simd requested) {
 
 std::unique_ptr<ExecKernel> make_fast_kernel(const isa::HwConfig& config, sim::DeviceMemory& memory, Simd simd) {
   const SimdLevel level = resolve_simd(config, simd);
+  // Checked for every config; only the paired layout's GEMM runs on threads.
+  const uint32_t threads = threads_from_environment();
   switch (config.inp_width()) {
-    case 8: return make_with_wgt<int8_t>(config, memory, level);
-    case 16: return make_with_wgt<int16_t>(config, memory, level);
-    case 32: return make_with_wgt<int32_t>(config, memory, level);
+    case 8: return make_with_wgt<int8_t>(config, memory, level, threads);
+    case 16: return make_with_wgt<int16_t>(config, memory, level, threads);
+    case 32: return make_with_wgt<int32_t>(config, memory, level, threads);
   }
   throw ConfigError("LOG_INP_WIDTH", "fsim supports 8, 16 or 32-bit inputs");
 }

@@ -19,6 +19,7 @@ const char* to_string(SimdLevel level) {
     case SimdLevel::kGeneric: return "generic";
     case SimdLevel::kSse2: return "sse2";
     case SimdLevel::kAvx2: return "avx2";
+    case SimdLevel::kAvx512: return "avx512";
   }
   return "?";
 }
@@ -110,7 +111,7 @@ void alu_rows_plain(SimdAluOp op, int32_t* dst, uint64_t ds, const int32_t* src,
   }
 }
 
-constexpr SimdKernels kSse2{gemm_rows_sse2, gemm_strided_sse2, alu_rows_plain};
+constexpr SimdKernels kSse2{gemm_rows_sse2, gemm_strided_sse2, alu_rows_plain, nullptr, nullptr};
 #endif
 
 bool cpu_has_avx2() {
@@ -120,6 +121,18 @@ bool cpu_has_avx2() {
   return false;
 #endif
 }
+
+// The AVX-512 kernels use F, BW, VL and VNNI (libgcc also checks that the OS saves the zmm state).
+bool cpu_has_avx512() {
+#if defined(VTA_FSIM_X86)
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+#else
+  return false;
+#endif
+}
+
+constexpr SimdLevel kBestFirst[] = {SimdLevel::kAvx512, SimdLevel::kAvx2, SimdLevel::kSse2};
 
 }  // namespace
 
@@ -132,6 +145,7 @@ bool simd_supported(SimdLevel level) {
     case SimdLevel::kSse2: return false;
 #endif
     case SimdLevel::kAvx2: return cpu_has_avx2() && avx2_kernels() != nullptr;
+    case SimdLevel::kAvx512: return cpu_has_avx512() && avx512_kernels() != nullptr;
   }
   return false;
 }
@@ -139,17 +153,17 @@ bool simd_supported(SimdLevel level) {
 SimdLevel simd_level_from_environment() {
   const char* env = std::getenv("VTA_FSIM_SIMD");
   if (env == nullptr || *env == '\0' || std::strcmp(env, "auto") == 0) {
-    for (SimdLevel l : {SimdLevel::kAvx2, SimdLevel::kSse2})
+    for (SimdLevel l : kBestFirst)
       if (simd_supported(l)) return l;
     return SimdLevel::kGeneric;
   }
-  for (SimdLevel l : {SimdLevel::kGeneric, SimdLevel::kSse2, SimdLevel::kAvx2}) {
+  for (SimdLevel l : {SimdLevel::kGeneric, SimdLevel::kSse2, SimdLevel::kAvx2, SimdLevel::kAvx512}) {
     if (std::strcmp(env, to_string(l)) != 0) continue;
     if (!simd_supported(l))
       throw Error(std::string("VTA_FSIM_SIMD=") + env + ": this host (or build) cannot run the " + env + " kernels");
     return l;
   }
-  throw Error(std::string("VTA_FSIM_SIMD=") + env + ": unknown value (expected auto, generic, sse2 or avx2)");
+  throw Error(std::string("VTA_FSIM_SIMD=") + env + ": unknown value (expected auto, generic, sse2, avx2 or avx512)");
 }
 
 const SimdKernels* simd_kernels(SimdLevel level) {
@@ -162,6 +176,7 @@ const SimdKernels* simd_kernels(SimdLevel level) {
     case SimdLevel::kSse2: return nullptr;
 #endif
     case SimdLevel::kAvx2: return avx2_kernels();
+    case SimdLevel::kAvx512: return avx512_kernels();
   }
   return nullptr;
 }

@@ -1,6 +1,7 @@
 // SIMD kernels of the fast fsim data path for int8 INP/WGT and int32 ACC, chosen at run time by CPU
 // feature (one table of function pointers per instruction set). Each instruction set lives in its own
-// translation unit compiled for that set (simd_avx2.cpp with -mavx2), so the rest of the library stays
+// translation unit compiled for that set (simd_avx2.cpp with -mavx2, simd_avx512.cpp with AVX-512 and
+// VNNI), so the rest of the library stays
 // baseline x86-64 and runs on any CPU; the table is only used when the CPU has the features.
 //
 // Layouts (set up at LOAD time by fast_kernel.cpp):
@@ -21,12 +22,24 @@ enum class SimdLevel : uint8_t {
   kGeneric,  // portable C++ (typed SRAMs, plain layout): the path for every non-x86 host
   kSse2,     // paired layout, SSE2 pmaddwd (baseline x86-64)
   kAvx2,     // paired layout, AVX2 vpmaddwd over blocks of rows sharing one weight tile
+  kAvx512,   // paired layout, AVX-512 VNNI vpdpwssd, the weight tile held in registers over a grid of rows
 };
 
 const char* to_string(SimdLevel level);
 
 // The ALU opcodes the kernels implement (values as isa::AluOpcode).
 enum class SimdAluOp : uint8_t { kMin = 0, kMax = 1, kAdd = 2, kShr = 3, kMul = 4 };
+
+// A 2-D grid of GEMM rows that share one weight tile, in order a < na, b < nb, e < batch: ACC row
+// acc + a*acc_a + b*acc_b + e*bo, INP row inp + a*inp_a + b*inp_b + e*bi (strides in int32 / int16
+// lanes; any may be 0, so rows may share an accumulator or an input).
+struct GemmGrid {
+  int32_t* acc;
+  const int16_t* inp;
+  uint64_t na, acc_a, inp_a;
+  uint64_t nb, acc_b, inp_b;
+  uint32_t batch;
+};
 
 struct SimdKernels {
   // For r < rows: acc[r][o] += sum_k inp[r][k] * w[o][k] (o < bo, k < bi) with w in the paired layout.
@@ -44,16 +57,23 @@ struct SimdKernels {
   // in the reference.
   void (*alu_rows)(SimdAluOp op, int32_t* dst, uint64_t dst_stride, const int32_t* src, uint64_t src_stride,
                    bool use_imm, int32_t imm, uint64_t count, uint32_t lanes);
+  // The whole grid in one call (no row pointers to gather); nullptr: the caller uses gemm_rows and
+  // gemm_strided.
+  void (*gemm_grid)(const GemmGrid& grid, const int16_t* wgt, uint32_t bi, uint32_t bo);
+  // LOAD WGT: `elements` elements of bo x bi int8 (row-major) into the paired layout. Returns false, having
+  // written nothing, for a geometry it does not handle (the caller then transposes); nullptr: none.
+  bool (*put_wgt_paired)(int16_t* dst, const uint8_t* src, uint64_t elements, uint32_t bi, uint32_t bo);
 };
 
 // Whether this host can run `level` (kGeneric always; the x86 levels by CPUID).
 bool simd_supported(SimdLevel level);
 // The best level this host runs, or the one named by the environment variable VTA_FSIM_SIMD
-// (generic, sse2, avx2; "auto" or unset = best). Throws vta::Error for an unknown or unsupported name.
+// (generic, sse2, avx2, avx512; "auto" or unset = best). Throws vta::Error for an unknown or unsupported name.
 SimdLevel simd_level_from_environment();
-// Kernels of an x86 level (kSse2 or kAvx2); nullptr when the build or the host lacks them.
+// Kernels of an x86 level (kSse2, kAvx2 or kAvx512); nullptr when the build or the host lacks them.
 const SimdKernels* simd_kernels(SimdLevel level);
 
-const SimdKernels* avx2_kernels();  // simd_avx2.cpp (nullptr if not built for x86-64)
+const SimdKernels* avx2_kernels();    // simd_avx2.cpp (nullptr if not built for x86-64)
+const SimdKernels* avx512_kernels();  // simd_avx512.cpp (nullptr if not built for x86-64)
 
 }  // namespace vta::fsim::detail

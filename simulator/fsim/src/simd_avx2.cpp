@@ -177,7 +177,7 @@ void alu_rows_avx2(SimdAluOp op, int32_t* dst, uint64_t ds, const int32_t* src, 
   }
 }
 
-constexpr SimdKernels kAvx2{gemm_rows_avx2, gemm_strided_avx2, alu_rows_avx2};
+constexpr SimdKernels kAvx2{gemm_rows_avx2, gemm_strided_avx2, alu_rows_avx2, nullptr, nullptr};
 
 }  // namespace
 

@@ -30,9 +30,10 @@ enum class Schedule {
 
 // The highest instruction set the fast kernel may use for int8 x int8 -> int32 configs (the others
 // always take the portable path). kAuto: the environment variable VTA_FSIM_SIMD (auto, generic, sse2,
-// avx2) if set, else the best the CPU has. Naming a set the host lacks is an error. Every level gives
-// the same results bit for bit; generic is the portable C++ path other hosts run.
-enum class Simd { kAuto, kGeneric, kSse2, kAvx2 };
+// avx2, avx512) if set, else the best the CPU has. Naming a set the host lacks is an error. Every level
+// gives the same results bit for bit; generic is the portable C++ path other hosts run. kAvx512 needs
+// AVX-512 F/BW/VL and VNNI.
+enum class Simd { kAuto, kGeneric, kSse2, kAvx2, kAvx512 };
 
 struct Options {
   Kernel kernel = Kernel::kFast;
@@ -56,7 +57,7 @@ struct Options {
   static constexpr uint64_t kDefaultWorkLimit = uint64_t{1} << 40;
 };
 
-// The data path the fast kernel takes for `config` on this host ("generic", "sse2" or "avx2").
+// The data path the fast kernel takes for `config` on this host ("generic", "sse2", "avx2" or "avx512").
 std::string fast_kernel_path(const isa::HwConfig& config, Simd simd = Simd::kAuto);
 
 // Runs instruction streams against a DeviceMemory. On-chip buffers persist across runs, like hardware.
