@@ -15,6 +15,10 @@ namespace {
 using test::DType;
 using test::Graph;
 using test::Ints;
+using ir::Attributes;
+using ir::OpKind;
+using ir::ValueId;
+using test::attrs;
 using test::QOp;
 using test::Tensor;
 using test::compile_graph_for;
@@ -282,6 +286,44 @@ TEST(ModelRunner, ProfileCountsCoreWorkOnly) {
   const std::string text = run.profile_text();
   EXPECT_NE(text.find("conv1"), std::string::npos) << text;
   EXPECT_NE(text.find("total"), std::string::npos) << text;
+}
+
+// A conv of ResNet-18's C11 geometry (512 x 7 x 7, 3 x 3, pad 1) is named in the profile, with Apache
+// VTA's recorded fsim time beside the device time; other convs are not.
+TEST(ModelRunner, ProfileNamesResNet18LayersBesideApacheVta) {
+  Graph g("c11");
+  const ValueId x = g.add_input("x", DType::kFloat32, {1, 512, 7, 7});
+  const ValueId c = g.add_value("c"), y = g.add_value("y");
+  g.add_node(OpKind::kConv, "c11",
+             {x, g.add_constant("w", random_normal({512, 512, 3, 3}, 21, 0.02f)), g.add_constant("b", random_normal({512}, 22, 0.1f))},
+             {c}, attrs({{"pads", Ints{1, 1, 1, 1}}}));
+  g.add_node(OpKind::kRelu, "relu", {c}, {y});
+  g.add_output(y);
+  ir::run_default_passes(g);
+  const CompiledModel cm = compile_graph_for(g, isa::HwConfig::default_config());
+  runtime::Session session("fsim", cm.config);
+  ModelRunner runner(session, cm);
+  const ModelRun run = runner.run(random_normal({1, 512, 7, 7}, 25));
+  size_t named = 0;
+  for (const StepProfile& p : run.steps) {
+    if (p.layer.empty()) continue;
+    EXPECT_EQ(p.layer, "C11");
+    EXPECT_DOUBLE_EQ(p.apache_vta_fsim_ms, 49.4);
+    EXPECT_GT(p.device_seconds, 0);
+    ++named;
+  }
+  EXPECT_EQ(named, 1u);
+  const std::string text = run.profile_text();
+  EXPECT_NE(text.find("Apache VTA's fsim, recorded: 49.4 ms for the same steps"), std::string::npos) << text;
+  size_t in_json = 0;
+  const nlohmann::json j = run.profile_json();
+  for (const auto& step : j["steps"]) in_json += step["layer"] == "C11";
+  EXPECT_EQ(in_json, 1u);
+  // The residual test model has no ResNet-18 geometry: nothing is named.
+  const CompiledModel small = compile_graph_for(residual_graph(), isa::HwConfig::default_config());
+  runtime::Session s2("fsim", small.config);
+  ModelRunner r2(s2, small);
+  for (const StepProfile& p : r2.run(random_normal({1, 3, 12, 12}, 42)).steps) EXPECT_EQ(p.layer, "") << p.name;
 }
 
 TEST(ModelRunner, RunsManyInputsWithOneRunner) {

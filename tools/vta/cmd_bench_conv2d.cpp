@@ -35,34 +35,11 @@ namespace {
 
 using Layer = compiler::Conv2dWorkload;
 
-// ---------------------------------------------------------------------------------------------------
-// REFERENCE FIGURES (published, not measured here): Apache VTA (TVM v0.14.0 functional simulator,
-// default config, TopHub vta_v0.10 schedules), copied from
-// tests/data/conformance/tvm-vta-fsim/resnet18_counters.md. "total" includes inp, wgt, acc, uop and
-// out bytes; "bound" moves every input, weight, output byte and the int32 bias once; fsim_ms is the
-// recorded time of one invocation on Apache VTA's functional simulator ("fsim ms/inv", this kind of
-// machine). Apache VTA does not offload C1 (it runs on the host CPU), so C1 has no entry.
-struct VtaReference {
-  const char* name;
-  uint64_t total_bytes, lower_bound_bytes, gemm_uops, alu_uops;
-  double fsim_ms;
-};
-constexpr VtaReference kApacheVta[] = {
-    {"C2", 948448, 438528, 451584, 50176, 37.7},    {"C3", 820984, 375296, 225792, 25088, 20.2},
-    {"C4", 501392, 309760, 25088, 25088, 2.4},      {"C5", 827184, 348672, 451584, 25088, 38.9},
-    {"C6", 749008, 446464, 225792, 12544, 19.5},    {"C7", 297616, 184320, 25088, 12544, 4.6},
-    {"C8", 843216, 691200, 451584, 12544, 87.0},    {"C9", 1309912, 1256960, 225792, 6272, 42.0},
-    {"C10", 244880, 208384, 25088, 6272, 3.0},      {"C11", 2439384, 2411520, 451584, 6272, 49.4},
-};
-constexpr uint64_t kApacheVtaAllTotal = 8982024, kApacheVtaAllBound = 6671104;  // C2..C11 ("all" row)
-constexpr double kApacheVtaAllFsimMs = 304.7;                                   // C2..C11
-// ---------------------------------------------------------------------------------------------------
-
-const VtaReference* vta_reference(const std::string& name) {
-  for (const auto& r : kApacheVta)
-    if (name == r.name) return &r;
-  return nullptr;
-}
+// Apache VTA's published figures (compiler/workloads.h, kApacheVtaResNet18).
+using VtaReference = compiler::ApacheVtaConv2d;
+constexpr uint64_t kApacheVtaAllTotal = compiler::kApacheVtaAllTotal, kApacheVtaAllBound = compiler::kApacheVtaAllBound;
+constexpr double kApacheVtaAllFsimMs = compiler::kApacheVtaAllFsimMs;
+const VtaReference* vta_reference(const std::string& name) { return compiler::apache_vta_reference(name); }
 
 struct BenchConvOptions {
   std::string workload = "resnet18";

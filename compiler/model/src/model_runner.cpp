@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "vta/compiler/workloads.h"
 #include "vta/isa/error.h"
 #include "vta/quant/int8_executor.h"
 
@@ -173,6 +174,13 @@ ModelRun ModelRunner::run(const Tensor& input, const std::function<void(quant::T
       p.alu_ops = c.alu_counter;
       p.cycles = c.cycle_count;
       p.device_seconds = st.wall_seconds;
+      const compiler::CoreOpLayout& lay = ms.op->layout;
+      if (lay.kind == compiler::CoreOpKind::kConv2d && lay.conv.n == 1) {
+        if (const auto* l = compiler::resnet18_layer(lay.conv.c, lay.conv.h, lay.conv.w, lay.conv.o, lay.conv.kh, lay.conv.oh)) {
+          p.layer = l->name;
+          if (const auto* r = compiler::apache_vta_reference(l->name)) p.apache_vta_fsim_ms = r->fsim_ms;
+        }
+      }
     } else {
       values[static_cast<size_t>(s.output)] = quant::execute_step(m, s, args);
     }
@@ -213,7 +221,8 @@ nlohmann::json step_json(const StepProfile& p) {
           {"target", to_string(p.where)}, {"why", p.why},     {"instructions", p.instructions},
           {"dram_bytes", p.dram_bytes}, {"gemm_ops", p.gemm_ops}, {"alu_ops", p.alu_ops},
           {"cycles", p.cycles},     {"macs", p.macs},         {"seconds", p.seconds},
-          {"device_seconds", p.device_seconds}, {"input_on_device", p.on_device_input}};
+          {"device_seconds", p.device_seconds}, {"input_on_device", p.on_device_input},
+          {"layer", p.layer},       {"apache_vta_fsim_ms", p.apache_vta_fsim_ms}};
 }
 }  // namespace
 
@@ -227,25 +236,45 @@ nlohmann::json ModelRun::profile_json() const {
   t.erase("target");
   t.erase("why");
   t.erase("input_on_device");
+  t.erase("layer");
+  t.erase("apache_vta_fsim_ms");
   j["total"] = t;
   j["seconds"] = seconds;
   return j;
 }
 
 std::string ModelRun::profile_text() const {
-  std::string out = fmt::format("{:>3} {:<24} {:<13} {:<5} {:>7} {:>10} {:>9} {:>10} {:>9}\n", "#", "step", "op",
-                                "on", "insns", "DRAM B", "GEMM ops", "cycles", "ms");
+  std::string out = fmt::format("{:>3} {:<24} {:<13} {:<5} {:>7} {:>10} {:>9} {:>10} {:>9} {:>9} {:>7} {:>5}\n", "#",
+                                "step", "op", "on", "insns", "DRAM B", "GEMM ops", "cycles", "ms", "dev ms", "GMAC/s",
+                                "layer");
   const auto line = [&](const StepProfile& p, const std::string& idx, const std::string& where) {
     std::string name = p.name.size() > 24 ? p.name.substr(0, 23) + "~" : p.name;
-    out += fmt::format("{:>3} {:<24} {:<13} {:<5} {:>7} {:>10} {:>9} {:>10} {:>9.3f}\n", idx, name, p.op, where,
-                       p.instructions, p.dram_bytes, p.gemm_ops, p.cycles, 1e3 * p.seconds);
+    const std::string rate = p.device_seconds > 0 && p.macs > 0 ? fmt::format("{:.1f}", p.macs / p.device_seconds / 1e9) : "";
+    out += fmt::format("{:>3} {:<24} {:<13} {:<5} {:>7} {:>10} {:>9} {:>10} {:>9.3f} {:>9.3f} {:>7} {:>5}\n", idx, name,
+                       p.op, where, p.instructions, p.dram_bytes, p.gemm_ops, p.cycles, 1e3 * p.seconds,
+                       1e3 * p.device_seconds, rate, p.layer);
   };
   // "core*": the input came from the previous core step in device memory (no host repack).
   for (const StepProfile& p : steps) {
     line(p, std::to_string(p.step), std::string(to_string(p.where)) + (p.on_device_input ? "*" : ""));
   }
   line(total(), "", "");
-  out += "core* = input passed in device memory from the previous core step\n";
+  out += "core* = input passed in device memory from the previous core step; dev ms = the device run alone\n";
+  // Side by side with Apache VTA's functional simulator on the layers it offloads (C2..C11), summed over
+  // every occurrence in this model.
+  double ours = 0, theirs = 0;
+  uint64_t macs = 0, n = 0;
+  for (const StepProfile& p : steps) {
+    if (p.apache_vta_fsim_ms <= 0) continue;
+    ours += 1e3 * p.device_seconds;
+    theirs += p.apache_vta_fsim_ms;
+    macs += p.macs;
+    ++n;
+  }
+  if (n > 0 && ours > 0)
+    out += fmt::format("ResNet-18 layers C2..C11 here: {} steps, {:.0f} M MAC, {:.2f} ms device time ({:.1f} G MAC/s); "
+                       "Apache VTA's fsim, recorded: {:.1f} ms for the same steps ({:.1f}x)\n",
+                       n, macs / 1e6, ours, macs / ours / 1e6, theirs, theirs / ours);
   return out;
 }
 

@@ -1,6 +1,9 @@
 // Published benchmark workloads, shared by the tests and `vta bench` so both run the same layers.
 #pragma once
 
+#include <cstdint>
+#include <string_view>
+
 namespace vta::compiler {
 
 // A conv2d layer at batch 1: input H x W x IC, OC output channels, K x K kernel, symmetric pad, stride.
@@ -16,5 +19,40 @@ inline constexpr Conv2dWorkload kResNet18Conv2d[] = {
     {"C7", 28, 28, 128, 256, 1, 0, 2},  {"C8", 14, 14, 256, 256, 3, 1, 1}, {"C9", 14, 14, 256, 512, 3, 1, 2},
     {"C10", 14, 14, 256, 512, 1, 0, 2}, {"C11", 7, 7, 512, 512, 3, 1, 1},
 };
+
+// The ResNet-18 layer with this geometry at batch 1 (input IC x H x W, OC outputs, K x K kernel, OH output
+// rows), or nullptr: how a model's conv steps are matched to the published per-layer figures.
+inline const Conv2dWorkload* resnet18_layer(int64_t ic, int64_t h, int64_t w, int64_t oc, int64_t k, int64_t oh) {
+  for (const Conv2dWorkload& l : kResNet18Conv2d)
+    if (l.ic == ic && l.h == h && l.w == w && l.oc == oc && l.k == k && (l.h + 2 * l.pad - l.k) / l.stride + 1 == oh)
+      return &l;
+  return nullptr;
+}
+
+// REFERENCE FIGURES (published, not measured here): Apache VTA (TVM v0.14.0 functional simulator, default
+// config, TopHub vta_v0.10 schedules), copied from tests/data/conformance/tvm-vta-fsim/resnet18_counters.md.
+// "total" includes inp, wgt, acc, uop and out bytes; "bound" moves every input, weight, output byte and the
+// int32 bias once; fsim_ms is the recorded time of one invocation on Apache VTA's functional simulator
+// ("fsim ms/inv", this kind of machine). Apache VTA does not offload C1 (it runs on the host CPU), so C1 has
+// no entry.
+struct ApacheVtaConv2d {
+  const char* name;
+  uint64_t total_bytes, lower_bound_bytes, gemm_uops, alu_uops;
+  double fsim_ms;
+};
+inline constexpr ApacheVtaConv2d kApacheVtaResNet18[] = {
+    {"C2", 948448, 438528, 451584, 50176, 37.7},    {"C3", 820984, 375296, 225792, 25088, 20.2},
+    {"C4", 501392, 309760, 25088, 25088, 2.4},      {"C5", 827184, 348672, 451584, 25088, 38.9},
+    {"C6", 749008, 446464, 225792, 12544, 19.5},    {"C7", 297616, 184320, 25088, 12544, 4.6},
+    {"C8", 843216, 691200, 451584, 12544, 87.0},    {"C9", 1309912, 1256960, 225792, 6272, 42.0},
+    {"C10", 244880, 208384, 25088, 6272, 3.0},      {"C11", 2439384, 2411520, 451584, 6272, 49.4},
+};
+inline constexpr uint64_t kApacheVtaAllTotal = 8982024, kApacheVtaAllBound = 6671104;  // C2..C11 ("all" row)
+inline constexpr double kApacheVtaAllFsimMs = 304.7;                                   // C2..C11
+inline const ApacheVtaConv2d* apache_vta_reference(std::string_view layer) {
+  for (const ApacheVtaConv2d& r : kApacheVtaResNet18)
+    if (layer == r.name) return &r;
+  return nullptr;
+}
 
 }  // namespace vta::compiler

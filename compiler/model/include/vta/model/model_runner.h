@@ -30,6 +30,10 @@ struct StepProfile {
   double seconds = 0;         // wall time of the step, host transforms included
   double device_seconds = 0;  // the device run alone
   bool on_device_input = false;  // the input came from the previous core step in device memory
+  // Core conv2d steps of ResNet-18's geometry: the layer (C1..C11) and Apache VTA's recorded fsim time
+  // for one invocation of it (0 where none is recorded), to put the device time beside.
+  std::string layer;
+  double apache_vta_fsim_ms = 0;
 };
 
 struct ModelRun {
@@ -38,7 +42,7 @@ struct ModelRun {
   double seconds = 0;
   StepProfile total() const;  // sums (name "total")
   nlohmann::json profile_json() const;
-  std::string profile_text() const;  // a table, one line per step
+  std::string profile_text() const;  // a table, one line per step, and the comparison with Apache VTA
 };
 
 class ModelRunner {
