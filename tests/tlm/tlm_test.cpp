@@ -23,6 +23,7 @@
 #include "vta/isa/instruction.h"
 #include "vta/isa/instruction_codec.h"
 #include "vta/isa/register_map.h"
+#include "vta/test/device_regions.h"
 #include "vta/test/random_program.h"
 #include "vta/test/test_data.h"
 #if VTA_HAVE_TSIM && VTA_TLM_TEST_RTL
@@ -36,33 +37,6 @@ using namespace std::chrono_literals;
 
 isa::HwConfig shipped_config(const std::string& stem) {
   return isa::HwConfig::from_file(std::string(VTA_CONFIG_DIR) + "/" + stem + ".json");
-}
-
-void load(driver::Device& dev, const GeneratedProgram& g) {
-  for (const auto& b : dev.buffers()) dev.free(b);
-  for (const auto& r : g.regions) {
-    const driver::DeviceBuffer buf = dev.map_at(r.address, r.bytes.size());
-    std::memcpy(buf.host, r.bytes.data(), r.bytes.size());
-    dev.flush(buf, 0, buf.size);
-  }
-}
-
-// "" when every region holds the same bytes on both devices.
-[[maybe_unused]] std::string compare_memory(const GeneratedProgram& g, driver::Device& a, driver::Device& b) {
-  const auto find = [](driver::Device& d, uint64_t address) {
-    for (const auto& buf : d.buffers())
-      if (buf.device_address == address) return buf;
-    return driver::DeviceBuffer{};
-  };
-  for (const auto& r : g.regions) {
-    const driver::DeviceBuffer x = find(a, r.address), y = find(b, r.address);
-    if (!x || !y) return "region at " + std::to_string(r.address) + " not mapped";
-    for (uint64_t i = 0; i < x.size; ++i)
-      if (x.host[i] != y.host[i])
-        return "byte at region " + std::to_string(r.address) + " + " + std::to_string(i) + " differs: fsim " +
-               std::to_string(x.host[i]) + ", tlm " + std::to_string(y.host[i]);
-  }
-  return "";
 }
 
 [[maybe_unused]] isa::ExecutionCounters without_cycles(isa::ExecutionCounters c) {
@@ -89,13 +63,13 @@ TEST_P(TlmConfigs, RandomProgramsMatchFsim) {
   constexpr int kPrograms = 100;
   for (int p = 0; p < kPrograms; ++p) {
     const GeneratedProgram g = gen.next();
-    load(*fsim, g);
-    load(tlm, g);
+    load_regions(*fsim, g);
+    load_regions(tlm, g);
     const driver::RunResult rf = fsim->run(g.insn_address, g.insn_count, 0ms);
     const driver::RunResult rt = tlm.run(g.insn_address, g.insn_count, 0ms);
     ASSERT_TRUE(rf.ok()) << rf.message;
     ASSERT_TRUE(rt.ok()) << "program " << p << ": " << rt.message << "\n" << g.listing();
-    ASSERT_EQ(compare_memory(g, *fsim, tlm), "") << "program " << p << "\n" << g.listing();
+    ASSERT_EQ(compare_regions(g, *fsim, tlm), "") << "program " << p << "\n" << g.listing();
     ASSERT_EQ(without_cycles(rt.counters), without_cycles(rf.counters)) << "program " << p;
     ASSERT_GT(rt.counters.cycle_count, 0u);
   }
@@ -184,7 +158,7 @@ TEST(TlmCounters, BusyAndStallCountersUseTsimNamesAndAddUp) {
   driver::TlmDevice tlm("tlm", config);
   RandomProgramGenerator gen(config, 0x7c0u);
   const GeneratedProgram g = gen.next();
-  load(tlm, g);
+  load_regions(tlm, g);
   const driver::RunResult r = tlm.run(g.insn_address, g.insn_count, 0ms);
   ASSERT_TRUE(r.ok()) << r.message;
   const auto extra = tlm.extra_counters();
@@ -228,8 +202,8 @@ TEST(TlmCycles, RandomProgramsWithinBoundOfTsim) {
     constexpr int kPrograms = 60;
     for (int p = 0; p < kPrograms; ++p) {
       const GeneratedProgram g = gen.next();
-      load(tsim, g);
-      load(tlm, g);
+      load_regions(tsim, g);
+      load_regions(tlm, g);
       const driver::RunResult rs = tsim.run(g.insn_address, g.insn_count, 0ms);
       const driver::RunResult rt = tlm.run(g.insn_address, g.insn_count, 0ms);
       ASSERT_TRUE(rs.ok() && rt.ok()) << rs.message << rt.message;

@@ -13,7 +13,6 @@
 #include <fstream>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -54,10 +53,6 @@ struct BenchConvOptions {
 
 // The requantization the compiler tests use: bias in [-20000, 20000], relu, and a shift chosen from
 // the reduction size so that the outputs spread over the int8 range.
-int32_t layer_shift(const Layer& l) {
-  return compiler::shift_for_random_data(int64_t{l.ic} * l.k * l.k);
-}
-
 struct Totals {
   uint64_t inp = 0, wgt = 0, acc = 0, uop = 0, out = 0, bound = 0, gemm = 0, ideal = 0, macs = 0, insns = 0;
   uint64_t vta_total = 0, vta_bound = 0;
@@ -131,23 +126,9 @@ int run_bench_conv2d(const BenchConvOptions& o) {
              "ideal", "util", "insns", "cmp ms", "run ms", "check");
   for (size_t li = 0; li < layers.size(); ++li) {
     const Layer& l = layers[li];
-    std::mt19937 rng(o.seed);
-    std::uniform_int_distribution<int> d8(-128, 127), db(-20000, 20000);
-    const auto rnd8 = [&](size_t n) {
-      std::vector<int8_t> v(n);
-      for (auto& x : v) x = static_cast<int8_t>(d8(rng));
-      return v;
-    };
-    const std::vector<int8_t> x = rnd8(size_t(l.ic) * l.h * l.w);
-    const std::vector<int8_t> w = rnd8(size_t(l.oc) * l.ic * l.k * l.k);
-    std::vector<int32_t> b(size_t(l.oc));
-    for (auto& v : b) v = db(rng);
-
-    compiler::Conv2dParams p = compiler::Conv2dParams::with(uint32_t(l.stride), uint32_t(l.pad), layer_shift(l));
-    p.requant.relu = true;
-    const auto tx = compiler::Tensor::from_values<int8_t>({1, l.ic, l.h, l.w}, x);
-    const auto tw = compiler::Tensor::from_values<int8_t>({l.oc, l.ic, l.k, l.k}, w);
-    const auto tb = compiler::Tensor::from_values<int32_t>({l.oc}, b);
+    const compiler::RandomConv2d data = compiler::random_conv2d(l, o.seed);
+    const compiler::Tensor &tx = data.x, &tw = data.w, &tb = data.b;
+    const compiler::Conv2dParams& p = data.params;
 
     const auto device = driver::open_device(o.target, config);
     target_name = device->name();
@@ -177,7 +158,7 @@ int run_bench_conv2d(const BenchConvOptions& o) {
     g.stride_h = g.stride_w = l.stride;
     g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = l.pad;
     const std::vector<int8_t> expect =
-        reference::conv2d(x, w, b, g, {p.requant.shift, true, p.requant.clip_lo, p.requant.clip_hi});
+        reference::conv2d(tx.to_vector<int8_t>(), tw.to_vector<int8_t>(), tb.to_vector<int32_t>(), g, {p.requant.shift, true, p.requant.clip_lo, p.requant.clip_hi});
     const bool pass = same && run.output.to_vector<int8_t>() == expect;
     all_pass = all_pass && pass;
 

@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <fstream>
 #include <memory>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -99,19 +98,9 @@ std::vector<compiler::Conv2dWorkload> select_layers(const std::string& list) {
 // One ResNet-18 layer with random data (clip((conv + bias) >> shift, 0, 127)), compiled once.
 void bench_layer(const isa::HwConfig& config, const compiler::Conv2dWorkload& l, const Memory& m,
                  std::vector<Row>& rows) {
-  std::mt19937 rng(1);
-  std::uniform_int_distribution<int> d8(-128, 127), db(-20000, 20000);
-  std::vector<int8_t> x(size_t(l.ic) * l.h * l.w), w(size_t(l.oc) * l.ic * l.k * l.k);
-  for (auto& v : x) v = static_cast<int8_t>(d8(rng));
-  for (auto& v : w) v = static_cast<int8_t>(d8(rng));
-  std::vector<int32_t> b(size_t(l.oc));
-  for (auto& v : b) v = db(rng);
-  compiler::Conv2dParams p = compiler::Conv2dParams::with(uint32_t(l.stride), uint32_t(l.pad),
-                                                          compiler::shift_for_random_data(int64_t{l.ic} * l.k * l.k));
-  p.requant.relu = true;
-  const auto tx = compiler::Tensor::from_values<int8_t>({1, l.ic, l.h, l.w}, x);
-  const auto tw = compiler::Tensor::from_values<int8_t>({l.oc, l.ic, l.k, l.k}, w);
-  const auto tb = compiler::Tensor::from_values<int32_t>({l.oc}, b);
+  const compiler::RandomConv2d data = compiler::random_conv2d(l, 1);
+  const compiler::Tensor &tx = data.x, &tw = data.w, &tb = data.b;
+  const compiler::Conv2dParams& p = data.params;
   const compiler::CompiledOp op = compiler::compile_conv2d(config, tx.shape(), tw, &tb, p);
   const compiler::Tensor* inputs[] = {&tx};
   Row row{m.name, "resnet18", l.name};

@@ -176,9 +176,9 @@ ModelRun ModelRunner::run(const Tensor& input, const std::function<void(quant::T
       p.device_seconds = st.wall_seconds;
       const compiler::CoreOpLayout& lay = ms.op->layout;
       if (lay.kind == compiler::CoreOpKind::kConv2d && lay.conv.n == 1) {
-        if (const auto* l = compiler::resnet18_layer(lay.conv.c, lay.conv.h, lay.conv.w, lay.conv.o, lay.conv.kh, lay.conv.oh)) {
-          p.layer = l->name;
-          if (const auto* r = compiler::apache_vta_reference(l->name)) p.apache_vta_fsim_ms = r->fsim_ms;
+        if (const auto* rl = compiler::resnet18_layer(lay.conv.c, lay.conv.h, lay.conv.w, lay.conv.o, lay.conv.kh, lay.conv.oh)) {
+          p.layer = rl->name;
+          if (const auto* r = compiler::apache_vta_reference(rl->name)) p.apache_vta_fsim_ms = r->fsim_ms;
         }
       }
     } else {
@@ -249,7 +249,7 @@ std::string ModelRun::profile_text() const {
                                 "layer");
   const auto line = [&](const StepProfile& p, const std::string& idx, const std::string& where) {
     std::string name = p.name.size() > 24 ? p.name.substr(0, 23) + "~" : p.name;
-    const std::string rate = p.device_seconds > 0 && p.macs > 0 ? fmt::format("{:.1f}", p.macs / p.device_seconds / 1e9) : "";
+    const std::string rate = p.device_seconds > 0 && p.macs > 0 ? fmt::format("{:.1f}", static_cast<double>(p.macs) / p.device_seconds / 1e9) : "";
     out += fmt::format("{:>3} {:<24} {:<13} {:<5} {:>7} {:>10} {:>9} {:>10} {:>9.3f} {:>9.3f} {:>7} {:>5}\n", idx, name,
                        p.op, where, p.instructions, p.dram_bytes, p.gemm_ops, p.cycles, 1e3 * p.seconds,
                        1e3 * p.device_seconds, rate, p.layer);
@@ -274,7 +274,8 @@ std::string ModelRun::profile_text() const {
   if (n > 0 && ours > 0)
     out += fmt::format("ResNet-18 layers C2..C11 here: {} steps, {:.0f} M MAC, {:.2f} ms device time ({:.1f} G MAC/s); "
                        "Apache VTA's fsim, recorded: {:.1f} ms for the same steps ({:.1f}x)\n",
-                       n, macs / 1e6, ours, macs / ours / 1e6, theirs, theirs / ours);
+                       n, static_cast<double>(macs) / 1e6, ours, static_cast<double>(macs) / ours / 1e6, theirs,
+                       theirs / ours);
   return out;
 }
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <random>
 
 #include <fmt/format.h>
 
@@ -35,33 +34,11 @@ std::vector<compiler::Conv2dWorkload> selected_layers(const std::vector<std::str
   return out;
 }
 
-// The data of one layer: the same for every point (seeded by the layer), so points differ only in the
-// hardware.
-struct LayerData {
-  compiler::Tensor x, w, b;
-  compiler::Conv2dParams params;
-};
-LayerData layer_data(const compiler::Conv2dWorkload& l) {
-  std::mt19937 rng(static_cast<uint32_t>(l.h * 131 + l.ic * 7 + l.oc + l.k));
-  std::uniform_int_distribution<int> d8(-128, 127), db(-20000, 20000);
-  std::vector<int8_t> x(size_t(l.ic) * l.h * l.w), w(size_t(l.oc) * l.ic * l.k * l.k);
-  for (auto& v : x) v = static_cast<int8_t>(d8(rng));
-  for (auto& v : w) v = static_cast<int8_t>(d8(rng));
-  std::vector<int32_t> b(size_t(l.oc));
-  for (auto& v : b) v = db(rng);
-  LayerData d{compiler::Tensor::from_values<int8_t>({1, l.ic, l.h, l.w}, x),
-              compiler::Tensor::from_values<int8_t>({l.oc, l.ic, l.k, l.k}, w),
-              compiler::Tensor::from_values<int32_t>({l.oc}, b),
-              compiler::Conv2dParams::with(uint32_t(l.stride), uint32_t(l.pad),
-                                           compiler::shift_for_random_data(int64_t{l.ic} * l.k * l.k))};
-  d.params.requant.relu = true;
-  return d;
-}
-
 void run_resnet18(const isa::HwConfig& config, const EvalOptions& o, PointResult& p) {
   runtime::Session session(o.target, config);
   for (const auto& l : selected_layers(o.layers)) {
-    const LayerData d = layer_data(l);
+    // The same data at every point (compiler::random_conv2d), so points differ only in the hardware.
+    const compiler::RandomConv2d d = compiler::random_conv2d(l, 7);
     compiler::CompiledOp op;
     try {
       op = compiler::compile_conv2d(config, d.x.shape(), d.w, &d.b, d.params);

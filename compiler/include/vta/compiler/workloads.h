@@ -2,7 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <random>
 #include <string_view>
+#include <vector>
+
+#include "vta/compiler/conv2d.h"
+#include "vta/compiler/requantize.h"
 
 namespace vta::compiler {
 
@@ -27,6 +32,32 @@ inline const Conv2dWorkload* resnet18_layer(int64_t ic, int64_t h, int64_t w, in
     if (l.ic == ic && l.h == h && l.w == w && l.oc == oc && l.k == k && (l.h + 2 * l.pad - l.k) / l.stride + 1 == oh)
       return &l;
   return nullptr;
+}
+
+// One layer with random data, as `vta bench conv2d`, `vta bench tlm` and `vta dse` run it: int8 input and
+// weights, int32 bias, clip((conv + bias) >> shift, 0, 127) with the shift random data needs. The same
+// seed gives the same tensors (x, then w, then b from one generator).
+struct RandomConv2d {
+  Tensor x, w, b;
+  Conv2dParams params;
+};
+inline RandomConv2d random_conv2d(const Conv2dWorkload& l, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> d8(-128, 127), db(-20000, 20000);
+  const auto rnd8 = [&](size_t n) {
+    std::vector<int8_t> v(n);
+    for (auto& e : v) e = static_cast<int8_t>(d8(rng));
+    return v;
+  };
+  const std::vector<int8_t> x = rnd8(size_t(l.ic) * l.h * l.w);
+  const std::vector<int8_t> w = rnd8(size_t(l.oc) * l.ic * l.k * l.k);
+  std::vector<int32_t> b(size_t(l.oc));
+  for (auto& v : b) v = db(rng);
+  RandomConv2d r{Tensor::from_values<int8_t>({1, l.ic, l.h, l.w}, x), Tensor::from_values<int8_t>({l.oc, l.ic, l.k, l.k}, w),
+                 Tensor::from_values<int32_t>({l.oc}, b),
+                 Conv2dParams::with(uint32_t(l.stride), uint32_t(l.pad), shift_for_random_data(int64_t{l.ic} * l.k * l.k))};
+  r.params.requant.relu = true;
+  return r;
 }
 
 // REFERENCE FIGURES (published, not measured here): Apache VTA (TVM v0.14.0 functional simulator, default
