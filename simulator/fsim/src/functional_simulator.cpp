@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <variant>
 #include <vector>
@@ -96,6 +97,10 @@ struct FunctionalSimulator::Impl {
   // The decoded program of the current run and the module of each instruction.
   std::vector<isa::Instruction> program;
   std::vector<Module> modules;
+  // The bytes `program` was decoded from, once it passed check_structure(): a run of the same bytes
+  // (the runtime runs one Program per inference) skips decoding, which costs more than a small layer's
+  // arithmetic.
+  std::vector<uint8_t> decoded_bytes;
 
   void fetch(uint64_t insn_address, uint32_t insn_count);
   void check_structure() const;
@@ -111,8 +116,6 @@ struct FunctionalSimulator::Impl {
 };
 
 void FunctionalSimulator::Impl::fetch(uint64_t insn_address, uint32_t insn_count) {
-  program.clear();
-  modules.clear();
   const uint64_t bytes = uint64_t{insn_count} * kInsnBytes;
   const uint8_t* data = nullptr;
   try {
@@ -121,6 +124,10 @@ void FunctionalSimulator::Impl::fetch(uint64_t insn_address, uint32_t insn_count
     throw MemoryError(std::string("instruction stream of ") + std::to_string(insn_count) +
                       " instructions: " + e.what());
   }
+  if (bytes > 0 && decoded_bytes.size() == bytes && std::memcmp(decoded_bytes.data(), data, bytes) == 0) return;
+  decoded_bytes.clear();
+  program.clear();
+  modules.clear();
   program.reserve(insn_count);
   modules.reserve(insn_count);
   for (uint32_t i = 0; i < insn_count; ++i) {
@@ -396,7 +403,11 @@ void FunctionalSimulator::run(uint64_t insn_address, uint32_t insn_count,
   impl_->work_done = impl_->work_at_check = 0;
   impl_->insns_at_check = 255;  // the first instruction reads the clock
   impl_->fetch(insn_address, insn_count);
-  impl_->check_structure();
+  if (impl_->decoded_bytes.empty()) {
+    impl_->check_structure();
+    const uint8_t* data = impl_->memory.at(insn_address, uint64_t{insn_count} * kInsnBytes);
+    impl_->decoded_bytes.assign(data, data + uint64_t{insn_count} * kInsnBytes);
+  }
   if (impl_->options.schedule == Schedule::kSerial)
     impl_->run_serial();
   else
