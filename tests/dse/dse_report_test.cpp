@@ -10,6 +10,7 @@
 #include "vta/driver/device.h"
 #include "vta/dse/evaluate.h"
 #include "vta/dse/report.h"
+#include "vta/dse/synth.h"
 #include "vta/isa/error.h"
 #include "vta/isa/hw_config.h"
 
@@ -126,6 +127,36 @@ TEST(DseReport, MergedShardsEqualTheUnshardedSweep) {
   other.fingerprint = "0000000000000000";
   EXPECT_THROW(merge({shards[0], shards[1], other}), Error);
   EXPECT_THROW(merge({}), Error);
+}
+
+// --synth reads a config's figures from the cache (keyed by the config hash and part) before it runs
+// Yosys, and reports them as the point's area.
+TEST(DseSynth, CachedResultsAreUsedPerConfigHash) {
+  const std::filesystem::path cache = std::filesystem::path(::testing::TempDir()) / "dse_synth_cache";
+  std::filesystem::remove_all(cache);
+  const isa::HwConfig config = isa::HwConfig::default_config();
+  std::filesystem::create_directories(cache / (config.hash() + "-xc7z020"));
+  std::ofstream(cache / (config.hash() + "-xc7z020") / "report.json")
+      << R"({"resources": {"lut": 1234, "ff": 567, "dsp": 89, "bram36": 10.5}})";
+  SynthOptions so;
+  so.cache_dir = cache;
+  const area::Resources r = synthesize(config, so);
+  EXPECT_EQ(r.lut, 1234);
+  EXPECT_EQ(r.dsp, 89);
+  EXPECT_EQ(r.bram36, 10.5);
+
+  const SweepSpec s(config.to_json(), {SweepAxis::parse("timing.dram_bytes_per_cycle=8,16")});  // one RTL config
+  EvalOptions o = options("fsim");
+  o.synth = true;
+  o.synth_cache = cache;
+  o.budget = "xc7z020";
+  for (uint64_t p = 0; p < 2; ++p) {
+    const PointResult pr = evaluate_point(s, p, o);
+    ASSERT_TRUE(pr.ok()) << pr.error;
+    EXPECT_EQ(pr.area_source, "yosys");
+    EXPECT_EQ(pr.area.lut, 1234);
+    EXPECT_TRUE(pr.fits);
+  }
 }
 
 }  // namespace

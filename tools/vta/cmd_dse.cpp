@@ -34,6 +34,8 @@ struct DseOptions {
   std::string shard = "0/1";
   std::string out = "dse";
   bool quiet = false;
+  bool synth = false;
+  std::string synth_cache;
 };
 
 struct MergeOptions {
@@ -91,6 +93,8 @@ int run_dse(const DseOptions& o) {
   eval.workload = o.workload;
   eval.layers = split_list(o.layers);
   eval.budget = o.budget;
+  eval.synth = o.synth;
+  eval.synth_cache = o.synth_cache;
   dse::check_options(eval);
 
   dse::DseReport report;
@@ -164,6 +168,10 @@ void register_dse(CLI::App& app, Action& action) {
   sub->add_option("--shard", opts->shard, "I/N: run only the points p with p % N == I")->capture_default_str();
   sub->add_option("-o,--out", opts->out, "Output directory")->capture_default_str();
   sub->add_flag("-q,--quiet", opts->quiet, "No per-point progress lines");
+  sub->add_flag("--synth", opts->synth,
+                "Yosys synthesis per distinct config instead of the area model (minutes each; cached)");
+  sub->add_option("--synth-cache", opts->synth_cache,
+                  "Synthesis cache (default $VTA_SYNTH_CACHE, $XDG_CACHE_HOME/vta/synth or ~/.cache/vta/synth)");
   sub->callback([opts, sub, &action] {
     if (sub->got_subcommand("merge")) return;
     action = [opts] { return run_dse(*opts); };

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "vta/area/area_model.h"
+#include "vta/dse/synth.h"
 #include "vta/compiler/compiled_op.h"
 #include "vta/compiler/conv2d.h"
 #include "vta/compiler/gemm.h"
@@ -85,7 +86,15 @@ PointResult evaluate_point(const SweepSpec& sweep, uint64_t index, const EvalOpt
   try {
     const isa::HwConfig config = isa::HwConfig::from_json(sweep.config_json(index));
     p.config_name = config.name();
-    p.area = area::AreaModel::shipped().estimate(config);
+    if (o.synth) {
+      SynthOptions so;
+      so.cache_dir = o.synth_cache.empty() ? default_synth_cache() : o.synth_cache;
+      if (!o.budget.empty() && area::part(o.budget).family == "xc7") so.part = o.budget;
+      p.area = synthesize(config, so);
+      p.area_source = "yosys";
+    } else {
+      p.area = area::AreaModel::shipped().estimate(config);
+    }
     p.fits = o.budget.empty() || area::part(o.budget).fits(p.area);
     if (o.workload == "gemm") run_gemm(config, o, p);
     else run_resnet18(config, o, p);

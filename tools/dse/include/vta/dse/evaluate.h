@@ -3,6 +3,7 @@
 // not fit it becomes status "invalid", a failed run status "error", each with the reason.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@ struct EvalOptions {
   std::string workload = "resnet18";  // "resnet18" (its conv2d layers) or "gemm" (the pipelined GEMM)
   std::vector<std::string> layers;    // resnet18: a subset of C1..C11 (empty = all)
   std::string budget;                 // FPGA part the points must fit ("" = no budget)
+  // Yosys instead of the area model for every valid point (cached per config hash; see synth.h).
+  bool synth = false;
+  std::filesystem::path synth_cache;  // empty: default_synth_cache()
 };
 
 // Checks the options (known workload, layers and part) before a sweep starts; throws vta::Error.
