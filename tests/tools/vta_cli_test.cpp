@@ -385,17 +385,9 @@ TEST(VtaCli, ExecRejectsBrokenTracesWithoutCrashing) {
   expect_clean_failure(vta("exec " + quote((tmp / "empty").string()) + " --target no-such-backend"), "bad target");
 }
 
-// A two-instruction program whose GEMM waits for a load->compute token nobody pushes.
-TEST(VtaCli, ExecReportsDeadlockWithTheStalledInstruction) {
-  TempDir tmp;
-  const fs::path dir = tmp / "deadlock";
+// A trace directory (default config) holding `gemm` and FINISH at address 4096.
+void write_gemm_finish_trace(const fs::path& dir, const Word& gemm) {
   fs::create_directories(dir);
-  Word gemm;
-  gemm.set(0, 3, 2);   // GEMM
-  gemm.set(3, 1, 1);   // pop_prev: wait for the load module
-  gemm.set(21, 14, 1);  // uop_end 1
-  gemm.set(35, 14, 1);  // iter_out 1
-  gemm.set(49, 14, 1);  // iter_in 1
   Word fin;
   fin.set(0, 3, 3);
   std::string bytes;
@@ -409,6 +401,20 @@ TEST(VtaCli, ExecReportsDeadlockWithTheStalledInstruction) {
       {"instructions", {{"address", 4096}, {"count", 2}}},
       {"regions", json::array({{{"name", "insn"}, {"address", 4096}, {"size", bytes.size()}, {"file", "insn.bin"}}})}};
   write_file(dir / "manifest.json", manifest.dump(2));
+}
+
+// A two-instruction program whose GEMM waits for a load->compute token nobody pushes.
+TEST(VtaCli, ExecReportsDeadlockWithTheStalledInstruction) {
+  TempDir tmp;
+  const fs::path dir = tmp / "deadlock";
+  fs::create_directories(dir);
+  Word gemm;
+  gemm.set(0, 3, 2);   // GEMM
+  gemm.set(3, 1, 1);   // pop_prev: wait for the load module
+  gemm.set(21, 14, 1);  // uop_end 1
+  gemm.set(35, 14, 1);  // iter_out 1
+  gemm.set(49, 14, 1);  // iter_in 1
+  write_gemm_finish_trace(dir, gemm);
 
   const Result r = vta("exec " + quote(dir.string()));
   expect_clean_failure(r, "deadlock");
@@ -427,19 +433,7 @@ TEST(VtaCli, ExecEndsAHugeLegalProgramAtTheWorkLimit) {
   gemm.set(21, 14, 8000);  // uop_end
   gemm.set(35, 14, 16383);  // iter_out
   gemm.set(49, 14, 16383);  // iter_in
-  Word fin;
-  fin.set(0, 3, 3);
-  std::string bytes;
-  gemm.append_to(bytes);
-  fin.append_to(bytes);
-  write_file(dir / "insn.bin", bytes);
-  const json manifest = {
-      {"format", "vta-trace"},
-      {"version", 1},
-      {"config", json::parse(slurp(config_path("default.json")))},
-      {"instructions", {{"address", 4096}, {"count", 2}}},
-      {"regions", json::array({{{"name", "insn"}, {"address", 4096}, {"size", bytes.size()}, {"file", "insn.bin"}}})}};
-  write_file(dir / "manifest.json", manifest.dump(2));
+  write_gemm_finish_trace(dir, gemm);
 
   const auto start = std::chrono::steady_clock::now();
   const Result r = vta("exec " + quote(dir.string()));
