@@ -1,6 +1,7 @@
 // FPGA resources of the core estimated from a HwConfig alone, so a design-space sweep does not need a
-// synthesis per point (docs/dse.md). Each resource is linear in a few structural features of the config
-// (MAC lanes, ALU lanes, buffer port bits, the block RAM the buffer shapes need), with coefficients fitted
+// synthesis per point (docs/dse.md). The GEMM's DSPs are counted (one per multiplier); everything else is
+// linear in a few structural features of the config (MAC lanes, ALU lanes, buffer port bits, the block RAM
+// the buffer shapes need), with coefficients fitted
 // by least squares to Yosys synth_xilinx results of real configs (hardware/area/synth_results.json, written
 // from hardware/scripts/fpga_report.py --json).
 #pragma once
