@@ -163,11 +163,11 @@ Shard Shard::parse(const std::string& text) {
   const size_t slash = text.find('/');
   const auto bad = [&] { return Error(fmt::format("--shard '{}': expected I/N with 0 <= I < N (e.g. 0/4)", text)); };
   if (slash == std::string::npos || text.find('-') != std::string::npos) throw bad();
+  const std::string is = text.substr(0, slash), ns = text.substr(slash + 1);
   char* end = nullptr;
   errno = 0;
-  const unsigned long i = std::strtoul(text.substr(0, slash).c_str(), &end, 10);
-  if (errno != 0 || *end != '\0' || slash == 0) throw bad();
-  const std::string ns = text.substr(slash + 1);
+  const unsigned long i = std::strtoul(is.c_str(), &end, 10);
+  if (errno != 0 || *end != '\0' || is.empty()) throw bad();
   const unsigned long n = std::strtoul(ns.c_str(), &end, 10);
   if (errno != 0 || *end != '\0' || ns.empty() || n == 0 || i >= n || n > 1'000'000) throw bad();
   return {static_cast<uint32_t>(i), static_cast<uint32_t>(n)};
