@@ -94,6 +94,11 @@ void import_vta_recording(const std::filesystem::path& vta_dir, const std::files
                               post_path.string(), post.regions[i].address, post.regions[i].bytes.size()));
     }
   }
+  if (insns.size() > std::numeric_limits<uint64_t>::max() - meta.insn_phy_addr) {
+    throw Error(fmt::format("{}: the instruction stream at insn_phy_addr={:#x} ({} bytes) wraps around the 64-bit "
+                            "address space",
+                            vta_dir.string(), meta.insn_phy_addr, insns.size()));
+  }
   const uint64_t insn_end = meta.insn_phy_addr + insns.size();
   for (const auto& region : pre.regions) {
     if (meta.insn_phy_addr < region.address + region.bytes.size() && region.address < insn_end) {

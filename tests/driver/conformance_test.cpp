@@ -174,6 +174,15 @@ TEST_F(DamagedRecording, InstructionsOverlapData) {
   expect_import_error("overlaps");
 }
 
+// The stream [insn_phy_addr, +651*16) ending exactly at 2^64 wrapped: the overlap check missed it and the
+// import wrote a trace that ProgramTrace::load rejects.
+TEST_F(DamagedRecording, InstructionsWrapAroundTheAddressSpace) {
+  test::write_text(src_ / "run000.meta.txt", "insn_phy_addr=0xffffffffffffd750\ninsn_count=651\n");
+  expect_import_error("wraps around");
+  test::write_text(src_ / "run000.meta.txt", "insn_phy_addr=0xfffffffffffffff0\ninsn_count=651\n");
+  expect_import_error("wraps around");
+}
+
 TEST_F(DamagedRecording, PostImageDoesNotMatchPre) {
   DramImage post = DramImage::read_vtadram(src_ / "run000.dram_post.bin");
   post.regions.pop_back();
