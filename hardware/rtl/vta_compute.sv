@@ -425,7 +425,9 @@ module vta_compute #(
   localparam bit          PACK = vta_pkg::GEMM_PACK != 0;
 
   for (genvar b = 0; b < BATCH; b++) begin : g_batch
-    logic [BOUT*BIN*PW-1:0] prod;  // product of output o, input x at [(o*BIN + x)*PW +: PW]
+    // One vector per output (not one for the whole tile), so each output's adder depends on its own
+    // products only: a single 16k-bit vector made Verilator re-evaluate every output's sum on any change.
+    logic [BIN*PW-1:0] prod [BOUT];  // product of output o, input x at prod[o][x*PW +: PW]
     if (PACK) begin : g_packed
       for (genvar o = 0; o < BOUT; o += 2) begin : g_pair
         for (genvar x = 0; x < BIN; x++) begin : g_mac
@@ -441,15 +443,15 @@ module vta_compute #(
           assign p        = w_packed * xv;
           assign lo       = p[PW-1:0];
           assign hi       = p[PW +: PW] + PW'(p[PW-1]);
-          assign prod[(o * BIN + x) * PW +: PW]       = lo;
-          assign prod[((o + 1) * BIN + x) * PW +: PW] = hi;
+          assign prod[o][x * PW +: PW]     = lo;
+          assign prod[o + 1][x * PW +: PW] = hi;
         end
       end
     end else begin : g_plain
       for (genvar o = 0; o < BOUT; o++) begin : g_out
         for (genvar x = 0; x < BIN; x++) begin : g_mac
-          assign prod[(o * BIN + x) * PW +: PW] = $signed(inp_rdata_i[(b * BIN + x) * INP_W +: INP_W]) *
-                                                  $signed(wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W]);
+          assign prod[o][x * PW +: PW] = $signed(inp_rdata_i[(b * BIN + x) * INP_W +: INP_W]) *
+                                         $signed(wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W]);
         end
       end
     end
@@ -457,7 +459,7 @@ module vta_compute #(
       logic [ACC_W-1:0] sum;
       always_comb begin
         sum = acc_rdata_i[(b * BOUT + o) * ACC_W +: ACC_W];
-        for (int unsigned x = 0; x < BIN; x++) sum = sum + ACC_W'($signed(prod[(o * BIN + x) * PW +: PW]));
+        for (int unsigned x = 0; x < BIN; x++) sum = sum + ACC_W'($signed(prod[o][x * PW +: PW]));
       end
       assign gemm_res[(b * BOUT + o) * ACC_W +: ACC_W] = sum;
     end
