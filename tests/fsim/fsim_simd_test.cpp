@@ -219,18 +219,25 @@ std::vector<Case> make_cases(const isa::HwConfig& cfg, std::mt19937& rng) {
   return cases;
 }
 
+// What the reference kernel leaves for each case: the output bytes and the counters.
+std::pair<std::vector<std::vector<int8_t>>, std::vector<isa::ExecutionCounters>> reference_outcomes(
+    const isa::HwConfig& config, const std::vector<Case>& cases) {
+  SimdRig ref(config, Options{Kernel::kReference, Schedule::kConcurrent});
+  std::vector<std::vector<int8_t>> expect;
+  std::vector<isa::ExecutionCounters> counters;
+  for (const Case& c : cases) {
+    expect.push_back(ref.run(c));
+    counters.push_back(ref.counters());
+  }
+  return {expect, counters};
+}
+
 TEST(FsimSimd, EveryHostLevelMatchesReferenceOnEdgeCases) {
   for (const NamedConfig& nc : configs()) {
     SCOPED_TRACE("config " + nc.name);
     std::mt19937 rng(1234);
     const std::vector<Case> cases = make_cases(nc.config, rng);
-    SimdRig ref(nc.config, Options{Kernel::kReference, Schedule::kConcurrent});
-    std::vector<std::vector<int8_t>> expect;
-    std::vector<isa::ExecutionCounters> counters;
-    for (const Case& c : cases) {
-      expect.push_back(ref.run(c));
-      counters.push_back(ref.counters());
-    }
+    const auto [expect, counters] = reference_outcomes(nc.config, cases);
     const std::vector<Level> levels = host_levels(nc.config);
     ASSERT_FALSE(levels.empty());
     for (const Level& l : levels) {
@@ -286,13 +293,7 @@ TEST(FsimSimd, ThreadsMatchReference) {
     SCOPED_TRACE("config " + nc.name);
     std::mt19937 rng(99);
     const std::vector<Case> cases = make_thread_cases(nc.config, rng);
-    SimdRig ref(nc.config, Options{Kernel::kReference, Schedule::kConcurrent});
-    std::vector<std::vector<int8_t>> expect;
-    std::vector<isa::ExecutionCounters> counters;
-    for (const Case& c : cases) {
-      expect.push_back(ref.run(c));
-      counters.push_back(ref.counters());
-    }
+    const auto [expect, counters] = reference_outcomes(nc.config, cases);
     for (const Level& l : host_levels(nc.config)) {
       for (const char* threads : {"2", "3"}) {
         SCOPED_TRACE(std::string("path ") + fast_kernel_path(nc.config, l.simd) + ", " + threads + " threads");
