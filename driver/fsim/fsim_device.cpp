@@ -24,77 +24,24 @@ FsimDevice::FsimDevice(std::string name, const isa::HwConfig& config, fsim::Opti
       config_(config),
       memory_(),
       simulator_(config_, memory_, options),
+      buffers_(memory_, name_),
       counter_values_(counter_values(counters_)) {}
 
 FsimDevice::~FsimDevice() = default;
 
-DeviceBuffer FsimDevice::make_buffer(uint64_t address, uint64_t bytes) {
-  DeviceBuffer buffer;
-  buffer.device_address = address;
-  buffer.host = memory_.at(address, bytes);
-  buffer.size = bytes;
-  buffers_[address] = buffer;
-  return buffer;
-}
-
-DeviceBuffer FsimDevice::allocate(uint64_t bytes, uint64_t alignment) {
-  if (bytes == 0) throw MemoryError(fmt::format("{}: cannot allocate a buffer of 0 bytes", name_));
-  if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
-    throw MemoryError(fmt::format("{}: alignment {} is not a power of two", name_, alignment));
-  }
-  const uint64_t address = memory_.allocate(bytes, alignment);
-  return make_buffer(address, bytes);
-}
-
-DeviceBuffer FsimDevice::map_at(uint64_t device_address, uint64_t bytes) {
-  if (bytes == 0) {
-    throw MemoryError(fmt::format("{}: cannot map a buffer of 0 bytes at {:#x}", name_, device_address));
-  }
-  if (device_address + bytes < device_address) {
-    throw MemoryError(fmt::format("{}: buffer of {} bytes at {:#x} wraps around the address space", name_,
-                                  bytes, device_address));
-  }
-  memory_.map(device_address, bytes);
-  return make_buffer(device_address, bytes);
-}
-
-void FsimDevice::free(const DeviceBuffer& buffer) {
-  const auto it = buffers_.find(buffer.device_address);
-  if (it == buffers_.end() || it->second.host != buffer.host || it->second.size != buffer.size) {
-    throw MemoryError(fmt::format("{}: free of a buffer that is not allocated (device address {:#x}, {} bytes)",
-                                  name_, buffer.device_address, buffer.size));
-  }
-  memory_.free(buffer.device_address);
-  buffers_.erase(it);
-}
-
-std::vector<DeviceBuffer> FsimDevice::buffers() const {
-  std::vector<DeviceBuffer> out;
-  out.reserve(buffers_.size());
-  for (const auto& entry : buffers_) out.push_back(entry.second);
-  return out;
-}
-
-void FsimDevice::check_range(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes, const char* what) const {
-  const auto it = buffers_.find(buffer.device_address);
-  if (it == buffers_.end() || it->second.host != buffer.host || it->second.size != buffer.size) {
-    throw MemoryError(fmt::format("{}: {} of a buffer that is not allocated (device address {:#x})", name_, what,
-                                  buffer.device_address));
-  }
-  if (offset > buffer.size || bytes > buffer.size - offset) {
-    throw MemoryError(fmt::format("{}: {} of bytes [{}, {}) outside the {}-byte buffer at {:#x}", name_, what,
-                                  offset, offset + bytes, buffer.size, buffer.device_address));
-  }
-}
+DeviceBuffer FsimDevice::allocate(uint64_t bytes, uint64_t alignment) { return buffers_.allocate(bytes, alignment); }
+DeviceBuffer FsimDevice::map_at(uint64_t device_address, uint64_t bytes) { return buffers_.map_at(device_address, bytes); }
+void FsimDevice::free(const DeviceBuffer& buffer) { buffers_.free(buffer); }
+std::vector<DeviceBuffer> FsimDevice::buffers() const { return buffers_.buffers(); }
 
 // The simulator reads and writes the host-visible memory directly, so there is nothing to write back;
 // the range is still checked so that a driver bug shows up here and not on a board.
 void FsimDevice::flush(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes) {
-  check_range(buffer, offset, bytes, "flush");
+  buffers_.check_range(buffer, offset, bytes, "flush");
 }
 
 void FsimDevice::invalidate(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes) {
-  check_range(buffer, offset, bytes, "invalidate");
+  buffers_.check_range(buffer, offset, bytes, "invalidate");
 }
 
 void FsimDevice::write_register(uint32_t offset, uint32_t value) {

@@ -5,12 +5,12 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "vta/driver/device.h"
 #include "vta/fsim/functional_simulator.h"
+#include "src/sim_buffers.h"
 #include "vta/sim/device_memory.h"
 
 namespace vta::driver {
@@ -51,15 +51,12 @@ class FsimDevice final : public Device {
  private:
   // Runs the program the instruction registers describe and updates status, error and counters.
   void launch();
-  // Throws MemoryError unless `buffer` is live and [offset, offset + bytes) lies inside it.
-  void check_range(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes, const char* what) const;
-  DeviceBuffer make_buffer(uint64_t address, uint64_t bytes);
 
   std::string name_;
   isa::HwConfig config_;
   sim::DeviceMemory memory_;
   fsim::FunctionalSimulator simulator_;
-  std::map<uint64_t, DeviceBuffer> buffers_;  // by device address
+  SimBuffers buffers_;
 
   // Register file.
   uint32_t insn_addr_lo_ = 0;

@@ -1,5 +1,7 @@
 #include "vta/driver/tlm_device.h"
 
+#include "src/sim_buffers.h"
+
 #include <chrono>
 #include <cstdlib>
 #include <string>
@@ -44,7 +46,7 @@ struct TlmDevice::Impl {
   isa::HwConfig config;
   sim::DeviceMemory memory;
   tlm::TlmSimulator simulator;
-  std::map<uint64_t, DeviceBuffer> buffers;
+  SimBuffers buffers{memory, name};
   uint32_t insn_addr_lo = 0, insn_addr_hi = 0, insn_count = 0, status = 0, error_code = 0;
   std::string error_message;
   double wall_seconds = 0.0;
@@ -68,24 +70,6 @@ struct TlmDevice::Impl {
     for (const auto& item : simulator.counters().items()) counter_values.push_back(item.second);
     for (const auto& item : simulator.extra_counters()) counter_values.push_back(item.second);
     counter_values.resize(isa::reg::kNumCounters, 0);
-  }
-
-  DeviceBuffer make_buffer(uint64_t address, uint64_t bytes) {
-    DeviceBuffer buffer{address, memory.at(address, bytes), bytes};
-    buffers[address] = buffer;
-    return buffer;
-  }
-
-  void check_range(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes, const char* what) const {
-    const auto it = buffers.find(buffer.device_address);
-    if (it == buffers.end() || it->second.host != buffer.host || it->second.size != buffer.size) {
-      throw MemoryError(fmt::format("{}: {} of a buffer that is not allocated (device address {:#x})", name, what,
-                                    buffer.device_address));
-    }
-    if (offset > buffer.size || bytes > buffer.size - offset) {
-      throw MemoryError(fmt::format("{}: {} of bytes [{}, {}) outside the {}-byte buffer at {:#x}", name, what, offset,
-                                    offset + bytes, buffer.size, buffer.device_address));
-    }
   }
 
   void launch() {
@@ -119,45 +103,18 @@ TlmDevice::~TlmDevice() = default;
 std::string TlmDevice::name() const { return impl_->name; }
 const isa::HwConfig& TlmDevice::config() const { return impl_->config; }
 
-DeviceBuffer TlmDevice::allocate(uint64_t bytes, uint64_t alignment) {
-  if (bytes == 0) throw MemoryError(fmt::format("{}: cannot allocate a buffer of 0 bytes", impl_->name));
-  if (alignment == 0 || (alignment & (alignment - 1)) != 0)
-    throw MemoryError(fmt::format("{}: alignment {} is not a power of two", impl_->name, alignment));
-  return impl_->make_buffer(impl_->memory.allocate(bytes, alignment), bytes);
-}
-
+DeviceBuffer TlmDevice::allocate(uint64_t bytes, uint64_t alignment) { return impl_->buffers.allocate(bytes, alignment); }
 DeviceBuffer TlmDevice::map_at(uint64_t device_address, uint64_t bytes) {
-  if (bytes == 0)
-    throw MemoryError(fmt::format("{}: cannot map a buffer of 0 bytes at {:#x}", impl_->name, device_address));
-  if (device_address + bytes < device_address)
-    throw MemoryError(fmt::format("{}: buffer of {} bytes at {:#x} wraps around the address space", impl_->name,
-                                  bytes, device_address));
-  impl_->memory.map(device_address, bytes);
-  return impl_->make_buffer(device_address, bytes);
+  return impl_->buffers.map_at(device_address, bytes);
 }
+void TlmDevice::free(const DeviceBuffer& buffer) { impl_->buffers.free(buffer); }
+std::vector<DeviceBuffer> TlmDevice::buffers() const { return impl_->buffers.buffers(); }
 
-void TlmDevice::free(const DeviceBuffer& buffer) {
-  const auto it = impl_->buffers.find(buffer.device_address);
-  if (it == impl_->buffers.end() || it->second.host != buffer.host || it->second.size != buffer.size) {
-    throw MemoryError(fmt::format("{}: free of a buffer that is not allocated (device address {:#x}, {} bytes)",
-                                  impl_->name, buffer.device_address, buffer.size));
-  }
-  impl_->memory.free(buffer.device_address);
-  impl_->buffers.erase(it);
-}
-
-std::vector<DeviceBuffer> TlmDevice::buffers() const {
-  std::vector<DeviceBuffer> out;
-  for (const auto& entry : impl_->buffers) out.push_back(entry.second);
-  return out;
-}
-
-// The model reads and writes the host-visible memory directly; ranges are still checked, as on fsim.
 void TlmDevice::flush(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes) {
-  impl_->check_range(buffer, offset, bytes, "flush");
+  impl_->buffers.check_range(buffer, offset, bytes, "flush");
 }
 void TlmDevice::invalidate(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes) {
-  impl_->check_range(buffer, offset, bytes, "invalidate");
+  impl_->buffers.check_range(buffer, offset, bytes, "invalidate");
 }
 
 void TlmDevice::write_register(uint32_t offset, uint32_t value) {

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "src/sim_buffers.h"
 #include "vta/driver/register_map.h"
 #include "vta/isa/disassembler.h"
 #include "vta/isa/error.h"
@@ -77,7 +78,7 @@ struct TsimDevice::Impl {
   isa::HwConfig config;
   TsimDeviceOptions options;
   sim::DeviceMemory memory;
-  std::map<uint64_t, DeviceBuffer> buffers;  // by device address
+  SimBuffers buffers{memory, name};
   std::unique_ptr<tsim::Tsim> sim;
   tsim::TsimResult last;
   double last_wall_seconds = 0.0;
@@ -98,27 +99,6 @@ struct TsimDevice::Impl {
     t.trace_path = options.trace_path;
     t.watchdog_cycles = options.watchdog_cycles;
     sim = std::make_unique<tsim::Tsim>(config, memory, t);
-  }
-
-  DeviceBuffer make_buffer(uint64_t address, uint64_t bytes) {
-    DeviceBuffer buffer;
-    buffer.device_address = address;
-    buffer.host = memory.at(address, bytes);
-    buffer.size = bytes;
-    buffers[address] = buffer;
-    return buffer;
-  }
-
-  void check_range(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes, const char* what) const {
-    const auto it = buffers.find(buffer.device_address);
-    if (it == buffers.end() || it->second.host != buffer.host || it->second.size != buffer.size) {
-      throw MemoryError(fmt::format("{}: {} of a buffer that is not allocated (device address {:#x})", name, what,
-                                    buffer.device_address));
-    }
-    if (offset > buffer.size || bytes > buffer.size - offset) {
-      throw MemoryError(fmt::format("{}: {} of bytes [{}, {}) outside the {}-byte buffer at {:#x}", name, what,
-                                    offset, offset + bytes, buffer.size, buffer.device_address));
-    }
   }
 
   // The instruction at `index` of the stream at `address`, decoded (nullopt when it is outside device
@@ -281,52 +261,19 @@ std::vector<std::string> TsimDevice::model_configs() {
   return out;
 }
 
-DeviceBuffer TsimDevice::allocate(uint64_t bytes, uint64_t alignment) {
-  if (bytes == 0) throw MemoryError(fmt::format("{}: cannot allocate a buffer of 0 bytes", impl_->name));
-  if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
-    throw MemoryError(fmt::format("{}: alignment {} is not a power of two", impl_->name, alignment));
-  }
-  const uint64_t address = impl_->memory.allocate(bytes, alignment);
-  return impl_->make_buffer(address, bytes);
-}
-
+DeviceBuffer TsimDevice::allocate(uint64_t bytes, uint64_t alignment) { return impl_->buffers.allocate(bytes, alignment); }
 DeviceBuffer TsimDevice::map_at(uint64_t device_address, uint64_t bytes) {
-  if (bytes == 0) {
-    throw MemoryError(fmt::format("{}: cannot map a buffer of 0 bytes at {:#x}", impl_->name, device_address));
-  }
-  if (device_address + bytes < device_address) {
-    throw MemoryError(fmt::format("{}: buffer of {} bytes at {:#x} wraps around the address space", impl_->name,
-                                  bytes, device_address));
-  }
-  impl_->memory.map(device_address, bytes);
-  return impl_->make_buffer(device_address, bytes);
+  return impl_->buffers.map_at(device_address, bytes);
 }
+void TsimDevice::free(const DeviceBuffer& buffer) { impl_->buffers.free(buffer); }
+std::vector<DeviceBuffer> TsimDevice::buffers() const { return impl_->buffers.buffers(); }
 
-void TsimDevice::free(const DeviceBuffer& buffer) {
-  const auto it = impl_->buffers.find(buffer.device_address);
-  if (it == impl_->buffers.end() || it->second.host != buffer.host || it->second.size != buffer.size) {
-    throw MemoryError(fmt::format("{}: free of a buffer that is not allocated (device address {:#x}, {} bytes)",
-                                  impl_->name, buffer.device_address, buffer.size));
-  }
-  impl_->memory.free(buffer.device_address);
-  impl_->buffers.erase(it);
-}
-
-std::vector<DeviceBuffer> TsimDevice::buffers() const {
-  std::vector<DeviceBuffer> out;
-  out.reserve(impl_->buffers.size());
-  for (const auto& entry : impl_->buffers) out.push_back(entry.second);
-  return out;
-}
-
-// The memory model reads and writes the host-visible memory directly (a coherent system): nothing to
-// copy, but the range is checked so that a driver bug shows up here and not on a board.
 void TsimDevice::flush(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes) {
-  impl_->check_range(buffer, offset, bytes, "flush");
+  impl_->buffers.check_range(buffer, offset, bytes, "flush");
 }
 
 void TsimDevice::invalidate(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes) {
-  impl_->check_range(buffer, offset, bytes, "invalidate");
+  impl_->buffers.check_range(buffer, offset, bytes, "invalidate");
 }
 
 void TsimDevice::write_register(uint32_t offset, uint32_t value) {
