@@ -9,7 +9,10 @@
 //   GEMM/uop:  every micro-op its own weight and one iteration, the worst case for row blocking.
 //   ALU/<op>:  MIN/MAX/ADD/SHR/MUL over 1024 ACC entries (64 KB, more than a 48 KB L1 holds, so the
 //              loop streams from L2), with an immediate or a vector operand: G int32 lanes/s.
-//   ALU_l1/<op>: the same over 256 entries (16 KB), a working set that stays in L1.
+//   ALU_l1/<op>: the same over 256 entries (16 KB), a working set that stays in L1. A vector SHR shifts
+//              by amounts 0..31; shr_vec_signed by the random ACC values (half negative: the worst case).
+//   ALU[_l1]/host_bound_{imm,vec}: the same access pattern as a plain loop of 32-byte adds, no fsim: what
+//              the host's caches allow (over 1024 entries the ALU forms are bound by it, not by the ALU).
 // Counters: "GMAC/s" or "Glanes/s", and "limit%": the share of the AVX2 limit of one core at the clock
 // measured by a dependent multiply chain (GEMM: 32 int8 MAC per cycle, two vpmaddubsw/vpmaddwd pipes;
 // ALU: 8 int32 lanes per cycle, one 32-byte store per cycle).
@@ -109,6 +112,16 @@ class Rig {
     setup.push_back(vta::isa::make_mem(Opcode::kLoad, MemoryType::kUop, 0, static_cast<uint32_t>(ua / 4), 1, nu, nu, 0,
                                        0, 0, 0));
     run(place(setup));
+  }
+
+  // ACC entries from `first` on, set to `values` (64 bytes per entry at the default config).
+  void write_acc(uint32_t first, const std::vector<int32_t>& values) {
+    const uint64_t eb = cfg_.buffer(MemoryType::kAcc).element_bytes;
+    const auto elements = static_cast<uint32_t>(values.size() * 4 / eb);
+    const uint64_t a = mem_.allocate(values.size() * 4, 64);
+    mem_.write(a, reinterpret_cast<const uint8_t*>(values.data()), values.size() * 4);
+    run(place({vta::isa::make_mem(Opcode::kLoad, MemoryType::kAcc, first, static_cast<uint32_t>(a / eb), 1, elements,
+                                  elements, 0, 0, 0, 0)}));
   }
 
   struct Placed {
@@ -211,9 +224,18 @@ void BM_GemmPerUop(benchmark::State& state, Simd simd) {
 
 // `entries` ACC entries of 64 bytes per instruction (and as many source entries for a vector operand),
 // 4096 rows per program.
-void BM_Alu(benchmark::State& state, Simd simd, AluOpcode op, bool use_imm, uint32_t entries) {
+// Vector SHR reads its amounts from the source entries: `signed_amounts` keeps the random ACC values (half
+// of them negative: two shifts and a select per register, the worst case), otherwise they are
+// right-shift amounts 0..31 as a per-channel requantization uses.
+void BM_Alu(benchmark::State& state, Simd simd, AluOpcode op, bool use_imm, uint32_t entries,
+            bool signed_amounts) {
   if (skip_unless_supported(state, simd)) return;
   Rig rig(simd, {MicroOp{0, 1024, 0}});
+  if (op == AluOpcode::kShr && !use_imm && !signed_amounts) {
+    std::vector<int32_t> amounts(1024 * 16);
+    for (size_t i = 0; i < amounts.size(); ++i) amounts[i] = static_cast<int32_t>((i * 7) % 32);
+    rig.write_acc(1024, amounts);
+  }
   std::vector<Instruction> prog;
   for (uint32_t n = 0; n < 4096 / entries; ++n) {
     AluInsn a;
@@ -242,6 +264,33 @@ void BM_Alu(benchmark::State& state, Simd simd, AluOpcode op, bool use_imm, uint
                                                 benchmark::Counter::kIsRate);
 }
 
+// The host's own bound for the ALU's access pattern, without fsim: 4096 rows of 16 int32 per iteration
+// over `entries` destination rows (and as many source rows), each row read, added to and written back
+// with 32-byte vectors. Over 1024 entries this is what the cache hierarchy allows the ALU forms.
+using V8 = int32_t __attribute__((vector_size(32), aligned(4)));  // unaligned loads and stores
+__attribute__((target("avx2"), noinline)) void add_rows(int32_t* dst, const int32_t* src, uint32_t rows, bool imm) {
+  const V8 k = {100, 100, 100, 100, 100, 100, 100, 100};
+  for (uint32_t r = 0; r < 16 * rows; r += 8) {
+    auto* d = reinterpret_cast<V8*>(dst + r);
+    *d += imm ? k : *reinterpret_cast<const V8*>(src + r);
+  }
+}
+
+void BM_CacheBound(benchmark::State& state, bool use_imm, uint32_t entries) {
+  std::vector<int32_t> dst(16 * entries), src(16 * entries);
+  for (size_t i = 0; i < dst.size(); ++i) dst[i] = src[i] = static_cast<int32_t>(i);
+  uint64_t n = 0;
+  for (auto _ : state) {
+    for (uint32_t p = 0; p < 4096 / entries; ++p) add_rows(dst.data(), src.data(), entries, use_imm);
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+    n += 4096 * 16;
+  }
+  state.counters["Glanes/s"] = benchmark::Counter(double(n) * 1e-9, benchmark::Counter::kIsRate);
+  state.counters["limit%"] = benchmark::Counter(double(n) * 100.0 / (kAluLanesPerCycle * core_ghz() * 1e9),
+                                                benchmark::Counter::kIsRate);
+}
+
 void register_all() {
   const std::pair<Simd, const char*> levels[] = {{Simd::kGeneric, "generic"}, {Simd::kSse2, "sse2"},
                                                  {Simd::kAvx2, "avx2"}, {Simd::kAvx512, "avx512"}};
@@ -262,8 +311,21 @@ void register_all() {
           benchmark::RegisterBenchmark((std::string("ALU") + (entries == 1024 ? "" : "_l1") + "/" + op_name +
                                         (imm ? "_imm/" : "_vec/") + name)
                                            .c_str(),
-                                       BM_Alu, simd, op, imm, entries)
+                                       BM_Alu, simd, op, imm, entries, false)
               ->Unit(benchmark::kMicrosecond);
+  for (const uint32_t entries : {1024u, 256u})
+    for (const auto& [simd, name] : levels)
+      benchmark::RegisterBenchmark(
+          (std::string("ALU") + (entries == 1024 ? "" : "_l1") + "/shr_vec_signed/" + name).c_str(), BM_Alu, simd,
+          AluOpcode::kShr, false, entries, true)
+          ->Unit(benchmark::kMicrosecond);
+  for (const uint32_t entries : {1024u, 256u})
+    for (bool imm : {true, false})
+      benchmark::RegisterBenchmark((std::string("ALU") + (entries == 1024 ? "" : "_l1") + "/host_bound" +
+                                    (imm ? "_imm" : "_vec"))
+                                       .c_str(),
+                                   BM_CacheBound, imm, entries)
+          ->Unit(benchmark::kMicrosecond);
 }
 
 }  // namespace

@@ -200,8 +200,11 @@ std::vector<Case> make_cases(const isa::HwConfig& cfg, std::mt19937& rng) {
       // Shift amounts and extremes in ACC entries 2..5 (the vector operands).
       const int32_t amounts[] = {0, 1, 31, 32, 33, 100, -1, -31, -32, -33, std::numeric_limits<int32_t>::min(),
                                  std::numeric_limits<int32_t>::max(), 5, -5, 16, -16};
+      // Entry 5 holds only non-negative amounts: the kernels' one-shift path for a register of them.
+      const int32_t right_only[] = {0, 1, 31, 32, 33, 100, 2, 3, std::numeric_limits<int32_t>::max(), 30, 5, 16, 7, 8, 9, 4};
       for (uint64_t e = 2; e < 6; ++e)
-        for (uint64_t l = 0; l < lanes; ++l) c.acc[e * lanes + l] = amounts[(e * lanes + l) % 16];
+        for (uint64_t l = 0; l < lanes; ++l)
+          c.acc[e * lanes + l] = e == 5 ? right_only[l % 16] : amounts[(e * lanes + l) % 16];
       c.uops = {MicroOp{10, 2, 0}, MicroOp{20, 3, 0}, MicroOp{30, 0, 0}, MicroOp{11, 11, 0}, MicroOp{12, 11, 0}};
       const auto aop = static_cast<AluOpcode>(op);
       for (int32_t imm : imms) c.body.push_back(alu(aop, Loop{2, 3, 3, 4, 4, 1, 0, 0}, true, imm));

@@ -102,13 +102,7 @@ void alu_loop_plain(int32_t* dst, uint64_t ds, const int32_t* src, uint64_t ss, 
 
 void alu_rows_plain(SimdAluOp op, int32_t* dst, uint64_t ds, const int32_t* src, uint64_t ss, bool use_imm,
                     int32_t imm, uint64_t count, uint32_t lanes) {
-  switch (op) {
-    case SimdAluOp::kMin: return alu_loop_plain<SimdAluOp::kMin>(dst, ds, src, ss, use_imm, imm, count, lanes);
-    case SimdAluOp::kMax: return alu_loop_plain<SimdAluOp::kMax>(dst, ds, src, ss, use_imm, imm, count, lanes);
-    case SimdAluOp::kAdd: return alu_loop_plain<SimdAluOp::kAdd>(dst, ds, src, ss, use_imm, imm, count, lanes);
-    case SimdAluOp::kShr: return alu_loop_plain<SimdAluOp::kShr>(dst, ds, src, ss, use_imm, imm, count, lanes);
-    case SimdAluOp::kMul: return alu_loop_plain<SimdAluOp::kMul>(dst, ds, src, ss, use_imm, imm, count, lanes);
-  }
+  with_alu_op(op, [&](auto k) { alu_loop_plain<decltype(k)::value>(dst, ds, src, ss, use_imm, imm, count, lanes); });
 }
 
 constexpr SimdKernels kSse2{gemm_rows_sse2, gemm_strided_sse2, alu_rows_plain, nullptr, nullptr};

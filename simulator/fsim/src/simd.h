@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <type_traits>
 #include <string>
 
 namespace vta::fsim::detail {
@@ -29,6 +30,19 @@ const char* to_string(SimdLevel level);
 
 // The ALU opcodes the kernels implement (values as isa::AluOpcode).
 enum class SimdAluOp : uint8_t { kMin = 0, kMax = 1, kAdd = 2, kShr = 3, kMul = 4 };
+
+// Calls f(std::integral_constant<SimdAluOp, op>{}): one switch from the run-time opcode to the kernels'
+// compile-time one, shared by every level.
+template <typename F>
+inline void with_alu_op(SimdAluOp op, F&& f) {
+  switch (op) {
+    case SimdAluOp::kMin: return f(std::integral_constant<SimdAluOp, SimdAluOp::kMin>{});
+    case SimdAluOp::kMax: return f(std::integral_constant<SimdAluOp, SimdAluOp::kMax>{});
+    case SimdAluOp::kAdd: return f(std::integral_constant<SimdAluOp, SimdAluOp::kAdd>{});
+    case SimdAluOp::kShr: return f(std::integral_constant<SimdAluOp, SimdAluOp::kShr>{});
+    case SimdAluOp::kMul: return f(std::integral_constant<SimdAluOp, SimdAluOp::kMul>{});
+  }
+}
 
 // A 2-D grid of GEMM rows that share one weight tile, in order a < na, b < nb, e < batch: ACC row
 // acc + a*acc_a + b*acc_b + e*bo, INP row inp + a*inp_a + b*inp_b + e*bi (strides in int32 / int16

@@ -125,23 +125,39 @@ void gemm_strided_avx2(int32_t* acc, uint64_t acc_stride, const int16_t* inp, ui
 }
 
 template <SimdAluOp Op>
-inline __m256i alu_apply(__m256i a, __m256i b) {
-  if constexpr (Op == SimdAluOp::kMin) return _mm256_min_epi32(a, b);
-  if constexpr (Op == SimdAluOp::kMax) return _mm256_max_epi32(a, b);
-  if constexpr (Op == SimdAluOp::kAdd) return _mm256_add_epi32(a, b);
-  if constexpr (Op == SimdAluOp::kMul) return _mm256_mullo_epi32(a, b);  // low 32 bits: wraps like the ACC
-  if constexpr (Op == SimdAluOp::kShr) {
-    // vpsravd fills with the sign for counts >= 32 and vpsllvd gives 0 for counts >= 32 (-INT_MIN
-    // stays 0x80000000, also >= 32): exactly the documented rule; negative amounts take the left shift.
-    const __m256i right = _mm256_srav_epi32(a, b);
-    const __m256i left = _mm256_sllv_epi32(a, _mm256_sub_epi32(_mm256_setzero_si256(), b));
-    return _mm256_blendv_epi8(right, left, _mm256_cmpgt_epi32(_mm256_setzero_si256(), b));
+struct AluFn {
+  __m256i operator()(__m256i a, __m256i b) const {
+    if constexpr (Op == SimdAluOp::kMin) return _mm256_min_epi32(a, b);
+    if constexpr (Op == SimdAluOp::kMax) return _mm256_max_epi32(a, b);
+    if constexpr (Op == SimdAluOp::kAdd) return _mm256_add_epi32(a, b);
+    if constexpr (Op == SimdAluOp::kMul) return _mm256_mullo_epi32(a, b);  // low 32 bits: wraps like the ACC
+    if constexpr (Op == SimdAluOp::kShr) {
+      // vpsravd fills with the sign for counts >= 32 and vpsllvd gives 0 for counts >= 32 (-INT_MIN
+      // stays 0x80000000, also >= 32): exactly the documented rule; negative amounts take the left
+      // shift, selected by b's sign bit (vblendvps reads only that bit). Amounts are almost always
+      // non-negative: then one vpsravd does.
+      const __m256i right = _mm256_srav_epi32(a, b);
+      if (_mm256_movemask_ps(_mm256_castsi256_ps(b)) == 0) return right;
+      const __m256i left = _mm256_sllv_epi32(a, _mm256_sub_epi32(_mm256_setzero_si256(), b));
+      return _mm256_castps_si256(
+          _mm256_blendv_ps(_mm256_castsi256_ps(right), _mm256_castsi256_ps(left), _mm256_castsi256_ps(b)));
+    }
   }
-}
+};
 
-template <SimdAluOp Op, bool kImm, int L>
+// SHR by an immediate: one uniform shift, right (vpsrad fills with the sign for counts >= 32) or, for a
+// negative immediate, left (vpslld gives 0 for counts >= 32) by the magnitude.
+template <bool kLeft>
+struct ShiftByFn {
+  __m128i count;
+  __m256i operator()(__m256i a, __m256i /*imm*/) const {
+    return kLeft ? _mm256_sll_epi32(a, count) : _mm256_sra_epi32(a, count);
+  }
+};
+
+template <bool kImm, int L, typename F>
 void alu_loop(int32_t* dst, uint64_t dst_stride, const int32_t* src, uint64_t src_stride, int32_t imm, uint64_t count,
-              uint32_t lanes_rt) {
+              uint32_t lanes_rt, const F& f) {
   const uint32_t lanes = L > 0 ? static_cast<uint32_t>(L) : lanes_rt;
   const __m256i vi = _mm256_set1_epi32(imm);
   for (uint64_t n = 0; n < count; ++n) {
@@ -150,31 +166,31 @@ void alu_loop(int32_t* dst, uint64_t dst_stride, const int32_t* src, uint64_t sr
     for (uint32_t l = 0; l < lanes; l += 8) {
       auto* pd = reinterpret_cast<__m256i*>(d + l);
       const __m256i b = kImm ? vi : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + l));
-      _mm256_storeu_si256(pd, alu_apply<Op>(_mm256_loadu_si256(pd), b));
+      _mm256_storeu_si256(pd, f(_mm256_loadu_si256(pd), b));
     }
   }
 }
 
-template <SimdAluOp Op>
-void alu_op(int32_t* dst, uint64_t ds, const int32_t* src, uint64_t ss, bool use_imm, int32_t imm, uint64_t count,
-            uint32_t lanes) {
-  if (use_imm) {
-    if (lanes == 16) return alu_loop<Op, true, 16>(dst, ds, src, ss, imm, count, lanes);
-    return alu_loop<Op, true, 0>(dst, ds, src, ss, imm, count, lanes);
-  }
-  if (lanes == 16) return alu_loop<Op, false, 16>(dst, ds, src, ss, imm, count, lanes);
-  return alu_loop<Op, false, 0>(dst, ds, src, ss, imm, count, lanes);
+template <bool kImm, typename F>
+void alu_lanes(int32_t* dst, uint64_t ds, const int32_t* src, uint64_t ss, int32_t imm, uint64_t count, uint32_t lanes,
+               const F& f) {
+  if (lanes == 16) return alu_loop<kImm, 16>(dst, ds, src, ss, imm, count, lanes, f);
+  return alu_loop<kImm, 0>(dst, ds, src, ss, imm, count, lanes, f);
 }
 
 void alu_rows_avx2(SimdAluOp op, int32_t* dst, uint64_t ds, const int32_t* src, uint64_t ss, bool use_imm, int32_t imm,
                    uint64_t count, uint32_t lanes) {
-  switch (op) {
-    case SimdAluOp::kMin: return alu_op<SimdAluOp::kMin>(dst, ds, src, ss, use_imm, imm, count, lanes);
-    case SimdAluOp::kMax: return alu_op<SimdAluOp::kMax>(dst, ds, src, ss, use_imm, imm, count, lanes);
-    case SimdAluOp::kAdd: return alu_op<SimdAluOp::kAdd>(dst, ds, src, ss, use_imm, imm, count, lanes);
-    case SimdAluOp::kShr: return alu_op<SimdAluOp::kShr>(dst, ds, src, ss, use_imm, imm, count, lanes);
-    case SimdAluOp::kMul: return alu_op<SimdAluOp::kMul>(dst, ds, src, ss, use_imm, imm, count, lanes);
+  if (op == SimdAluOp::kShr && use_imm) {
+    // The magnitude as unsigned: -INT_MIN is 2^31, a count >= 32 like any other.
+    const uint32_t magnitude = imm < 0 ? 0u - static_cast<uint32_t>(imm) : static_cast<uint32_t>(imm);
+    const __m128i count_reg = _mm_cvtsi64_si128(static_cast<int64_t>(magnitude));
+    if (imm < 0) return alu_lanes<true>(dst, ds, src, ss, imm, count, lanes, ShiftByFn<true>{count_reg});
+    return alu_lanes<true>(dst, ds, src, ss, imm, count, lanes, ShiftByFn<false>{count_reg});
   }
+  with_alu_op(op, [&](auto k) {
+    if (use_imm) return alu_lanes<true>(dst, ds, src, ss, imm, count, lanes, AluFn<decltype(k)::value>{});
+    return alu_lanes<false>(dst, ds, src, ss, imm, count, lanes, AluFn<decltype(k)::value>{});
+  });
 }
 
 constexpr SimdKernels kAvx2{gemm_rows_avx2, gemm_strided_avx2, alu_rows_avx2, nullptr, nullptr};

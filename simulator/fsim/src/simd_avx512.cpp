@@ -159,77 +159,96 @@ bool put_wgt_paired_avx512(int16_t* dst, const uint8_t* src, uint64_t elements, 
   return true;
 }
 
-template <SimdAluOp Op, typename T>
-inline T alu_apply(T a, T b) {
-  if constexpr (sizeof(T) == 64) {
-    if constexpr (Op == SimdAluOp::kMin) return _mm512_min_epi32(a, b);
-    if constexpr (Op == SimdAluOp::kMax) return _mm512_max_epi32(a, b);
-    if constexpr (Op == SimdAluOp::kAdd) return _mm512_add_epi32(a, b);
-    if constexpr (Op == SimdAluOp::kMul) return _mm512_mullo_epi32(a, b);  // low 32 bits: wraps like the ACC
-    if constexpr (Op == SimdAluOp::kShr) {
-      // vpsravd fills with the sign and vpsllvd gives 0 for counts >= 32 (as unsigned; -INT_MIN stays
-      // 0x80000000): the documented rule; negative amounts take the left shift.
-      const __m512i left = _mm512_sllv_epi32(a, _mm512_sub_epi32(_mm512_setzero_si512(), b));
-      return _mm512_mask_blend_epi32(_mm512_cmplt_epi32_mask(b, _mm512_setzero_si512()), _mm512_srav_epi32(a, b), left);
-    }
-  } else {
-    if constexpr (Op == SimdAluOp::kMin) return _mm256_min_epi32(a, b);
-    if constexpr (Op == SimdAluOp::kMax) return _mm256_max_epi32(a, b);
-    if constexpr (Op == SimdAluOp::kAdd) return _mm256_add_epi32(a, b);
-    if constexpr (Op == SimdAluOp::kMul) return _mm256_mullo_epi32(a, b);
-    if constexpr (Op == SimdAluOp::kShr) {
-      const __m256i left = _mm256_sllv_epi32(a, _mm256_sub_epi32(_mm256_setzero_si256(), b));
-      return _mm256_mask_blend_epi32(_mm256_cmplt_epi32_mask(b, _mm256_setzero_si256()), _mm256_srav_epi32(a, b), left);
+// The ALU ops as functors over a zmm (16 lanes) or a ymm (the last 8 of a row).
+template <SimdAluOp Op>
+struct AluFn {
+  template <typename T>
+  T operator()(T a, T b) const {
+    if constexpr (sizeof(T) == 64) {
+      if constexpr (Op == SimdAluOp::kMin) return _mm512_min_epi32(a, b);
+      if constexpr (Op == SimdAluOp::kMax) return _mm512_max_epi32(a, b);
+      if constexpr (Op == SimdAluOp::kAdd) return _mm512_add_epi32(a, b);
+      if constexpr (Op == SimdAluOp::kMul) return _mm512_mullo_epi32(a, b);  // low 32 bits: wraps like the ACC
+      if constexpr (Op == SimdAluOp::kShr) {
+        // vpsravd fills with the sign and vpsllvd gives 0 for counts >= 32 (as unsigned; -INT_MIN stays
+        // 0x80000000): the documented rule; negative amounts take the left shift. Shift amounts are
+        // almost always non-negative, so a register without a negative one costs one vpsravd.
+        const __mmask16 neg = _mm512_cmplt_epi32_mask(b, _mm512_setzero_si512());
+        if (neg == 0) return _mm512_srav_epi32(a, b);
+        return _mm512_mask_sllv_epi32(_mm512_srav_epi32(a, b), neg, a, _mm512_sub_epi32(_mm512_setzero_si512(), b));
+      }
+    } else {
+      if constexpr (Op == SimdAluOp::kMin) return _mm256_min_epi32(a, b);
+      if constexpr (Op == SimdAluOp::kMax) return _mm256_max_epi32(a, b);
+      if constexpr (Op == SimdAluOp::kAdd) return _mm256_add_epi32(a, b);
+      if constexpr (Op == SimdAluOp::kMul) return _mm256_mullo_epi32(a, b);
+      if constexpr (Op == SimdAluOp::kShr) {
+        const __mmask8 neg = _mm256_cmplt_epi32_mask(b, _mm256_setzero_si256());
+        if (neg == 0) return _mm256_srav_epi32(a, b);
+        return _mm256_mask_sllv_epi32(_mm256_srav_epi32(a, b), neg, a, _mm256_sub_epi32(_mm256_setzero_si256(), b));
+      }
     }
   }
-}
+};
+
+// SHR by an immediate: one uniform shift, right (vpsrad fills with the sign for counts >= 32) or, for a
+// negative immediate, left (vpslld gives 0 for counts >= 32) by the magnitude.
+template <bool kLeft>
+struct ShiftByFn {
+  __m128i count;
+  template <typename T>
+  T operator()(T a, T /*imm*/) const {
+    if constexpr (sizeof(T) == 64) return kLeft ? _mm512_sll_epi32(a, count) : _mm512_sra_epi32(a, count);
+    else return kLeft ? _mm256_sll_epi32(a, count) : _mm256_sra_epi32(a, count);
+  }
+};
 
 // One row of `lanes` (a multiple of 8): zmm for each 16 lanes, a ymm for the last 8.
-template <SimdAluOp Op, bool kImm, int L>
-inline void alu_row(int32_t* d, const int32_t* s, __m512i vi, uint32_t lanes_rt) {
+template <bool kImm, int L, typename F>
+inline void alu_row(int32_t* d, const int32_t* s, __m512i vi, uint32_t lanes_rt, const F& f) {
   const uint32_t lanes = L > 0 ? static_cast<uint32_t>(L) : lanes_rt;
   uint32_t l = 0;
   for (; l + 16 <= lanes; l += 16) {
     const __m512i b = kImm ? vi : _mm512_loadu_si512(s + l);
-    _mm512_storeu_si512(d + l, alu_apply<Op>(_mm512_loadu_si512(d + l), b));
+    _mm512_storeu_si512(d + l, f(_mm512_loadu_si512(d + l), b));
   }
   if (l < lanes) {
     auto* pd = reinterpret_cast<__m256i*>(d + l);
     const __m256i b = kImm ? _mm512_castsi512_si256(vi) : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + l));
-    _mm256_storeu_si256(pd, alu_apply<Op>(_mm256_loadu_si256(pd), b));
+    _mm256_storeu_si256(pd, f(_mm256_loadu_si256(pd), b));
   }
 }
 
-template <SimdAluOp Op, bool kImm, int L>
+template <bool kImm, int L, typename F>
 void alu_loop(int32_t* dst, uint64_t dst_stride, const int32_t* src, uint64_t src_stride, int32_t imm, uint64_t count,
-              uint32_t lanes) {
+              uint32_t lanes, const F& f) {
   const __m512i vi = _mm512_set1_epi32(imm);
   for (uint64_t n = 0; n < count; ++n, dst += dst_stride) {
-    alu_row<Op, kImm, L>(dst, kImm ? nullptr : src, vi, lanes);
+    alu_row<kImm, L>(dst, kImm ? nullptr : src, vi, lanes, f);
     if constexpr (!kImm) src += src_stride;
   }
 }
 
-template <SimdAluOp Op>
-void alu_op(int32_t* dst, uint64_t ds, const int32_t* src, uint64_t ss, bool use_imm, int32_t imm, uint64_t count,
-            uint32_t lanes) {
-  if (use_imm) {
-    if (lanes == 16) return alu_loop<Op, true, 16>(dst, ds, src, ss, imm, count, lanes);
-    return alu_loop<Op, true, 0>(dst, ds, src, ss, imm, count, lanes);
-  }
-  if (lanes == 16) return alu_loop<Op, false, 16>(dst, ds, src, ss, imm, count, lanes);
-  return alu_loop<Op, false, 0>(dst, ds, src, ss, imm, count, lanes);
+template <bool kImm, typename F>
+void alu_lanes(int32_t* dst, uint64_t ds, const int32_t* src, uint64_t ss, int32_t imm, uint64_t count, uint32_t lanes,
+               const F& f) {
+  if (lanes == 16) return alu_loop<kImm, 16>(dst, ds, src, ss, imm, count, lanes, f);
+  return alu_loop<kImm, 0>(dst, ds, src, ss, imm, count, lanes, f);
 }
 
 void alu_rows_avx512(SimdAluOp op, int32_t* dst, uint64_t ds, const int32_t* src, uint64_t ss, bool use_imm,
                      int32_t imm, uint64_t count, uint32_t lanes) {
-  switch (op) {
-    case SimdAluOp::kMin: return alu_op<SimdAluOp::kMin>(dst, ds, src, ss, use_imm, imm, count, lanes);
-    case SimdAluOp::kMax: return alu_op<SimdAluOp::kMax>(dst, ds, src, ss, use_imm, imm, count, lanes);
-    case SimdAluOp::kAdd: return alu_op<SimdAluOp::kAdd>(dst, ds, src, ss, use_imm, imm, count, lanes);
-    case SimdAluOp::kShr: return alu_op<SimdAluOp::kShr>(dst, ds, src, ss, use_imm, imm, count, lanes);
-    case SimdAluOp::kMul: return alu_op<SimdAluOp::kMul>(dst, ds, src, ss, use_imm, imm, count, lanes);
+  if (op == SimdAluOp::kShr && use_imm) {
+    // The magnitude as unsigned: -INT_MIN is 2^31, a count >= 32 like any other.
+    const uint32_t magnitude = imm < 0 ? 0u - static_cast<uint32_t>(imm) : static_cast<uint32_t>(imm);
+    const __m128i count_reg = _mm_cvtsi64_si128(static_cast<int64_t>(magnitude));
+    if (imm < 0) return alu_lanes<true>(dst, ds, src, ss, imm, count, lanes, ShiftByFn<true>{count_reg});
+    return alu_lanes<true>(dst, ds, src, ss, imm, count, lanes, ShiftByFn<false>{count_reg});
   }
+  with_alu_op(op, [&](auto k) {
+    if (use_imm) return alu_lanes<true>(dst, ds, src, ss, imm, count, lanes, AluFn<decltype(k)::value>{});
+    return alu_lanes<false>(dst, ds, src, ss, imm, count, lanes, AluFn<decltype(k)::value>{});
+  });
 }
 
 constexpr SimdKernels kAvx512{gemm_rows_avx512, gemm_strided_avx512, alu_rows_avx512, gemm_grid_avx512,
