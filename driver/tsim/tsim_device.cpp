@@ -4,13 +4,12 @@
 #include <cstdlib>
 #include <limits>
 #include <map>
-#include <string_view>
 #include <utility>
-#include <variant>
 
 #include <fmt/format.h>
 
 #include "src/sim_buffers.h"
+#include "vta/driver/board_protocol.h"
 #include "vta/driver/register_map.h"
 #include "vta/isa/disassembler.h"
 #include "vta/isa/error.h"
@@ -32,7 +31,6 @@ std::optional<uint64_t> env_number(const char* name, uint64_t max) {
   return value;
 }
 
-constexpr uint32_t kNoIndex = isa::reg::kNoIndex;
 
 tsim::TsimFaults to_tsim(const TsimFaultOptions& f) {
   tsim::TsimFaults t;
@@ -43,12 +41,6 @@ tsim::TsimFaults to_tsim(const TsimFaultOptions& f) {
   t.stall_at_cycle = f.stall_at_cycle;
   t.interrupt_at_cycle = f.interrupt_at_cycle;
   return t;
-}
-
-std::string_view index_operand_text(uint32_t operand) {
-  for (const isa::reg::IndexOperand& x : isa::reg::kIndexOperands)
-    if (x.code == operand) return x.text;
-  return "unknown buffer";
 }
 
 }  // namespace
@@ -128,51 +120,6 @@ struct TsimDevice::Impl {
     return fmt::format("raw {:016x}{:016x}", raw.hi, raw.lo);
   }
 
-  // ERROR_INFO / ERROR_ADDR of an out-of-range index, in fsim's words ("INP index 2050 out of range
-  // (buffer depth 2048)", "micro-op range [0, 9000) exceeds the UOP buffer depth 8192").
-  std::string index_detail(uint64_t insn_address) const {
-    const uint32_t operand = last.error_info & 0xfu;
-    if (operand == isa::reg::kIdxUopRange) {
-      const auto insn = decode_insn(insn_address, last.error_index);
-      const isa::LoopNest* loop = nullptr;
-      if (insn) {
-        if (const auto* g = std::get_if<isa::GemmInsn>(&*insn)) loop = &g->loop;
-        if (const auto* a = std::get_if<isa::AluInsn>(&*insn)) loop = &a->loop;
-      }
-      if (loop == nullptr) return fmt::format("micro-op range ending at {} is invalid", last.error_addr);
-      if (loop->uop_bgn > loop->uop_end)
-        return fmt::format("micro-op range [{}, {}) has uop_bgn > uop_end", loop->uop_bgn, loop->uop_end);
-      return fmt::format("micro-op range [{}, {}) exceeds the UOP buffer depth {}", loop->uop_bgn, loop->uop_end,
-                         config.uop().depth);
-    }
-    uint64_t depth = config.acc().depth;
-    if (operand == isa::reg::kIdxUop) depth = config.uop().depth;
-    if (operand == isa::reg::kIdxWgt) depth = config.wgt().depth;
-    if (operand == isa::reg::kIdxInp) depth = config.inp().depth;
-    return fmt::format("{} index {} out of range (buffer depth {})", index_operand_text(operand), last.error_addr,
-                       depth);
-  }
-
-  // ERROR_INFO of a bus error: which response, on what, and (for a read by load or compute) the
-  // instruction whose data it was.
-  std::string bus_detail(uint64_t insn_address) const {
-    const uint32_t info = last.error_info;
-    const uint32_t resp = (info >> isa::reg::kAxiInfoRespLsb) & 3u;
-    const char* resp_name = resp == 3 ? "DECERR" : "SLVERR";
-    std::string what;
-    if ((info >> isa::reg::kAxiInfoWriteBit) & 1u) {
-      what = "a write by store";
-    } else {
-      const uint32_t id = info & 3u;
-      what = id == isa::reg::kAxiIdFetch ? std::string("an instruction fetch")
-                                         : fmt::format("a read by {}", id == isa::reg::kAxiIdLoad ? "load" : "compute");
-    }
-    std::string where = fmt::format(" (address {:#x})", last.bus_error_address);
-    if (last.error_index != kNoIndex)
-      where += fmt::format(" at instruction {}: {}", last.error_index, describe_insn(insn_address, last.error_index));
-    return fmt::format("{} response to {}{}", resp_name, what, where);
-  }
-
   // Returns the core to idle after a run that did not end cleanly: a soft reset, or the hard reset when
   // the soft reset cannot drain the bus.
   void recover() {
@@ -219,17 +166,18 @@ struct TsimDevice::Impl {
       result.message = fmt::format("{}: {}", name, last.report);
     } else {
       result.status = RunStatus::kError;
-      std::string where;
-      if (last.error_code == tsim_error::kBus) {
-        where = ": " + bus_detail(insn_address);
-      } else if (last.error_code == tsim_error::kIndex) {
-        where = fmt::format(" at instruction {}: {}; {}", last.error_index, index_detail(insn_address),
-                            describe_insn(insn_address, last.error_index));
-      } else if (last.error_index != kNoIndex) {
-        where = fmt::format(" at instruction {}: {}", last.error_index, describe_insn(insn_address, last.error_index));
-      }
-      result.message = fmt::format("{}: hardware error {} ({}){}, after {} cycles", name, last.error_code,
-                                   tsim_error::describe(last.error_code), where, last.counters.cycle_count);
+      CoreOutcome outcome;
+      outcome.error_code = last.error_code;
+      outcome.error_index = last.error_index;
+      outcome.error_info = last.error_info;
+      outcome.error_addr = last.error_addr;
+      outcome.counters = last.counters;
+      result.message = name + ": " +
+                       BoardProtocol::describe_failure(
+                           outcome, config, [&](uint32_t i) { return decode_insn(insn_address, i); },
+                           [&](uint32_t i) { return describe_insn(insn_address, i); },
+                           last.error_code == tsim_error::kBus ? std::optional<uint64_t>(last.bus_error_address)
+                                                               : std::nullopt);
     }
     // The core keeps going after an error (a module finishes the instruction it holds, a STORE's writes are
     // in flight; a hung or interrupted run is still running): recover now, before returning, so nothing of

@@ -28,6 +28,7 @@
 #endif
 #pragma GCC diagnostic pop
 #include "model_registry.h"
+#include "vta/driver/board_protocol.h"
 #include "vta/isa/error.h"
 #include "vta/isa/register_map.h"
 #include "vta/tsim/tsim.h"
@@ -337,10 +338,18 @@ struct Harness final : Tsim::Impl {
     top->s_axil_bready_i = 0;
   }
 
+  // The harness's AXI4-Lite accesses as the board protocol's register port: tsim starts and reads out
+  // a run with the same code as the board backends.
+  struct Port final : driver::RegisterPort {
+    explicit Port(Harness& h) : harness(h) {}
+    uint32_t read(uint32_t offset) override { return harness.read_reg(offset); }
+    void write(uint32_t offset, uint32_t value) override { harness.write_reg(offset, value); }
+    Harness& harness;
+  };
+
   uint64_t counter(uint32_t index) {
-    const uint64_t lo = read_reg(reg::counter_lo(index));
-    const uint64_t hi = read_reg(reg::counter_hi(index));
-    return (hi << 32) | lo;
+    Port port(*this);
+    return driver::BoardProtocol(port).counter(index);
   }
 
   bool soft_reset(uint64_t max_cycles) override {
@@ -364,19 +373,17 @@ struct Harness final : Tsim::Impl {
     use_context();
     const uint64_t begin = s.cycle_;
     const auto wall_begin = std::chrono::steady_clock::now();
-    const uint32_t before = s.read_reg(reg::kStatus);
-    if ((before & (reg::kStatusBusy | reg::kStatusResetting)) != 0)
-      throw Error("tsim: the core is still " +
-                  std::string((before & reg::kStatusBusy) != 0 ? "running a program" : "in a soft reset") +
-                  " (STATUS " + std::to_string(before) + "): reset it before the next run");
+    Port port(s);
+    driver::BoardProtocol protocol(port);
     s.run_begin = begin;
     s.run_read_beats = 0;
     s.cancel_requested = false;
     const bool was_stalled = s.mem_stalled;
-    s.write_reg(reg::kInsnAddrLo, static_cast<uint32_t>(insn_addr));
-    s.write_reg(reg::kInsnAddrHi, static_cast<uint32_t>(insn_addr >> 32));
-    s.write_reg(reg::kInsnCount, insn_count);
-    s.write_reg(reg::kControl, reg::kControlStart);
+    try {
+      protocol.start(insn_addr, insn_count);
+    } catch (const Error& e) {
+      throw Error(std::string("tsim: ") + e.what());
+    }
     TsimResult result;
 
     // Progress = any work counter (instructions, bytes, micro-ops) or any memory beat changes.
@@ -465,23 +472,17 @@ struct Harness final : Tsim::Impl {
         break;
       }
     }
-    const uint32_t status = s.read_reg(reg::kStatus);
-    result.done = (status & reg::kStatusDone) != 0;
-    result.error = (status & reg::kStatusError) != 0;
-    result.error_code = s.read_reg(reg::kErrorCode);
-    result.error_index = s.read_reg(reg::kErrorIndex);
-    result.error_info = s.read_reg(reg::kErrorInfo);
-    result.error_addr = s.read_reg(reg::kErrorAddr);
+    driver::CoreOutcome outcome = protocol.collect();
+    result.done = outcome.done;
+    result.error = outcome.error;
+    result.error_code = outcome.error_code;
+    result.error_index = outcome.error_index;
+    result.error_info = outcome.error_info;
+    result.error_addr = outcome.error_addr;
     result.memory_stalled = s.mem_stalled && !was_stalled;
     result.bus_error_address = s.last_error_address;
-    auto& c = result.counters;
-    uint64_t* fields[] = {&c.load_insn_count, &c.compute_insn_count, &c.store_insn_count, &c.inp_load_nbytes,
-                          &c.wgt_load_nbytes, &c.acc_load_nbytes,    &c.uop_load_nbytes,  &c.out_store_nbytes,
-                          &c.gemm_counter,    &c.alu_counter,        &c.cycle_count};
-    for (uint32_t i = 0; i < std::size(fields); ++i) *fields[i] = s.counter(i);
-    static_assert(std::size(fields) == reg::kNumExecutionCounters);
-    for (uint32_t i = reg::kNumExecutionCounters; i < reg::kNumCounters; ++i)
-      result.extra_counters.emplace_back(std::string(reg::kCounters[i].name), s.counter(i));
+    result.counters = outcome.counters;
+    result.extra_counters = std::move(outcome.extra_counters);
     result.harness_cycles = s.cycle_ - begin;
     return result;
   }
