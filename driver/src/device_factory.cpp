@@ -11,6 +11,7 @@
 
 #include "fsim/fsim_device.h"
 #include "vta/driver/device.h"
+#include "vta/driver/zynq_device.h"
 #include "vta/isa/error.h"
 #include "vta/isa/hw_config.h"
 #if VTA_HAVE_TSIM
@@ -79,6 +80,12 @@ std::unique_ptr<Device> open_tlm(std::string_view name, const isa::HwConfig& con
 }
 #endif
 
+// zynq: a PYNQ-class board through UIO / u-dma-buf (or the files of the board emulator); device paths
+// and memory from VTA_ZYNQ_* environment variables.
+std::unique_ptr<Device> open_zynq(std::string_view name, const isa::HwConfig& config) {
+  return std::make_unique<ZynqDevice>(std::string(name), config, ZynqDeviceOptions::from_environment());
+}
+
 constexpr Target kTargets[] = {
     {"fsim", &open_fsim<fsim::Kernel::kFast, fsim::Schedule::kConcurrent>},
     {"fsim-ref", &open_fsim<fsim::Kernel::kReference, fsim::Schedule::kConcurrent>},
@@ -90,6 +97,7 @@ constexpr Target kTargets[] = {
 #if VTA_HAVE_TLM
     {"tlm", &open_tlm},
 #endif
+    {"zynq", &open_zynq},
 };
 
 }  // namespace

@@ -52,9 +52,13 @@ void sweep(const std::string& config, int first, int last) {
 
 TEST(SweepSeeds, DifferPerConfig) {
   const char* names[] = {"default", "batch2", "block8", "block32", "in16_out32"};
-  for (const char* a : names)
-    for (const char* b : names)
-      if (std::string(a) != b) EXPECT_NE(seed_of(a), seed_of(b)) << a << " " << b;
+  for (const char* a : names) {
+    for (const char* b : names) {
+      if (std::string(a) != b) {
+        EXPECT_NE(seed_of(a), seed_of(b)) << a << " " << b;
+      }
+    }
+  }
 }
 
 class Sweep : public ::testing::TestWithParam<std::string> {};

@@ -59,13 +59,14 @@ uint64_t DeviceMemory::allocate(uint64_t bytes, uint64_t alignment) {
     if (next <= candidate) throw MemoryError("device address space exhausted");
     candidate = next;
   }
-  Region r{bytes, std::make_unique<uint8_t[]>(footprint)};  // value-initialized: zeroed
-  regions_.emplace(candidate, std::move(r));
+  auto owned = std::make_unique<uint8_t[]>(footprint);  // value-initialized: zeroed
+  uint8_t* data = owned.get();
+  regions_.emplace(candidate, Region{bytes, std::move(owned), data});
   next_address_ = candidate + footprint;
   return candidate;
 }
 
-void DeviceMemory::map(uint64_t address, uint64_t bytes) {
+void DeviceMemory::check_free(uint64_t address, uint64_t bytes) const {
   const uint64_t footprint = bytes == 0 ? 1 : bytes;
   uint64_t end = 0;
   if (!end_of(address, footprint, &end))
@@ -80,7 +81,19 @@ void DeviceMemory::map(uint64_t address, uint64_t bytes) {
       throw MemoryError("cannot map " + range_text(address, bytes) + ": overlaps the region at " +
                         hex(prev->first));
   }
-  regions_.emplace(address, Region{bytes, std::make_unique<uint8_t[]>(footprint)});
+}
+
+void DeviceMemory::map(uint64_t address, uint64_t bytes) {
+  check_free(address, bytes);
+  auto owned = std::make_unique<uint8_t[]>(bytes == 0 ? 1 : bytes);
+  uint8_t* data = owned.get();
+  regions_.emplace(address, Region{bytes, std::move(owned), data});
+}
+
+void DeviceMemory::map_external(uint64_t address, uint8_t* data, uint64_t bytes) {
+  if (data == nullptr || bytes == 0) throw MemoryError("external region at " + hex(address) + " has no memory");
+  check_free(address, bytes);
+  regions_.emplace(address, Region{bytes, nullptr, data});
 }
 
 void DeviceMemory::free(uint64_t address) {
@@ -127,7 +140,7 @@ const uint8_t* DeviceMemory::at(uint64_t address, uint64_t bytes) const {
     }
     throw MemoryError(msg + " is outside every allocated region");
   }
-  return r->data.get() + (address - base);
+  return r->data + (address - base);
 }
 
 uint8_t* DeviceMemory::at(uint64_t address, uint64_t bytes) {

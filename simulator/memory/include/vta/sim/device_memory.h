@@ -27,6 +27,9 @@ class DeviceMemory {
   // Maps a zeroed region at a fixed address (for replaying recorded programs). Throws MemoryError if it
   // overlaps an existing region.
   void map(uint64_t address, uint64_t bytes);
+  // Maps [address, address + bytes) onto memory the caller owns (a board emulator's mmap of the file
+  // that stands in for the board's contiguous memory); it must outlive the region. Same overlap rules.
+  void map_external(uint64_t address, uint8_t* data, uint64_t bytes);
   // Frees the region starting at `address`; throws MemoryError if there is none.
   void free(uint64_t address);
 
@@ -44,8 +47,10 @@ class DeviceMemory {
  private:
   struct Region {
     uint64_t size;
-    std::unique_ptr<uint8_t[]> data;
+    std::unique_ptr<uint8_t[]> owned;  // null for an external region
+    uint8_t* data;
   };
+  void check_free(uint64_t address, uint64_t bytes) const;
   const Region* find(uint64_t address, uint64_t bytes, uint64_t* region_base) const;
 
   std::map<uint64_t, Region> regions_;
