@@ -30,6 +30,7 @@ void register_demo(CLI::App& app, Action& action);
 void register_op(CLI::App& app, Action& action);
 void register_dse(CLI::App& app, Action& action);   // cmd_dse.cpp: `vta dse`, `vta dse merge`
 void register_model(CLI::App& app, Action& action);  // cmd_model.cpp: `vta compile`, `vta run`
+void register_board_emu(CLI::App& app, Action& action);  // cmd_board_emu.cpp: `vta board-emu`
 
 // --- helpers shared by the subcommands (common.cpp) ---
 

@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
     vta::cli::register_demo(app, action);
     vta::cli::register_op(app, action);
     vta::cli::register_dse(app, action);
+#if VTA_HAVE_BOARD_EMU
+    vta::cli::register_board_emu(app, action);
+#endif
 #if VTA_HAVE_ONNX
     vta::cli::register_model(app, action);
 #endif
