@@ -11,17 +11,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <limits>
-#include <map>
-#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "src/board_core.h"
 #include "vta/driver/board_protocol.h"
 #include "vta/driver/register_map.h"
 #include "vta/isa/error.h"
-#include "vta/isa/instruction_codec.h"
 
 namespace vta::driver {
 namespace {
@@ -153,142 +150,37 @@ ZynqDeviceOptions ZynqDeviceOptions::from_environment() {
 }
 
 struct ZynqDevice::Impl {
-  std::string name;
-  isa::HwConfig config;
   ZynqDeviceOptions options;
   std::filesystem::path sysfs;
-  uint64_t phys = 0, size = 0;
   std::unique_ptr<MappedFile> regs, mem;
   std::unique_ptr<WindowPort> port;
-  std::map<uint64_t, uint64_t> used;  // offset in the region -> bytes (at least 1)
-  CoreOutcome last;
-  uint64_t syncs_for_device = 0, syncs_for_cpu = 0;
+  std::unique_ptr<BoardCore> core;
 
-  Impl(std::string n, const isa::HwConfig& c, ZynqDeviceOptions o)
-      : name(std::move(n)), config(c), options(std::move(o)) {
+  Impl(std::string name, const isa::HwConfig& config, ZynqDeviceOptions o) : options(std::move(o)) {
     sysfs = !options.sysfs_dir.empty()
                 ? std::filesystem::path(options.sysfs_dir)
                 : std::filesystem::path("/sys/class/u-dma-buf") / std::filesystem::path(options.mem_path).filename();
-    phys = options.mem_phys_addr ? *options.mem_phys_addr : read_sysfs_number(sysfs / "phys_addr");
-    size = options.mem_size ? *options.mem_size : read_sysfs_number(sysfs / "size");
-    if (phys == 0) throw Error(fmt::format("{}: the contiguous memory at physical address 0 cannot hold buffers "
-                                           "(address 0 means no buffer)", name));
-    const uint64_t limit = options.address_bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << options.address_bits);
-    if (phys > limit || size > limit - phys)
-      throw Error(fmt::format("{}: the contiguous memory [{:#x}, +{:#x}) reaches beyond the {}-bit addresses of the "
-                              "core's memory port; reserve it lower (CMA / u-dma-buf below 4 GB)",
-                              name, phys, size, options.address_bits));
+    BoardCore::Memory memory;
+    memory.phys = options.mem_phys_addr ? *options.mem_phys_addr : read_sysfs_number(sysfs / "phys_addr");
+    memory.size = options.mem_size ? *options.mem_size : read_sysfs_number(sysfs / "size");
     regs = std::make_unique<MappedFile>("register window", options.regs_path, options.regs_offset, options.regs_size,
                                         true);
-    mem = std::make_unique<MappedFile>("contiguous memory", options.mem_path, options.mem_offset, size,
+    mem = std::make_unique<MappedFile>("contiguous memory", options.mem_path, options.mem_offset, memory.size,
                                        options.cache == ZynqCacheMode::kUncached);
+    memory.host = mem->data();
     port = std::make_unique<WindowPort>(regs->data(), options.regs_size);
-    BoardProtocol(*port).check_identity(config, fmt::format("{} ({})", name, options.regs_path));
-  }
-
-  DeviceBuffer buffer_at(uint64_t offset, uint64_t bytes) const { return {phys + offset, mem->data() + offset, bytes}; }
-
-  bool range_free(uint64_t offset, uint64_t footprint) const {
-    auto it = used.lower_bound(offset);
-    if (it != used.end() && it->first < offset + footprint) return false;
-    if (it != used.begin()) {
-      --it;
-      if (it->first + it->second > offset) return false;
+    BoardCore::Sync sync;
+    if (options.cache == ZynqCacheMode::kSync) {
+      // u-dma-buf: the range and direction (1 DMA_TO_DEVICE, 2 DMA_FROM_DEVICE), then the trigger.
+      sync = [dir = sysfs](uint64_t offset, uint64_t bytes, bool for_device) {
+        write_sysfs(dir / "sync_offset", offset);
+        write_sysfs(dir / "sync_size", bytes);
+        write_sysfs(dir / "sync_direction", for_device ? 1 : 2);
+        write_sysfs(dir / (for_device ? "sync_for_device" : "sync_for_cpu"), 1);
+      };
     }
-    return true;
-  }
-
-  // The buffer's offset in the region, checked: it must be one this device handed out.
-  uint64_t offset_of(const DeviceBuffer& b) const {
-    if (b.device_address < phys || b.device_address - phys >= size || used.count(b.device_address - phys) == 0)
-      throw MemoryError(fmt::format("{}: no buffer at device address {:#x}", name, b.device_address));
-    return b.device_address - phys;
-  }
-
-  void sync(const DeviceBuffer& b, uint64_t offset, uint64_t bytes, bool for_device, const char* what) {
-    const uint64_t at = offset_of(b);
-    if (offset > b.size || bytes > b.size - offset)
-      throw MemoryError(fmt::format("{}: {} of [{}, +{}) is outside the {}-byte buffer at {:#x}", name, what, offset,
-                                    bytes, b.size, b.device_address));
-    if (options.cache != ZynqCacheMode::kSync || bytes == 0) return;
-    // u-dma-buf: the range and direction (1 DMA_TO_DEVICE, 2 DMA_FROM_DEVICE), then the trigger.
-    write_sysfs(sysfs / "sync_offset", at + offset);
-    write_sysfs(sysfs / "sync_size", bytes);
-    write_sysfs(sysfs / "sync_direction", for_device ? 1 : 2);
-    write_sysfs(sysfs / (for_device ? "sync_for_device" : "sync_for_cpu"), 1);
-    ++(for_device ? syncs_for_device : syncs_for_cpu);
-  }
-
-  std::optional<isa::Instruction> instruction_at(uint64_t insn_address, uint32_t index) const {
-    const uint64_t at = insn_address + uint64_t{index} * 16;
-    if (at < phys || at - phys + 16 > size) return std::nullopt;
-    isa::RawInstruction raw;
-    std::memcpy(&raw.lo, mem->data() + (at - phys), 8);
-    std::memcpy(&raw.hi, mem->data() + (at - phys) + 8, 8);
-    try {
-      return isa::InstructionCodec(config).decode(raw);
-    } catch (const Error&) {
-      return std::nullopt;
-    }
-  }
-
-  // Polls without a fixed sleep: spin briefly, then yield, then nap for microseconds, so a short run is
-  // seen at once and a long one does not hold a core.
-  static std::function<void()> backoff() {
-    return [polls = uint64_t{0}]() mutable {
-      ++polls;
-      if (polls < 1024) return;
-      if (polls < 4096) {
-        std::this_thread::yield();
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::microseconds(50));
-    };
-  }
-
-  // After a run that did not end cleanly: soft reset; the text says how that went.
-  std::string recover() {
-    BoardProtocol protocol(*port);
-    protocol.request_soft_reset();
-    if (protocol.wait_reset(std::chrono::steady_clock::now() + std::chrono::seconds(2), backoff())) return {};
-    return "; the soft reset did not finish either (STATUS " + fmt::format("{:#x}", protocol.status()) +
-           "): the core or its memory port does not answer; reload the bitstream or reset the board";
-  }
-
-  RunResult run(uint64_t insn_address, uint32_t insn_count, std::chrono::milliseconds timeout) {
-    RunResult result;
-    const auto begin = std::chrono::steady_clock::now();
-    BoardProtocol protocol(*port);
-    try {
-      protocol.start(insn_address, insn_count);
-    } catch (const Error& e) {
-      result.status = RunStatus::kError;
-      result.message = fmt::format("{}: {}", name, e.what());
-      return result;
-    }
-    const auto limit = timeout.count() > 0 ? timeout : options.default_timeout;
-    const WaitResult waited = protocol.wait_done(begin + limit, backoff());
-    result.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
-    if (waited == WaitResult::kTimeout) {
-      result.status = RunStatus::kTimeout;
-      result.message = fmt::format("{}: no done from the core after {} ms (STATUS {:#x}, {})", name, limit.count(),
-                                   protocol.status(), options.regs_path);
-      result.message += recover();
-      last = CoreOutcome{};
-      return result;
-    }
-    last = protocol.collect();
-    result.counters = last.counters;
-    if (last.error) {
-      result.status = RunStatus::kError;
-      result.message =
-          name + ": " +
-          BoardProtocol::describe_failure(
-              last, config, [&](uint32_t i) { return instruction_at(insn_address, i); },
-              [](uint32_t) { return std::string("(not readable in the contiguous memory)"); }, std::nullopt);
-      result.message += recover();
-    }
-    return result;
+    core = std::make_unique<BoardCore>(std::move(name), config, *port, memory, std::move(sync), options.address_bits,
+                                       options.default_timeout, options.regs_path);
   }
 };
 
@@ -296,82 +188,34 @@ ZynqDevice::ZynqDevice(std::string name, const isa::HwConfig& config, ZynqDevice
     : impl_(std::make_unique<Impl>(std::move(name), config, std::move(options))) {}
 ZynqDevice::~ZynqDevice() = default;
 
-std::string ZynqDevice::name() const { return impl_->name; }
-const isa::HwConfig& ZynqDevice::config() const { return impl_->config; }
+std::string ZynqDevice::name() const { return impl_->core->name(); }
+const isa::HwConfig& ZynqDevice::config() const { return impl_->core->config(); }
 const ZynqDeviceOptions& ZynqDevice::options() const { return impl_->options; }
-uint64_t ZynqDevice::memory_base() const { return impl_->phys; }
-uint64_t ZynqDevice::memory_size() const { return impl_->size; }
-uint64_t ZynqDevice::syncs_for_device() const { return impl_->syncs_for_device; }
-uint64_t ZynqDevice::syncs_for_cpu() const { return impl_->syncs_for_cpu; }
+uint64_t ZynqDevice::memory_base() const { return impl_->core->memory().phys; }
+uint64_t ZynqDevice::memory_size() const { return impl_->core->memory().size; }
+uint64_t ZynqDevice::syncs_for_device() const { return impl_->core->syncs_for_device(); }
+uint64_t ZynqDevice::syncs_for_cpu() const { return impl_->core->syncs_for_cpu(); }
 
-DeviceBuffer ZynqDevice::allocate(uint64_t bytes, uint64_t alignment) {
-  Impl& d = *impl_;
-  if (alignment == 0 || (alignment & (alignment - 1)) != 0)
-    throw MemoryError(fmt::format("{}: alignment {} is not a power of two", d.name, alignment));
-  const uint64_t footprint = bytes == 0 ? 1 : bytes;
-  // First fit; alignment of the physical address, which is what the core sees.
-  uint64_t candidate = 0;
-  for (;;) {
-    const uint64_t aligned_phys = (d.phys + candidate + alignment - 1) & ~(alignment - 1);
-    candidate = aligned_phys - d.phys;
-    if (candidate > d.size || footprint > d.size - candidate)
-      throw MemoryError(fmt::format("{}: out of contiguous memory: {} bytes requested, the {}-byte region at {:#x} "
-                                    "has no free range that large (a larger u-dma-buf or CMA area helps)",
-                                    d.name, bytes, d.size, d.phys));
-    auto it = d.used.lower_bound(candidate);
-    if (it != d.used.begin() && std::prev(it)->first + std::prev(it)->second > candidate) {
-      candidate = std::prev(it)->first + std::prev(it)->second;
-      continue;
-    }
-    if (it != d.used.end() && it->first < candidate + footprint) {
-      candidate = it->first + it->second;
-      continue;
-    }
-    break;
-  }
-  d.used.emplace(candidate, footprint);
-  std::memset(d.mem->data() + candidate, 0, bytes);
-  return d.buffer_at(candidate, bytes);
-}
-
+DeviceBuffer ZynqDevice::allocate(uint64_t bytes, uint64_t alignment) { return impl_->core->allocate(bytes, alignment); }
 DeviceBuffer ZynqDevice::map_at(uint64_t device_address, uint64_t bytes) {
-  Impl& d = *impl_;
-  const uint64_t footprint = bytes == 0 ? 1 : bytes;
-  if (device_address < d.phys || device_address - d.phys > d.size || footprint > d.size - (device_address - d.phys))
-    throw MemoryError(fmt::format("{}: cannot map [{:#x}, +{}): outside the contiguous memory [{:#x}, +{:#x})", d.name,
-                                  device_address, bytes, d.phys, d.size));
-  const uint64_t offset = device_address - d.phys;
-  if (!d.range_free(offset, footprint))
-    throw MemoryError(fmt::format("{}: cannot map [{:#x}, +{}): overlaps a buffer", d.name, device_address, bytes));
-  d.used.emplace(offset, footprint);
-  std::memset(d.mem->data() + offset, 0, bytes);
-  return d.buffer_at(offset, bytes);
+  return impl_->core->map_at(device_address, bytes);
 }
-
-void ZynqDevice::free(const DeviceBuffer& buffer) { impl_->used.erase(impl_->offset_of(buffer)); }
-
-std::vector<DeviceBuffer> ZynqDevice::buffers() const {
-  std::vector<DeviceBuffer> out;
-  for (const auto& [offset, footprint] : impl_->used) out.push_back(impl_->buffer_at(offset, footprint));
-  return out;
-}
-
+void ZynqDevice::free(const DeviceBuffer& buffer) { impl_->core->free(buffer); }
+std::vector<DeviceBuffer> ZynqDevice::buffers() const { return impl_->core->buffers(); }
 void ZynqDevice::flush(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes) {
-  impl_->sync(buffer, offset, bytes, true, "flush");
+  impl_->core->flush(buffer, offset, bytes);
 }
 void ZynqDevice::invalidate(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes) {
-  impl_->sync(buffer, offset, bytes, false, "invalidate");
+  impl_->core->invalidate(buffer, offset, bytes);
 }
-
-void ZynqDevice::write_register(uint32_t offset, uint32_t value) { impl_->port->write(offset, value); }
-uint32_t ZynqDevice::read_register(uint32_t offset) { return impl_->port->read(offset); }
-
+void ZynqDevice::write_register(uint32_t offset, uint32_t value) { impl_->core->write_register(offset, value); }
+uint32_t ZynqDevice::read_register(uint32_t offset) { return impl_->core->read_register(offset); }
 RunResult ZynqDevice::run(uint64_t insn_address, uint32_t insn_count, std::chrono::milliseconds timeout) {
-  return impl_->run(insn_address, insn_count, timeout);
+  return impl_->core->run(insn_address, insn_count, timeout);
 }
-isa::ExecutionCounters ZynqDevice::counters() const { return impl_->last.counters; }
+isa::ExecutionCounters ZynqDevice::counters() const { return impl_->core->last().counters; }
 std::vector<std::pair<std::string, uint64_t>> ZynqDevice::extra_counters() const {
-  return impl_->last.extra_counters;
+  return impl_->core->last().extra_counters;
 }
 
 }  // namespace vta::driver
