@@ -32,6 +32,9 @@ packages=(
   # vta dse on a cluster: a private single-node Slurm cluster for the `slurm` test (scripts/slurm_local.sh).
   slurm-wlm
   munge
+  # The xrt backend (Alveo cards) links libxrt's native API; xrt::uuid needs libuuid.
+  libxrt-dev
+  uuid-dev
 )
 
 missing=()

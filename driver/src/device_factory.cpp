@@ -11,6 +11,7 @@
 
 #include "fsim/fsim_device.h"
 #include "vta/driver/device.h"
+#include "vta/driver/xrt_device.h"
 #include "vta/driver/zynq_device.h"
 #include "vta/isa/error.h"
 #include "vta/isa/hw_config.h"
@@ -86,6 +87,11 @@ std::unique_ptr<Device> open_zynq(std::string_view name, const isa::HwConfig& co
   return std::make_unique<ZynqDevice>(std::string(name), config, ZynqDeviceOptions::from_environment());
 }
 
+// xrt: an Alveo card through libxrt; card, xclbin and memory bank from VTA_XRT_* environment variables.
+std::unique_ptr<Device> open_xrt(std::string_view name, const isa::HwConfig& config) {
+  return std::make_unique<XrtDevice>(std::string(name), config, XrtDeviceOptions::from_environment());
+}
+
 constexpr Target kTargets[] = {
     {"fsim", &open_fsim<fsim::Kernel::kFast, fsim::Schedule::kConcurrent>},
     {"fsim-ref", &open_fsim<fsim::Kernel::kReference, fsim::Schedule::kConcurrent>},
@@ -98,6 +104,7 @@ constexpr Target kTargets[] = {
     {"tlm", &open_tlm},
 #endif
     {"zynq", &open_zynq},
+    {"xrt", &open_xrt},
 };
 
 }  // namespace
