@@ -97,6 +97,32 @@ TEST(DseEvaluate, TimedPointsOnTlm) {
   EXPECT_NEAR(slow.device_ms, double(slow.cycles) / 1e5, 1e-9);  // 100 MHz
 }
 
+TEST(DseEvaluate, AnOnnxModelIsAWorkload) {
+#if VTA_HAVE_ONNX
+  if (!have("tlm")) GTEST_SKIP() << "tlm is not part of this build or cannot run under ASan";
+  EvalOptions o;
+  o.target = "tlm";
+  o.workload = std::string(VTA_MODELS_DIR) + "/fashion_mnist_cnn.onnx";
+  check_options(o);
+  const SweepSpec s(isa::HwConfig::default_config().to_json(), {SweepAxis::parse("timing.dram_bytes_per_cycle=4,16")});
+  const PointResult narrow = evaluate_point(s, 0, o), wide = evaluate_point(s, 1, o);
+  ASSERT_TRUE(narrow.ok() && wide.ok()) << narrow.error << wide.error;
+  // Every core step of the model is a row (its conv and dense steps), with cycles from tlm.
+  ASSERT_GE(narrow.layers.size(), 3u);
+  for (const auto& l : narrow.layers) EXPECT_GT(l.cycles, 0u) << l.name;
+  EXPECT_LT(wide.cycles, narrow.cycles);
+  EXPECT_EQ(wide.dram_bytes, narrow.dram_bytes);
+  EvalOptions missing = o;
+  missing.workload = "/nonexistent/model.onnx";
+  EXPECT_THROW(check_options(missing), Error);
+  EvalOptions with_layers = o;
+  with_layers.layers = {"C2"};
+  EXPECT_THROW(check_options(with_layers), Error);
+#else
+  GTEST_SKIP() << "built without the ONNX front end";
+#endif
+}
+
 TEST(DseReport, JsonRoundTripAndCsv) {
   const DseReport r = run(small_sweep(), options("fsim"), Shard{});
   const DseReport back = DseReport::from_json(json::parse(r.to_json().dump()));

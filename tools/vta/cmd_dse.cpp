@@ -28,6 +28,7 @@ struct DseOptions {
   std::vector<std::string> sweeps;
   std::string sweep_file;
   std::string workload = "resnet18";
+  std::string model_input;
   std::string layers;
   std::string target = "tlm";
   std::string budget;
@@ -91,6 +92,7 @@ int run_dse(const DseOptions& o) {
   dse::EvalOptions eval;
   eval.target = o.target;
   eval.workload = o.workload;
+  eval.model_input = o.model_input;
   eval.layers = split_list(o.layers);
   eval.budget = o.budget;
   eval.synth = o.synth;
@@ -161,7 +163,10 @@ void register_dse(CLI::App& app, Action& action) {
   add_config_option(*sub, opts->config);
   sub->add_option("--sweep", opts->sweeps, "KEY=V1,V2,... (repeatable)");
   sub->add_option("--sweep-file", opts->sweep_file, "JSON sweep file");
-  sub->add_option("--workload", opts->workload, "resnet18 (conv2d layers) or gemm")->capture_default_str();
+  sub->add_option("--workload", opts->workload, "resnet18 (conv2d layers), gemm, or a model FILE.onnx")
+      ->capture_default_str();
+  sub->add_option("--model-input", opts->model_input,
+                  "With a model workload: calibration samples and input (.npy; default random [0, 1) images)");
   sub->add_option("--layers", opts->layers, "resnet18 layers, e.g. C2,C5,C8 (default: all)");
   add_target_option(*sub, opts->target);
   sub->add_option("--budget", opts->budget, "FPGA part points must fit: xc7z020, xczu3eg, xck26 (default: none)");

@@ -14,7 +14,10 @@ namespace vta::dse {
 
 struct EvalOptions {
   std::string target = "tlm";     // any driver target; tlm and tsim give cycles
-  std::string workload = "resnet18";  // "resnet18" (its conv2d layers) or "gemm" (the pipelined GEMM)
+  // "resnet18" (its conv2d layers), "gemm" (the pipelined GEMM) or a model file "*.onnx" (compiled per
+  // point, one inference; the core steps' cycles count, CPU steps do not)
+  std::string workload = "resnet18";
+  std::string model_input;  // .onnx workload: calibration samples and the input (.npy); empty = random [0, 1)
   std::vector<std::string> layers;    // resnet18: a subset of C1..C11 (empty = all)
   std::string budget;                 // FPGA part the points must fit ("" = no budget)
   // Yosys instead of the area model for every valid point (cached per config hash; see synth.h).
