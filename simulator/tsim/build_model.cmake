@@ -4,7 +4,8 @@
 #   CACHE_DIR (hardware/cache), OUT_DIR (per-config output), PREFIX (model class name), TRACE (ON/OFF:
 #   --trace-fst), RUNTIME (ON/OFF: also archive Verilator's runtime), THREADS, JOBS, MAKE, AR, CXX (compiler
 #   for the generated C++), STAMP (file touched when done); optional ASSERT (ON: verilate with --assert, so
-#   the RTL's SVA assertions are checked while the model runs).
+#   the RTL's SVA assertions are checked while the model runs); optional PIC (ON: position-independent code,
+#   for the shared objects tsim builds on demand for configs without a prebuilt model, src/on_demand.cpp).
 #
 # Verilator runs in CACHE_DIR/<config hash>/<PREFIX>/, so a model is verilated and compiled once per
 # hardware config (the hash is CONFIG_HASH of the package = HwConfig::hash()); the results are copied
@@ -37,6 +38,12 @@ set(assert_args)
 if(ASSERT)
   set(assert_args --assert)
 endif()
+set(pic_cflags)
+set(runtime_cflags "-w")
+if(PIC)
+  set(pic_cflags -CFLAGS -fPIC)
+  set(runtime_cflags "-w -fPIC")
+endif()
 set(mdir ${CACHE_DIR}/${hash}/${PREFIX})
 file(MAKE_DIRECTORY ${mdir})
 
@@ -46,7 +53,7 @@ set(make_flags "OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O2 CXX=${CXX}")
 execute_process(
   COMMAND ${VERILATOR} --cc --build -j ${JOBS} -O3 --x-assign fast --x-initial fast -Wno-fatal
           --top-module vta_top --prefix ${PREFIX} --Mdir ${mdir} --threads ${THREADS} ${trace_args} ${assert_args}
-          -MAKEFLAGS "${make_flags}" -CFLAGS -w
+          -MAKEFLAGS "${make_flags}" -CFLAGS -w ${pic_cflags}
           ${PKG} ${rtl}
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
 if(NOT rc EQUAL 0)
@@ -60,7 +67,7 @@ if(RUNTIME)
     "include ${PREFIX}.mk\nlibvta_verilated.a: $(VK_GLOBAL_OBJS)\n\t${AR} rcs $@ $^\n")
   execute_process(
     COMMAND ${MAKE} -C ${mdir} -f vta_runtime.mk -j ${JOBS} OPT_FAST=-O2 OPT_SLOW=-O1 OPT_GLOBAL=-O2 CXX=${CXX}
-            "VM_USER_CFLAGS=-w" libvta_verilated.a
+            "VM_USER_CFLAGS=${runtime_cflags}" libvta_verilated.a
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "building Verilator's runtime failed (${rc}) in ${mdir}:\n${out}")

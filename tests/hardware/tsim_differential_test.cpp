@@ -637,11 +637,39 @@ TEST(TsimDevice, EveryShippedConfigHasItsOwnModel) {
   }
 }
 
-TEST(TsimDevice, ConfigWithoutModelIsAClearError) {
+// A config no model was built for: with on-demand models off, a clear error; with them on (the default),
+// tsim verilates one on first use (cached by config hash) and it matches fsim.
+isa::HwConfig config_without_prebuilt_model() {
   nlohmann::json j = default_config().to_json();
   j["LOG_ACC_BUFF_SIZE"] = j["LOG_ACC_BUFF_SIZE"].get<int>() - 1;
-  const isa::HwConfig config = isa::HwConfig::from_json(j);
+  return isa::HwConfig::from_json(j);
+}
+
+TEST(TsimDevice, OnDemandModelForAConfigWithoutOneMatchesFsim) {
+  const isa::HwConfig config = config_without_prebuilt_model();
   EXPECT_FALSE(driver::TsimDevice::has_model(config));
+  ::setenv("VTA_TSIM_CACHE", (fs::path(VTA_TEST_OUTPUT_DIR) / "on_demand_models").c_str(), 1);
+  const auto fsim = driver::open_device("fsim", config);
+  const auto tsim = driver::open_device("tsim", config);  // builds the model the first time (seconds to minutes)
+  ::unsetenv("VTA_TSIM_CACHE");
+  // The model is the config's own: the core reports its hash.
+  const uint64_t hash = (uint64_t{tsim->read_register(isa::reg::kConfigHashHi)} << 32) |
+                        tsim->read_register(isa::reg::kConfigHashLo);
+  EXPECT_EQ(fmt::format("{:016x}", hash), config.hash());
+  RandomProgramGenerator gen(config, 0x0de3a2d0u);
+  for (int p = 0; p < 64; ++p) {
+    run_both(config, *fsim, *tsim, gen.next(), "on_demand_program" + std::to_string(p));
+    if (HasFailure()) return;
+  }
+}
+
+TEST(TsimDevice, ConfigWithoutModelIsAClearErrorWhenOnDemandIsOff) {
+  const isa::HwConfig config = config_without_prebuilt_model();
+  EXPECT_FALSE(driver::TsimDevice::has_model(config));
+  ::setenv("VTA_TSIM_ON_DEMAND", "0", 1);
+  struct Restore {
+    ~Restore() { ::unsetenv("VTA_TSIM_ON_DEMAND"); }
+  } restore;
   try {
     driver::open_device("tsim", config);
     ADD_FAILURE() << "no error for a config without a model";

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model_registry.h"
+#include "on_demand.h"
 #include "vta/isa/error.h"
 
 namespace vta::tsim {
@@ -53,11 +54,14 @@ std::string Tsim::built_config_hash() {
 
 Tsim::Tsim(const isa::HwConfig& config, sim::DeviceMemory& memory, TsimOptions options) {
   const detail::ModelEntry* model = find_model(config.hash());
+  if (model == nullptr && detail::on_demand_enabled() && options.trace_path.empty())
+    model = detail::on_demand_model(config);
   if (model == nullptr)
     throw ConfigError("hash", "tsim has no RTL model for config " + config.name() + " (hash " + config.hash() +
                                       "); this build has models for: " + model_list() +
                                       ". To add one, put the config JSON in config/ and rebuild: every "
-                                      "config/*.json gets a model unless -DVTA_TSIM_CONFIGS restricts the list");
+                                      "config/*.json gets a model unless -DVTA_TSIM_CONFIGS restricts the list; or "
+                                      "leave VTA_TSIM_ON_DEMAND unset to build one on first use");
   if (options.bytes_per_cycle == 0) options.bytes_per_cycle = 1;
   if (options.max_outstanding == 0) options.max_outstanding = 1;
   if (options.trace_path.empty()) {
