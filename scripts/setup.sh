@@ -35,6 +35,8 @@ packages=(
   # The xrt backend (Alveo cards) links libxrt's native API; xrt::uuid needs libuuid.
   libxrt-dev
   uuid-dev
+  # The FPGA flow checks (ctest fpga.flows) run the Vivado/Vitis Tcl against stand-ins in tclsh.
+  tcl
 )
 
 missing=()

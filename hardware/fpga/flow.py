@@ -206,11 +206,10 @@ def write_settings_tcl(s, path):
 
 
 def fill_template(text, fields):
-    out = re.sub(r"@(\w+)@", lambda m: str(fields[m.group(1)]), text)
-    left = re.findall(r"@\w+@", out)
-    if left:
-        raise FlowError(f"template fields left unfilled: {left}")
-    return out
+    unknown = sorted(set(re.findall(r"@(\w+)@", text)) - set(fields))
+    if unknown:
+        raise FlowError(f"template fields nobody fills: {unknown}")
+    return re.sub(r"@(\w+)@", lambda m: str(fields[m.group(1)]), text)
 
 
 def link_cfg_fields(s):

@@ -24,8 +24,9 @@ proc vta_check_timing {report_dir {max_paths 10}} {
   file mkdir $report_dir
   report_timing_summary -max_paths $max_paths -report_unconstrained -warn_on_violation \
       -file [file join $report_dir timing_summary_routed.rpt]
-  set setup [get_timing_paths -setup -max_paths 1 -nworst 1]
-  set hold [get_timing_paths -hold -max_paths 1 -nworst 1]
+  # Constrained paths only: an unconstrained design then has none and fails below.
+  set setup [get_timing_paths -setup -max_paths 1 -nworst 1 -no_report_unconstrained]
+  set hold [get_timing_paths -hold -max_paths 1 -nworst 1 -no_report_unconstrained]
   set wns ""
   set whs ""
   if {$setup ne ""} {
@@ -34,7 +35,7 @@ proc vta_check_timing {report_dir {max_paths 10}} {
   if {$hold ne ""} {
     set whs [get_property SLACK $hold]
   }
-  if {$wns eq "" || $whs eq ""} {
+  if {![string is double -strict $wns] || ![string is double -strict $whs]} {
     vta_write_timing_json $report_dir $wns $whs false
     puts "VTA timing: FAILED: no constrained setup/hold path (WNS '$wns', WHS '$whs'): is the clock constrained?"
     return 0
@@ -47,7 +48,7 @@ proc vta_check_timing {report_dir {max_paths 10}} {
   vta_write_timing_json $report_dir $wns $whs false
   puts "VTA timing: FAILED after routing: WNS $wns ns, WHS $whs ns; the worst $max_paths paths of each kind:"
   foreach kind {setup hold} {
-    foreach p [get_timing_paths -$kind -max_paths $max_paths -nworst 1 -slack_lesser_than 0] {
+    foreach p [get_timing_paths -$kind -max_paths $max_paths -nworst 1 -slack_lesser_than 0 -no_report_unconstrained] {
       puts [format "  %-5s slack %8s ns  %s -> %s  (clock %s, %s logic levels)" $kind \
           [get_property SLACK $p] [get_property STARTPOINT_PIN $p] [get_property ENDPOINT_PIN $p] \
           [get_property ENDPOINT_CLOCK $p] [get_property LOGIC_LEVELS $p]]
