@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <algorithm>
 #include <utility>
 
 #include <fmt/format.h>
@@ -57,59 +58,32 @@ struct XrtDevice::Impl {
   XrtDeviceOptions options;
   std::unique_ptr<XrtPlatform> platform;
   std::unique_ptr<PlatformPort> port;
-  XrtPlatform::Buffer arena;
-  std::unique_ptr<BoardCore> core;
-  uint64_t syncs = 0;
-
-  Impl(std::string name, const isa::HwConfig& config, XrtDeviceOptions o, std::unique_ptr<XrtPlatform> p)
-      : options(std::move(o)), platform(p ? std::move(p) : open_xrt_platform(options)) {
-    port = std::make_unique<PlatformPort>(*platform);
-    // At least 64 KB: XRT has placed smaller buffer objects above 4 GB.
-    arena = platform->allocate_arena(std::max<uint64_t>(options.arena_bytes, 64 * 1024), options.memory_bank);
-    BoardCore::Memory memory{arena.device_address, arena.host, arena.size};
-    BoardCore::Sync sync = [this](uint64_t offset, uint64_t bytes, bool to_device) {
-      platform->sync_arena(offset, bytes, to_device);
-      ++syncs;
-    };
-    try {
-      core = std::make_unique<BoardCore>(std::move(name), config, *port, memory, std::move(sync), options.address_bits,
-                                         options.default_timeout, platform->where());
-    } catch (const Error& e) {
-      throw Error(fmt::format("{} (memory bank {}: pick the bank the core's port is linked to with VTA_XRT_BANK)",
-                              e.what(), options.memory_bank));
-    }
-  }
 };
 
 XrtDevice::XrtDevice(std::string name, const isa::HwConfig& config, XrtDeviceOptions options,
                      std::unique_ptr<XrtPlatform> platform)
-    : impl_(std::make_unique<Impl>(std::move(name), config, std::move(options), std::move(platform))) {}
-XrtDevice::~XrtDevice() = default;
+    : impl_(std::make_unique<Impl>()) {
+  Impl& d = *impl_;
+  d.options = std::move(options);
+  d.platform = platform ? std::move(platform) : open_xrt_platform(d.options);
+  d.port = std::make_unique<PlatformPort>(*d.platform);
+  // At least 64 KB: XRT has placed smaller buffer objects above 4 GB.
+  const XrtPlatform::Buffer arena =
+      d.platform->allocate_arena(std::max<uint64_t>(d.options.arena_bytes, 64 * 1024), d.options.memory_bank);
+  BoardCore::Sync sync = [p = d.platform.get()](uint64_t offset, uint64_t bytes, bool to_device) {
+    p->sync_arena(offset, bytes, to_device);
+  };
+  try {
+    set_core(std::make_unique<BoardCore>(std::move(name), config, *d.port,
+                                         BoardCore::Memory{arena.device_address, arena.host, arena.size},
+                                         std::move(sync), d.options.address_bits, d.options.default_timeout,
+                                         d.platform->where()));
+  } catch (const Error& e) {
+    throw Error(fmt::format("{} (memory bank {}: pick the bank the core's port is linked to with VTA_XRT_BANK)",
+                            e.what(), d.options.memory_bank));
+  }
+}
 
-std::string XrtDevice::name() const { return impl_->core->name(); }
-const isa::HwConfig& XrtDevice::config() const { return impl_->core->config(); }
-DeviceBuffer XrtDevice::allocate(uint64_t bytes, uint64_t alignment) { return impl_->core->allocate(bytes, alignment); }
-DeviceBuffer XrtDevice::map_at(uint64_t device_address, uint64_t bytes) {
-  return impl_->core->map_at(device_address, bytes);
-}
-void XrtDevice::free(const DeviceBuffer& buffer) { impl_->core->free(buffer); }
-std::vector<DeviceBuffer> XrtDevice::buffers() const { return impl_->core->buffers(); }
-void XrtDevice::flush(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes) {
-  impl_->core->flush(buffer, offset, bytes);
-}
-void XrtDevice::invalidate(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes) {
-  impl_->core->invalidate(buffer, offset, bytes);
-}
-void XrtDevice::write_register(uint32_t offset, uint32_t value) { impl_->core->write_register(offset, value); }
-uint32_t XrtDevice::read_register(uint32_t offset) { return impl_->core->read_register(offset); }
-RunResult XrtDevice::run(uint64_t insn_address, uint32_t insn_count, std::chrono::milliseconds timeout) {
-  return impl_->core->run(insn_address, insn_count, timeout);
-}
-isa::ExecutionCounters XrtDevice::counters() const { return impl_->core->last().counters; }
-std::vector<std::pair<std::string, uint64_t>> XrtDevice::extra_counters() const {
-  return impl_->core->last().extra_counters;
-}
-uint64_t XrtDevice::arena_address() const { return impl_->arena.device_address; }
-uint64_t XrtDevice::syncs() const { return impl_->syncs; }
+XrtDevice::~XrtDevice() { reset_core(); }
 
 }  // namespace vta::driver

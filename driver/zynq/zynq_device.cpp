@@ -151,71 +151,42 @@ ZynqDeviceOptions ZynqDeviceOptions::from_environment() {
 
 struct ZynqDevice::Impl {
   ZynqDeviceOptions options;
-  std::filesystem::path sysfs;
   std::unique_ptr<MappedFile> regs, mem;
   std::unique_ptr<WindowPort> port;
-  std::unique_ptr<BoardCore> core;
-
-  Impl(std::string name, const isa::HwConfig& config, ZynqDeviceOptions o) : options(std::move(o)) {
-    sysfs = !options.sysfs_dir.empty()
-                ? std::filesystem::path(options.sysfs_dir)
-                : std::filesystem::path("/sys/class/u-dma-buf") / std::filesystem::path(options.mem_path).filename();
-    BoardCore::Memory memory;
-    memory.phys = options.mem_phys_addr ? *options.mem_phys_addr : read_sysfs_number(sysfs / "phys_addr");
-    memory.size = options.mem_size ? *options.mem_size : read_sysfs_number(sysfs / "size");
-    regs = std::make_unique<MappedFile>("register window", options.regs_path, options.regs_offset, options.regs_size,
-                                        true);
-    mem = std::make_unique<MappedFile>("contiguous memory", options.mem_path, options.mem_offset, memory.size,
-                                       options.cache == ZynqCacheMode::kUncached);
-    memory.host = mem->data();
-    port = std::make_unique<WindowPort>(regs->data(), options.regs_size);
-    BoardCore::Sync sync;
-    if (options.cache == ZynqCacheMode::kSync) {
-      // u-dma-buf: the range and direction (1 DMA_TO_DEVICE, 2 DMA_FROM_DEVICE), then the trigger.
-      sync = [dir = sysfs](uint64_t offset, uint64_t bytes, bool for_device) {
-        write_sysfs(dir / "sync_offset", offset);
-        write_sysfs(dir / "sync_size", bytes);
-        write_sysfs(dir / "sync_direction", for_device ? 1 : 2);
-        write_sysfs(dir / (for_device ? "sync_for_device" : "sync_for_cpu"), 1);
-      };
-    }
-    core = std::make_unique<BoardCore>(std::move(name), config, *port, memory, std::move(sync), options.address_bits,
-                                       options.default_timeout, options.regs_path);
-  }
 };
 
 ZynqDevice::ZynqDevice(std::string name, const isa::HwConfig& config, ZynqDeviceOptions options)
-    : impl_(std::make_unique<Impl>(std::move(name), config, std::move(options))) {}
-ZynqDevice::~ZynqDevice() = default;
+    : impl_(std::make_unique<Impl>()) {
+  Impl& d = *impl_;
+  d.options = std::move(options);
+  const ZynqDeviceOptions& o = d.options;
+  const std::filesystem::path sysfs =
+      !o.sysfs_dir.empty() ? std::filesystem::path(o.sysfs_dir)
+                           : std::filesystem::path("/sys/class/u-dma-buf") / std::filesystem::path(o.mem_path).filename();
+  BoardCore::Memory memory;
+  memory.phys = o.mem_phys_addr ? *o.mem_phys_addr : read_sysfs_number(sysfs / "phys_addr");
+  memory.size = o.mem_size ? *o.mem_size : read_sysfs_number(sysfs / "size");
+  d.regs = std::make_unique<MappedFile>("register window", o.regs_path, o.regs_offset, o.regs_size, true);
+  d.mem = std::make_unique<MappedFile>("contiguous memory", o.mem_path, o.mem_offset, memory.size,
+                                       o.cache == ZynqCacheMode::kUncached);
+  memory.host = d.mem->data();
+  d.port = std::make_unique<WindowPort>(d.regs->data(), o.regs_size);
+  BoardCore::Sync sync;
+  if (o.cache == ZynqCacheMode::kSync) {
+    // u-dma-buf: the range and direction (1 DMA_TO_DEVICE, 2 DMA_FROM_DEVICE), then the trigger.
+    sync = [sysfs](uint64_t offset, uint64_t bytes, bool for_device) {
+      write_sysfs(sysfs / "sync_offset", offset);
+      write_sysfs(sysfs / "sync_size", bytes);
+      write_sysfs(sysfs / "sync_direction", for_device ? 1 : 2);
+      write_sysfs(sysfs / (for_device ? "sync_for_device" : "sync_for_cpu"), 1);
+    };
+  }
+  set_core(std::make_unique<BoardCore>(std::move(name), config, *d.port, memory, std::move(sync), o.address_bits,
+                                       o.default_timeout, o.regs_path));
+}
 
-std::string ZynqDevice::name() const { return impl_->core->name(); }
-const isa::HwConfig& ZynqDevice::config() const { return impl_->core->config(); }
+ZynqDevice::~ZynqDevice() { reset_core(); }
+
 const ZynqDeviceOptions& ZynqDevice::options() const { return impl_->options; }
-uint64_t ZynqDevice::memory_base() const { return impl_->core->memory().phys; }
-uint64_t ZynqDevice::memory_size() const { return impl_->core->memory().size; }
-uint64_t ZynqDevice::syncs_for_device() const { return impl_->core->syncs_for_device(); }
-uint64_t ZynqDevice::syncs_for_cpu() const { return impl_->core->syncs_for_cpu(); }
-
-DeviceBuffer ZynqDevice::allocate(uint64_t bytes, uint64_t alignment) { return impl_->core->allocate(bytes, alignment); }
-DeviceBuffer ZynqDevice::map_at(uint64_t device_address, uint64_t bytes) {
-  return impl_->core->map_at(device_address, bytes);
-}
-void ZynqDevice::free(const DeviceBuffer& buffer) { impl_->core->free(buffer); }
-std::vector<DeviceBuffer> ZynqDevice::buffers() const { return impl_->core->buffers(); }
-void ZynqDevice::flush(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes) {
-  impl_->core->flush(buffer, offset, bytes);
-}
-void ZynqDevice::invalidate(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes) {
-  impl_->core->invalidate(buffer, offset, bytes);
-}
-void ZynqDevice::write_register(uint32_t offset, uint32_t value) { impl_->core->write_register(offset, value); }
-uint32_t ZynqDevice::read_register(uint32_t offset) { return impl_->core->read_register(offset); }
-RunResult ZynqDevice::run(uint64_t insn_address, uint32_t insn_count, std::chrono::milliseconds timeout) {
-  return impl_->core->run(insn_address, insn_count, timeout);
-}
-isa::ExecutionCounters ZynqDevice::counters() const { return impl_->core->last().counters; }
-std::vector<std::pair<std::string, uint64_t>> ZynqDevice::extra_counters() const {
-  return impl_->core->last().extra_counters;
-}
 
 }  // namespace vta::driver

@@ -498,7 +498,8 @@ def check_boards(ck, boards):
         ck.check(not mem_default["coherent"], f"d: {name}: the default memory port is the non-coherent one")
     doc = os.path.join(ROOT, "docs", "boards.md")
     text = open(doc).read() if os.path.isfile(doc) else ""
-    ck.check("## Bitstream flows" in text and "## Drivers" in text, "d: docs/boards.md has 'Bitstream flows' and 'Drivers'")
+    ck.check("## Bitstream flows" in text and "## From a fresh board to `vta run`" in text and "### What ran on hardware" in text,
+             "d: docs/boards.md has the flows, the steps from a fresh board and what ran on hardware")
     ck.check(all(n in text for n in bs), "d: docs/boards.md covers every board", str([n for n in bs if n not in text]))
 
 

@@ -17,6 +17,7 @@
 #include "vta/driver/xrt_device.h"
 #include "vta/isa/error.h"
 #include "vta/isa/hw_config.h"
+#include "vta/test/board_checks.h"
 #include "vta/test/device_regions.h"
 #include "vta/test/random_program.h"
 #include "vta/test/test_data.h"
@@ -91,43 +92,20 @@ struct XrtBoard {
 };
 
 TEST(XrtBoard, ApacheVtaRecordingsReplayExactly) {
-  int replayed = 0;
-  for (const auto& entry : fs::directory_iterator(conformance_root())) {
-    if (!entry.is_directory()) continue;
-    SCOPED_TRACE(entry.path().string());
-    const fs::path trace_dir = fs::path(VTA_TEST_OUTPUT_DIR) / ("xrt_recording_" + entry.path().filename().string());
-    fs::remove_all(trace_dir);
-    driver::import_vta_recording(entry.path(), trace_dir);
-    const driver::ProgramTrace trace = driver::ProgramTrace::load(trace_dir);
-    XrtBoard b("xrt_board_" + entry.path().filename().string(), trace.config);
-    const driver::ReplayResult r = driver::replay(trace, trace_dir, *b.device, std::nullopt);
-    EXPECT_TRUE(r.run.ok()) << r.run.message;
-    EXPECT_TRUE(r.mismatches.empty());
-    EXPECT_FALSE(r.counter_mismatch.has_value()) << r.counter_mismatch.value_or("");
-    EXPECT_EQ(b.device->syncs(), 2 * trace.regions.size());
-    ++replayed;
-  }
+  std::unique_ptr<XrtBoard> b;
+  const int replayed = expect_recordings_replay(
+      fs::path(VTA_TEST_OUTPUT_DIR) / "xrt_recordings",
+      [&](const driver::ProgramTrace& trace, const std::string& name) -> driver::Device& {
+        b = std::make_unique<XrtBoard>("xrt_board_" + name, trace.config);
+        return *b->device;
+      },
+      [&](const driver::ProgramTrace& trace) { EXPECT_EQ(b->device->syncs(), 2 * trace.regions.size()); });
   EXPECT_EQ(replayed, 3);
 }
 
 TEST(XrtBoard, RandomProgramsMatchFsim) {
-  const isa::HwConfig config = default_config();
   XrtBoard b("xrt_random");
-  const auto fsim = driver::open_device("fsim", config);
-  RandomProgramGenerator gen(config, 0x7e700000u);
-  for (int p = 0; p < 32; ++p) {
-    const GeneratedProgram g = gen.next();
-    load_regions(*fsim, g);
-    load_regions(*b.device, g);
-    const driver::RunResult rf = fsim->run(g.insn_address, g.insn_count, 0ms);
-    const driver::RunResult rx = b.device->run(g.insn_address, g.insn_count, 0ms);
-    ASSERT_TRUE(rf.ok()) << rf.message;
-    ASSERT_TRUE(rx.ok()) << "program " << p << ": " << rx.message;
-    ASSERT_EQ(compare_regions(g, *fsim, *b.device), "") << "program " << p;
-    isa::ExecutionCounters cf = rf.counters, cx = rx.counters;
-    cf.cycle_count = cx.cycle_count = 0;
-    ASSERT_EQ(cf, cx) << "program " << p;
-  }
+  expect_random_programs_match_fsim(*b.device, default_config(), 0x7e700000u, 32);
   // The core's own counters come through the register block too.
   bool busy = false;
   for (const auto& [name, value] : b.device->extra_counters())

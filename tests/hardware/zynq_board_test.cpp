@@ -26,6 +26,7 @@
 #include "vta/isa/instruction.h"
 #include "vta/isa/instruction_codec.h"
 #include "vta/runtime/session.h"
+#include "vta/test/board_checks.h"
 #include "vta/test/device_regions.h"
 #include "vta/test/random_program.h"
 #include "vta/test/test_data.h"
@@ -78,46 +79,25 @@ uint64_t read_number(const fs::path& p) {
 }
 
 TEST(ZynqBoard, ApacheVtaRecordingsReplayExactly) {
-  int replayed = 0;
-  for (const auto& entry : fs::directory_iterator(conformance_root())) {
-    if (!entry.is_directory()) continue;
-    SCOPED_TRACE(entry.path().string());
-    const fs::path trace_dir = fresh_dir("zynq_recording_" + entry.path().filename().string());
-    driver::import_vta_recording(entry.path(), trace_dir);
-    const driver::ProgramTrace trace = driver::ProgramTrace::load(trace_dir);
-    Board b("zynq_board_" + entry.path().filename().string(), trace.config);
-    const driver::ReplayResult r = driver::replay(trace, trace_dir, *b.device, std::nullopt);
-    EXPECT_TRUE(r.run.ok()) << r.run.message;
-    EXPECT_TRUE(r.mismatches.empty()) << r.mismatches.size() << " regions differ";
-    EXPECT_FALSE(r.counter_mismatch.has_value()) << r.counter_mismatch.value_or("");
-    EXPECT_EQ(b.emulator->runs(), 1u);
-    // Not coherent by default: every region was flushed before and invalidated after the run.
-    EXPECT_EQ(b.device->syncs_for_device(), trace.regions.size());
-    EXPECT_EQ(b.device->syncs_for_cpu(), trace.regions.size());
-    ++replayed;
-  }
+  std::unique_ptr<Board> b;
+  const int replayed = expect_recordings_replay(
+      fresh_dir("zynq_recordings"),
+      [&](const driver::ProgramTrace& trace, const std::string& name) -> driver::Device& {
+        b = std::make_unique<Board>("zynq_board_" + name, trace.config);
+        return *b->device;
+      },
+      [&](const driver::ProgramTrace& trace) {
+        EXPECT_EQ(b->emulator->runs(), 1u);
+        // Not coherent by default: every region was flushed before and invalidated after the run.
+        EXPECT_EQ(b->device->syncs_for_device(), trace.regions.size());
+        EXPECT_EQ(b->device->syncs_for_cpu(), trace.regions.size());
+      });
   EXPECT_EQ(replayed, 3);
 }
 
 TEST(ZynqBoard, RandomProgramsMatchFsim) {
-  const isa::HwConfig config = default_config();
   Board b("zynq_random");
-  const auto fsim = driver::open_device("fsim", config);
-  RandomProgramGenerator gen(config, 0x2a7e0000u);
-  for (int p = 0; p < 64; ++p) {
-    const GeneratedProgram g = gen.next();
-    load_regions(*fsim, g);
-    load_regions(*b.device, g);
-    const driver::RunResult rf = fsim->run(g.insn_address, g.insn_count, 0ms);
-    const driver::RunResult rz = b.device->run(g.insn_address, g.insn_count, 0ms);
-    ASSERT_TRUE(rf.ok()) << rf.message;
-    ASSERT_TRUE(rz.ok()) << "program " << p << ": " << rz.message;
-    ASSERT_EQ(compare_regions(g, *fsim, *b.device), "") << "program " << p << "\n" << g.listing();
-    isa::ExecutionCounters cf = rf.counters, cz = rz.counters;
-    cf.cycle_count = cz.cycle_count = 0;
-    ASSERT_EQ(cf, cz) << "program " << p;
-    EXPECT_GT(rz.counters.cycle_count, 0u);
-  }
+  expect_random_programs_match_fsim(*b.device, default_config(), 0x2a7e0000u, 64);
   EXPECT_EQ(b.emulator->runs(), 64u);
 }
 

@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "vta/driver/device.h"
+#include "vta/driver/board_device.h"
 
 namespace vta::driver {
 
@@ -60,7 +60,7 @@ class XrtPlatform {
 std::unique_ptr<XrtPlatform> open_xrt_platform(const XrtDeviceOptions& options);
 bool xrt_supported();  // built with libxrt
 
-class XrtDevice final : public Device {
+class XrtDevice final : public BoardDevice {
  public:
   // `platform` null: open_xrt_platform(options).
   XrtDevice(std::string name, const isa::HwConfig& config, XrtDeviceOptions options,
@@ -69,21 +69,8 @@ class XrtDevice final : public Device {
   XrtDevice(const XrtDevice&) = delete;
   XrtDevice& operator=(const XrtDevice&) = delete;
 
-  std::string name() const override;
-  const isa::HwConfig& config() const override;
-  DeviceBuffer allocate(uint64_t bytes, uint64_t alignment = 64) override;
-  DeviceBuffer map_at(uint64_t device_address, uint64_t bytes) override;
-  void free(const DeviceBuffer& buffer) override;
-  std::vector<DeviceBuffer> buffers() const override;
-  void flush(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes) override;
-  void invalidate(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes) override;
-  void write_register(uint32_t offset, uint32_t value) override;
-  uint32_t read_register(uint32_t offset) override;
-  RunResult run(uint64_t insn_address, uint32_t insn_count, std::chrono::milliseconds timeout) override;
-  isa::ExecutionCounters counters() const override;
-  std::vector<std::pair<std::string, uint64_t>> extra_counters() const;
-  uint64_t arena_address() const;
-  uint64_t syncs() const;
+  // Synchronizations of the arena so far (flush + invalidate).
+  uint64_t syncs() const { return syncs_for_device() + syncs_for_cpu(); }
 
  private:
   struct Impl;

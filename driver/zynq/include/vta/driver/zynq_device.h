@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "vta/driver/device.h"
+#include "vta/driver/board_device.h"
 
 namespace vta::driver {
 
@@ -51,7 +51,7 @@ struct ZynqDeviceOptions {
   static ZynqDeviceOptions from_environment();
 };
 
-class ZynqDevice final : public Device {
+class ZynqDevice final : public BoardDevice {
  public:
   // Opens and maps the register window and the memory, and checks that the core there was built for
   // `config` (CONFIG_HASH). Throws vta::Error naming the path and what is wrong (missing node, no
@@ -61,32 +61,7 @@ class ZynqDevice final : public Device {
   ZynqDevice(const ZynqDevice&) = delete;
   ZynqDevice& operator=(const ZynqDevice&) = delete;
 
-  std::string name() const override;
-  const isa::HwConfig& config() const override;
-
-  DeviceBuffer allocate(uint64_t bytes, uint64_t alignment = 64) override;
-  // Inside the contiguous region only (a recorded trace replays when its addresses fall there).
-  DeviceBuffer map_at(uint64_t device_address, uint64_t bytes) override;
-  void free(const DeviceBuffer& buffer) override;
-  std::vector<DeviceBuffer> buffers() const override;
-
-  void flush(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes) override;
-  void invalidate(const DeviceBuffer& buffer, uint64_t offset, uint64_t bytes) override;
-
-  void write_register(uint32_t offset, uint32_t value) override;
-  uint32_t read_register(uint32_t offset) override;
-
-  RunResult run(uint64_t insn_address, uint32_t insn_count, std::chrono::milliseconds timeout) override;
-  isa::ExecutionCounters counters() const override;
-  std::vector<std::pair<std::string, uint64_t>> extra_counters() const;
-
   const ZynqDeviceOptions& options() const;
-  // Physical address range of the contiguous region.
-  uint64_t memory_base() const;
-  uint64_t memory_size() const;
-  // Cache maintenance operations issued so far (sync_for_device, sync_for_cpu).
-  uint64_t syncs_for_device() const;
-  uint64_t syncs_for_cpu() const;
 
  private:
   struct Impl;
