@@ -2,6 +2,7 @@
 // micro-ops equal to the ideal on the layers whose channels fill the blocks.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -96,6 +97,35 @@ TEST(BenchConv2dCli, JsonTableForC10C11) {
   const auto& t = j.at("totals");
   EXPECT_EQ(t.at("gemm_uops").get<uint64_t>(), t.at("gemm_uops_ideal").get<uint64_t>());
   EXPECT_EQ(t.at("lower_bound_bytes").get<uint64_t>(), 208384u + 2411520u);
+}
+
+// On a timed target: cycles per layer against the roofline, the core's counters, the weighted total.
+TEST(BenchConv2dCli, CyclesAgainstTheRooflineOnATimedTarget) {
+  const Result targets = run("bench conv2d --target nonexistent");
+  if (targets.out.find("tsim") == std::string::npos) GTEST_SKIP() << "no tsim in this build";
+  const fs::path json_path = temp_json("cycles");
+  const Result r = run("bench conv2d --target tsim --layers C10,C11 --repeat 1 --json " + json_path.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("Cycles on tsim (DRAM"), std::string::npos) << r.out;
+  std::ifstream in(json_path);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  fs::remove(json_path);
+  const auto& c = j.at("cycles");
+  ASSERT_EQ(c.at("layers").size(), 2u);
+  uint64_t weighted = 0;
+  for (const auto& l : c.at("layers")) {
+    const uint64_t cycles = l.at("cycles"), roof = l.at("roofline_cycles");
+    EXPECT_GT(roof, 0u);
+    EXPECT_GE(cycles, roof) << l.at("layer");  // nothing beats its roofline
+    EXPECT_EQ(roof, std::max(l.at("compute_bound_cycles").get<uint64_t>(), l.at("memory_bound_cycles").get<uint64_t>()));
+    EXPECT_GT(l.at("counters").at("compute_busy_cycles").get<uint64_t>(), 0u);
+    EXPECT_LE(l.at("counters").at("compute_busy_cycles").get<uint64_t>(), cycles);
+    weighted += cycles * l.at("occurrences").get<uint64_t>();
+  }
+  EXPECT_EQ(c.at("layers")[1].at("occurrences"), 3);  // C11 occurs three times in ResNet-18
+  EXPECT_EQ(c.at("weighted_cycles").get<uint64_t>(), weighted);
+  EXPECT_FALSE(c.at("whole_resnet18").get<bool>());
+  EXPECT_GT(c.at("dram_bytes_per_cycle").get<uint64_t>(), 0u);
 }
 
 TEST(BenchConv2dCli, UnknownLayerAndWorkloadAreErrors) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -97,6 +98,89 @@ std::vector<Layer> select_layers(const std::string& list) {
   return out;
 }
 
+// The DRAM model a timed target runs under: the config's timing, or the target's environment override
+// (VTA_TSIM_DRAM_* for tsim and the board emulator, VTA_TLM_DRAM_* for tlm).
+struct DramSetting {
+  uint64_t latency = 0, bytes_per_cycle = 0;
+};
+DramSetting dram_setting(const std::string& target, const isa::HwConfig& config) {
+  DramSetting d{config.timing().dram_latency_cycles, config.timing().dram_bytes_per_cycle};
+  const std::string prefix = target == "tlm" ? "VTA_TLM_" : "VTA_TSIM_";
+  if (const char* v = std::getenv((prefix + "DRAM_LATENCY").c_str()); v != nullptr && *v != '\0')
+    d.latency = std::strtoull(v, nullptr, 0);
+  if (const char* v = std::getenv((prefix + "DRAM_BYTES_PER_CYCLE").c_str()); v != nullptr && *v != '\0')
+    d.bytes_per_cycle = std::strtoull(v, nullptr, 0);
+  return d;
+}
+
+// One layer on a timed target: cycles against the roofline, and where the cycles went (the core's
+// busy/stall counters, docs/hardware.md).
+struct CycleRow {
+  std::string name;
+  int occurrences = 1;
+  uint64_t cycles = 0, roofline = 0, compute_bound = 0, memory_bound = 0, gemm_uops = 0;
+  std::map<std::string, uint64_t> counters;  // extra_counters() by name
+  uint64_t counter(const std::string& n) const {
+    auto it = counters.find(n);
+    return it == counters.end() ? 0 : it->second;
+  }
+};
+
+void print_cycles(const std::vector<CycleRow>& rows, const std::string& target, const DramSetting& dram,
+                  nlohmann::json* json) {
+  fmt::print("\nCycles on {} (DRAM {} cycles latency, {} B/cycle); roofline = max(MACs / lanes, lower-bound bytes / "
+             "{} B/cycle); busy and stall columns are the core's counters, in % of the layer's cycles\n",
+             target, dram.latency, dram.bytes_per_cycle, dram.bytes_per_cycle);
+  fmt::print("| layer | x | cycles | roofline | % of roofline | GEMM uops | compute busy | compute token wait | "
+             "RAW hazard | load busy | load token wait | store busy | store token wait | fetch: queue full |\n");
+  fmt::print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+  const auto pct = [](uint64_t part, uint64_t whole) { return whole ? 100.0 * double(part) / double(whole) : 0.0; };
+  nlohmann::json jl = nlohmann::json::array();
+  uint64_t net = 0, net_roof = 0, net_no_c1 = 0, net_roof_no_c1 = 0;
+  for (const CycleRow& r : rows) {
+    fmt::print("| {} | {} | {} | {} | {:.1f}% | {:.1f}% | {:.1f}% | {:.1f}% | {:.1f}% | {:.1f}% | {:.1f}% | {:.1f}% | "
+               "{:.1f}% | {:.1f}% |\n",
+               r.name, r.occurrences, r.cycles, r.roofline, pct(r.roofline, r.cycles), pct(r.gemm_uops, r.cycles),
+               pct(r.counter("compute_busy_cycles"), r.cycles), pct(r.counter("compute_stall_cycles"), r.cycles),
+               pct(r.counter("gemm_hazard_cycles"), r.cycles), pct(r.counter("load_busy_cycles"), r.cycles),
+               pct(r.counter("load_stall_cycles"), r.cycles), pct(r.counter("store_busy_cycles"), r.cycles),
+               pct(r.counter("store_stall_cycles"), r.cycles), pct(r.counter("fetch_stall_cycles"), r.cycles));
+    net += r.cycles * uint64_t(r.occurrences);
+    net_roof += r.roofline * uint64_t(r.occurrences);
+    if (r.name != "C1") {
+      net_no_c1 += r.cycles * uint64_t(r.occurrences);
+      net_roof_no_c1 += r.roofline * uint64_t(r.occurrences);
+    }
+    nlohmann::json j = {{"layer", r.name},
+                        {"occurrences", r.occurrences},
+                        {"cycles", r.cycles},
+                        {"roofline_cycles", r.roofline},
+                        {"compute_bound_cycles", r.compute_bound},
+                        {"memory_bound_cycles", r.memory_bound},
+                        {"of_roofline", r.cycles ? double(r.roofline) / double(r.cycles) : 0.0},
+                        {"gemm_uops", r.gemm_uops}};
+    for (const auto& [name, value] : r.counters) j["counters"][name] = value;
+    jl.push_back(std::move(j));
+  }
+  const bool whole = rows.size() == std::size(compiler::kResNet18Conv2d);
+  fmt::print("{} weighted by occurrence: {} cycles ({:.2f} M; roofline {:.2f} M, {:.1f}%){}\n",
+             whole ? "ResNet-18 (all 20 convolutions)" : "These layers", net, double(net) * 1e-6,
+             double(net_roof) * 1e-6, pct(net_roof, net),
+             net_no_c1 != net ? fmt::format("; without C1: {:.2f} M ({:.1f}% of its roofline)", double(net_no_c1) * 1e-6,
+                                            pct(net_roof_no_c1, net_no_c1))
+                              : std::string());
+  if (json != nullptr) {
+    (*json)["cycles"] = {{"target", target},
+                         {"dram_latency_cycles", dram.latency},
+                         {"dram_bytes_per_cycle", dram.bytes_per_cycle},
+                         {"layers", std::move(jl)},
+                         {"weighted_cycles", net},
+                         {"weighted_roofline_cycles", net_roof},
+                         {"weighted_cycles_without_c1", net_no_c1},
+                         {"whole_resnet18", whole}};
+  }
+}
+
 int run_bench_conv2d(const BenchConvOptions& o) {
   if (o.workload != "resnet18") throw Error(fmt::format("--workload {}: only resnet18 is known", o.workload));
   if (o.repeat < 1) throw Error("--repeat must be at least 1");
@@ -119,6 +203,8 @@ int run_bench_conv2d(const BenchConvOptions& o) {
     const VtaReference* vta;
   };
   std::vector<DeviceRow> device_rows;
+  std::vector<CycleRow> cycle_rows;
+  const DramSetting dram = dram_setting(o.target, config);
   fmt::print("ResNet-18 conv2d layers, config {}, operator clip((conv + bias) >> shift, 0, 127), seed {}\n",
              config.name(), o.seed);
   fmt::print("{:<4} {:>9} {:>9} {:>7} {:>8} {:>8} {:>9} {:>9} {:>6} {:>6} {:>9} {:>9} {:>7} {:>6} {:>7} {:>7} {}\n",
@@ -173,6 +259,18 @@ int run_bench_conv2d(const BenchConvOptions& o) {
     const double ratio = double(total) / double(bound);
     const double util = c.gemm_counter ? double(macs) / (double(c.gemm_counter) * double(lanes)) : 0.0;
     const VtaReference* vr = vta_reference(l.name);
+    if (c.cycle_count > 0) {
+      CycleRow row;
+      row.name = l.name;
+      row.occurrences = l.occurrences;
+      row.cycles = c.cycle_count;
+      row.gemm_uops = c.gemm_counter;
+      row.compute_bound = ideal;
+      row.memory_bound = dram.bytes_per_cycle ? (bound + dram.bytes_per_cycle - 1) / dram.bytes_per_cycle : 0;
+      row.roofline = std::max(row.compute_bound, row.memory_bound);
+      for (const auto& [name, value] : device->extra_counters()) row.counters[name] = value;
+      cycle_rows.push_back(std::move(row));
+    }
 
     for (Totals* t : {&all, &c2_c11}) {
       if (t == &c2_c11 && !vr) continue;
@@ -290,8 +388,12 @@ int run_bench_conv2d(const BenchConvOptions& o) {
   else if (c2_c11.bound) device_total("sum (offloaded)", c2_c11, true);
   if (all.bound != c2_c11.bound) device_total("all", all, false);
 
+  nlohmann::json cycles_json;
+  if (!cycle_rows.empty()) print_cycles(cycle_rows, target_name, dram, &cycles_json);
+
   if (!o.json.empty()) {
     nlohmann::json j;
+    if (!cycles_json.is_null()) j.update(cycles_json);
     j["benchmark"] = "conv2d";
     j["workload"] = o.workload;
     j["config"] = config.name();
@@ -325,7 +427,11 @@ void register_bench_conv2d(CLI::App& bench, Action& action) {
       "micro-op counts, DRAM bytes per memory type against the lower bound, GEMM micro-ops against the ideal "
       "(MACs / (BATCH x BLOCK_IN x BLOCK_OUT)), the MAC-lane utilization, compile and run times, and Apache "
       "VTA's published total/bound. Then a table of device time per layer (best of --repeat runs), G MAC/s "
-      "and the ratio to Apache VTA's recorded fsim time. On fsim, VTA_FSIM_SIMD=generic|sse2|avx2|avx512 "
+      "and the ratio to Apache VTA's recorded fsim time. On a timed target (tsim, tlm, a board) also a table of "
+      "cycles per layer against its roofline max(MACs / lanes, lower-bound bytes / DRAM bytes per cycle), where "
+      "the cycles went (GEMM micro-ops, busy and token-wait cycles per module, RAW hazards, a full command "
+      "queue), the DRAM setting, and ResNet-18's whole-network total weighted by how often each layer occurs "
+      "(--json carries all of it). On fsim, VTA_FSIM_SIMD=generic|sse2|avx2|avx512 "
       "picks the fast kernel's instruction set (default: the best the CPU has) and --threads "
       "(VTA_FSIM_THREADS) splits each big GEMM's accumulator rows between threads. Exits 1 only if a result "
       "is wrong.");

@@ -15,14 +15,17 @@ namespace vta::compiler {
 struct Conv2dWorkload {
   const char* name;
   int h, w, ic, oc, k, pad, stride;
+  int occurrences = 1;  // how often the layer occurs in its network (for whole-network totals)
 };
 
-// ResNet-18's conv2d workloads as Apache VTA's benchmarks number them (C1 is the 7x7 stem).
+// ResNet-18's conv2d workloads as Apache VTA's benchmarks number them (C1 is the 7x7 stem), with how often
+// each occurs in one inference (20 convolutions: C2 in both blocks of stage 1; C5, C8, C11 in the second
+// conv of each stage's first block and both of its second block).
 inline constexpr Conv2dWorkload kResNet18Conv2d[] = {
-    {"C1", 224, 224, 3, 64, 7, 3, 2},   {"C2", 56, 56, 64, 64, 3, 1, 1},   {"C3", 56, 56, 64, 128, 3, 1, 2},
-    {"C4", 56, 56, 64, 128, 1, 0, 2},   {"C5", 28, 28, 128, 128, 3, 1, 1}, {"C6", 28, 28, 128, 256, 3, 1, 2},
-    {"C7", 28, 28, 128, 256, 1, 0, 2},  {"C8", 14, 14, 256, 256, 3, 1, 1}, {"C9", 14, 14, 256, 512, 3, 1, 2},
-    {"C10", 14, 14, 256, 512, 1, 0, 2}, {"C11", 7, 7, 512, 512, 3, 1, 1},
+    {"C1", 224, 224, 3, 64, 7, 3, 2, 1},    {"C2", 56, 56, 64, 64, 3, 1, 1, 4},   {"C3", 56, 56, 64, 128, 3, 1, 2, 1},
+    {"C4", 56, 56, 64, 128, 1, 0, 2, 1},    {"C5", 28, 28, 128, 128, 3, 1, 1, 3}, {"C6", 28, 28, 128, 256, 3, 1, 2, 1},
+    {"C7", 28, 28, 128, 256, 1, 0, 2, 1},   {"C8", 14, 14, 256, 256, 3, 1, 1, 3}, {"C9", 14, 14, 256, 512, 3, 1, 2, 1},
+    {"C10", 14, 14, 256, 512, 1, 0, 2, 1},  {"C11", 7, 7, 512, 512, 3, 1, 1, 3},
 };
 
 // The ResNet-18 layer with this geometry at batch 1 (input IC x H x W, OC outputs, K x K kernel, OH output

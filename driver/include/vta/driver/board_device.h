@@ -36,7 +36,7 @@ class BoardDevice : public Device {
   isa::ExecutionCounters counters() const override;
 
   // The core's own counters of the last run (busy/stall cycles per module, ...), in register order.
-  std::vector<std::pair<std::string, uint64_t>> extra_counters() const;
+  std::vector<std::pair<std::string, uint64_t>> extra_counters() const override;
   // Device address and size of the contiguous region.
   uint64_t memory_base() const;
   uint64_t memory_size() const;

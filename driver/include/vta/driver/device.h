@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "vta/isa/counters.h"
@@ -62,6 +63,9 @@ class Device {
 
   // Counters of the last run.
   virtual isa::ExecutionCounters counters() const = 0;
+  // The core's own counters of the last run (busy and stall cycles per module, ..., isa::reg::kCounters
+  // from index 11, by name) where the backend models them (tsim, tlm, the boards); empty elsewhere.
+  virtual std::vector<std::pair<std::string, uint64_t>> extra_counters() const { return {}; }
 };
 
 // Opens a backend by name: "fsim" (fast kernels), "fsim-ref" (reference interpreter), "fsim-serial"

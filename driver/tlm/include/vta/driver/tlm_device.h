@@ -50,7 +50,7 @@ class TlmDevice final : public Device {
   isa::ExecutionCounters counters() const override;
 
   // Busy/stall cycles of the last run (load_busy_cycles ... gemm_hazard_cycles), as tsim reports them.
-  std::vector<std::pair<std::string, uint64_t>> extra_counters() const;
+  std::vector<std::pair<std::string, uint64_t>> extra_counters() const override;
 
  private:
   struct Impl;

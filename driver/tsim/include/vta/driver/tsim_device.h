@@ -97,7 +97,7 @@ class TsimDevice final : public Device {
   isa::ExecutionCounters counters() const override;
 
   // The core's extra counters of the last run (busy/stall cycles per module, ...), in register order.
-  std::vector<std::pair<std::string, uint64_t>> extra_counters() const;
+  std::vector<std::pair<std::string, uint64_t>> extra_counters() const override;
   // Clock cycles the harness simulated for the last run, register accesses included.
   uint64_t harness_cycles() const;
   const TsimDeviceOptions& options() const;
