@@ -512,13 +512,22 @@ module vta_compute #(
   logic exec_done;
   assign exec_done = !uop_busy && !acc_busy && !loop_active_q && !s1_valid_q && !s2_valid_q && !s3_valid_q;
 
+  // The four handshakes, one step each: pop load->compute, pop store->compute, (run), push
+  // compute->load, push compute->store.
+  logic pop_prev_adv, pop_next_adv, push_prev_adv, push_next_adv;
+  logic pop_prev_blk, pop_next_blk, push_prev_blk, push_next_blk;
+  vta_token_step u_pop_prev (.active_i(state_q == S_POP_PREV), .want_i(pop_prev), .ready_i(pop_prev_ready_i),
+                             .fire_o(pop_prev_o), .advance_o(pop_prev_adv), .blocked_o(pop_prev_blk));
+  vta_token_step u_pop_next (.active_i(state_q == S_POP_NEXT), .want_i(pop_next), .ready_i(pop_next_ready_i),
+                             .fire_o(pop_next_o), .advance_o(pop_next_adv), .blocked_o(pop_next_blk));
+  vta_token_step u_push_prev (.active_i(state_q == S_PUSH_PREV), .want_i(push_prev), .ready_i(push_prev_ready_i),
+                              .fire_o(push_prev_o), .advance_o(push_prev_adv), .blocked_o(push_prev_blk));
+  vta_token_step u_push_next (.active_i(state_q == S_PUSH_NEXT), .want_i(push_next), .ready_i(push_next_ready_i),
+                              .fire_o(push_next_o), .advance_o(push_next_adv), .blocked_o(push_next_blk));
+
   always_comb begin
     state_d     = state_q;
     cmd_ready_o = 1'b0;
-    pop_prev_o  = 1'b0;
-    pop_next_o  = 1'b0;
-    push_prev_o = 1'b0;
-    push_next_o = 1'b0;
     insn_done_o = 1'b0;
     unique case (state_q)
       S_IDLE: begin
@@ -526,32 +535,13 @@ module vta_compute #(
         if (cmd_valid_i) state_d = S_DECODE;
       end
       S_DECODE: state_d = S_POP_PREV;
-      S_POP_PREV: begin
-        if (!pop_prev) state_d = S_POP_NEXT;
-        else if (pop_prev_ready_i) begin
-          pop_prev_o = 1'b1;
-          state_d    = S_POP_NEXT;
-        end
-      end
-      S_POP_NEXT: begin
-        if (!pop_next) state_d = S_START;
-        else if (pop_next_ready_i) begin
-          pop_next_o = 1'b1;
-          state_d    = S_START;
-        end
-      end
+      S_POP_PREV: if (pop_prev_adv) state_d = S_POP_NEXT;
+      S_POP_NEXT: if (pop_next_adv) state_d = S_START;
       S_START: state_d = S_RUN;
       S_RUN: if (exec_done) state_d = S_PUSH_PREV;
-      S_PUSH_PREV: begin
-        if (!push_prev) state_d = S_PUSH_NEXT;
-        else if (push_prev_ready_i) begin
-          push_prev_o = 1'b1;
-          state_d     = S_PUSH_NEXT;
-        end
-      end
+      S_PUSH_PREV: if (push_prev_adv) state_d = S_PUSH_NEXT;
       S_PUSH_NEXT: begin
-        if (!push_next || push_next_ready_i) begin
-          push_next_o = push_next;
+        if (push_next_adv) begin
           insn_done_o = 1'b1;
           state_d     = S_IDLE;
         end
@@ -575,10 +565,7 @@ module vta_compute #(
   end
 
   assign idle_o    = (state_q == S_IDLE);
-  assign blocked_o = (state_q == S_POP_PREV && pop_prev && !pop_prev_ready_i) ||
-                     (state_q == S_POP_NEXT && pop_next && !pop_next_ready_i) ||
-                     (state_q == S_PUSH_PREV && push_prev && !push_prev_ready_i) ||
-                     (state_q == S_PUSH_NEXT && push_next && !push_next_ready_i);
+  assign blocked_o = pop_prev_blk || pop_next_blk || push_prev_blk || push_next_blk;
   assign cur_idx_o = idx_q;
   // decode errors first (one per instruction), then an out-of-range micro-op operand in S1
   logic decode_err;

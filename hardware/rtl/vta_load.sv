@@ -105,33 +105,26 @@ module vta_load #(
   assign arlen_o   = is_wgt ? wgt_arlen : inp_arlen;
 
   // ---- control ----
+  logic pop_adv, pop_blk, push_adv, push_blk;
+  vta_token_step u_pop (.active_i(state_q == S_POP), .want_i(pop_next), .ready_i(pop_next_ready_i),
+                        .fire_o(pop_next_o), .advance_o(pop_adv), .blocked_o(pop_blk));
+  vta_token_step u_push (.active_i(state_q == S_PUSH), .want_i(push_next), .ready_i(push_next_ready_i),
+                         .fire_o(push_next_o), .advance_o(push_adv), .blocked_o(push_blk));
+
   always_comb begin
     state_d     = state_q;
     cmd_ready_o = 1'b0;
-    pop_next_o  = 1'b0;
-    push_next_o = 1'b0;
     insn_done_o = 1'b0;
     unique case (state_q)
       S_IDLE: begin
         cmd_ready_o = 1'b1;
         if (cmd_valid_i) state_d = S_POP;
       end
-      S_POP: begin
-        if (!pop_next) begin
-          state_d = S_START;
-        end else if (pop_next_ready_i) begin
-          pop_next_o = 1'b1;
-          state_d    = S_START;
-        end
-      end
+      S_POP: if (pop_adv) state_d = S_START;
       S_START: state_d = S_RUN;
       S_RUN: if (!inp_busy && !wgt_busy) state_d = S_PUSH;
       S_PUSH: begin
-        if (!push_next) begin
-          state_d     = S_IDLE;
-          insn_done_o = 1'b1;
-        end else if (push_next_ready_i) begin
-          push_next_o = 1'b1;
+        if (push_adv) begin
           state_d     = S_IDLE;
           insn_done_o = 1'b1;
         end
@@ -155,8 +148,7 @@ module vta_load #(
   end
 
   assign idle_o       = (state_q == S_IDLE);
-  assign blocked_o    = (state_q == S_POP && pop_next && !pop_next_ready_i) ||
-                        (state_q == S_PUSH && push_next && !push_next_ready_i);
+  assign blocked_o    = pop_blk || push_blk;
   assign cur_idx_o    = idx_q;
   assign error_o      = (state_q == S_START) && (bad_dep || bad_index);
   assign error_code_o = bad_dep ? vta_pkg::ERR_DEP_FLAGS : vta_pkg::ERR_INDEX;

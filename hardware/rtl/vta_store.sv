@@ -268,29 +268,26 @@ module vta_store #(
   logic exec_done;
   assign exec_done = !rd_active_q && !rd_pending_q && !ef_rvalid && !aw_active_q && !lf_rvalid;
 
+  logic pop_adv, pop_blk, push_adv, push_blk;
+  vta_token_step u_pop (.active_i(state_q == S_POP), .want_i(pop_prev), .ready_i(pop_prev_ready_i),
+                        .fire_o(pop_prev_o), .advance_o(pop_adv), .blocked_o(pop_blk));
+  vta_token_step u_push (.active_i(state_q == S_PUSH), .want_i(push_prev), .ready_i(push_prev_ready_i),
+                         .fire_o(push_prev_o), .advance_o(push_adv), .blocked_o(push_blk));
+
   always_comb begin
     state_d     = state_q;
     cmd_ready_o = 1'b0;
-    pop_prev_o  = 1'b0;
-    push_prev_o = 1'b0;
     insn_done_o = 1'b0;
     unique case (state_q)
       S_IDLE: begin
         cmd_ready_o = 1'b1;
         if (cmd_valid_i) state_d = S_POP;
       end
-      S_POP: begin
-        if (!pop_prev) state_d = S_START;
-        else if (pop_prev_ready_i) begin
-          pop_prev_o = 1'b1;
-          state_d    = S_START;
-        end
-      end
+      S_POP: if (pop_adv) state_d = S_START;
       S_START: state_d = S_RUN;
       S_RUN: if (exec_done) state_d = S_PUSH;
       S_PUSH: begin
-        if (!push_prev || push_prev_ready_i) begin
-          push_prev_o = push_prev;
+        if (push_adv) begin
           insn_done_o = 1'b1;
           state_d     = S_IDLE;
         end
@@ -314,8 +311,7 @@ module vta_store #(
   end
 
   assign idle_o       = (state_q == S_IDLE);
-  assign blocked_o    = (state_q == S_POP && pop_prev && !pop_prev_ready_i) ||
-                        (state_q == S_PUSH && push_prev && !push_prev_ready_i);
+  assign blocked_o    = pop_blk || push_blk;
   assign cur_idx_o    = idx_q;
   assign error_o      = (state_q == S_START) && (bad_dep || bad_type || bad_index);
   assign error_code_o = bad_type ? vta_pkg::ERR_MEM_TYPE : (bad_dep ? vta_pkg::ERR_DEP_FLAGS : vta_pkg::ERR_INDEX);
