@@ -110,22 +110,30 @@ module vta_compute #(
   logic [vta_pkg::INSN_BITS-1:0] insn_q;
   logic [31:0] idx_q;
 
-  // ---- decode (fields of the held instruction) ----
+  // ---- decode (fields of the held instruction, through its typed views) ----
+  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: the module reads only some fields
+  vta_pkg::mem_insn_t  mem_q;
+  vta_pkg::gemm_insn_t gemm_q;
+  vta_pkg::alu_insn_t  alu_q;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign mem_q  = insn_q;
+  assign gemm_q = insn_q;
+  assign alu_q  = insn_q;
   logic [2:0] opcode, mem_type, alu_op;
   logic [15:0] x_size;
   logic pop_prev, pop_next, push_prev, push_next;
   logic is_load, is_gemm, is_alu, is_uop_load, is_acc_load, load_noop, bad_mem, bad_alu;
-  assign opcode    = insn_q[2:0];
-  assign pop_prev  = insn_q[vta_pkg::GEMM_POP_PREV_LSB];
-  assign pop_next  = insn_q[vta_pkg::GEMM_POP_NEXT_LSB];
-  assign push_prev = insn_q[vta_pkg::GEMM_PUSH_PREV_LSB];
-  assign push_next = insn_q[vta_pkg::GEMM_PUSH_NEXT_LSB];
-  assign mem_type  = insn_q[vta_pkg::MEM_MEMORY_TYPE_LSB +: 3];
-  assign x_size    = insn_q[vta_pkg::MEM_X_SIZE_LSB +: 16];
-  assign alu_op    = insn_q[vta_pkg::ALU_ALU_OPCODE_LSB +: 3];
-  assign is_load   = (opcode == 3'(vta_pkg::OPCODE_LOAD));
-  assign is_gemm   = (opcode == 3'(vta_pkg::OPCODE_GEMM));
-  assign is_alu    = (opcode == 3'(vta_pkg::OPCODE_ALU));
+  assign opcode    = gemm_q.opcode;
+  assign pop_prev  = gemm_q.pop_prev;
+  assign pop_next  = gemm_q.pop_next;
+  assign push_prev = gemm_q.push_prev;
+  assign push_next = gemm_q.push_next;
+  assign mem_type  = mem_q.memory_type;
+  assign x_size    = mem_q.x_size;
+  assign alu_op    = alu_q.alu_opcode;
+  assign is_load   = (opcode == vta_pkg::OP_LOAD);
+  assign is_gemm   = (opcode == vta_pkg::OP_GEMM);
+  assign is_alu    = (opcode == vta_pkg::OP_ALU);
   assign load_noop = is_load && (x_size == '0);
   assign is_uop_load = is_load && (mem_type == 3'(vta_pkg::MEM_TYPE_UOP));
   assign is_acc_load = is_load && (mem_type == 3'(vta_pkg::MEM_TYPE_ACC));
@@ -143,28 +151,28 @@ module vta_compute #(
   logic [SAW-1:0] src_fo, src_fi;
   logic [WAW-1:0] wgt_fo, wgt_fi;
   logic [ACC_W-1:0] imm;
-  assign reset_f  = insn_q[vta_pkg::GEMM_RESET_LSB];
-  assign uop_bgn  = insn_q[vta_pkg::GEMM_UOP_BGN_LSB +: UAW];
-  assign uop_end  = insn_q[vta_pkg::GEMM_UOP_END_LSB +: UAW + 1];
-  assign iter_out = insn_q[vta_pkg::GEMM_ITER_OUT_LSB +: 14];
-  assign iter_in  = insn_q[vta_pkg::GEMM_ITER_IN_LSB +: 14];
-  assign use_imm  = insn_q[vta_pkg::ALU_USE_IMM_LSB];
-  assign imm      = ACC_W'($signed(insn_q[vta_pkg::ALU_IMM_LSB +: 16]));
+  assign reset_f  = gemm_q.reset;
+  assign uop_bgn  = UAW'(gemm_q.uop_bgn);
+  assign uop_end  = (UAW + 1)'(gemm_q.uop_end);
+  assign iter_out = gemm_q.iter_out;
+  assign iter_in  = gemm_q.iter_in;
+  assign use_imm  = alu_q.use_imm;
+  assign imm      = ACC_W'(alu_q.imm);  // signed field: sign-extended
   always_comb begin
     if (is_alu) begin
-      dst_fo = insn_q[vta_pkg::ALU_DST_FACTOR_OUT_LSB +: AAW];
-      dst_fi = insn_q[vta_pkg::ALU_DST_FACTOR_IN_LSB +: AAW];
-      src_fo = SAW'(insn_q[vta_pkg::ALU_SRC_FACTOR_OUT_LSB +: vta_pkg::ALU_SRC_FACTOR_OUT_W]);
-      src_fi = SAW'(insn_q[vta_pkg::ALU_SRC_FACTOR_IN_LSB +: vta_pkg::ALU_SRC_FACTOR_IN_W]);
+      dst_fo = AAW'(alu_q.dst_factor_out);
+      dst_fi = AAW'(alu_q.dst_factor_in);
+      src_fo = SAW'(alu_q.src_factor_out);
+      src_fi = SAW'(alu_q.src_factor_in);
       wgt_fo = '0;
       wgt_fi = '0;
     end else begin
-      dst_fo = insn_q[vta_pkg::GEMM_DST_FACTOR_OUT_LSB +: AAW];
-      dst_fi = insn_q[vta_pkg::GEMM_DST_FACTOR_IN_LSB +: AAW];
-      src_fo = SAW'(insn_q[vta_pkg::GEMM_SRC_FACTOR_OUT_LSB +: vta_pkg::GEMM_SRC_FACTOR_OUT_W]);
-      src_fi = SAW'(insn_q[vta_pkg::GEMM_SRC_FACTOR_IN_LSB +: vta_pkg::GEMM_SRC_FACTOR_IN_W]);
-      wgt_fo = insn_q[vta_pkg::GEMM_WGT_FACTOR_OUT_LSB +: WAW];
-      wgt_fi = insn_q[vta_pkg::GEMM_WGT_FACTOR_IN_LSB +: WAW];
+      dst_fo = AAW'(gemm_q.dst_factor_out);
+      dst_fi = AAW'(gemm_q.dst_factor_in);
+      src_fo = SAW'(gemm_q.src_factor_out);
+      src_fi = SAW'(gemm_q.src_factor_in);
+      wgt_fo = WAW'(gemm_q.wgt_factor_out);
+      wgt_fi = WAW'(gemm_q.wgt_factor_in);
     end
   end
 
@@ -186,10 +194,9 @@ module vta_compute #(
   logic        tile_oob;
   logic [31:0] tile_last;
   vta_tile_check u_bounds (
-    .sram_base_i(insn_q[vta_pkg::MEM_SRAM_BASE_LSB +: 16]),
-    .rows_i(18'(insn_q[vta_pkg::MEM_Y_PAD_0_LSB +: 4]) + 18'(insn_q[vta_pkg::MEM_Y_SIZE_LSB +: 16]) +
-            18'(insn_q[vta_pkg::MEM_Y_PAD_1_LSB +: 4])),
-    .cols_i(18'(insn_q[vta_pkg::MEM_X_PAD_0_LSB +: 4]) + 18'(x_size) + 18'(insn_q[vta_pkg::MEM_X_PAD_1_LSB +: 4])),
+    .sram_base_i(mem_q.sram_base),
+    .rows_i(18'(mem_q.y_pad_0) + 18'(mem_q.y_size) + 18'(mem_q.y_pad_1)),
+    .cols_i(18'(mem_q.x_pad_0) + 18'(x_size) + 18'(mem_q.x_pad_1)),
     .depth_i(is_uop_load ? 32'(vta_pkg::UOP_DEPTH) : 32'(vta_pkg::ACC_DEPTH)),
     .oob_o(tile_oob), .last_o(tile_last)
   );
@@ -259,9 +266,13 @@ module vta_compute #(
   logic [AAW-1:0] s1_dst, s1_src_acc;
   logic [SAW-1:0] s1_src;
   logic [WAW-1:0] s1_wgt;
-  assign s1_dst_x   = DXW'(uop_rdata_i[vta_pkg::UOP_DST_IDX_LSB +: vta_pkg::UOP_DST_IDX_W]) + s1_dst_base_q;
-  assign s1_src_x   = SXW'(uop_rdata_i[vta_pkg::UOP_SRC_IDX_LSB +: vta_pkg::UOP_SRC_IDX_W]) + s1_src_base_q;
-  assign s1_wgt_x   = WXW'(uop_rdata_i[vta_pkg::UOP_WGT_IDX_LSB +: vta_pkg::UOP_WGT_IDX_W]) + s1_wgt_base_q;
+  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: the module reads only some fields
+  vta_pkg::uop_t s1_uop;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign s1_uop     = uop_rdata_i;
+  assign s1_dst_x   = DXW'(s1_uop.dst_idx) + s1_dst_base_q;
+  assign s1_src_x   = SXW'(s1_uop.src_idx) + s1_src_base_q;
+  assign s1_wgt_x   = WXW'(s1_uop.wgt_idx) + s1_wgt_base_q;
   assign s1_dst     = AAW'(s1_dst_x);
   assign s1_src     = SAW'(s1_src_x);
   assign s1_wgt     = WAW'(s1_wgt_x);

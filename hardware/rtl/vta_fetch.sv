@@ -116,13 +116,17 @@ module vta_fetch #(
   // ---- dispatch ----
   logic [2:0] opcode, mem_type;
   logic to_store, to_load, bad_op, bad_finish, to_compute, target_ready;
-  assign opcode     = head[2:0];
-  assign mem_type   = head[vta_pkg::MEM_MEMORY_TYPE_LSB +: 3];
-  assign to_store   = (opcode == 3'(vta_pkg::OPCODE_STORE));
-  assign to_load    = (opcode == 3'(vta_pkg::OPCODE_LOAD)) &&
+  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: the module reads only some fields
+  vta_pkg::mem_insn_t head_mem;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign head_mem   = head;
+  assign opcode     = head_mem.opcode;
+  assign mem_type   = head_mem.memory_type;
+  assign to_store   = (opcode == vta_pkg::OP_STORE);
+  assign to_load    = (opcode == vta_pkg::OP_LOAD) &&
                       (mem_type == 3'(vta_pkg::MEM_TYPE_INP) || mem_type == 3'(vta_pkg::MEM_TYPE_WGT));
-  assign bad_op     = (opcode > 3'(vta_pkg::OPCODE_ALU));
-  assign bad_finish = !bad_op && ((opcode == 3'(vta_pkg::OPCODE_FINISH)) != (disp_left_q == 32'd1));
+  assign bad_op     = (opcode > vta_pkg::OP_ALU);
+  assign bad_finish = !bad_op && ((opcode == vta_pkg::OP_FINISH) != (disp_left_q == 32'd1));
   assign to_compute = !to_store && !to_load && !bad_op && !bad_finish;
   assign target_ready = (to_store && store_ready_i) || (to_load && load_ready_i) ||
                         (to_compute && compute_ready_i) || bad_op || bad_finish;

@@ -51,11 +51,15 @@ module vta_load #(
   logic [2:0]  mem_type;
   logic [15:0] x_size;
   logic        is_wgt, pop_next, push_next, bad_dep;
-  assign mem_type  = insn_q[vta_pkg::MEM_MEMORY_TYPE_LSB +: 3];
-  assign x_size    = insn_q[vta_pkg::MEM_X_SIZE_LSB +: 16];
-  assign pop_next  = insn_q[vta_pkg::MEM_POP_NEXT_LSB];
-  assign push_next = insn_q[vta_pkg::MEM_PUSH_NEXT_LSB];
-  assign bad_dep   = insn_q[vta_pkg::MEM_POP_PREV_LSB] || insn_q[vta_pkg::MEM_PUSH_PREV_LSB];
+  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: the module reads only some fields
+  vta_pkg::mem_insn_t mi;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign mi        = insn_q;
+  assign mem_type  = mi.memory_type;
+  assign x_size    = mi.x_size;
+  assign pop_next  = mi.pop_next;
+  assign push_next = mi.push_next;
+  assign bad_dep   = mi.pop_prev || mi.push_prev;
   assign is_wgt    = (mem_type == 3'(vta_pkg::MEM_TYPE_WGT));
 
   // ---- the two load units; only the one of the current memory type runs ----
@@ -69,10 +73,9 @@ module vta_load #(
   logic        oob;
   logic [31:0] oob_last;
   vta_tile_check u_bounds (
-    .sram_base_i(insn_q[vta_pkg::MEM_SRAM_BASE_LSB +: 16]),
-    .rows_i(18'(insn_q[vta_pkg::MEM_Y_PAD_0_LSB +: 4]) + 18'(insn_q[vta_pkg::MEM_Y_SIZE_LSB +: 16]) +
-            18'(insn_q[vta_pkg::MEM_Y_PAD_1_LSB +: 4])),
-    .cols_i(18'(insn_q[vta_pkg::MEM_X_PAD_0_LSB +: 4]) + 18'(x_size) + 18'(insn_q[vta_pkg::MEM_X_PAD_1_LSB +: 4])),
+    .sram_base_i(mi.sram_base),
+    .rows_i(18'(mi.y_pad_0) + 18'(mi.y_size) + 18'(mi.y_pad_1)),
+    .cols_i(18'(mi.x_pad_0) + 18'(x_size) + 18'(mi.x_pad_1)),
     .depth_i(is_wgt ? 32'(vta_pkg::WGT_DEPTH) : 32'(vta_pkg::INP_DEPTH)),
     .oob_o(oob), .last_o(oob_last)
   );

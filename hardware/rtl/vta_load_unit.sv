@@ -58,15 +58,19 @@ module vta_load_unit #(
   logic [15:0] y_size, x_size, x_stride;
   logic [31:0] dram_base;
   logic [3:0]  y_pad_0, y_pad_1, x_pad_0, x_pad_1;
-  assign sram_base = insn_i[vta_pkg::MEM_SRAM_BASE_LSB +: SRAM_AW];  // wraps at the buffer depth
-  assign dram_base = insn_i[vta_pkg::MEM_DRAM_BASE_LSB +: 32];
-  assign y_size    = insn_i[vta_pkg::MEM_Y_SIZE_LSB +: 16];
-  assign x_size    = insn_i[vta_pkg::MEM_X_SIZE_LSB +: 16];
-  assign x_stride  = insn_i[vta_pkg::MEM_X_STRIDE_LSB +: 16];
-  assign y_pad_0   = insn_i[vta_pkg::MEM_Y_PAD_0_LSB +: 4];
-  assign y_pad_1   = insn_i[vta_pkg::MEM_Y_PAD_1_LSB +: 4];
-  assign x_pad_0   = insn_i[vta_pkg::MEM_X_PAD_0_LSB +: 4];
-  assign x_pad_1   = insn_i[vta_pkg::MEM_X_PAD_1_LSB +: 4];
+  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: the module reads only some fields
+  vta_pkg::mem_insn_t mi;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign mi        = insn_i;
+  assign sram_base = SRAM_AW'(mi.sram_base);  // wraps at the buffer depth
+  assign dram_base = mi.dram_base;
+  assign y_size    = mi.y_size;
+  assign x_size    = mi.x_size;
+  assign x_stride  = mi.x_stride;
+  assign y_pad_0   = mi.y_pad_0;
+  assign y_pad_1   = mi.y_pad_1;
+  assign x_pad_0   = mi.x_pad_0;
+  assign x_pad_1   = mi.x_pad_1;
 
   logic [TW-1:0] rows, cols, data_row_end, data_col_end;
   assign rows         = TW'(y_pad_0) + TW'(y_size) + TW'(y_pad_1);

@@ -78,15 +78,19 @@ module vta_store #(
   logic [31:0] dram_base;
   logic [15:0] y_size, x_size, x_stride;
   logic        pop_prev, push_prev, bad_dep, bad_type, active;
-  assign mem_type  = insn_q[vta_pkg::MEM_MEMORY_TYPE_LSB +: 3];
-  assign sram_base = insn_q[vta_pkg::MEM_SRAM_BASE_LSB +: OAW];
-  assign dram_base = insn_q[vta_pkg::MEM_DRAM_BASE_LSB +: 32];
-  assign y_size    = insn_q[vta_pkg::MEM_Y_SIZE_LSB +: 16];
-  assign x_size    = insn_q[vta_pkg::MEM_X_SIZE_LSB +: 16];
-  assign x_stride  = insn_q[vta_pkg::MEM_X_STRIDE_LSB +: 16];
-  assign pop_prev  = insn_q[vta_pkg::MEM_POP_PREV_LSB];
-  assign push_prev = insn_q[vta_pkg::MEM_PUSH_PREV_LSB];
-  assign bad_dep   = insn_q[vta_pkg::MEM_POP_NEXT_LSB] || insn_q[vta_pkg::MEM_PUSH_NEXT_LSB];
+  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: the module reads only some fields
+  vta_pkg::mem_insn_t mi;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign mi        = insn_q;
+  assign mem_type  = mi.memory_type;
+  assign sram_base = OAW'(mi.sram_base);
+  assign dram_base = mi.dram_base;
+  assign y_size    = mi.y_size;
+  assign x_size    = mi.x_size;
+  assign x_stride  = mi.x_stride;
+  assign pop_prev  = mi.pop_prev;
+  assign push_prev = mi.push_prev;
+  assign bad_dep   = mi.pop_next || mi.push_next;
   // only OUT is stored; 5..7 are not memory types at all, even in a token-only STORE
   assign bad_type  = (mem_type != 3'(vta_pkg::MEM_TYPE_OUT)) &&
                      ((x_size != '0) || (mem_type > 3'(vta_pkg::MEM_TYPE_OUT)));
@@ -97,7 +101,7 @@ module vta_store #(
   logic        oob, bad_index;
   logic [31:0] oob_last;
   vta_tile_check u_bounds (
-    .sram_base_i(insn_q[vta_pkg::MEM_SRAM_BASE_LSB +: 16]), .rows_i(18'(y_size)), .cols_i(18'(x_size)),
+    .sram_base_i(mi.sram_base), .rows_i(18'(y_size)), .cols_i(18'(x_size)),
     .depth_i(32'(vta_pkg::OUT_DEPTH)), .oob_o(oob), .last_o(oob_last)
   );
   assign bad_index = (x_size != '0) && !bad_type && oob;

@@ -6,12 +6,14 @@
 // and the RTL's generated package.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -487,6 +489,66 @@ TEST(TsimRegisterMap, DriverHarnessAndRtlShareOneDefinition) {
     std::stringstream text;
     text << src.rdbuf();
     EXPECT_FALSE(contains(text.str(), "12'h")) << f.path() << " spells a register offset; use vta_pkg::REG_*";
+  }
+}
+
+// The typed instruction views in vta_pkg (mem_insn_t, gemm_insn_t, alu_insn_t, uop_t) lay out exactly the
+// codec's fields (the one encoding), MSB first, filling the word; and no module slices an instruction by a
+// literal width any more.
+TEST(TsimRegisterMap, InstructionStructsMatchTheCodec) {
+  std::ifstream in(VTA_DEFAULT_PKG_SV);
+  ASSERT_TRUE(in) << VTA_DEFAULT_PKG_SV;
+  std::stringstream pkg;
+  pkg << in.rdbuf();
+  const std::string text = pkg.str();
+  const isa::HwConfig config = isa::HwConfig::default_config();
+  const isa::InstructionCodec codec(config);
+  const std::pair<const char*, std::vector<isa::FieldLayout>> views[] = {
+      {"mem_insn_t", codec.layout(isa::Opcode::kLoad)},
+      {"gemm_insn_t", codec.layout(isa::Opcode::kGemm)},
+      {"alu_insn_t", codec.layout(isa::Opcode::kAlu)},
+      {"uop_t", codec.uop_layout()}};
+  for (const auto& [type, layout] : views) {
+    SCOPED_TRACE(type);
+    const size_t end = text.find(std::string("} ") + type + ";");
+    ASSERT_NE(end, std::string::npos);
+    const size_t begin = text.rfind("typedef struct packed {", end);
+    ASSERT_NE(begin, std::string::npos);
+    // Walk the struct's members from the LSB up: name -> (lsb, width).
+    std::vector<std::pair<std::string, std::pair<uint32_t, uint32_t>>> members;
+    std::istringstream body(text.substr(begin, end - begin));
+    std::string l;
+    std::vector<std::pair<std::string, uint32_t>> top_down;
+    while (std::getline(body, l)) {
+      const size_t semi = l.find(';');
+      if (l.find("logic") == std::string::npos || semi == std::string::npos) continue;
+      uint32_t width = 1;
+      if (const size_t br = l.find('['); br != std::string::npos) width = static_cast<uint32_t>(std::stoul(l.substr(br + 1))) + 1;
+      const size_t name_begin = l.find_last_of(" ]", semi) + 1;
+      top_down.emplace_back(l.substr(name_begin, semi - name_begin), width);
+    }
+    uint32_t lsb = 0, total = 0;
+    for (auto it = top_down.rbegin(); it != top_down.rend(); ++it) {
+      members.push_back({it->first, {lsb, it->second}});
+      lsb += it->second;
+      total += it->second;
+    }
+    EXPECT_EQ(total, std::string(type) == "uop_t" ? isa::FixedFieldWidths::kMicroOpBits
+                                                  : isa::FixedFieldWidths::kInstructionBits);
+    for (const isa::FieldLayout& f : layout) {
+      const auto m = std::find_if(members.begin(), members.end(), [&](const auto& x) { return x.first == f.name; });
+      ASSERT_NE(m, members.end()) << f.name;
+      EXPECT_EQ(m->second.first, f.offset) << f.name;
+      EXPECT_EQ(m->second.second, f.width) << f.name;
+    }
+  }
+  for (const auto& f : std::filesystem::directory_iterator(VTA_RTL_SOURCE_DIR)) {
+    if (f.path().extension() != ".sv") continue;
+    std::ifstream src(f.path());
+    std::stringstream rtl;
+    rtl << src.rdbuf();
+    const std::regex slice(R"((insn|head|uop_rdata)\w*\[vta_pkg::(MEM|GEMM|ALU|UOP)_\w+_LSB)");
+    EXPECT_FALSE(std::regex_search(rtl.str(), slice)) << f.path() << " slices an instruction by position; use its typed view";
   }
 }
 

@@ -51,6 +51,23 @@ class PkgWriter {
       param(n + "_W", f.width);
     }
   }
+  // `typedef struct packed` of an instruction (or micro-op) word: the fields MSB first, unused bits as
+  // unused_<lsb> padding, so modules cast the word and name its fields instead of slicing by position.
+  void word_struct(const std::string& type, std::vector<FieldLayout> layout, uint32_t bits) {
+    std::sort(layout.begin(), layout.end(), [](const FieldLayout& a, const FieldLayout& b) { return a.offset > b.offset; });
+    out_ << "  typedef struct packed {\n";
+    uint32_t top = bits;  // the next bit down to fill
+    for (const auto& f : layout) {
+      const uint32_t end = f.offset + f.width;
+      if (end < top) out_ << "    logic [" << (top - end - 1) << ":0] unused_" << end << ";\n";
+      // (the opcode stays plain bits: a word may hold an unassigned opcode, which the core reports)
+      if (f.width == 1) out_ << "    logic " << f.name << ";\n";
+      else out_ << "    logic " << (f.is_signed ? "signed " : "") << "[" << (f.width - 1) << ":0] " << f.name << ";\n";
+      top = f.offset;
+    }
+    if (top > 0) out_ << "    logic [" << (top - 1) << ":0] unused_0;\n";
+    out_ << "  } " << type << ";\n";
+  }
   // A localparam of a given SystemVerilog type, e.g. logic [11:0] with value 12'h040.
   void typed(const std::string& type, const std::string& name, const std::string& value) {
     out_ << "  localparam " << type << " " << name << " = " << value << ";\n";
@@ -168,6 +185,18 @@ std::string generate_vta_pkg(const HwConfig& c) {
   w.fields("FINISH", codec.layout(Opcode::kFinish));
   w.comment("Micro-op fields.");
   w.fields("UOP", codec.uop_layout());
+
+  w.comment("The instruction and micro-op words as typed structs (same layouts as the *_LSB/_W above) and the\n"
+            "  // opcodes as an enum: modules cast a word to its struct and use field names, never bit positions.");
+  const uint32_t opcode_w = vta::isa::FixedFieldWidths::kOpcode;
+  w.raw() << "  typedef enum logic [" << (opcode_w - 1) << ":0] {\n"
+          << "    OP_LOAD = " << static_cast<uint32_t>(Opcode::kLoad) << ", OP_STORE = " << static_cast<uint32_t>(Opcode::kStore)
+          << ", OP_GEMM = " << static_cast<uint32_t>(Opcode::kGemm) << ", OP_FINISH = " << static_cast<uint32_t>(Opcode::kFinish)
+          << ", OP_ALU = " << static_cast<uint32_t>(Opcode::kAlu) << "\n  } opcode_e;\n";
+  w.word_struct("mem_insn_t", codec.layout(Opcode::kLoad), vta::isa::FixedFieldWidths::kInstructionBits);
+  w.word_struct("gemm_insn_t", codec.layout(Opcode::kGemm), vta::isa::FixedFieldWidths::kInstructionBits);
+  w.word_struct("alu_insn_t", codec.layout(Opcode::kAlu), vta::isa::FixedFieldWidths::kInstructionBits);
+  w.word_struct("uop_t", codec.uop_layout(), vta::isa::FixedFieldWidths::kMicroOpBits);
 
   register_map(w);
 
