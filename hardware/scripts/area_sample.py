@@ -2,11 +2,13 @@
 """Adds (or replaces) one synthesis result in hardware/area/synth_results.json, the data the area model
 (vta dse) is fitted to.
 
-    hardware/scripts/area_sample.py CONFIG.json REPORT.json [--name NAME]
+    hardware/scripts/area_sample.py CONFIG.json REPORT.json [--name NAME] [--validation]
 
 REPORT.json is what `hardware/scripts/fpga_report.py <vta_pkg.sv> --json REPORT.json` wrote for the
 package generated from CONFIG.json (build/hardware/gen/<stem>/vta_pkg.sv). NAME defaults to the config
-file's stem. Rebuild afterwards: the results are compiled into the tools.
+file's stem. --validation files it under "validation" instead: kept out of the fit, to check the model on
+a config it was not fitted on (AreaModel.PredictsHeldOutConfigs). Rebuild afterwards: the results are
+compiled into the tools.
 """
 import argparse
 import json
@@ -23,6 +25,7 @@ def main():
     ap.add_argument("config")
     ap.add_argument("report")
     ap.add_argument("--name")
+    ap.add_argument("--validation", action="store_true", help="a held-out sample, not fitted")
     args = ap.parse_args()
     with open(args.config) as f:
         config = {k: v for k, v in json.load(f).items() if k in HW_KEYS}
@@ -35,13 +38,18 @@ def main():
               "config": config, "resources": {k: res[k] for k in ("lut", "ff", "dsp", "bram36")}}
     with open(RESULTS) as f:
         data = json.load(f)
-    data["samples"] = [s for s in data["samples"] if s["name"] != sample["name"]] + [sample]
-    data["samples"].sort(key=lambda s: s["name"])
+    key = "validation" if args.validation else "samples"
+    for k in ("samples", "validation"):
+        data[k] = [s for s in data.get(k, []) if s["name"] != sample["name"]]
+    data[key].append(sample)
     with open(RESULTS, "w") as f:
-        f.write("{\n  \"comment\": " + json.dumps(data["comment"]) + ",\n  \"samples\": [\n")
-        f.write(",\n".join("    " + json.dumps(s) for s in data["samples"]))
-        f.write("\n  ]\n}\n")
-    print(f"area_sample: {sample['name']}: {sample['resources']} ({len(data['samples'])} samples)")
+        f.write("{\n  \"comment\": " + json.dumps(data["comment"]))
+        for k in ("samples", "validation"):
+            data[k].sort(key=lambda s: s["name"])
+            f.write(",\n  \"" + k + "\": [\n" + ",\n".join("    " + json.dumps(s) for s in data[k]) + "\n  ]")
+        f.write("\n}\n")
+    print(f"area_sample: {sample['name']} ({key}): {sample['resources']} "
+          f"({len(data['samples'])} fitted, {len(data['validation'])} held out)")
     return 0
 
 

@@ -76,6 +76,26 @@ TEST(AreaModel, CommittedFitPredictsConfigsItWasNotFittedOn) {
   }
 }
 
+// The held-out synthesis results (configs off the fitted grid, never fitted): the shipped model predicts
+// every resource within 10%.
+TEST(AreaModel, PredictsHeldOutConfigsWithin10Percent) {
+  const auto held_out = shipped_validation_samples();
+  ASSERT_GE(held_out.size(), 2u);
+  const auto fitted = shipped_samples();
+  for (const SynthSample& s : held_out) {
+    SCOPED_TRACE(s.name);
+    for (const SynthSample& f : fitted) EXPECT_FALSE(f.config == s.config) << "held-out config is also fitted";
+    const Resources got = AreaModel::shipped().estimate(s.config), want = s.measured;
+    const auto err = [](double g, double w) { return 100.0 * (g - w) / w; };
+    std::printf("[   INFO   ] held out %-22s LUT %+6.1f%%  FF %+6.1f%%  DSP %+6.1f%%  BRAM36 %+6.1f%%\n", s.name.c_str(),
+                err(got.lut, want.lut), err(got.ff, want.ff), err(got.dsp, want.dsp), err(got.bram36, want.bram36));
+    EXPECT_NEAR(got.lut, want.lut, 0.10 * want.lut);
+    EXPECT_NEAR(got.ff, want.ff, 0.10 * want.ff);
+    EXPECT_NEAR(got.dsp, want.dsp, 0.10 * want.dsp);
+    EXPECT_NEAR(got.bram36, want.bram36, 0.10 * want.bram36);
+  }
+}
+
 TEST(AreaModel, CommittedFitReproducesItsSamples) {
   for (const SynthSample& s : shipped_samples()) {
     const Resources got = AreaModel::shipped().estimate(s.config);

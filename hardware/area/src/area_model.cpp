@@ -128,10 +128,11 @@ const Part& part(const std::string& name) {
   throw Error(fmt::format("unknown FPGA part '{}' (known: {})", name, known));
 }
 
-std::vector<SynthSample> samples_from_json(const nlohmann::json& j) {
+std::vector<SynthSample> samples_from_json(const nlohmann::json& j, const char* key) {
   std::vector<SynthSample> out;
+  if (!j.contains(key)) return out;
   try {
-    for (const auto& s : j.at("samples"))
+    for (const auto& s : j.at(key))
       out.push_back({s.at("name").get<std::string>(), isa::HwConfig::from_json(s.at("config")),
                      resources_from_json(s.at("resources"))});
   } catch (const nlohmann::json::exception& e) {
@@ -140,7 +141,12 @@ std::vector<SynthSample> samples_from_json(const nlohmann::json& j) {
   return out;
 }
 
-std::vector<SynthSample> shipped_samples() { return samples_from_json(nlohmann::json::parse(detail::kSynthResultsJson)); }
+std::vector<SynthSample> shipped_samples() {
+  return samples_from_json(nlohmann::json::parse(detail::kSynthResultsJson), "samples");
+}
+std::vector<SynthSample> shipped_validation_samples() {
+  return samples_from_json(nlohmann::json::parse(detail::kSynthResultsJson), "validation");
+}
 
 double structural_bram36(const isa::HwConfig& c) {
   double total = 0;

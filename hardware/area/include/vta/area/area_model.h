@@ -39,8 +39,11 @@ struct SynthSample {
 };
 // The committed results (hardware/area/synth_results.json, compiled in).
 std::vector<SynthSample> shipped_samples();
-// {"samples": [{"name", "config": {VTA JSON}, "resources": {"lut", "ff", "dsp", "bram36"}}]}
-std::vector<SynthSample> samples_from_json(const nlohmann::json& j);
+// Synthesis results kept out of the fit ("validation" in synth_results.json): configs off the fitted grid,
+// to check the model on configs it was not fitted on.
+std::vector<SynthSample> shipped_validation_samples();
+// {"samples": [{"name", "config": {VTA JSON}, "resources": {"lut", "ff", "dsp", "bram36"}}], "validation": [...]}
+std::vector<SynthSample> samples_from_json(const nlohmann::json& j, const char* key = "samples");
 
 // RAMB36 equivalents the on-chip buffers need (UOP, INP, WGT, ACC; STORE reads the ACC buffer): each in
 // the RAMB36 aspect ratio (32K x 1 ... 512 x 72) that takes the fewest blocks.
