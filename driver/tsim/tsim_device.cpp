@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "src/env_number.h"
 #include "src/sim_buffers.h"
 #include "vta/driver/board_protocol.h"
 #include "vta/driver/register_map.h"
@@ -20,16 +21,7 @@
 namespace vta::driver {
 namespace {
 
-std::optional<uint64_t> env_number(const char* name, uint64_t max) {
-  const char* text = std::getenv(name);
-  if (text == nullptr || *text == '\0') return std::nullopt;
-  char* end = nullptr;
-  const unsigned long long value = std::strtoull(text, &end, 0);
-  if (*end != '\0' || value > max || text[0] == '-') {
-    throw Error(fmt::format("environment variable {}='{}' is not a number in [0, {}]", name, text, max));
-  }
-  return value;
-}
+using detail::env_number;
 
 
 tsim::TsimFaults to_tsim(const TsimFaultOptions& f) {

@@ -8,21 +8,13 @@
 #include <fmt/format.h>
 
 #include "src/board_core.h"
+#include "src/env_number.h"
 #include "vta/isa/error.h"
 
 namespace vta::driver {
 namespace {
 
-std::optional<uint64_t> env_number(const char* name) {
-  const char* text = std::getenv(name);
-  if (text == nullptr || *text == '\0') return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long value = std::strtoull(text, &end, 0);
-  if (errno != 0 || *end != '\0' || text[0] == '-')
-    throw Error(fmt::format("environment variable {}='{}' is not a number", name, text));
-  return value;
-}
+using detail::env_number;
 
 class PlatformPort final : public RegisterPort {
  public:

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "src/board_core.h"
+#include "src/env_number.h"
 #include "vta/driver/board_protocol.h"
 #include "vta/driver/register_map.h"
 #include "vta/isa/error.h"
@@ -23,16 +24,7 @@
 namespace vta::driver {
 namespace {
 
-std::optional<uint64_t> env_number(const char* name) {
-  const char* text = std::getenv(name);
-  if (text == nullptr || *text == '\0') return std::nullopt;
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long value = std::strtoull(text, &end, 0);
-  if (errno != 0 || *end != '\0' || text[0] == '-')
-    throw Error(fmt::format("environment variable {}='{}' is not a number", name, text));
-  return value;
-}
+using detail::env_number;
 
 // One mmap of a device node (or a file standing in for it), unmapped and closed on destruction.
 class MappedFile {
