@@ -111,7 +111,8 @@ module vta_store #(
 
   // ---- buffer reader ----
   logic        rd_active_q, rd_pending_q;
-  logic [31:0] rd_left_q;
+  // elements left in the row and rows left (counted down: no x_size * y_size multiplier)
+  logic [15:0] rd_cols_left_q, rd_rows_left_q;
   logic [OAW-1:0] rd_addr_q;
   logic        ef_wready, ef_rvalid, ef_pop;
   logic [EBITS-1:0] ef_rdata;
@@ -125,17 +126,24 @@ module vta_store #(
     if (!rst_ni) begin
       rd_active_q  <= 1'b0;
       rd_pending_q <= 1'b0;
-      rd_left_q    <= '0;
+      rd_cols_left_q <= '0;
+      rd_rows_left_q <= '0;
       rd_addr_q    <= '0;
     end else begin
       rd_pending_q <= rd_issue;
       if (start) begin
-        rd_active_q <= 1'b1;
-        rd_left_q   <= 32'(x_size) * 32'(y_size);
-        rd_addr_q   <= sram_base;
+        rd_active_q    <= 1'b1;
+        rd_cols_left_q <= x_size;
+        rd_rows_left_q <= y_size;
+        rd_addr_q      <= sram_base;
       end else if (rd_issue) begin
-        rd_left_q   <= rd_left_q - 32'd1;
-        rd_active_q <= (rd_left_q != 32'd1);
+        if (rd_cols_left_q == 16'd1) begin
+          rd_cols_left_q <= x_size;
+          rd_rows_left_q <= rd_rows_left_q - 16'd1;
+        end else begin
+          rd_cols_left_q <= rd_cols_left_q - 16'd1;
+        end
+        rd_active_q <= !(rd_cols_left_q == 16'd1 && rd_rows_left_q == 16'd1);
         rd_addr_q   <= rd_addr_q + 1'b1;
       end
     end
