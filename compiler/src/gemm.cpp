@@ -1,10 +1,13 @@
 // The GEMM workload lowered to a Program: tiles of tm x tn output blocks, reduction in tk-block steps,
-// single-buffered with tokens (see gemm.h).
+// double-buffered with tokens (two virtual threads, see gemm.h): INP/WGT in two slots, so the load of step
+// s + 1 overlaps the GEMM of step s, and the ACC in two slots, so the store of one output tile overlaps the
+// next tile's GEMMs.
 #include "vta/compiler/gemm.h"
 
 #include <algorithm>
 #include <chrono>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -17,13 +20,6 @@ namespace {
 
 using isa::MemoryType;
 using runtime::Stage;
-
-uint32_t largest_divisor_at_most(uint32_t n, uint64_t bound) {
-  for (uint32_t d = static_cast<uint32_t>(std::min<uint64_t>(n, bound)); d >= 1; --d) {
-    if (n % d == 0) return d;
-  }
-  return 0;
-}
 
 void check_supported(const isa::HwConfig& config, const GemmShape& shape) {
   if (config.inp_width() != 8 || config.wgt_width() != 8 || config.acc_width() != 32) {
@@ -52,18 +48,38 @@ GemmTiling choose_gemm_tiling(const isa::HwConfig& config, const GemmShape& shap
   const uint64_t acc_depth = config.acc().depth;
   const uint64_t uop_depth = config.uop().depth;
 
-  GemmTiling t;
-  // Reduction depth first (longest GEMM per load), then output columns (weight reuse), then rows.
-  t.tk = largest_divisor_at_most(kb, std::min(inp_depth, wgt_depth));
-  if (t.tk == 0) throw Error("buffers too small for one GEMM tile");
-  t.tn = largest_divisor_at_most(nb, std::min({wgt_depth / t.tk, acc_depth, uop_depth}));
-  if (t.tn == 0) throw Error("buffers too small for one GEMM tile");
-  t.tm = largest_divisor_at_most(mb, std::min(inp_depth / t.tk, acc_depth / t.tn));
-  if (t.tm == 0) throw Error("buffers too small for one GEMM tile");
-  // The loop extents must fit the 14-bit iteration fields.
+  // Each buffer holds two slots (double buffering). Among the tilings whose tiles fit a slot, the one that
+  // moves the fewest DRAM bytes: A is loaded once per column tile (nb / tn times), B once per row tile
+  // (mb / tm times); ties go to the deeper reduction (fewer, longer GEMM instructions).
+  const uint64_t inp_slot = inp_depth / 2, wgt_slot = wgt_depth / 2, acc_slot = acc_depth / 2;
   constexpr uint32_t kMaxIter = (1u << isa::FixedFieldWidths::kLoopIter) - 1;
-  if (t.tm > kMaxIter) t.tm = largest_divisor_at_most(mb, kMaxIter);
-  if (t.tk > kMaxIter) t.tk = largest_divisor_at_most(kb, kMaxIter);
+  const auto divisors = [](uint32_t n) {
+    std::vector<uint32_t> d;
+    for (uint32_t i = 1; i <= n; ++i)
+      if (n % i == 0) d.push_back(i);
+    return d;
+  };
+  const uint64_t a_bytes = uint64_t{mb} * kb * config.inp().element_bytes;
+  const uint64_t b_bytes = uint64_t{nb} * kb * config.wgt().element_bytes;
+  const std::vector<uint32_t> tks = divisors(kb), tns = divisors(nb), tms = divisors(mb);
+  GemmTiling t{0, 0, 0};
+  uint64_t best = ~uint64_t{0};
+  for (uint32_t tk : tks) {
+    if (tk > kMaxIter || tk > std::min(inp_slot, wgt_slot)) continue;
+    // The micro-op kernels: GEMM per (INP/WGT slot, ACC slot), a reset and three ALU steps per ACC slot.
+    for (uint32_t tn : tns) {
+      if (uint64_t{tn} * tk > wgt_slot || tn > acc_slot || tn > uop_depth / 12) continue;
+      for (uint32_t tm : tms) {
+        if (tm > kMaxIter || uint64_t{tm} * tk > inp_slot || uint64_t{tm} * tn > acc_slot) continue;
+        const uint64_t bytes = a_bytes * (nb / tn) + b_bytes * (mb / tm);
+        if (bytes < best || (bytes == best && tk > t.tk)) {
+          best = bytes;
+          t = {tm, tn, tk};
+        }
+      }
+    }
+  }
+  if (t.tm == 0) throw Error("buffers too small for one GEMM tile");
   return t;
 }
 
@@ -92,61 +108,73 @@ CompiledGemm compile_gemm(const isa::HwConfig& config, const GemmShape& shape, s
   const runtime::BufferId w = q.add_constant("b", std::move(packed_b));
   out.c = q.add_buffer("c", runtime::BufferRole::kOutput, uint64_t{mb} * nb * config.out().element_bytes);
 
-  // Kernels (same for every tile: all tiles have the same size).
-  // ACC tile index = row * tn + col; INP tile index = row * tk + kk; WGT tile index = col * tk + kk.
-  runtime::UopKernelBuilder kb_reset(runtime::KernelMode::kGemm, /*reset=*/true);
-  kb_reset.loop_begin(tm, tn, 0, 0);
-  for (uint32_t col = 0; col < tn; ++col) kb_reset.push(col, 0, 0);
-  const runtime::UopKernel reset_kernel = kb_reset.loop_end().build();
-  // Output columns are the micro-ops (innermost), so consecutive micro-ops never hit the same
-  // accumulator; rows and the reduction are the two affine loops.
-  runtime::UopKernelBuilder kb_gemm(runtime::KernelMode::kGemm);
-  kb_gemm.loop_begin(tm, tn, tk, 0).loop_begin(tk, 0, 1, 1);
-  for (uint32_t col = 0; col < tn; ++col) kb_gemm.push(col, 0, col * tk);
-  const runtime::UopKernel gemm_kernel = kb_gemm.loop_end().loop_end().build();
-  std::vector<runtime::UopKernel> alu_kernels;
-  if (requant) {
+  // Kernels per slot (all tiles have the same size). INP slot i holds tm x tk elements at i * inp_tile,
+  // WGT slot i tn x tk at i * wgt_tile, ACC slot j tm x tn at j * acc_tile. Within a slot: ACC index
+  // = row * tn + col; INP index = row * tk + kk; WGT index = col * tk + kk. Output columns are the micro-ops
+  // (innermost), so consecutive micro-ops never hit the same accumulator; rows and the reduction are the
+  // two affine loops.
+  const uint32_t inp_tile = tm * tk, wgt_tile = tn * tk, acc_tile = tm * tn;
+  const auto reset_kernel = [&](uint32_t acc_slot) {
+    runtime::UopKernelBuilder kernel(runtime::KernelMode::kGemm, /*reset=*/true);
+    kernel.loop_begin(tm, tn, 0, 0);
+    for (uint32_t col = 0; col < tn; ++col) kernel.push(acc_slot * acc_tile + col, 0, 0);
+    return kernel.loop_end().build();
+  };
+  const auto gemm_kernel = [&](uint32_t slot, uint32_t acc_slot) {
+    runtime::UopKernelBuilder kernel(runtime::KernelMode::kGemm);
+    kernel.loop_begin(tm, tn, tk, 0).loop_begin(tk, 0, 1, 1);
+    for (uint32_t col = 0; col < tn; ++col) kernel.push(acc_slot * acc_tile + col, slot * inp_tile, slot * wgt_tile + col * tk);
+    return kernel.loop_end().loop_end().build();
+  };
+  const auto alu_kernels = [&](uint32_t acc_slot) {
+    std::vector<runtime::UopKernel> kernels;
+    if (!requant) return kernels;
     const std::pair<isa::AluOpcode, int32_t> steps[] = {
         {isa::AluOpcode::kShr, requant->shift},
         {isa::AluOpcode::kMin, requant->clip_hi},
         {isa::AluOpcode::kMax, requant->lo()},
     };
     for (const auto& [op, imm] : steps) {
-      runtime::UopKernelBuilder kb_alu(runtime::KernelMode::kAlu);
-      kb_alu.loop_begin(tm, tn, tn, 0);
-      for (uint32_t col = 0; col < tn; ++col) kb_alu.push(col, col);
-      kb_alu.loop_end();
-      kb_alu.alu(op, /*use_imm=*/true, imm);
-      alu_kernels.push_back(kb_alu.build());
+      runtime::UopKernelBuilder kernel(runtime::KernelMode::kAlu);
+      kernel.loop_begin(tm, tn, tn, 0);
+      for (uint32_t col = 0; col < tn; ++col) kernel.push(acc_slot * acc_tile + col, acc_slot * acc_tile + col);
+      kernel.loop_end();
+      kernel.alu(op, /*use_imm=*/true, imm);
+      kernels.push_back(kernel.build());
     }
-  }
+    return kernels;
+  };
 
+  // Two virtual threads: step s (one load of INP and WGT, one GEMM) uses slot s % 2, tile t ACC slot
+  // t % 2. A load waits for the GEMM two steps back (its slot's last reader); a tile's reset waits for the
+  // store two tiles back (its ACC slot's last reader).
   const uint32_t m_tiles = mb / tm, n_tiles = nb / tn, k_tiles = kb / tk;
   const uint64_t total_tiles = uint64_t{m_tiles} * n_tiles;
-  const uint64_t total_gemms = total_tiles * k_tiles;
-  uint64_t tile_index = 0, gemm_index = 0;
+  const uint64_t total_steps = total_tiles * k_tiles;
+  uint64_t tile_index = 0, step = 0;
   for (uint32_t mt = 0; mt < m_tiles; ++mt) {
     for (uint32_t nt = 0; nt < n_tiles; ++nt, ++tile_index) {
       const uint32_t m0 = mt * tm, n0 = nt * tn;
-      // The accumulators may be overwritten only once the previous tile has been stored.
-      if (tile_index > 0) q.dep_pop(Stage::kStore, Stage::kCompute);
-      q.push_gemm(reset_kernel);
-      for (uint32_t kt = 0; kt < k_tiles; ++kt, ++gemm_index) {
-        const uint32_t k0 = kt * tk;
-        // The load may overwrite INP/WGT only after the previous GEMM has consumed them.
-        if (gemm_index > 0) q.dep_pop(Stage::kCompute, Stage::kLoad);
-        q.load_2d(out.a, uint64_t{m0} * kb + k0, tk, tm, kb, 0, 0, 0, 0, 0, MemoryType::kInp);
-        q.load_2d(w, uint64_t{n0} * kb + k0, tk, tn, kb, 0, 0, 0, 0, 0, MemoryType::kWgt);
+      const uint32_t acc_slot = static_cast<uint32_t>(tile_index % 2);
+      for (uint32_t kt = 0; kt < k_tiles; ++kt, ++step) {
+        const uint32_t k0 = kt * tk, slot = static_cast<uint32_t>(step % 2);
+        if (step >= 2) q.dep_pop(Stage::kCompute, Stage::kLoad);
+        q.load_2d(out.a, uint64_t{m0} * kb + k0, tk, tm, kb, 0, 0, 0, 0, slot * inp_tile, MemoryType::kInp);
+        q.load_2d(w, uint64_t{n0} * kb + k0, tk, tn, kb, 0, 0, 0, 0, slot * wgt_tile, MemoryType::kWgt);
         q.dep_push(Stage::kLoad, Stage::kCompute);
         q.dep_pop(Stage::kLoad, Stage::kCompute);
-        q.push_gemm(gemm_kernel);
-        if (gemm_index + 1 < total_gemms) q.dep_push(Stage::kCompute, Stage::kLoad);
+        if (kt == 0) {
+          if (tile_index >= 2) q.dep_pop(Stage::kStore, Stage::kCompute);
+          q.push_gemm(reset_kernel(acc_slot));
+        }
+        q.push_gemm(gemm_kernel(slot, acc_slot));
+        if (step + 2 < total_steps) q.dep_push(Stage::kCompute, Stage::kLoad);
       }
-      for (const auto& kernel : alu_kernels) q.push_alu(kernel);
+      for (const auto& kernel : alu_kernels(acc_slot)) q.push_alu(kernel);
       q.dep_push(Stage::kCompute, Stage::kStore);
       q.dep_pop(Stage::kCompute, Stage::kStore);
-      q.store_2d(0, MemoryType::kOut, out.c, uint64_t{m0} * nb + n0, tn, tm, nb);
-      if (tile_index + 1 < total_tiles) q.dep_push(Stage::kStore, Stage::kCompute);
+      q.store_2d(acc_slot * acc_tile, MemoryType::kOut, out.c, uint64_t{m0} * nb + n0, tn, tm, nb);
+      if (tile_index + 2 < total_tiles) q.dep_push(Stage::kStore, Stage::kCompute);
     }
   }
   out.program = q.finish();

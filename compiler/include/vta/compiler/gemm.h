@@ -29,8 +29,10 @@ struct GemmTiling {
   uint32_t tk = 0;
 };
 
-// The largest tiles that fit the INP, WGT, ACC and UOP buffers. Throws vta::Error if the shape is not a
-// multiple of the config's batch/block sizes or the element widths are not int8/int32.
+// The tiles for the double-buffered lowering: each fits half of the INP, WGT and ACC buffers, and among
+// those the tiling that moves the fewest DRAM bytes (A once per column tile, B once per row tile; ties to
+// the deeper reduction). Throws vta::Error if the shape is not a multiple of the config's batch/block
+// sizes or the element widths are not int8/int32.
 GemmTiling choose_gemm_tiling(const isa::HwConfig& config, const GemmShape& shape);
 
 struct CompiledGemm {
