@@ -18,7 +18,6 @@
 #include "src/board_core.h"
 #include "src/env_number.h"
 #include "vta/driver/board_protocol.h"
-#include "vta/driver/register_map.h"
 #include "vta/isa/error.h"
 
 namespace vta::driver {
