@@ -66,8 +66,6 @@ std::string bus_detail(const CoreOutcome& o, std::optional<uint64_t> bus_address
 
 }  // namespace
 
-uint32_t BoardProtocol::kStatusOffset() { return reg::kStatus; }
-
 uint64_t BoardProtocol::register_hash(const isa::HwConfig& config) {
   return std::strtoull(config.hash().c_str(), nullptr, 16);
 }
@@ -103,17 +101,24 @@ void BoardProtocol::start(uint64_t insn_address, uint32_t insn_count) {
   port_.write(reg::kControl, reg::kControlStart);
 }
 
-WaitResult BoardProtocol::wait_done(std::chrono::steady_clock::time_point deadline,
-                                    const std::function<void()>& between_polls) {
-  // CONTROL reads 0 on the core: the start is taken as it is written. A window that needs time to pass
-  // the write on (an emulator's file) shows it until then, and until then STATUS is the previous run's.
+// CONTROL reads 0 on the core: a command is taken as it is written. A window that needs time to pass the
+// write on (an emulator's file) shows it until then, and until then STATUS is the previous state's.
+bool BoardProtocol::poll_until(uint32_t control_bit, uint32_t status_bit, bool status_set,
+                               std::chrono::steady_clock::time_point deadline,
+                               const std::function<void()>& between_polls) {
   bool taken = false;
   for (;;) {
-    if (!taken) taken = (port_.read(reg::kControl) & reg::kControlStart) == 0;
-    if (taken && (port_.read(reg::kStatus) & reg::kStatusDone) != 0) return WaitResult::kDone;
-    if (std::chrono::steady_clock::now() >= deadline) return WaitResult::kTimeout;
+    if (!taken) taken = (port_.read(reg::kControl) & control_bit) == 0;
+    if (taken && ((port_.read(reg::kStatus) & status_bit) != 0) == status_set) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
     if (between_polls) between_polls();
   }
+}
+
+WaitResult BoardProtocol::wait_done(std::chrono::steady_clock::time_point deadline,
+                                    const std::function<void()>& between_polls) {
+  return poll_until(reg::kControlStart, reg::kStatusDone, true, deadline, between_polls) ? WaitResult::kDone
+                                                                                          : WaitResult::kTimeout;
 }
 
 uint64_t BoardProtocol::counter(uint32_t index) {
@@ -146,14 +151,10 @@ void BoardProtocol::request_soft_reset() { port_.write(reg::kControl, reg::kCont
 
 bool BoardProtocol::wait_reset(std::chrono::steady_clock::time_point deadline,
                                const std::function<void()>& between_polls) {
-  bool taken = false;
-  for (;;) {
-    if (!taken) taken = (port_.read(reg::kControl) & reg::kControlSoftReset) == 0;
-    if (taken && (port_.read(reg::kStatus) & reg::kStatusResetting) == 0) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    if (between_polls) between_polls();
-  }
+  return poll_until(reg::kControlSoftReset, reg::kStatusResetting, false, deadline, between_polls);
 }
+
+uint32_t BoardProtocol::status() { return port_.read(reg::kStatus); }
 
 std::string BoardProtocol::describe_failure(const CoreOutcome& o, const isa::HwConfig& config,
                                             const InstructionSource& instruction_at, const RawSource& raw_at,

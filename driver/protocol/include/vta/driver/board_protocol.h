@@ -75,7 +75,7 @@ class BoardProtocol {
   // Polls STATUS.resetting until it falls (true) or `deadline` passes (false).
   bool wait_reset(std::chrono::steady_clock::time_point deadline, const std::function<void()>& between_polls);
 
-  uint32_t status() { return port_.read(kStatusOffset()); }
+  uint32_t status();
   uint64_t counter(uint32_t index);
 
   // An error outcome in words: the hardware error, its instruction (decoded by `instruction_at`, which
@@ -89,7 +89,10 @@ class BoardProtocol {
                                       std::optional<uint64_t> bus_address);
 
  private:
-  static uint32_t kStatusOffset();
+  // Polls until `control_bit` of CONTROL reads 0 (the command is taken) and then `status_bit` of STATUS
+  // is `status_set`; false when `deadline` passes first.
+  bool poll_until(uint32_t control_bit, uint32_t status_bit, bool status_set,
+                  std::chrono::steady_clock::time_point deadline, const std::function<void()>& between_polls);
   RegisterPort& port_;
 };
 
