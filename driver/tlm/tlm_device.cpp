@@ -1,5 +1,6 @@
 #include "vta/driver/tlm_device.h"
 
+#include "src/env_number.h"
 #include "src/sim_buffers.h"
 
 #include <chrono>
@@ -18,14 +19,7 @@ namespace vta::driver {
 namespace {
 
 uint32_t env_u32(const char* name, uint32_t fallback) {
-  const char* text = std::getenv(name);
-  if (text == nullptr || *text == '\0') return fallback;
-  char* end = nullptr;
-  const unsigned long long value = std::strtoull(text, &end, 10);
-  if (*end != '\0' || value > 0xffffffffull) {
-    throw Error(fmt::format("environment variable {}={} is not a 32-bit unsigned number", name, text));
-  }
-  return static_cast<uint32_t>(value);
+  return static_cast<uint32_t>(detail::env_number(name, 0xffffffffull).value_or(fallback));
 }
 
 // Values of reg::kErrorCode after a failed run (as on fsim).

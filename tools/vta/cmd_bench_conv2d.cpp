@@ -25,6 +25,12 @@
 #include "vta/compiler/conv2d.h"
 #include "vta/compiler/workloads.h"
 #include "vta/driver/device.h"
+#if VTA_HAVE_TLM
+#include "vta/driver/tlm_device.h"
+#endif
+#if VTA_HAVE_TSIM
+#include "vta/driver/tsim_device.h"
+#endif
 #include "vta/fsim/functional_simulator.h"
 #include "vta/isa/error.h"
 #include "vta/reference/reference.h"
@@ -98,18 +104,27 @@ std::vector<Layer> select_layers(const std::string& list) {
   return out;
 }
 
-// The DRAM model a timed target runs under: the config's timing, or the target's environment override
-// (VTA_TSIM_DRAM_* for tsim and the board emulator, VTA_TLM_DRAM_* for tlm).
+// The DRAM model a timed target runs under: the config's timing, or what the target's own options take
+// from the environment (tsim and tlm; a board's memory is the board's).
 struct DramSetting {
   uint64_t latency = 0, bytes_per_cycle = 0;
 };
 DramSetting dram_setting(const std::string& target, const isa::HwConfig& config) {
   DramSetting d{config.timing().dram_latency_cycles, config.timing().dram_bytes_per_cycle};
-  const std::string prefix = target == "tlm" ? "VTA_TLM_" : "VTA_TSIM_";
-  if (const char* v = std::getenv((prefix + "DRAM_LATENCY").c_str()); v != nullptr && *v != '\0')
-    d.latency = std::strtoull(v, nullptr, 0);
-  if (const char* v = std::getenv((prefix + "DRAM_BYTES_PER_CYCLE").c_str()); v != nullptr && *v != '\0')
-    d.bytes_per_cycle = std::strtoull(v, nullptr, 0);
+#if VTA_HAVE_TSIM
+  if (target == "tsim") {
+    const driver::TsimDeviceOptions t = driver::TsimDeviceOptions::from_environment();
+    if (t.dram_latency_cycles) d.latency = *t.dram_latency_cycles;
+    if (t.dram_bytes_per_cycle) d.bytes_per_cycle = *t.dram_bytes_per_cycle;
+  }
+#endif
+#if VTA_HAVE_TLM
+  if (target == "tlm") {
+    const driver::TlmDeviceOptions t = driver::TlmDeviceOptions::from_environment();
+    if (t.dram_latency_cycles != 0) d.latency = t.dram_latency_cycles;
+    if (t.dram_bytes_per_cycle != 0) d.bytes_per_cycle = t.dram_bytes_per_cycle;
+  }
+#endif
   return d;
 }
 
