@@ -9,6 +9,7 @@
 
 #include "vta/isa/disassembler.h"
 #include "vta/isa/error.h"
+#include "vta/isa/instruction_codec.h"
 #include "vta/isa/register_map.h"
 
 namespace vta::driver {
@@ -157,11 +158,21 @@ bool BoardProtocol::wait_reset(std::chrono::steady_clock::time_point deadline,
 uint32_t BoardProtocol::status() { return port_.read(reg::kStatus); }
 
 std::string BoardProtocol::describe_failure(const CoreOutcome& o, const isa::HwConfig& config,
-                                            const InstructionSource& instruction_at, const RawSource& raw_at,
+                                            const InstructionSource& instruction_at,
                                             std::optional<uint64_t> bus_address) {
   const bool has_index = o.error_index != reg::kNoIndex;
-  const std::optional<isa::Instruction> insn = has_index ? instruction_at(o.error_index) : std::nullopt;
-  const std::string shown = !has_index ? std::string() : insn ? isa::disassemble(*insn) : raw_at(o.error_index);
+  const std::optional<isa::RawInstruction> raw = has_index ? instruction_at(o.error_index) : std::nullopt;
+  std::optional<isa::Instruction> insn;
+  if (raw) {
+    try {
+      insn = isa::InstructionCodec(config).decode(*raw);
+    } catch (const Error&) {
+    }
+  }
+  std::string shown;
+  if (insn) shown = isa::disassemble(*insn);
+  else if (raw) shown = fmt::format("raw {:016x}{:016x}", raw->hi, raw->lo);
+  else if (has_index) shown = "(not in device memory)";
   std::string where;
   if (o.error_code == reg::kErrAxi) {
     where = ": " + bus_detail(o, bus_address);

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "vta/isa/error.h"
-#include "vta/isa/instruction_codec.h"
+#include "vta/isa/instruction.h"
 
 namespace vta::driver {
 namespace {
@@ -154,23 +154,17 @@ RunResult BoardCore::run(uint64_t insn_address, uint32_t insn_count, std::chrono
   last_ = protocol.collect();
   result.counters = last_.counters;
   if (last_.error) {
-    const auto instruction_at = [&](uint32_t index) -> std::optional<isa::Instruction> {
+    const auto instruction_at = [&](uint32_t index) -> std::optional<isa::RawInstruction> {
       const uint64_t at = insn_address + uint64_t{index} * 16;
       if (at < memory_.phys || at - memory_.phys + 16 > memory_.size) return std::nullopt;
       isa::RawInstruction raw;
       std::memcpy(&raw.lo, memory_.host + (at - memory_.phys), 8);
       std::memcpy(&raw.hi, memory_.host + (at - memory_.phys) + 8, 8);
-      try {
-        return isa::InstructionCodec(config_).decode(raw);
-      } catch (const Error&) {
-        return std::nullopt;
-      }
+      return raw;
     };
     result.status = RunStatus::kError;
-    result.message = name_ + ": " +
-                     BoardProtocol::describe_failure(
-                         last_, config_, instruction_at,
-                         [](uint32_t) { return std::string("(not readable in the contiguous memory)"); }, std::nullopt);
+    result.message =
+        name_ + ": " + BoardProtocol::describe_failure(last_, config_, instruction_at, std::nullopt);
     result.message += recover();
   }
   return result;

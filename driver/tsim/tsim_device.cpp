@@ -12,9 +12,7 @@
 #include "src/sim_buffers.h"
 #include "vta/driver/board_protocol.h"
 #include "vta/driver/register_map.h"
-#include "vta/isa/disassembler.h"
 #include "vta/isa/error.h"
-#include "vta/isa/instruction_codec.h"
 #include "vta/sim/device_memory.h"
 #include "vta/tsim/tsim.h"
 
@@ -85,31 +83,14 @@ struct TsimDevice::Impl {
     sim = std::make_unique<tsim::Tsim>(config, memory, t);
   }
 
-  // The instruction at `index` of the stream at `address`, decoded (nullopt when it is outside device
-  // memory or does not decode).
-  std::optional<isa::Instruction> decode_insn(uint64_t address, uint32_t index) const {
+  // The 16 bytes of the instruction at `index` of the stream at `address` (nullopt outside device memory).
+  std::optional<isa::RawInstruction> raw_insn(uint64_t address, uint32_t index) const {
     const uint64_t at = address + uint64_t{index} * 16;
     if (!memory.contains(at, 16)) return std::nullopt;
     isa::RawInstruction raw;
     memory.read(at, &raw.lo, 8);
     memory.read(at + 8, &raw.hi, 8);
-    try {
-      return isa::InstructionCodec(config).decode(raw);
-    } catch (const Error&) {
-      return std::nullopt;
-    }
-  }
-
-  // The instruction at `index`, disassembled (or its raw bits when it does not decode, or a note when it
-  // is outside device memory).
-  std::string describe_insn(uint64_t address, uint32_t index) const {
-    if (auto insn = decode_insn(address, index)) return isa::disassemble(*insn);
-    const uint64_t at = address + uint64_t{index} * 16;
-    if (!memory.contains(at, 16)) return "(not in device memory)";
-    isa::RawInstruction raw;
-    memory.read(at, &raw.lo, 8);
-    memory.read(at + 8, &raw.hi, 8);
-    return fmt::format("raw {:016x}{:016x}", raw.hi, raw.lo);
+    return raw;
   }
 
   // Returns the core to idle after a run that did not end cleanly: a soft reset, or the hard reset when
@@ -166,8 +147,7 @@ struct TsimDevice::Impl {
       outcome.counters = last.counters;
       result.message = name + ": " +
                        BoardProtocol::describe_failure(
-                           outcome, config, [&](uint32_t i) { return decode_insn(insn_address, i); },
-                           [&](uint32_t i) { return describe_insn(insn_address, i); },
+                           outcome, config, [&](uint32_t i) { return raw_insn(insn_address, i); },
                            last.error_code == tsim_error::kBus ? std::optional<uint64_t>(last.bus_error_address)
                                                                : std::nullopt);
     }

@@ -78,15 +78,14 @@ class BoardProtocol {
   uint32_t status();
   uint64_t counter(uint32_t index);
 
-  // An error outcome in words: the hardware error, its instruction (decoded by `instruction_at`, which
-  // returns nullopt when it cannot read or decode it) and the detail of index and bus errors, e.g.
-  // "hardware error 7 (on-chip buffer index out of range) at instruction 3: INP index 2050 out of range
-  // (buffer depth 2048); LOAD ...". `bus_address` is the refused address where the backend knows it.
-  using InstructionSource = std::function<std::optional<isa::Instruction>(uint32_t index)>;
-  using RawSource = std::function<std::string(uint32_t index)>;  // how to show an undecodable one
+  // An error outcome in words: the hardware error, its instruction (the 16 bytes `instruction_at` reads
+  // from device memory, nullopt when they are not there; disassembled, or shown raw when they do not
+  // decode) and the detail of index and bus errors, e.g. "hardware error 7 (on-chip buffer index out of
+  // range) at instruction 3: INP index 2050 out of range (buffer depth 2048); LOAD ...". `bus_address` is
+  // the refused address where the backend knows it.
+  using InstructionSource = std::function<std::optional<isa::RawInstruction>(uint32_t index)>;
   static std::string describe_failure(const CoreOutcome& outcome, const isa::HwConfig& config,
-                                      const InstructionSource& instruction_at, const RawSource& raw_at,
-                                      std::optional<uint64_t> bus_address);
+                                      const InstructionSource& instruction_at, std::optional<uint64_t> bus_address);
 
  private:
   // Polls until `control_bit` of CONTROL reads 0 (the command is taken) and then `status_bit` of STATUS
