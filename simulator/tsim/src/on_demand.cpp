@@ -23,6 +23,7 @@
 
 #include "tsim_build_info.h"  // generated: tools, sources and flags of this build
 #include "vta/hw/pkg_generator.h"
+#include "vta/hw/shell.h"
 #include "vta/isa/error.h"
 
 namespace vta::tsim::detail {
@@ -30,15 +31,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using hw::shell_quote;
 
 // Runs `command` with its output in `log`; throws with the log's tail on failure.
 void run_step(const std::string& what, const std::string& command, const fs::path& log) {
-  const int rc = std::system((command + " > " + quote(log.string()) + " 2>&1").c_str());
+  const int rc = hw::run_logged(command, log);
   if (rc == 0) return;
   std::ifstream in(log);
   std::stringstream ss;
@@ -91,20 +88,20 @@ void build(const isa::HwConfig& config, const fs::path& dir, const fs::path& so)
   std::ofstream(pkg) << hw::generate_vta_pkg(config);
   std::fprintf(stderr, "tsim: [2/3] verilating and compiling the core (Verilator; a few minutes)\n");
   const fs::path out = dir / "out";
-  std::string cmd = quote(VTA_TSIM_CMAKE) + " -DVERILATOR=" + quote(VTA_TSIM_VERILATOR) + " -DPKG=" +
-                    quote(pkg.string()) + " -DRTL=" + quote(VTA_TSIM_RTL) + " -DCACHE_DIR=" + quote((dir / "verilator").string()) +
-                    " -DOUT_DIR=" + quote(out.string()) + " -DPREFIX=" + prefix + " -DTRACE=OFF -DRUNTIME=ON -DPIC=ON" +
-                    " -DASSERT=" + VTA_TSIM_ASSERT + " -DTHREADS=1 -DJOBS=2 -DMAKE=" + quote(VTA_TSIM_MAKE) +
-                    " -DAR=" + quote(VTA_TSIM_AR) + " -DCXX=" + quote(VTA_TSIM_CXX) + " -DSTAMP=" +
-                    quote((dir / "model.stamp").string()) + " -P " + quote(VTA_TSIM_BUILD_MODEL);
+  std::string cmd = shell_quote(VTA_TSIM_CMAKE) + " -DVERILATOR=" + shell_quote(VTA_TSIM_VERILATOR) + " -DPKG=" +
+                    shell_quote(pkg.string()) + " -DRTL=" + shell_quote(VTA_TSIM_RTL) + " -DCACHE_DIR=" + shell_quote((dir / "verilator").string()) +
+                    " -DOUT_DIR=" + shell_quote(out.string()) + " -DPREFIX=" + prefix + " -DTRACE=OFF -DRUNTIME=ON -DPIC=ON" +
+                    " -DASSERT=" + VTA_TSIM_ASSERT + " -DTHREADS=1 -DJOBS=2 -DMAKE=" + shell_quote(VTA_TSIM_MAKE) +
+                    " -DAR=" + shell_quote(VTA_TSIM_AR) + " -DCXX=" + shell_quote(VTA_TSIM_CXX) + " -DSTAMP=" +
+                    shell_quote((dir / "model.stamp").string()) + " -P " + shell_quote(VTA_TSIM_BUILD_MODEL);
   run_step("verilating", cmd, dir / "verilate.log");
   std::fprintf(stderr, "tsim: [3/3] compiling the harness and linking %s\n", so.filename().string().c_str());
   std::ofstream(dir / "model.cpp") << glue_source(prefix, config.name(), hash);
   const fs::path tmp = so.string() + ".tmp";
-  cmd = quote(VTA_TSIM_CXX) + " -std=c++20 -O2 -fPIC -shared -w " + VTA_TSIM_INCLUDES + " -I" +
-        quote((out / "include").string()) + " " + quote((dir / "model.cpp").string()) + " " +
-        quote((out / ("lib" + prefix + ".a")).string()) + " " + quote((out / "libvta_verilated.a").string()) +
-        " -Wl,-Bsymbolic -pthread -o " + quote(tmp.string());
+  cmd = shell_quote(VTA_TSIM_CXX) + " -std=c++20 -O2 -fPIC -shared -w " + VTA_TSIM_INCLUDES + " -I" +
+        shell_quote((out / "include").string()) + " " + shell_quote((dir / "model.cpp").string()) + " " +
+        shell_quote((out / ("lib" + prefix + ".a")).string()) + " " + shell_quote((out / "libvta_verilated.a").string()) +
+        " -Wl,-Bsymbolic -pthread -o " + shell_quote(tmp.string());
   run_step("compiling the harness", cmd, dir / "link.log");
   fs::rename(tmp, so);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

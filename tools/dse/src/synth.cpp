@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "vta/hw/pkg_generator.h"
+#include "vta/hw/shell.h"
 #include "vta/isa/error.h"
 
 namespace vta::dse {
@@ -14,11 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
+using hw::shell_quote;
 
 area::Resources read_report(const fs::path& file) {
   std::ifstream in(file);
@@ -57,10 +54,10 @@ area::Resources synthesize(const isa::HwConfig& config, const SynthOptions& o) {
   if (!fs::exists(script)) throw Error(fmt::format("--synth needs {} (the source tree this vta was built from)", script.string()));
   const fs::path log = dir / "synth.log";
   const fs::path tmp = dir / "report.json.tmp";
-  const std::string cmd = fmt::format("python3 {} {} --part {} --out {} --json {} >{} 2>&1", quote(script.string()),
-                                      quote(pkg.string()), quote(o.part), quote((dir / "work").string()),
-                                      quote(tmp.string()), quote(log.string()));
-  const int status = std::system(cmd.c_str());
+  const std::string cmd = fmt::format("python3 {} {} --part {} --out {} --json {}", shell_quote(script.string()),
+                                      shell_quote(pkg.string()), shell_quote(o.part),
+                                      shell_quote((dir / "work").string()), shell_quote(tmp.string()));
+  const int status = hw::run_logged(cmd, log);
   if (status != 0 || !fs::exists(tmp))
     throw Error(fmt::format("synthesis of {} failed (is yosys installed?); see {}", config.name(), log.string()));
   fs::rename(tmp, report, ec);
