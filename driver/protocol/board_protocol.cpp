@@ -1,5 +1,6 @@
 #include "vta/driver/board_protocol.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <iterator>
 #include <string_view>
@@ -66,6 +67,24 @@ std::string bus_detail(const CoreOutcome& o, std::optional<uint64_t> bus_address
 }
 
 }  // namespace
+
+void MappedRegisterPort::check(uint32_t offset) const {
+  if (offset % 4 != 0 || uint64_t{offset} + 4 > size_)
+    throw Error(fmt::format("register offset {:#x} is not a word inside the {}-byte window", offset, size_));
+}
+
+uint32_t MappedRegisterPort::read(uint32_t offset) {
+  check(offset);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  return *reinterpret_cast<volatile uint32_t*>(base_ + offset);
+}
+
+void MappedRegisterPort::write(uint32_t offset, uint32_t value) {
+  check(offset);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  *reinterpret_cast<volatile uint32_t*>(base_ + offset) = value;
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
 
 uint64_t BoardProtocol::register_hash(const isa::HwConfig& config) {
   return std::strtoull(config.hash().c_str(), nullptr, 16);

@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -88,32 +87,6 @@ void write_sysfs(const std::filesystem::path& file, uint64_t value) {
   if (!out) throw Error(fmt::format("cannot write {} (cache maintenance of the contiguous memory)", file.string()));
 }
 
-// The register window as the board protocol's port: 32-bit volatile accesses, ordered with the memory
-// the core reads (a fence after each write, so a start is seen after the buffers it refers to).
-class WindowPort final : public RegisterPort {
- public:
-  WindowPort(uint8_t* base, uint64_t size) : base_(base), size_(size) {}
-  uint32_t read(uint32_t offset) override {
-    check(offset);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    return *reinterpret_cast<volatile uint32_t*>(base_ + offset);
-  }
-  void write(uint32_t offset, uint32_t value) override {
-    check(offset);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    *reinterpret_cast<volatile uint32_t*>(base_ + offset) = value;
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-  }
-
- private:
-  void check(uint32_t offset) const {
-    if (offset % 4 != 0 || uint64_t{offset} + 4 > size_)
-      throw Error(fmt::format("zynq: register offset {:#x} is not a word inside the {}-byte window", offset, size_));
-  }
-  uint8_t* base_;
-  uint64_t size_;
-};
-
 }  // namespace
 
 ZynqDeviceOptions ZynqDeviceOptions::from_environment() {
@@ -143,7 +116,7 @@ ZynqDeviceOptions ZynqDeviceOptions::from_environment() {
 struct ZynqDevice::Impl {
   ZynqDeviceOptions options;
   std::unique_ptr<MappedFile> regs, mem;
-  std::unique_ptr<WindowPort> port;
+  std::unique_ptr<MappedRegisterPort> port;
 };
 
 ZynqDevice::ZynqDevice(std::string name, const isa::HwConfig& config, ZynqDeviceOptions options)
@@ -161,7 +134,7 @@ ZynqDevice::ZynqDevice(std::string name, const isa::HwConfig& config, ZynqDevice
   d.mem = std::make_unique<MappedFile>("contiguous memory", o.mem_path, o.mem_offset, memory.size,
                                        o.cache == ZynqCacheMode::kUncached);
   memory.host = d.mem->data();
-  d.port = std::make_unique<WindowPort>(d.regs->data(), o.regs_size);
+  d.port = std::make_unique<MappedRegisterPort>(d.regs->data(), o.regs_size);
   BoardCore::Sync sync;
   if (o.cache == ZynqCacheMode::kSync) {
     // u-dma-buf: the range and direction (1 DMA_TO_DEVICE, 2 DMA_FROM_DEVICE), then the trigger.

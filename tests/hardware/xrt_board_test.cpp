@@ -12,6 +12,7 @@
 #include <string>
 
 #include "vta/board/board_emulator.h"
+#include "vta/driver/board_protocol.h"
 #include "vta/driver/device.h"
 #include "vta/driver/program_trace.h"
 #include "vta/driver/xrt_device.h"
@@ -45,19 +46,13 @@ class EmulatedXrt final : public driver::XrtPlatform {
  public:
   explicit EmulatedXrt(const board::BoardEmulator& emu)
       : emu_(emu), regs_(map_file(emu.regs_path(), 4096)),
-        mem_(map_file(emu.mem_path(), emu.options().mem_size)) {}
+        mem_(map_file(emu.mem_path(), emu.options().mem_size)), window_(regs_, 4096) {}
   ~EmulatedXrt() override {
     ::munmap(regs_, 4096);
     ::munmap(mem_, emu_.options().mem_size);
   }
-  uint32_t read_register(uint32_t offset) override {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    return *reinterpret_cast<volatile uint32_t*>(regs_ + offset);
-  }
-  void write_register(uint32_t offset, uint32_t value) override {
-    *reinterpret_cast<volatile uint32_t*>(regs_ + offset) = value;
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-  }
+  uint32_t read_register(uint32_t offset) override { return window_.read(offset); }
+  void write_register(uint32_t offset, uint32_t value) override { window_.write(offset, value); }
   Buffer allocate_arena(uint64_t bytes, uint32_t bank) override {
     const uint64_t base = bank == 1 ? 0x100000000ull + emu_.options().mem_phys_addr : emu_.options().mem_phys_addr;
     return {base, mem_, std::min<uint64_t>(bytes, emu_.options().mem_size)};
@@ -71,6 +66,7 @@ class EmulatedXrt final : public driver::XrtPlatform {
   const board::BoardEmulator& emu_;
   uint8_t* regs_;
   uint8_t* mem_;
+  driver::MappedRegisterPort window_;
 };
 
 struct XrtBoard {

@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "vta/driver/board_protocol.h"
 #include "vta/isa/error.h"
 #include "vta/isa/register_map.h"
 #include "vta/sim/device_memory.h"
@@ -70,6 +71,7 @@ struct BoardEmulator::Impl {
   isa::HwConfig config;
   BoardEmulatorOptions options;
   std::unique_ptr<SharedFile> regs, mem;
+  std::unique_ptr<driver::MappedRegisterPort> window;
   sim::DeviceMemory memory;
   std::unique_ptr<tsim::Tsim> core;
   std::thread thread;
@@ -82,6 +84,7 @@ struct BoardEmulator::Impl {
   Impl(const isa::HwConfig& c, BoardEmulatorOptions o) : config(c), options(std::move(o)), faults(options.faults) {
     std::filesystem::create_directories(options.dir / "sysfs");
     regs = std::make_unique<SharedFile>(options.dir / "regs", kWindowBytes);
+    window = std::make_unique<driver::MappedRegisterPort>(regs->data(), kWindowBytes);
     mem = std::make_unique<SharedFile>(options.dir / "mem", options.mem_size);
     memory.map_external(options.mem_phys_addr, mem->data(), options.mem_size);
     // u-dma-buf's sysfs attributes: the two the driver reads, and the sync files it writes.
@@ -98,14 +101,9 @@ struct BoardEmulator::Impl {
     mirror();
   }
 
-  uint32_t load(uint32_t offset) const {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    return *reinterpret_cast<volatile uint32_t*>(regs->data() + offset);
-  }
-  void store(uint32_t offset, uint32_t value) {
-    *reinterpret_cast<volatile uint32_t*>(regs->data() + offset) = value;
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-  }
+  // The window from the board's side, with the accesses the host's backend uses.
+  uint32_t load(uint32_t offset) { return window->read(offset); }
+  void store(uint32_t offset, uint32_t value) { window->write(offset, value); }
 
   // The core's read-only registers into the window, STATUS last (the host reads the rest after done).
   void mirror() {

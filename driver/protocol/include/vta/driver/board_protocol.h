@@ -31,6 +31,22 @@ class RegisterPort {
   virtual void write(uint32_t offset, uint32_t value) = 0;
 };
 
+// A register window mapped into this process (an mmap of UIO, /dev/mem or a board emulator's file):
+// 32-bit volatile accesses, fenced so that the other side (the core, or the emulator serving it) sees
+// them in program order, a start after the buffers it refers to. Offsets outside the window or not
+// word-aligned are a vta::Error.
+class MappedRegisterPort final : public RegisterPort {
+ public:
+  MappedRegisterPort(uint8_t* base, uint64_t size) : base_(base), size_(size) {}
+  uint32_t read(uint32_t offset) override;
+  void write(uint32_t offset, uint32_t value) override;
+
+ private:
+  void check(uint32_t offset) const;
+  uint8_t* base_;
+  uint64_t size_;
+};
+
 // What the core says it is.
 struct CoreIdentity {
   uint64_t config_hash = 0;  // CONFIG_HASH_HI:LO, the first 16 hex digits of HwConfig::hash()
