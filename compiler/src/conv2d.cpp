@@ -181,6 +181,7 @@ ConvProblem make_conv_problem(const Conv2dShape& s, const Conv2dParams& p, bool 
                             cfg.name(), cfg.block_in(), cfg.block_out()));
   }
   c.has_bias = has_bias || c.has_channel_shift;  // the shifts are loaded together with a (zero) bias
+  c.resident_constants = resident_constant_elements(c, cfg);
   return c;
 }
 
@@ -323,7 +324,9 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
 void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dTiling& t, const ConvBuffers& b,
                  const Requantize& rq, const std::optional<ResidualAdd>& residual) {
   const isa::HwConfig& cfg = q.config();
-  const uint32_t inp_half = cfg.inp().depth / 2, wgt_half = cfg.wgt().depth / 2, acc_half = cfg.acc().depth / 2;
+  const uint32_t inp_half = cfg.inp().depth / 2, wgt_half = cfg.wgt().depth / 2;
+  const uint32_t acc_half = (cfg.acc().depth - p.resident_constants) / 2;
+  const uint32_t const_base = cfg.acc().depth - p.resident_constants;
   const uint32_t kh = p.kernel_h, kw = p.kernel_w, kk = kh * kw;
   const uint32_t IB = p.ic_blocks, OB = p.oc_blocks, H = p.in_h, W = p.in_w, OH = p.out_h, OW = p.out_w;
   // The whole tensors' channel blocks (super-groups side by side) for the DRAM offsets.
@@ -344,6 +347,10 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
   const auto res_off = static_cast<uint32_t>(fp.inp - fp.residual);
   const uint32_t res_wgt = cfg.wgt().depth - 1;
   if (p.has_residual) q.load_2d(*b.residual_wgt, 0, 1, 1, 1, 0, 0, 0, 0, res_wgt, MemoryType::kWgt);
+  // Resident constants: [bias; shifts] of every channel block, rows of OBt elements, as in DRAM.
+  if (p.resident_constants != 0 && b.bias) {
+    q.load_2d(*b.bias, 0, OBt, p.has_channel_shift ? 2 : 1, OBt, 0, 0, 0, 0, const_base, MemoryType::kAcc);
+  }
 
   for (const ConvStep& s : steps) {
     const uint32_t ob0 = s.ot * t.oc_blocks, tob = std::min(t.oc_blocks, OB - ob0);
@@ -434,7 +441,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     if (s.first) {
       // The acc slot is free once the store of tile - 2 has drained it.
       if (s.tile >= 2) q.dep_pop(Stage::kStore, Stage::kCompute);
-      if (b.bias) {
+      if (b.bias && p.resident_constants == 0) {
         // With per-channel shifts the constant is [bias; shifts], OB elements each: one 2-row LOAD puts
         // the tile's tob shifts right after its tob biases.
         q.load_2d(*b.bias, gob, tob, p.has_channel_shift ? 2 : 1, p.has_channel_shift ? OBt : tob, 0, 0, 0, 0,
@@ -490,8 +497,11 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       for (int i = 0; i < n; ++i) kb.loop_end();
       q.push_alu(kb.build());
     };
-    if (b.bias) alu(AluOpcode::kAdd, false, 0, acc_base + bias_off, 1);
-    if (p.has_channel_shift) alu(AluOpcode::kShr, false, 0, acc_base + bias_off + tob, 1);
+    // this tile's first bias and shift, resident or loaded next to the accumulators
+    const uint32_t bias_at = p.resident_constants ? const_base + gob : acc_base + bias_off;
+    const uint32_t shift_at = p.resident_constants ? const_base + OBt + gob : acc_base + bias_off + tob;
+    if (b.bias) alu(AluOpcode::kAdd, false, 0, bias_at, 1);
+    if (p.has_channel_shift) alu(AluOpcode::kShr, false, 0, shift_at, 1);
     else if (rq.shift != 0) alu(AluOpcode::kShr, true, rq.shift, acc_base, 0);
     alu(AluOpcode::kMin, true, rq.clip_hi, acc_base, 0);
     alu(AluOpcode::kMax, true, rq.lo(), acc_base, 0);

@@ -117,6 +117,11 @@ uint32_t gemm_inner_axis(uint32_t oc_blocks, uint32_t rows, uint32_t cols) {
   return best;
 }
 
+uint32_t resident_constant_elements(const ConvProblem& p, const isa::HwConfig& cfg) {
+  const uint64_t n = uint64_t{p.acc_vectors()} * p.oc_blocks * p.groups;
+  return n <= cfg.acc().depth / 8 ? static_cast<uint32_t>(n) : 0;
+}
+
 TileFootprint footprint(const ConvProblem& p, const Conv2dTiling& t) {
   const uint64_t kk = uint64_t{p.kernel_h} * p.kernel_w;
   TileFootprint f;
@@ -134,8 +139,8 @@ TileFootprint footprint(const ConvProblem& p, const Conv2dTiling& t) {
     f.inp += f.residual;
     f.wgt += 1;
   }
-  f.acc = uint64_t{t.oc_blocks} * t.out_rows * t.out_cols + (p.has_bias ? t.oc_blocks : 0) +
-          (p.has_channel_shift ? t.oc_blocks : 0);
+  f.acc = uint64_t{t.oc_blocks} * t.out_rows * t.out_cols;
+  if (p.resident_constants == 0) f.acc += uint64_t{t.oc_blocks} * p.acc_vectors();
   // Largest GEMM kernel over the full and edge tile shapes.
   const std::array<uint32_t, 2> obs = {t.oc_blocks, p.oc_blocks % t.oc_blocks ? p.oc_blocks % t.oc_blocks : t.oc_blocks};
   const std::array<uint32_t, 2> rs = {t.out_rows, p.out_h % t.out_rows ? p.out_h % t.out_rows : t.out_rows};
@@ -161,8 +166,13 @@ std::string check_tiling(const ConvProblem& p, const isa::HwConfig& cfg, const C
   if (t.weight_buffers != 1 && t.weight_buffers != 2) return fmt::format("weight_buffers {} not 1 or 2", t.weight_buffers);
   const uint64_t wgt_cap = t.single_weight_buffer() ? cfg.wgt().depth : cfg.wgt().depth / 2;
   if (f.wgt > wgt_cap) return fmt::format("weight tile needs {} wgt elements, the buffer holds {}", f.wgt, wgt_cap);
-  if (f.acc > cfg.acc().depth / 2)
-    return fmt::format("output tile needs {} acc elements, half the buffer holds {}", f.acc, cfg.acc().depth / 2);
+  if (p.resident_constants > cfg.acc().depth / 2)
+    return fmt::format("{} resident constants exceed half the acc buffer", p.resident_constants);
+  const uint64_t acc_cap = (cfg.acc().depth - p.resident_constants) / 2;
+  if (f.acc > acc_cap) {
+    return fmt::format("output tile needs {} acc elements, half the buffer{} holds {}", f.acc,
+                       p.resident_constants ? " beside the resident constants" : "", acc_cap);
+  }
   if (f.uops > cfg.uop().depth / 4)
     return fmt::format("GEMM kernel needs {} micro-ops, the budget is {}", f.uops, cfg.uop().depth / 4);
   const uint64_t kk = uint64_t{p.kernel_h} * p.kernel_w;
@@ -202,8 +212,8 @@ Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const C
   }
   c.wgt_bytes = wgt_once ? w_once : w_once * nb * n_sp;
   // ACC vectors per oc block: the bias, and the per-channel shifts when present.
-  const uint64_t acc_vectors = (p.has_bias ? 1 : 0) + (p.has_channel_shift ? 1 : 0);
-  c.acc_bytes = nb * n_sp * p.oc_blocks * acc_vectors * acc_eb;
+  const uint64_t acc_vectors = p.acc_vectors();
+  c.acc_bytes = (p.resident_constants ? 1 : nb * n_sp) * p.oc_blocks * acc_vectors * acc_eb;
   c.out_bytes = nb * p.oc_blocks * p.out_h * p.out_w * out_eb;
   c.lower_bound_bytes = nb * p.ic_blocks * p.in_h * p.in_w * inp_eb + w_once + c.out_bytes +
                         p.oc_blocks * acc_vectors * acc_eb;

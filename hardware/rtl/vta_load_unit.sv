@@ -9,8 +9,11 @@
 //    read data is always accepted (the interconnect never stalls R);
 //  - the pad walker writes zeros at every pad position, in cycles the data walker leaves the port free.
 // Elements at least one bus word wide take ELEM_BITS / BUS_W beats each (addresses are element-aligned,
-// hence bus-aligned). Narrower elements (e.g. micro-ops) are read one single-beat burst per element and
-// picked out of the beat by their address; simple, and UOP loads are small.
+// hence bus-aligned). Narrower elements (micro-ops) come LANES to a beat: a row is read as bursts of the
+// beats it touches (the first and last may hold elements of no row), into a beat queue the data walker
+// empties one element per cycle. Bursts are issued only while the queue has room for every beat
+// requested and not yet consumed, so read data is still always accepted. (One single-beat burst per
+// micro-op, as before, queued every micro-op behind the load module's long bursts: tens of cycles each.)
 // The parent starts the unit with a LOAD whose x_size is non-zero and holds insn_i until busy_o falls.
 module vta_load_unit #(
   parameter int unsigned ELEM_BITS = 128,
@@ -52,6 +55,10 @@ module vta_load_unit #(
   localparam int unsigned DW         = 32;                             // DRAM element-address width
   localparam int unsigned BW         = 16 + LOG_BPE + 1;               // beats-per-row counter width
   localparam int unsigned TW         = 18;                             // tile row/column counters
+  // narrow elements: beats requested and not yet consumed at most, and beats per burst at most
+  localparam int unsigned NQ_DEPTH   = 32;
+  localparam int unsigned NQ_BURST   = 16;
+  localparam int unsigned NQW        = $clog2(NQ_DEPTH) + 1;
 
   // ---- instruction fields (stable while busy) ----
   logic [SRAM_AW-1:0] sram_base;
@@ -99,22 +106,30 @@ module vta_load_unit #(
   logic [BW-1:0]   burst_beats;
   logic [DW-1:0]   next_row_elem;
 
-  assign row_beats   = BW'({x_size, {LOG_BPE{1'b0}}});
-  assign beats_to_4k = 13'((13'd4096 - {1'b0, ar_addr_q[11:0]}) >> LOG_BUSB);
+  // beats of the row starting at element `elem`: the narrow row's first element sits at lane elem % LANES
+  function automatic logic [BW-1:0] beats_of_row(input logic [DW-1:0] elem);
+    if (WIDE) beats_of_row = BW'({x_size, {LOG_BPE{1'b0}}});
+    else beats_of_row = BW'((BW'(elem & DW'(LANES - 1)) + BW'(x_size) + BW'(LANES - 1)) >> LOG_LANES);
+  endfunction
+
+  assign row_beats     = beats_of_row(dram_base);
   assign next_row_elem = ar_row_elem_q + DW'(x_stride);
+  assign araddr_o      = {ar_addr_q[ADDR_W-1:LOG_BUSB], {LOG_BUSB{1'b0}}};
+  assign beats_to_4k   = 13'((13'd4096 - {1'b0, araddr_o[11:0]}) >> LOG_BUSB);
 
   always_comb begin
-    if (!WIDE) begin
-      burst_beats = BW'(1);
-    end else begin
-      burst_beats = ar_beats_left_q;
-      if (burst_beats > BW'(256)) burst_beats = BW'(256);
-      if (BW'(beats_to_4k) < burst_beats) burst_beats = BW'(beats_to_4k);
-    end
+    burst_beats = ar_beats_left_q;
+    if (burst_beats > BW'(WIDE ? 256 : NQ_BURST)) burst_beats = BW'(WIDE ? 256 : NQ_BURST);
+    if (BW'(beats_to_4k) < burst_beats) burst_beats = BW'(beats_to_4k);
   end
 
-  assign arvalid_o = ar_active_q;
-  assign araddr_o  = {ar_addr_q[ADDR_W-1:LOG_BUSB], {LOG_BUSB{1'b0}}};
+  // narrow elements: room in the beat queue for the burst (it only grows while a request waits, so a
+  // request once presented stays presented, with the same length)
+  logic [NQW-1:0] nq_owed_q;   // beats requested and not yet consumed
+  logic           nq_room, nq_pop, ar_fire;
+  assign nq_room   = WIDE || (NQW'(nq_owed_q) + NQW'(burst_beats) <= NQW'(NQ_DEPTH));
+  assign arvalid_o = ar_active_q && nq_room;
+  assign ar_fire   = arvalid_o && arready_i;
   assign arlen_o   = 8'(burst_beats - BW'(1));
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -130,19 +145,28 @@ module vta_load_unit #(
       ar_row_elem_q   <= dram_base;
       ar_addr_q       <= byte_addr(dram_base);
       ar_beats_left_q <= row_beats;
-    end else if (ar_active_q && arready_i) begin
+    end else if (ar_fire) begin
       if (ar_beats_left_q == burst_beats) begin
         // last burst of the row
         ar_rows_left_q  <= ar_rows_left_q - 16'd1;
         ar_active_q     <= (ar_rows_left_q != 16'd1);
         ar_row_elem_q   <= next_row_elem;
         ar_addr_q       <= byte_addr(next_row_elem);
-        ar_beats_left_q <= row_beats;
+        ar_beats_left_q <= beats_of_row(next_row_elem);
       end else begin
         ar_beats_left_q <= ar_beats_left_q - burst_beats;
-        ar_addr_q       <= WIDE ? ar_addr_q + (ADDR_W'(burst_beats) << LOG_BUSB)
-                                : ar_addr_q + ADDR_W'(ELEM_BYTES);
+        ar_addr_q       <= ar_addr_q + (ADDR_W'(burst_beats) << LOG_BUSB);
       end
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      nq_owed_q <= '0;
+    end else if (start_i) begin
+      nq_owed_q <= '0;
+    end else if (!WIDE) begin
+      nq_owed_q <= nq_owed_q + (ar_fire ? NQW'(burst_beats) : NQW'(0)) - (nq_pop ? NQW'(1) : NQW'(0));
     end
   end
 
@@ -156,14 +180,36 @@ module vta_load_unit #(
 
   if (!WIDE) begin : g_narrow
     logic [LOG_LANES-1:0] lane;
+    logic                 nq_valid;
+    logic [BUS_W-1:0]     nq_beat;
+    logic [NQW-1:0]       unused_nq_count;
+    logic                 nq_ready;         // never full: bursts wait for room (nq_room)
+    vta_fifo #(.WIDTH(BUS_W), .DEPTH(NQ_DEPTH)) u_beats (
+      .clk_i, .rst_ni, .clear_i(start_i),
+      .wvalid_i(rvalid_i), .wready_o(nq_ready), .wdata_i(rdata_i),
+      .rvalid_o(nq_valid), .rready_i(nq_pop), .rdata_o(nq_beat), .count_o(unused_nq_count)
+    );
     assign lane    = dw_elem_q[LOG_LANES-1:0];
-    assign dw_data = rdata_i[lane * ELEM_BITS +: ELEM_BITS];
-    assign dw_we   = rvalid_i && dw_active_q;
+    assign dw_data = nq_beat[lane * ELEM_BITS +: ELEM_BITS];
+    assign dw_we   = nq_valid && dw_active_q;
+    // a beat is done with its last lane or with the last element of its row (a row's bursts end there)
+    assign nq_pop  = dw_we && (lane == LOG_LANES'(LANES - 1) || dw_x_q == x_size - 16'd1);
+`ifndef SYNTHESIS
+    /* verilator lint_off SYNCASYNCNET */
+    BeatQueueHasRoom: assert property (@(posedge clk_i) disable iff (!rst_ni) rvalid_i |-> nq_ready)
+      else $error("vta_load_unit: a read beat arrived while the beat queue was full");
+    /* verilator lint_on SYNCASYNCNET */
+`else
+    logic unused_nq_ready;
+    assign unused_nq_ready = nq_ready;
+`endif
   end else if (BPE == 1) begin : g_one_beat
+    assign nq_pop  = 1'b0;
     assign dw_data = rdata_i;
     assign dw_we   = rvalid_i && dw_active_q;
   end else begin : g_multi_beat
     logic [ELEM_BITS-BUS_W-1:0] sh_q;
+    assign nq_pop  = 1'b0;
     logic [LOG_BPE-1:0] beat_q;
     assign dw_data = {rdata_i, sh_q};
     assign dw_we   = rvalid_i && dw_active_q && (beat_q == LOG_BPE'(BPE - 1));

@@ -118,6 +118,30 @@ TEST(ChannelShift, UniformShiftsEqualThePerTensorForm) {
   EXPECT_EQ(a.run.counters.alu_counter, b.run.counters.alu_counter);
 }
 
+// The bias and shifts stay in the ACC buffer for the whole layer when they take at most an eighth of it
+// (one LOAD of 2 x OB vectors); past that each output tile loads its own. Both layouts are bit-exact
+// and load what the cost model predicts.
+TEST(ChannelShift, ConstantsStayResidentUnlessTheyCrowdTheAccBuffer) {
+  const isa::HwConfig cfg = load_config("default");
+  std::mt19937 rng(11);
+  for (const int o : {16 * 128, 16 * 129}) {  // 256 ACC vectors: resident; 258: per tile
+    SCOPED_TRACE(o);
+    const ConvCase k{"wide", 1, 16, 4, 3, o, 1, 1, 1, 1, 0, 0, 0, 0};
+    const std::vector<int32_t> shift = random_shifts(k.o, k.eff_shift(), rng);
+    const ConvData d = make_data(k, 4);
+    Conv2dParams params = k.params();
+    params.channel_shift = shift;
+    const compiler::ConvProblem prob =
+        compiler::make_conv_problem(compiler::check_conv2d(d.tx, d.tw, &d.tb, params), params, true, cfg);
+    const bool resident = o == 16 * 128;
+    EXPECT_EQ(prob.resident_constants, resident ? 2u * 128u : 0u);
+    expect_case(k, shift, "fsim-strict", "default", 4);
+    const Outcome out = run_case(k, shift, "fsim-strict", cfg, 4);
+    const uint64_t once = 2ull * (o / 16) * cfg.acc().element_bytes;
+    if (resident) EXPECT_EQ(out.run.counters.acc_load_nbytes, once);
+  }
+}
+
 TEST(ChannelShift, WithoutBiasGetsAZeroBias) {
   ConvCase k{"nobias", 1, 16, 5, 5, 33, 3, 3, 1, 1, 1, 1, 1, 1};
   k.bias = false;

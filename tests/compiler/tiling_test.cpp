@@ -38,6 +38,7 @@ ConvProblem problem(const isa::HwConfig& cfg, uint32_t h, uint32_t ic, uint32_t 
   p.stride_h = p.stride_w = stride;
   p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = pad;
   p.has_bias = true;
+  p.resident_constants = resident_constant_elements(p, cfg);  // as make_conv_problem decides
   return p;
 }
 

@@ -64,12 +64,12 @@ buffer 1 weight constant 1024 bytes align 256
 buffer 2 bias constant 64 bytes align 64
 buffer 3 output output 16 bytes align 64
 buffer 4 uops uops 24 bytes align 64
-     0  LOAD WGT sram=0 dram=0 y=1 x=4 stride=4  @weight
-     1  LOAD INP sram=0 dram=0 y=1 x=1 stride=1  @input
-     2  LOAD INP sram=1 dram=1 y=1 x=1 stride=1  @input
-     3  LOAD INP sram=2 dram=2 y=1 x=1 stride=1  @input
-     4  LOAD INP sram=3 dram=3 y=1 x=1 stride=1 dep(push_next)  @input
-     5  LOAD ACC sram=1 dram=0 y=1 x=1 stride=1  @bias
+     0  LOAD ACC sram=2047 dram=0 y=1 x=1 stride=1  @bias
+     1  LOAD WGT sram=0 dram=0 y=1 x=4 stride=4  @weight
+     2  LOAD INP sram=0 dram=0 y=1 x=1 stride=1  @input
+     3  LOAD INP sram=1 dram=1 y=1 x=1 stride=1  @input
+     4  LOAD INP sram=2 dram=2 y=1 x=1 stride=1  @input
+     5  LOAD INP sram=3 dram=3 y=1 x=1 stride=1 dep(push_next)  @input
      6  LOAD UOP sram=0 dram=0 y=1 x=1 stride=1  @uops
      7  GEMM reset uop=[0,1) iter=(1,1) dst_f=(0,0) src_f=(0,0) wgt_f=(0,0)
      8  LOAD UOP sram=1 dram=1 y=1 x=4 stride=4 dep(pop_prev)  @uops

@@ -583,6 +583,69 @@ struct Core : sc_core::sc_module {
     run->fetch_done = t;
   }
 
+  // Cycle of beat `i` of a scheduled burst (beats spread evenly over its first and last).
+  static Cycle beat_cycle(const ReadBurst& b, uint32_t i) {
+    const uint32_t n = b.beats;
+    return n > 1 ? b.first_beat + (b.last_beat - b.first_beat) * std::min(i, n - 1) / (n - 1) : b.first_beat;
+  }
+
+  // Elements narrower than the bus (vta_load_unit's narrow path): each row's beats in bursts of at most
+  // kNarrowBurst, issued only while the beat queue has room for every beat requested and not consumed
+  // (kNarrowQueue); the data walker takes one element per cycle out of the queue, a cycle after its
+  // beat arrived, and frees the beat with its last element of the row or lane.
+  static constexpr uint32_t kNarrowQueue = 32, kNarrowBurst = 16;
+  struct NarrowBurst {
+    std::shared_ptr<ReadBurst> burst;
+    uint32_t row = 0, first_beat = 0;  // row of the LOAD and the burst's first beat within the row
+  };
+  struct NarrowLoad {
+    std::vector<NarrowBurst> bursts;
+    std::vector<Cycle> pops;  // the cycle each beat taken so far left the queue
+    size_t taken = 0;         // bursts whose elements are written
+    uint64_t beats = 0;       // beats requested
+    // Writes the elements of the next burst (waiting for its beats), recording its beats' pops.
+    void take_next(Core& core, const MemInsn& m, uint32_t elem_bytes, std::vector<Cycle>& writes) {
+      const NarrowBurst& nb = bursts[taken++];
+      core.wait_scheduled(nb.burst);
+      const uint32_t lanes = kBusBytes / elem_bytes;
+      const uint32_t lane0 = static_cast<uint32_t>((uint64_t{m.dram_base} + uint64_t{nb.row} * m.x_stride) % lanes);
+      for (uint32_t j = 0; j < nb.burst->beats; ++j) {
+        const uint64_t q = nb.first_beat + j;  // beat of the row
+        const uint64_t x0 = q * lanes > lane0 ? q * lanes - lane0 : 0;
+        const uint64_t x1 = std::min<uint64_t>(m.x_size, (q + 1) * lanes - lane0);
+        const Cycle arrive = beat_cycle(*nb.burst, j) + 1;
+        for (uint64_t x = x0; x < x1; ++x) writes.push_back(std::max(arrive, writes.empty() ? 0 : writes.back() + 1));
+        pops.push_back(writes.back());
+      }
+    }
+  };
+  // Issues row `y`'s bursts from cycle `c`; returns the cycle the request walker is free again.
+  Cycle narrow_row(tlm_utils::simple_initiator_socket<Core>& socket, const MemInsn& m, uint32_t y,
+                   uint32_t elem_bytes, Cycle c, NarrowLoad& nl, std::vector<Cycle>& writes) {
+    const uint32_t lanes = kBusBytes / elem_bytes;
+    const uint64_t first_elem = uint64_t{m.dram_base} + uint64_t{y} * m.x_stride;
+    uint64_t address = first_elem * elem_bytes / kBusBytes * kBusBytes;
+    const uint32_t row_beats = static_cast<uint32_t>((first_elem % lanes + m.x_size + lanes - 1) / lanes);
+    uint32_t done = 0;
+    while (done < row_beats) {
+      const uint64_t to_page = (kPage - address % kPage) / kBusBytes;
+      const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>({row_beats - done, kNarrowBurst, to_page}));
+      if (nl.beats + n > kNarrowQueue) {
+        // room once enough beats have left the queue: the cycle after the pop that makes it
+        const uint64_t need = nl.beats + n - kNarrowQueue;
+        while (nl.pops.size() < need) nl.take_next(*this, m, elem_bytes, writes);
+        c = std::max(c, nl.pops[need - 1] + 1);
+      }
+      const BurstTiming bt = transact(socket, false, address, n, c);
+      c = bt.accept;
+      nl.bursts.push_back(NarrowBurst{bt.burst, y, done});
+      nl.beats += n;
+      address += uint64_t{n} * kBusBytes;
+      done += n;
+    }
+    return c;
+  }
+
   // ---- the load unit (vta_load_unit): one 2D LOAD into one buffer ----
   // `s` is the START cycle; returns the first cycle the unit is no longer busy (exec_done).
   Cycle load_unit(tlm_utils::simple_initiator_socket<Core>& socket, const MemInsn& m, uint32_t elem_bytes,
@@ -594,6 +657,7 @@ struct Core : sc_core::sc_module {
     std::vector<Cycle> writes;  // cycles the data walker writes an element
     writes.reserve(uint64_t{m.x_size} * m.y_size);
     std::vector<std::pair<std::shared_ptr<ReadBurst>, uint32_t>> bursts;  // (burst, elements it completes)
+    NarrowLoad narrow;
     Cycle c = s + 1;  // the request walker presents its first burst
     Cycle busy_end = s + 1;
     for (uint32_t y = 0; y < m.y_size; ++y) {
@@ -611,22 +675,18 @@ struct Core : sc_core::sc_module {
           left -= n;
         }
       } else {
-        for (uint32_t x = 0; x < m.x_size; ++x) {
-          const BurstTiming bt = transact(socket, false, row + uint64_t{x} * elem_bytes, 1, c);
-          c = bt.accept;
-          bursts.emplace_back(bt.burst, 1);
-        }
+        c = narrow_row(socket, m, y, elem_bytes, c, narrow, writes);
       }
     }
-    // the data walker writes an element with its last beat (bursts are served in order)
-    if (!bursts.empty()) wait_scheduled(bursts.back().first);
-    for (const auto& [b, elements] : bursts) {
-      const uint32_t n = b->beats;
-      for (uint32_t e = 1; e <= elements; ++e) {
-        const uint32_t beat = e * bpe - 1;
-        writes.push_back(n > 1 ? b->first_beat + (b->last_beat - b->first_beat) * std::min(beat, n - 1) / (n - 1)
-                               : b->first_beat);
+    if (wide) {
+      // the data walker writes an element with its last beat (bursts are served in order)
+      if (!bursts.empty()) wait_scheduled(bursts.back().first);
+      for (const auto& [b, elements] : bursts) {
+        const uint32_t n = b->beats;
+        for (uint32_t e = 1; e <= elements; ++e) writes.push_back(beat_cycle(*b, e * bpe - 1));
       }
+    } else {
+      while (narrow.taken < narrow.bursts.size()) narrow.take_next(*this, m, elem_bytes, writes);
     }
     if (!writes.empty()) busy_end = std::max(busy_end, writes.back() + 1);
     busy_end = std::max(busy_end, c + 1);
