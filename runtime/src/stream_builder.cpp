@@ -214,7 +214,10 @@ void StreamBuilder::load_2d(BufferId buffer, uint64_t elem_offset, uint32_t x_si
   Stream::Range range;
   const uint64_t dram = check_dram(buffer, type, elem_offset, x_size, y_size, x_stride, &range);
   widen(reads_, buffer, range);
-  if (type == isa::MemoryType::kUop) evict_uops(sram_index, static_cast<uint32_t>(tile));
+  if (type == isa::MemoryType::kUop) {
+    evict_uops(sram_index, static_cast<uint32_t>(tile));
+    if (!loading_kernel_) kernels_hoistable_ = false;
+  }
 
   emit(isa::make_mem(isa::Opcode::kLoad, type, sram_index, static_cast<uint32_t>(dram), y_size, x_size, x_stride,
                      y_pad_before, y_pad_after, x_pad_before, x_pad_after),
@@ -339,9 +342,15 @@ void StreamBuilder::evict_uops(uint32_t start, uint32_t length) {
 uint32_t StreamBuilder::ensure_resident(size_t id) {
   if (auto it = resident_at_.find(id); it != resident_at_.end()) return it->second;
   const KernelEntry& e = entries_[id];
-  if (uint64_t{uop_next_} + e.count > config_.uop().depth) uop_next_ = 0;  // wrap: oldest kernels get evicted
+  if (uint64_t{uop_next_} + e.count > config_.uop().depth) {
+    uop_next_ = 0;  // wrap: oldest kernels get evicted
+    kernels_hoistable_ = false;
+  }
   const uint32_t start = uop_next_;
+  loading_kernel_ = true;
   load_2d(e.location.buffer, e.location.elem_offset, e.count, 1, e.count, 0, 0, 0, 0, start, isa::MemoryType::kUop);
+  loading_kernel_ = false;
+  kernel_loads_.push_back(insns_.size() - 1);
   resident_spans_[start] = Span{e.count, id};
   resident_at_[id] = start;
   uop_next_ = start + e.count;
@@ -400,6 +409,62 @@ void StreamBuilder::finalize() {
   emit(isa::FinishInsn{});
 }
 
+// Moves every kernel load to the start of the stream, merging loads that continue each other in DRAM
+// and on chip (one LOAD UOP for a whole compiled layer). A LOAD UOP runs in the compute module: in the
+// stream it stalls the GEMMs behind it while it waits for memory, behind whatever the load and store
+// modules have queued there; at the start it overlaps the first input loads. Only when every kernel
+// keeps its place for the whole stream; a load carrying dependency flags leaves a no-op with them.
+void StreamBuilder::hoist_kernel_loads() {
+  if (!kernels_hoistable_ || kernel_loads_.empty()) return;
+  std::vector<std::optional<BufferId>> reloc_of(insns_.size());
+  for (const Relocation& r : relocs_) reloc_of[r.insn] = r.buffer;
+  struct Hoisted {
+    isa::MemInsn load;
+    std::optional<BufferId> reloc;
+  };
+  std::vector<Hoisted> front;
+  std::vector<bool> is_kernel_load(insns_.size(), false);
+  for (size_t i : kernel_loads_) {
+    is_kernel_load[i] = true;
+    isa::MemInsn m = std::get<isa::MemInsn>(insns_[i]);
+    m.dep = {};
+    if (!front.empty()) {
+      isa::MemInsn& last = front.back().load;
+      if (front.back().reloc == reloc_of[i] && m.sram_base == last.sram_base + last.x_size &&
+          m.dram_base == last.dram_base + last.x_size && last.x_size + m.x_size <= kMaxSize) {
+        last.x_size += m.x_size;
+        last.x_stride = last.x_size;
+        continue;
+      }
+    }
+    front.push_back(Hoisted{m, reloc_of[i]});
+  }
+  std::vector<isa::Instruction> out;
+  std::vector<Relocation> relocs;
+  out.reserve(insns_.size() + front.size());
+  for (const Hoisted& h : front) {
+    if (h.reloc) relocs.push_back(Relocation{static_cast<uint32_t>(out.size()), *h.reloc});
+    out.emplace_back(h.load);
+  }
+  for (size_t i = 0; i < insns_.size(); ++i) {
+    if (is_kernel_load[i]) {
+      const isa::DepFlags d = std::get<isa::MemInsn>(insns_[i]).dep;
+      if (d.pop_prev || d.pop_next || d.push_prev || d.push_next) {
+        isa::MemInsn noop;
+        noop.opcode = isa::Opcode::kLoad;
+        noop.memory_type = isa::MemoryType::kUop;
+        noop.dep = d;
+        out.emplace_back(noop);
+      }
+      continue;
+    }
+    if (reloc_of[i]) relocs.push_back(Relocation{static_cast<uint32_t>(out.size()), *reloc_of[i]});
+    out.push_back(std::move(insns_[i]));
+  }
+  insns_ = std::move(out);
+  relocs_ = std::move(relocs);
+}
+
 void StreamBuilder::reset_stream() {
   insns_.clear();
   relocs_.clear();
@@ -412,6 +477,9 @@ void StreamBuilder::reset_stream() {
   resident_spans_.clear();
   resident_at_.clear();
   uop_next_ = 0;
+  kernel_loads_.clear();
+  kernels_hoistable_ = true;
+  loading_kernel_ = false;
 }
 
 StreamBuilder::Stream StreamBuilder::finish() {
@@ -420,6 +488,7 @@ StreamBuilder::Stream StreamBuilder::finish() {
     ~Guard() { self->reset_stream(); }
   } guard{this};
   finalize();
+  hoist_kernel_loads();
   Stream s;
   s.instructions = std::move(insns_);
   s.relocations = std::move(relocs_);

@@ -103,6 +103,7 @@ class StreamBuilder {
   void evict_uops(uint32_t start, uint32_t length);
   uint32_t ensure_resident(size_t id);
   void finalize();
+  void hoist_kernel_loads();
   void reset_stream();
 
   isa::HwConfig config_;
@@ -123,6 +124,11 @@ class StreamBuilder {
   std::map<uint32_t, Span> resident_spans_;          // start -> span
   std::unordered_map<size_t, uint32_t> resident_at_;  // entry -> start
   uint32_t uop_next_ = 0;
+  // The stream's kernel loads (indices in insns_), and whether they may all move to its start: no kernel
+  // was evicted (every one stays where it was loaded) and the program loaded no micro-ops itself.
+  std::vector<size_t> kernel_loads_;
+  bool kernels_hoistable_ = true;
+  bool loading_kernel_ = false;
 };
 
 // Encodes the stream with every relocated dram_base made absolute: `device_address[b]` is buffer b's

@@ -21,7 +21,7 @@ using nlohmann::json;
 
 SweepSpec small_sweep() {
   return SweepSpec(isa::HwConfig::default_config().to_json(),
-                   {SweepAxis::parse("LOG_BATCH=0,1"), SweepAxis::parse("timing.dram_bytes_per_cycle=8,16"),
+                   {SweepAxis::parse("LOG_BATCH=0,1"), SweepAxis::parse("timing.dram_bytes_per_cycle=2,8"),
                     SweepAxis::parse("LOG_BLOCK=3,4")});
 }
 
@@ -92,7 +92,7 @@ TEST(DseEvaluate, TimedPointsOnTlm) {
   const PointResult slow = evaluate_point(s, 1, options("tlm")), fast = evaluate_point(s, 3, options("tlm"));
   ASSERT_TRUE(slow.ok() && fast.ok()) << slow.error << fast.error;
   EXPECT_GT(slow.cycles, 0u);
-  EXPECT_LT(fast.cycles, slow.cycles);  // twice the DRAM bandwidth
+  EXPECT_LT(fast.cycles, slow.cycles);  // four times the DRAM bandwidth (C11 is memory-bound at 2 B/cycle)
   EXPECT_EQ(fast.dram_bytes, slow.dram_bytes);
   EXPECT_NEAR(slow.device_ms, double(slow.cycles) / 1e5, 1e-9);  // 100 MHz
 }

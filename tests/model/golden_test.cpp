@@ -16,12 +16,12 @@ TEST(ModelGolden, PlanText) {
   EXPECT_EQ(cm.plan_text(), R"(plan tiny for config 1x16_i8w8a32_15_15_18_17 (6 steps)
   0 cpu  Quantize       x.quantize               ([1,16,4,4]) -> [1,16,4,4]: quantize: float input
   1 core Conv2d         conv                     ([1,16,4,4]) -> [1,16,4,4]: conv2d 3x3/1 on the core
-      tiling tile oc 1 blk x rows 4 x cols 4, ic step 1 blk, order oc_outer, weights slice; predicted DRAM 2880 B (inp 256, wgt 2304, acc 64, out 256; 1.000x the lower bound 2880), 1 output tiles, 1 steps, GEMM kernel 36 uops; 16 instructions, 152 micro-op bytes
+      tiling tile oc 1 blk x rows 4 x cols 4, ic step 1 blk, order oc_outer, weights slice; predicted DRAM 2880 B (inp 256, wgt 2304, acc 64, out 256; 1.000x the lower bound 2880), 1 output tiles, 1 steps, GEMM kernel 36 uops; 15 instructions, 152 micro-op bytes
   2 core MaxPool        pool                     ([1,16,4,4]) -> [1,16,2,2]: max pool on the core (ALU MAX)
-      tiling tile oc 1 blk x rows 2 x cols 2, ic step 1 blk, order oc_outer, weights slice; predicted DRAM 576 B (inp 256, wgt 256, acc 0, out 64; 1.800x the lower bound 320), 1 output tiles, 1 steps, GEMM kernel 0 uops; 20 instructions, 24 micro-op bytes
+      tiling tile oc 1 blk x rows 2 x cols 2, ic step 1 blk, order oc_outer, weights slice; predicted DRAM 576 B (inp 256, wgt 256, acc 0, out 64; 1.800x the lower bound 320), 1 output tiles, 1 steps, GEMM kernel 0 uops; 16 instructions, 24 micro-op bytes
   3 cpu  Reshape        flatten                  ([1,16,2,2]) -> [1,64]: reshape: a host-side view, no data moves
   4 core Dense          fc                       ([1,64]) -> [1,16]: dense on the core
-      tiling tile oc 1 blk x rows 1 x cols 1, ic step 4 blk, order oc_outer, weights slice; predicted DRAM 1168 B (inp 64, wgt 1024, acc 64, out 16; 1.000x the lower bound 1168), 1 output tiles, 1 steps, GEMM kernel 4 uops; 19 instructions, 24 micro-op bytes
+      tiling tile oc 1 blk x rows 1 x cols 1, ic step 4 blk, order oc_outer, weights slice; predicted DRAM 1168 B (inp 64, wgt 1024, acc 64, out 16; 1.000x the lower bound 1168), 1 output tiles, 1 steps, GEMM kernel 4 uops; 18 instructions, 24 micro-op bytes
   5 cpu  Softmax        softmax                  ([1,16]) -> [1,16]: softmax: exponentials have no core operator
 )");
 }
@@ -33,26 +33,22 @@ TEST(ModelGolden, MaxPoolAsm) {
 buffer 1 identity constant 256 bytes align 256
 buffer 2 output output 64 bytes align 64
 buffer 3 uops uops 24 bytes align 64
-     0  LOAD WGT sram=0 dram=0 y=1 x=1 stride=1  @identity
-     1  LOAD INP sram=0 dram=0 y=4 x=4 stride=4 dep(push_next)  @input
-     2  LOAD UOP sram=0 dram=0 y=1 x=1 stride=1 dep(pop_prev)  @uops
-     3  GEMM reset uop=[0,1) iter=(4,4) dst_f=(4,1) src_f=(0,0) wgt_f=(0,0)
-     4  GEMM uop=[0,1) iter=(4,4) dst_f=(4,1) src_f=(4,1) wgt_f=(0,0)
-     5  LOAD UOP sram=1 dram=1 y=1 x=1 stride=1  @uops
+     0  LOAD UOP sram=0 dram=0 y=1 x=6 stride=6  @uops
+     1  LOAD WGT sram=0 dram=0 y=1 x=1 stride=1  @identity
+     2  LOAD INP sram=0 dram=0 y=4 x=4 stride=4 dep(push_next)  @input
+     3  LOAD UOP NOP dep(pop_prev)
+     4  GEMM reset uop=[0,1) iter=(4,4) dst_f=(4,1) src_f=(0,0) wgt_f=(0,0)
+     5  GEMM uop=[0,1) iter=(4,4) dst_f=(4,1) src_f=(4,1) wgt_f=(0,0)
      6  GEMM reset uop=[1,2) iter=(2,2) dst_f=(2,1) src_f=(0,0) wgt_f=(0,0)
-     7  LOAD UOP sram=2 dram=2 y=1 x=1 stride=1  @uops
-     8  ALU ADD uop=[2,3) iter=(2,2) dst_f=(2,1) src_f=(2,1) imm=-128
-     9  ALU MAX uop=[1,2) iter=(2,2) dst_f=(2,1) src_f=(8,2)
-    10  LOAD UOP sram=3 dram=3 y=1 x=1 stride=1  @uops
-    11  ALU MAX uop=[3,4) iter=(2,2) dst_f=(2,1) src_f=(8,2)
-    12  LOAD UOP sram=4 dram=4 y=1 x=1 stride=1  @uops
-    13  ALU MAX uop=[4,5) iter=(2,2) dst_f=(2,1) src_f=(8,2)
-    14  LOAD UOP sram=5 dram=5 y=1 x=1 stride=1  @uops
-    15  ALU MAX uop=[5,6) iter=(2,2) dst_f=(2,1) src_f=(8,2) dep(push_next)
-    16  STORE OUT sram=16 dram=0 y=2 x=2 stride=2 dep(pop_prev,push_prev)  @output
-    17  LOAD INP NOP dep(push_next)
-    18  LOAD UOP NOP dep(pop_prev,pop_next)
-    19  FINISH
+     7  ALU ADD uop=[2,3) iter=(2,2) dst_f=(2,1) src_f=(2,1) imm=-128
+     8  ALU MAX uop=[1,2) iter=(2,2) dst_f=(2,1) src_f=(8,2)
+     9  ALU MAX uop=[3,4) iter=(2,2) dst_f=(2,1) src_f=(8,2)
+    10  ALU MAX uop=[4,5) iter=(2,2) dst_f=(2,1) src_f=(8,2)
+    11  ALU MAX uop=[5,6) iter=(2,2) dst_f=(2,1) src_f=(8,2) dep(push_next)
+    12  STORE OUT sram=16 dram=0 y=2 x=2 stride=2 dep(pop_prev,push_prev)  @output
+    13  LOAD INP NOP dep(push_next)
+    14  LOAD UOP NOP dep(pop_prev,pop_next)
+    15  FINISH
 )");
 }
 
@@ -64,25 +60,24 @@ buffer 1 weight constant 1024 bytes align 256
 buffer 2 bias constant 64 bytes align 64
 buffer 3 output output 16 bytes align 64
 buffer 4 uops uops 24 bytes align 64
-     0  LOAD ACC sram=2047 dram=0 y=1 x=1 stride=1  @bias
-     1  LOAD WGT sram=0 dram=0 y=1 x=4 stride=4  @weight
-     2  LOAD INP sram=0 dram=0 y=1 x=1 stride=1  @input
-     3  LOAD INP sram=1 dram=1 y=1 x=1 stride=1  @input
-     4  LOAD INP sram=2 dram=2 y=1 x=1 stride=1  @input
-     5  LOAD INP sram=3 dram=3 y=1 x=1 stride=1 dep(push_next)  @input
-     6  LOAD UOP sram=0 dram=0 y=1 x=1 stride=1  @uops
+     0  LOAD UOP sram=0 dram=0 y=1 x=6 stride=6  @uops
+     1  LOAD ACC sram=2047 dram=0 y=1 x=1 stride=1  @bias
+     2  LOAD WGT sram=0 dram=0 y=1 x=4 stride=4  @weight
+     3  LOAD INP sram=0 dram=0 y=1 x=1 stride=1  @input
+     4  LOAD INP sram=1 dram=1 y=1 x=1 stride=1  @input
+     5  LOAD INP sram=2 dram=2 y=1 x=1 stride=1  @input
+     6  LOAD INP sram=3 dram=3 y=1 x=1 stride=1 dep(push_next)  @input
      7  GEMM reset uop=[0,1) iter=(1,1) dst_f=(0,0) src_f=(0,0) wgt_f=(0,0)
-     8  LOAD UOP sram=1 dram=1 y=1 x=4 stride=4 dep(pop_prev)  @uops
+     8  LOAD UOP NOP dep(pop_prev)
      9  GEMM uop=[1,5) iter=(1,1) dst_f=(0,0) src_f=(0,0) wgt_f=(0,0)
-    10  LOAD UOP sram=5 dram=5 y=1 x=1 stride=1  @uops
-    11  ALU ADD uop=[5,6) iter=(1,1) dst_f=(0,0) src_f=(0,0)
-    12  ALU SHR uop=[0,1) iter=(1,1) dst_f=(0,0) src_f=(0,0) imm=8
-    13  ALU MIN uop=[0,1) iter=(1,1) dst_f=(0,0) src_f=(0,0) imm=127
-    14  ALU MAX uop=[0,1) iter=(1,1) dst_f=(0,0) src_f=(0,0) imm=-128 dep(push_next)
-    15  STORE OUT sram=0 dram=0 y=1 x=1 stride=1 dep(pop_prev,push_prev)  @output
-    16  LOAD INP NOP dep(push_next)
-    17  LOAD UOP NOP dep(pop_prev,pop_next)
-    18  FINISH
+    10  ALU ADD uop=[5,6) iter=(1,1) dst_f=(0,0) src_f=(0,0)
+    11  ALU SHR uop=[0,1) iter=(1,1) dst_f=(0,0) src_f=(0,0) imm=8
+    12  ALU MIN uop=[0,1) iter=(1,1) dst_f=(0,0) src_f=(0,0) imm=127
+    13  ALU MAX uop=[0,1) iter=(1,1) dst_f=(0,0) src_f=(0,0) imm=-128 dep(push_next)
+    14  STORE OUT sram=0 dram=0 y=1 x=1 stride=1 dep(pop_prev,push_prev)  @output
+    15  LOAD INP NOP dep(push_next)
+    16  LOAD UOP NOP dep(pop_prev,pop_next)
+    17  FINISH
 )");
 }
 

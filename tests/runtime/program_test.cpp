@@ -192,5 +192,60 @@ TEST(ProgramBuilder, KernelCacheSharesMicroOpsWithinAProgram) {
   EXPECT_EQ(p.buffers[p.find_buffer("uops")].bytes, 4u);
 }
 
+// Every kernel load moves to the program's start, merged into one LOAD UOP when the kernels continue
+// each other; a load that carried a token pop leaves a no-op with it; the program still computes the same.
+TEST(ProgramBuilder, KernelLoadsMoveToTheStartAsOneLoad) {
+  const SmallGemm g;
+  const std::vector<isa::Instruction>& insns = g.program.instructions;
+  size_t kernel_loads = 0;
+  for (size_t i = 0; i < insns.size(); ++i) {
+    const auto* m = std::get_if<isa::MemInsn>(&insns[i]);
+    if (m == nullptr || m->memory_type != MemoryType::kUop || m->x_size == 0) continue;
+    ++kernel_loads;
+    EXPECT_EQ(i, 0u);
+    EXPECT_EQ(m->x_size, g.program.kernel_cache_misses);  // one micro-op per distinct kernel
+    EXPECT_EQ(m->sram_base, 0u);
+    EXPECT_FALSE(m->dep.pop_prev || m->dep.pop_next || m->dep.push_prev || m->dep.push_next);
+  }
+  EXPECT_EQ(kernel_loads, 1u);
+  // The load->compute pop the first kernel load carried is on a no-op before the first GEMM.
+  bool pop_before_gemm = false;
+  for (const isa::Instruction& insn : insns) {
+    if (std::holds_alternative<isa::GemmInsn>(insn)) break;
+    if (const auto* m = std::get_if<isa::MemInsn>(&insn)) pop_before_gemm |= m->x_size == 0 && m->dep.pop_prev;
+  }
+  EXPECT_TRUE(pop_before_gemm) << g.program.to_asm();
+
+  Session session("fsim-strict", g.cfg);
+  const auto loaded = session.load(g.program);
+  std::vector<int8_t> xs(size_t{g.rows} * g.cfg.inp().element_bytes);
+  std::mt19937 rng(3);
+  for (auto& v : xs) v = static_cast<int8_t>(std::uniform_int_distribution<int>(-128, 127)(rng));
+  loaded->write(g.x, xs.data(), xs.size());
+  loaded->run();
+  std::vector<int8_t> ys(size_t{g.rows} * g.cfg.out().element_bytes);
+  loaded->read(g.y, ys.data(), ys.size());
+  EXPECT_EQ(ys, g.expected(xs));
+}
+
+// Kernels that do not all fit the micro-op buffer evict each other: their loads stay where they are.
+TEST(ProgramBuilder, KernelLoadsStayInPlaceWhenKernelsAreEvicted) {
+  const isa::HwConfig cfg = isa::HwConfig::default_config();
+  ProgramBuilder b(cfg);
+  const uint32_t n = cfg.uop().depth / 2 + 1;  // two such kernels cannot both stay
+  for (uint32_t k = 0; k < 3; ++k) {
+    UopKernelBuilder kb(KernelMode::kGemm, true);
+    for (uint32_t i = 0; i < n; ++i) kb.push(k, 0, 0);
+    b.push_gemm(kb.build());
+  }
+  const Program p = b.finish();
+  std::vector<size_t> loads;
+  for (size_t i = 0; i < p.instructions.size(); ++i) {
+    const auto* m = std::get_if<isa::MemInsn>(&p.instructions[i]);
+    if (m != nullptr && m->memory_type == MemoryType::kUop && m->x_size != 0) loads.push_back(i);
+  }
+  EXPECT_EQ(loads, (std::vector<size_t>{0, 2, 4})) << p.to_asm();
+}
+
 }  // namespace
 }  // namespace vta::runtime
