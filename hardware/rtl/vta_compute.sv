@@ -4,7 +4,8 @@
 // compute->load (push_prev) and compute->store (push_next) tokens.
 //
 // GEMM/ALU run the two-level loop over the micro-op range through a 4-stage pipeline, one micro-op per
-// cycle (ALU with a vector source: one per two cycles, the ACC buffer has one read port):
+// cycle (ALU with a vector source: one per two cycles, the ACC buffer has one read port, unless the
+// micro-op has the previous one's source, which is kept):
 //   S0 issue  : read the micro-op (UOP buffer), advance the loop counters
 //   S1 address: add the loop offsets to the micro-op indices; read ACC[dst] (and ACC[src] for ALU, in an
 //               extra cycle), INP[src], WGT[wgt]; stall while an older micro-op in S2/S3 still has to
@@ -307,10 +308,20 @@ module vta_compute #(
   logic unused_uop;
   assign unused_uop = ^uop_rdata_i;  // the micro-op fields need not fill all 32 bits
 
+  // The vector operand of the last two-read ALU micro-op stays in s2_src_q: a micro-op with the same
+  // source (the bias or shift of an output-channel block, over all its pixels) reuses it and reads only
+  // ACC[dst], one cycle instead of two, unless the entry has been written since or an older micro-op
+  // in S2/S3 still has to write it. Forgotten at every instruction start.
+  logic           src_kept_q;
+  logic [AAW-1:0] src_kept_idx_q;
+  logic           s1_reuse;
+  assign s1_reuse = two_reads && !s1_phase_q && src_kept_q && (src_kept_idx_q == s1_src_acc) &&
+                    !(s2_valid_q && s2_dst_q == s1_src_acc) && !(s3_valid_q && s3_dst_q == s1_src_acc);
+
   // read-after-write hazard on the ACC address S1 reads this cycle
   logic s1_reads_src, s1_rd_acc, hazard, s1_move, s1_ready, s0_issue;
   logic [AAW-1:0] s1_rd_addr;
-  assign s1_reads_src = two_reads && !s1_phase_q;
+  assign s1_reads_src = two_reads && !s1_phase_q && !s1_reuse;
   assign s1_rd_acc    = s1_valid_q && !no_reads && !s1_oob;
   assign s1_rd_addr   = s1_reads_src ? s1_src_acc : s1_dst;
   assign hazard = s1_rd_acc && ((s2_valid_q && s2_dst_q == s1_rd_addr) ||
@@ -417,9 +428,23 @@ module vta_compute #(
     end
   end
 
-  // the vector ALU operand: ACC[src] is on the read port in the cycle of the second phase
+  // the vector ALU operand: ACC[src] is on the read port in the cycle of the second phase (kept when the
+  // micro-op reuses it)
   always_ff @(posedge clk_i) begin
-    if (s1_move && two_reads) s2_src_q <= acc_rdata_i;
+    if (s1_move && two_reads && s1_phase_q) s2_src_q <= acc_rdata_i;
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      src_kept_q     <= 1'b0;
+      src_kept_idx_q <= '0;
+    end else if (state_q == S_START) begin
+      src_kept_q <= 1'b0;
+    end else if (acc_re_o && s1_reads_src) begin
+      src_kept_q     <= 1'b1;
+      src_kept_idx_q <= s1_src_acc;
+    end else if (acc_we_o && acc_waddr_o == src_kept_idx_q) begin
+      src_kept_q <= 1'b0;
+    end
   end
 
   // ---- S2: execute ----

@@ -340,6 +340,25 @@ TEST_F(TsimDirected, AccumulationWrapsAndLargeLoops) {
   check(directed(L_, chain(lds, cmp, sts), uops, 2), "accumulation_wrap");
 }
 
+// The core keeps a vector ALU operand for micro-ops with the same source (one ACC read instead of two):
+// a micro-op that writes the kept entry (in place, or with a different source in between) makes the
+// next ones read it again, and each instruction starts afresh.
+TEST_F(TsimDirected, KeptVectorOperandIsReadAgainAfterAWrite) {
+  std::vector<isa::MicroOp> uops = {{0, 40, 0}, {1, 40, 0}, {40, 40, 0}, {2, 40, 0}, {40, 3, 0},
+                                    {4, 40, 0}, {5, 40, 0}, {6, 41, 0}, {7, 40, 0}};
+  std::vector<isa::Instruction> cmp = {
+      make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 9, 9),
+      make_mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 1, 64, 64)};
+  for (isa::AluOpcode op : {isa::AluOpcode::kAdd, isa::AluOpcode::kMax, isa::AluOpcode::kAdd}) {
+    isa::AluInsn a;
+    a.alu_opcode = op;
+    a.loop = loop(0, 9, 2, 2, 8, 16, 0, 0);  // the source stays; destinations 0..31 + 8 i + 16 j
+    cmp.push_back(a);
+  }
+  std::vector<isa::Instruction> sts = {make_mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, 64, 64)};
+  check(directed(L_, chain({}, cmp, sts), uops, 5, /*small_acc=*/true), "kept_vector_operand");
+}
+
 // Every ALU op with every edge immediate, a vector operand through a two-level loop, and itself as
 // operand; each case writes its own 4 ACC entries (64 lanes) of random inputs, and every result is read
 // back in full: STORE keeps only the low 8 bits, so the results are also copied (reset + ADD) three

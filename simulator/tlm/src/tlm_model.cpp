@@ -756,6 +756,12 @@ struct Core : sc_core::sc_module {
     uint32_t d1 = ~0u, d2 = ~0u;
     bool have1 = false, have2 = false;
     uint64_t hazard = 0;
+    // the vector operand kept from the last micro-op that read ACC[src] (vta_compute src_kept_q)
+    bool kept = false;
+    uint32_t kept_src = 0;
+    auto pending = [&](uint32_t addr, Cycle t) {
+      return (have1 && d1 == addr && t < m1 + 3) || (have2 && d2 == addr && t < m2 + 3);
+    };
     auto clear = [&](uint32_t addr, Cycle t) {
       if (have1 && d1 == addr) t = std::max(t, m1 + 3);
       if (have2 && d2 == addr) t = std::max(t, m2 + 3);
@@ -774,15 +780,21 @@ struct Core : sc_core::sc_module {
           const isa::MicroOp& u = uops[k];
           const uint32_t dst = (u.dst_idx + dst_off) % depth;
           Cycle mv;
-          if (two_reads) {
-            const uint32_t src = (u.src_idx + src_off) % depth;
+          const uint32_t src = (u.src_idx + src_off) % depth;
+          if (two_reads && kept && kept_src == src && !pending(src, entry)) {
+            mv = clear(dst, entry);  // the kept operand: ACC[dst] only
+            hazard += mv - entry;
+          } else if (two_reads) {
             const Cycle t0 = clear(src, entry);
             mv = clear(dst, t0 + 1);
             hazard += (t0 - entry) + (mv - (t0 + 1));
+            kept = true;
+            kept_src = src;
           } else {
             mv = clear(dst, entry);
             hazard += mv - entry;
           }
+          if (kept && dst == kept_src) kept = false;  // its write makes the kept operand stale
           m2 = m1;
           d2 = d1;
           have2 = have1;
