@@ -245,9 +245,12 @@ Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const C
   // A fused residual: its load(s), the GEMM and up to five ALU instructions per output tile.
   if (p.has_residual) insns += c.output_tiles * (6 + (t.out_cols == p.out_w ? 1 : t.oc_blocks));
   c.score = static_cast<double>(c.total_bytes() + insns * kInsnBytes);
-  // A single weight buffer serializes each reload behind the compute of the previous unit.
-  if (t.weight_mode != WeightMode::kAll && t.weight_buffers == 1 && !wgt_once) {
-    c.score += 0.25 * static_cast<double>(c.wgt_bytes);
+  // A single weight buffer serializes every weight load after the first behind the compute of the
+  // previous unit (whether or not the tensor is loaded only once): the core waits for those bytes, so
+  // they count twice.
+  if (t.weight_mode != WeightMode::kAll && t.weight_buffers == 1) {
+    const uint64_t unit = footprint(p, t).wgt * wgt_eb;
+    if (c.wgt_bytes > unit) c.score += static_cast<double>(c.wgt_bytes - unit);
   }
   return c;
 }
@@ -278,7 +281,11 @@ Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg) {
                 continue;
               }
               t.cost = estimate_cost(p, cfg, t);
-              if (!found || t.cost.score < best.cost.score) {
+              const auto over_budget = [](const Conv2dCost& c) {
+                return static_cast<double>(c.total_bytes()) > kLayerTrafficBudget * static_cast<double>(c.lower_bound_bytes);
+              };
+              const bool over = over_budget(t.cost), best_over = found && over_budget(best.cost);
+              if (!found || (over == best_over ? t.cost.score < best.cost.score : best_over)) {
                 best = t;
                 found = true;
               }

@@ -17,6 +17,7 @@
 
 #include "vta/compiler/compiled_op.h"
 #include "vta/compiler/tiling.h"
+#include "vta/compiler/workloads.h"
 #include "vta/isa/instruction_codec.h"
 #include "vta/runtime/program.h"
 
@@ -164,6 +165,21 @@ TEST(Tiling, ChosenTilingFitsEveryConfig) {
       EXPECT_GE(chosen.cost.total_bytes(), chosen.cost.out_bytes);
       EXPECT_GT(chosen.cost.lower_bound_bytes, 0u);
     }
+  }
+}
+
+// The per-layer traffic target holds for every ResNet-18 conv (C2-C11; C1 goes through the repack
+// search), and a single weight buffer that is reloaded pays for the reloads it cannot overlap: C8 (256
+// -> 256, 3x3 on 14x14) used to pick one and wait 46k cycles per run on tsim for its weights.
+TEST(Tiling, ResNet18LayersStayWithinTheTrafficBudget) {
+  const isa::HwConfig cfg = isa::HwConfig::default_config();
+  for (const Conv2dWorkload& l : kResNet18Conv2d) {
+    if (l.ic < 16) continue;
+    const ConvProblem p = problem(cfg, l.h, l.ic, l.oc, l.k, l.pad, l.stride);
+    const Conv2dTiling t = choose_tiling(p, cfg);
+    SCOPED_TRACE(std::string(l.name) + ": " + t.to_string());
+    EXPECT_LE(static_cast<double>(t.cost.total_bytes()), kLayerTrafficBudget * static_cast<double>(t.cost.lower_bound_bytes));
+    if (std::string(l.name) == "C8") EXPECT_FALSE(t.single_weight_buffer());
   }
 }
 

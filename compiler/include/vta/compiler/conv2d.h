@@ -122,7 +122,7 @@ struct RepackChoice {
 // Throws vta::Error when no tiling fits the repacked problem.
 // DRAM traffic a host repack may cost, as a multiple of the logical lower bound, when a cheaper
 // candidate exists (the compiler's per-layer traffic target).
-inline constexpr double kRepackTrafficBudget = 1.3;
+inline constexpr double kRepackTrafficBudget = kLayerTrafficBudget;
 RepackChoice evaluate_repack(const Conv2dShape& s, const Conv2dParams& p, bool has_bias, const isa::HwConfig& cfg,
                              const InputRepack& r);
 // Every repack worth considering (direct included) that fits the config.

@@ -42,6 +42,10 @@ struct ConvProblem {
   uint32_t acc_vectors() const { return (has_bias ? 1 : 0) + (has_channel_shift ? 1 : 0); }
 };
 
+// The compiler's per-layer DRAM traffic target, as a multiple of the layer's lower bound: a tiling (or
+// host repack) above it is chosen only when nothing fits within it.
+inline constexpr double kLayerTrafficBudget = 1.3;
+
 // The resident_constants a problem gets on a config: all of them when they take at most an eighth of
 // the ACC buffer, else 0.
 uint32_t resident_constant_elements(const ConvProblem& p, const isa::HwConfig& cfg);
