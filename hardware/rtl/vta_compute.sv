@@ -12,6 +12,10 @@
 //               write an index read here (read-after-write hazard), so results equal sequential execution
 //   S2 execute: BATCH x BLOCK_OUT dot products of BLOCK_IN (GEMM) or the lane-wise ALU op
 //   S3 write  : ACC[dst] and the OUT shadow buffer (low OUT_WIDTH bits of every lane)
+// ACC and OUT hold two rows per word. An ALU instruction (or a reset GEMM) whose kernel is one micro-op
+// and whose inner loop steps the destination by one row issues two iterations per cycle when they fall
+// in one word (a pair of rows): the ALU has two lane sets, the buffers a write enable per row. Its
+// vector operand, if any, must then be the same for both (inner source factor 0).
 // Every write of the ACC buffer (LOAD ACC, GEMM, ALU) also writes the OUT buffer, so the store module
 // reads OUT = truncated ACC through its own port.
 module vta_compute #(
@@ -55,17 +59,17 @@ module vta_compute #(
   output logic                                wgt_re_o,
   output logic [vta_pkg::LOG_WGT_DEPTH-1:0]   wgt_raddr_o,
   input  logic [vta_pkg::WGT_ELEM_BITS-1:0]   wgt_rdata_i,
-  // ACC buffer
-  output logic                                acc_we_o,
-  output logic [vta_pkg::LOG_ACC_DEPTH-1:0]   acc_waddr_o,
-  output logic [vta_pkg::ACC_ELEM_BITS-1:0]   acc_wdata_o,
+  // ACC buffer: two rows per word, a write enable per row
+  output logic [1:0]                          acc_we_o,
+  output logic [vta_pkg::LOG_ACC_DEPTH-2:0]   acc_waddr_o,
+  output logic [2*vta_pkg::ACC_ELEM_BITS-1:0] acc_wdata_o,
   output logic                                acc_re_o,
-  output logic [vta_pkg::LOG_ACC_DEPTH-1:0]   acc_raddr_o,
-  input  logic [vta_pkg::ACC_ELEM_BITS-1:0]   acc_rdata_i,
-  // OUT buffer (write)
-  output logic                                out_we_o,
-  output logic [vta_pkg::LOG_ACC_DEPTH-1:0]   out_waddr_o,
-  output logic [vta_pkg::OUT_ELEM_BITS-1:0]   out_wdata_o,
+  output logic [vta_pkg::LOG_ACC_DEPTH-2:0]   acc_raddr_o,
+  input  logic [2*vta_pkg::ACC_ELEM_BITS-1:0] acc_rdata_i,
+  // OUT buffer (write), laid out as ACC
+  output logic [1:0]                          out_we_o,
+  output logic [vta_pkg::LOG_ACC_DEPTH-2:0]   out_waddr_o,
+  output logic [2*vta_pkg::OUT_ELEM_BITS-1:0] out_wdata_o,
   // status
   output logic                          idle_o,
   output logic                          blocked_o,
@@ -80,6 +84,7 @@ module vta_compute #(
   output logic                          acc_elem_o,
   output logic                          gemm_uop_o,
   output logic                          alu_uop_o,
+  output logic                          alu_pair_o,     // ... two of them (a pair of rows)
   output logic                          hazard_stall_o
 );
   localparam int unsigned ACC_W  = vta_pkg::ACC_WIDTH;
@@ -177,6 +182,12 @@ module vta_compute #(
     end
   end
 
+  // one micro-op, the destination one row further per inner iteration, the same vector operand for both:
+  // two iterations of the inner loop may go down the pipeline together as a pair of rows
+  logic pairable;
+  assign pairable = (uop_end == (UAW + 1)'(uop_bgn) + (UAW + 1)'(1)) && (dst_fi == AAW'(1)) &&
+                    ((is_alu && (use_imm || src_fi == '0)) || (is_gemm && reset_f));
+
   // ALU with a vector source reads ACC twice per micro-op; reset writes zeros without reading
   logic two_reads, no_reads;
   assign two_reads = is_alu && !use_imm && !reset_f;
@@ -247,18 +258,30 @@ module vta_compute #(
   logic [WXW-1:0] wgt_out_q, wgt_in_q;
 
   // S1
-  logic           s1_valid_q, s1_phase_q;
+  logic           s1_valid_q, s1_phase_q, s1_pair_q;
   logic [DXW-1:0] s1_dst_base_q;
   logic [SXW-1:0] s1_src_base_q;
   logic [WXW-1:0] s1_wgt_base_q;
-  // S2
+  // S2 / S3: the destination word and the rows of it the micro-op (or pair) writes
+  localparam int unsigned AWW = AAW - 1;  // ACC word address bits
   logic           s2_valid_q;
   logic [AAW-1:0] s2_dst_q;
+  logic [1:0]     s2_rows_q;
   logic [ACC_W*LANES-1:0] s2_src_q;   // ALU vector operand
-  // S3
   logic           s3_valid_q;
-  logic [AAW-1:0] s3_dst_q;
-  logic [vta_pkg::ACC_ELEM_BITS-1:0] s3_res_q;
+  logic [AWW-1:0] s3_word_q;
+  logic [1:0]     s3_rows_q;
+  logic [2*vta_pkg::ACC_ELEM_BITS-1:0] s3_res_q;
+
+  // rows of word `w` a pending write in S2/S3 still has to write, among `rows`
+  function automatic logic pending_in(input logic [AWW-1:0] dst_word, input logic [1:0] wrows,
+                                      input logic [AWW-1:0] w, input logic [1:0] rows);
+    pending_in = (dst_word == w) && ((wrows & rows) != 2'b00);
+  endfunction
+  // the row of its word a row index is (bit 0 picks the half)
+  function automatic logic [1:0] row_of(input logic odd);
+    row_of = odd ? 2'b10 : 2'b01;
+  endfunction
 
   // S1 addresses: full-width indices, and the buffer addresses (their low bits)
   logic [DXW-1:0] s1_dst_x;
@@ -316,16 +339,19 @@ module vta_compute #(
   logic [AAW-1:0] src_kept_idx_q;
   logic           s1_reuse;
   assign s1_reuse = two_reads && !s1_phase_q && src_kept_q && (src_kept_idx_q == s1_src_acc) &&
-                    !(s2_valid_q && s2_dst_q == s1_src_acc) && !(s3_valid_q && s3_dst_q == s1_src_acc);
+                    !(s2_valid_q && pending_in(s2_dst_q[AAW-1:1], s2_rows_q, s1_src_acc[AAW-1:1], row_of(s1_src_acc[0]))) &&
+                    !(s3_valid_q && pending_in(s3_word_q, s3_rows_q, s1_src_acc[AAW-1:1], row_of(s1_src_acc[0])));
 
   // read-after-write hazard on the ACC address S1 reads this cycle
   logic s1_reads_src, s1_rd_acc, hazard, s1_move, s1_ready, s0_issue;
   logic [AAW-1:0] s1_rd_addr;
+  logic [1:0]     s1_rd_rows;  // rows of the word read this cycle that the micro-op uses
   assign s1_reads_src = two_reads && !s1_phase_q && !s1_reuse;
   assign s1_rd_acc    = s1_valid_q && !no_reads && !s1_oob;
   assign s1_rd_addr   = s1_reads_src ? s1_src_acc : s1_dst;
-  assign hazard = s1_rd_acc && ((s2_valid_q && s2_dst_q == s1_rd_addr) ||
-                                (s3_valid_q && s3_dst_q == s1_rd_addr));
+  assign s1_rd_rows   = (s1_pair_q && !s1_reads_src) ? 2'b11 : row_of(s1_rd_addr[0]);
+  assign hazard = s1_rd_acc && ((s2_valid_q && pending_in(s2_dst_q[AAW-1:1], s2_rows_q, s1_rd_addr[AAW-1:1], s1_rd_rows)) ||
+                                (s3_valid_q && pending_in(s3_word_q, s3_rows_q, s1_rd_addr[AAW-1:1], s1_rd_rows)));
   // S1 hands its micro-op to S2 when no hazard and, for two reads, in the second phase
   assign s1_move  = s1_valid_q && !hazard && !s1_reads_src && !s1_oob;
   assign s1_ready = !s1_valid_q || s1_move;
@@ -338,13 +364,28 @@ module vta_compute #(
   assign wgt_re_o    = s1_move;
   assign wgt_raddr_o = s1_wgt;
   assign acc_re_o    = s1_rd_acc && !hazard;
-  assign acc_raddr_o = s1_rd_addr;
+  assign acc_raddr_o = s1_rd_addr[AAW-1:1];
+
+  // Pairs: from the second micro-op on (the kernel's one micro-op is then on the UOP read port, so its
+  // destination is known) two inner iterations issue together when both exist and start a word.
+  logic issued_q, s0_pair;
+  assign s0_pair = pairable && issued_q && (j_q + 14'd1 != iter_in) && !(s1_uop.dst_idx[0] ^ dst_in_q[0]);
 
   // loop counters
   logic last_k, last_j, last_i;
   assign last_k = (k_q + (UAW + 1)'(1) == uop_end);
-  assign last_j = (j_q + 14'd1 == iter_in);
+  assign last_j = (j_q + (s0_pair ? 14'd2 : 14'd1) == iter_in);
   assign last_i = (i_q + 14'd1 == iter_out);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      issued_q <= 1'b0;
+    end else if (state_q == S_START) begin
+      issued_q <= 1'b0;
+    end else if (s0_issue) begin
+      issued_q <= 1'b1;
+    end
+  end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -375,10 +416,10 @@ module vta_compute #(
       end else begin
         k_q <= (UAW + 1)'(uop_bgn);
         if (!last_j) begin
-          j_q      <= j_q + 14'd1;
-          dst_in_q <= dst_in_q + DXW'(dst_fi);
-          src_in_q <= src_in_q + SXW'(src_fi);
-          wgt_in_q <= wgt_in_q + WXW'(wgt_fi);
+          j_q      <= j_q + (s0_pair ? 14'd2 : 14'd1);
+          dst_in_q <= dst_in_q + (s0_pair ? DXW'(dst_fi) << 1 : DXW'(dst_fi));
+          src_in_q <= src_in_q + (s0_pair ? SXW'(src_fi) << 1 : SXW'(src_fi));
+          wgt_in_q <= wgt_in_q + (s0_pair ? WXW'(wgt_fi) << 1 : WXW'(wgt_fi));
         end else begin
           j_q       <= '0;
           i_q       <= i_q + 14'd1;
@@ -399,18 +440,22 @@ module vta_compute #(
     if (!rst_ni) begin
       s1_valid_q <= 1'b0;
       s1_phase_q <= 1'b0;
+      s1_pair_q  <= 1'b0;
       s1_dst_base_q <= '0;
       s1_src_base_q <= '0;
       s1_wgt_base_q <= '0;
       s2_valid_q <= 1'b0;
       s2_dst_q   <= '0;
+      s2_rows_q  <= '0;
       s3_valid_q <= 1'b0;
-      s3_dst_q   <= '0;
+      s3_word_q  <= '0;
+      s3_rows_q  <= '0;
     end else begin
       // S0 -> S1
       if (s0_issue) begin
         s1_valid_q    <= 1'b1;
         s1_phase_q    <= 1'b0;
+        s1_pair_q     <= s0_pair;
         s1_dst_base_q <= dst_in_q;
         s1_src_base_q <= src_in_q;
         s1_wgt_base_q <= wgt_in_q;
@@ -421,17 +466,25 @@ module vta_compute #(
       end
       // S1 -> S2
       s2_valid_q <= s1_move;
-      if (s1_move) s2_dst_q <= s1_dst;
+      if (s1_move) begin
+        s2_dst_q  <= s1_dst;
+        s2_rows_q <= s1_pair_q ? 2'b11 : row_of(s1_dst[0]);
+      end
       // S2 -> S3
       s3_valid_q <= s2_valid_q;
-      if (s2_valid_q) s3_dst_q <= s2_dst_q;
+      if (s2_valid_q) begin
+        s3_word_q <= s2_dst_q[AAW-1:1];
+        s3_rows_q <= s2_rows_q;
+      end
     end
   end
 
   // the vector ALU operand: ACC[src] is on the read port in the cycle of the second phase (kept when the
   // micro-op reuses it)
   always_ff @(posedge clk_i) begin
-    if (s1_move && two_reads && s1_phase_q) s2_src_q <= acc_rdata_i;
+    if (s1_move && two_reads && s1_phase_q) begin
+      s2_src_q <= s1_src_acc[0] ? acc_rdata_i[ELEM +: ELEM] : acc_rdata_i[0 +: ELEM];
+    end
   end
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -442,13 +495,17 @@ module vta_compute #(
     end else if (acc_re_o && s1_reads_src) begin
       src_kept_q     <= 1'b1;
       src_kept_idx_q <= s1_src_acc;
-    end else if (acc_we_o && acc_waddr_o == src_kept_idx_q) begin
+    end else if (acc_waddr_o == src_kept_idx_q[AAW-1:1] && (acc_we_o & row_of(src_kept_idx_q[0])) != 2'b00) begin
       src_kept_q <= 1'b0;
     end
   end
 
   // ---- S2: execute ----
-  logic [vta_pkg::ACC_ELEM_BITS-1:0] gemm_res, alu_res, s2_res;
+  localparam int unsigned ELEM = vta_pkg::ACC_ELEM_BITS;
+  logic [ELEM-1:0] gemm_res, acc_row;
+  logic [2*ELEM-1:0] alu_res, s2_res;
+  // the GEMM accumulates into the one row of the word it read
+  assign acc_row = s2_dst_q[0] ? acc_rdata_i[ELEM +: ELEM] : acc_rdata_i[0 +: ELEM];
   logic [ACC_W*LANES-1:0] alu_b;
   assign alu_b = use_imm ? {LANES{imm}} : s2_src_q;
 
@@ -494,17 +551,18 @@ module vta_compute #(
     for (genvar o = 0; o < BOUT; o++) begin : g_sum
       logic [ACC_W-1:0] sum;
       always_comb begin
-        sum = acc_rdata_i[(b * BOUT + o) * ACC_W +: ACC_W];
+        sum = acc_row[(b * BOUT + o) * ACC_W +: ACC_W];
         for (int unsigned x = 0; x < BIN; x++) sum = sum + ACC_W'($signed(prod[o][x * PW +: PW]));
       end
       assign gemm_res[(b * BOUT + o) * ACC_W +: ACC_W] = sum;
     end
   end
 
-  for (genvar l = 0; l < LANES; l++) begin : g_alu
+  // two lane sets, one per row of the word (a single micro-op uses the one of its row)
+  for (genvar l = 0; l < 2 * LANES; l++) begin : g_alu
     logic [ACC_W-1:0] a, bv, r, neg_b;
     assign a     = acc_rdata_i[l * ACC_W +: ACC_W];
-    assign bv    = alu_b[l * ACC_W +: ACC_W];
+    assign bv    = alu_b[(l % LANES) * ACC_W +: ACC_W];
     assign neg_b = -bv;
     always_comb begin
       unique case (alu_op)
@@ -526,21 +584,21 @@ module vta_compute #(
     assign alu_res[l * ACC_W +: ACC_W] = r;
   end
 
-  assign s2_res = reset_f ? '0 : (is_alu ? alu_res : gemm_res);
+  assign s2_res = reset_f ? '0 : (is_alu ? alu_res : {gemm_res, gemm_res});
 
   always_ff @(posedge clk_i) begin
     if (s2_valid_q) s3_res_q <= s2_res;
   end
 
-  // ---- ACC / OUT write port: LOAD ACC or S3 ----
-  logic [vta_pkg::ACC_ELEM_BITS-1:0] acc_w;
-  assign acc_we_o    = acc_ld_we || s3_valid_q;
-  assign acc_waddr_o = acc_ld_we ? acc_ld_waddr : s3_dst_q;
-  assign acc_w       = acc_ld_we ? acc_ld_wdata : s3_res_q;
+  // ---- ACC / OUT write port: LOAD ACC (one row) or S3 (its rows of the word) ----
+  logic [2*ELEM-1:0] acc_w;
+  assign acc_we_o    = acc_ld_we ? row_of(acc_ld_waddr[0]) : (s3_valid_q ? s3_rows_q : 2'b00);
+  assign acc_waddr_o = acc_ld_we ? acc_ld_waddr[AAW-1:1] : s3_word_q;
+  assign acc_w       = acc_ld_we ? {acc_ld_wdata, acc_ld_wdata} : s3_res_q;
   assign acc_wdata_o = acc_w;
   assign out_we_o    = acc_we_o;
   assign out_waddr_o = acc_waddr_o;
-  for (genvar l = 0; l < LANES; l++) begin : g_trunc
+  for (genvar l = 0; l < 2 * LANES; l++) begin : g_trunc
     assign out_wdata_o[l * OUT_W +: OUT_W] = acc_w[l * ACC_W +: OUT_W];
   end
 
@@ -620,14 +678,16 @@ module vta_compute #(
   end
   assign gemm_uop_o = s0_issue && is_gemm && !reset_f;
   assign alu_uop_o  = s0_issue && is_alu;
+  assign alu_pair_o = s0_issue && is_alu && s0_pair;
   assign hazard_stall_o = hazard;
 
 `ifndef SYNTHESIS
   /* verilator lint_off SYNCASYNCNET */
   // read-after-write: an ACC entry is never read while an older micro-op in S2/S3 has still to write it
   AccReadAfterWrite: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      acc_re_o |-> !((s2_valid_q && s2_dst_q == acc_raddr_o) || (s3_valid_q && s3_dst_q == acc_raddr_o)))
-    else $error("vta_compute: ACC[%0d] read before an older micro-op wrote it", acc_raddr_o);
+      acc_re_o |-> !((s2_valid_q && pending_in(s2_dst_q[AAW-1:1], s2_rows_q, acc_raddr_o, s1_rd_rows)) ||
+                     (s3_valid_q && pending_in(s3_word_q, s3_rows_q, acc_raddr_o, s1_rd_rows))))
+    else $error("vta_compute: ACC word %0d read before an older micro-op wrote it", acc_raddr_o);
   // one writer of the ACC port at a time: a LOAD ACC never overlaps a micro-op's write
   AccOneWriter: assert property (@(posedge clk_i) disable iff (!rst_ni) !(acc_ld_we && s3_valid_q))
     else $error("vta_compute: LOAD ACC and a micro-op write the ACC buffer in the same cycle");

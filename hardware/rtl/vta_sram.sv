@@ -2,13 +2,17 @@
 // synchronous, enable-gated read (rdata_o holds its value while re_i is low). Written so that Yosys
 // infers block RAM and Verilator a plain array. A read of the address being written returns the old
 // word (read-first); the compute pipeline never relies on either behaviour (it stalls on hazards).
+// A word may be split into WE_W equal slices with a write enable each (the ACC and OUT buffers hold two
+// rows per word, so the ALU can read and write a pair of rows in one cycle).
 module vta_sram #(
   parameter int unsigned WIDTH = 32,
   parameter int unsigned DEPTH = 1024,
-  localparam int unsigned AW = $clog2(DEPTH)
+  parameter int unsigned WE_W  = 1,
+  localparam int unsigned AW = $clog2(DEPTH),
+  localparam int unsigned SW = WIDTH / WE_W
 ) (
   input  logic             clk_i,
-  input  logic             we_i,
+  input  logic [WE_W-1:0]  we_i,
   input  logic [AW-1:0]    waddr_i,
   input  logic [WIDTH-1:0] wdata_i,
   input  logic             re_i,
@@ -18,7 +22,9 @@ module vta_sram #(
   logic [WIDTH-1:0] mem_q [DEPTH];
 
   always_ff @(posedge clk_i) begin
-    if (we_i) mem_q[waddr_i] <= wdata_i;
+    for (int unsigned s = 0; s < WE_W; s++) begin
+      if (we_i[s]) mem_q[waddr_i][s * SW +: SW] <= wdata_i[s * SW +: SW];
+    end
   end
 
   always_ff @(posedge clk_i) begin

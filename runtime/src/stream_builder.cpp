@@ -366,11 +366,13 @@ void StreamBuilder::push_kernel(const UopKernel& k) {
   loop.reset = k.reset;
   loop.uop_bgn = start;
   loop.uop_end = start + static_cast<uint32_t>(k.uops.size());
-  loop.iter_out = k.loops.size() > 0 ? k.loops[0].extent : 1;
-  loop.iter_in = k.loops.size() > 1 ? k.loops[1].extent : 1;
+  // A single loop is the inner one: the core takes two inner iterations a cycle when they are a pair of
+  // ACC rows (a one-micro-op ALU or reset kernel stepping its destination by one).
   const UopLoop none{};
-  const UopLoop& out = k.loops.size() > 0 ? k.loops[0] : none;
-  const UopLoop& in = k.loops.size() > 1 ? k.loops[1] : none;
+  const UopLoop& out = k.loops.size() > 1 ? k.loops[0] : none;
+  const UopLoop& in = k.loops.size() > 1 ? k.loops[1] : k.loops.size() == 1 ? k.loops[0] : none;
+  loop.iter_out = k.loops.size() > 1 ? out.extent : 1;
+  loop.iter_in = k.loops.empty() ? 1 : in.extent;
   loop.dst_factor_out = out.dst_factor;
   loop.dst_factor_in = in.dst_factor;
   loop.src_factor_out = out.src_factor;

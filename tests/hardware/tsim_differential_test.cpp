@@ -359,6 +359,38 @@ TEST_F(TsimDirected, KeptVectorOperandIsReadAgainAfterAWrite) {
   check(directed(L_, chain({}, cmp, sts), uops, 5, /*small_acc=*/true), "kept_vector_operand");
 }
 
+// Two inner iterations of a one-micro-op ALU or reset kernel stepping its destination by one row go
+// down the pipeline together when they are a pair of rows (one ACC word): odd and even starts, odd and
+// even run lengths, a vector operand inside the rows being written (the pair's write makes the kept
+// operand stale), a hazard on the word a pair wrote, and one-iteration runs.
+TEST_F(TsimDirected, PairsOfRowsMatchOneRowAtATime) {
+  std::vector<isa::MicroOp> uops = {{0, 9, 0}, {1, 9, 0}, {5, 6, 0}};
+  std::vector<isa::Instruction> cmp = {
+      make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 3, 3),
+      make_mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 1, 96, 96)};
+  const auto alu = [&](isa::AluOpcode op, bool imm, uint32_t uop, isa::LoopNest l) {
+    isa::AluInsn a;
+    a.alu_opcode = op;
+    a.use_imm = imm;
+    a.imm = imm ? -3 : 0;
+    a.loop = l;
+    l.uop_bgn = uop;
+    l.uop_end = uop + 1;
+    a.loop = l;
+    return a;
+  };
+  cmp.push_back(alu(isa::AluOpcode::kAdd, false, 0, loop(0, 1, 3, 13, 17, 1, 1, 0)));   // src 9 + i in rows 0..46
+  cmp.push_back(alu(isa::AluOpcode::kShr, true, 1, loop(0, 1, 4, 8, 9, 1, 0, 0)));      // odd starts
+  cmp.push_back(alu(isa::AluOpcode::kMax, false, 2, loop(0, 1, 2, 1, 2, 1, 0, 0)));     // one-iteration runs
+  cmp.push_back(alu(isa::AluOpcode::kMul, false, 2, loop(0, 1, 1, 30, 0, 1, 0, 0)));    // src 6 inside 5..34
+  isa::GemmInsn reset;
+  reset.loop = loop(1, 2, 3, 11, 13, 1, 0, 0, /*reset=*/true);                          // rows 1.., odd start
+  cmp.push_back(reset);
+  cmp.push_back(alu(isa::AluOpcode::kAdd, false, 0, loop(0, 1, 2, 20, 40, 1, 0, 0)));   // reads rows just reset
+  std::vector<isa::Instruction> sts = {make_mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, 96, 96)};
+  check(directed(L_, chain({}, cmp, sts), uops, 6, /*small_acc=*/true), "pairs_of_rows");
+}
+
 // Every ALU op with every edge immediate, a vector operand through a two-level loop, and itself as
 // operand; each case writes its own 4 ACC entries (64 lanes) of random inputs, and every result is read
 // back in full: STORE keeps only the low 8 bits, so the results are also copied (reset + ADD) three

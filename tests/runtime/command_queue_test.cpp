@@ -61,7 +61,7 @@ TEST_F(CommandQueueTest, StageRoutingOfInstructions) {
 TEST_F(CommandQueueTest, GemmLoopMapping) {
   // No loop: iter_out = iter_in = 1.
   h.q().push_gemm(UopKernelBuilder(KernelMode::kGemm).push(1, 2, 3).build());
-  // One loop: iter_out = extent, iter_in = 1.
+  // One loop: the inner one (iter_out = 1, iter_in = extent), so the core can pair its iterations.
   h.q().push_gemm(UopKernelBuilder(KernelMode::kGemm).loop_begin(5, 4, 3, 2).push(0, 0, 0).loop_end().build());
   // Two loops: outer then inner.
   h.q().push_gemm(UopKernelBuilder(KernelMode::kGemm, true)
@@ -79,12 +79,12 @@ TEST_F(CommandQueueTest, GemmLoopMapping) {
   EXPECT_EQ(gemms[0].loop.iter_out, 1u);
   EXPECT_EQ(gemms[0].loop.iter_in, 1u);
   EXPECT_EQ(gemms[0].loop.uop_end - gemms[0].loop.uop_bgn, 1u);
-  EXPECT_EQ(gemms[1].loop.iter_out, 5u);
-  EXPECT_EQ(gemms[1].loop.iter_in, 1u);
-  EXPECT_EQ(gemms[1].loop.dst_factor_out, 4u);
-  EXPECT_EQ(gemms[1].loop.src_factor_out, 3u);
-  EXPECT_EQ(gemms[1].wgt_factor_out, 2u);
-  EXPECT_EQ(gemms[1].loop.dst_factor_in, 0u);
+  EXPECT_EQ(gemms[1].loop.iter_out, 1u);
+  EXPECT_EQ(gemms[1].loop.iter_in, 5u);
+  EXPECT_EQ(gemms[1].loop.dst_factor_in, 4u);
+  EXPECT_EQ(gemms[1].loop.src_factor_in, 3u);
+  EXPECT_EQ(gemms[1].wgt_factor_in, 2u);
+  EXPECT_EQ(gemms[1].loop.dst_factor_out, 0u);
   const isa::GemmInsn& g = gemms[2];
   EXPECT_TRUE(g.loop.reset);
   EXPECT_EQ(g.loop.iter_out, 6u);
@@ -114,9 +114,10 @@ TEST_F(CommandQueueTest, AluInstructionFields) {
   EXPECT_EQ(a.alu_opcode, isa::AluOpcode::kShr);
   EXPECT_TRUE(a.use_imm);
   EXPECT_EQ(a.imm, -4);
-  EXPECT_EQ(a.loop.iter_out, 3u);
-  EXPECT_EQ(a.loop.dst_factor_out, 2u);
-  EXPECT_EQ(a.loop.src_factor_out, 1u);
+  EXPECT_EQ(a.loop.iter_out, 1u);
+  EXPECT_EQ(a.loop.iter_in, 3u);
+  EXPECT_EQ(a.loop.dst_factor_in, 2u);
+  EXPECT_EQ(a.loop.src_factor_in, 1u);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -283,6 +283,22 @@ std::vector<Directed> directed_programs(const isa::HwConfig& config) {
   out.push_back({"alu imm", {uop_load(16), alu, isa::FinishInsn{}}});
   alu.use_imm = false;
   out.push_back({"alu vector", {uop_load(16), alu, isa::FinishInsn{}}});
+  // one-micro-op kernels stepping the destination by one row: pairs of rows, both alignments
+  isa::AluInsn pairs;
+  pairs.loop = gemm(1, 37, false, 1).loop;
+  pairs.loop.iter_out = 3;
+  pairs.loop.dst_factor_out = 51;
+  pairs.loop.src_factor_out = 1;
+  pairs.alu_opcode = isa::AluOpcode::kMax;
+  pairs.use_imm = true;
+  pairs.imm = -7;
+  out.push_back({"alu imm pairs", {uop_load(1), pairs, isa::FinishInsn{}}});
+  pairs.use_imm = false;
+  out.push_back({"alu vector pairs", {uop_load(1), pairs, isa::FinishInsn{}}});
+  isa::GemmInsn reset_pairs = gemm(1, 101, true, 1);
+  reset_pairs.loop.iter_out = 2;
+  reset_pairs.loop.dst_factor_out = 101;
+  out.push_back({"reset pairs", {uop_load(1), reset_pairs, isa::FinishInsn{}}});
   isa::MemInsn st = isa::make_mem(Opcode::kStore, MemoryType::kOut, 0, 0, 4, 16, 16);
   out.push_back({"store 4x16", {st, isa::FinishInsn{}}});
   std::vector<isa::Instruction> many;

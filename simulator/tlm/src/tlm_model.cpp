@@ -95,7 +95,7 @@ struct BurstTiming : ::tlm::tlm_extension<BurstTiming> {
 // a process that schedules read beats at most kChunk cycles ahead of simulated time, so write beats
 // registered meanwhile take their share of the bandwidth from the reads that follow them.
 struct Dram : sc_core::sc_module {
-  static constexpr uint32_t kChunk = 4;  // < the 3-cycle lead stores register their beats with, plus one
+  static constexpr uint32_t kChunk = 64;  // < the 3-cycle lead stores register their beats with, plus one
   tlm_utils::simple_target_socket<Dram> socket;
   Options opt;
   Cycle base = 0;  // SystemC cycle of the run start
@@ -747,63 +747,94 @@ struct Core : sc_core::sc_module {
     if (loop.iter_out == 0 || loop.iter_in == 0 || loop.uop_end <= loop.uop_bgn) return s + 1;
     const bool no_reads = loop.reset;
     const bool two_reads = is_alu && !use_imm && !loop.reset;
+    // two inner iterations a cycle when they are a pair of rows (vta_compute s0_pair): one micro-op, the
+    // destination one row further per inner iteration, one vector operand for both; from the second issue on
+    const bool pairable = loop.uop_end == loop.uop_bgn + 1 && loop.dst_factor_in == 1 &&
+                          ((is_alu && (use_imm || loop.src_factor_in == 0)) || (!is_alu && loop.reset));
     const std::vector<isa::MicroOp>& uops = *run->uops;
     const uint32_t depth = run->config->acc().depth;
     Cycle entry = s + 2;  // micro-op 0 issues in the first RUN cycle, reaches S1 the next
     Cycle m_last = 0;
-    // the two most recent micro-ops that left S1: (cycle, destination)
+    bool issued = false;
+    if (no_reads) {
+      uint64_t issues = 0;
+      if (!pairable) {
+        issues = uint64_t{loop.iter_out} * loop.iter_in * (loop.uop_end - loop.uop_bgn);
+      } else {
+        const uint64_t u_dst = uops[loop.uop_bgn].dst_idx;
+        for (uint32_t i = 0; i < loop.iter_out; ++i) {
+          const uint64_t d0 = u_dst + uint64_t{i} * loop.dst_factor_out;
+          for (uint64_t j = 0; j < loop.iter_in;) {
+            if (issued && j + 1 < loop.iter_in && ((d0 + j) & 1) == 0) {  // pairs to the end of the run
+              issues += (loop.iter_in - j + 1) / 2;
+              break;
+            }
+            ++issues;
+            ++j;
+            issued = true;
+          }
+        }
+      }
+      m_last = entry + issues - 1;
+      return m_last + 3;
+    }
+    // the two most recent issues that left S1: (cycle, first row, rows)
     Cycle m1 = 0, m2 = 0;
     uint32_t d1 = ~0u, d2 = ~0u;
-    bool have1 = false, have2 = false;
+    uint32_t n1 = 0, n2 = 0;
     uint64_t hazard = 0;
     // the vector operand kept from the last micro-op that read ACC[src] (vta_compute src_kept_q)
     bool kept = false;
     uint32_t kept_src = 0;
-    auto pending = [&](uint32_t addr, Cycle t) {
-      return (have1 && d1 == addr && t < m1 + 3) || (have2 && d2 == addr && t < m2 + 3);
+    auto overlaps = [](uint32_t d, uint32_t n, uint32_t addr, uint32_t rows) {
+      return n > 0 && addr < d + n && d < addr + rows;
     };
-    auto clear = [&](uint32_t addr, Cycle t) {
-      if (have1 && d1 == addr) t = std::max(t, m1 + 3);
-      if (have2 && d2 == addr) t = std::max(t, m2 + 3);
+    auto pending = [&](uint32_t addr, uint32_t rows, Cycle t) {
+      return (overlaps(d1, n1, addr, rows) && t < m1 + 3) || (overlaps(d2, n2, addr, rows) && t < m2 + 3);
+    };
+    auto clear = [&](uint32_t addr, uint32_t rows, Cycle t) {
+      if (overlaps(d1, n1, addr, rows)) t = std::max(t, m1 + 3);
+      if (overlaps(d2, n2, addr, rows)) t = std::max(t, m2 + 3);
       return t;
     };
-    if (no_reads) {
-      const uint64_t n = uint64_t{loop.iter_out} * loop.iter_in * (loop.uop_end - loop.uop_bgn);
-      m_last = entry + n - 1;
-      return m_last + 3;
-    }
     for (uint32_t i = 0; i < loop.iter_out; ++i) {
-      for (uint32_t j = 0; j < loop.iter_in; ++j) {
+      for (uint32_t j = 0; j < loop.iter_in;) {
         const uint32_t dst_off = i * loop.dst_factor_out + j * loop.dst_factor_in;
         const uint32_t src_off = i * loop.src_factor_out + j * loop.src_factor_in;
+        uint32_t step = 1;
         for (uint32_t k = loop.uop_bgn; k < loop.uop_end; ++k) {
           const isa::MicroOp& u = uops[k];
+          const bool pair = pairable && issued && j + 1 < loop.iter_in && ((u.dst_idx + dst_off) & 1) == 0;
+          const uint32_t rows = pair ? 2 : 1;
           const uint32_t dst = (u.dst_idx + dst_off) % depth;
-          Cycle mv;
           const uint32_t src = (u.src_idx + src_off) % depth;
-          if (two_reads && kept && kept_src == src && !pending(src, entry)) {
-            mv = clear(dst, entry);  // the kept operand: ACC[dst] only
+          Cycle mv;
+          if (two_reads && kept && kept_src == src && !pending(src, 1, entry)) {
+            mv = clear(dst, rows, entry);  // the kept operand: ACC[dst] only
             hazard += mv - entry;
           } else if (two_reads) {
-            const Cycle t0 = clear(src, entry);
-            mv = clear(dst, t0 + 1);
+            const Cycle t0 = clear(src, 1, entry);
+            mv = clear(dst, rows, t0 + 1);
             hazard += (t0 - entry) + (mv - (t0 + 1));
             kept = true;
             kept_src = src;
           } else {
-            mv = clear(dst, entry);
+            mv = clear(dst, rows, entry);
             hazard += mv - entry;
           }
-          if (kept && dst == kept_src) kept = false;  // its write makes the kept operand stale
+          if (kept && overlaps(dst, rows, kept_src, 1)) kept = false;  // its write makes the kept operand stale
           m2 = m1;
           d2 = d1;
-          have2 = have1;
+          n2 = n1;
           m1 = mv;
           d1 = dst;
-          have1 = true;
+          n1 = rows;
           m_last = mv;
           entry = mv + 1;
+          issued = true;
+          step = rows;
         }
+        j += step;
       }
     }
     run->hazard += hazard;
