@@ -15,7 +15,7 @@
 // ACC and OUT hold two rows per word. An ALU instruction (or a reset GEMM) whose kernel is one micro-op
 // and whose inner loop steps the destination by one row issues two iterations per cycle when they fall
 // in one word (a pair of rows): the ALU has two lane sets, the buffers a write enable per row. Its
-// vector operand, if any, must then be the same for both (inner source factor 0).
+// vector operand, if any, must then be the same for both (inner source factor 0); MUL never pairs.
 // Every write of the ACC buffer (LOAD ACC, GEMM, ALU) also writes the OUT buffer, so the store module
 // reads OUT = truncated ACC through its own port.
 module vta_compute #(
@@ -186,7 +186,7 @@ module vta_compute #(
   // two iterations of the inner loop may go down the pipeline together as a pair of rows
   logic pairable;
   assign pairable = (uop_end == (UAW + 1)'(uop_bgn) + (UAW + 1)'(1)) && (dst_fi == AAW'(1)) &&
-                    ((is_alu && (use_imm || src_fi == '0)) || (is_gemm && reset_f));
+                    ((is_alu && alu_op != 3'(vta_pkg::ALU_OP_MUL) && (use_imm || src_fi == '0)) || (is_gemm && reset_f));
 
   // ALU with a vector source reads ACC twice per micro-op; reset writes zeros without reading
   logic two_reads, no_reads;
@@ -558,10 +558,15 @@ module vta_compute #(
     end
   end
 
-  // two lane sets, one per row of the word (a single micro-op uses the one of its row)
+  // Two lane sets: the first takes the micro-op's row (the even one of a pair), the second the odd row
+  // of a pair. Pairs never multiply (see `pairable`), so only the first set has multipliers: a second
+  // set of 32-bit multipliers would take the DSPs past a PYNQ-class part's.
+  logic [2*ELEM-1:0] alu_a;
+  assign alu_a = {acc_rdata_i[ELEM +: ELEM], acc_row};
   for (genvar l = 0; l < 2 * LANES; l++) begin : g_alu
+    localparam bit MULTIPLIES = l < LANES;
     logic [ACC_W-1:0] a, bv, r, neg_b;
-    assign a     = acc_rdata_i[l * ACC_W +: ACC_W];
+    assign a     = alu_a[l * ACC_W +: ACC_W];
     assign bv    = alu_b[(l % LANES) * ACC_W +: ACC_W];
     assign neg_b = -bv;
     always_comb begin
@@ -577,14 +582,19 @@ module vta_compute #(
             r = (neg_b >= ACC_W'(ACC_W)) ? '0 : a << neg_b[SHW-1:0];
           end
         end
-        3'(vta_pkg::ALU_OP_MUL): r = a * bv;
+        3'(vta_pkg::ALU_OP_MUL): r = MULTIPLIES ? a * bv : a;
         default: r = a;
       endcase
     end
     assign alu_res[l * ACC_W +: ACC_W] = r;
   end
 
-  assign s2_res = reset_f ? '0 : (is_alu ? alu_res : {gemm_res, gemm_res});
+  // a single micro-op's result goes to both halves (the write enable picks its row)
+  logic s2_pair;
+  assign s2_pair = (s2_rows_q == 2'b11);
+  assign s2_res = reset_f ? '0
+                : is_alu  ? {s2_pair ? alu_res[ELEM +: ELEM] : alu_res[0 +: ELEM], alu_res[0 +: ELEM]}
+                          : {gemm_res, gemm_res};
 
   always_ff @(posedge clk_i) begin
     if (s2_valid_q) s3_res_q <= s2_res;

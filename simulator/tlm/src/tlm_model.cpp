@@ -741,16 +741,18 @@ struct Core : sc_core::sc_module {
   // START at `s`; returns exec_done. Micro-op k of the loop issues when S1 frees, S1 hands it on when
   // no older micro-op in S2/S3 still has to write an ACC entry it reads (a vector ALU reads ACC[src],
   // then ACC[dst], one per cycle).
-  Cycle pipeline(const isa::LoopNest& loop, bool is_alu, bool use_imm, uint32_t wgt_fo, uint32_t wgt_fi, Cycle s) {
+  Cycle pipeline(const isa::LoopNest& loop, bool is_alu, bool use_imm, bool multiplies, uint32_t wgt_fo, uint32_t wgt_fi,
+                 Cycle s) {
     (void)wgt_fo;
     (void)wgt_fi;
     if (loop.iter_out == 0 || loop.iter_in == 0 || loop.uop_end <= loop.uop_bgn) return s + 1;
     const bool no_reads = loop.reset;
     const bool two_reads = is_alu && !use_imm && !loop.reset;
     // two inner iterations a cycle when they are a pair of rows (vta_compute s0_pair): one micro-op, the
-    // destination one row further per inner iteration, one vector operand for both; from the second issue on
+    // destination one row further per inner iteration, one vector operand for both, not MUL; from the
+    // second issue on
     const bool pairable = loop.uop_end == loop.uop_bgn + 1 && loop.dst_factor_in == 1 &&
-                          ((is_alu && (use_imm || loop.src_factor_in == 0)) || (!is_alu && loop.reset));
+                          ((is_alu && !multiplies && (use_imm || loop.src_factor_in == 0)) || (!is_alu && loop.reset));
     const std::vector<isa::MicroOp>& uops = *run->uops;
     const uint32_t depth = run->config->acc().depth;
     Cycle entry = s + 2;  // micro-op 0 issues in the first RUN cycle, reaches S1 the next
@@ -957,12 +959,12 @@ struct Core : sc_core::sc_module {
         if (!g->loop.reset)
           run->counters.gemm_counter +=
               uint64_t{g->loop.iter_out} * g->loop.iter_in * (g->loop.uop_end - g->loop.uop_bgn);
-        d = pipeline(g->loop, false, false, g->wgt_factor_out, g->wgt_factor_in, s);
+        d = pipeline(g->loop, false, false, false, g->wgt_factor_out, g->wgt_factor_in, s);
       } else if (const auto* al = std::get_if<AluInsn>(&insn)) {
         run->kernel->alu(*al, index);
         run->counters.alu_counter +=
             uint64_t{al->loop.iter_out} * al->loop.iter_in * (al->loop.uop_end - al->loop.uop_bgn);
-        d = pipeline(al->loop, true, al->use_imm, 0, 0, s);
+        d = pipeline(al->loop, true, al->use_imm, al->alu_opcode == isa::AluOpcode::kMul, 0, 0, s);
       }
       Cycle u1 = d + 1;
       if (dep.push_prev) u1 = push_token(kC2L, mi, index, d + 1);
