@@ -248,10 +248,16 @@ Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const C
   // A single weight buffer serializes every weight load after the first behind the compute of the
   // previous unit (whether or not the tensor is loaded only once): the core waits for those bytes, so
   // they count twice.
+  const TileFootprint fp = footprint(p, t);
+  const uint64_t unit = fp.wgt * wgt_eb;
   if (t.weight_mode != WeightMode::kAll && t.weight_buffers == 1) {
-    const uint64_t unit = footprint(p, t).wgt * wgt_eb;
     if (c.wgt_bytes > unit) c.score += static_cast<double>(c.wgt_bytes - unit);
   }
+  // The first weight unit and input tile load before anything computes: the core waits for them too, as
+  // far as there is compute to wait (a layer with little of it is bound by its bytes either way).
+  const uint64_t gemm_cycles = nb * p.oc_blocks * p.out_h * p.out_w * p.ic_blocks * kk * p.groups;
+  c.score += static_cast<double>(
+      std::min<uint64_t>(unit + fp.inp * inp_eb, gemm_cycles * std::max<uint32_t>(1, cfg.timing().dram_bytes_per_cycle)));
   return c;
 }
 

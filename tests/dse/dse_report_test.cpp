@@ -111,7 +111,8 @@ TEST(DseEvaluate, AnOnnxModelIsAWorkload) {
   ASSERT_GE(narrow.layers.size(), 3u);
   for (const auto& l : narrow.layers) EXPECT_GT(l.cycles, 0u) << l.name;
   EXPECT_LT(wide.cycles, narrow.cycles);
-  EXPECT_EQ(wide.dram_bytes, narrow.dram_bytes);
+  // the compiler weighs exposed loads by the point's bandwidth, so the bytes may differ a little
+  EXPECT_NEAR(double(wide.dram_bytes), double(narrow.dram_bytes), 0.02 * double(narrow.dram_bytes));
   EvalOptions missing = o;
   missing.workload = "/nonexistent/model.onnx";
   EXPECT_THROW(check_options(missing), Error);
