@@ -14,6 +14,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include <filesystem>
 
 #include "vta/driver/device.h"
@@ -272,6 +274,9 @@ std::vector<Directed> directed_programs(const isa::HwConfig& config) {
   out.push_back({"load inp 8x16 pad", {isa::make_mem(Opcode::kLoad, MemoryType::kInp, 0, 0, 8, 16, 16, 1, 1, 1, 1),
                                        isa::FinishInsn{}}});
   out.push_back({"load wgt 16", {isa::make_mem(Opcode::kLoad, MemoryType::kWgt, 0, 0, 1, 16, 16), isa::FinishInsn{}}});
+  // a 1x1 stride-2 conv's input: rows of one element, every other one
+  out.push_back({"load inp 96 rows of 1", {isa::make_mem(Opcode::kLoad, MemoryType::kInp, 0, 0, 96, 1, 2),
+                                           isa::FinishInsn{}}});
   out.push_back({"gemm 16x64", {uop_load(16), gemm(16, 64, false, 0), isa::FinishInsn{}}});
   out.push_back({"gemm hazard", {uop_load(1), gemm(1, 200, false, 0), isa::FinishInsn{}}});
   out.push_back({"gemm reset", {uop_load(16), gemm(16, 8, true, 16), isa::FinishInsn{}}});
@@ -334,20 +339,32 @@ driver::RunResult run_directed(driver::Device& dev, const std::vector<isa::Instr
   return dev.run(buf.device_address, static_cast<uint32_t>(insns.size()), 0ms);
 }
 
+// At the config's memory timing and at a narrow memory (17 cycles, 5 B/cycle, one burst outstanding).
 TEST(TlmCycles, DirectedProgramsWithinBoundOfTsim) {
   const isa::HwConfig config = shipped_config("default");
-  driver::TsimDevice tsim("tsim", config);
-  driver::TlmDevice tlm("tlm", config);
-  for (const Directed& d : directed_programs(config)) {
-    const driver::RunResult rs = run_directed(tsim, d.insns);
-    const driver::RunResult rt = run_directed(tlm, d.insns);
-    ASSERT_TRUE(rs.ok() && rt.ok()) << d.name << ": " << rs.message << rt.message;
-    const double err = (static_cast<double>(rt.counters.cycle_count) - static_cast<double>(rs.counters.cycle_count)) /
-                       static_cast<double>(rs.counters.cycle_count);
-    std::printf("%-20s tsim %8llu tlm %8llu  %+.2f %%\n", d.name,
-                static_cast<unsigned long long>(rs.counters.cycle_count),
-                static_cast<unsigned long long>(rt.counters.cycle_count), 100 * err);
-    EXPECT_LE(std::abs(err), kMaxErrorBound) << d.name;
+  struct Memory {
+    const char* name;
+    std::optional<uint32_t> latency, bytes, outstanding;
+  };
+  for (const Memory& m : {Memory{"config", {}, {}, {}}, Memory{"narrow", 17, 5, 1}}) {
+    driver::TsimDeviceOptions so;
+    driver::TlmDeviceOptions to;
+    if (m.latency) so.dram_latency_cycles = to.dram_latency_cycles = *m.latency;
+    if (m.bytes) so.dram_bytes_per_cycle = to.dram_bytes_per_cycle = *m.bytes;
+    if (m.outstanding) so.max_outstanding = to.max_outstanding = *m.outstanding;
+    driver::TsimDevice tsim("tsim", config, so);
+    driver::TlmDevice tlm("tlm", config, to);
+    for (const Directed& d : directed_programs(config)) {
+      const driver::RunResult rs = run_directed(tsim, d.insns);
+      const driver::RunResult rt = run_directed(tlm, d.insns);
+      ASSERT_TRUE(rs.ok() && rt.ok()) << d.name << ": " << rs.message << rt.message;
+      const double err = (static_cast<double>(rt.counters.cycle_count) - static_cast<double>(rs.counters.cycle_count)) /
+                         static_cast<double>(rs.counters.cycle_count);
+      std::printf("%-7s %-22s tsim %8llu tlm %8llu  %+.2f %%\n", m.name, d.name,
+                  static_cast<unsigned long long>(rs.counters.cycle_count),
+                  static_cast<unsigned long long>(rt.counters.cycle_count), 100 * err);
+      EXPECT_LE(std::abs(err), kMaxErrorBound) << m.name << " " << d.name;
+    }
   }
 }
 #endif
