@@ -274,6 +274,11 @@ std::vector<Directed> directed_programs(const isa::HwConfig& config) {
   out.push_back({"load inp 8x16 pad", {isa::make_mem(Opcode::kLoad, MemoryType::kInp, 0, 0, 8, 16, 16, 1, 1, 1, 1),
                                        isa::FinishInsn{}}});
   out.push_back({"load wgt 16", {isa::make_mem(Opcode::kLoad, MemoryType::kWgt, 0, 0, 1, 16, 16), isa::FinishInsn{}}});
+  // many small loads: instruction fetch bursts compete with the load module's bursts
+  std::vector<isa::Instruction> small_loads;
+  for (uint32_t i = 0; i < 120; ++i) small_loads.push_back(isa::make_mem(Opcode::kLoad, MemoryType::kInp, i, 2 * i, 1, 1, 1));
+  small_loads.push_back(isa::FinishInsn{});
+  out.push_back({"120 small loads", small_loads});
   // a 1x1 stride-2 conv's input: rows of one element, every other one
   out.push_back({"load inp 96 rows of 1", {isa::make_mem(Opcode::kLoad, MemoryType::kInp, 0, 0, 96, 1, 2),
                                            isa::FinishInsn{}}});
