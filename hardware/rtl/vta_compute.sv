@@ -379,16 +379,6 @@ module vta_compute #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      issued_q <= 1'b0;
-    end else if (state_q == S_START) begin
-      issued_q <= 1'b0;
-    end else if (s0_issue) begin
-      issued_q <= 1'b1;
-    end
-  end
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
       loop_active_q <= 1'b0;
       k_q <= '0;
       i_q <= '0;
@@ -486,17 +476,24 @@ module vta_compute #(
       s2_src_q <= s1_src_acc[0] ? acc_rdata_i[ELEM +: ELEM] : acc_rdata_i[0 +: ELEM];
     end
   end
+  // per-instruction state, forgotten at every instruction start: a micro-op issued (pairs may follow),
+  // the kept vector operand
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
+      issued_q       <= 1'b0;
       src_kept_q     <= 1'b0;
       src_kept_idx_q <= '0;
     end else if (state_q == S_START) begin
+      issued_q   <= 1'b0;
       src_kept_q <= 1'b0;
-    end else if (acc_re_o && s1_reads_src) begin
-      src_kept_q     <= 1'b1;
-      src_kept_idx_q <= s1_src_acc;
-    end else if (acc_waddr_o == src_kept_idx_q[AAW-1:1] && (acc_we_o & row_of(src_kept_idx_q[0])) != 2'b00) begin
-      src_kept_q <= 1'b0;
+    end else begin
+      if (s0_issue) issued_q <= 1'b1;
+      if (acc_re_o && s1_reads_src) begin
+        src_kept_q     <= 1'b1;
+        src_kept_idx_q <= s1_src_acc;
+      end else if (acc_waddr_o == src_kept_idx_q[AAW-1:1] && (acc_we_o & row_of(src_kept_idx_q[0])) != 2'b00) begin
+        src_kept_q <= 1'b0;
+      end
     end
   end
 
