@@ -279,6 +279,14 @@ std::vector<Directed> directed_programs(const isa::HwConfig& config) {
   for (uint32_t i = 0; i < 120; ++i) small_loads.push_back(isa::make_mem(Opcode::kLoad, MemoryType::kInp, i, 2 * i, 1, 1, 1));
   small_loads.push_back(isa::FinishInsn{});
   out.push_back({"120 small loads", small_loads});
+  // a store while the load module reads rows of one element and compute loads micro-ops
+  out.push_back({"store during small rows", {isa::make_mem(Opcode::kStore, MemoryType::kOut, 0, 4096, 14, 16, 16),
+                                             isa::make_mem(Opcode::kLoad, MemoryType::kInp, 0, 0, 96, 1, 2),
+                                             uop_load(40), isa::FinishInsn{}}});
+  // the same without the store: with one burst outstanding the two modules' requests take turns at the
+  // read arbiter (round robin in the core, first come in the model: 1.7% apart at the narrow memory)
+  out.push_back({"small rows and uops", {isa::make_mem(Opcode::kLoad, MemoryType::kInp, 0, 0, 96, 1, 2),
+                                         uop_load(40), isa::FinishInsn{}}});
   // a 1x1 stride-2 conv's input: rows of one element, every other one
   out.push_back({"load inp 96 rows of 1", {isa::make_mem(Opcode::kLoad, MemoryType::kInp, 0, 0, 96, 1, 2),
                                            isa::FinishInsn{}}});
