@@ -61,13 +61,13 @@ struct Aborted {};
 
 // ---------------------------------------------------------------- TLM extension: burst timing
 // A read burst in the DRAM target's queue. The target's data-channel process serves the queue in order
-// and fills in the beat cycles; `scheduled` when they are known, `done` in the cycle of the last beat.
+// and fills in the beat cycles; `scheduled` when they are known (a slot frees after the last one).
 struct ReadBurst {
   Cycle ready_at = 0;  // first cycle data may return (address handshake + latency)
   uint32_t beats = 0;
   Cycle first_beat = 0, last_beat = 0;
-  bool started = false, scheduled = false, done = false;  // first beat known, every beat known, over
-  sc_core::sc_event started_ev, scheduled_ev, done_ev;
+  bool started = false, scheduled = false;  // first beat known, every beat known
+  sc_core::sc_event started_ev, scheduled_ev;
 };
 
 // The generic payload carries address, command and length; this extension carries the cycle the
@@ -237,10 +237,7 @@ struct Dram : sc_core::sc_module {
       last_read_beat = b->last_beat;
       b->scheduled = true;
       b->scheduled_ev.notify(sc_core::SC_ZERO_TIME);
-      wait_until(b->last_beat);
-      b->done = true;
-      b->done_ev.notify(sc_core::SC_ZERO_TIME);
-      fifo.pop_front();
+      fifo.pop_front();  // the next burst's beats follow; nobody waits for this one's end in time
     }
   }
 
@@ -257,7 +254,7 @@ struct Dram : sc_core::sc_module {
       last_accept = accept;  // the arbiter register holds this request until the memory takes it
       if (window.size() >= opt.max_outstanding) {
         const std::shared_ptr<ReadBurst> oldest = window.front();
-        while (!oldest->done) wait_for(oldest->done_ev);
+        while (!oldest->scheduled) wait_for(oldest->scheduled_ev);
         accept = std::max(accept, oldest->last_beat + 1);
         window.pop_front();
       }
@@ -779,6 +776,32 @@ struct Core : sc_core::sc_module {
       }
       m_last = entry + issues - 1;
       return m_last + 3;
+    }
+    // A kernel of three or more micro-ops, one read each and no pairs, in which no micro-op reads a row
+    // one of the two before it writes (within a pass and across the step to the next pass): one issue
+    // per cycle, no hazard, so the issue times need not be walked micro-op by micro-op.
+    if (!two_reads && !pairable && loop.uop_end - loop.uop_bgn >= 3) {
+      const uint32_t k0 = loop.uop_bgn, k1 = loop.uop_end - 1;
+      bool clean = true;
+      for (uint32_t k = k0; k + 1 <= k1 && clean; ++k) {
+        clean = uops[k].dst_idx % depth != uops[k + 1].dst_idx % depth &&
+                (k + 2 > k1 || uops[k].dst_idx % depth != uops[k + 2].dst_idx % depth);
+      }
+      // the offset from one pass to the next: one inner step, or the step to the next outer iteration
+      auto boundary_clean = [&](uint64_t delta) {
+        const auto at = [&](uint32_t k, uint64_t d) { return (uint64_t{uops[k].dst_idx} + d) % depth; };
+        return at(k0, delta) != at(k1, 0) && at(k0, delta) != at(k1 - 1, 0) && at(k0 + 1, delta) != at(k1, 0);
+      };
+      const uint64_t d_in = uint64_t{loop.dst_factor_in} % depth;
+      const uint64_t d_out = (uint64_t{loop.dst_factor_out} + uint64_t{depth} * loop.iter_in -
+                              uint64_t{loop.dst_factor_in} % depth * (loop.iter_in - 1) % depth) % depth;
+      if (clean && loop.iter_in > 1) clean = boundary_clean(d_in);
+      if (clean && loop.iter_out > 1) clean = boundary_clean(d_out);
+      if (clean) {
+        const uint64_t n = uint64_t{loop.iter_out} * loop.iter_in * (loop.uop_end - loop.uop_bgn);
+        m_last = entry + n - 1;
+        return m_last + 3;
+      }
     }
     // the two most recent issues that left S1: (cycle, first row, rows)
     Cycle m1 = 0, m2 = 0;
