@@ -48,6 +48,9 @@ using isa::Module;
 using isa::Opcode;
 
 constexpr uint32_t kBusBytes = 8;     // the core's 64-bit AXI data bus (docs/hardware.md)
+// One cycle is 1 ns, SystemC's default time resolution 1 ps: times are built from raw values (building
+// them from a double and a unit costs more than the rest of a wait).
+constexpr uint64_t kTimeUnitsPerCycle = 1000;
 constexpr uint32_t kMaxBurst = 256;   // AXI4 INCR burst limit, in beats
 constexpr uint32_t kPage = 4096;      // bursts never cross a 4 KiB boundary
 constexpr uint32_t kFetchBurst = 8;   // instructions per fetch burst (vta_fetch BURST_INSNS)
@@ -137,7 +140,7 @@ struct Dram : sc_core::sc_module {
     restart_ev.notify(sc_core::SC_ZERO_TIME);
   }
 
-  Cycle now() const { return sc_core::sc_time_stamp().value() / 1000 - base; }
+  Cycle now() const { return sc_core::sc_time_stamp().value() / kTimeUnitsPerCycle - base; }
   void check() const {
     if (aborted) throw Aborted{};
   }
@@ -150,7 +153,7 @@ struct Dram : sc_core::sc_module {
     check();
     const Cycle n = now();
     if (c > n) {
-      wait(sc_core::sc_time(static_cast<double>(c - n), sc_core::SC_NS), abort_ev);
+      wait(sc_core::sc_time::from_value((c - n) * kTimeUnitsPerCycle), abort_ev);
       check();
     }
   }
@@ -241,6 +244,25 @@ struct Dram : sc_core::sc_module {
     }
   }
 
+  // Read bursts are recycled once nobody but the pool holds them: each has two SystemC events, costly to
+  // make and unmake for every burst.
+  std::deque<std::shared_ptr<ReadBurst>> burst_pool;
+  std::shared_ptr<ReadBurst> new_burst() {
+    if (!burst_pool.empty() && burst_pool.front().use_count() == 1) {
+      std::shared_ptr<ReadBurst> b = std::move(burst_pool.front());
+      burst_pool.pop_front();
+      b->ready_at = 0;
+      b->beats = 0;
+      b->first_beat = b->last_beat = 0;
+      b->started = b->scheduled = false;
+      burst_pool.push_back(b);
+      return b;
+    }
+    auto b = std::make_shared<ReadBurst>();
+    burst_pool.push_back(b);
+    return b;
+  }
+
   // Runs in the initiator's thread at the cycle of the request; a read may wait for a free slot.
   void b_transport(::tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
     BurstTiming* bt = nullptr;
@@ -259,7 +281,7 @@ struct Dram : sc_core::sc_module {
         window.pop_front();
       }
       last_accept = accept;
-      auto b = std::make_shared<ReadBurst>();
+      std::shared_ptr<ReadBurst> b = new_burst();
       b->ready_at = accept + 1 + opt.dram_latency_cycles;
       b->beats = bt->beats;
       fifo.push_back(b);
@@ -380,7 +402,7 @@ struct Core : sc_core::sc_module {
   void forward(::tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) { dram.b_transport(gp, delay); }
 
   // ---- time helpers ----
-  Cycle now() const { return sc_core::sc_time_stamp().value() / 1000 - base; }
+  Cycle now() const { return sc_core::sc_time_stamp().value() / kTimeUnitsPerCycle - base; }
   void check_abort() const {
     if (run == nullptr || run->aborted) throw Aborted{};
   }
@@ -388,7 +410,7 @@ struct Core : sc_core::sc_module {
     check_abort();
     const Cycle n = now();
     if (c > n) {
-      wait(sc_core::sc_time(static_cast<double>(c - n), sc_core::SC_NS), abort_ev);
+      wait(sc_core::sc_time::from_value((c - n) * kTimeUnitsPerCycle), abort_ev);
       check_abort();
     }
   }
@@ -1160,7 +1182,7 @@ void TlmSimulator::Impl::run(uint64_t insn_address, uint32_t insn_count) {
   core.run = &rs;
   core.insn_address = insn_address;
   core.last_response = 0;
-  core.base = sc_core::sc_time_stamp().value() / 1000;
+  core.base = sc_core::sc_time_stamp().value() / kTimeUnitsPerCycle;
   core.dram.reset(options, core.base);
   core.start_ev.notify(sc_core::SC_ZERO_TIME);
   sc_core::sc_start();
