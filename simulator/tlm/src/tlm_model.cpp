@@ -13,6 +13,7 @@
 #include <deque>
 #include <memory>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -98,8 +99,12 @@ struct BurstTiming : ::tlm::tlm_extension<BurstTiming> {
 // a process that schedules read beats at most kChunk cycles ahead of simulated time, so write beats
 // registered meanwhile take their share of the bandwidth from the reads that follow them.
 struct Dram : sc_core::sc_module {
-  static constexpr uint32_t kChunk = 64;  // < the 3-cycle lead stores register their beats with, plus one
+  static constexpr uint32_t kChunk = 4;  // < the 3-cycle lead stores register their beats with, plus one
   tlm_utils::simple_target_socket<Dram> socket;
+  // The first cycle a write beat registered from now on can take (the core knows when its store module
+  // cannot start a STORE before some cycle): reads before it are scheduled without waiting for time.
+  std::function<Cycle(Cycle now)> write_horizon;
+  Cycle wake_horizon = 0;
   Options opt;
   Cycle base = 0;  // SystemC cycle of the run start
   bool aborted = false;
@@ -137,6 +142,7 @@ struct Dram : sc_core::sc_module {
     credit = cap;  // the bucket fills while the host programs the registers
     credit_at = 0;
     writes.clear();
+    wake_horizon = 0;
     restart_ev.notify(sc_core::SC_ZERO_TIME);
   }
 
@@ -223,8 +229,12 @@ struct Dram : sc_core::sc_module {
       uint32_t left = b->beats;
       bool first = true;
       while (left > 0) {
-        const uint32_t n = std::min(left, kChunk);
-        wait_until(t);
+        uint32_t n = 1;  // a beat before the horizon of the last wake needs no wait
+        if (t >= wake_horizon) {
+          n = std::min(left, kChunk);
+          wait_until(t);
+          wake_horizon = write_horizon ? write_horizon(now()) : 0;
+        }
         for (uint32_t i = 0; i < n; ++i) {
           const Cycle c = read_beat(t);
           if (first) b->first_beat = c, first = false;
@@ -353,6 +363,12 @@ struct RunState {
   std::array<uint32_t, 3> remaining{};   // instructions each module still has to complete
   std::array<Cycle, 3> end_cycle{};      // cycle each module returned to idle after its last one
   Cycle fetch_done = 0;
+  // What bounds the next write beat (Core::write_horizon): the compute module cannot push a token to the
+  // store before c2s_push_not_before (0: unknown); the store module is executing a STORE until
+  // store_busy_until, or waits for a compute->store token.
+  Cycle c2s_push_not_before = 0;
+  enum class StorePhase : uint8_t { kOther, kExecuting, kWaitingForCompute } store_phase = StorePhase::kOther;
+  Cycle store_busy_until = 0;
   // where each module waits (for the deadlock report)
   std::array<std::string, 3> waiting;
   std::array<std::optional<uint32_t>, 3> waiting_index;
@@ -389,6 +405,7 @@ struct Core : sc_core::sc_module {
     load_socket.bind(load_target);
     compute_socket.bind(compute_target);
     store_socket.bind(store_target);
+    dram.write_horizon = [this](Cycle t) { return write_horizon(t); };
     SC_THREAD(fetch_request_thread);
     SC_THREAD(fetch_dispatch_thread);
     SC_THREAD(load_thread);
@@ -663,6 +680,24 @@ struct Core : sc_core::sc_module {
       done += n;
     }
     return c;
+  }
+
+  // The first cycle a write beat registered from cycle `t` on can take. A STORE registers its beats from
+  // three cycles after its START: a store module still executing one starts the next at the earliest
+  // after it, one waiting for a compute->store token after the compute module pushes it, which the
+  // current GEMM/ALU instruction does at the earliest when it ends.
+  Cycle write_horizon(Cycle t) const {
+    Cycle h = t + 3;
+    if (run == nullptr) return h;
+    switch (run->store_phase) {
+      case RunState::StorePhase::kExecuting: h = std::max(h, run->store_busy_until + 4); break;
+      case RunState::StorePhase::kWaitingForCompute:
+        if (run->tok[kC2S].avail.empty() && run->c2s_push_not_before != 0)
+          h = std::max(h, run->c2s_push_not_before + 3);
+        break;
+      case RunState::StorePhase::kOther: break;
+    }
+    return h;
   }
 
   // ---- the load unit (vta_load_unit): one 2D LOAD into one buffer ----
@@ -979,6 +1014,7 @@ struct Core : sc_core::sc_module {
     const int mi = static_cast<int>(Module::kCompute);
     Cycle ready = 0;
     while (run->remaining[mi] > 0) {
+      run->c2s_push_not_before = 0;
       const auto [index, a] = pop_cmd(mi, ready);
       const isa::Instruction& insn = run->program[index];
       const isa::DepFlags dep = isa::dep_flags(insn);
@@ -1005,11 +1041,13 @@ struct Core : sc_core::sc_module {
           run->counters.gemm_counter +=
               uint64_t{g->loop.iter_out} * g->loop.iter_in * (g->loop.uop_end - g->loop.uop_bgn);
         d = pipeline(g->loop, false, false, false, g->wgt_factor_out, g->wgt_factor_in, s);
+        run->c2s_push_not_before = d + 1;
       } else if (const auto* al = std::get_if<AluInsn>(&insn)) {
         run->kernel->alu(*al, index);
         run->counters.alu_counter +=
             uint64_t{al->loop.iter_out} * al->loop.iter_in * (al->loop.uop_end - al->loop.uop_bgn);
         d = pipeline(al->loop, true, al->use_imm, al->alu_opcode == isa::AluOpcode::kMul, 0, 0, s);
+        run->c2s_push_not_before = d + 1;
       }
       Cycle u1 = d + 1;
       if (dep.push_prev) u1 = push_token(kC2L, mi, index, d + 1);
@@ -1032,7 +1070,11 @@ struct Core : sc_core::sc_module {
       const auto [index, a] = pop_cmd(mi, ready);
       const MemInsn& m = std::get<MemInsn>(run->program[index]);
       Cycle p = a + 1;
-      if (m.dep.pop_prev) p = pop_token(kC2S, mi, index, a + 1);
+      if (m.dep.pop_prev) {
+        run->store_phase = RunState::StorePhase::kWaitingForCompute;
+        p = pop_token(kC2S, mi, index, a + 1);
+      }
+      run->store_phase = RunState::StorePhase::kOther;
       run->mod[mi].stall += p - (a + 1);
       const Cycle s = p + 1;
       wait_until(s);
@@ -1046,10 +1088,13 @@ struct Core : sc_core::sc_module {
         run->counters.out_store_nbytes += uint64_t{m.x_size} * m.y_size * run->config->out().element_bytes;
         if (m.y_size != 0) d = store_unit(m, s, last_response);
       }
+      run->store_busy_until = d;
+      run->store_phase = RunState::StorePhase::kExecuting;
       Cycle u = d + 1;
       if (m.dep.push_prev) u = push_token(kS2C, mi, index, d + 1);
       run->mod[mi].stall += u - (d + 1);
       wait_until(u);
+      run->store_phase = RunState::StorePhase::kOther;
       ++run->counters.store_insn_count;
       finish_insn(mi, a, u);
       ready = u + 1;
