@@ -15,7 +15,8 @@
 // ACC and OUT hold two rows per word. An ALU instruction (or a reset GEMM) whose kernel is one micro-op
 // and whose inner loop steps the destination by one row issues two iterations per cycle when they fall
 // in one word (a pair of rows): the ALU has two lane sets, the buffers a write enable per row. Its
-// vector operand, if any, must then be the same for both (inner source factor 0); MUL never pairs.
+// vector operand, if any, must then be the same for both (inner source factor 0) and not the pair's first
+// row (the second iteration would read it after the first wrote it); MUL never pairs.
 // Every write of the ACC buffer (LOAD ACC, GEMM, ALU) also writes the OUT buffer, so the store module
 // reads OUT = truncated ACC through its own port.
 module vta_compute #(
@@ -368,8 +369,13 @@ module vta_compute #(
 
   // Pairs: from the second micro-op on (the kernel's one micro-op is then on the UOP read port, so its
   // destination is known) two inner iterations issue together when both exist and start a word.
-  logic issued_q, s0_pair;
-  assign s0_pair = pairable && issued_q && (j_q + 14'd1 != iter_in) && !(s1_uop.dst_idx[0] ^ dst_in_q[0]);
+  // A vector operand that is the pair's first row would be written by the first iteration before the
+  // second reads it: such iterations go one at a time.
+  logic issued_q, s0_pair, s0_src_is_first_row;
+  assign s0_src_is_first_row = two_reads &&
+      (DXW'(SXW'(s1_uop.src_idx) + src_in_q) == DXW'(s1_uop.dst_idx) + dst_in_q);
+  assign s0_pair = pairable && issued_q && (j_q + 14'd1 != iter_in) && !(s1_uop.dst_idx[0] ^ dst_in_q[0]) &&
+                   !s0_src_is_first_row;
 
   // loop counters
   logic last_k, last_j, last_i;

@@ -364,9 +364,9 @@ TEST_F(TsimDirected, KeptVectorOperandIsReadAgainAfterAWrite) {
 // even run lengths, a vector operand inside the rows being written (the pair's write makes the kept
 // operand stale), a hazard on the word a pair wrote, and one-iteration runs.
 TEST_F(TsimDirected, PairsOfRowsMatchOneRowAtATime) {
-  std::vector<isa::MicroOp> uops = {{0, 9, 0}, {1, 9, 0}, {5, 6, 0}};
+  std::vector<isa::MicroOp> uops = {{0, 9, 0}, {1, 9, 0}, {5, 6, 0}, {60, 60, 0}, {60, 62, 0}};
   std::vector<isa::Instruction> cmp = {
-      make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 3, 3),
+      make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 5, 5),
       make_mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 1, 96, 96)};
   const auto alu = [&](isa::AluOpcode op, bool imm, uint32_t uop, isa::LoopNest l) {
     isa::AluInsn a;
@@ -387,6 +387,10 @@ TEST_F(TsimDirected, PairsOfRowsMatchOneRowAtATime) {
   reset.loop = loop(1, 2, 3, 11, 13, 1, 0, 0, /*reset=*/true);                          // rows 1.., odd start
   cmp.push_back(reset);
   cmp.push_back(alu(isa::AluOpcode::kAdd, false, 0, loop(0, 1, 2, 20, 40, 1, 0, 0)));   // reads rows just reset
+  // the vector operand is the first row of a would-be pair, in runs over the same rows (stress program
+  // 0xac0f0367c103788f found the pair reading it before its first iteration wrote it)
+  cmp.push_back(alu(isa::AluOpcode::kAdd, false, 3, loop(0, 1, 3, 7, 0, 1, 0, 0)));     // rows 60..66, src 60
+  cmp.push_back(alu(isa::AluOpcode::kAdd, false, 4, loop(0, 1, 3, 7, 0, 1, 0, 0)));     // rows 60..66, src 62
   std::vector<isa::Instruction> sts = {make_mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, 96, 96)};
   check(directed(L_, chain({}, cmp, sts), uops, 6, /*small_acc=*/true), "pairs_of_rows");
 }

@@ -317,6 +317,11 @@ std::vector<Directed> directed_programs(const isa::HwConfig& config) {
   reset_pairs.loop.iter_out = 2;
   reset_pairs.loop.dst_factor_out = 101;
   out.push_back({"reset pairs", {uop_load(1), reset_pairs, isa::FinishInsn{}}});
+  // runs over the same rows (outer factor 0): pairs meet the previous run's writes
+  isa::AluInsn rerun = pairs;
+  rerun.loop.dst_factor_out = 0;
+  rerun.loop.src_factor_out = 0;
+  out.push_back({"alu vector pair reruns", {uop_load(1), rerun, isa::FinishInsn{}}});
   isa::MemInsn st = isa::make_mem(Opcode::kStore, MemoryType::kOut, 0, 0, 4, 16, 16);
   out.push_back({"store 4x16", {st, isa::FinishInsn{}}});
   std::vector<isa::Instruction> many;

@@ -886,10 +886,12 @@ struct Core : sc_core::sc_module {
         uint32_t step = 1;
         for (uint32_t k = loop.uop_bgn; k < loop.uop_end; ++k) {
           const isa::MicroOp& u = uops[k];
-          const bool pair = pairable && issued && j + 1 < loop.iter_in && ((u.dst_idx + dst_off) & 1) == 0;
-          const uint32_t rows = pair ? 2 : 1;
           const uint32_t dst = (u.dst_idx + dst_off) % depth;
           const uint32_t src = (u.src_idx + src_off) % depth;
+          // not when the vector operand is the pair's first row (its second iteration reads it after the write)
+          const bool pair = pairable && issued && j + 1 < loop.iter_in && ((u.dst_idx + dst_off) & 1) == 0 &&
+                            !(two_reads && src == dst);
+          const uint32_t rows = pair ? 2 : 1;
           Cycle mv;
           if (two_reads && kept && kept_src == src && !pending(src, 1, entry)) {
             mv = clear(dst, rows, entry);  // the kept operand: ACC[dst] only
