@@ -238,7 +238,8 @@ Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const C
     c.output_tiles *= g;
     c.steps *= g;
   }
-  c.gemm_kernel_uops = static_cast<uint32_t>(footprint(p, t).uops);
+  const TileFootprint fp = footprint(p, t);
+  c.gemm_kernel_uops = static_cast<uint32_t>(fp.uops);
   // Instructions cost DRAM bytes too (16 B each): per step, the input loads, a weight load and the
   // GEMM; per output tile, bias load, reset, four ALU ops and the store(s).
   uint64_t insns = c.steps * (t.ic_blocks + 2) + c.output_tiles * (8 + t.oc_blocks);
@@ -248,7 +249,6 @@ Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const C
   // A single weight buffer serializes every weight load after the first behind the compute of the
   // previous unit (whether or not the tensor is loaded only once): the core waits for those bytes, so
   // they count twice.
-  const TileFootprint fp = footprint(p, t);
   const uint64_t unit = fp.wgt * wgt_eb;
   if (t.weight_mode != WeightMode::kAll && t.weight_buffers == 1) {
     if (c.wgt_bytes > unit) c.score += static_cast<double>(c.wgt_bytes - unit);
