@@ -17,7 +17,9 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include <fmt/format.h>
 #include <systemc>
@@ -49,6 +51,7 @@ using isa::Module;
 using isa::Opcode;
 
 constexpr uint32_t kBusBytes = 8;     // the core's 64-bit AXI data bus (docs/hardware.md)
+constexpr Cycle kNever = Cycle{1} << 60;  // a bound for what cannot happen; sums of two stay exact
 // One cycle is 1 ns, SystemC's default time resolution 1 ps: times are built from raw values (building
 // them from a double and a unit costs more than the rest of a wait).
 constexpr uint64_t kTimeUnitsPerCycle = 1000;
@@ -72,6 +75,33 @@ struct ReadBurst {
   Cycle first_beat = 0, last_beat = 0;
   bool started = false, scheduled = false;  // first beat known, every beat known
   sc_core::sc_event started_ev, scheduled_ev;
+  uint32_t refs = 0;                          // BurstRefs that hold it
+  std::vector<ReadBurst*>* free = nullptr;    // where it goes back when the last one lets go
+};
+
+// A counted handle to a pooled ReadBurst. Bursts are made once (two SystemC events each are costly to
+// make per burst) and reused; the count is plain, not atomic: every SystemC process runs on one thread.
+class BurstRef {
+ public:
+  BurstRef() = default;
+  explicit BurstRef(ReadBurst* b) : b_(b) { hold(); }
+  BurstRef(const BurstRef& o) : b_(o.b_) { hold(); }
+  BurstRef(BurstRef&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
+  BurstRef& operator=(BurstRef o) noexcept {
+    std::swap(b_, o.b_);
+    return *this;
+  }
+  ~BurstRef() {
+    if (b_ != nullptr && --b_->refs == 0) b_->free->push_back(b_);
+  }
+  ReadBurst* operator->() const { return b_; }
+  ReadBurst& operator*() const { return *b_; }
+
+ private:
+  void hold() {
+    if (b_ != nullptr) ++b_->refs;
+  }
+  ReadBurst* b_ = nullptr;
 };
 
 // The generic payload carries address, command and length; this extension carries the cycle the
@@ -81,7 +111,7 @@ struct BurstTiming : ::tlm::tlm_extension<BurstTiming> {
   Cycle request = 0;     // in: read: cycle the arbiter takes the request; write: first W beat wanted
   uint32_t beats = 0;    // in
   Cycle accept = 0;      // out: AR handshake (reads)
-  std::shared_ptr<ReadBurst> burst;  // out: reads
+  BurstRef burst;        // out: reads
   Cycle first_beat = 0;  // out: writes
   Cycle last_beat = 0;   // out: writes
   Cycle response = 0;    // out: B handshake (writes)
@@ -108,12 +138,14 @@ struct Dram : sc_core::sc_module {
   Options opt;
   Cycle base = 0;  // SystemC cycle of the run start
   bool aborted = false;
-  sc_core::sc_event abort_ev, restart_ev, fifo_ev;
+  sc_core::sc_event restart_ev, fifo_ev;
 
   Cycle last_accept = 0;
   Cycle last_read_beat = 0;
-  std::deque<std::shared_ptr<ReadBurst>> fifo;    // accepted, not yet completed, in order
-  std::deque<std::shared_ptr<ReadBurst>> window;  // the most recent max_outstanding accepted bursts
+  std::vector<std::unique_ptr<ReadBurst>> bursts;  // every burst made (new_burst)
+  std::vector<ReadBurst*> free_bursts;
+  std::deque<BurstRef> fifo;    // accepted, not yet completed, in order
+  std::deque<BurstRef> window;  // the most recent max_outstanding accepted bursts
   Cycle last_write_beat = 0;
   std::deque<Cycle> write_ends;  // last W beat of the most recent max_outstanding write bursts
   Cycle last_response = 0;
@@ -150,16 +182,18 @@ struct Dram : sc_core::sc_module {
   void check() const {
     if (aborted) throw Aborted{};
   }
+  // Waits carry no abort event (an or-list allocates on every wait): abort notifies every event a thread
+  // can wait on, and a timed wait simply ends.
   void wait_for(sc_core::sc_event& ev) {
     check();
-    wait(ev | abort_ev);
+    wait(ev);
     check();
   }
   void wait_until(Cycle c) {
     check();
     const Cycle n = now();
     if (c > n) {
-      wait(sc_core::sc_time::from_value((c - n) * kTimeUnitsPerCycle), abort_ev);
+      wait(sc_core::sc_time::from_value((c - n) * kTimeUnitsPerCycle));
       check();
     }
   }
@@ -224,7 +258,7 @@ struct Dram : sc_core::sc_module {
   void serve() {
     for (;;) {
       while (fifo.empty()) wait_for(fifo_ev);
-      const std::shared_ptr<ReadBurst> b = fifo.front();
+      const BurstRef b = fifo.front();
       Cycle t = std::max(b->ready_at, last_read_beat + 1);
       uint32_t left = b->beats;
       bool first = true;
@@ -254,23 +288,20 @@ struct Dram : sc_core::sc_module {
     }
   }
 
-  // Read bursts are recycled once nobody but the pool holds them: each has two SystemC events, costly to
-  // make and unmake for every burst.
-  std::deque<std::shared_ptr<ReadBurst>> burst_pool;
-  std::shared_ptr<ReadBurst> new_burst() {
-    if (!burst_pool.empty() && burst_pool.front().use_count() == 1) {
-      std::shared_ptr<ReadBurst> b = std::move(burst_pool.front());
-      burst_pool.pop_front();
-      b->ready_at = 0;
-      b->beats = 0;
-      b->first_beat = b->last_beat = 0;
-      b->started = b->scheduled = false;
-      burst_pool.push_back(b);
-      return b;
+  // Read bursts are recycled once no BurstRef holds them (the pool is declared before the queues).
+  BurstRef new_burst() {
+    if (free_bursts.empty()) {
+      bursts.push_back(std::make_unique<ReadBurst>());
+      bursts.back()->free = &free_bursts;
+      free_bursts.push_back(bursts.back().get());
     }
-    auto b = std::make_shared<ReadBurst>();
-    burst_pool.push_back(b);
-    return b;
+    ReadBurst* b = free_bursts.back();
+    free_bursts.pop_back();
+    b->ready_at = 0;
+    b->beats = 0;
+    b->first_beat = b->last_beat = 0;
+    b->started = b->scheduled = false;
+    return BurstRef(b);
   }
 
   // Runs in the initiator's thread at the cycle of the request; a read may wait for a free slot.
@@ -285,13 +316,13 @@ struct Dram : sc_core::sc_module {
       Cycle accept = std::max(bt->request + 1, last_accept + 1);
       last_accept = accept;  // the arbiter register holds this request until the memory takes it
       if (window.size() >= opt.max_outstanding) {
-        const std::shared_ptr<ReadBurst> oldest = window.front();
+        const BurstRef oldest = window.front();
         while (!oldest->scheduled) wait_for(oldest->scheduled_ev);
         accept = std::max(accept, oldest->last_beat + 1);
         window.pop_front();
       }
       last_accept = accept;
-      std::shared_ptr<ReadBurst> b = new_burst();
+      BurstRef b = new_burst();
       b->ready_at = accept + 1 + opt.dram_latency_cycles;
       b->beats = bt->beats;
       fifo.push_back(b);
@@ -363,15 +394,28 @@ struct RunState {
   std::array<uint32_t, 3> remaining{};   // instructions each module still has to complete
   std::array<Cycle, 3> end_cycle{};      // cycle each module returned to idle after its last one
   Cycle fetch_done = 0;
-  // What bounds the next write beat (Core::write_horizon): the compute module cannot push a token to the
-  // store before c2s_push_not_before (0: unknown); the store module is executing a STORE until
-  // store_busy_until, or waits for a compute->store token.
-  Cycle c2s_push_not_before = 0;
-  enum class StorePhase : uint8_t { kOther, kExecuting, kWaitingForCompute } store_phase = StorePhase::kOther;
+  // What bounds the next write beat (Core::write_horizon). The compute module cannot push a token to the
+  // store before max(c2s_not_before, now + c2s_from_now) (c2s_from_now: 0 unless compute waits for its
+  // next instruction); c2s_min[k] bounds the cycles from popping its k-th instruction to the next push
+  // (kNever: no push follows). The store module executes a STORE until store_busy_until, waits for a
+  // compute->store token, waits for its next instruction (store_next_pops: that one pops a token), or is
+  // done.
+  std::vector<Cycle> c2s_min;  // per compute instruction, in the compute module's order, plus one kNever
+  size_t compute_pos = 0;      // compute instructions started
+  Cycle c2s_not_before = 0, c2s_from_now = 0;
+  enum class StorePhase : uint8_t { kOther, kIdle, kExecuting, kWaitingForCompute, kDone } store_phase = StorePhase::kOther;
+  bool store_next_pops = false;
+  std::vector<bool> store_pops;  // per store instruction, in order: it pops a compute->store token
+  size_t store_pos = 0;
   Cycle store_busy_until = 0;
   // where each module waits (for the deadlock report)
-  std::array<std::string, 3> waiting;
-  std::array<std::optional<uint32_t>, 3> waiting_index;
+  struct Waiting {
+    const char* what = nullptr;     // a format with the queue's name, e.g. "waiting on the empty {} queue"
+    const char* queue = "";
+    std::optional<uint32_t> index;  // the stalled instruction
+    std::string text() const { return what ? fmt::format(fmt::runtime(what), queue) : std::string(); }
+  };
+  std::array<Waiting, 3> waiting;  // set only while a module waits (formatted only for the report)
 
   bool aborted = false;
   std::exception_ptr error;
@@ -381,30 +425,33 @@ constexpr int kL2C = 0, kC2L = 1, kC2S = 2, kS2C = 3;
 
 // ---------------------------------------------------------------- the core
 struct Core : sc_core::sc_module {
-  tlm_utils::simple_initiator_socket<Core> fetch_socket, load_socket, compute_socket, store_socket;
+  // An initiator: its socket and the one payload it reuses for every burst (a payload allocates its
+  // extension array when it is made; a LOAD can issue thousands of bursts).
+  struct Port {
+    tlm_utils::simple_initiator_socket<Core> socket;
+    ::tlm::tlm_generic_payload gp;
+    explicit Port(const char* name) : socket(name) {}
+  };
+  Port fetch_port{"fetch_socket"}, load_port{"load_socket"}, compute_port{"compute_socket"},
+      store_port{"store_socket"};
   Dram dram;
   RunState* run = nullptr;
   Cycle base = 0;
-  sc_core::sc_event start_ev, abort_ev;
+  sc_core::sc_event start_ev;
   uint8_t scratch[kMaxBurst * kBusBytes] = {};
 
   SC_HAS_PROCESS(Core);
   explicit Core(sc_core::sc_module_name name)
-      : sc_module(name),
-        fetch_socket("fetch_socket"),
-        load_socket("load_socket"),
-        compute_socket("compute_socket"),
-        store_socket("store_socket"),
-        dram("dram") {
-    fetch_socket.bind(dram.socket);
+      : sc_module(name), dram("dram") {
+    fetch_port.socket.bind(dram.socket);
     // one target socket, several initiators: simple_target_socket takes a single binding, so the other
     // initiators reach the same target through passthrough sockets of their own
     load_target.register_b_transport(this, &Core::forward);
     compute_target.register_b_transport(this, &Core::forward);
     store_target.register_b_transport(this, &Core::forward);
-    load_socket.bind(load_target);
-    compute_socket.bind(compute_target);
-    store_socket.bind(store_target);
+    load_port.socket.bind(load_target);
+    compute_port.socket.bind(compute_target);
+    store_port.socket.bind(store_target);
     dram.write_horizon = [this](Cycle t) { return write_horizon(t); };
     SC_THREAD(fetch_request_thread);
     SC_THREAD(fetch_dispatch_thread);
@@ -427,35 +474,41 @@ struct Core : sc_core::sc_module {
     check_abort();
     const Cycle n = now();
     if (c > n) {
-      wait(sc_core::sc_time::from_value((c - n) * kTimeUnitsPerCycle), abort_ev);
+      wait(sc_core::sc_time::from_value((c - n) * kTimeUnitsPerCycle));
       check_abort();
     }
   }
-  void wait_event(sc_core::sc_event& ev) {
+  void wait_event(sc_core::sc_event& ev) {  // see Dram::wait_for
     check_abort();
-    wait(ev | abort_ev);
+    wait(ev);
     check_abort();
   }
   void fail(std::exception_ptr e) {
     if (!run->error) run->error = e;
     abort_all();
   }
+  // Wakes every thread waiting on an event; each then finds the run aborted and unwinds.
   void abort_all() {
     run->aborted = true;
-    abort_ev.notify(sc_core::SC_ZERO_TIME);
     dram.aborted = true;
-    dram.abort_ev.notify(sc_core::SC_ZERO_TIME);
+    const auto wake = [](sc_core::sc_event& ev) { ev.notify(sc_core::SC_ZERO_TIME); };
+    for (CmdQueue& cq : run->cmd) wake(cq.pushed), wake(cq.popped);
+    for (TokenQueue& tq : run->tok) wake(tq.pushed), wake(tq.popped);
+    wake(run->fetch_pushed);
+    wake(run->fetch_popped);
+    wake(dram.fifo_ev);
+    for (const auto& b : dram.bursts) wake(b->started_ev), wake(b->scheduled_ev);
   }
   // Waits until a read burst's beats are known.
-  void wait_scheduled(const std::shared_ptr<ReadBurst>& b) {
+  void wait_scheduled(const BurstRef& b) {
     while (!b->scheduled) wait_event(b->scheduled_ev);
   }
 
   // ---- DRAM transactions ----
-  BurstTiming transact(tlm_utils::simple_initiator_socket<Core>& socket, bool write, uint64_t address,
-                       uint32_t beats, Cycle request, bool sync = true) {
+  BurstTiming transact(Port& port, bool write, uint64_t address, uint32_t beats, Cycle request,
+                       bool sync = true) {
     if (sync) wait_until(request);
-    ::tlm::tlm_generic_payload gp;
+    ::tlm::tlm_generic_payload& gp = port.gp;
     BurstTiming bt;
     bt.request = request;
     bt.beats = beats;
@@ -469,7 +522,7 @@ struct Core : sc_core::sc_module {
     gp.set_response_status(::tlm::TLM_INCOMPLETE_RESPONSE);
     gp.set_extension(&bt);
     sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-    socket->b_transport(gp, delay);
+    port.socket->b_transport(gp, delay);
     gp.clear_extension(&bt);
     return bt;
   }
@@ -479,11 +532,10 @@ struct Core : sc_core::sc_module {
   std::pair<uint32_t, Cycle> pop_cmd(int m, Cycle ready) {
     CmdQueue& cq = run->cmd[m];
     while (cq.q.empty()) {
-      run->waiting[m] = "waiting for an instruction";
-      run->waiting_index[m].reset();
+      run->waiting[m] = {"waiting for an instruction", "", std::nullopt};
       wait_event(cq.pushed);
     }
-    run->waiting[m].clear();
+    run->waiting[m] = {};
     const auto [index, visible] = cq.q.front();
     const Cycle a = std::max(ready, visible);
     wait_until(a);
@@ -498,11 +550,10 @@ struct Core : sc_core::sc_module {
     TokenQueue& tq = run->tok[qi];
     wait_until(from);
     while (tq.avail.empty()) {
-      run->waiting[m] = fmt::format("waiting on the empty {} queue", tq.name);
-      run->waiting_index[m] = index;
+      run->waiting[m] = {"waiting on the empty {} queue", tq.name, index};
       wait_event(tq.pushed);
     }
-    run->waiting[m].clear();
+    run->waiting[m] = {};
     const Cycle q = std::max(now(), tq.avail.front());
     wait_until(q);
     tq.avail.pop_front();
@@ -517,12 +568,11 @@ struct Core : sc_core::sc_module {
     wait_until(from);
     bool waited = false;
     while (tq.avail.size() >= run->token_depth) {
-      run->waiting[m] = fmt::format("waiting for room in the full {} queue", tq.name);
-      run->waiting_index[m] = index;
+      run->waiting[m] = {"waiting for room in the full {} queue", tq.name, index};
       wait_event(tq.popped);
       waited = true;
     }
-    run->waiting[m].clear();
+    run->waiting[m] = {};
     Cycle p = now();
     if (waited) p = std::max(p, tq.last_pop + 1);
     wait_until(p);
@@ -559,7 +609,7 @@ struct Core : sc_core::sc_module {
         c = now() + 1;
         wait_until(c);
       }
-      const BurstTiming rq = transact(fetch_socket, false, address, n * kInsnBytes / kBusBytes, c);
+      const BurstTiming rq = transact(fetch_port, false, address, n * kInsnBytes / kBusBytes, c);
       // instructions go to the buffer as the beats arrive (taken as back to back from the first one)
       while (!rq.burst->started) wait_event(rq.burst->started_ev);
       const ReadBurst& bt = *rq.burst;
@@ -622,6 +672,7 @@ struct Core : sc_core::sc_module {
   // Cycle of beat `i` of a scheduled burst (beats spread evenly over its first and last).
   static Cycle beat_cycle(const ReadBurst& b, uint32_t i) {
     const uint32_t n = b.beats;
+    if (b.last_beat - b.first_beat == n - 1) return b.first_beat + std::min(i, n - 1);  // back to back
     return n > 1 ? b.first_beat + (b.last_beat - b.first_beat) * std::min(i, n - 1) / (n - 1) : b.first_beat;
   }
 
@@ -631,7 +682,7 @@ struct Core : sc_core::sc_module {
   // beat arrived, and frees the beat with its last element of the row or lane.
   static constexpr uint32_t kNarrowQueue = 32, kNarrowBurst = 16;
   struct NarrowBurst {
-    std::shared_ptr<ReadBurst> burst;
+    BurstRef burst;
     uint32_t row = 0, first_beat = 0;  // row of the LOAD and the burst's first beat within the row
   };
   struct NarrowLoad {
@@ -656,7 +707,7 @@ struct Core : sc_core::sc_module {
     }
   };
   // Issues row `y`'s bursts from cycle `c`; returns the cycle the request walker is free again.
-  Cycle narrow_row(tlm_utils::simple_initiator_socket<Core>& socket, const MemInsn& m, uint32_t y,
+  Cycle narrow_row(Port& port, const MemInsn& m, uint32_t y,
                    uint32_t elem_bytes, Cycle c, NarrowLoad& nl, std::vector<Cycle>& writes) {
     const uint32_t lanes = kBusBytes / elem_bytes;
     const uint64_t first_elem = uint64_t{m.dram_base} + uint64_t{y} * m.x_stride;
@@ -672,7 +723,7 @@ struct Core : sc_core::sc_module {
         while (nl.pops.size() < need) nl.take_next(*this, m, elem_bytes, writes);
         c = std::max(c, nl.pops[need - 1] + 1);
       }
-      const BurstTiming bt = transact(socket, false, address, n, c);
+      const BurstTiming bt = transact(port, false, address, n, c);
       c = bt.accept;
       nl.bursts.push_back(NarrowBurst{bt.burst, y, done});
       nl.beats += n;
@@ -684,25 +735,59 @@ struct Core : sc_core::sc_module {
 
   // The first cycle a write beat registered from cycle `t` on can take. A STORE registers its beats from
   // three cycles after its START: a store module still executing one starts the next at the earliest
-  // after it, one waiting for a compute->store token after the compute module pushes it, which the
-  // current GEMM/ALU instruction does at the earliest when it ends.
+  // after it; one waiting for a compute->store token (or for its next instruction, which pops one) with
+  // none in the queue starts after the compute module pushes one, which is no sooner than the
+  // instructions before that push can run (RunState::c2s_min); a store module that is done writes no more.
   Cycle write_horizon(Cycle t) const {
     Cycle h = t + 3;
     if (run == nullptr) return h;
+    const auto after_c2s_push = [&] {
+      if (!run->tok[kC2S].avail.empty()) return h;
+      const Cycle push = std::max(run->c2s_not_before, run->c2s_from_now ? t + run->c2s_from_now : 0);
+      return std::max(h, push + 3);
+    };
     switch (run->store_phase) {
-      case RunState::StorePhase::kExecuting: h = std::max(h, run->store_busy_until + 4); break;
-      case RunState::StorePhase::kWaitingForCompute:
-        if (run->tok[kC2S].avail.empty() && run->c2s_push_not_before != 0)
-          h = std::max(h, run->c2s_push_not_before + 3);
-        break;
+      case RunState::StorePhase::kExecuting: return std::max(h, run->store_busy_until + 4);
+      case RunState::StorePhase::kWaitingForCompute: return after_c2s_push();
+      case RunState::StorePhase::kIdle: return run->store_next_pops ? after_c2s_push() : h;
+      case RunState::StorePhase::kDone: return kNever;
       case RunState::StorePhase::kOther: break;
     }
     return h;
   }
 
+  // A lower bound on a compute instruction's RUN (START to exec_done): one micro-op issue a cycle, two
+  // where rows can pair (reset GEMMs, ALU), one cycle for the rest.
+  static Cycle min_run_cycles(const isa::Instruction& insn) {
+    const isa::LoopNest* loop = nullptr;
+    bool can_pair = false;
+    if (const auto* g = std::get_if<GemmInsn>(&insn)) loop = &g->loop, can_pair = g->loop.reset;
+    if (const auto* a = std::get_if<AluInsn>(&insn)) loop = &a->loop, can_pair = true;
+    if (loop == nullptr || loop->uop_end <= loop->uop_bgn) return 1;
+    const Cycle n = Cycle{loop->iter_out} * loop->iter_in * (loop->uop_end - loop->uop_bgn);
+    return std::max<Cycle>(1, can_pair ? n / 2 : n);
+  }
+
+  // RunState::c2s_min and store_pops from the program. From its POP cycle a compute instruction STARTs 4
+  // cycles later at the earliest, pushes to the store 2 cycles after exec_done and is ready for the next
+  // instruction 3 cycles after it (compute_body).
+  static void plan_store_horizon(RunState& rs) {
+    std::vector<uint32_t> order;
+    for (uint32_t i = 0; i < rs.program.size(); ++i) {
+      if (rs.modules[i] == Module::kCompute) order.push_back(i);
+      if (rs.modules[i] == Module::kStore) rs.store_pops.push_back(isa::dep_flags(rs.program[i]).pop_prev);
+    }
+    rs.c2s_min.assign(order.size() + 1, kNever);
+    for (size_t k = order.size(); k-- > 0;) {
+      const isa::Instruction& insn = rs.program[order[k]];
+      const Cycle run = min_run_cycles(insn);
+      rs.c2s_min[k] = isa::dep_flags(insn).push_next ? 4 + run + 2 : std::min(kNever, 4 + run + 3 + rs.c2s_min[k + 1]);
+    }
+  }
+
   // ---- the load unit (vta_load_unit): one 2D LOAD into one buffer ----
   // `s` is the START cycle; returns the first cycle the unit is no longer busy (exec_done).
-  Cycle load_unit(tlm_utils::simple_initiator_socket<Core>& socket, const MemInsn& m, uint32_t elem_bytes,
+  Cycle load_unit(Port& port, const MemInsn& m, uint32_t elem_bytes,
                   Cycle s) {
     const bool wide = elem_bytes >= kBusBytes;
     const uint32_t bpe = wide ? elem_bytes / kBusBytes : 1;
@@ -710,7 +795,7 @@ struct Core : sc_core::sc_module {
     const uint64_t cols = uint64_t{m.x_pad_0} + m.x_size + m.x_pad_1;
     std::vector<Cycle> writes;  // cycles the data walker writes an element
     writes.reserve(uint64_t{m.x_size} * m.y_size);
-    std::vector<std::pair<std::shared_ptr<ReadBurst>, uint32_t>> bursts;  // (burst, elements it completes)
+    std::vector<std::pair<BurstRef, uint32_t>> bursts;  // (burst, elements it completes)
     NarrowLoad narrow;
     Cycle c = s + 1;  // the request walker presents its first burst
     Cycle busy_end = s + 1;
@@ -722,21 +807,20 @@ struct Core : sc_core::sc_module {
         while (left > 0) {
           const uint64_t to_page = (kPage - address % kPage) / kBusBytes;
           const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>({left, kMaxBurst, to_page}));
-          const BurstTiming bt = transact(socket, false, address, n, c);
+          const BurstTiming bt = transact(port, false, address, n, c);
           c = bt.accept;
           bursts.emplace_back(bt.burst, n / bpe);
           address += uint64_t{n} * kBusBytes;
           left -= n;
         }
       } else {
-        c = narrow_row(socket, m, y, elem_bytes, c, narrow, writes);
+        c = narrow_row(port, m, y, elem_bytes, c, narrow, writes);
       }
     }
     if (wide) {
       // the data walker writes an element with its last beat (bursts are served in order)
       if (!bursts.empty()) wait_scheduled(bursts.back().first);
       for (const auto& [b, elements] : bursts) {
-        const uint32_t n = b->beats;
         for (uint32_t e = 1; e <= elements; ++e) writes.push_back(beat_cycle(*b, e * bpe - 1));
       }
     } else {
@@ -774,7 +858,7 @@ struct Core : sc_core::sc_module {
         while (left > 0) {
           const uint64_t to_page = (kPage - address % kPage) / kBusBytes;
           const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>({left, kMaxBurst, to_page}));
-          const BurstTiming bt = transact(store_socket, true, address, n, w, false);
+          const BurstTiming bt = transact(store_port, true, address, n, w, false);
           response = std::max(response, bt.response);
           w = bt.last_beat + 1;
           address += uint64_t{n} * kBusBytes;
@@ -782,7 +866,7 @@ struct Core : sc_core::sc_module {
         }
       } else {
         for (uint32_t x = 0; x < m.x_size; ++x) {
-          const BurstTiming bt = transact(store_socket, true, row + uint64_t{x} * elem_bytes, 1, w, false);
+          const BurstTiming bt = transact(store_port, true, row + uint64_t{x} * elem_bytes, 1, w, false);
           response = std::max(response, bt.response);
           w = bt.last_beat + 1;
         }
@@ -860,6 +944,10 @@ struct Core : sc_core::sc_module {
         return m_last + 3;
       }
     }
+    // ACC indices wrap at the depth (a power of two in every config: a mask, not a division)
+    const uint32_t mask = depth - 1;
+    const bool pow2 = (depth & mask) == 0;
+    const auto wrap = [&](uint32_t x) { return pow2 ? x & mask : x % depth; };
     // the two most recent issues that left S1: (cycle, first row, rows)
     Cycle m1 = 0, m2 = 0;
     uint32_t d1 = ~0u, d2 = ~0u;
@@ -886,8 +974,8 @@ struct Core : sc_core::sc_module {
         uint32_t step = 1;
         for (uint32_t k = loop.uop_bgn; k < loop.uop_end; ++k) {
           const isa::MicroOp& u = uops[k];
-          const uint32_t dst = (u.dst_idx + dst_off) % depth;
-          const uint32_t src = (u.src_idx + src_off) % depth;
+          const uint32_t dst = wrap(u.dst_idx + dst_off);
+          const uint32_t src = wrap(u.src_idx + src_off);
           // not when the vector operand is the pair's first row (its second iteration reads it after the write)
           const bool pair = pairable && issued && j + 1 < loop.iter_in && ((u.dst_idx + dst_off) & 1) == 0 &&
                             !(two_reads && src == dst);
@@ -999,7 +1087,7 @@ struct Core : sc_core::sc_module {
       if (m.x_size != 0) {
         run->kernel->load(m, index);
         count_load(m);
-        d = load_unit(load_socket, m, run->config->buffer(m.memory_type).element_bytes, s);
+        d = load_unit(load_port, m, run->config->buffer(m.memory_type).element_bytes, s);
       }
       Cycle u = d + 1;
       if (m.dep.push_next) u = push_token(kL2C, mi, index, d + 1);
@@ -1016,8 +1104,12 @@ struct Core : sc_core::sc_module {
     const int mi = static_cast<int>(Module::kCompute);
     Cycle ready = 0;
     while (run->remaining[mi] > 0) {
-      run->c2s_push_not_before = 0;
+      const size_t pos = run->compute_pos++;
+      run->c2s_not_before = 0;
+      run->c2s_from_now = run->c2s_min[pos];  // it pops no sooner than now
       const auto [index, a] = pop_cmd(mi, ready);
+      run->c2s_from_now = 0;
+      run->c2s_not_before = std::min(kNever, a + run->c2s_min[pos]);
       const isa::Instruction& insn = run->program[index];
       const isa::DepFlags dep = isa::dep_flags(insn);
       Cycle p1 = a + 2;
@@ -1035,7 +1127,7 @@ struct Core : sc_core::sc_module {
           run->kernel->load(*m, index);
           count_load(*m);
           if (m->memory_type == MemoryType::kUop) shadow_uops(*m);
-          d = load_unit(compute_socket, *m, run->config->buffer(m->memory_type).element_bytes, s);
+          d = load_unit(compute_port, *m, run->config->buffer(m->memory_type).element_bytes, s);
         }
       } else if (const auto* g = std::get_if<GemmInsn>(&insn)) {
         run->kernel->gemm(*g, index);
@@ -1043,14 +1135,13 @@ struct Core : sc_core::sc_module {
           run->counters.gemm_counter +=
               uint64_t{g->loop.iter_out} * g->loop.iter_in * (g->loop.uop_end - g->loop.uop_bgn);
         d = pipeline(g->loop, false, false, false, g->wgt_factor_out, g->wgt_factor_in, s);
-        run->c2s_push_not_before = d + 1;
       } else if (const auto* al = std::get_if<AluInsn>(&insn)) {
         run->kernel->alu(*al, index);
         run->counters.alu_counter +=
             uint64_t{al->loop.iter_out} * al->loop.iter_in * (al->loop.uop_end - al->loop.uop_bgn);
         d = pipeline(al->loop, true, al->use_imm, al->alu_opcode == isa::AluOpcode::kMul, 0, 0, s);
-        run->c2s_push_not_before = d + 1;
       }
+      run->c2s_not_before = dep.push_next ? d + 2 : std::min(kNever, d + 3 + run->c2s_min[pos + 1]);
       Cycle u1 = d + 1;
       if (dep.push_prev) u1 = push_token(kC2L, mi, index, d + 1);
       Cycle u2 = u1 + 1;
@@ -1069,7 +1160,10 @@ struct Core : sc_core::sc_module {
     const int mi = static_cast<int>(Module::kStore);
     Cycle ready = 0;
     while (run->remaining[mi] > 0) {
+      run->store_next_pops = run->store_pops[run->store_pos++];
+      run->store_phase = RunState::StorePhase::kIdle;
       const auto [index, a] = pop_cmd(mi, ready);
+      run->store_phase = RunState::StorePhase::kOther;
       const MemInsn& m = std::get<MemInsn>(run->program[index]);
       Cycle p = a + 1;
       if (m.dep.pop_prev) {
@@ -1101,6 +1195,7 @@ struct Core : sc_core::sc_module {
       finish_insn(mi, a, u);
       ready = u + 1;
     }
+    run->store_phase = RunState::StorePhase::kDone;
   }
 
   uint64_t insn_address = 0;
@@ -1224,6 +1319,7 @@ void TlmSimulator::Impl::run(uint64_t insn_address, uint32_t insn_count) {
   rs.tok[kS2C].name = "store->compute";
   decode(rs, insn_address, insn_count);
   for (const Module m : rs.modules) ++rs.remaining[static_cast<int>(m)];
+  Core::plan_store_horizon(rs);
 
   Core& core = engine();
   core.run = &rs;
@@ -1249,13 +1345,13 @@ void TlmSimulator::Impl::run(uint64_t insn_address, uint32_t insn_count) {
       if (!detail.empty()) detail += "; ";
       if (rs.remaining[m] == 0) {
         detail += fmt::format("{} module finished", module_name(m));
-      } else if (rs.waiting_index[m]) {
-        const uint32_t i = *rs.waiting_index[m];
+      } else if (rs.waiting[m].index) {
+        const uint32_t i = *rs.waiting[m].index;
         detail += fmt::format("{} module stalled at instruction {} ({}) {}", module_name(m), i,
-                              isa::disassemble(rs.program[i]), rs.waiting[m]);
+                              isa::disassemble(rs.program[i]), rs.waiting[m].text());
         if (!lowest || i < *lowest) lowest = i;
       } else {
-        detail += fmt::format("{} module {}", module_name(m), rs.waiting[m].empty() ? "blocked" : rs.waiting[m]);
+        detail += fmt::format("{} module {}", module_name(m), rs.waiting[m].what ? rs.waiting[m].text() : std::string("blocked"));
       }
     }
     throw ProgramError("deadlock: " + detail, lowest);
