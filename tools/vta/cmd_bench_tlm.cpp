@@ -1,8 +1,9 @@
 // vta bench tlm: calibration of the SystemC timing model (target "tlm") against the RTL (target "tsim"),
 // in one run. For each memory setting it runs the ResNet-18 conv2d layers (compiled as `vta bench conv2d`
 // compiles them), the pipelined GEMM workload and random legal programs on both, and prints per program
-// tsim cycles, tlm cycles, the error, both device wall times and the speed ratio (tsim / tlm). Results
-// must be equal (the layers' outputs, the random programs' memory); timing is only reported.
+// tsim cycles, tlm cycles, the error, both device wall times and the speed ratio (tsim / tlm), at three
+// hardware configs unless --config names others. Results must be equal (the layers' outputs, the random
+// programs' memory); timing is only reported.
 // --markdown FILE writes the table docs/tlm.md shows.
 #include <algorithm>
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -36,7 +38,7 @@ namespace vta::cli {
 namespace {
 
 struct TlmBenchOptions {
-  std::string config;
+  std::vector<std::string> configs;  // VTA JSON files; empty: default, batch2, block8 (kBenchConfigs)
   std::string layers;       // subset of C1..C11; empty = all
   uint32_t random = 40;     // random programs per memory setting
   bool gemm = true;
@@ -51,8 +53,34 @@ struct Memory {
   uint32_t latency = 0, bytes = 0, outstanding = 16;
 };
 
+// The configs the calibration runs at when --config names none: VTA's default and the shipped
+// config/batch2.json and config/block8.json, built here from the default so that the command needs no
+// file (their tsim models are part of every tsim build).
+struct ConfigVariant {
+  const char* label;
+  std::vector<std::pair<const char*, int>> keys;  // VTA JSON keys changed from the default
+};
+const ConfigVariant kBenchConfigs[] = {
+    {"default", {}},
+    {"batch2", {{"LOG_BATCH", 1}}},
+    {"block8", {{"LOG_BLOCK", 3}, {"LOG_UOP_BUFF_SIZE", 14}, {"LOG_INP_BUFF_SIZE", 14}, {"LOG_WGT_BUFF_SIZE", 16},
+                {"LOG_ACC_BUFF_SIZE", 16}}},
+};
+
+std::vector<isa::HwConfig> bench_configs(const std::vector<std::string>& files) {
+  std::vector<isa::HwConfig> out;
+  for (const std::string& f : files) out.push_back(load_config(f));
+  if (!out.empty()) return out;
+  for (const ConfigVariant& v : kBenchConfigs) {
+    nlohmann::json j = isa::HwConfig::default_config().to_json();
+    for (const auto& [key, value] : v.keys) j[key] = value;
+    out.push_back(isa::HwConfig::from_json(j));
+  }
+  return out;
+}
+
 struct Row {
-  std::string memory, kind, name;
+  std::string config, memory, kind, name;
   uint64_t tsim_cycles = 0, tlm_cycles = 0;
   double tsim_seconds = 0, tlm_seconds = 0;
   bool same = true;
@@ -103,7 +131,7 @@ void bench_layer(const isa::HwConfig& config, const compiler::Conv2dWorkload& l,
   const compiler::Conv2dParams& p = data.params;
   const compiler::CompiledOp op = compiler::compile_conv2d(config, tx.shape(), tw, &tb, p);
   const compiler::Tensor* inputs[] = {&tx};
-  Row row{m.name, "resnet18", l.name};
+  Row row{config.name(), m.name, "resnet18", l.name};
   auto tsim = make_tsim(config, m);
   runtime::Session qs(*tsim);
   const compiler::OpRun rs = compiler::run_compiled(qs, op, inputs);
@@ -122,7 +150,7 @@ void bench_gemm(const isa::HwConfig& config, const Memory& m, std::vector<Row>& 
   compiler::PipelinedGemm w;
   const runtime::Program program = compiler::compile_pipelined_gemm(config, w);
   const runtime::BufferId c = program.find_buffer("c");
-  Row row{m.name, "gemm", fmt::format("pipelined {}x{}x{} x{}", w.tm, w.tn, w.tk, w.tiles)};
+  Row row{config.name(), m.name, "gemm", fmt::format("pipelined {}x{}x{} x{}", w.tm, w.tn, w.tk, w.tiles)};
   auto tsim = make_tsim(config, m);
   runtime::Session qs(*tsim);
   const auto ls = qs.load(program);
@@ -151,7 +179,7 @@ void bench_random(const isa::HwConfig& config, const Memory& m, uint32_t count, 
     const driver::RunResult rs = tsim->run(g.insn_address, g.insn_count, milliseconds(0));
     const driver::RunResult rt = tlm->run(g.insn_address, g.insn_count, milliseconds(0));
     if (!rs.ok() || !rt.ok()) throw Error(fmt::format("random program {}: tsim: {}; tlm: {}", i, rs.message, rt.message));
-    Row row{m.name, "random", fmt::format("random {} ({} insns)", i, g.insn_count)};
+    Row row{config.name(), m.name, "random", fmt::format("random {} ({} insns)", i, g.insn_count)};
     row.tsim_cycles = rs.counters.cycle_count;
     row.tlm_cycles = rt.counters.cycle_count;
     row.tsim_seconds = rs.wall_seconds;
@@ -175,73 +203,99 @@ struct Summary {
   double speed() const { return tlm_s > 0 ? tsim_s / tlm_s : 0.0; }
 };
 
-int run_bench_tlm(const TlmBenchOptions& o) {
-  const isa::HwConfig config = load_config(o.config);
-  const std::vector<compiler::Conv2dWorkload> layers = select_layers(o.layers);
-  const std::vector<Memory> memories = {
-      {fmt::format("config ({} cyc, {} B/cyc)", config.timing().dram_latency_cycles, config.timing().dram_bytes_per_cycle),
-       config.timing().dram_latency_cycles, config.timing().dram_bytes_per_cycle, 16},
+// The memory settings every config runs at: its own timing, a slow one and a narrow one.
+std::vector<Memory> memory_settings(const isa::HwConfig& config) {
+  const isa::TimingConfig& t = config.timing();
+  return {
+      {fmt::format("config ({} cyc, {} B/cyc)", t.dram_latency_cycles, t.dram_bytes_per_cycle), t.dram_latency_cycles,
+       t.dram_bytes_per_cycle, 16},
       {"slow (300 cyc, 2 B/cyc)", 300, 2, 16},
       {"narrow (17 cyc, 5 B/cyc, 1 outstanding)", 17, 5, 1},
   };
+}
+
+int run_bench_tlm(const TlmBenchOptions& o) {
+  const std::vector<isa::HwConfig> configs = bench_configs(o.configs);
+  const std::vector<compiler::Conv2dWorkload> layers = select_layers(o.layers);
   std::vector<Row> rows;
-  for (const Memory& m : memories) {
-    for (const auto& l : layers) bench_layer(config, l, m, rows);
-    if (o.gemm) bench_gemm(config, m, rows);
-    bench_random(config, m, o.random, rows);
+  for (const isa::HwConfig& config : configs) {
+    for (const Memory& m : memory_settings(config)) {
+      fmt::print(stderr, "config {}, memory {}\n", config.name(), m.name);
+      for (const auto& l : layers) bench_layer(config, l, m, rows);
+      if (o.gemm) bench_gemm(config, m, rows);
+      bench_random(config, m, o.random, rows);
+    }
   }
 
   bool all_same = true;
   for (const Row& r : rows) all_same = all_same && r.same;
   nlohmann::json j;
   j["benchmark"] = "tlm";
-  j["config"] = config.name();
+  nlohmann::json jc = nlohmann::json::array();
+  for (const isa::HwConfig& c : configs) jc.push_back(c.name());
+  j["configs"] = jc;
   nlohmann::json jr = nlohmann::json::array();
   for (const Row& r : rows)
-    jr.push_back({{"memory", r.memory}, {"kind", r.kind}, {"name", r.name}, {"tsim_cycles", r.tsim_cycles},
-                  {"tlm_cycles", r.tlm_cycles}, {"error", r.error()}, {"tsim_seconds", r.tsim_seconds},
-                  {"tlm_seconds", r.tlm_seconds}, {"results_equal", r.same}});
+    jr.push_back({{"config", r.config}, {"memory", r.memory}, {"kind", r.kind}, {"name", r.name},
+                  {"tsim_cycles", r.tsim_cycles}, {"tlm_cycles", r.tlm_cycles}, {"error", r.error()},
+                  {"tsim_seconds", r.tsim_seconds}, {"tlm_seconds", r.tlm_seconds}, {"results_equal", r.same}});
   j["rows"] = jr;
+
+  // one summary line per config, memory and kind of program; then one per kind over everything
   nlohmann::json js = nlohmann::json::array();
   std::string summary_md;
-  for (const Memory& m : memories) {
-    for (const char* kind : {"resnet18", "gemm", "random"}) {
-      Summary s;
-      for (const Row& r : rows)
-        if (r.memory == m.name && r.kind == kind) s.add(r);
-      if (s.n == 0) continue;
-      js.push_back({{"memory", m.name}, {"kind", kind}, {"programs", s.n}, {"max_abs_error", s.max_abs},
-                    {"mean_abs_error", s.mean()}, {"tsim_seconds", s.tsim_s}, {"tlm_seconds", s.tlm_s},
-                    {"speed_ratio", s.speed()}});
-      summary_md += fmt::format("| {} | {} | {} | {:.2f} % | {:.2f} % | {:.3f} | {:.3f} | {:.1f}x |\n", m.name, kind,
-                                s.n, 100 * s.mean(), 100 * s.max_abs, s.tsim_s, s.tlm_s, s.speed());
+  const auto summary_line = [&](const std::string& config, const std::string& memory, const std::string& kind,
+                                const Summary& s) {
+    js.push_back({{"config", config}, {"memory", memory}, {"kind", kind}, {"programs", s.n},
+                  {"max_abs_error", s.max_abs}, {"mean_abs_error", s.mean()}, {"tsim_seconds", s.tsim_s},
+                  {"tlm_seconds", s.tlm_s}, {"speed_ratio", s.speed()}});
+    summary_md += fmt::format("| {} | {} | {} | {} | {:.2f} % | {:.2f} % | {:.3f} | {:.3f} | {:.1f}x |\n", config, memory,
+                              kind, s.n, 100 * s.mean(), 100 * s.max_abs, s.tsim_s, s.tlm_s, s.speed());
+  };
+  const char* kinds[] = {"resnet18", "gemm", "random"};
+  for (const isa::HwConfig& c : configs) {
+    for (const Memory& m : memory_settings(c)) {
+      for (const char* kind : kinds) {
+        Summary s;
+        for (const Row& r : rows)
+          if (r.config == c.name() && r.memory == m.name && r.kind == kind) s.add(r);
+        if (s.n > 0) summary_line(c.name(), m.name, kind, s);
+      }
     }
   }
+  Summary total;
+  for (const char* kind : kinds) {
+    Summary s;
+    for (const Row& r : rows)
+      if (r.kind == kind) s.add(r), total.add(r);
+    if (s.n > 0) summary_line("all", "all", kind, s);
+  }
+  summary_line("all", "all", "all", total);
   j["summary"] = js;
   j["results_equal"] = all_same;
 
-  std::string table = "| memory | program | tsim cycles | tlm cycles | error | tsim s | tlm s | speed |\n"
-                      "|---|---|---:|---:|---:|---:|---:|---:|\n";
+  std::string table = "| config | memory | program | tsim cycles | tlm cycles | error | tsim s | tlm s | speed |\n"
+                      "|---|---|---|---:|---:|---:|---:|---:|---:|\n";
   for (const Row& r : rows) {
     if (r.kind == "random") continue;  // the random programs appear in the summary only
-    table += fmt::format("| {} | {} | {} | {} | {:+.2f} % | {:.3f} | {:.4f} | {:.1f}x |\n", r.memory, r.name,
-                         r.tsim_cycles, r.tlm_cycles, 100 * r.error(), r.tsim_seconds, r.tlm_seconds,
+    table += fmt::format("| {} | {} | {} | {} | {} | {:+.2f} % | {:.3f} | {:.4f} | {:.1f}x |\n", r.config, r.memory,
+                         r.name, r.tsim_cycles, r.tlm_cycles, 100 * r.error(), r.tsim_seconds, r.tlm_seconds,
                          r.tlm_seconds > 0 ? r.tsim_seconds / r.tlm_seconds : 0.0);
   }
-  const std::string summary = "| memory | programs | n | mean abs error | max abs error | tsim s | tlm s | speed |\n"
-                              "|---|---|---:|---:|---:|---:|---:|---:|\n" + summary_md;
+  const std::string summary =
+      "| config | memory | programs | n | mean abs error | max abs error | tsim s | tlm s | speed |\n"
+      "|---|---|---|---:|---:|---:|---:|---:|---:|\n" + summary_md;
   if (!o.markdown.empty()) {
     std::ofstream f(o.markdown);
     if (!f) throw Error(fmt::format("--markdown: cannot write {}", o.markdown));
     f << "<!-- written by `vta bench tlm --markdown " << o.markdown << "`; do not edit -->\n";
-    f << "Config " << config.name() << ". Speed = tsim device time / tlm device time.\n\n" << summary << "\n"
-      << table;
+    f << "Speed = tsim device time / tlm device time; error = (tlm cycles - tsim cycles) / tsim cycles.\n\n"
+      << summary << "\n" << table;
   }
   if (o.json) {
     fmt::print("{}\n", j.dump(2));
   } else {
-    fmt::print("tlm vs tsim, config {}: cycles, error (tlm - tsim) / tsim, device wall time, speed ratio\n\n",
-               config.name());
+    fmt::print("tlm vs tsim: cycles, error (tlm - tsim) / tsim, device wall time, speed ratio\n\n");
     fmt::print("{}\n{}", summary, table);
     fmt::print("\nresults equal on both: {}\n", all_same ? "yes" : "NO");
   }
@@ -263,10 +317,13 @@ void register_bench_tlm(CLI::App& bench, Action& action) {
   CLI::App* sub = bench.add_subcommand("tlm", "Calibration of the tlm timing model against tsim: cycles, error, speed");
   set_footer(*sub,
       "Runs the ResNet-18 conv2d layers, the pipelined GEMM and random legal programs on tsim (the RTL) and tlm "
-      "(the SystemC model) at three memory settings (the config's timing; 300 cycles, 2 B/cycle; 17 cycles, "
-      "5 B/cycle, one outstanding burst) and prints each program's cycles on both, the error of tlm, the device "
-      "wall times and the speed ratio, with a summary per memory setting. Exits 1 only if a result differs.");
-  add_config_option(*sub, opts->config);
+      "(the SystemC model) at three hardware configs (VTA's default, batch2 and block8 as config/ ships them; "
+      "--config, repeated, names others) and three memory settings each (the config's timing; 300 cycles, "
+      "2 B/cycle; 17 cycles, 5 B/cycle, one outstanding burst) and prints each program's cycles on both, the "
+      "error of tlm, the device wall times and the speed ratio, with a summary per config and memory setting "
+      "and over all of them. Exits 1 only if a result differs.");
+  sub->add_option("--config,-c", opts->configs,
+                  "Hardware config (VTA JSON); repeat for several (default: VTA's default, batch2, block8)");
   sub->add_option("--layers", opts->layers, "Comma-separated subset of layers, e.g. C10,C11 (default: all)");
   sub->add_option("--random", opts->random, "Random programs per memory setting")->capture_default_str()->check(
       CLI::Range(0u, 100000u));

@@ -175,6 +175,7 @@ struct Dram : sc_core::sc_module {
     credit_at = 0;
     writes.clear();
     wake_horizon = 0;
+    cur_active = false;
     restart_ev.notify(sc_core::SC_ZERO_TIME);
   }
 
@@ -255,36 +256,66 @@ struct Dram : sc_core::sc_module {
     }
   }
 
+  // The front burst's progress: its next beat is wanted at cur_t, cur_left beats are still to schedule.
+  bool cur_active = false, cur_first = true;
+  Cycle cur_t = 0;
+  uint32_t cur_left = 0;
+
+  // Schedules n beats of the front burst (all that are left when it has fewer), finishing it after the last.
+  void schedule_beats(uint32_t n) {
+    ReadBurst& b = *fifo.front();
+    n = std::min(n, cur_left);
+    for (uint32_t i = 0; i < n; ++i) {
+      const Cycle c = read_beat(cur_t);
+      if (cur_first) b.first_beat = c, cur_first = false;
+      cur_t = c + 1;
+    }
+    cur_left -= n;
+    if (!b.started) {
+      b.started = true;
+      b.started_ev.notify(sc_core::SC_ZERO_TIME);
+    }
+    if (cur_left == 0) {
+      b.last_beat = cur_t - 1;
+      last_read_beat = b.last_beat;
+      b.scheduled = true;
+      b.scheduled_ev.notify(sc_core::SC_ZERO_TIME);
+      cur_active = false;
+      fifo.pop_front();  // the next burst's beats follow; nobody waits for this one's end in time
+    }
+  }
+
+  // Schedules, beat by beat, every queued beat wanted before the horizon (no write beat can come before
+  // it, so no time needs to pass); stops at the first one that needs the data channel to wait.
+  void schedule_known() {
+    while (!fifo.empty()) {
+      if (!cur_active) {
+        cur_active = true;
+        cur_first = true;
+        cur_t = std::max(fifo.front()->ready_at, last_read_beat + 1);
+        cur_left = fifo.front()->beats;
+      }
+      if (cur_t >= wake_horizon) return;
+      schedule_beats(1);
+    }
+  }
+
+  // The data channel: beats before the horizon are scheduled as soon as they are queued (also from
+  // b_transport); at a beat past it the channel waits for its cycle, renews the horizon and schedules a
+  // chunk of kChunk beats.
   void serve() {
     for (;;) {
-      while (fifo.empty()) wait_for(fifo_ev);
-      const BurstRef b = fifo.front();
-      Cycle t = std::max(b->ready_at, last_read_beat + 1);
-      uint32_t left = b->beats;
-      bool first = true;
-      while (left > 0) {
-        uint32_t n = 1;  // a beat before the horizon of the last wake needs no wait
-        if (t >= wake_horizon) {
-          n = std::min(left, kChunk);
-          wait_until(t);
-          wake_horizon = write_horizon ? write_horizon(now()) : 0;
-        }
-        for (uint32_t i = 0; i < n; ++i) {
-          const Cycle c = read_beat(t);
-          if (first) b->first_beat = c, first = false;
-          t = c + 1;
-        }
-        if (!b->started) {
-          b->started = true;
-          b->started_ev.notify(sc_core::SC_ZERO_TIME);
-        }
-        left -= n;
+      schedule_known();
+      if (fifo.empty()) {
+        wait_for(fifo_ev);
+        continue;
       }
-      b->last_beat = t - 1;
-      last_read_beat = b->last_beat;
-      b->scheduled = true;
-      b->scheduled_ev.notify(sc_core::SC_ZERO_TIME);
-      fifo.pop_front();  // the next burst's beats follow; nobody waits for this one's end in time
+      const Cycle want = cur_t;
+      const ReadBurst* front = &*fifo.front();
+      wait_until(want);
+      if (fifo.empty() || &*fifo.front() != front || !cur_active || cur_t != want) continue;  // moved meanwhile
+      wake_horizon = write_horizon ? write_horizon(now()) : 0;
+      schedule_beats(kChunk);
     }
   }
 
@@ -327,7 +358,11 @@ struct Dram : sc_core::sc_module {
       b->beats = bt->beats;
       fifo.push_back(b);
       window.push_back(b);
-      fifo_ev.notify(sc_core::SC_ZERO_TIME);
+      // beats before the write horizon need no simulated time: schedule them here rather than wake the
+      // data channel for each burst
+      if (write_horizon) wake_horizon = std::max(wake_horizon, write_horizon(now()));
+      schedule_known();
+      if (!fifo.empty()) fifo_ev.notify(sc_core::SC_ZERO_TIME);
       bt->accept = accept;
       bt->burst = b;
     } else {
