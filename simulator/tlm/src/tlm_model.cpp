@@ -125,11 +125,11 @@ struct BurstTiming : ::tlm::tlm_extension<BurstTiming> {
 // The harness's memory model in transaction form: AR requests pass one arbiter register (one per cycle),
 // at most max_outstanding read bursts are in flight, read data returns in request order after the
 // latency, one beat per cycle while the bandwidth credit lasts; write beats take credit too (without
-// waiting for it); a write response follows the burst's last beat after the latency. The data channel is
-// a process that schedules read beats at most kChunk cycles ahead of simulated time, so write beats
-// registered meanwhile take their share of the bandwidth from the reads that follow them.
+// waiting for it); a write response follows the burst's last beat after the latency. Read beats are
+// scheduled in order, without waiting, up to the write horizon (the first cycle a write beat registered
+// from now on can take); past it the data channel waits for the beat's cycle, so write beats registered
+// meanwhile take their share of the bandwidth from the reads that follow them.
 struct Dram : sc_core::sc_module {
-  static constexpr uint32_t kChunk = 4;  // < the 3-cycle lead stores register their beats with, plus one
   tlm_utils::simple_target_socket<Dram> socket;
   // The first cycle a write beat registered from now on can take (the core knows when its store module
   // cannot start a STORE before some cycle): reads before it are scheduled without waiting for time.
@@ -245,7 +245,7 @@ struct Dram : sc_core::sc_module {
     if (writes.back().first > writes.back().second) writes.pop_back();
   }
 
-  // The data channel: serves the read queue in order, kChunk beats at a time.
+  // The data channel (serve): schedules the read queue in order.
   void serve_thread() {
     for (;;) {
       try {
@@ -301,8 +301,8 @@ struct Dram : sc_core::sc_module {
   }
 
   // The data channel: beats before the horizon are scheduled as soon as they are queued (also from
-  // b_transport); at a beat past it the channel waits for its cycle, renews the horizon and schedules a
-  // chunk of kChunk beats.
+  // b_transport); at a beat past it the channel waits for its cycle and renews the horizon, which is then
+  // at least 3 cycles later (Core::write_horizon).
   void serve() {
     for (;;) {
       schedule_known();
@@ -314,8 +314,7 @@ struct Dram : sc_core::sc_module {
       const ReadBurst* front = &*fifo.front();
       wait_until(want);
       if (fifo.empty() || &*fifo.front() != front || !cur_active || cur_t != want) continue;  // moved meanwhile
-      wake_horizon = write_horizon ? write_horizon(now()) : 0;
-      schedule_beats(kChunk);
+      wake_horizon = write_horizon ? write_horizon(now()) : now() + 1;
     }
   }
 
@@ -432,17 +431,17 @@ struct RunState {
   // What bounds the next write beat (Core::write_horizon). The compute module cannot push a token to the
   // store before max(c2s_not_before, now + c2s_from_now) (c2s_from_now: 0 unless compute waits for its
   // next instruction); c2s_min[k] bounds the cycles from popping its k-th instruction to the next push
-  // (kNever: no push follows). The store module executes a STORE until store_busy_until, waits for a
-  // compute->store token, waits for its next instruction (store_next_pops: that one pops a token), or is
-  // done.
+  // (kNever: no push follows). The store module STARTs a STORE at store_cycle (kStarting), executes one
+  // until store_cycle (kExecuting), waits for a compute->store token, waits for its next instruction
+  // (store_next_pops: that one pops a token), or is done.
   std::vector<Cycle> c2s_min;  // per compute instruction, in the compute module's order, plus one kNever
   size_t compute_pos = 0;      // compute instructions started
   Cycle c2s_not_before = 0, c2s_from_now = 0;
-  enum class StorePhase : uint8_t { kOther, kIdle, kExecuting, kWaitingForCompute, kDone } store_phase = StorePhase::kOther;
+  enum class StorePhase : uint8_t { kOther, kIdle, kStarting, kExecuting, kWaitingForCompute, kDone } store_phase = StorePhase::kOther;
   bool store_next_pops = false;
   std::vector<bool> store_pops;  // per store instruction, in order: it pops a compute->store token
   size_t store_pos = 0;
-  Cycle store_busy_until = 0;
+  Cycle store_cycle = 0;
   // where each module waits (for the deadlock report)
   struct Waiting {
     const char* what = nullptr;     // a format with the queue's name, e.g. "waiting on the empty {} queue"
@@ -782,7 +781,8 @@ struct Core : sc_core::sc_module {
       return std::max(h, push + 3);
     };
     switch (run->store_phase) {
-      case RunState::StorePhase::kExecuting: return std::max(h, run->store_busy_until + 4);
+      case RunState::StorePhase::kExecuting: return std::max(h, run->store_cycle + 4);
+      case RunState::StorePhase::kStarting: return std::max(h, run->store_cycle + 3);
       case RunState::StorePhase::kWaitingForCompute: return after_c2s_push();
       case RunState::StorePhase::kIdle: return run->store_next_pops ? after_c2s_push() : h;
       case RunState::StorePhase::kDone: return kNever;
@@ -1205,9 +1205,10 @@ struct Core : sc_core::sc_module {
         run->store_phase = RunState::StorePhase::kWaitingForCompute;
         p = pop_token(kC2S, mi, index, a + 1);
       }
-      run->store_phase = RunState::StorePhase::kOther;
       run->mod[mi].stall += p - (a + 1);
       const Cycle s = p + 1;
+      run->store_cycle = s;  // its first write beat is 3 cycles after START
+      run->store_phase = RunState::StorePhase::kStarting;
       wait_until(s);
       Cycle d = s + 1;
       if (m.x_size != 0) {
@@ -1219,7 +1220,7 @@ struct Core : sc_core::sc_module {
         run->counters.out_store_nbytes += uint64_t{m.x_size} * m.y_size * run->config->out().element_bytes;
         if (m.y_size != 0) d = store_unit(m, s, last_response);
       }
-      run->store_busy_until = d;
+      run->store_cycle = d;
       run->store_phase = RunState::StorePhase::kExecuting;
       Cycle u = d + 1;
       if (m.dep.push_prev) u = push_token(kS2C, mi, index, d + 1);
