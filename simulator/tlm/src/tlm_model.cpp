@@ -442,6 +442,18 @@ struct RunState {
   std::vector<bool> store_pops;  // per store instruction, in order: it pops a compute->store token
   size_t store_pos = 0;
   Cycle store_cycle = 0;
+  // What bounds the next read request of the clients other than the load module (Core::
+  // other_reads_not_before), so that the load module may present its requests before their cycle. The
+  // compute module reads no sooner than max(compute_reads_not_before, now + compute_reads_from_now) (both 0:
+  // now; it is loading), from popping its k-th instruction no sooner than cread_min[k] cycles later, and
+  // pops its next instruction no sooner than compute_pops_not_before (0: now). Fetch requests its next
+  // burst at fetch_next_request at the earliest, or waits for room in its buffer (which only a dispatch
+  // makes; dispatch_blocked_on: the module whose full command queue holds the dispatch up, or -1).
+  std::vector<Cycle> cread_min;
+  Cycle compute_reads_not_before = 0, compute_reads_from_now = 0, compute_pops_not_before = 0;
+  enum class FetchPhase : uint8_t { kRequesting, kWaitingForRoom, kDone } fetch_phase = FetchPhase::kRequesting;
+  Cycle fetch_next_request = 0;
+  int dispatch_blocked_on = -1;
   // where each module waits (for the deadlock report)
   struct Waiting {
     const char* what = nullptr;     // a format with the queue's name, e.g. "waiting on the empty {} queue"
@@ -541,7 +553,8 @@ struct Core : sc_core::sc_module {
   // ---- DRAM transactions ----
   BurstTiming transact(Port& port, bool write, uint64_t address, uint32_t beats, Cycle request,
                        bool sync = true) {
-    if (sync) wait_until(request);
+    // the load module's reads need not wait for their cycle while no other client can request before it
+    if (sync && !(&port == &load_port && request < other_reads_not_before(now()))) wait_until(request);
     ::tlm::tlm_generic_payload& gp = port.gp;
     BurstTiming bt;
     bt.request = request;
@@ -636,14 +649,22 @@ struct Core : sc_core::sc_module {
     while (next < count) {
       uint32_t n = std::min(kFetchBurst, count - next);
       n = std::min<uint32_t>(n, static_cast<uint32_t>((kPage - address % kPage) / kInsnBytes));
+      run->fetch_phase = RunState::FetchPhase::kRequesting;
+      run->fetch_next_request = c;
       wait_until(c);
       // a burst is requested only when the buffer has room for all of it
       while (run->fetch_buf.size() + n > kFetchBuffer) {
+        run->fetch_phase = RunState::FetchPhase::kWaitingForRoom;
         wait_event(run->fetch_popped);
         c = now() + 1;
+        run->fetch_phase = RunState::FetchPhase::kRequesting;
+        run->fetch_next_request = c;
         wait_until(c);
       }
-      const BurstTiming rq = transact(fetch_port, false, address, n * kInsnBytes / kBusBytes, c);
+      const uint32_t beats = n * kInsnBytes / kBusBytes;
+      const BurstTiming rq = transact(fetch_port, false, address, beats, c);
+      // the next request follows this burst's last beat, which is no sooner than latency + beats
+      run->fetch_next_request = rq.accept + 1 + run->opt.dram_latency_cycles + beats;
       // instructions go to the buffer as the beats arrive (taken as back to back from the first one)
       while (!rq.burst->started) wait_event(rq.burst->started_ev);
       const ReadBurst& bt = *rq.burst;
@@ -658,6 +679,7 @@ struct Core : sc_core::sc_module {
       address += uint64_t{n} * kInsnBytes;
       c = bt.last_beat + 1;  // one burst outstanding at a time
     }
+    run->fetch_phase = RunState::FetchPhase::kDone;
   }
 
   void fetch_dispatch_thread() {
@@ -687,7 +709,9 @@ struct Core : sc_core::sc_module {
         const size_t occupied = cq.q.size() + (cq.last_pop == now() ? 1 : 0);
         if (occupied < run->cmd_depth) break;
         if (cq.q.size() >= run->cmd_depth) {
+          run->dispatch_blocked_on = m;
           wait_event(cq.popped);
+          run->dispatch_blocked_on = -1;
         } else {
           wait_until(now() + 1);
         }
@@ -813,11 +837,46 @@ struct Core : sc_core::sc_module {
       if (rs.modules[i] == Module::kStore) rs.store_pops.push_back(isa::dep_flags(rs.program[i]).pop_prev);
     }
     rs.c2s_min.assign(order.size() + 1, kNever);
+    rs.cread_min.assign(order.size() + 1, kNever);
     for (size_t k = order.size(); k-- > 0;) {
       const isa::Instruction& insn = rs.program[order[k]];
       const Cycle run = min_run_cycles(insn);
       rs.c2s_min[k] = isa::dep_flags(insn).push_next ? 4 + run + 2 : std::min(kNever, 4 + run + 3 + rs.c2s_min[k + 1]);
+      // a LOAD (UOP, ACC) presents its first request the cycle after START
+      const auto* m = std::get_if<MemInsn>(&insn);
+      rs.cread_min[k] = m != nullptr && m->x_size != 0 && m->y_size != 0
+                            ? 4 + 1
+                            : std::min(kNever, 4 + run + 3 + rs.cread_min[k + 1]);
     }
+  }
+
+  // The first cycle a client other than the load module can present a read request, as far as is known
+  // now (see RunState). A load module's request before it cannot be overtaken, so it needs no wait for its
+  // cycle: the arbiter sees the requests in the same order as when every client waits for its own.
+  Cycle other_reads_not_before(Cycle t) const {
+    const RunState& r = *run;
+    const Cycle compute = r.compute_reads_not_before == 0 && r.compute_reads_from_now == 0
+                              ? t
+                              : std::max(r.compute_reads_not_before, r.compute_reads_from_now ? t + r.compute_reads_from_now : 0);
+    Cycle fetch = t;
+    switch (r.fetch_phase) {
+      case RunState::FetchPhase::kDone: fetch = kNever; break;
+      case RunState::FetchPhase::kRequesting: fetch = r.fetch_next_request; break;
+      case RunState::FetchPhase::kWaitingForRoom:
+        // room needs a dispatch, which needs the blocking module to pop its next instruction
+        switch (r.dispatch_blocked_on) {
+          case static_cast<int>(Module::kLoad): fetch = kNever; break;  // not during this load
+          case static_cast<int>(Module::kCompute): fetch = std::max(t, r.compute_pops_not_before) + 1; break;
+          case static_cast<int>(Module::kStore):
+            fetch = r.store_phase == RunState::StorePhase::kExecuting ? std::max(t, r.store_cycle + 2) + 1
+                  : r.store_phase == RunState::StorePhase::kStarting  ? std::max(t, r.store_cycle + 3) + 1
+                                                                      : t + 1;
+            break;
+          default: fetch = t + 1; break;
+        }
+        break;
+    }
+    return std::min(compute, fetch);
   }
 
   // ---- the load unit (vta_load_unit): one 2D LOAD into one buffer ----
@@ -1142,9 +1201,14 @@ struct Core : sc_core::sc_module {
       const size_t pos = run->compute_pos++;
       run->c2s_not_before = 0;
       run->c2s_from_now = run->c2s_min[pos];  // it pops no sooner than now
+      run->compute_reads_not_before = 0;
+      run->compute_reads_from_now = run->cread_min[pos];
+      run->compute_pops_not_before = 0;
       const auto [index, a] = pop_cmd(mi, ready);
       run->c2s_from_now = 0;
       run->c2s_not_before = std::min(kNever, a + run->c2s_min[pos]);
+      run->compute_reads_from_now = 0;
+      run->compute_reads_not_before = std::min(kNever, a + run->cread_min[pos]);
       const isa::Instruction& insn = run->program[index];
       const isa::DepFlags dep = isa::dep_flags(insn);
       Cycle p1 = a + 2;
@@ -1162,6 +1226,7 @@ struct Core : sc_core::sc_module {
           run->kernel->load(*m, index);
           count_load(*m);
           if (m->memory_type == MemoryType::kUop) shadow_uops(*m);
+          run->compute_reads_not_before = run->compute_reads_from_now = 0;  // reading now
           d = load_unit(compute_port, *m, run->config->buffer(m->memory_type).element_bytes, s);
         }
       } else if (const auto* g = std::get_if<GemmInsn>(&insn)) {
@@ -1177,6 +1242,8 @@ struct Core : sc_core::sc_module {
         d = pipeline(al->loop, true, al->use_imm, al->alu_opcode == isa::AluOpcode::kMul, 0, 0, s);
       }
       run->c2s_not_before = dep.push_next ? d + 2 : std::min(kNever, d + 3 + run->c2s_min[pos + 1]);
+      run->compute_reads_not_before = std::min(kNever, d + 3 + run->cread_min[pos + 1]);
+      run->compute_pops_not_before = d + 3;
       Cycle u1 = d + 1;
       if (dep.push_prev) u1 = push_token(kC2L, mi, index, d + 1);
       Cycle u2 = u1 + 1;
