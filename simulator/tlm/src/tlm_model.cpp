@@ -75,6 +75,7 @@ struct ReadBurst {
   Cycle first_beat = 0, last_beat = 0;
   bool started = false, scheduled = false;  // first beat known, every beat known
   sc_core::sc_event started_ev, scheduled_ev;
+  bool awaited = false;  // a thread waits on one of the events (a notification nobody waits for still costs)
   uint32_t refs = 0;                          // BurstRefs that hold it
   std::vector<ReadBurst*>* free = nullptr;    // where it goes back when the last one lets go
 };
@@ -273,13 +274,13 @@ struct Dram : sc_core::sc_module {
     cur_left -= n;
     if (!b.started) {
       b.started = true;
-      b.started_ev.notify(sc_core::SC_ZERO_TIME);
+      if (b.awaited) b.started_ev.notify(sc_core::SC_ZERO_TIME);
     }
     if (cur_left == 0) {
       b.last_beat = cur_t - 1;
       last_read_beat = b.last_beat;
       b.scheduled = true;
-      b.scheduled_ev.notify(sc_core::SC_ZERO_TIME);
+      if (b.awaited) b.scheduled_ev.notify(sc_core::SC_ZERO_TIME);
       cur_active = false;
       fifo.pop_front();  // the next burst's beats follow; nobody waits for this one's end in time
     }
@@ -330,7 +331,7 @@ struct Dram : sc_core::sc_module {
     b->ready_at = 0;
     b->beats = 0;
     b->first_beat = b->last_beat = 0;
-    b->started = b->scheduled = false;
+    b->started = b->scheduled = b->awaited = false;
     return BurstRef(b);
   }
 
@@ -347,7 +348,10 @@ struct Dram : sc_core::sc_module {
       last_accept = accept;  // the arbiter register holds this request until the memory takes it
       if (window.size() >= opt.max_outstanding) {
         const BurstRef oldest = window.front();
-        while (!oldest->scheduled) wait_for(oldest->scheduled_ev);
+        while (!oldest->scheduled) {
+          oldest->awaited = true;
+          wait_for(oldest->scheduled_ev);
+        }
         accept = std::max(accept, oldest->last_beat + 1);
         window.pop_front();
       }
@@ -547,7 +551,10 @@ struct Core : sc_core::sc_module {
   }
   // Waits until a read burst's beats are known.
   void wait_scheduled(const BurstRef& b) {
-    while (!b->scheduled) wait_event(b->scheduled_ev);
+    while (!b->scheduled) {
+      b->awaited = true;
+      wait_event(b->scheduled_ev);
+    }
   }
 
   // ---- DRAM transactions ----
@@ -666,7 +673,10 @@ struct Core : sc_core::sc_module {
       // the next request follows this burst's last beat, which is no sooner than latency + beats
       run->fetch_next_request = rq.accept + 1 + run->opt.dram_latency_cycles + beats;
       // instructions go to the buffer as the beats arrive (taken as back to back from the first one)
-      while (!rq.burst->started) wait_event(rq.burst->started_ev);
+      while (!rq.burst->started) {
+        rq.burst->awaited = true;
+        wait_event(rq.burst->started_ev);
+      }
       const ReadBurst& bt = *rq.burst;
       for (uint32_t k = 0; k < n; ++k) {
         // an instruction is complete with its last beat; it can leave the buffer the cycle after
@@ -796,13 +806,17 @@ struct Core : sc_core::sc_module {
   // after it; one waiting for a compute->store token (or for its next instruction, which pops one) with
   // none in the queue starts after the compute module pushes one, which is no sooner than the
   // instructions before that push can run (RunState::c2s_min); a store module that is done writes no more.
+  // The first cycle the compute module can push a compute->store token, as far as is known at `t`.
+  Cycle c2s_push_not_before(Cycle t) const {
+    return std::max(run->c2s_not_before, run->c2s_from_now ? t + run->c2s_from_now : 0);
+  }
+
   Cycle write_horizon(Cycle t) const {
     Cycle h = t + 3;
     if (run == nullptr) return h;
     const auto after_c2s_push = [&] {
       if (!run->tok[kC2S].avail.empty()) return h;
-      const Cycle push = std::max(run->c2s_not_before, run->c2s_from_now ? t + run->c2s_from_now : 0);
-      return std::max(h, push + 3);
+      return std::max(h, c2s_push_not_before(t) + 3);
     };
     switch (run->store_phase) {
       case RunState::StorePhase::kExecuting: return std::max(h, run->store_cycle + 4);
@@ -850,6 +864,23 @@ struct Core : sc_core::sc_module {
     }
   }
 
+  // The first cycle the store module can pop its next instruction, as far as is known at `t`: after the
+  // STORE it executes or STARTs (store_body: ready 2 cycles after exec_done, which is after START), or
+  // after the compute->store token it waits for (pop, START, a cycle of RUN, PUSH: 4 cycles after it).
+  Cycle store_pops_not_before(Cycle t) const {
+    const RunState& r = *run;
+    switch (r.store_phase) {
+      case RunState::StorePhase::kExecuting: return r.store_cycle + 2;
+      case RunState::StorePhase::kStarting: return r.store_cycle + 3;
+      case RunState::StorePhase::kWaitingForCompute:
+        return r.tok[kC2S].avail.empty() ? std::min(kNever, c2s_push_not_before(t) + 4) : t;
+      case RunState::StorePhase::kDone: return kNever;
+      case RunState::StorePhase::kIdle:
+      case RunState::StorePhase::kOther: break;
+    }
+    return t;
+  }
+
   // The first cycle a client other than the load module can present a read request, as far as is known
   // now (see RunState). A load module's request before it cannot be overtaken, so it needs no wait for its
   // cycle: the arbiter sees the requests in the same order as when every client waits for its own.
@@ -867,11 +898,7 @@ struct Core : sc_core::sc_module {
         switch (r.dispatch_blocked_on) {
           case static_cast<int>(Module::kLoad): fetch = kNever; break;  // not during this load
           case static_cast<int>(Module::kCompute): fetch = std::max(t, r.compute_pops_not_before) + 1; break;
-          case static_cast<int>(Module::kStore):
-            fetch = r.store_phase == RunState::StorePhase::kExecuting ? std::max(t, r.store_cycle + 2) + 1
-                  : r.store_phase == RunState::StorePhase::kStarting  ? std::max(t, r.store_cycle + 3) + 1
-                                                                      : t + 1;
-            break;
+          case static_cast<int>(Module::kStore): fetch = std::max(t, store_pops_not_before(t)) + 1; break;
           default: fetch = t + 1; break;
         }
         break;
