@@ -262,16 +262,15 @@ struct Dram : sc_core::sc_module {
   Cycle cur_t = 0;
   uint32_t cur_left = 0;
 
-  // Schedules n beats of the front burst (all that are left when it has fewer), finishing it after the last.
-  void schedule_beats(uint32_t n) {
+  // Schedules the front burst's beats wanted before `until` (at least one), finishing it after the last.
+  void schedule_beats(Cycle until) {
     ReadBurst& b = *fifo.front();
-    n = std::min(n, cur_left);
-    for (uint32_t i = 0; i < n; ++i) {
+    do {
       const Cycle c = read_beat(cur_t);
       if (cur_first) b.first_beat = c, cur_first = false;
       cur_t = c + 1;
-    }
-    cur_left -= n;
+      --cur_left;
+    } while (cur_left > 0 && cur_t < until);
     if (!b.started) {
       b.started = true;
       if (b.awaited) b.started_ev.notify(sc_core::SC_ZERO_TIME);
@@ -297,7 +296,7 @@ struct Dram : sc_core::sc_module {
         cur_left = fifo.front()->beats;
       }
       if (cur_t >= wake_horizon) return;
-      schedule_beats(1);
+      schedule_beats(wake_horizon);
     }
   }
 
@@ -363,7 +362,8 @@ struct Dram : sc_core::sc_module {
       window.push_back(b);
       // beats before the write horizon need no simulated time: schedule them here rather than wake the
       // data channel for each burst
-      if (write_horizon) wake_horizon = std::max(wake_horizon, write_horizon(now()));
+      const Cycle next_beat = cur_active ? cur_t : std::max(fifo.front()->ready_at, last_read_beat + 1);
+      if (write_horizon && next_beat >= wake_horizon) wake_horizon = std::max(wake_horizon, write_horizon(now()));
       schedule_known();
       if (!fifo.empty()) fifo_ev.notify(sc_core::SC_ZERO_TIME);
       bt->accept = accept;
