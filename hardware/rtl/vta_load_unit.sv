@@ -87,8 +87,14 @@ module vta_load_unit #(
 
   logic [SRAM_AW-1:0] cols_a, first_data_addr;
   logic [SRAM_AW-1:0] pad_rows_offset;
-  assign cols_a          = SRAM_AW'(cols);
-  assign pad_rows_offset = SRAM_AW'(y_pad_0) * cols_a;
+  assign cols_a = SRAM_AW'(cols);
+  // y_pad_0 rows of cols elements: the 4-bit count's set bits select shifted copies of cols (adds, no
+  // multiplier in the address path)
+  always_comb begin
+    pad_rows_offset = '0;
+    for (int unsigned k = 0; k < 4; k++)
+      if (y_pad_0[k]) pad_rows_offset = pad_rows_offset + (cols_a << k);
+  end
   assign first_data_addr = sram_base + pad_rows_offset + SRAM_AW'(x_pad_0);
 
   function automatic logic [ADDR_W-1:0] byte_addr(input logic [DW-1:0] elem);

@@ -10,30 +10,17 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include "vta/test/run_command.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string out;
-};
+using Result = vta::test::CommandResult;
 
-Result run(const std::string& args) {
-  Result r;
-  const std::string cmd = std::string(VTA_BIN) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+Result run(const std::string& args) { return vta::test::run_command(std::string(VTA_BIN) + " " + args + " 2>&1"); }
 
 fs::path temp_json(const char* tag) {
   return fs::temp_directory_path() / (std::string("vta-bench-conv2d-") + tag + "-" + std::to_string(getpid()) + ".json");
@@ -137,16 +124,7 @@ TEST(BenchConv2dCli, UnknownLayerAndWorkloadAreErrors) {
 // unknown name is a clear error.
 TEST(BenchConv2dCli, SimdPathFromEnvironment) {
   const auto with_env = [](const std::string& env, const std::string& args) {
-    Result r;
-    const std::string cmd = env + " " + std::string(VTA_BIN) + " " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    const int st = pclose(p);
-    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
+    return vta::test::run_command(env + " " + std::string(VTA_BIN) + " " + args + " 2>&1");
   };
   const Result generic = with_env("VTA_FSIM_SIMD=generic", "bench conv2d --layers C10 --repeat 1");
   EXPECT_EQ(generic.code, 0) << generic.out;

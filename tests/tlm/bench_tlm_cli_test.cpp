@@ -4,31 +4,19 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <cstdio>
 #include <set>
 #include <string>
 
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
+
+#include "vta/test/run_command.h"
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out;
-};
+using Result = vta::test::CommandResult;
 
 Result run(const std::string& args) {  // stdout only: the progress lines go to stderr
-  Result r;
-  const std::string cmd = std::string(VTA_BIN) + " " + args + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+  return vta::test::run_command(std::string(VTA_BIN) + " " + args + " 2>/dev/null");
 }
 
 TEST(BenchTlmCli, ThreeConfigsAtThreeMemorySettingsByDefault) {
