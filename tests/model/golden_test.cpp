@@ -33,8 +33,8 @@ TEST(ModelGolden, MaxPoolAsm) {
 buffer 1 identity constant 256 bytes align 256
 buffer 2 output output 64 bytes align 64
 buffer 3 uops uops 24 bytes align 64
-     0  LOAD UOP sram=0 dram=0 y=1 x=6 stride=6  @uops
-     1  LOAD WGT sram=0 dram=0 y=1 x=1 stride=1  @identity
+     0  LOAD UOP sram=0 dram=0 y=1 x=6 stride=6 dep(push_prev)  @uops
+     1  LOAD WGT sram=0 dram=0 y=1 x=1 stride=1 dep(pop_next)  @identity
      2  LOAD INP sram=0 dram=0 y=4 x=4 stride=4 dep(push_next)  @input
      3  LOAD UOP NOP dep(pop_prev)
      4  GEMM reset uop=[0,1) iter=(4,4) dst_f=(4,1) src_f=(0,0) wgt_f=(0,0)
@@ -60,9 +60,9 @@ buffer 1 weight constant 1024 bytes align 256
 buffer 2 bias constant 64 bytes align 64
 buffer 3 output output 16 bytes align 64
 buffer 4 uops uops 24 bytes align 64
-     0  LOAD UOP sram=0 dram=0 y=1 x=6 stride=6  @uops
+     0  LOAD UOP sram=0 dram=0 y=1 x=6 stride=6 dep(push_prev)  @uops
      1  LOAD ACC sram=2047 dram=0 y=1 x=1 stride=1  @bias
-     2  LOAD WGT sram=0 dram=0 y=1 x=4 stride=4  @weight
+     2  LOAD WGT sram=0 dram=0 y=1 x=4 stride=4 dep(pop_next)  @weight
      3  LOAD INP sram=0 dram=0 y=1 x=1 stride=1  @input
      4  LOAD INP sram=1 dram=1 y=1 x=1 stride=1  @input
      5  LOAD INP sram=2 dram=2 y=1 x=1 stride=1  @input

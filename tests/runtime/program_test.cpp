@@ -7,6 +7,7 @@
 #include <random>
 
 #include "vta/driver/device.h"
+#include "vta/isa/disassembler.h"
 #include "vta/isa/error.h"
 #include "vta/isa/hw_config.h"
 #include "vta/runtime/program_builder.h"
@@ -193,7 +194,8 @@ TEST(ProgramBuilder, KernelCacheSharesMicroOpsWithinAProgram) {
 }
 
 // Every kernel load moves to the program's start, merged into one LOAD UOP when the kernels continue
-// each other; a load that carried a token pop leaves a no-op with it; the program still computes the same.
+// each other, and the load module's first LOAD waits for it (a compute->load token); a load that carried a
+// token pop leaves a no-op with it; the program still computes the same.
 TEST(ProgramBuilder, KernelLoadsMoveToTheStartAsOneLoad) {
   const SmallGemm g;
   const std::vector<isa::Instruction>& insns = g.program.instructions;
@@ -205,9 +207,15 @@ TEST(ProgramBuilder, KernelLoadsMoveToTheStartAsOneLoad) {
     EXPECT_EQ(i, 0u);
     EXPECT_EQ(m->x_size, g.program.kernel_cache_misses);  // one micro-op per distinct kernel
     EXPECT_EQ(m->sram_base, 0u);
-    EXPECT_FALSE(m->dep.pop_prev || m->dep.pop_next || m->dep.push_prev || m->dep.push_next);
+    EXPECT_FALSE(m->dep.pop_prev || m->dep.pop_next || m->dep.push_next);
+    EXPECT_TRUE(m->dep.push_prev);  // the load module's first LOAD waits for the kernels
   }
   EXPECT_EQ(kernel_loads, 1u);
+  for (const isa::Instruction& insn : insns) {
+    if (isa::module_of(insn) != isa::Module::kLoad) continue;
+    EXPECT_TRUE(std::get<isa::MemInsn>(insn).dep.pop_next) << isa::disassemble(insn);
+    break;
+  }
   // The load->compute pop the first kernel load carried is on a no-op before the first GEMM.
   bool pop_before_gemm = false;
   for (const isa::Instruction& insn : insns) {
