@@ -263,6 +263,13 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
     }
   };
   Resource inp, wgt;
+  // Single-buffered oc-tile weights roll: each ic slice of the next unit is loaded over the previous
+  // unit's once the last step reading that slice is done, so the reload overlaps the previous unit's
+  // remaining steps instead of waiting for all of them (and the first GEMM waits for one slice, not the
+  // unit).
+  const bool rolling = t.weight_mode == WeightMode::kOcTile && t.single_weight_buffer();
+  std::vector<std::optional<uint64_t>> slice_key(rolling ? n_ic : 0);
+  std::vector<int64_t> slice_reader(rolling ? n_ic : 0, -1);
   std::array<int64_t, 2> res_last_reader = {-1, -1};  // per residual region: the step whose GEMM reads it
   std::vector<ConvStep> steps;
   steps.reserve(tiles.size() * n_ic);
@@ -292,10 +299,19 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
         s.load_inp = true;
         wait = std::max(wait, wi_);
       }
-      const int64_t ww = wgt.use(wgt_key, t.single_weight_buffer());
-      if (ww != -2) {
-        s.load_wgt = true;
-        wait = std::max(wait, ww);
+      if (rolling) {
+        if (slice_key[it] != wgt_key) {
+          s.load_wgt_slice = true;
+          slice_key[it] = wgt_key;
+          wait = std::max(wait, slice_reader[it]);
+        }
+        slice_reader[it] = k;
+      } else {
+        const int64_t ww = wgt.use(wgt_key, t.single_weight_buffer());
+        if (ww != -2) {
+          s.load_wgt = true;
+          wait = std::max(wait, ww);
+        }
       }
       s.inp_slot = inp.slot;
       s.wgt_slot = wgt.slot;
@@ -308,7 +324,7 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
         wait = std::max(wait, res_last_reader[s.res_slot]);
         res_last_reader[s.res_slot] = k;
       }
-      if ((s.load_inp || s.load_wgt || s.load_res) && wait >= 0) {
+      if ((s.load_inp || s.load_wgt || s.load_wgt_slice || s.load_res) && wait >= 0) {
         // Tokens are matched in FIFO order, so the steps waited for must not go backwards.
         wait = std::max(wait, last_wait);
         last_wait = wait;
@@ -377,9 +393,16 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     }
 
     // ---- load stage ----
-    const bool loads = s.load_inp || s.load_wgt || s.load_res;
+    const bool loads = s.load_inp || s.load_wgt || s.load_wgt_slice || s.load_res;
     if (loads) {
       if (s.wait_compute) q.dep_pop(Stage::kCompute, Stage::kLoad);
+      if (s.load_wgt_slice) {
+        // the unit's rows [o][IB][kh][kw] stay where the whole-unit load puts them: one LOAD per row
+        for (uint32_t o = 0; o < tob; ++o) {
+          q.load_2d(b.wgt, gwgt + (uint64_t{ob0} + o) * IB * kk + uint64_t{ib0} * kk, tib * kk, 1, IB * kk, 0, 0, 0, 0,
+                    wgt_base + (o * IB + ib0) * kk, MemoryType::kWgt);
+        }
+      }
       if (s.load_wgt) {
         switch (t.weight_mode) {
           case WeightMode::kSlice:

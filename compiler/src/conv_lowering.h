@@ -25,6 +25,8 @@ struct ConvStep {
   uint32_t tile = 0;                                 // output tile index (acc slot = tile % 2)
   bool first = false, last = false;                  // first/last ic step of the tile
   bool load_inp = false, load_wgt = false;
+  bool load_wgt_slice = false;   // single-buffered oc-tile weights: loads this step's ic slice of the unit
+                                 // in place, once the previous unit's step over that slice is done
   uint32_t inp_slot = 0, wgt_slot = 0;
   bool wait_compute = false;     // the load group pops compute->load (its slots' last reader is done)
   uint32_t release_pushes = 0;   // compute->load tokens pushed after this step's GEMM (after the residual

@@ -77,7 +77,8 @@ INSTANTIATE_TEST_SUITE_P(Layers, TsimConv2d,
 
 // conv2d + fused residual add: the residual LOADs, the identity GEMM and the extra ALU ops on the RTL, with
 // the tiling chosen and with small forced tiles (several reduction steps, partial rows, one residual load
-// per oc block) so that the residual regions and their tokens turn over many times.
+// per oc block) so that the residual regions and their tokens turn over many times; and with rolling
+// single-buffered weights, each ic slice reloaded once the previous unit's last step over it is done.
 TEST(TsimConv2dResidual, MatchesFsim) {
   const isa::HwConfig config = isa::HwConfig::from_file(std::string(VTA_CONFIG_DIR) + "/default.json");
   struct Case {
@@ -91,9 +92,16 @@ TEST(TsimConv2dResidual, MatchesFsim) {
   compiler::Conv2dTiling spatial = small;
   spatial.order = compiler::LoopOrder::kSpatialOuter, spatial.weight_mode = compiler::WeightMode::kAll;
   spatial.ic_blocks = 3, spatial.oc_blocks = 1, spatial.out_cols = 14;
+  // single-buffered oc-tile weights roll in slice by slice over the previous unit (plan_conv_steps)
+  compiler::Conv2dTiling rolling = small;
+  rolling.oc_blocks = 1, rolling.weight_mode = compiler::WeightMode::kOcTile, rolling.weight_buffers = 1;
+  compiler::Conv2dTiling rolling_spatial = rolling;
+  rolling_spatial.order = compiler::LoopOrder::kSpatialOuter;
   const std::vector<Case> cases = {{"k3_s1_48x40", 48, 40, 14, 3, 1, 1, 10, std::nullopt},
                                    {"k3_s1_48x40_small_tiles", 48, 40, 14, 3, 1, 1, 10, small},
                                    {"k3_s1_48x40_spatial_all", 48, 40, 14, 3, 1, 1, 10, spatial},
+                                   {"k3_s1_48x40_rolling_weights", 48, 40, 14, 3, 1, 1, 10, rolling},
+                                   {"k3_s1_48x40_rolling_spatial", 48, 40, 14, 3, 1, 1, 10, rolling_spatial},
                                    {"k1_s2_32x64", 32, 64, 14, 1, 2, 0, 8, std::nullopt}};
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
