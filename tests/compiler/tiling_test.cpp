@@ -179,8 +179,36 @@ TEST(Tiling, ResNet18LayersStayWithinTheTrafficBudget) {
     const Conv2dTiling t = choose_tiling(p, cfg);
     SCOPED_TRACE(std::string(l.name) + ": " + t.to_string());
     EXPECT_LE(static_cast<double>(t.cost.total_bytes()), kLayerTrafficBudget * static_cast<double>(t.cost.lower_bound_bytes));
-    if (std::string(l.name) == "C8") EXPECT_FALSE(t.single_weight_buffer());
+    if (std::string(l.name) == "C8") {
+      EXPECT_FALSE(t.single_weight_buffer());
+    }
   }
+}
+
+// Weights the chosen tiling would load whole (a double-buffered oc-tile unit, or the whole tensor once in
+// oc_outer order) roll in by ic slices when there are three or more: same tiles, same bytes, single buffer.
+TEST(Tiling, WholeWeightUnitsRollInBySlices) {
+  const isa::HwConfig cfg = isa::HwConfig::default_config();
+  int rolled = 0;
+  for (const Conv2dWorkload& l : kResNet18Conv2d) {
+    if (l.ic < 16) continue;
+    const ConvProblem p = problem(cfg, l.h, l.ic, l.oc, l.k, l.pad, l.stride);
+    const Conv2dTiling t = choose_tiling(p, cfg);
+    SCOPED_TRACE(std::string(l.name) + ": " + t.to_string());
+    const uint32_t slices = (p.ic_blocks + t.ic_blocks - 1) / t.ic_blocks;
+    const bool whole = (t.weight_mode == WeightMode::kOcTile && t.weight_buffers == 2) ||
+                       (t.weight_mode == WeightMode::kAll && t.order == LoopOrder::kOcOuter);
+    EXPECT_FALSE(whole && slices > 2) << "a whole-unit weight load left with " << slices << " slices";
+    if (t.weight_mode == WeightMode::kOcTile && t.weight_buffers == 1) {
+      ++rolled;
+      Conv2dTiling twice = t;  // the same tiles double-buffered move the same bytes
+      twice.weight_buffers = 2;
+      if (check_tiling(p, cfg, twice).empty()) {
+        EXPECT_EQ(estimate_cost(p, cfg, twice).total_bytes(), t.cost.total_bytes());
+      }
+    }
+  }
+  EXPECT_GE(rolled, 4);  // C2, C3, C5, C6 on the default config
 }
 
 TEST(Tiling, RejectsOversizedTiles) {
