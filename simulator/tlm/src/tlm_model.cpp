@@ -409,6 +409,16 @@ struct TokenQueue {
   sc_core::sc_event pushed, popped;
 };
 
+// A lower bound on the cycle of a module's next event: an absolute cycle once the module has popped the
+// instruction it comes from, a distance from now while the module still waits to pop it (it pops no
+// sooner than now). Both 0: unknown, i.e. any time from now on.
+struct EventBound {
+  Cycle not_before = 0, from_now = 0;
+  Cycle at(Cycle now) const { return std::max(not_before, from_now ? now + from_now : 0); }
+  void after_now(Cycle distance) { not_before = 0, from_now = distance; }
+  void at_cycle(Cycle c) { not_before = std::min(kNever, c), from_now = 0; }
+};
+
 struct RunState {
   const isa::HwConfig* config = nullptr;
   sim::DeviceMemory* memory = nullptr;
@@ -433,14 +443,13 @@ struct RunState {
   std::array<Cycle, 3> end_cycle{};      // cycle each module returned to idle after its last one
   Cycle fetch_done = 0;
   // What bounds the next write beat (Core::write_horizon). The compute module cannot push a token to the
-  // store before max(c2s_not_before, now + c2s_from_now) (c2s_from_now: 0 unless compute waits for its
-  // next instruction); c2s_min[k] bounds the cycles from popping its k-th instruction to the next push
+  // store before c2s_push; c2s_min[k] bounds the cycles from popping its k-th instruction to the next push
   // (kNever: no push follows). The store module STARTs a STORE at store_cycle (kStarting), executes one
   // until store_cycle (kExecuting), waits for a compute->store token, waits for its next instruction
   // (store_next_pops: that one pops a token), or is done.
   std::vector<Cycle> c2s_min;  // per compute instruction, in the compute module's order, plus one kNever
   size_t compute_pos = 0;      // compute instructions started
-  Cycle c2s_not_before = 0, c2s_from_now = 0;
+  EventBound c2s_push;
   enum class StorePhase : uint8_t { kOther, kIdle, kStarting, kExecuting, kWaitingForCompute, kDone } store_phase = StorePhase::kOther;
   bool store_next_pops = false;
   std::vector<bool> store_pops;  // per store instruction, in order: it pops a compute->store token
@@ -448,13 +457,14 @@ struct RunState {
   Cycle store_cycle = 0;
   // What bounds the next read request of the clients other than the load module (Core::
   // other_reads_not_before), so that the load module may present its requests before their cycle. The
-  // compute module reads no sooner than max(compute_reads_not_before, now + compute_reads_from_now) (both 0:
-  // now; it is loading), from popping its k-th instruction no sooner than cread_min[k] cycles later, and
-  // pops its next instruction no sooner than compute_pops_not_before (0: now). Fetch requests its next
+  // compute module reads no sooner than compute_read (unknown while it is loading), from popping its k-th
+  // instruction no sooner than cread_min[k] cycles later, and pops its next instruction no sooner than
+  // compute_pops_not_before (0: now). Fetch requests its next
   // burst at fetch_next_request at the earliest, or waits for room in its buffer (which only a dispatch
   // makes; dispatch_blocked_on: the module whose full command queue holds the dispatch up, or -1).
   std::vector<Cycle> cread_min;
-  Cycle compute_reads_not_before = 0, compute_reads_from_now = 0, compute_pops_not_before = 0;
+  EventBound compute_read;
+  Cycle compute_pops_not_before = 0;
   enum class FetchPhase : uint8_t { kRequesting, kWaitingForRoom, kDone } fetch_phase = FetchPhase::kRequesting;
   Cycle fetch_next_request = 0;
   int dispatch_blocked_on = -1;
@@ -806,17 +816,12 @@ struct Core : sc_core::sc_module {
   // after it; one waiting for a compute->store token (or for its next instruction, which pops one) with
   // none in the queue starts after the compute module pushes one, which is no sooner than the
   // instructions before that push can run (RunState::c2s_min); a store module that is done writes no more.
-  // The first cycle the compute module can push a compute->store token, as far as is known at `t`.
-  Cycle c2s_push_not_before(Cycle t) const {
-    return std::max(run->c2s_not_before, run->c2s_from_now ? t + run->c2s_from_now : 0);
-  }
-
   Cycle write_horizon(Cycle t) const {
     Cycle h = t + 3;
     if (run == nullptr) return h;
     const auto after_c2s_push = [&] {
       if (!run->tok[kC2S].avail.empty()) return h;
-      return std::max(h, c2s_push_not_before(t) + 3);
+      return std::max(h, run->c2s_push.at(t) + 3);
     };
     switch (run->store_phase) {
       case RunState::StorePhase::kExecuting: return std::max(h, run->store_cycle + 4);
@@ -841,10 +846,10 @@ struct Core : sc_core::sc_module {
     return std::max<Cycle>(1, can_pair ? n / 2 : n);
   }
 
-  // RunState::c2s_min and store_pops from the program. From its POP cycle a compute instruction STARTs 4
+  // RunState::c2s_min, cread_min and store_pops from the program. From its POP cycle a compute instruction STARTs 4
   // cycles later at the earliest, pushes to the store 2 cycles after exec_done and is ready for the next
   // instruction 3 cycles after it (compute_body).
-  static void plan_store_horizon(RunState& rs) {
+  static void plan_bounds(RunState& rs) {
     std::vector<uint32_t> order;
     for (uint32_t i = 0; i < rs.program.size(); ++i) {
       if (rs.modules[i] == Module::kCompute) order.push_back(i);
@@ -873,7 +878,7 @@ struct Core : sc_core::sc_module {
       case RunState::StorePhase::kExecuting: return r.store_cycle + 2;
       case RunState::StorePhase::kStarting: return r.store_cycle + 3;
       case RunState::StorePhase::kWaitingForCompute:
-        return r.tok[kC2S].avail.empty() ? std::min(kNever, c2s_push_not_before(t) + 4) : t;
+        return r.tok[kC2S].avail.empty() ? std::min(kNever, r.c2s_push.at(t) + 4) : t;
       case RunState::StorePhase::kDone: return kNever;
       case RunState::StorePhase::kIdle:
       case RunState::StorePhase::kOther: break;
@@ -886,9 +891,7 @@ struct Core : sc_core::sc_module {
   // cycle: the arbiter sees the requests in the same order as when every client waits for its own.
   Cycle other_reads_not_before(Cycle t) const {
     const RunState& r = *run;
-    const Cycle compute = r.compute_reads_not_before == 0 && r.compute_reads_from_now == 0
-                              ? t
-                              : std::max(r.compute_reads_not_before, r.compute_reads_from_now ? t + r.compute_reads_from_now : 0);
+    const Cycle compute = r.compute_read.at(t);
     Cycle fetch = t;
     switch (r.fetch_phase) {
       case RunState::FetchPhase::kDone: fetch = kNever; break;
@@ -1226,16 +1229,12 @@ struct Core : sc_core::sc_module {
     Cycle ready = 0;
     while (run->remaining[mi] > 0) {
       const size_t pos = run->compute_pos++;
-      run->c2s_not_before = 0;
-      run->c2s_from_now = run->c2s_min[pos];  // it pops no sooner than now
-      run->compute_reads_not_before = 0;
-      run->compute_reads_from_now = run->cread_min[pos];
+      run->c2s_push.after_now(run->c2s_min[pos]);
+      run->compute_read.after_now(run->cread_min[pos]);
       run->compute_pops_not_before = 0;
       const auto [index, a] = pop_cmd(mi, ready);
-      run->c2s_from_now = 0;
-      run->c2s_not_before = std::min(kNever, a + run->c2s_min[pos]);
-      run->compute_reads_from_now = 0;
-      run->compute_reads_not_before = std::min(kNever, a + run->cread_min[pos]);
+      run->c2s_push.at_cycle(a + run->c2s_min[pos]);
+      run->compute_read.at_cycle(a + run->cread_min[pos]);
       const isa::Instruction& insn = run->program[index];
       const isa::DepFlags dep = isa::dep_flags(insn);
       Cycle p1 = a + 2;
@@ -1253,7 +1252,7 @@ struct Core : sc_core::sc_module {
           run->kernel->load(*m, index);
           count_load(*m);
           if (m->memory_type == MemoryType::kUop) shadow_uops(*m);
-          run->compute_reads_not_before = run->compute_reads_from_now = 0;  // reading now
+          run->compute_read = {};  // reading now
           d = load_unit(compute_port, *m, run->config->buffer(m->memory_type).element_bytes, s);
         }
       } else if (const auto* g = std::get_if<GemmInsn>(&insn)) {
@@ -1268,8 +1267,8 @@ struct Core : sc_core::sc_module {
             uint64_t{al->loop.iter_out} * al->loop.iter_in * (al->loop.uop_end - al->loop.uop_bgn);
         d = pipeline(al->loop, true, al->use_imm, al->alu_opcode == isa::AluOpcode::kMul, 0, 0, s);
       }
-      run->c2s_not_before = dep.push_next ? d + 2 : std::min(kNever, d + 3 + run->c2s_min[pos + 1]);
-      run->compute_reads_not_before = std::min(kNever, d + 3 + run->cread_min[pos + 1]);
+      run->c2s_push.at_cycle(dep.push_next ? d + 2 : d + 3 + run->c2s_min[pos + 1]);
+      run->compute_read.at_cycle(d + 3 + run->cread_min[pos + 1]);
       run->compute_pops_not_before = d + 3;
       Cycle u1 = d + 1;
       if (dep.push_prev) u1 = push_token(kC2L, mi, index, d + 1);
@@ -1449,7 +1448,7 @@ void TlmSimulator::Impl::run(uint64_t insn_address, uint32_t insn_count) {
   rs.tok[kS2C].name = "store->compute";
   decode(rs, insn_address, insn_count);
   for (const Module m : rs.modules) ++rs.remaining[static_cast<int>(m)];
-  Core::plan_store_horizon(rs);
+  Core::plan_bounds(rs);
 
   Core& core = engine();
   core.run = &rs;
