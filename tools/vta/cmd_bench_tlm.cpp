@@ -56,15 +56,12 @@ struct Memory {
 // The configs the calibration runs at when --config names none: VTA's default and the shipped
 // config/batch2.json and config/block8.json, built here from the default so that the command needs no
 // file (their tsim models are part of every tsim build).
-struct ConfigVariant {
-  const char* label;
-  std::vector<std::pair<const char*, int>> keys;  // VTA JSON keys changed from the default
-};
+using ConfigVariant = std::vector<std::pair<const char*, int>>;  // VTA JSON keys changed from the default
 const ConfigVariant kBenchConfigs[] = {
-    {"default", {}},
-    {"batch2", {{"LOG_BATCH", 1}}},
-    {"block8", {{"LOG_BLOCK", 3}, {"LOG_UOP_BUFF_SIZE", 14}, {"LOG_INP_BUFF_SIZE", 14}, {"LOG_WGT_BUFF_SIZE", 16},
-                {"LOG_ACC_BUFF_SIZE", 16}}},
+    {},                  // default
+    {{"LOG_BATCH", 1}},  // batch2
+    {{"LOG_BLOCK", 3}, {"LOG_UOP_BUFF_SIZE", 14}, {"LOG_INP_BUFF_SIZE", 14}, {"LOG_WGT_BUFF_SIZE", 16},
+     {"LOG_ACC_BUFF_SIZE", 16}},  // block8
 };
 
 std::vector<isa::HwConfig> bench_configs(const std::vector<std::string>& files) {
@@ -73,7 +70,7 @@ std::vector<isa::HwConfig> bench_configs(const std::vector<std::string>& files) 
   if (!out.empty()) return out;
   for (const ConfigVariant& v : kBenchConfigs) {
     nlohmann::json j = isa::HwConfig::default_config().to_json();
-    for (const auto& [key, value] : v.keys) j[key] = value;
+    for (const auto& [key, value] : v) j[key] = value;
     out.push_back(isa::HwConfig::from_json(j));
   }
   return out;
