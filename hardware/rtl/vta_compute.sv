@@ -12,11 +12,12 @@
 //               write an index read here (read-after-write hazard), so results equal sequential execution
 //   S2 execute: BATCH x BLOCK_OUT dot products of BLOCK_IN (GEMM) or the lane-wise ALU op
 //   S3 write  : ACC[dst] and the OUT shadow buffer (low OUT_WIDTH bits of every lane)
-// ACC and OUT hold two rows per word. An ALU instruction (or a reset GEMM) whose kernel is one micro-op
-// and whose inner loop steps the destination by one row issues two iterations per cycle when they fall
-// in one word (a pair of rows): the ALU has two lane sets, the buffers a write enable per row. Its
-// vector operand, if any, must then be the same for both (inner source factor 0) and not the pair's first
-// row (the second iteration would read it after the first wrote it); MUL never pairs.
+// ACC and OUT hold ACC_ROWS rows per word (vta/hw/acc_rows.h). An ALU instruction (or a reset GEMM) whose
+// kernel is one micro-op and whose inner loop steps the destination by one row issues the inner
+// iterations that fall in one word together, from its row to the word's end (a group of rows): the ALU
+// has a lane set per row, the buffers a write enable per row. Its vector operand, if any, must then be
+// the same for all (inner source factor 0) and not one of the group's rows but the last (a later
+// iteration would read it after an earlier one wrote it); MUL never groups.
 // Every write of the ACC buffer (LOAD ACC, GEMM, ALU) also writes the OUT buffer, so the store module
 // reads OUT = truncated ACC through its own port.
 module vta_compute #(
@@ -60,17 +61,17 @@ module vta_compute #(
   output logic                                wgt_re_o,
   output logic [vta_pkg::LOG_WGT_DEPTH-1:0]   wgt_raddr_o,
   input  logic [vta_pkg::WGT_ELEM_BITS-1:0]   wgt_rdata_i,
-  // ACC buffer: two rows per word, a write enable per row
-  output logic [1:0]                          acc_we_o,
-  output logic [vta_pkg::LOG_ACC_DEPTH-2:0]   acc_waddr_o,
-  output logic [2*vta_pkg::ACC_ELEM_BITS-1:0] acc_wdata_o,
-  output logic                                acc_re_o,
-  output logic [vta_pkg::LOG_ACC_DEPTH-2:0]   acc_raddr_o,
-  input  logic [2*vta_pkg::ACC_ELEM_BITS-1:0] acc_rdata_i,
+  // ACC buffer: ACC_ROWS rows per word, a write enable per row
+  output logic [vta_pkg::ACC_ROWS-1:0]                       acc_we_o,
+  output logic [vta_pkg::LOG_ACC_DEPTH-vta_pkg::LOG_ACC_ROWS-1:0] acc_waddr_o,
+  output logic [vta_pkg::ACC_ROWS*vta_pkg::ACC_ELEM_BITS-1:0] acc_wdata_o,
+  output logic                                               acc_re_o,
+  output logic [vta_pkg::LOG_ACC_DEPTH-vta_pkg::LOG_ACC_ROWS-1:0] acc_raddr_o,
+  input  logic [vta_pkg::ACC_ROWS*vta_pkg::ACC_ELEM_BITS-1:0] acc_rdata_i,
   // OUT buffer (write), laid out as ACC
-  output logic [1:0]                          out_we_o,
-  output logic [vta_pkg::LOG_ACC_DEPTH-2:0]   out_waddr_o,
-  output logic [2*vta_pkg::OUT_ELEM_BITS-1:0] out_wdata_o,
+  output logic [vta_pkg::ACC_ROWS-1:0]                       out_we_o,
+  output logic [vta_pkg::LOG_ACC_DEPTH-vta_pkg::LOG_ACC_ROWS-1:0] out_waddr_o,
+  output logic [vta_pkg::ACC_ROWS*vta_pkg::OUT_ELEM_BITS-1:0] out_wdata_o,
   // status
   output logic                          idle_o,
   output logic                          blocked_o,
@@ -85,7 +86,7 @@ module vta_compute #(
   output logic                          acc_elem_o,
   output logic                          gemm_uop_o,
   output logic                          alu_uop_o,
-  output logic                          alu_pair_o,     // ... two of them (a pair of rows)
+  output logic [vta_pkg::LOG_ACC_ROWS:0] alu_rows_o,    // ... for this many rows (a group: more than one)
   output logic                          hazard_stall_o
 );
   localparam int unsigned ACC_W  = vta_pkg::ACC_WIDTH;
@@ -108,6 +109,10 @@ module vta_compute #(
   localparam int unsigned WXW    = WAW + 16;
   localparam int unsigned PW     = INP_W + WGT_W;
   localparam int unsigned SHW    = $clog2(ACC_W);
+  localparam int unsigned R      = vta_pkg::ACC_ROWS;      // rows per ACC/OUT word
+  localparam int unsigned LR     = vta_pkg::LOG_ACC_ROWS;
+  localparam int unsigned AWW    = AAW - LR;               // ACC word address bits
+  localparam int unsigned NW     = LR + 1;                 // a group's row count, 1..R
 
   typedef enum logic [3:0] {
     S_IDLE, S_DECODE, S_POP_PREV, S_POP_NEXT, S_START, S_RUN, S_PUSH_PREV, S_PUSH_NEXT
@@ -183,10 +188,10 @@ module vta_compute #(
     end
   end
 
-  // one micro-op, the destination one row further per inner iteration, the same vector operand for both:
-  // two iterations of the inner loop may go down the pipeline together as a pair of rows
-  logic pairable;
-  assign pairable = (uop_end == (UAW + 1)'(uop_bgn) + (UAW + 1)'(1)) && (dst_fi == AAW'(1)) &&
+  // one micro-op, the destination one row further per inner iteration, the same vector operand for all:
+  // the inner iterations in one word may go down the pipeline together as a group of rows
+  logic groupable;
+  assign groupable = (uop_end == (UAW + 1)'(uop_bgn) + (UAW + 1)'(1)) && (dst_fi == AAW'(1)) &&
                     ((is_alu && alu_op != 3'(vta_pkg::ALU_OP_MUL) && (use_imm || src_fi == '0)) || (is_gemm && reset_f));
 
   // ALU with a vector source reads ACC twice per micro-op; reset writes zeros without reading
@@ -259,29 +264,39 @@ module vta_compute #(
   logic [WXW-1:0] wgt_out_q, wgt_in_q;
 
   // S1
-  logic           s1_valid_q, s1_phase_q, s1_pair_q;
+  logic           s1_valid_q, s1_phase_q;
+  logic [NW-1:0]  s1_n_q;  // rows the micro-op (or group) writes, from its destination on
   logic [DXW-1:0] s1_dst_base_q;
   logic [SXW-1:0] s1_src_base_q;
   logic [WXW-1:0] s1_wgt_base_q;
-  // S2 / S3: the destination word and the rows of it the micro-op (or pair) writes
-  localparam int unsigned AWW = AAW - 1;  // ACC word address bits
-  logic           s2_valid_q;
+  // S2 / S3: the destination word and the rows of it the micro-op (or group) writes
+  localparam int unsigned ELEM = vta_pkg::ACC_ELEM_BITS;
+  logic           s2_valid_q, s2_group_q;
   logic [AAW-1:0] s2_dst_q;
-  logic [1:0]     s2_rows_q;
+  logic [R-1:0]   s2_rows_q;
   logic [ACC_W*LANES-1:0] s2_src_q;   // ALU vector operand
   logic           s3_valid_q;
   logic [AWW-1:0] s3_word_q;
-  logic [1:0]     s3_rows_q;
-  logic [2*vta_pkg::ACC_ELEM_BITS-1:0] s3_res_q;
+  logic [R-1:0]   s3_rows_q;
+  logic           s3_reset_q, s3_is_alu_q, s3_group_q;
+  logic [LR-1:0]  s3_first_q;              // the row of a single micro-op or a group's first
+  logic [ELEM-1:0]   s3_gemm_q;
+  logic [R*ELEM-1:0] s3_alu, s3_res;       // the ALU lane sets' registered results; the rows written
 
   // rows of word `w` a pending write in S2/S3 still has to write, among `rows`
-  function automatic logic pending_in(input logic [AWW-1:0] dst_word, input logic [1:0] wrows,
-                                      input logic [AWW-1:0] w, input logic [1:0] rows);
-    pending_in = (dst_word == w) && ((wrows & rows) != 2'b00);
+  function automatic logic pending_in(input logic [AWW-1:0] dst_word, input logic [R-1:0] wrows,
+                                      input logic [AWW-1:0] w, input logic [R-1:0] rows);
+    pending_in = (dst_word == w) && ((wrows & rows) != '0);
   endfunction
-  // the row of its word a row index is (bit 0 picks the half)
-  function automatic logic [1:0] row_of(input logic odd);
-    row_of = odd ? 2'b10 : 2'b01;
+  // the row of its word a row index is (its low bits pick it)
+  function automatic logic [R-1:0] row_of(input logic [LR-1:0] r);
+    row_of = R'(1) << r;
+  endfunction
+  // rows [r, r + n) of a word (n <= R - r)
+  function automatic logic [R-1:0] rows_from(input logic [LR-1:0] r, input logic [NW-1:0] n);
+    logic [2*R-1:0] m;
+    m = ((2 * R)'(1) << n) - (2 * R)'(1);
+    rows_from = R'(m << r);
   endfunction
 
   // S1 addresses: full-width indices, and the buffer addresses (their low bits)
@@ -340,19 +355,19 @@ module vta_compute #(
   logic [AAW-1:0] src_kept_idx_q;
   logic           s1_reuse;
   assign s1_reuse = two_reads && !s1_phase_q && src_kept_q && (src_kept_idx_q == s1_src_acc) &&
-                    !(s2_valid_q && pending_in(s2_dst_q[AAW-1:1], s2_rows_q, s1_src_acc[AAW-1:1], row_of(s1_src_acc[0]))) &&
-                    !(s3_valid_q && pending_in(s3_word_q, s3_rows_q, s1_src_acc[AAW-1:1], row_of(s1_src_acc[0])));
+                    !(s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, s1_src_acc[AAW-1:LR], row_of(s1_src_acc[LR-1:0]))) &&
+                    !(s3_valid_q && pending_in(s3_word_q, s3_rows_q, s1_src_acc[AAW-1:LR], row_of(s1_src_acc[LR-1:0])));
 
   // read-after-write hazard on the ACC address S1 reads this cycle
   logic s1_reads_src, s1_rd_acc, hazard, s1_move, s1_ready, s0_issue;
   logic [AAW-1:0] s1_rd_addr;
-  logic [1:0]     s1_rd_rows;  // rows of the word read this cycle that the micro-op uses
+  logic [R-1:0]   s1_rd_rows;  // rows of the word read this cycle that the micro-op uses
   assign s1_reads_src = two_reads && !s1_phase_q && !s1_reuse;
   assign s1_rd_acc    = s1_valid_q && !no_reads && !s1_oob;
   assign s1_rd_addr   = s1_reads_src ? s1_src_acc : s1_dst;
-  assign s1_rd_rows   = (s1_pair_q && !s1_reads_src) ? 2'b11 : row_of(s1_rd_addr[0]);
-  assign hazard = s1_rd_acc && ((s2_valid_q && pending_in(s2_dst_q[AAW-1:1], s2_rows_q, s1_rd_addr[AAW-1:1], s1_rd_rows)) ||
-                                (s3_valid_q && pending_in(s3_word_q, s3_rows_q, s1_rd_addr[AAW-1:1], s1_rd_rows)));
+  assign s1_rd_rows   = rows_from(s1_rd_addr[LR-1:0], s1_reads_src ? NW'(1) : s1_n_q);
+  assign hazard = s1_rd_acc && ((s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, s1_rd_addr[AAW-1:LR], s1_rd_rows)) ||
+                                (s3_valid_q && pending_in(s3_word_q, s3_rows_q, s1_rd_addr[AAW-1:LR], s1_rd_rows)));
   // S1 hands its micro-op to S2 when no hazard and, for two reads, in the second phase
   assign s1_move  = s1_valid_q && !hazard && !s1_reads_src && !s1_oob;
   assign s1_ready = !s1_valid_q || s1_move;
@@ -365,22 +380,46 @@ module vta_compute #(
   assign wgt_re_o    = s1_move;
   assign wgt_raddr_o = s1_wgt;
   assign acc_re_o    = s1_rd_acc && !hazard;
-  assign acc_raddr_o = s1_rd_addr[AAW-1:1];
+  assign acc_raddr_o = s1_rd_addr[AAW-1:LR];
 
-  // Pairs: from the second micro-op on (the kernel's one micro-op is then on the UOP read port, so its
-  // destination is known) two inner iterations issue together when both exist and start a word.
-  // A vector operand that is the pair's first row would be written by the first iteration before the
-  // second reads it: such iterations go one at a time.
-  logic issued_q, s0_pair, s0_src_is_first_row;
-  assign s0_src_is_first_row = two_reads &&
-      (DXW'(SXW'(s1_uop.src_idx) + src_in_q) == DXW'(s1_uop.dst_idx) + dst_in_q);
-  assign s0_pair = pairable && issued_q && (j_q + 14'd1 != iter_in) && !(s1_uop.dst_idx[0] ^ dst_in_q[0]) &&
-                   !s0_src_is_first_row;
+  // Groups: from the second micro-op on (the kernel's one micro-op is then on the UOP read port, so its
+  // destination is known) the inner iterations from the destination row to the end of its word (or of
+  // the inner loop) issue together. A vector operand that is one of the group's rows but the last would
+  // be written by an earlier iteration before a later one reads it: such iterations go one at a time.
+  logic           issued_q, s0_group, s0_src_in_group;
+  logic [DXW-1:0] s0_dst_x, s0_src_x;
+  logic [13:0]    s0_left;
+  logic [NW-1:0]  s0_room, s0_span, s0_n;
+  assign s0_dst_x = DXW'(s1_uop.dst_idx) + dst_in_q;
+  assign s0_src_x = DXW'(SXW'(s1_uop.src_idx) + src_in_q);
+  assign s0_left  = iter_in - j_q;
+  assign s0_room  = NW'(R) - NW'(s0_dst_x[LR-1:0]);
+  assign s0_span  = (s0_left < 14'(s0_room)) ? NW'(s0_left) : s0_room;
+  assign s0_src_in_group = two_reads && (s0_src_x >= s0_dst_x) && (s0_src_x < s0_dst_x + DXW'(s0_span) - DXW'(1));
+  assign s0_group = groupable && issued_q && (s0_span > NW'(1)) && !s0_src_in_group;
+  assign s0_n     = s0_group ? s0_span : NW'(1);
+
+  // the inner loop's step: s0_n iterations' worth of each factor, by shifted adds
+  logic [DXW-1:0] dst_step;
+  logic [SXW-1:0] src_step;
+  logic [WXW-1:0] wgt_step;
+  always_comb begin
+    dst_step = '0;
+    src_step = '0;
+    wgt_step = '0;
+    for (int unsigned b = 0; b < NW; b++) begin
+      if (s0_n[b]) begin
+        dst_step = dst_step + (DXW'(dst_fi) << b);
+        src_step = src_step + (SXW'(src_fi) << b);
+        wgt_step = wgt_step + (WXW'(wgt_fi) << b);
+      end
+    end
+  end
 
   // loop counters
   logic last_k, last_j, last_i;
   assign last_k = (k_q + (UAW + 1)'(1) == uop_end);
-  assign last_j = (j_q + (s0_pair ? 14'd2 : 14'd1) == iter_in);
+  assign last_j = (14'(s0_n) == s0_left);
   assign last_i = (i_q + 14'd1 == iter_out);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -412,10 +451,10 @@ module vta_compute #(
       end else begin
         k_q <= (UAW + 1)'(uop_bgn);
         if (!last_j) begin
-          j_q      <= j_q + (s0_pair ? 14'd2 : 14'd1);
-          dst_in_q <= dst_in_q + (s0_pair ? DXW'(dst_fi) << 1 : DXW'(dst_fi));
-          src_in_q <= src_in_q + (s0_pair ? SXW'(src_fi) << 1 : SXW'(src_fi));
-          wgt_in_q <= wgt_in_q + (s0_pair ? WXW'(wgt_fi) << 1 : WXW'(wgt_fi));
+          j_q      <= j_q + 14'(s0_n);
+          dst_in_q <= dst_in_q + dst_step;
+          src_in_q <= src_in_q + src_step;
+          wgt_in_q <= wgt_in_q + wgt_step;
         end else begin
           j_q       <= '0;
           i_q       <= i_q + 14'd1;
@@ -436,22 +475,27 @@ module vta_compute #(
     if (!rst_ni) begin
       s1_valid_q <= 1'b0;
       s1_phase_q <= 1'b0;
-      s1_pair_q  <= 1'b0;
+      s1_n_q     <= NW'(1);
       s1_dst_base_q <= '0;
       s1_src_base_q <= '0;
       s1_wgt_base_q <= '0;
       s2_valid_q <= 1'b0;
+      s2_group_q <= 1'b0;
       s2_dst_q   <= '0;
       s2_rows_q  <= '0;
       s3_valid_q <= 1'b0;
       s3_word_q  <= '0;
       s3_rows_q  <= '0;
+      s3_first_q  <= '0;
+      s3_group_q  <= 1'b0;
+      s3_reset_q  <= 1'b0;
+      s3_is_alu_q <= 1'b0;
     end else begin
       // S0 -> S1
       if (s0_issue) begin
         s1_valid_q    <= 1'b1;
         s1_phase_q    <= 1'b0;
-        s1_pair_q     <= s0_pair;
+        s1_n_q        <= s0_n;
         s1_dst_base_q <= dst_in_q;
         s1_src_base_q <= src_in_q;
         s1_wgt_base_q <= wgt_in_q;
@@ -463,13 +507,18 @@ module vta_compute #(
       // S1 -> S2
       s2_valid_q <= s1_move;
       if (s1_move) begin
-        s2_dst_q  <= s1_dst;
-        s2_rows_q <= s1_pair_q ? 2'b11 : row_of(s1_dst[0]);
+        s2_dst_q   <= s1_dst;
+        s2_rows_q  <= rows_from(s1_dst[LR-1:0], s1_n_q);
+        s2_group_q <= (s1_n_q != NW'(1));
       end
       // S2 -> S3
       s3_valid_q <= s2_valid_q;
       if (s2_valid_q) begin
-        s3_word_q <= s2_dst_q[AAW-1:1];
+        s3_word_q   <= s2_dst_q[AAW-1:LR];
+        s3_first_q  <= s2_dst_q[LR-1:0];
+        s3_group_q  <= s2_group_q;
+        s3_reset_q  <= reset_f;
+        s3_is_alu_q <= is_alu;
         s3_rows_q <= s2_rows_q;
       end
     end
@@ -479,10 +528,10 @@ module vta_compute #(
   // micro-op reuses it)
   always_ff @(posedge clk_i) begin
     if (s1_move && two_reads && s1_phase_q) begin
-      s2_src_q <= s1_src_acc[0] ? acc_rdata_i[ELEM +: ELEM] : acc_rdata_i[0 +: ELEM];
+      s2_src_q <= acc_rdata_i[s1_src_acc[LR-1:0] * ELEM +: ELEM];
     end
   end
-  // per-instruction state, forgotten at every instruction start: a micro-op issued (pairs may follow),
+  // per-instruction state, forgotten at every instruction start: a micro-op issued (groups may follow),
   // the kept vector operand
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -497,18 +546,16 @@ module vta_compute #(
       if (acc_re_o && s1_reads_src) begin
         src_kept_q     <= 1'b1;
         src_kept_idx_q <= s1_src_acc;
-      end else if (acc_waddr_o == src_kept_idx_q[AAW-1:1] && (acc_we_o & row_of(src_kept_idx_q[0])) != 2'b00) begin
+      end else if (acc_waddr_o == src_kept_idx_q[AAW-1:LR] && (acc_we_o & row_of(src_kept_idx_q[LR-1:0])) != '0) begin
         src_kept_q <= 1'b0;
       end
     end
   end
 
   // ---- S2: execute ----
-  localparam int unsigned ELEM = vta_pkg::ACC_ELEM_BITS;
   logic [ELEM-1:0] gemm_res, acc_row;
-  logic [2*ELEM-1:0] alu_res, s2_res;
   // the GEMM accumulates into the one row of the word it read
-  assign acc_row = s2_dst_q[0] ? acc_rdata_i[ELEM +: ELEM] : acc_rdata_i[0 +: ELEM];
+  assign acc_row = acc_rdata_i[s2_dst_q[LR-1:0] * ELEM +: ELEM];
   logic [ACC_W*LANES-1:0] alu_b;
   assign alu_b = use_imm ? {LANES{imm}} : s2_src_q;
 
@@ -561,57 +608,69 @@ module vta_compute #(
     end
   end
 
-  // Two lane sets: the first takes the micro-op's row (the even one of a pair), the second the odd row
-  // of a pair. Pairs never multiply (see `pairable`), so only the first set has multipliers: a second
-  // set of 32-bit multipliers would take the DSPs past a PYNQ-class part's.
-  logic [2*ELEM-1:0] alu_a;
-  assign alu_a = {acc_rdata_i[ELEM +: ELEM], acc_row};
-  for (genvar l = 0; l < 2 * LANES; l++) begin : g_alu
-    localparam bit MULTIPLIES = l < LANES;
-    logic [ACC_W-1:0] a, bv, r, neg_b;
-    assign a     = alu_a[l * ACC_W +: ACC_W];
+  // A lane set per row: the first takes the micro-op's row (a group's first), set r > 0 row r of the
+  // word (a group's later rows). Groups never multiply (see `groupable`), so only the first set has
+  // multipliers: more sets of 32-bit multipliers would take the DSPs past a PYNQ-class part's.
+  // Each lane computes where it is registered, enabled only when an ALU micro-op (set 0) or group (the
+  // other sets) is in S2: the same logic for synthesis, and a simulator skips the lanes in GEMM cycles.
+  logic alu_go;
+  assign alu_go = s2_valid_q && is_alu && !reset_f;
+  for (genvar l = 0; l < R * LANES; l++) begin : g_alu
+    localparam int unsigned SET = l / LANES;
+    localparam bit MULTIPLIES = SET == 0;
+    logic [ACC_W-1:0] a, bv, neg_b, r_q;
+    if (SET == 0) begin : g_first
+      assign a = acc_row[l * ACC_W +: ACC_W];
+    end else begin : g_later
+      assign a = acc_rdata_i[l * ACC_W +: ACC_W];
+    end
     assign bv    = alu_b[(l % LANES) * ACC_W +: ACC_W];
     assign neg_b = -bv;
-    always_comb begin
-      unique case (alu_op)
-        3'(vta_pkg::ALU_OP_MIN): r = ($signed(a) < $signed(bv)) ? a : bv;
-        3'(vta_pkg::ALU_OP_MAX): r = ($signed(a) > $signed(bv)) ? a : bv;
-        3'(vta_pkg::ALU_OP_ADD): r = a + bv;
-        3'(vta_pkg::ALU_OP_SHR): begin
-          // arithmetic right shift; a negative amount shifts left; amounts >= ACC_W saturate
-          if (!bv[ACC_W-1]) begin
-            r = (bv >= ACC_W'(ACC_W)) ? {ACC_W{a[ACC_W-1]}} : ACC_W'($signed(a) >>> bv[SHW-1:0]);
-          end else begin
-            r = (neg_b >= ACC_W'(ACC_W)) ? '0 : a << neg_b[SHW-1:0];
+    always_ff @(posedge clk_i) begin
+      if (alu_go && (SET == 0 || s2_group_q)) begin
+        unique case (alu_op)
+          3'(vta_pkg::ALU_OP_MIN): r_q <= ($signed(a) < $signed(bv)) ? a : bv;
+          3'(vta_pkg::ALU_OP_MAX): r_q <= ($signed(a) > $signed(bv)) ? a : bv;
+          3'(vta_pkg::ALU_OP_ADD): r_q <= a + bv;
+          3'(vta_pkg::ALU_OP_SHR): begin
+            // arithmetic right shift; a negative amount shifts left; amounts >= ACC_W saturate
+            if (!bv[ACC_W-1]) begin
+              r_q <= (bv >= ACC_W'(ACC_W)) ? {ACC_W{a[ACC_W-1]}} : ACC_W'($signed(a) >>> bv[SHW-1:0]);
+            end else begin
+              r_q <= (neg_b >= ACC_W'(ACC_W)) ? '0 : a << neg_b[SHW-1:0];
+            end
           end
-        end
-        3'(vta_pkg::ALU_OP_MUL): r = MULTIPLIES ? a * bv : a;
-        default: r = a;
-      endcase
+          3'(vta_pkg::ALU_OP_MUL): r_q <= MULTIPLIES ? a * bv : a;
+          default: r_q <= a;
+        endcase
+      end
     end
-    assign alu_res[l * ACC_W +: ACC_W] = r;
+    assign s3_alu[l * ACC_W +: ACC_W] = r_q;
+  end
+  always_ff @(posedge clk_i) begin
+    if (s2_valid_q && !is_alu && !reset_f) s3_gemm_q <= gemm_res;
   end
 
-  // a single micro-op's result goes to both halves (the write enable picks its row)
-  logic s2_pair;
-  assign s2_pair = (s2_rows_q == 2'b11);
-  assign s2_res = reset_f ? '0
-                : is_alu  ? {s2_pair ? alu_res[ELEM +: ELEM] : alu_res[0 +: ELEM], alu_res[0 +: ELEM]}
-                          : {gemm_res, gemm_res};
-
-  always_ff @(posedge clk_i) begin
-    if (s2_valid_q) s3_res_q <= s2_res;
+  // S3's rows: zeros (reset), the GEMM row, or the ALU's: a single micro-op's result goes to every row
+  // (the write enable picks its row); a group's first row comes from the first lane set, its later rows
+  // from their own
+  for (genvar r = 0; r < R; r++) begin : g_row
+    logic own;
+    assign own = s3_group_q && (LR'(r) != s3_first_q);
+    assign s3_res[r * ELEM +: ELEM] = s3_reset_q  ? '0
+                                    : !s3_is_alu_q ? s3_gemm_q
+                                    : own          ? s3_alu[r * ELEM +: ELEM] : s3_alu[0 +: ELEM];
   end
 
   // ---- ACC / OUT write port: LOAD ACC (one row) or S3 (its rows of the word) ----
-  logic [2*ELEM-1:0] acc_w;
-  assign acc_we_o    = acc_ld_we ? row_of(acc_ld_waddr[0]) : (s3_valid_q ? s3_rows_q : 2'b00);
-  assign acc_waddr_o = acc_ld_we ? acc_ld_waddr[AAW-1:1] : s3_word_q;
-  assign acc_w       = acc_ld_we ? {acc_ld_wdata, acc_ld_wdata} : s3_res_q;
+  logic [R*ELEM-1:0] acc_w;
+  assign acc_we_o    = acc_ld_we ? row_of(acc_ld_waddr[LR-1:0]) : (s3_valid_q ? s3_rows_q : '0);
+  assign acc_waddr_o = acc_ld_we ? acc_ld_waddr[AAW-1:LR] : s3_word_q;
+  assign acc_w       = acc_ld_we ? {R{acc_ld_wdata}} : s3_res;
   assign acc_wdata_o = acc_w;
   assign out_we_o    = acc_we_o;
   assign out_waddr_o = acc_waddr_o;
-  for (genvar l = 0; l < 2 * LANES; l++) begin : g_trunc
+  for (genvar l = 0; l < R * LANES; l++) begin : g_trunc
     assign out_wdata_o[l * OUT_W +: OUT_W] = acc_w[l * ACC_W +: OUT_W];
   end
 
@@ -691,14 +750,14 @@ module vta_compute #(
   end
   assign gemm_uop_o = s0_issue && is_gemm && !reset_f;
   assign alu_uop_o  = s0_issue && is_alu;
-  assign alu_pair_o = s0_issue && is_alu && s0_pair;
+  assign alu_rows_o = s0_n;
   assign hazard_stall_o = hazard;
 
 `ifndef SYNTHESIS
   /* verilator lint_off SYNCASYNCNET */
   // read-after-write: an ACC entry is never read while an older micro-op in S2/S3 has still to write it
   AccReadAfterWrite: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      acc_re_o |-> !((s2_valid_q && pending_in(s2_dst_q[AAW-1:1], s2_rows_q, acc_raddr_o, s1_rd_rows)) ||
+      acc_re_o |-> !((s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, acc_raddr_o, s1_rd_rows)) ||
                      (s3_valid_q && pending_in(s3_word_q, s3_rows_q, acc_raddr_o, s1_rd_rows))))
     else $error("vta_compute: ACC word %0d read before an older micro-op wrote it", acc_raddr_o);
   // one writer of the ACC port at a time: a LOAD ACC never overlaps a micro-op's write

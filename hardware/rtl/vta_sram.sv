@@ -2,8 +2,8 @@
 // synchronous, enable-gated read (rdata_o holds its value while re_i is low). Written so that Yosys
 // infers block RAM and Verilator a plain array. A read of the address being written returns the old
 // word (read-first); the compute pipeline never relies on either behaviour (it stalls on hazards).
-// A word may be split into WE_W equal slices with a write enable each (the ACC and OUT buffers hold two
-// rows per word, so the ALU can read and write a pair of rows in one cycle).
+// A word may be split into WE_W equal slices with a write enable each (the ACC and OUT buffers hold
+// ACC_ROWS rows per word, so the ALU can read and write a group of rows in one cycle).
 module vta_sram #(
   parameter int unsigned WIDTH = 32,
   parameter int unsigned DEPTH = 1024,

@@ -204,23 +204,25 @@ module vta_top #(
     .pop_i(s2c_pop), .pop_ready_o(s2c_pop_rdy), .count_o(s2c_count));
 
   // on-chip buffers
-  // ACC and OUT hold two rows per word (a write enable per row), so the ALU can take a pair of rows
-  // per cycle; the compute module addresses them by word, the store by row.
+  // ACC and OUT hold ACC_ROWS rows per word (a write enable per row), so the ALU can take a group of
+  // rows per cycle; the compute module addresses them by word, the store by row.
+  localparam int unsigned ROWS = vta_pkg::ACC_ROWS;
+  localparam int unsigned LR   = vta_pkg::LOG_ACC_ROWS;
   logic uop_we, uop_re, inp_we, inp_re, wgt_we, wgt_re, acc_re, out_re;
-  logic [1:0] acc_we, out_we;
+  logic [ROWS-1:0] acc_we, out_we;
   logic [vta_pkg::LOG_UOP_DEPTH-1:0] uop_waddr, uop_raddr;
   logic [vta_pkg::LOG_INP_DEPTH-1:0] inp_waddr, inp_raddr;
   logic [vta_pkg::LOG_WGT_DEPTH-1:0] wgt_waddr, wgt_raddr;
-  logic [vta_pkg::LOG_ACC_DEPTH-2:0] acc_waddr, acc_raddr;
-  logic [vta_pkg::LOG_OUT_DEPTH-2:0] out_waddr;
+  logic [vta_pkg::LOG_ACC_DEPTH-LR-1:0] acc_waddr, acc_raddr;
+  logic [vta_pkg::LOG_OUT_DEPTH-LR-1:0] out_waddr;
   logic [vta_pkg::LOG_OUT_DEPTH-1:0] out_raddr;
   logic [vta_pkg::UOP_ELEM_BITS-1:0] uop_wdata, uop_rdata;
   logic [vta_pkg::INP_ELEM_BITS-1:0] inp_wdata, inp_rdata;
   logic [vta_pkg::WGT_ELEM_BITS-1:0] wgt_wdata, wgt_rdata;
-  logic [2*vta_pkg::ACC_ELEM_BITS-1:0] acc_wdata, acc_rdata;
-  logic [2*vta_pkg::OUT_ELEM_BITS-1:0] out_wdata, out_rword;
+  logic [ROWS*vta_pkg::ACC_ELEM_BITS-1:0] acc_wdata, acc_rdata;
+  logic [ROWS*vta_pkg::OUT_ELEM_BITS-1:0] out_wdata, out_rword;
   logic [vta_pkg::OUT_ELEM_BITS-1:0] out_rdata;
-  logic out_rhalf_q;
+  logic [LR-1:0] out_rrow_q;
 
   vta_sram #(.WIDTH(vta_pkg::UOP_ELEM_BITS), .DEPTH(vta_pkg::UOP_DEPTH)) u_uop_buf (
     .clk_i, .we_i(uop_we), .waddr_i(uop_waddr), .wdata_i(uop_wdata),
@@ -231,18 +233,17 @@ module vta_top #(
   vta_sram #(.WIDTH(vta_pkg::WGT_ELEM_BITS), .DEPTH(vta_pkg::WGT_DEPTH)) u_wgt_buf (
     .clk_i, .we_i(wgt_we), .waddr_i(wgt_waddr), .wdata_i(wgt_wdata),
     .re_i(wgt_re), .raddr_i(wgt_raddr), .rdata_o(wgt_rdata));
-  vta_sram #(.WIDTH(2 * vta_pkg::ACC_ELEM_BITS), .DEPTH(vta_pkg::ACC_DEPTH / 2), .WE_W(2)) u_acc_buf (
+  vta_sram #(.WIDTH(ROWS * vta_pkg::ACC_ELEM_BITS), .DEPTH(vta_pkg::ACC_DEPTH / ROWS), .WE_W(ROWS)) u_acc_buf (
     .clk_i, .we_i(acc_we), .waddr_i(acc_waddr), .wdata_i(acc_wdata),
     .re_i(acc_re), .raddr_i(acc_raddr), .rdata_o(acc_rdata));
-  vta_sram #(.WIDTH(2 * vta_pkg::OUT_ELEM_BITS), .DEPTH(vta_pkg::OUT_DEPTH / 2), .WE_W(2)) u_out_buf (
+  vta_sram #(.WIDTH(ROWS * vta_pkg::OUT_ELEM_BITS), .DEPTH(vta_pkg::OUT_DEPTH / ROWS), .WE_W(ROWS)) u_out_buf (
     .clk_i, .we_i(out_we), .waddr_i(out_waddr), .wdata_i(out_wdata),
-    .re_i(out_re), .raddr_i(out_raddr[vta_pkg::LOG_OUT_DEPTH-1:1]), .rdata_o(out_rword));
-  // the store reads one row: the half of the word its address picked (held, like the word, while re is low)
+    .re_i(out_re), .raddr_i(out_raddr[vta_pkg::LOG_OUT_DEPTH-1:LR]), .rdata_o(out_rword));
+  // the store reads one row: the one of the word its address picked (held, like the word, while re is low)
   always_ff @(posedge clk_i) begin
-    if (out_re) out_rhalf_q <= out_raddr[0];
+    if (out_re) out_rrow_q <= out_raddr[LR-1:0];
   end
-  assign out_rdata = out_rhalf_q ? out_rword[vta_pkg::OUT_ELEM_BITS +: vta_pkg::OUT_ELEM_BITS]
-                                 : out_rword[0 +: vta_pkg::OUT_ELEM_BITS];
+  assign out_rdata = out_rword[out_rrow_q * vta_pkg::OUT_ELEM_BITS +: vta_pkg::OUT_ELEM_BITS];
 
   // load
   logic l_arvalid, l_arready, l_idle, l_blocked, l_error, l_done, l_inp_elem, l_wgt_elem;
@@ -265,7 +266,8 @@ module vta_top #(
   );
 
   // compute
-  logic c_arvalid, c_arready, c_idle, c_blocked, c_error, c_done, c_uop_elem, c_acc_elem, c_gemm, c_alu, c_alu_pair, c_hazard;
+  logic c_arvalid, c_arready, c_idle, c_blocked, c_error, c_done, c_uop_elem, c_acc_elem, c_gemm, c_alu, c_hazard;
+  logic [LR:0] c_alu_rows;
   logic [ADDR_W-1:0] c_araddr;
   logic [7:0] c_arlen, c_error_code;
   logic [3:0] c_error_info;
@@ -289,7 +291,7 @@ module vta_top #(
     .idle_o(c_idle), .blocked_o(c_blocked), .cur_idx_o(c_idx), .error_o(c_error), .error_code_o(c_error_code),
     .error_info_o(c_error_info), .error_addr_o(c_error_addr),
     .insn_done_o(c_done), .uop_elem_o(c_uop_elem), .acc_elem_o(c_acc_elem), .gemm_uop_o(c_gemm),
-    .alu_uop_o(c_alu), .alu_pair_o(c_alu_pair), .hazard_stall_o(c_hazard)
+    .alu_uop_o(c_alu), .alu_rows_o(c_alu_rows), .hazard_stall_o(c_hazard)
   );
 
   // store
@@ -484,7 +486,7 @@ module vta_top #(
     cnt_inc[vta_pkg::CNT_ACC_NBYTES * 64 +: 64] = 64'(vta_pkg::ACC_ELEM_BYTES);
     cnt_inc[vta_pkg::CNT_UOP_NBYTES * 64 +: 64] = 64'(vta_pkg::UOP_ELEM_BYTES);
     cnt_inc[vta_pkg::CNT_OUT_NBYTES * 64 +: 64] = 64'(vta_pkg::OUT_ELEM_BYTES);
-    cnt_inc[vta_pkg::CNT_ALU * 64 +: 64]        = c_alu_pair ? 64'd2 : 64'd1;
+    cnt_inc[vta_pkg::CNT_ALU * 64 +: 64]        = 64'(c_alu_rows);
     cnt_inc_en[vta_pkg::CNT_LOAD_INSN]     = l_done;
     cnt_inc_en[vta_pkg::CNT_COMPUTE_INSN]  = c_done;
     cnt_inc_en[vta_pkg::CNT_STORE_INSN]    = s_done;

@@ -359,14 +359,16 @@ TEST_F(TsimDirected, KeptVectorOperandIsReadAgainAfterAWrite) {
   check(directed(L_, chain({}, cmp, sts), uops, 5, /*small_acc=*/true), "kept_vector_operand");
 }
 
-// Two inner iterations of a one-micro-op ALU or reset kernel stepping its destination by one row go
-// down the pipeline together when they are a pair of rows (one ACC word): odd and even starts, odd and
-// even run lengths, a vector operand inside the rows being written (the pair's write makes the kept
-// operand stale), a hazard on the word a pair wrote, and one-iteration runs.
-TEST_F(TsimDirected, PairsOfRowsMatchOneRowAtATime) {
-  std::vector<isa::MicroOp> uops = {{0, 9, 0}, {1, 9, 0}, {5, 6, 0}, {60, 60, 0}, {60, 62, 0}};
+// The inner iterations of a one-micro-op ALU or reset kernel stepping its destination by one row go down
+// the pipeline together when they fall in one ACC word (a group of rows, up to ACC_ROWS): starts at
+// every row of a word, run lengths that end inside a word, a vector operand inside the rows being
+// written (the group's write makes the kept operand stale), a vector operand that is a would-be group's
+// first, middle or last row, a hazard on the word a group wrote, and one-iteration runs.
+TEST_F(TsimDirected, GroupsOfRowsMatchOneRowAtATime) {
+  std::vector<isa::MicroOp> uops = {{0, 9, 0},   {1, 9, 0},   {5, 6, 0},  {60, 60, 0},
+                                    {60, 62, 0}, {61, 63, 0}, {68, 69, 0}, {70, 70, 0}};
   std::vector<isa::Instruction> cmp = {
-      make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 5, 5),
+      make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 8, 8),
       make_mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 1, 96, 96)};
   const auto alu = [&](isa::AluOpcode op, bool imm, uint32_t uop, isa::LoopNest l) {
     isa::AluInsn a;
@@ -391,8 +393,12 @@ TEST_F(TsimDirected, PairsOfRowsMatchOneRowAtATime) {
   // 0xac0f0367c103788f found the pair reading it before its first iteration wrote it)
   cmp.push_back(alu(isa::AluOpcode::kAdd, false, 3, loop(0, 1, 3, 7, 0, 1, 0, 0)));     // rows 60..66, src 60
   cmp.push_back(alu(isa::AluOpcode::kAdd, false, 4, loop(0, 1, 3, 7, 0, 1, 0, 0)));     // rows 60..66, src 62
+  cmp.push_back(alu(isa::AluOpcode::kMin, false, 5, loop(0, 1, 2, 6, 0, 1, 0, 0)));     // rows 61..66, src 63
+  cmp.push_back(alu(isa::AluOpcode::kAdd, false, 6, loop(0, 1, 2, 8, 1, 1, 0, 0)));     // rows 68.., src 69
+  cmp.push_back(alu(isa::AluOpcode::kAdd, false, 7, loop(0, 1, 4, 5, 1, 1, 0, 0)));     // rows 70.., src 70
+  cmp.push_back(alu(isa::AluOpcode::kShr, true, 6, loop(0, 1, 5, 3, 1, 1, 0, 0)));      // runs of 3 from 68..72
   std::vector<isa::Instruction> sts = {make_mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, 96, 96)};
-  check(directed(L_, chain({}, cmp, sts), uops, 6, /*small_acc=*/true), "pairs_of_rows");
+  check(directed(L_, chain({}, cmp, sts), uops, 6, /*small_acc=*/true), "groups_of_rows");
 }
 
 // Every ALU op with every edge immediate, a vector operand through a two-level loop, and itself as

@@ -6,6 +6,7 @@
 #include "vta/hw/pkg_generator.h"
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "vta/hw/acc_rows.h"
 #include "vta/hw/gemm_packing.h"
 #include "vta/isa/error.h"
 #include "vta/isa/hw_config.h"
@@ -147,6 +149,9 @@ std::string generate_vta_pkg(const HwConfig& c) {
   w.param("LOG_BLOCK_OUT", c.log_block_out());
   w.comment("GEMM: two products per DSP48 multiplier (vta/hw/gemm_packing.h).");
   w.param("GEMM_PACK", vta::hw::gemm_packs_pairs(c) ? 1 : 0);
+  w.comment("ACC and OUT rows per buffer word, one ALU lane set each (vta/hw/acc_rows.h).");
+  w.param("ACC_ROWS", vta::hw::acc_rows_per_word(c));
+  w.param("LOG_ACC_ROWS", static_cast<uint32_t>(std::countr_zero(vta::hw::acc_rows_per_word(c))));
 
   w.comment("On-chip buffers: element size, depth and index bits (OUT shares the ACC index).");
   buffer(w, "UOP", c.uop());

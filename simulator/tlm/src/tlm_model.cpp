@@ -28,6 +28,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "kernel.h"  // fsim's internal kernel interface (simulator/fsim/src)
+#include "vta/hw/acc_rows.h"
 #include "vta/isa/disassembler.h"
 #include "vta/isa/error.h"
 #include "vta/isa/hw_config.h"
@@ -834,16 +835,16 @@ struct Core : sc_core::sc_module {
     return h;
   }
 
-  // A lower bound on a compute instruction's RUN (START to exec_done): one micro-op issue a cycle, two
-  // where rows can pair (reset GEMMs, ALU), one cycle for the rest.
-  static Cycle min_run_cycles(const isa::Instruction& insn) {
+  // A lower bound on a compute instruction's RUN (START to exec_done): one micro-op issue a cycle, a
+  // word's rows where they can group (reset GEMMs, ALU), one cycle for the rest.
+  static Cycle min_run_cycles(const isa::Instruction& insn, Cycle rows_per_word) {
     const isa::LoopNest* loop = nullptr;
-    bool can_pair = false;
-    if (const auto* g = std::get_if<GemmInsn>(&insn)) loop = &g->loop, can_pair = g->loop.reset;
-    if (const auto* a = std::get_if<AluInsn>(&insn)) loop = &a->loop, can_pair = true;
+    bool can_group = false;
+    if (const auto* g = std::get_if<GemmInsn>(&insn)) loop = &g->loop, can_group = g->loop.reset;
+    if (const auto* a = std::get_if<AluInsn>(&insn)) loop = &a->loop, can_group = true;
     if (loop == nullptr || loop->uop_end <= loop->uop_bgn) return 1;
     const Cycle n = Cycle{loop->iter_out} * loop->iter_in * (loop->uop_end - loop->uop_bgn);
-    return std::max<Cycle>(1, can_pair ? n / 2 : n);
+    return std::max<Cycle>(1, can_group ? n / rows_per_word : n);
   }
 
   // RunState::c2s_min, cread_min and store_pops from the program. From its POP cycle a compute instruction STARTs 4
@@ -859,7 +860,7 @@ struct Core : sc_core::sc_module {
     rs.cread_min.assign(order.size() + 1, kNever);
     for (size_t k = order.size(); k-- > 0;) {
       const isa::Instruction& insn = rs.program[order[k]];
-      const Cycle run = min_run_cycles(insn);
+      const Cycle run = min_run_cycles(insn, hw::acc_rows_per_word(*rs.config));
       rs.c2s_min[k] = isa::dep_flags(insn).push_next ? 4 + run + 2 : std::min(kNever, 4 + run + 3 + rs.c2s_min[k + 1]);
       // a LOAD (UOP, ACC) presents its first request the cycle after START
       const auto* m = std::get_if<MemInsn>(&insn);
@@ -1010,10 +1011,11 @@ struct Core : sc_core::sc_module {
     if (loop.iter_out == 0 || loop.iter_in == 0 || loop.uop_end <= loop.uop_bgn) return s + 1;
     const bool no_reads = loop.reset;
     const bool two_reads = is_alu && !use_imm && !loop.reset;
-    // two inner iterations a cycle when they are a pair of rows (vta_compute s0_pair): one micro-op, the
-    // destination one row further per inner iteration, one vector operand for both, not MUL; from the
-    // second issue on
-    const bool pairable = loop.uop_end == loop.uop_bgn + 1 && loop.dst_factor_in == 1 &&
+    // the inner iterations in one word issue together as a group of rows (vta_compute s0_group): one
+    // micro-op, the destination one row further per inner iteration, one vector operand for all, not MUL;
+    // from the second issue on, from the destination row to the end of its word or of the inner loop
+    const uint32_t word_rows = hw::acc_rows_per_word(*run->config);
+    const bool groupable = loop.uop_end == loop.uop_bgn + 1 && loop.dst_factor_in == 1 &&
                           ((is_alu && !multiplies && (use_imm || loop.src_factor_in == 0)) || (!is_alu && loop.reset));
     const std::vector<isa::MicroOp>& uops = *run->uops;
     const uint32_t depth = run->config->acc().depth;
@@ -1022,15 +1024,15 @@ struct Core : sc_core::sc_module {
     bool issued = false;
     if (no_reads) {
       uint64_t issues = 0;
-      if (!pairable) {
+      if (!groupable) {
         issues = uint64_t{loop.iter_out} * loop.iter_in * (loop.uop_end - loop.uop_bgn);
       } else {
         const uint64_t u_dst = uops[loop.uop_bgn].dst_idx;
         for (uint32_t i = 0; i < loop.iter_out; ++i) {
           const uint64_t d0 = u_dst + uint64_t{i} * loop.dst_factor_out;
           for (uint64_t j = 0; j < loop.iter_in;) {
-            if (issued && j + 1 < loop.iter_in && ((d0 + j) & 1) == 0) {  // pairs to the end of the run
-              issues += (loop.iter_in - j + 1) / 2;
+            if (issued) {  // one issue per word the rest of the run touches
+              issues += (d0 + loop.iter_in - 1) / word_rows - (d0 + j) / word_rows + 1;
               break;
             }
             ++issues;
@@ -1042,10 +1044,10 @@ struct Core : sc_core::sc_module {
       m_last = entry + issues - 1;
       return m_last + 3;
     }
-    // A kernel of three or more micro-ops, one read each and no pairs, in which no micro-op reads a row
+    // A kernel of three or more micro-ops, one read each and no groups, in which no micro-op reads a row
     // one of the two before it writes (within a pass and across the step to the next pass): one issue
     // per cycle, no hazard, so the issue times need not be walked micro-op by micro-op.
-    if (!two_reads && !pairable && loop.uop_end - loop.uop_bgn >= 3) {
+    if (!two_reads && !groupable && loop.uop_end - loop.uop_bgn >= 3) {
       const uint32_t k0 = loop.uop_bgn, k1 = loop.uop_end - 1;
       bool clean = true;
       for (uint32_t k = k0; k + 1 <= k1 && clean; ++k) {
@@ -1100,10 +1102,13 @@ struct Core : sc_core::sc_module {
           const isa::MicroOp& u = uops[k];
           const uint32_t dst = wrap(u.dst_idx + dst_off);
           const uint32_t src = wrap(u.src_idx + src_off);
-          // not when the vector operand is the pair's first row (its second iteration reads it after the write)
-          const bool pair = pairable && issued && j + 1 < loop.iter_in && ((u.dst_idx + dst_off) & 1) == 0 &&
-                            !(two_reads && src == dst);
-          const uint32_t rows = pair ? 2 : 1;
+          // not when the vector operand is one of the group's rows but the last (a later iteration reads
+          // it after an earlier one wrote it)
+          uint32_t rows = 1;
+          if (groupable && issued) {
+            const uint32_t span = std::min(word_rows - (u.dst_idx + dst_off) % word_rows, loop.iter_in - j);
+            if (span > 1 && !(two_reads && src >= dst && src < dst + span - 1)) rows = span;
+          }
           Cycle mv;
           if (two_reads && kept && kept_src == src && !pending(src, 1, entry)) {
             mv = clear(dst, rows, entry);  // the kept operand: ACC[dst] only
