@@ -173,6 +173,15 @@ ConvProblem make_conv_problem(const Conv2dShape& s, const Conv2dParams& p, bool 
   c.pad_left = p.pad_left;
   c.pad_bottom = p.pad_bottom;
   c.pad_right = p.pad_right;
+  // A 1x1 kernel with a vertical stride and no padding: the input LOADs skip the rows it never reads
+  // (moving a stride_h-th of the rows a tile spans), and the core convolves the rows read with stride 1.
+  const bool unpadded = c.pad_top == 0 && c.pad_left == 0 && c.pad_bottom == 0 && c.pad_right == 0;
+  if (c.kernel_h == 1 && c.kernel_w == 1 && c.stride_h > 1 && unpadded && int64_t{c.stride_h} * c.in_w <= kMaxDim) {
+    c.dram_h = c.in_h;
+    c.in_step_h = c.stride_h;
+    c.in_h = c.out_h;
+    c.stride_h = 1;
+  }
   c.has_channel_shift = !p.channel_shift.empty();
   c.has_residual = p.residual.has_value();
   if (c.has_residual && cfg.block_in() != cfg.block_out()) {
@@ -345,6 +354,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
   const uint32_t const_base = cfg.acc().depth - p.resident_constants;
   const uint32_t kh = p.kernel_h, kw = p.kernel_w, kk = kh * kw;
   const uint32_t IB = p.ic_blocks, OB = p.oc_blocks, H = p.in_h, W = p.in_w, OH = p.out_h, OW = p.out_w;
+  const uint32_t DH = p.dram_rows();  // the input's height in DRAM (H is what the core sees)
   // The whole tensors' channel blocks (super-groups side by side) for the DRAM offsets.
   const uint32_t IBt = IB * p.groups, OBt = OB * p.groups;
   const uint32_t bias_off = t.oc_blocks * t.out_rows * t.out_cols;
@@ -424,9 +434,10 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
         const int64_t rl = std::max<int64_t>(r0, 0), rh = std::min<int64_t>(r1, H);
         const int64_t cl = std::max<int64_t>(c0, 0), ch = std::min<int64_t>(c1, W);
         for (uint32_t i = 0; i < tib; ++i) {
-          const uint64_t off = ((uint64_t{s.nb} * IBt + gib + ib0 + i) * H + static_cast<uint64_t>(rl)) * W +
+          // rows in_step_h apart in DRAM (1 but for a strided 1x1 kernel, which has no padding)
+          const uint64_t off = ((uint64_t{s.nb} * IBt + gib + ib0 + i) * DH + static_cast<uint64_t>(rl) * p.in_step_h) * W +
                                static_cast<uint64_t>(cl);
-          q.load_2d(b.inp, off, u32(ch - cl), u32(rh - rl), W, u32(cl - c0), u32(rl - r0), u32(c1 - ch),
+          q.load_2d(b.inp, off, u32(ch - cl), u32(rh - rl), p.in_step_h * W, u32(cl - c0), u32(rl - r0), u32(c1 - ch),
                     u32(r1 - rh), inp_base + i * ih_t * iw_t, MemoryType::kInp);
         }
       }
@@ -588,7 +599,7 @@ runtime::Program build_conv2d_program(const isa::HwConfig& cfg, const Conv2dShap
   runtime::ProgramBuilder pb(cfg);
   ConvBuffers b;
   b.inp = pb.add_buffer("input", runtime::BufferRole::kInput,
-                        uint64_t{prob.batch_groups} * prob.ic_blocks * prob.groups * prob.in_h * prob.in_w *
+                        uint64_t{prob.batch_groups} * prob.ic_blocks * prob.groups * prob.dram_rows() * prob.in_w *
                             cfg.inp().element_bytes);
   b.wgt = pb.add_constant("weight", std::vector<uint8_t>(wgt.begin(), wgt.end()));
   if (prob.has_bias) {

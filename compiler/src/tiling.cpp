@@ -215,7 +215,7 @@ Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const C
   const uint64_t acc_vectors = p.acc_vectors();
   c.acc_bytes = (p.resident_constants ? 1 : nb * n_sp) * p.oc_blocks * acc_vectors * acc_eb;
   c.out_bytes = nb * p.oc_blocks * p.out_h * p.out_w * out_eb;
-  c.lower_bound_bytes = nb * p.ic_blocks * p.in_h * p.in_w * inp_eb + w_once + c.out_bytes +
+  c.lower_bound_bytes = nb * p.ic_blocks * p.dram_rows() * p.in_w * inp_eb + w_once + c.out_bytes +
                         p.oc_blocks * acc_vectors * acc_eb;
   if (p.has_residual) {
     // Every residual element once (INP elements, the output's layout) and the identity WGT element.

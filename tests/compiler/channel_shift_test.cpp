@@ -138,7 +138,9 @@ TEST(ChannelShift, ConstantsStayResidentUnlessTheyCrowdTheAccBuffer) {
     expect_case(k, shift, "fsim-strict", "default", 4);
     const Outcome out = run_case(k, shift, "fsim-strict", cfg, 4);
     const uint64_t once = 2ull * (o / 16) * cfg.acc().element_bytes;
-    if (resident) EXPECT_EQ(out.run.counters.acc_load_nbytes, once);
+    if (resident) {
+      EXPECT_EQ(out.run.counters.acc_load_nbytes, once);
+    }
   }
 }
 

@@ -121,6 +121,30 @@ BufferUse buffer_use(const runtime::Program& prog) {
 // GEMMs and ALUs stay inside the buffers, an input tile fits half the INP buffer and an output tile half
 // the ACC buffer (double buffering), a weight tile its share of WGT, a GEMM kernel a quarter of UOP; and
 // the cost model's footprint() is an upper bound of what the program really uses.
+// A 1x1 kernel with stride 2 (ResNet's downsampling shortcuts) reads every other input row only: its
+// input LOADs step two rows in DRAM and move half of the rows a tile spans, not all of them.
+TEST(Tiling, StridedPointwiseLoadsOnlyTheRowsItReads) {
+  const isa::HwConfig cfg = config("default");
+  const int64_t h = 28, ic = 64, oc = 128;
+  const Tensor weight(DType::kInt8, {oc, ic, 1, 1});
+  const Tensor bias(DType::kInt32, {oc});
+  const CompiledOp op = compile_conv2d(cfg, {1, ic, h, h}, weight, &bias, Conv2dParams::with(2, 0, 8), {});
+  uint64_t loaded = 0, loads = 0;
+  for (const isa::Instruction& insn : op.program.instructions) {
+    const auto* m = std::get_if<isa::MemInsn>(&insn);
+    if (m == nullptr || m->opcode != isa::Opcode::kLoad || m->memory_type != isa::MemoryType::kInp) continue;
+    if (m->x_size == 0) continue;  // a token-only LOAD
+    EXPECT_EQ(m->x_stride, 2 * h);
+    EXPECT_EQ(m->y_pad_0 + m->y_pad_1 + m->x_pad_0 + m->x_pad_1, 0u);
+    loaded += uint64_t{m->x_size} * m->y_size;
+    ++loads;
+  }
+  EXPECT_GT(loads, 0u);
+  // every output-channel tile reads at most the 14 rows used of each of the 4 channel blocks
+  const uint64_t oc_tiles = (oc / cfg.block_out() + op.tiling.oc_blocks - 1) / op.tiling.oc_blocks;
+  EXPECT_LE(loaded, oc_tiles * (ic / cfg.block_in()) * (h / 2) * h) << op.tiling.to_string();
+}
+
 TEST(Tiling, ChosenTilingFitsEveryConfig) {
   for (const char* name : {"default", "batch2", "block8", "block32", "in16_out32"}) {
     const isa::HwConfig cfg = config(name);
@@ -135,7 +159,10 @@ TEST(Tiling, ChosenTilingFitsEveryConfig) {
     for (auto [h, ic, oc, k, pad, stride] :
          {std::tuple{224u, 3u, 64u, 7u, 3u, 2u}, {56u, 64u, 64u, 3u, 1u, 1u}, {28u, 128u, 256u, 1u, 0u, 2u},
           {7u, 512u, 512u, 3u, 1u, 1u}, {13u, 40u, 24u, 5u, 2u, 1u}}) {
-      const ConvProblem p = problem(cfg, h, ic, oc, k, pad, stride);
+      // the problem the lowering solves (a strided 1x1 kernel reads every stride-th row only)
+      const int64_t hw = (int64_t{h} + 2 * pad - k) / stride + 1;
+      const ConvProblem p = make_conv_problem(Conv2dShape{cfg.batch(), ic, h, h, oc, k, k, hw, hw},
+                                              Conv2dParams::with(stride, pad, 8), true, cfg);
       const Conv2dTiling chosen = choose_tiling(p, cfg);
       SCOPED_TRACE(fmt::format("{}: {}x{} {}->{} k{} pad{} s{}: {}", name, h, h, ic, oc, k, pad, stride,
                                chosen.to_string()));

@@ -16,11 +16,18 @@ struct ConvProblem {
   uint32_t batch_groups = 1;     // N / BATCH (rounded up)
   uint32_t ic_blocks = 1;        // C / BLOCK_IN (rounded up)
   uint32_t oc_blocks = 1;        // O / BLOCK_OUT (rounded up)
-  uint32_t in_h = 1, in_w = 1;   // input spatial size
+  uint32_t in_h = 1, in_w = 1;   // input spatial size (as the core sees it, see in_step_h)
   uint32_t out_h = 1, out_w = 1; // output spatial size
   uint32_t kernel_h = 1, kernel_w = 1;
   uint32_t stride_h = 1, stride_w = 1;
   uint32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  // A 1x1 kernel with a vertical stride and no padding reads every stride_h-th input row only. The input
+  // LOADs skip the others (their row stride is in_step_h rows), so the problem is the conv2d with
+  // vertical stride 1 of the rows read (in_h = out_h), and dram_h is the input's height in DRAM
+  // (0: in_h, in_step_h 1). Set by make_conv_problem.
+  uint32_t in_step_h = 1;
+  uint32_t dram_h = 0;
+  uint32_t dram_rows() const { return dram_h != 0 ? dram_h : in_h; }
   bool has_bias = false;
   // Per-output-channel shifts: one more ACC element per oc block next to the bias (implies has_bias: the
   // lowering loads both with one 2-row LOAD).
