@@ -243,7 +243,12 @@ module vta_top #(
   always_ff @(posedge clk_i) begin
     if (out_re) out_rrow_q <= out_raddr[LR-1:0];
   end
-  assign out_rdata = out_rword[out_rrow_q * vta_pkg::OUT_ELEM_BITS +: vta_pkg::OUT_ELEM_BITS];
+  always_comb begin  // constant selections (a simulator copies one row instead of shifting the word)
+    out_rdata = out_rword[0 +: vta_pkg::OUT_ELEM_BITS];
+    for (int unsigned r = 1; r < ROWS; r++) begin
+      if (out_rrow_q == LR'(r)) out_rdata = out_rword[r * vta_pkg::OUT_ELEM_BITS +: vta_pkg::OUT_ELEM_BITS];
+    end
+  end
 
   // load
   logic l_arvalid, l_arready, l_idle, l_blocked, l_error, l_done, l_inp_elem, l_wgt_elem;
