@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "area_data.h"
+#include "vta/hw/acc_rows.h"
 #include "vta/hw/gemm_packing.h"
 #include "vta/isa/error.h"
 
@@ -54,7 +55,7 @@ Vector dsp_features(const isa::HwConfig& c) {
   return {1.0, alu / 64.0};
 }
 
-Vector bram_features(const isa::HwConfig& c) { return {1.0, structural_bram36(c) / 102.0}; }
+Vector bram_features(const isa::HwConfig& c) { return {1.0, structural_bram36(c) / 110.0}; }
 
 // Solves A x = b (A square, symmetric positive definite after the ridge) by Gaussian elimination.
 Vector solve(std::vector<Vector> a, Vector b) {
@@ -150,7 +151,10 @@ std::vector<SynthSample> shipped_validation_samples() {
 
 double structural_bram36(const isa::HwConfig& c) {
   double total = 0;
-  for (const isa::BufferGeometry* b : {&c.uop(), &c.inp(), &c.wgt(), &c.acc()}) total += blocks_for(b->depth, b->element_bits);
+  for (const isa::BufferGeometry* b : {&c.uop(), &c.inp(), &c.wgt()}) total += blocks_for(b->depth, b->element_bits);
+  // ACC and OUT hold several rows per word: a quarter of the depth at four times the width
+  const uint32_t rows = hw::acc_rows_per_word(c);
+  for (const isa::BufferGeometry* b : {&c.acc(), &c.out()}) total += blocks_for(b->depth / rows, uint64_t{b->element_bits} * rows);
   return total;
 }
 

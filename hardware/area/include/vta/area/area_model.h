@@ -45,8 +45,8 @@ std::vector<SynthSample> shipped_validation_samples();
 // {"samples": [{"name", "config": {VTA JSON}, "resources": {"lut", "ff", "dsp", "bram36"}}], "validation": [...]}
 std::vector<SynthSample> samples_from_json(const nlohmann::json& j, const char* key = "samples");
 
-// RAMB36 equivalents the on-chip buffers need (UOP, INP, WGT, ACC; STORE reads the ACC buffer): each in
-// the RAMB36 aspect ratio (32K x 1 ... 512 x 72) that takes the fewest blocks.
+// RAMB36 equivalents the on-chip buffers need (UOP, INP, WGT, and ACC and OUT as the core lays them out,
+// vta/hw/acc_rows.h): each in the RAMB36 aspect ratio (32K x 1 ... 512 x 72) that takes the fewest blocks.
 double structural_bram36(const isa::HwConfig& config);
 
 class AreaModel {
