@@ -192,7 +192,7 @@ module vta_compute #(
   // the inner iterations in one word may go down the pipeline together as a group of rows
   logic groupable;
   assign groupable = (uop_end == (UAW + 1)'(uop_bgn) + (UAW + 1)'(1)) && (dst_fi == AAW'(1)) &&
-                    ((is_alu && alu_op != 3'(vta_pkg::ALU_OP_MUL) && (use_imm || src_fi == '0)) || (is_gemm && reset_f));
+                     ((is_alu && alu_op != 3'(vta_pkg::ALU_OP_MUL) && (use_imm || src_fi == '0)) || (is_gemm && reset_f));
 
   // ALU with a vector source reads ACC twice per micro-op; reset writes zeros without reading
   logic two_reads, no_reads;

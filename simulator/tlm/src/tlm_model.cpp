@@ -1016,7 +1016,7 @@ struct Core : sc_core::sc_module {
     // from the second issue on, from the destination row to the end of its word or of the inner loop
     const uint32_t word_rows = hw::acc_rows_per_word(*run->config);
     const bool groupable = loop.uop_end == loop.uop_bgn + 1 && loop.dst_factor_in == 1 &&
-                          ((is_alu && !multiplies && (use_imm || loop.src_factor_in == 0)) || (!is_alu && loop.reset));
+                           ((is_alu && !multiplies && (use_imm || loop.src_factor_in == 0)) || (!is_alu && loop.reset));
     const std::vector<isa::MicroOp>& uops = *run->uops;
     const uint32_t depth = run->config->acc().depth;
     Cycle entry = s + 2;  // micro-op 0 issues in the first RUN cycle, reaches S1 the next
