@@ -117,10 +117,6 @@ BufferUse buffer_use(const runtime::Program& prog) {
   return use;
 }
 
-// The chosen tiling of each workload, compiled (direct, no repack) at every config: the program's LOADs,
-// GEMMs and ALUs stay inside the buffers, an input tile fits half the INP buffer and an output tile half
-// the ACC buffer (double buffering), a weight tile its share of WGT, a GEMM kernel a quarter of UOP; and
-// the cost model's footprint() is an upper bound of what the program really uses.
 // A 1x1 kernel with stride 2 (ResNet's downsampling shortcuts) reads every other input row only: its
 // input LOADs step two rows in DRAM and move half of the rows a tile spans, not all of them.
 TEST(Tiling, StridedPointwiseLoadsOnlyTheRowsItReads) {
@@ -145,6 +141,10 @@ TEST(Tiling, StridedPointwiseLoadsOnlyTheRowsItReads) {
   EXPECT_LE(loaded, oc_tiles * (ic / cfg.block_in()) * (h / 2) * h) << op.tiling.to_string();
 }
 
+// The chosen tiling of each workload, compiled (direct, no repack) at every config: the program's LOADs,
+// GEMMs and ALUs stay inside the buffers, an input tile fits half the INP buffer and an output tile half
+// the ACC buffer (double buffering), a weight tile its share of WGT, a GEMM kernel a quarter of UOP; and
+// the cost model's footprint() is an upper bound of what the program really uses.
 TEST(Tiling, ChosenTilingFitsEveryConfig) {
   for (const char* name : {"default", "batch2", "block8", "block32", "in16_out32"}) {
     const isa::HwConfig cfg = config(name);
