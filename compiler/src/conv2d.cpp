@@ -350,8 +350,10 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
                  const Requantize& rq, const std::optional<ResidualAdd>& residual) {
   const isa::HwConfig& cfg = q.config();
   const uint32_t inp_half = cfg.inp().depth / 2, wgt_half = cfg.wgt().depth / 2;
-  const uint32_t acc_half = (cfg.acc().depth - p.resident_constants) / 2;
-  const uint32_t const_base = cfg.acc().depth - p.resident_constants;
+  // Output tile t uses ACC half t % 2 (the core's ACC banks: one tile's requantization overlaps the next
+  // tile's GEMMs), with its copy of the resident constants at the top of the half.
+  const uint32_t acc_bank = cfg.acc().depth / 2;
+  const uint32_t acc_half = acc_bank - p.resident_constants;
   const uint32_t kh = p.kernel_h, kw = p.kernel_w, kk = kh * kw;
   const uint32_t IB = p.ic_blocks, OB = p.oc_blocks, H = p.in_h, W = p.in_w, OH = p.out_h, OW = p.out_w;
   const uint32_t DH = p.dram_rows();  // the input's height in DRAM (H is what the core sees)
@@ -375,7 +377,9 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
   if (p.has_residual) q.load_2d(*b.residual_wgt, 0, 1, 1, 1, 0, 0, 0, 0, res_wgt, MemoryType::kWgt);
   // Resident constants: [bias; shifts] of every channel block, rows of OBt elements, as in DRAM.
   if (p.resident_constants != 0 && b.bias) {
-    q.load_2d(*b.bias, 0, OBt, p.has_channel_shift ? 2 : 1, OBt, 0, 0, 0, 0, const_base, MemoryType::kAcc);
+    for (uint32_t half = 0; half < std::min<uint32_t>(n_tiles, 2); ++half)
+      q.load_2d(*b.bias, 0, OBt, p.has_channel_shift ? 2 : 1, OBt, 0, 0, 0, 0, half * acc_bank + acc_half,
+                MemoryType::kAcc);
   }
 
   for (const ConvStep& s : steps) {
@@ -390,7 +394,8 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     const uint32_t ih_t = (th - 1) * p.stride_h + kh, iw_t = (tw - 1) * p.stride_w + kw;
     const uint32_t inp_base = s.inp_slot * inp_half;
     const uint32_t wgt_base = t.single_weight_buffer() ? 0 : s.wgt_slot * wgt_half;
-    const uint32_t acc_base = (s.tile % 2) * acc_half;
+    const uint32_t acc_base = (s.tile % 2) * acc_bank;
+    const uint32_t const_base = acc_base + acc_half;
     // Geometry of the weight unit on chip: [o][unit_ic][kh][kw] with this step at (o_off, i_off).
     uint32_t unit_ic = tib, o_off = 0, i_off = 0;
     if (t.weight_mode == WeightMode::kOcTile) {

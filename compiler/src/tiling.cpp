@@ -168,7 +168,7 @@ std::string check_tiling(const ConvProblem& p, const isa::HwConfig& cfg, const C
   if (f.wgt > wgt_cap) return fmt::format("weight tile needs {} wgt elements, the buffer holds {}", f.wgt, wgt_cap);
   if (p.resident_constants > cfg.acc().depth / 2)
     return fmt::format("{} resident constants exceed half the acc buffer", p.resident_constants);
-  const uint64_t acc_cap = (cfg.acc().depth - p.resident_constants) / 2;
+  const uint64_t acc_cap = cfg.acc().depth / 2 - p.resident_constants;
   if (f.acc > acc_cap) {
     return fmt::format("output tile needs {} acc elements, half the buffer{} holds {}", f.acc,
                        p.resident_constants ? " beside the resident constants" : "", acc_cap);
@@ -213,7 +213,9 @@ Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const C
   c.wgt_bytes = wgt_once ? w_once : w_once * nb * n_sp;
   // ACC vectors per oc block: the bias, and the per-channel shifts when present.
   const uint64_t acc_vectors = p.acc_vectors();
-  c.acc_bytes = (p.resident_constants ? 1 : nb * n_sp) * p.oc_blocks * acc_vectors * acc_eb;
+  // resident constants: a copy in each ACC half when tiles use both (see ConvProblem::resident_constants)
+  const uint64_t tiles = nb * n_sp * n_oc * p.groups;
+  c.acc_bytes = (p.resident_constants ? (tiles > 1 ? 2 : 1) : nb * n_sp) * p.oc_blocks * acc_vectors * acc_eb;
   c.out_bytes = nb * p.oc_blocks * p.out_h * p.out_w * out_eb;
   c.lower_bound_bytes = nb * p.ic_blocks * p.dram_rows() * p.in_w * inp_eb + w_once + c.out_bytes +
                         p.oc_blocks * acc_vectors * acc_eb;
@@ -262,8 +264,14 @@ Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const C
   // trading it for many small output tiles, whose per-tile work it does not count (ResNet-18 C10 on tsim:
   // 36k cycles with the whole unit counted, 68k with one slice).
   const uint64_t gemm_cycles = nb * p.oc_blocks * p.out_h * p.out_w * p.ic_blocks * kk * p.groups;
-  c.score += static_cast<double>(
-      std::min<uint64_t>(unit + fp.inp * inp_eb, gemm_cycles * std::max<uint32_t>(1, cfg.timing().dram_bytes_per_cycle)));
+  const uint64_t bytes_per_cycle = std::max<uint32_t>(1, cfg.timing().dram_bytes_per_cycle);
+  c.score += static_cast<double>(std::min<uint64_t>(unit + fp.inp * inp_eb, gemm_cycles * bytes_per_cycle));
+  // Each output tile's requantization (ALU) overlaps the next tile's GEMMs on the core (they are in
+  // different ACC halves), but the last tile's comes after all GEMMs: counted as one cycle per row and
+  // ALU instruction (bias, shift, min, max), which favours several output tiles over one or two big ones
+  // when the layer has little compute per output row.
+  const uint64_t alu_ops = p.acc_vectors() + 3;
+  c.score += static_cast<double>(fp.acc * alu_ops * bytes_per_cycle);
   return c;
 }
 

@@ -1,28 +1,34 @@
 // The compute module: LOADs of UOP and ACC tiles, GEMM, ALU and FINISH.
 //
-// Per instruction: pop load->compute (pop_prev) and store->compute (pop_next) tokens, execute, push
-// compute->load (push_prev) and compute->store (push_next) tokens.
+// A front end takes the instructions in order: decode, pop load->compute (pop_prev) and store->compute
+// (pop_next) tokens, then hands the instruction to where it runs:
+//   - a GEMM to the GEMM engine (vta_compute_pipe, GEMM = 1) and goes on with the next instruction;
+//   - an ALU instruction, with its token pushes, to the ALU engine's queue (GEMM = 0), which runs them
+//     in order and pushes their tokens when each is done;
+//   - a LOAD of UOP or ACC to its load unit once both engines are idle (it writes what they read).
+// An instruction that pushes a token on the front end (any but ALU) or FINISH first waits until
+// everything before it is done (the engines drained), then pushes compute->load (push_prev) and
+// compute->store (push_next). So every push still follows all older work, as in program order.
 //
-// GEMM/ALU run the two-level loop over the micro-op range through a 4-stage pipeline, one micro-op per
-// cycle (ALU with a vector source: one per two cycles, the ACC buffer has one read port, unless the
-// micro-op has the previous one's source, which is kept):
-//   S0 issue  : read the micro-op (UOP buffer), advance the loop counters
-//   S1 address: add the loop offsets to the micro-op indices; read ACC[dst] (and ACC[src] for ALU, in an
-//               extra cycle), INP[src], WGT[wgt]; stall while an older micro-op in S2/S3 still has to
-//               write an index read here (read-after-write hazard), so results equal sequential execution
-//   S2 execute: BATCH x BLOCK_OUT dot products of BLOCK_IN (GEMM) or the lane-wise ALU op
-//   S3 write  : ACC[dst] and the OUT shadow buffer (low OUT_WIDTH bits of every lane)
-// ACC and OUT hold ACC_ROWS rows per word (vta/hw/acc_rows.h). An ALU instruction (or a reset GEMM) whose
-// kernel is one micro-op and whose inner loop steps the destination by one row issues the inner
-// iterations that fall in one word together, from its row to the word's end (a group of rows): the ALU
-// has a lane set per row, the buffers a write enable per row. Its vector operand, if any, must then be
-// the same for all (inner source factor 0) and not one of the group's rows but the last (a later
-// iteration would read it after an earlier one wrote it); MUL never groups.
+// Both engines write the ACC buffer, which has ACC_BANKS banks (the halves of the row index), each
+// with its own read and write port, so requantization of one tile (ALU) overlaps the GEMMs of the next
+// tile in the other bank. What keeps the result that of program order:
+//   - an ALU instruction enters the queue only when the GEMM engine is idle (all older GEMMs are done);
+//   - on entering it gets its bank set: the banks its micro-op range can touch (destination, and the
+//     vector source), worked out from its one micro-op and loop extents; both banks if it has more
+//     micro-ops or its range crosses a bank or the buffer's end;
+//   - a GEMM may start while older ALU instructions are queued or running, but its micro-ops wait in S1
+//     while their destination's bank is in one of those bank sets (lock_i of the GEMM engine).
+// Errors are reported in program order too: the ALU engine's at once (nothing older runs beside it),
+// the GEMM engine's and the front end's once no older ALU instruction is left.
 // Every write of the ACC buffer (LOAD ACC, GEMM, ALU) also writes the OUT buffer, so the store module
 // reads OUT = truncated ACC through its own port.
 module vta_compute #(
   parameter int unsigned BUS_W  = 64,
-  parameter int unsigned ADDR_W = 64
+  parameter int unsigned ADDR_W = 64,
+  localparam int unsigned NB    = vta_pkg::ACC_BANKS,
+  localparam int unsigned R     = vta_pkg::ACC_ROWS,
+  localparam int unsigned BWW   = vta_pkg::LOG_ACC_DEPTH - vta_pkg::LOG_ACC_ROWS - vta_pkg::LOG_ACC_BANKS
 ) (
   input  logic                          clk_i,
   input  logic                          rst_ni,
@@ -47,13 +53,13 @@ module vta_compute #(
   output logic [7:0]                    arlen_o,
   input  logic                          rvalid_i,
   input  logic [BUS_W-1:0]              rdata_i,
-  // UOP buffer
+  // UOP buffer: one write port (to both copies), a read port per engine (0: GEMM, 1: ALU)
   output logic                                uop_we_o,
   output logic [vta_pkg::LOG_UOP_DEPTH-1:0]   uop_waddr_o,
   output logic [vta_pkg::UOP_ELEM_BITS-1:0]   uop_wdata_o,
-  output logic                                uop_re_o,
-  output logic [vta_pkg::LOG_UOP_DEPTH-1:0]   uop_raddr_o,
-  input  logic [vta_pkg::UOP_ELEM_BITS-1:0]   uop_rdata_i,
+  output logic [1:0]                          uop_re_o,
+  output logic [2*vta_pkg::LOG_UOP_DEPTH-1:0] uop_raddr_o,
+  input  logic [2*vta_pkg::UOP_ELEM_BITS-1:0] uop_rdata_i,
   // INP and WGT buffers (read)
   output logic                                inp_re_o,
   output logic [vta_pkg::LOG_INP_DEPTH-1:0]   inp_raddr_o,
@@ -61,17 +67,17 @@ module vta_compute #(
   output logic                                wgt_re_o,
   output logic [vta_pkg::LOG_WGT_DEPTH-1:0]   wgt_raddr_o,
   input  logic [vta_pkg::WGT_ELEM_BITS-1:0]   wgt_rdata_i,
-  // ACC buffer: ACC_ROWS rows per word, a write enable per row
-  output logic [vta_pkg::ACC_ROWS-1:0]                       acc_we_o,
-  output logic [vta_pkg::LOG_ACC_DEPTH-vta_pkg::LOG_ACC_ROWS-1:0] acc_waddr_o,
-  output logic [vta_pkg::ACC_ROWS*vta_pkg::ACC_ELEM_BITS-1:0] acc_wdata_o,
-  output logic                                               acc_re_o,
-  output logic [vta_pkg::LOG_ACC_DEPTH-vta_pkg::LOG_ACC_ROWS-1:0] acc_raddr_o,
-  input  logic [vta_pkg::ACC_ROWS*vta_pkg::ACC_ELEM_BITS-1:0] acc_rdata_i,
+  // ACC buffer: NB banks of R rows per word, a write enable per row; bank b's ports at slice b
+  output logic [NB*R-1:0]                                    acc_we_o,
+  output logic [NB*BWW-1:0]                                  acc_waddr_o,
+  output logic [NB*R*vta_pkg::ACC_ELEM_BITS-1:0]             acc_wdata_o,
+  output logic [NB-1:0]                                      acc_re_o,
+  output logic [NB*BWW-1:0]                                  acc_raddr_o,
+  input  logic [NB*R*vta_pkg::ACC_ELEM_BITS-1:0]             acc_rdata_i,
   // OUT buffer (write), laid out as ACC
-  output logic [vta_pkg::ACC_ROWS-1:0]                       out_we_o,
-  output logic [vta_pkg::LOG_ACC_DEPTH-vta_pkg::LOG_ACC_ROWS-1:0] out_waddr_o,
-  output logic [vta_pkg::ACC_ROWS*vta_pkg::OUT_ELEM_BITS-1:0] out_wdata_o,
+  output logic [NB*R-1:0]                                    out_we_o,
+  output logic [NB*BWW-1:0]                                  out_waddr_o,
+  output logic [NB*R*vta_pkg::OUT_ELEM_BITS-1:0]             out_wdata_o,
   // status
   output logic                          idle_o,
   output logic                          blocked_o,
@@ -89,33 +95,22 @@ module vta_compute #(
   output logic [vta_pkg::LOG_ACC_ROWS:0] alu_rows_o,    // ... for this many rows (a group: more than one)
   output logic                          hazard_stall_o
 );
-  localparam int unsigned ACC_W  = vta_pkg::ACC_WIDTH;
-  localparam int unsigned INP_W  = vta_pkg::INP_WIDTH;
-  localparam int unsigned WGT_W  = vta_pkg::WGT_WIDTH;
   localparam int unsigned OUT_W  = vta_pkg::OUT_WIDTH;
-  localparam int unsigned BATCH  = vta_pkg::BATCH;
-  localparam int unsigned BIN    = vta_pkg::BLOCK_IN;
-  localparam int unsigned BOUT   = vta_pkg::BLOCK_OUT;
-  localparam int unsigned LANES  = BATCH * BOUT;
+  localparam int unsigned ACC_W  = vta_pkg::ACC_WIDTH;
+  localparam int unsigned LANES  = vta_pkg::BATCH * vta_pkg::BLOCK_OUT;
   localparam int unsigned UAW    = vta_pkg::LOG_UOP_DEPTH;
   localparam int unsigned AAW    = vta_pkg::LOG_ACC_DEPTH;
-  localparam int unsigned IAW    = vta_pkg::LOG_INP_DEPTH;
-  localparam int unsigned WAW    = vta_pkg::LOG_WGT_DEPTH;
-  localparam int unsigned SAW    = vta_pkg::UOP_SRC_IDX_W;  // max(ACC, INP) index bits
-  // loop offsets and buffer indices at full width (field + (iter_out-1) * factor_out + (iter_in-1) *
-  // factor_in < 2^(bits + 16)), so an index past the buffer is detected instead of wrapping
-  localparam int unsigned DXW    = AAW + 16;
-  localparam int unsigned SXW    = SAW + 16;
-  localparam int unsigned WXW    = WAW + 16;
-  localparam int unsigned PW     = INP_W + WGT_W;
-  localparam int unsigned SHW    = $clog2(ACC_W);
-  localparam int unsigned R      = vta_pkg::ACC_ROWS;      // rows per ACC/OUT word
   localparam int unsigned LR     = vta_pkg::LOG_ACC_ROWS;
-  localparam int unsigned AWW    = AAW - LR;               // ACC word address bits
-  localparam int unsigned NW     = LR + 1;                 // a group's row count, 1..R
+  localparam int unsigned LB     = vta_pkg::LOG_ACC_BANKS;
+  localparam int unsigned AWW    = AAW - LR;               // ACC word address bits (bank bits on top)
+  localparam int unsigned ELEM   = vta_pkg::ACC_ELEM_BITS;
+  localparam int unsigned OELEM  = vta_pkg::OUT_ELEM_BITS;
+  localparam int unsigned XW     = AAW + 16;               // a footprint's full-width index
+  localparam int unsigned QD     = 4;                      // ALU queue entries
 
   typedef enum logic [3:0] {
-    S_IDLE, S_DECODE, S_POP_PREV, S_POP_NEXT, S_START, S_RUN, S_PUSH_PREV, S_PUSH_NEXT
+    S_IDLE, S_DECODE, S_POP_PREV, S_POP_NEXT, S_DISPATCH, S_FOOT_READ, S_FOOT_MUL, S_FOOT_TAG,
+    S_LOAD, S_DRAIN, S_PUSH_PREV, S_PUSH_NEXT
   } state_e;
   state_e state_q, state_d;
 
@@ -134,7 +129,7 @@ module vta_compute #(
   logic [2:0] opcode, mem_type, alu_op;
   logic [15:0] x_size;
   logic pop_prev, pop_next, push_prev, push_next;
-  logic is_load, is_gemm, is_alu, is_uop_load, is_acc_load, load_noop, bad_mem, bad_alu;
+  logic is_load, is_gemm, is_alu, is_finish, is_uop_load, is_acc_load, load_noop, bad_mem, bad_alu;
   assign opcode    = gemm_q.opcode;
   assign pop_prev  = gemm_q.pop_prev;
   assign pop_next  = gemm_q.pop_next;
@@ -146,6 +141,7 @@ module vta_compute #(
   assign is_load   = (opcode == vta_pkg::OP_LOAD);
   assign is_gemm   = (opcode == vta_pkg::OP_GEMM);
   assign is_alu    = (opcode == vta_pkg::OP_ALU);
+  assign is_finish = (opcode == vta_pkg::OP_FINISH);
   assign load_noop = is_load && (x_size == '0);
   assign is_uop_load = is_load && (mem_type == 3'(vta_pkg::MEM_TYPE_UOP));
   assign is_acc_load = is_load && (mem_type == 3'(vta_pkg::MEM_TYPE_ACC));
@@ -154,50 +150,13 @@ module vta_compute #(
                    !(load_noop && mem_type == 3'(vta_pkg::MEM_TYPE_OUT));
   assign bad_alu = is_alu && (alu_op >= 3'(vta_pkg::ALU_OP_COUNT));
 
-  // loop fields (GEMM and ALU share the positions up to bit 63; their factors are read per opcode)
-  logic reset_f, use_imm;
   logic [UAW-1:0] uop_bgn;
   logic [UAW:0]   uop_end;
   logic [13:0]    iter_out, iter_in;
-  logic [AAW-1:0] dst_fo, dst_fi;
-  logic [SAW-1:0] src_fo, src_fi;
-  logic [WAW-1:0] wgt_fo, wgt_fi;
-  logic [ACC_W-1:0] imm;
-  assign reset_f  = gemm_q.reset;
   assign uop_bgn  = UAW'(gemm_q.uop_bgn);
   assign uop_end  = (UAW + 1)'(gemm_q.uop_end);
   assign iter_out = gemm_q.iter_out;
   assign iter_in  = gemm_q.iter_in;
-  assign use_imm  = alu_q.use_imm;
-  assign imm      = ACC_W'(alu_q.imm);  // signed field: sign-extended
-  always_comb begin
-    if (is_alu) begin
-      dst_fo = AAW'(alu_q.dst_factor_out);
-      dst_fi = AAW'(alu_q.dst_factor_in);
-      src_fo = SAW'(alu_q.src_factor_out);
-      src_fi = SAW'(alu_q.src_factor_in);
-      wgt_fo = '0;
-      wgt_fi = '0;
-    end else begin
-      dst_fo = AAW'(gemm_q.dst_factor_out);
-      dst_fi = AAW'(gemm_q.dst_factor_in);
-      src_fo = SAW'(gemm_q.src_factor_out);
-      src_fi = SAW'(gemm_q.src_factor_in);
-      wgt_fo = WAW'(gemm_q.wgt_factor_out);
-      wgt_fi = WAW'(gemm_q.wgt_factor_in);
-    end
-  end
-
-  // one micro-op, the destination one row further per inner iteration, the same vector operand for all:
-  // the inner iterations in one word may go down the pipeline together as a group of rows
-  logic groupable;
-  assign groupable = (uop_end == (UAW + 1)'(uop_bgn) + (UAW + 1)'(1)) && (dst_fi == AAW'(1)) &&
-                     ((is_alu && alu_op != 3'(vta_pkg::ALU_OP_MUL) && (use_imm || src_fi == '0)) || (is_gemm && reset_f));
-
-  // ALU with a vector source reads ACC twice per micro-op; reset writes zeros without reading
-  logic two_reads, no_reads;
-  assign two_reads = is_alu && !use_imm && !reset_f;
-  assign no_reads  = reset_f;
 
   // ---- load units (UOP, ACC) ----
   logic uop_start, acc_start, uop_busy, acc_busy;
@@ -206,7 +165,7 @@ module vta_compute #(
   logic [7:0] uop_arlen, acc_arlen;
   logic acc_ld_we;
   logic [AAW-1:0] acc_ld_waddr;
-  logic [vta_pkg::ACC_ELEM_BITS-1:0] acc_ld_wdata;
+  logic [ELEM-1:0] acc_ld_wdata;
 
   // the tile must fit its buffer (see vta_tile_check); a tile that does not fit is never started
   logic        tile_oob;
@@ -221,8 +180,21 @@ module vta_compute #(
   logic bad_tile;
   assign bad_tile = (is_uop_load || is_acc_load) && !load_noop && tile_oob;
 
-  assign uop_start = (state_q == S_START) && is_uop_load && !load_noop && !bad_tile;
-  assign acc_start = (state_q == S_START) && is_acc_load && !load_noop && !bad_tile;
+  // the micro-op range must lie in the UOP buffer (checked even for an empty loop, as fsim does)
+  logic bad_range;
+  assign bad_range = (is_gemm || is_alu) &&
+                     ((uop_end > (UAW + 1)'(vta_pkg::UOP_DEPTH)) || ((UAW + 1)'(uop_bgn) > uop_end));
+  logic bad;
+  assign bad = bad_mem || bad_alu || bad_range || bad_tile;
+
+  // what runs where
+  logic run_loop, runs_load;  // GEMM/ALU whose loop has at least one iteration; a LOAD that moves data
+  assign run_loop  = (is_gemm || (is_alu && !bad_alu)) && !bad_range && (iter_out != '0) && (iter_in != '0) &&
+                     (uop_end > (UAW + 1)'(uop_bgn));
+  assign runs_load = (is_uop_load || is_acc_load) && !load_noop;
+
+  assign uop_start = (state_q == S_DISPATCH) && runs_load && is_uop_load && state_d == S_LOAD;
+  assign acc_start = (state_q == S_DISPATCH) && runs_load && is_acc_load && state_d == S_LOAD;
 
   vta_load_unit #(
     .ELEM_BITS(vta_pkg::UOP_ELEM_BITS), .SRAM_AW(UAW), .BUS_W(BUS_W), .ADDR_W(ADDR_W)
@@ -234,7 +206,7 @@ module vta_compute #(
   );
 
   vta_load_unit #(
-    .ELEM_BITS(vta_pkg::ACC_ELEM_BITS), .SRAM_AW(AAW), .BUS_W(BUS_W), .ADDR_W(ADDR_W)
+    .ELEM_BITS(ELEM), .SRAM_AW(AAW), .BUS_W(BUS_W), .ADDR_W(ADDR_W)
   ) u_acc_load (
     .clk_i, .rst_ni, .start_i(acc_start), .insn_i(insn_q), .busy_o(acc_busy),
     .arvalid_o(acc_arvalid), .arready_i(arready_i && !is_uop_load), .araddr_o(acc_araddr),
@@ -246,473 +218,276 @@ module vta_compute #(
   assign araddr_o  = is_uop_load ? uop_araddr : acc_araddr;
   assign arlen_o   = is_uop_load ? uop_arlen : acc_arlen;
 
-  // the micro-op range must lie in the UOP buffer (checked even for an empty loop, as fsim does)
-  logic bad_range;
-  assign bad_range = (is_gemm || is_alu) &&
-                     ((uop_end > (UAW + 1)'(vta_pkg::UOP_DEPTH)) || ((UAW + 1)'(uop_bgn) > uop_end));
+  // ---- the engines ----
+  logic g_start, g_busy, g_uop_re, g_acc_re, g_err, g_gemm_uop, g_alu_uop, g_hazard;
+  logic a_start, a_busy, a_uop_re, a_acc_re, a_err, a_gemm_uop, a_alu_uop, a_hazard;
+  logic [UAW-1:0] g_uop_raddr, a_uop_raddr;
+  logic [AWW-1:0] g_acc_raddr, a_acc_raddr, g_acc_waddr, a_acc_waddr;
+  logic [R-1:0]   g_acc_we, a_acc_we;
+  logic [R*ELEM-1:0] g_acc_wdata, a_acc_wdata, g_acc_rdata, a_acc_rdata;
+  logic [3:0]  g_err_info, a_err_info;
+  logic [31:0] g_err_addr, a_err_addr;
+  logic [LR:0] g_alu_rows, a_alu_rows;
+  logic [NB-1:0] g_lock;
+  logic [vta_pkg::INSN_BITS-1:0] a_insn;
+  logic a_inp_re, a_wgt_re;
+  logic [vta_pkg::LOG_INP_DEPTH-1:0] a_inp_raddr;
+  logic [vta_pkg::LOG_WGT_DEPTH-1:0] a_wgt_raddr;
 
-  // ---- micro-op loop and pipeline ----
-  logic run_loop;           // GEMM/ALU whose loop has at least one iteration
-  assign run_loop = (is_gemm || (is_alu && !bad_alu)) && !bad_range && (iter_out != '0) && (iter_in != '0) &&
-                    (uop_end > (UAW + 1)'(uop_bgn));
+  vta_compute_pipe #(.GEMM(1'b1)) u_gemm (
+    .clk_i, .rst_ni, .start_i(g_start), .insn_i(insn_q), .busy_o(g_busy), .lock_i(g_lock),
+    .uop_re_o(g_uop_re), .uop_raddr_o(g_uop_raddr), .uop_rdata_i(uop_rdata_i[0 +: vta_pkg::UOP_ELEM_BITS]),
+    .inp_re_o, .inp_raddr_o, .inp_rdata_i, .wgt_re_o, .wgt_raddr_o, .wgt_rdata_i,
+    .acc_re_o(g_acc_re), .acc_raddr_o(g_acc_raddr), .acc_rdata_i(g_acc_rdata),
+    .acc_we_o(g_acc_we), .acc_waddr_o(g_acc_waddr), .acc_wdata_o(g_acc_wdata),
+    .error_o(g_err), .error_info_o(g_err_info), .error_addr_o(g_err_addr),
+    .gemm_uop_o(g_gemm_uop), .alu_uop_o(g_alu_uop), .alu_rows_o(g_alu_rows), .hazard_stall_o(g_hazard)
+  );
 
-  logic           loop_active_q;
-  logic [UAW:0]   k_q;
-  logic [13:0]    i_q, j_q;
-  logic [DXW-1:0] dst_out_q, dst_in_q;
-  logic [SXW-1:0] src_out_q, src_in_q;
-  logic [WXW-1:0] wgt_out_q, wgt_in_q;
+  vta_compute_pipe #(.GEMM(1'b0)) u_alu (
+    .clk_i, .rst_ni, .start_i(a_start), .insn_i(a_insn), .busy_o(a_busy), .lock_i('0),
+    .uop_re_o(a_uop_re), .uop_raddr_o(a_uop_raddr),
+    .uop_rdata_i(uop_rdata_i[vta_pkg::UOP_ELEM_BITS +: vta_pkg::UOP_ELEM_BITS]),
+    .inp_re_o(a_inp_re), .inp_raddr_o(a_inp_raddr), .inp_rdata_i('0),
+    .wgt_re_o(a_wgt_re), .wgt_raddr_o(a_wgt_raddr), .wgt_rdata_i('0),
+    .acc_re_o(a_acc_re), .acc_raddr_o(a_acc_raddr), .acc_rdata_i(a_acc_rdata),
+    .acc_we_o(a_acc_we), .acc_waddr_o(a_acc_waddr), .acc_wdata_o(a_acc_wdata),
+    .error_o(a_err), .error_info_o(a_err_info), .error_addr_o(a_err_addr),
+    .gemm_uop_o(a_gemm_uop), .alu_uop_o(a_alu_uop), .alu_rows_o(a_alu_rows), .hazard_stall_o(a_hazard)
+  );
+  logic unused_engine_ports;
+  assign unused_engine_ports = ^{g_alu_uop, g_alu_rows, a_gemm_uop, a_inp_re, a_inp_raddr, a_wgt_re, a_wgt_raddr};
 
-  // S1
-  logic           s1_valid_q, s1_phase_q;
-  logic [NW-1:0]  s1_n_q;  // rows the micro-op (or group) writes, from its destination on
-  logic [DXW-1:0] s1_dst_base_q;
-  logic [SXW-1:0] s1_src_base_q;
-  logic [WXW-1:0] s1_wgt_base_q;
-  // S2 / S3: the destination word and the rows of it the micro-op (or group) writes
-  localparam int unsigned ELEM = vta_pkg::ACC_ELEM_BITS;
-  logic           s2_valid_q, s2_group_q;
-  logic [AAW-1:0] s2_dst_q;
-  logic [R-1:0]   s2_rows_q;
-  logic [ACC_W*LANES-1:0] s2_src_q;   // ALU vector operand
-  logic           s3_valid_q;
-  logic [AWW-1:0] s3_word_q;
-  logic [R-1:0]   s3_rows_q;
-  logic           s3_reset_q, s3_is_alu_q, s3_group_q;
-  logic [LR-1:0]  s3_first_q;              // the row of a single micro-op or a group's first
-  logic [ELEM-1:0]   s3_gemm_q;
-  logic [R*ELEM-1:0] s3_alu, s3_res;       // the ALU lane sets' registered results; the rows written
-
-  // rows of word `w` a pending write in S2/S3 still has to write, among `rows`
-  function automatic logic pending_in(input logic [AWW-1:0] dst_word, input logic [R-1:0] wrows,
-                                      input logic [AWW-1:0] w, input logic [R-1:0] rows);
-    pending_in = (dst_word == w) && ((wrows & rows) != '0);
-  endfunction
-  // the row of its word a row index is (its low bits pick it)
-  function automatic logic [R-1:0] row_of(input logic [LR-1:0] r);
-    row_of = R'(1) << r;
-  endfunction
-  // rows [r, r + n) of a word (n <= R - r)
-  function automatic logic [R-1:0] rows_from(input logic [LR-1:0] r, input logic [NW-1:0] n);
-    logic [2*R-1:0] m;
-    m = ((2 * R)'(1) << n) - (2 * R)'(1);
-    rows_from = R'(m << r);
-  endfunction
-
-  // S1 addresses: full-width indices, and the buffer addresses (their low bits)
-  logic [DXW-1:0] s1_dst_x;
-  logic [SXW-1:0] s1_src_x;
-  logic [WXW-1:0] s1_wgt_x;
-  logic [AAW-1:0] s1_dst, s1_src_acc;
-  logic [SAW-1:0] s1_src;
-  logic [WAW-1:0] s1_wgt;
+  // ---- the ALU instruction's bank set (S_FOOT_*): its one micro-op's indices plus the loop extents ----
   /* verilator lint_off UNUSEDSIGNAL */  // a typed view: the module reads only some fields
-  vta_pkg::uop_t s1_uop;
+  vta_pkg::uop_t foot_uop;
   /* verilator lint_on UNUSEDSIGNAL */
-  assign s1_uop     = uop_rdata_i;
-  assign s1_dst_x   = DXW'(s1_uop.dst_idx) + s1_dst_base_q;
-  assign s1_src_x   = SXW'(s1_uop.src_idx) + s1_src_base_q;
-  assign s1_wgt_x   = WXW'(s1_uop.wgt_idx) + s1_wgt_base_q;
-  assign s1_dst     = AAW'(s1_dst_x);
-  assign s1_src     = SAW'(s1_src_x);
-  assign s1_wgt     = WAW'(s1_wgt_x);
-  assign s1_src_acc = AAW'(s1_src);
-
-  // out-of-range operands of the micro-op in S1, in fsim's order (destination, then sources); reset
-  // micro-ops only write the destination, immediate ALU ops read no source
-  logic       s1_oob;
-  logic [3:0] s1_oob_info;
-  logic [31:0] s1_oob_addr;
-  always_comb begin
-    s1_oob      = 1'b1;
-    s1_oob_info = vta_pkg::IDX_ACC;
-    s1_oob_addr = 32'(s1_dst_x);
-    if (s1_dst_x >= DXW'(vta_pkg::ACC_DEPTH)) begin
-      s1_oob_info = vta_pkg::IDX_ACC;
-    end else if (is_gemm && !reset_f && s1_src_x >= SXW'(vta_pkg::INP_DEPTH)) begin
-      s1_oob_info = vta_pkg::IDX_INP;
-      s1_oob_addr = 32'(s1_src_x);
-    end else if (is_gemm && !reset_f && s1_wgt_x >= WXW'(vta_pkg::WGT_DEPTH)) begin
-      s1_oob_info = vta_pkg::IDX_WGT;
-      s1_oob_addr = 32'(s1_wgt_x);
-    end else if (is_alu && two_reads && s1_src_x >= SXW'(vta_pkg::ACC_DEPTH)) begin
-      s1_oob_info = vta_pkg::IDX_ALU_SRC;
-      s1_oob_addr = 32'(s1_src_x);
-    end else begin
-      s1_oob = 1'b0;
-    end
-  end
-  logic s1_bad;  // S1 holds an out-of-range micro-op: it never moves on (the run stops with an error)
-  assign s1_bad = s1_valid_q && s1_oob;
-  logic unused_uop;
-  assign unused_uop = ^uop_rdata_i;  // the micro-op fields need not fill all 32 bits
-
-  // The vector operand of the last two-read ALU micro-op stays in s2_src_q: a micro-op with the same
-  // source (the bias or shift of an output-channel block, over all its pixels) reuses it and reads only
-  // ACC[dst], one cycle instead of two, unless the entry has been written since or an older micro-op
-  // in S2/S3 still has to write it. Forgotten at every instruction start.
-  logic           src_kept_q;
-  logic [AAW-1:0] src_kept_idx_q;
-  logic           s1_reuse;
-  assign s1_reuse = two_reads && !s1_phase_q && src_kept_q && (src_kept_idx_q == s1_src_acc) &&
-                    !(s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, s1_src_acc[AAW-1:LR], row_of(s1_src_acc[LR-1:0]))) &&
-                    !(s3_valid_q && pending_in(s3_word_q, s3_rows_q, s1_src_acc[AAW-1:LR], row_of(s1_src_acc[LR-1:0])));
-
-  // read-after-write hazard on the ACC address S1 reads this cycle
-  logic s1_reads_src, s1_rd_acc, hazard, s1_move, s1_ready, s0_issue;
-  logic [AAW-1:0] s1_rd_addr;
-  logic [R-1:0]   s1_rd_rows;  // rows of the word read this cycle that the micro-op uses
-  assign s1_reads_src = two_reads && !s1_phase_q && !s1_reuse;
-  assign s1_rd_acc    = s1_valid_q && !no_reads && !s1_oob;
-  assign s1_rd_addr   = s1_reads_src ? s1_src_acc : s1_dst;
-  assign s1_rd_rows   = rows_from(s1_rd_addr[LR-1:0], s1_reads_src ? NW'(1) : s1_n_q);
-  assign hazard = s1_rd_acc && ((s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, s1_rd_addr[AAW-1:LR], s1_rd_rows)) ||
-                                (s3_valid_q && pending_in(s3_word_q, s3_rows_q, s1_rd_addr[AAW-1:LR], s1_rd_rows)));
-  // S1 hands its micro-op to S2 when no hazard and, for two reads, in the second phase
-  assign s1_move  = s1_valid_q && !hazard && !s1_reads_src && !s1_oob;
-  assign s1_ready = !s1_valid_q || s1_move;
-  assign s0_issue = loop_active_q && s1_ready;
-
-  assign uop_re_o    = s0_issue;
-  assign uop_raddr_o = UAW'(k_q);
-  assign inp_re_o    = s1_move;
-  assign inp_raddr_o = IAW'(s1_src);
-  assign wgt_re_o    = s1_move;
-  assign wgt_raddr_o = s1_wgt;
-  assign acc_re_o    = s1_rd_acc && !hazard;
-  assign acc_raddr_o = s1_rd_addr[AAW-1:LR];
-
-  // Groups: from the second micro-op on (the kernel's one micro-op is then on the UOP read port, so its
-  // destination is known) the inner iterations from the destination row to the end of its word (or of
-  // the inner loop) issue together. A vector operand that is one of the group's rows but the last would
-  // be written by an earlier iteration before a later one reads it: such iterations go one at a time.
-  logic           issued_q, s0_group, s0_src_in_group;
-  logic [DXW-1:0] s0_dst_x, s0_src_x;
-  logic [13:0]    s0_left;
-  logic [NW-1:0]  s0_room, s0_span, s0_n;
-  assign s0_dst_x = DXW'(s1_uop.dst_idx) + dst_in_q;
-  assign s0_src_x = DXW'(SXW'(s1_uop.src_idx) + src_in_q);
-  assign s0_left  = iter_in - j_q;
-  assign s0_room  = NW'(R) - NW'(s0_dst_x[LR-1:0]);
-  assign s0_span  = (s0_left < 14'(s0_room)) ? NW'(s0_left) : s0_room;
-  assign s0_src_in_group = two_reads && (s0_src_x >= s0_dst_x) && (s0_src_x < s0_dst_x + DXW'(s0_span) - DXW'(1));
-  assign s0_group = groupable && issued_q && (s0_span > NW'(1)) && !s0_src_in_group;
-  assign s0_n     = s0_group ? s0_span : NW'(1);
-
-  // the inner loop's step: s0_n iterations' worth of each factor, by shifted adds
-  logic [DXW-1:0] dst_step;
-  logic [SXW-1:0] src_step;
-  logic [WXW-1:0] wgt_step;
-  always_comb begin
-    dst_step = '0;
-    src_step = '0;
-    wgt_step = '0;
-    for (int unsigned b = 0; b < NW; b++) begin
-      if (s0_n[b]) begin
-        dst_step = dst_step + (DXW'(dst_fi) << b);
-        src_step = src_step + (SXW'(src_fi) << b);
-        wgt_step = wgt_step + (WXW'(wgt_fi) << b);
-      end
-    end
-  end
-
-  // loop counters
-  logic last_k, last_j, last_i;
-  assign last_k = (k_q + (UAW + 1)'(1) == uop_end);
-  assign last_j = (14'(s0_n) == s0_left);
-  assign last_i = (i_q + 14'd1 == iter_out);
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      loop_active_q <= 1'b0;
-      k_q <= '0;
-      i_q <= '0;
-      j_q <= '0;
-      dst_out_q <= '0;
-      dst_in_q  <= '0;
-      src_out_q <= '0;
-      src_in_q  <= '0;
-      wgt_out_q <= '0;
-      wgt_in_q  <= '0;
-    end else if (state_q == S_START) begin
-      loop_active_q <= run_loop;
-      k_q <= (UAW + 1)'(uop_bgn);
-      i_q <= '0;
-      j_q <= '0;
-      dst_out_q <= '0;
-      dst_in_q  <= '0;
-      src_out_q <= '0;
-      src_in_q  <= '0;
-      wgt_out_q <= '0;
-      wgt_in_q  <= '0;
-    end else if (s0_issue) begin
-      if (!last_k) begin
-        k_q <= k_q + (UAW + 1)'(1);
-      end else begin
-        k_q <= (UAW + 1)'(uop_bgn);
-        if (!last_j) begin
-          j_q      <= j_q + 14'(s0_n);
-          dst_in_q <= dst_in_q + dst_step;
-          src_in_q <= src_in_q + src_step;
-          wgt_in_q <= wgt_in_q + wgt_step;
-        end else begin
-          j_q       <= '0;
-          i_q       <= i_q + 14'd1;
-          dst_out_q <= dst_out_q + DXW'(dst_fo);
-          src_out_q <= src_out_q + SXW'(src_fo);
-          wgt_out_q <= wgt_out_q + WXW'(wgt_fo);
-          dst_in_q  <= dst_out_q + DXW'(dst_fo);
-          src_in_q  <= src_out_q + SXW'(src_fo);
-          wgt_in_q  <= wgt_out_q + WXW'(wgt_fo);
-          if (last_i) loop_active_q <= 1'b0;
-        end
-      end
-    end
-  end
-
-  // pipeline registers
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      s1_valid_q <= 1'b0;
-      s1_phase_q <= 1'b0;
-      s1_n_q     <= NW'(1);
-      s1_dst_base_q <= '0;
-      s1_src_base_q <= '0;
-      s1_wgt_base_q <= '0;
-      s2_valid_q <= 1'b0;
-      s2_group_q <= 1'b0;
-      s2_dst_q   <= '0;
-      s2_rows_q  <= '0;
-      s3_valid_q <= 1'b0;
-      s3_word_q  <= '0;
-      s3_rows_q  <= '0;
-      s3_first_q  <= '0;
-      s3_group_q  <= 1'b0;
-      s3_reset_q  <= 1'b0;
-      s3_is_alu_q <= 1'b0;
-    end else begin
-      // S0 -> S1
-      if (s0_issue) begin
-        s1_valid_q    <= 1'b1;
-        s1_phase_q    <= 1'b0;
-        s1_n_q        <= s0_n;
-        s1_dst_base_q <= dst_in_q;
-        s1_src_base_q <= src_in_q;
-        s1_wgt_base_q <= wgt_in_q;
-      end else if (s1_move) begin
-        s1_valid_q <= 1'b0;
-      end else if (s1_valid_q && s1_reads_src && !hazard) begin
-        s1_phase_q <= 1'b1;  // ACC[src] read issued; read ACC[dst] next
-      end
-      // S1 -> S2
-      s2_valid_q <= s1_move;
-      if (s1_move) begin
-        s2_dst_q   <= s1_dst;
-        s2_rows_q  <= rows_from(s1_dst[LR-1:0], s1_n_q);
-        s2_group_q <= (s1_n_q != NW'(1));
-      end
-      // S2 -> S3
-      s3_valid_q <= s2_valid_q;
-      if (s2_valid_q) begin
-        s3_word_q   <= s2_dst_q[AAW-1:LR];
-        s3_first_q  <= s2_dst_q[LR-1:0];
-        s3_group_q  <= s2_group_q;
-        s3_reset_q  <= reset_f;
-        s3_is_alu_q <= is_alu;
-        s3_rows_q <= s2_rows_q;
-      end
-    end
-  end
-
-  // the vector ALU operand: ACC[src] is on the read port in the cycle of the second phase (kept when the
-  // micro-op reuses it)
+  assign foot_uop = uop_rdata_i[0 +: vta_pkg::UOP_ELEM_BITS];
+  logic [XW-1:0] foot_dst_q, foot_src_q, foot_dx_q, foot_sx_q;  // lowest index, extent
+  logic [13:0] last_out, last_in;  // the last iteration of each loop
+  assign last_out = iter_out - 14'd1;
+  assign last_in  = iter_in - 14'd1;
   always_ff @(posedge clk_i) begin
-    if (s1_move && two_reads && s1_phase_q) begin
-      s2_src_q <= acc_rdata_i[s1_src_acc[LR-1:0] * ELEM +: ELEM];
+    if (state_q == S_FOOT_MUL) begin
+      foot_dst_q <= XW'(foot_uop.dst_idx);
+      foot_src_q <= XW'(foot_uop.src_idx);
+      // a bounds check once per ALU instruction, not an address: the engine's addresses advance by adds
+      foot_dx_q  <= XW'(last_out) * XW'(alu_q.dst_factor_out) + XW'(last_in) * XW'(alu_q.dst_factor_in);
+      foot_sx_q  <= XW'(last_out) * XW'(alu_q.src_factor_out) + XW'(last_in) * XW'(alu_q.src_factor_in);
     end
   end
-  // per-instruction state, forgotten at every instruction start: a micro-op issued (groups may follow),
-  // the kept vector operand
+  // banks of the index range [lo, lo + ext]: one bank, or all when it crosses one or leaves the buffer
+  function automatic logic [NB-1:0] banks_of(input logic [XW-1:0] lo, input logic [XW-1:0] ext);
+    logic [XW-1:0] hi;
+    hi = lo + ext;
+    if (hi >= XW'(vta_pkg::ACC_DEPTH) || lo[AAW-1 -: LB] != hi[AAW-1 -: LB]) banks_of = '1;
+    else banks_of = NB'(1) << lo[AAW-1 -: LB];
+  endfunction
+  logic [NB-1:0] foot_tag;
+  logic one_uop, vec_src;
+  assign one_uop  = (uop_end == (UAW + 1)'(uop_bgn) + (UAW + 1)'(1));
+  assign vec_src  = !alu_q.use_imm && !alu_q.reset;
+  assign foot_tag = !one_uop ? '1 : (banks_of(foot_dst_q, foot_dx_q) | (vec_src ? banks_of(foot_src_q, foot_sx_q) : '0));
+
+  // ---- the ALU queue and engine ----
+  localparam int unsigned QW = vta_pkg::INSN_BITS + 32 + NB;
+  logic q_wvalid, q_wready, q_rvalid, q_rready;
+  logic [QW-1:0] q_rdata;
+  logic [$clog2(QD):0] q_count;
+  assign q_wvalid = (state_q == S_FOOT_TAG);
+  vta_fifo #(.WIDTH(QW), .DEPTH(QD)) u_alu_q (
+    .clk_i, .rst_ni, .clear_i(1'b0), .wvalid_i(q_wvalid), .wready_o(q_wready),
+    .wdata_i({foot_tag, idx_q, insn_q}), .rvalid_o(q_rvalid), .rready_i(q_rready), .rdata_o(q_rdata),
+    .count_o(q_count)
+  );
+
+  logic unused_q_wready;
+  assign unused_q_wready = q_wready;  // room is checked before S_FOOT_READ (q_count)
+
+  typedef enum logic [1:0] { A_IDLE, A_RUN, A_PUSH_PREV, A_PUSH_NEXT } alu_state_e;
+  alu_state_e a_state_q, a_state_d;
+  logic [31:0]   a_idx_q;
+  logic [NB-1:0] a_tag_q;
+  logic          a_push_prev_q, a_push_next_q;
+  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: the module reads only some fields
+  vta_pkg::alu_insn_t a_alu;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign a_insn  = q_rdata[0 +: vta_pkg::INSN_BITS];
+  assign a_alu   = a_insn;
+  assign q_rready = (a_state_q == A_IDLE);
+  assign a_start  = (a_state_q == A_IDLE) && q_rvalid;
+  logic a_pp_fire, a_pp_adv, a_pp_blk, a_pn_fire, a_pn_adv, a_pn_blk, a_done_run;
+  vta_token_step u_alu_push_prev (.active_i(a_state_q == A_PUSH_PREV), .want_i(a_push_prev_q), .ready_i(push_prev_ready_i),
+                                  .fire_o(a_pp_fire), .advance_o(a_pp_adv), .blocked_o(a_pp_blk));
+  vta_token_step u_alu_push_next (.active_i(a_state_q == A_PUSH_NEXT), .want_i(a_push_next_q), .ready_i(push_next_ready_i),
+                                  .fire_o(a_pn_fire), .advance_o(a_pn_adv), .blocked_o(a_pn_blk));
+  assign a_done_run = (a_state_q == A_RUN) && !a_busy;
+  always_comb begin
+    a_state_d = a_state_q;
+    unique case (a_state_q)
+      A_IDLE:      if (q_rvalid) a_state_d = A_RUN;
+      A_RUN:       if (!a_busy) a_state_d = A_PUSH_PREV;
+      A_PUSH_PREV: if (a_pp_adv) a_state_d = A_PUSH_NEXT;
+      A_PUSH_NEXT: if (a_pn_adv) a_state_d = A_IDLE;
+      default:     a_state_d = A_IDLE;
+    endcase
+  end
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      issued_q       <= 1'b0;
-      src_kept_q     <= 1'b0;
-      src_kept_idx_q <= '0;
-    end else if (state_q == S_START) begin
-      issued_q   <= 1'b0;
-      src_kept_q <= 1'b0;
+      a_state_q     <= A_IDLE;
+      a_idx_q       <= '0;
+      a_tag_q       <= '0;
+      a_push_prev_q <= 1'b0;
+      a_push_next_q <= 1'b0;
     end else begin
-      if (s0_issue) issued_q <= 1'b1;
-      if (acc_re_o && s1_reads_src) begin
-        src_kept_q     <= 1'b1;
-        src_kept_idx_q <= s1_src_acc;
-      end else if (acc_waddr_o == src_kept_idx_q[AAW-1:LR] && (acc_we_o & row_of(src_kept_idx_q[LR-1:0])) != '0) begin
-        src_kept_q <= 1'b0;
+      a_state_q <= a_state_d;
+      if (a_start) begin
+        a_idx_q       <= q_rdata[vta_pkg::INSN_BITS +: 32];
+        a_tag_q       <= q_rdata[vta_pkg::INSN_BITS + 32 +: NB];
+        a_push_prev_q <= a_alu.push_prev;
+        a_push_next_q <= a_alu.push_next;
       end
     end
   end
+  logic alu_empty;  // no ALU instruction queued, running or pushing
+  assign alu_empty = (a_state_q == A_IDLE) && !q_rvalid;
 
-  // ---- S2: execute ----
-  logic [ELEM-1:0] gemm_res, acc_row;
-  // the GEMM accumulates into the one row of the word it read
-  // (a case of constant selections: a simulator copies one row instead of shifting the whole word)
-  always_comb begin
-    acc_row = acc_rdata_i[0 +: ELEM];
-    for (int unsigned r = 1; r < R; r++) begin
-      if (s2_dst_q[LR-1:0] == LR'(r)) acc_row = acc_rdata_i[r * ELEM +: ELEM];
+  // banks older ALU instructions (queued or running) may touch: a count per bank
+  logic [$clog2(QD + 1):0] bank_users_q [NB];
+  for (genvar b = 0; b < NB; b++) begin : g_bank_users
+    logic inc, dec;
+    assign inc = q_wvalid && foot_tag[b];
+    assign dec = a_done_run && a_tag_q[b];
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) bank_users_q[b] <= '0;
+      else if (inc && !dec) bank_users_q[b] <= bank_users_q[b] + 1'b1;
+      else if (dec && !inc) bank_users_q[b] <= bank_users_q[b] - 1'b1;
     end
-  end
-  logic [ACC_W*LANES-1:0] alu_b;
-  assign alu_b = use_imm ? {LANES{imm}} : s2_src_q;
-
-  // Two products per DSP48 (25 x 18 signed): outputs o and o+1 share each input x, so one multiplier
-  // computes x * (w_hi * 2^PW + w_lo) and the two products are taken apart again: the low one is the low
-  // PW bits (|w_lo * x| <= 2^(PW-2) fits them, sign included), the high one the PW bits above plus the
-  // low one's sign (its borrow). The packed weight needs PW + WGT_W + 1 bits (25 at int8: port A). When
-  // it applies is vta_pkg::GEMM_PACK (vta/hw/gemm_packing.h, shared with the area model).
-  localparam int unsigned PKW  = PW + WGT_W + 1;
-  localparam bit          PACK = vta_pkg::GEMM_PACK != 0;
-
-  for (genvar b = 0; b < BATCH; b++) begin : g_batch
-    // One vector per output (not one for the whole tile), so each output's adder depends on its own
-    // products only: a single 16k-bit vector made Verilator re-evaluate every output's sum on any change.
-    logic [BIN*PW-1:0] prod [BOUT];  // product of output o, input x at prod[o][x*PW +: PW]
-    if (PACK) begin : g_packed
-      for (genvar o = 0; o < BOUT; o += 2) begin : g_pair
-        for (genvar x = 0; x < BIN; x++) begin : g_mac
-          logic signed [INP_W-1:0]        xv;
-          logic signed [WGT_W-1:0]        w_lo, w_hi;
-          logic signed [PKW-1:0]          w_packed;
-          logic signed [PKW+INP_W-1:0]    p;
-          logic signed [PW-1:0]           lo, hi;
-          assign xv       = inp_rdata_i[(b * BIN + x) * INP_W +: INP_W];
-          assign w_lo     = wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W];
-          assign w_hi     = wgt_rdata_i[((o + 1) * BIN + x) * WGT_W +: WGT_W];
-          assign w_packed = PKW'($signed({w_hi, {PW{1'b0}}})) + PKW'(w_lo);
-          assign p        = w_packed * xv;
-          assign lo       = p[PW-1:0];
-          assign hi       = p[PW +: PW] + PW'(p[PW-1]);
-          assign prod[o][x * PW +: PW]     = lo;
-          assign prod[o + 1][x * PW +: PW] = hi;
-        end
-      end
-    end else begin : g_plain
-      for (genvar o = 0; o < BOUT; o++) begin : g_out
-        for (genvar x = 0; x < BIN; x++) begin : g_mac
-          assign prod[o][x * PW +: PW] = $signed(inp_rdata_i[(b * BIN + x) * INP_W +: INP_W]) *
-                                         $signed(wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W]);
-        end
-      end
-    end
-    for (genvar o = 0; o < BOUT; o++) begin : g_sum
-      logic [ACC_W-1:0] sum;
-      always_comb begin
-        sum = acc_row[(b * BOUT + o) * ACC_W +: ACC_W];
-        for (int unsigned x = 0; x < BIN; x++) sum = sum + ACC_W'($signed(prod[o][x * PW +: PW]));
-      end
-      assign gemm_res[(b * BOUT + o) * ACC_W +: ACC_W] = sum;
-    end
+    assign g_lock[b] = (bank_users_q[b] != '0);
   end
 
-  // A lane set per row: the first takes the micro-op's row (a group's first), set r > 0 row r of the
-  // word (a group's later rows). Groups never multiply (see `groupable`), so only the first set has
-  // multipliers: more sets of 32-bit multipliers would take the DSPs past a PYNQ-class part's.
-  // Each lane computes where it is registered, enabled only when an ALU micro-op (set 0) or group (the
-  // other sets) is in S2: the same logic for synthesis, and a simulator skips the lanes in GEMM cycles.
-  logic alu_go;
-  assign alu_go = s2_valid_q && is_alu && !reset_f;
-  for (genvar l = 0; l < R * LANES; l++) begin : g_alu
-    localparam int unsigned SET = l / LANES;
-    logic [ACC_W-1:0] a, bv, r_q;
-    if (SET == 0) begin : g_first
-      assign a = acc_row[l * ACC_W +: ACC_W];
-    end else begin : g_later
-      assign a = acc_rdata_i[l * ACC_W +: ACC_W];
-    end
-    assign bv = alu_b[(l % LANES) * ACC_W +: ACC_W];
-    // MIN and MAX use the same comparison (equal operands give the same result either way; synthesis
-    // merges the two), and SHR's saturation tests and left amount look at the amount's bits instead of
-    // negating it: 420 LUTs a lane of the later sets instead of 538 (Yosys, xc7; equal by a SAT proof).
-    // No temporaries, so that a simulator computes nothing here in GEMM cycles.
-    always_ff @(posedge clk_i) begin
-      if (alu_go && (SET == 0 || s2_group_q)) begin
-        unique case (alu_op)
-          3'(vta_pkg::ALU_OP_MIN): r_q <= ($signed(a) < $signed(bv)) ? a : bv;
-          3'(vta_pkg::ALU_OP_MAX): r_q <= ($signed(a) < $signed(bv)) ? bv : a;
-          3'(vta_pkg::ALU_OP_ADD): r_q <= a + bv;
-          3'(vta_pkg::ALU_OP_SHR): begin
-            // arithmetic right shift; a negative amount shifts left; amounts >= ACC_W saturate
-            if (!bv[ACC_W-1]) begin
-              r_q <= (|bv[ACC_W-2:SHW]) ? {ACC_W{a[ACC_W-1]}} : ACC_W'($signed(a) >>> bv[SHW-1:0]);
-            end else begin
-              r_q <= (!(&bv[ACC_W-1:SHW]) || bv[SHW-1:0] == '0) ? '0 : a << SHW'(-bv[SHW-1:0]);
-            end
-          end
-          3'(vta_pkg::ALU_OP_MUL): r_q <= SET == 0 ? a * bv : a;
-          default: r_q <= a;
-        endcase
-      end
-    end
-    assign s3_alu[l * ACC_W +: ACC_W] = r_q;
-  end
+  // ---- UOP read ports: 0 is the GEMM engine's, or the front end's footprint read (the engine is idle) ----
+  assign uop_re_o[0] = g_uop_re || (state_q == S_FOOT_READ);
+  assign uop_raddr_o[0 +: UAW] = (state_q == S_FOOT_READ) ? uop_bgn : g_uop_raddr;
+  assign uop_re_o[1] = a_uop_re;
+  assign uop_raddr_o[UAW +: UAW] = a_uop_raddr;
+
+  // ---- ACC / OUT banks: each engine's word address carries its bank on top ----
+  // (two banks: the word address's top bit is the bank, vta/hw/acc_rows.h)
+  logic g_rbank_q, a_rbank_q;
   always_ff @(posedge clk_i) begin
-    if (s2_valid_q && !is_alu && !reset_f) s3_gemm_q <= gemm_res;
+    if (g_acc_re) g_rbank_q <= g_acc_raddr[AWW-1];
+    if (a_acc_re) a_rbank_q <= a_acc_raddr[AWW-1];
+  end
+  assign g_acc_rdata = g_rbank_q ? acc_rdata_i[R * ELEM +: R * ELEM] : acc_rdata_i[0 +: R * ELEM];
+  assign a_acc_rdata = a_rbank_q ? acc_rdata_i[R * ELEM +: R * ELEM] : acc_rdata_i[0 +: R * ELEM];
+  logic ld_bank;
+  assign ld_bank = acc_ld_waddr[AAW-1];
+  for (genvar b = 0; b < NB; b++) begin : g_bank
+    logic g_rd, a_rd, g_wr, a_wr, l_wr;
+    logic [R-1:0] we;
+    logic [BWW-1:0] waddr;
+    logic [R*ELEM-1:0] wdata;
+    assign g_rd = g_acc_re && (g_acc_raddr[AWW-1] == 1'(b));
+    assign a_rd = a_acc_re && (a_acc_raddr[AWW-1] == 1'(b));
+    assign g_wr = (g_acc_we != '0) && (g_acc_waddr[AWW-1] == 1'(b));
+    assign a_wr = (a_acc_we != '0) && (a_acc_waddr[AWW-1] == 1'(b));
+    assign l_wr = acc_ld_we && (ld_bank == 1'(b));
+    assign acc_re_o[b] = g_rd || a_rd;
+    assign acc_raddr_o[b * BWW +: BWW] = a_rd ? a_acc_raddr[BWW-1:0] : g_acc_raddr[BWW-1:0];
+    always_comb begin
+      we    = '0;
+      waddr = g_acc_waddr[BWW-1:0];
+      wdata = g_acc_wdata;
+      if (l_wr) begin
+        we    = R'(1) << acc_ld_waddr[LR-1:0];
+        waddr = acc_ld_waddr[AAW-2:LR];
+        wdata = {R{acc_ld_wdata}};
+      end else if (a_wr) begin
+        we    = a_acc_we;
+        waddr = a_acc_waddr[BWW-1:0];
+        wdata = a_acc_wdata;
+      end else if (g_wr) begin
+        we = g_acc_we;
+      end
+    end
+    assign acc_we_o[b * R +: R] = we;
+    assign acc_waddr_o[b * BWW +: BWW] = waddr;
+    assign acc_wdata_o[b * R * ELEM +: R * ELEM] = wdata;
+    assign out_we_o[b * R +: R] = we;
+    assign out_waddr_o[b * BWW +: BWW] = waddr;
+    for (genvar l = 0; l < R * LANES; l++) begin : g_trunc
+      assign out_wdata_o[b * R * OELEM + l * OUT_W +: OUT_W] = wdata[l * ACC_W +: OUT_W];
+    end
+`ifndef SYNTHESIS
+    /* verilator lint_off SYNCASYNCNET */
+    OneReader: assert property (@(posedge clk_i) disable iff (!rst_ni) !(g_rd && a_rd))
+      else $error("vta_compute: both engines read ACC bank %0d in one cycle", b);
+    OneWriter: assert property (@(posedge clk_i) disable iff (!rst_ni) $onehot0({g_wr, a_wr, l_wr}))
+      else $error("vta_compute: two writers of ACC bank %0d in one cycle", b);
+    /* verilator lint_on SYNCASYNCNET */
+`endif
   end
 
-  // S3's rows: zeros (reset), the GEMM row, or the ALU's: a single micro-op's result goes to every row
-  // (the write enable picks its row); a group's first row comes from the first lane set, its later rows
-  // from their own
-  for (genvar r = 0; r < R; r++) begin : g_row
-    logic own;
-    assign own = s3_group_q && (LR'(r) != s3_first_q);
-    assign s3_res[r * ELEM +: ELEM] = s3_reset_q  ? '0
-                                    : !s3_is_alu_q ? s3_gemm_q
-                                    : own          ? s3_alu[r * ELEM +: ELEM] : s3_alu[0 +: ELEM];
-  end
+  // ---- front end ----
+  logic all_idle;  // nothing older than the front end's instruction is left
+  assign all_idle = !g_busy && alu_empty && !uop_busy && !acc_busy;
 
-  // ---- ACC / OUT write port: LOAD ACC (one row) or S3 (its rows of the word) ----
-  logic [R*ELEM-1:0] acc_w;
-  assign acc_we_o    = acc_ld_we ? row_of(acc_ld_waddr[LR-1:0]) : (s3_valid_q ? s3_rows_q : '0);
-  assign acc_waddr_o = acc_ld_we ? acc_ld_waddr[AAW-1:LR] : s3_word_q;
-  assign acc_w       = acc_ld_we ? {R{acc_ld_wdata}} : s3_res;
-  assign acc_wdata_o = acc_w;
-  assign out_we_o    = acc_we_o;
-  assign out_waddr_o = acc_waddr_o;
-  for (genvar l = 0; l < R * LANES; l++) begin : g_trunc
-    assign out_wdata_o[l * OUT_W +: OUT_W] = acc_w[l * ACC_W +: OUT_W];
-  end
-
-  // ---- control ----
-  logic exec_done;
-  assign exec_done = !uop_busy && !acc_busy && !loop_active_q && !s1_valid_q && !s2_valid_q && !s3_valid_q;
-
-  // The four handshakes, one step each: pop load->compute, pop store->compute, (run), push
-  // compute->load, push compute->store.
   logic pop_prev_adv, pop_next_adv, push_prev_adv, push_next_adv;
-  logic pop_prev_blk, pop_next_blk, push_prev_blk, push_next_blk;
+  logic pop_prev_blk, pop_next_blk, push_prev_blk, push_next_blk, f_push_prev, f_push_next;
   vta_token_step u_pop_prev (.active_i(state_q == S_POP_PREV), .want_i(pop_prev), .ready_i(pop_prev_ready_i),
                              .fire_o(pop_prev_o), .advance_o(pop_prev_adv), .blocked_o(pop_prev_blk));
   vta_token_step u_pop_next (.active_i(state_q == S_POP_NEXT), .want_i(pop_next), .ready_i(pop_next_ready_i),
                              .fire_o(pop_next_o), .advance_o(pop_next_adv), .blocked_o(pop_next_blk));
   vta_token_step u_push_prev (.active_i(state_q == S_PUSH_PREV), .want_i(push_prev), .ready_i(push_prev_ready_i),
-                              .fire_o(push_prev_o), .advance_o(push_prev_adv), .blocked_o(push_prev_blk));
+                              .fire_o(f_push_prev), .advance_o(push_prev_adv), .blocked_o(push_prev_blk));
   vta_token_step u_push_next (.active_i(state_q == S_PUSH_NEXT), .want_i(push_next), .ready_i(push_next_ready_i),
-                              .fire_o(push_next_o), .advance_o(push_next_adv), .blocked_o(push_next_blk));
+                              .fire_o(f_push_next), .advance_o(push_next_adv), .blocked_o(push_next_blk));
+  // the front end pushes only with the ALU engine idle, so the two never push in one cycle
+  assign push_prev_o = f_push_prev || a_pp_fire;
+  assign push_next_o = f_push_next || a_pn_fire;
+
+  logic front_push;  // the front end pushes this instruction's tokens (and so drains first)
+  assign front_push = !(is_alu && run_loop) && (push_prev || push_next || is_finish);
 
   always_comb begin
     state_d     = state_q;
     cmd_ready_o = 1'b0;
     insn_done_o = 1'b0;
+    g_start     = 1'b0;
     unique case (state_q)
       S_IDLE: begin
         cmd_ready_o = 1'b1;
         if (cmd_valid_i) state_d = S_DECODE;
       end
-      S_DECODE: state_d = S_POP_PREV;
+      // a bad instruction waits until older ones are done, so their errors come first
+      S_DECODE: if (!bad || all_idle) state_d = S_POP_PREV;
       S_POP_PREV: if (pop_prev_adv) state_d = S_POP_NEXT;
-      S_POP_NEXT: if (pop_next_adv) state_d = S_START;
-      S_START: state_d = S_RUN;
-      S_RUN: if (exec_done) state_d = S_PUSH_PREV;
+      S_POP_NEXT: if (pop_next_adv) state_d = S_DISPATCH;
+      S_DISPATCH: begin
+        if (is_gemm && run_loop) begin
+          if (!g_busy) begin
+            g_start = 1'b1;
+            state_d = front_push ? S_DRAIN : S_IDLE;
+            insn_done_o = !front_push;
+          end
+        end else if (is_alu && run_loop) begin
+          if (!g_busy && q_count < ($clog2(QD) + 1)'(QD)) state_d = S_FOOT_READ;
+        end else if (runs_load && !bad) begin
+          if (all_idle) state_d = S_LOAD;
+        end else begin
+          state_d = front_push ? S_DRAIN : S_IDLE;
+          insn_done_o = !front_push;
+        end
+      end
+      S_FOOT_READ: state_d = S_FOOT_MUL;
+      S_FOOT_MUL:  state_d = S_FOOT_TAG;
+      S_FOOT_TAG: begin
+        insn_done_o = 1'b1;
+        state_d     = S_IDLE;
+      end
+      S_LOAD: if (!uop_busy && !acc_busy) state_d = S_PUSH_PREV;  // the engines stayed idle
+      S_DRAIN: if (all_idle) state_d = S_PUSH_PREV;
       S_PUSH_PREV: if (push_prev_adv) state_d = S_PUSH_NEXT;
       S_PUSH_NEXT: begin
         if (push_next_adv) begin
@@ -738,42 +513,54 @@ module vta_compute #(
     end
   end
 
-  assign idle_o    = (state_q == S_IDLE);
-  assign blocked_o = pop_prev_blk || pop_next_blk || push_prev_blk || push_next_blk;
-  assign cur_idx_o = idx_q;
-  // decode errors first (one per instruction), then an out-of-range micro-op operand in S1
-  logic decode_err;
-  assign decode_err = (state_q == S_DECODE) && (bad_mem || bad_alu || bad_range || bad_tile);
-  assign error_o    = decode_err || s1_bad;
+  // the GEMM engine holds its instruction's index for error reports
+  logic [31:0] g_idx_q;
+  always_ff @(posedge clk_i) begin
+    if (g_start) g_idx_q <= idx_q;
+  end
+
+  // waiting on a token with nothing else to do (a deadlock when every module is)
+  logic f_blk, a_blk;
+  assign f_blk = pop_prev_blk || pop_next_blk || push_prev_blk || push_next_blk;
+  assign a_blk = a_pp_blk || a_pn_blk;
+  assign idle_o    = (state_q == S_IDLE) && all_idle;
+  assign blocked_o = (f_blk || a_blk) && !g_busy && !a_busy && !(a_state_q == A_IDLE && q_rvalid);
+
+  // errors in program order: the ALU engine's (the oldest instruction when it runs), then the GEMM
+  // engine's and the front end's once no older ALU instruction is left
+  logic decode_err, gemm_err;
+  assign decode_err = (state_q == S_DECODE) && bad && all_idle;
+  assign gemm_err   = g_err && alu_empty;
+  assign error_o    = a_err || gemm_err || decode_err;
   always_comb begin
     error_code_o = vta_pkg::ERR_INDEX;
-    error_info_o = s1_oob_info;
-    error_addr_o = s1_oob_addr;
-    if (decode_err) begin
+    error_info_o = a_err ? a_err_info : g_err_info;
+    error_addr_o = a_err ? a_err_addr : g_err_addr;
+    if (!a_err && !gemm_err && decode_err) begin
       if (bad_mem) error_code_o = vta_pkg::ERR_MEM_TYPE;
       else if (bad_alu) error_code_o = vta_pkg::ERR_ALU_OP;
       error_info_o = bad_range ? vta_pkg::IDX_UOP_RANGE : (is_uop_load ? vta_pkg::IDX_UOP : vta_pkg::IDX_ACC);
       error_addr_o = bad_range ? 32'(uop_end) : tile_last;
     end
   end
-  assign gemm_uop_o = s0_issue && is_gemm && !reset_f;
-  assign alu_uop_o  = s0_issue && is_alu;
-  assign alu_rows_o = s0_n;
-  assign hazard_stall_o = hazard;
+  assign cur_idx_o = (a_err || a_blk) ? a_idx_q : gemm_err ? g_idx_q : idx_q;
+
+  assign gemm_uop_o = g_gemm_uop;
+  assign alu_uop_o  = a_alu_uop;
+  assign alu_rows_o = a_alu_rows;
+  assign hazard_stall_o = g_hazard || a_hazard;
 
 `ifndef SYNTHESIS
   /* verilator lint_off SYNCASYNCNET */
-  // read-after-write: an ACC entry is never read while an older micro-op in S2/S3 has still to write it
-  AccReadAfterWrite: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      acc_re_o |-> !((s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, acc_raddr_o, s1_rd_rows)) ||
-                     (s3_valid_q && pending_in(s3_word_q, s3_rows_q, acc_raddr_o, s1_rd_rows))))
-    else $error("vta_compute: ACC word %0d read before an older micro-op wrote it", acc_raddr_o);
-  // one writer of the ACC port at a time: a LOAD ACC never overlaps a micro-op's write
-  AccOneWriter: assert property (@(posedge clk_i) disable iff (!rst_ni) !(acc_ld_we && s3_valid_q))
-    else $error("vta_compute: LOAD ACC and a micro-op write the ACC buffer in the same cycle");
-  // an out-of-range micro-op never leaves S1, so no index wraps around a buffer
-  NoWrappedIndex: assert property (@(posedge clk_i) disable iff (!rst_ni) s1_move |-> !s1_oob)
-    else $error("vta_compute: an out-of-range micro-op reached the buffers");
+  // the ALU engine stays in the banks it was given
+  AluReadsItsBanks: assert property (@(posedge clk_i) disable iff (!rst_ni) a_acc_re |-> a_tag_q[a_acc_raddr[AWW-1]])
+    else $error("vta_compute: the ALU engine read outside its banks");
+  AluWritesItsBanks: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      (a_acc_we != '0) |-> a_tag_q[a_acc_waddr[AWW-1]])
+    else $error("vta_compute: the ALU engine wrote outside its banks");
+  // a LOAD ACC never overlaps an engine's write
+  LoadAlone: assert property (@(posedge clk_i) disable iff (!rst_ni) acc_ld_we |-> (!g_busy && alu_empty))
+    else $error("vta_compute: LOAD ACC while an engine runs");
   /* verilator lint_on SYNCASYNCNET */
 `endif
 endmodule

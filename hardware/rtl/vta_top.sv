@@ -204,45 +204,67 @@ module vta_top #(
     .pop_i(s2c_pop), .pop_ready_o(s2c_pop_rdy), .count_o(s2c_count));
 
   // on-chip buffers
-  // ACC and OUT hold ACC_ROWS rows per word (a write enable per row), so the ALU can take a group of
-  // rows per cycle; the compute module addresses them by word, the store by row.
+  // ACC and OUT have ACC_BANKS banks (the halves of the row index), each ACC_ROWS rows per word with a
+  // write enable per row: the compute module's GEMM and ALU engines work in different banks at once, and
+  // the ALU takes a group of rows per cycle; the compute module addresses them by bank word, the store
+  // by row. The UOP buffer has a copy per engine (one read port each), both written by LOAD UOP.
   localparam int unsigned ROWS = vta_pkg::ACC_ROWS;
   localparam int unsigned LR   = vta_pkg::LOG_ACC_ROWS;
-  logic uop_we, uop_re, inp_we, inp_re, wgt_we, wgt_re, acc_re, out_re;
-  logic [ROWS-1:0] acc_we, out_we;
-  logic [vta_pkg::LOG_UOP_DEPTH-1:0] uop_waddr, uop_raddr;
+  localparam int unsigned NB   = vta_pkg::ACC_BANKS;
+  localparam int unsigned BWW  = vta_pkg::LOG_ACC_DEPTH - LR - vta_pkg::LOG_ACC_BANKS;  // bank word address bits
+  localparam int unsigned AE   = ROWS * vta_pkg::ACC_ELEM_BITS;  // a bank word
+  localparam int unsigned OE   = ROWS * vta_pkg::OUT_ELEM_BITS;
+  logic uop_we, inp_we, inp_re, wgt_we, wgt_re, out_re;
+  logic [1:0] uop_re;
+  logic [NB-1:0] acc_re;
+  logic [NB*ROWS-1:0] acc_we, out_we;
+  logic [vta_pkg::LOG_UOP_DEPTH-1:0] uop_waddr;
+  logic [2*vta_pkg::LOG_UOP_DEPTH-1:0] uop_raddr;
   logic [vta_pkg::LOG_INP_DEPTH-1:0] inp_waddr, inp_raddr;
   logic [vta_pkg::LOG_WGT_DEPTH-1:0] wgt_waddr, wgt_raddr;
-  logic [vta_pkg::LOG_ACC_DEPTH-LR-1:0] acc_waddr, acc_raddr;
-  logic [vta_pkg::LOG_OUT_DEPTH-LR-1:0] out_waddr;
+  logic [NB*BWW-1:0] acc_waddr, acc_raddr, out_waddr;
   logic [vta_pkg::LOG_OUT_DEPTH-1:0] out_raddr;
-  logic [vta_pkg::UOP_ELEM_BITS-1:0] uop_wdata, uop_rdata;
+  logic [vta_pkg::UOP_ELEM_BITS-1:0] uop_wdata;
+  logic [2*vta_pkg::UOP_ELEM_BITS-1:0] uop_rdata;
   logic [vta_pkg::INP_ELEM_BITS-1:0] inp_wdata, inp_rdata;
   logic [vta_pkg::WGT_ELEM_BITS-1:0] wgt_wdata, wgt_rdata;
-  logic [ROWS*vta_pkg::ACC_ELEM_BITS-1:0] acc_wdata, acc_rdata;
-  logic [ROWS*vta_pkg::OUT_ELEM_BITS-1:0] out_wdata, out_rword;
+  logic [NB*AE-1:0] acc_wdata, acc_rdata;
+  logic [NB*OE-1:0] out_wdata, out_rwords;
+  logic [OE-1:0] out_rword;
   logic [vta_pkg::OUT_ELEM_BITS-1:0] out_rdata;
   logic [LR-1:0] out_rrow_q;
+  logic out_rbank_q;
 
-  vta_sram #(.WIDTH(vta_pkg::UOP_ELEM_BITS), .DEPTH(vta_pkg::UOP_DEPTH)) u_uop_buf (
-    .clk_i, .we_i(uop_we), .waddr_i(uop_waddr), .wdata_i(uop_wdata),
-    .re_i(uop_re), .raddr_i(uop_raddr), .rdata_o(uop_rdata));
+  for (genvar p = 0; p < 2; p++) begin : g_uop_buf
+    vta_sram #(.WIDTH(vta_pkg::UOP_ELEM_BITS), .DEPTH(vta_pkg::UOP_DEPTH)) u_buf (
+      .clk_i, .we_i(uop_we), .waddr_i(uop_waddr), .wdata_i(uop_wdata),
+      .re_i(uop_re[p]), .raddr_i(uop_raddr[p * vta_pkg::LOG_UOP_DEPTH +: vta_pkg::LOG_UOP_DEPTH]),
+      .rdata_o(uop_rdata[p * vta_pkg::UOP_ELEM_BITS +: vta_pkg::UOP_ELEM_BITS]));
+  end
   vta_sram #(.WIDTH(vta_pkg::INP_ELEM_BITS), .DEPTH(vta_pkg::INP_DEPTH)) u_inp_buf (
     .clk_i, .we_i(inp_we), .waddr_i(inp_waddr), .wdata_i(inp_wdata),
     .re_i(inp_re), .raddr_i(inp_raddr), .rdata_o(inp_rdata));
   vta_sram #(.WIDTH(vta_pkg::WGT_ELEM_BITS), .DEPTH(vta_pkg::WGT_DEPTH)) u_wgt_buf (
     .clk_i, .we_i(wgt_we), .waddr_i(wgt_waddr), .wdata_i(wgt_wdata),
     .re_i(wgt_re), .raddr_i(wgt_raddr), .rdata_o(wgt_rdata));
-  vta_sram #(.WIDTH(ROWS * vta_pkg::ACC_ELEM_BITS), .DEPTH(vta_pkg::ACC_DEPTH / ROWS), .WE_W(ROWS)) u_acc_buf (
-    .clk_i, .we_i(acc_we), .waddr_i(acc_waddr), .wdata_i(acc_wdata),
-    .re_i(acc_re), .raddr_i(acc_raddr), .rdata_o(acc_rdata));
-  vta_sram #(.WIDTH(ROWS * vta_pkg::OUT_ELEM_BITS), .DEPTH(vta_pkg::OUT_DEPTH / ROWS), .WE_W(ROWS)) u_out_buf (
-    .clk_i, .we_i(out_we), .waddr_i(out_waddr), .wdata_i(out_wdata),
-    .re_i(out_re), .raddr_i(out_raddr[vta_pkg::LOG_OUT_DEPTH-1:LR]), .rdata_o(out_rword));
-  // the store reads one row: the one of the word its address picked (held, like the word, while re is low)
-  always_ff @(posedge clk_i) begin
-    if (out_re) out_rrow_q <= out_raddr[LR-1:0];
+  for (genvar b = 0; b < NB; b++) begin : g_acc_bank
+    vta_sram #(.WIDTH(AE), .DEPTH(vta_pkg::ACC_DEPTH / ROWS / NB), .WE_W(ROWS)) u_acc_buf (
+      .clk_i, .we_i(acc_we[b * ROWS +: ROWS]), .waddr_i(acc_waddr[b * BWW +: BWW]), .wdata_i(acc_wdata[b * AE +: AE]),
+      .re_i(acc_re[b]), .raddr_i(acc_raddr[b * BWW +: BWW]), .rdata_o(acc_rdata[b * AE +: AE]));
+    vta_sram #(.WIDTH(OE), .DEPTH(vta_pkg::OUT_DEPTH / ROWS / NB), .WE_W(ROWS)) u_out_buf (
+      .clk_i, .we_i(out_we[b * ROWS +: ROWS]), .waddr_i(out_waddr[b * BWW +: BWW]), .wdata_i(out_wdata[b * OE +: OE]),
+      .re_i(out_re && out_raddr[vta_pkg::LOG_OUT_DEPTH-1] == 1'(b)),
+      .raddr_i(out_raddr[vta_pkg::LOG_OUT_DEPTH-2:LR]), .rdata_o(out_rwords[b * OE +: OE]));
   end
+  // the store reads one row: the one of the bank and word its address picked (held, like the word, while
+  // re is low)
+  always_ff @(posedge clk_i) begin
+    if (out_re) begin
+      out_rrow_q  <= out_raddr[LR-1:0];
+      out_rbank_q <= out_raddr[vta_pkg::LOG_OUT_DEPTH-1];
+    end
+  end
+  assign out_rword = out_rbank_q ? out_rwords[OE +: OE] : out_rwords[0 +: OE];
   always_comb begin  // constant selections (a simulator copies one row instead of shifting the word)
     out_rdata = out_rword[0 +: vta_pkg::OUT_ELEM_BITS];
     for (int unsigned r = 1; r < ROWS; r++) begin

@@ -149,9 +149,12 @@ std::string generate_vta_pkg(const HwConfig& c) {
   w.param("LOG_BLOCK_OUT", c.log_block_out());
   w.comment("GEMM: two products per DSP48 multiplier (vta/hw/gemm_packing.h).");
   w.param("GEMM_PACK", vta::hw::gemm_packs_pairs(c) ? 1 : 0);
-  w.comment("ACC and OUT rows per buffer word, one ALU lane set each (vta/hw/acc_rows.h).");
+  w.comment("ACC and OUT: banks (halves of the row index) and rows per bank word, one ALU lane set each");
+  w.comment("(vta/hw/acc_rows.h).");
   w.param("ACC_ROWS", vta::hw::acc_rows_per_word(c));
   w.param("LOG_ACC_ROWS", static_cast<uint32_t>(std::countr_zero(vta::hw::acc_rows_per_word(c))));
+  w.param("ACC_BANKS", vta::hw::acc_banks(c));
+  w.param("LOG_ACC_BANKS", static_cast<uint32_t>(std::countr_zero(vta::hw::acc_banks(c))));
 
   w.comment("On-chip buffers: element size, depth and index bits (OUT shares the ACC index).");
   buffer(w, "UOP", c.uop());

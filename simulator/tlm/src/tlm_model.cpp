@@ -60,6 +60,7 @@ constexpr uint32_t kMaxBurst = 256;   // AXI4 INCR burst limit, in beats
 constexpr uint32_t kPage = 4096;      // bursts never cross a 4 KiB boundary
 constexpr uint32_t kFetchBurst = 8;   // instructions per fetch burst (vta_fetch BURST_INSNS)
 constexpr uint32_t kFetchBuffer = 16; // fetch buffer entries (vta_fetch BUF_DEPTH)
+constexpr uint32_t kAluQueue = 4;     // ALU instructions queued for the ALU engine (vta_compute QD)
 constexpr uint32_t kInsnBytes = 16;
 
 enum Client : uint8_t { kFetch = 0, kLoadClient = 1, kComputeClient = 2 };
@@ -466,6 +467,23 @@ struct RunState {
   std::vector<Cycle> cread_min;
   EventBound compute_read;
   Cycle compute_pops_not_before = 0;
+  // The compute module's two engines (vta_compute): the GEMM engine is idle from gemm_free; ALU
+  // instructions wait in a queue of kAluQueue entries (alu_starts: the START cycle of every entry still
+  // counted in it) and run one after the other, each STARTing no sooner than alu_ready; bank_release[b]
+  // is the cycle the last queued or running ALU instruction that may touch ACC bank b stops locking it.
+  // The ALU engine pushes its instructions' tokens itself (Core::alu_push_thread): alu_jobs in order, the
+  // first one with a compute->store push pushing no sooner than alu_c2s; alu_idle: the cycle the engine
+  // is empty after the last job it finished.
+  struct AluJob {
+    uint32_t index;
+    Cycle done;  // exec_done of its micro-ops
+    bool push_prev, push_next;
+  };
+  Cycle gemm_free = 0, alu_ready = 0, alu_idle = 0;
+  std::deque<Cycle> alu_starts;
+  std::array<Cycle, hw::kAccBanks> bank_release{};
+  std::deque<AluJob> alu_jobs;
+  Cycle busy_covered = 0;  // compute busy cycles are counted up to here (a union of intervals)
   enum class FetchPhase : uint8_t { kRequesting, kWaitingForRoom, kDone } fetch_phase = FetchPhase::kRequesting;
   Cycle fetch_next_request = 0;
   int dispatch_blocked_on = -1;
@@ -499,6 +517,7 @@ struct Core : sc_core::sc_module {
   RunState* run = nullptr;
   Cycle base = 0;
   sc_core::sc_event start_ev;
+  sc_core::sc_event alu_job_ev, alu_done_ev;  // a job for the ALU engine's pushes; one done
   uint8_t scratch[kMaxBurst * kBusBytes] = {};
 
   SC_HAS_PROCESS(Core);
@@ -518,6 +537,7 @@ struct Core : sc_core::sc_module {
     SC_THREAD(fetch_dispatch_thread);
     SC_THREAD(load_thread);
     SC_THREAD(compute_thread);
+    SC_THREAD(alu_push_thread);
     SC_THREAD(store_thread);
   }
 
@@ -557,6 +577,8 @@ struct Core : sc_core::sc_module {
     for (TokenQueue& tq : run->tok) wake(tq.pushed), wake(tq.popped);
     wake(run->fetch_pushed);
     wake(run->fetch_popped);
+    wake(alu_job_ev);
+    wake(alu_done_ev);
     wake(dram.fifo_ev);
     for (const auto& b : dram.bursts) wake(b->started_ev), wake(b->scheduled_ev);
   }
@@ -822,7 +844,7 @@ struct Core : sc_core::sc_module {
     if (run == nullptr) return h;
     const auto after_c2s_push = [&] {
       if (!run->tok[kC2S].avail.empty()) return h;
-      return std::max(h, run->c2s_push.at(t) + 3);
+      return std::max(h, next_c2s_push(t) + 3);
     };
     switch (run->store_phase) {
       case RunState::StorePhase::kExecuting: return std::max(h, run->store_cycle + 4);
@@ -833,6 +855,19 @@ struct Core : sc_core::sc_module {
       case RunState::StorePhase::kOther: break;
     }
     return h;
+  }
+
+  // The first cycle the compute module can push a compute->store token, as far as is known at `t`: its
+  // front end's next push (RunState::c2s_push) or the ALU engine's first pending one.
+  Cycle next_c2s_push(Cycle t) const {
+    Cycle c = run->c2s_push.at(t);
+    for (const RunState::AluJob& j : run->alu_jobs) {
+      if (j.push_next) {
+        c = std::min(c, std::max(t, j.done + (j.push_prev ? 2 : 1)));
+        break;
+      }
+    }
+    return c;
   }
 
   // A lower bound on a compute instruction's RUN (START to exec_done): one micro-op issue a cycle, a
@@ -847,9 +882,12 @@ struct Core : sc_core::sc_module {
     return std::max<Cycle>(1, can_group ? n / rows_per_word : n);
   }
 
-  // RunState::c2s_min, cread_min and store_pops from the program. From its POP cycle a compute instruction STARTs 4
-  // cycles later at the earliest, pushes to the store 2 cycles after exec_done and is ready for the next
-  // instruction 3 cycles after it (compute_body).
+  // RunState::c2s_min, cread_min and store_pops from the program (compute_body). From its POP cycle a
+  // compute instruction is DISPATCHed 4 cycles later at the earliest. The front end is ready for the next
+  // instruction the cycle after dispatching a GEMM (or an instruction with nothing to do), 4 cycles after
+  // dispatching an ALU instruction (its bank set), and 3 cycles after exec_done when it pushes or loads
+  // (PUSH_PREV, PUSH_NEXT). A push to the store follows all older GEMMs (one engine, in order) and comes
+  // 2 cycles after exec_done at the earliest.
   static void plan_bounds(RunState& rs) {
     std::vector<uint32_t> order;
     for (uint32_t i = 0; i < rs.program.size(); ++i) {
@@ -858,16 +896,35 @@ struct Core : sc_core::sc_module {
     }
     rs.c2s_min.assign(order.size() + 1, kNever);
     rs.cread_min.assign(order.size() + 1, kNever);
+    Cycle gemm_runs = 0;  // GEMM runs from k to the next push to the store
     for (size_t k = order.size(); k-- > 0;) {
       const isa::Instruction& insn = rs.program[order[k]];
       const Cycle run = min_run_cycles(insn, hw::acc_rows_per_word(*rs.config));
-      rs.c2s_min[k] = isa::dep_flags(insn).push_next ? 4 + run + 2 : std::min(kNever, 4 + run + 3 + rs.c2s_min[k + 1]);
-      // a LOAD (UOP, ACC) presents its first request the cycle after START
+      const isa::DepFlags dep = isa::dep_flags(insn);
+      const bool gemm = std::holds_alternative<GemmInsn>(insn) && runs_loop(insn);
+      const bool alu = std::holds_alternative<AluInsn>(insn) && runs_loop(insn);
       const auto* m = std::get_if<MemInsn>(&insn);
-      rs.cread_min[k] = m != nullptr && m->x_size != 0 && m->y_size != 0
-                            ? 4 + 1
-                            : std::min(kNever, 4 + run + 3 + rs.cread_min[k + 1]);
+      const bool loads = m != nullptr && m->x_size != 0 && m->y_size != 0;
+      const bool front_push = !alu && (dep.push_prev || dep.push_next || std::holds_alternative<isa::FinishInsn>(insn));
+      // cycles from this POP to the next one's, at the least
+      const Cycle next = alu ? 8 : (front_push || loads) ? 4 + run + 3 : 5;
+      if (dep.push_next) gemm_runs = 0;
+      if (gemm) gemm_runs += run;
+      Cycle c2s;
+      if (alu && dep.push_next) c2s = 8 + run + 2;
+      else if (dep.push_next) c2s = 4 + run + 2;
+      else c2s = std::min(kNever, next + rs.c2s_min[k + 1]);
+      rs.c2s_min[k] = std::max(c2s, std::min(kNever, 4 + gemm_runs + 2));
+      // a LOAD (UOP, ACC) presents its first request the cycle after START
+      rs.cread_min[k] = loads ? 4 + 1 : std::min(kNever, next + rs.cread_min[k + 1]);
     }
+  }
+  // A GEMM or ALU instruction whose loop has at least one iteration (it runs on an engine).
+  static bool runs_loop(const isa::Instruction& insn) {
+    const isa::LoopNest* loop = nullptr;
+    if (const auto* g = std::get_if<GemmInsn>(&insn)) loop = &g->loop;
+    if (const auto* a = std::get_if<AluInsn>(&insn)) loop = &a->loop;
+    return loop != nullptr && loop->iter_out != 0 && loop->iter_in != 0 && loop->uop_end > loop->uop_bgn;
   }
 
   // The first cycle the store module can pop its next instruction, as far as is known at `t`: after the
@@ -879,7 +936,7 @@ struct Core : sc_core::sc_module {
       case RunState::StorePhase::kExecuting: return r.store_cycle + 2;
       case RunState::StorePhase::kStarting: return r.store_cycle + 3;
       case RunState::StorePhase::kWaitingForCompute:
-        return r.tok[kC2S].avail.empty() ? std::min(kNever, r.c2s_push.at(t) + 4) : t;
+        return r.tok[kC2S].avail.empty() ? std::min(kNever, next_c2s_push(t) + 4) : t;
       case RunState::StorePhase::kDone: return kNever;
       case RunState::StorePhase::kIdle:
       case RunState::StorePhase::kOther: break;
@@ -1228,7 +1285,57 @@ struct Core : sc_core::sc_module {
     }
   }
 
-  // vta_compute: IDLE -> DECODE -> POP_PREV -> POP_NEXT -> START -> RUN -> PUSH_PREV -> PUSH_NEXT
+  // The compute module's busy cycles: the union of the intervals its front end holds an instruction and
+  // its engines run (tsim counts the cycles the module is not idle). Intervals come in order of start.
+  void compute_busy(Cycle from, Cycle to) {
+    const Cycle x = std::max(from, run->busy_covered);
+    if (to > x) run->mod[static_cast<int>(Module::kCompute)].busy += to - x;
+    run->busy_covered = std::max(run->busy_covered, to);
+  }
+
+  // ACC banks an ALU instruction may touch (vta_compute foot_tag): its one micro-op's destination and
+  // vector source ranges over the loop; all banks for more micro-ops or a range crossing a bank or the end.
+  uint32_t alu_banks(const AluInsn& al) const {
+    const uint32_t all = (1u << hw::kAccBanks) - 1;
+    const isa::LoopNest& l = al.loop;
+    if (l.uop_end != l.uop_bgn + 1) return all;
+    const uint64_t depth = run->config->acc().depth, bank = depth / hw::kAccBanks;
+    const isa::MicroOp& u = (*run->uops)[l.uop_bgn];
+    const auto banks = [&](uint64_t lo, uint64_t fo, uint64_t fi) -> uint32_t {
+      const uint64_t hi = lo + uint64_t{l.iter_out - 1} * fo + uint64_t{l.iter_in - 1} * fi;
+      if (hi >= depth || lo / bank != hi / bank) return all;
+      return 1u << (lo / bank);
+    };
+    uint32_t b = banks(u.dst_idx, l.dst_factor_out, l.dst_factor_in);
+    if (!al.use_imm && !l.reset) b |= banks(u.src_idx, l.src_factor_out, l.src_factor_in);
+    return b;
+  }
+
+  // ACC banks a GEMM's micro-ops write (every micro-op of its range, over the loop).
+  uint32_t gemm_banks(const GemmInsn& g) const {
+    const uint32_t all = (1u << hw::kAccBanks) - 1;
+    const isa::LoopNest& l = g.loop;
+    const uint64_t depth = run->config->acc().depth, bank = depth / hw::kAccBanks;
+    const uint64_t ext = uint64_t{l.iter_out - 1} * l.dst_factor_out + uint64_t{l.iter_in - 1} * l.dst_factor_in;
+    uint32_t b = 0;
+    for (uint32_t k = l.uop_bgn; k < l.uop_end && b != all; ++k) {
+      const uint64_t lo = (*run->uops)[k].dst_idx, hi = lo + ext;
+      if (hi >= depth) return all;
+      for (uint64_t x = lo / bank; x <= hi / bank; ++x) b |= 1u << x;
+    }
+    return b;
+  }
+
+  // The first cycle the ALU engine is empty (no job queued, running or pushing): waits for its pushes.
+  Cycle alu_empty_from() {
+    while (!run->alu_jobs.empty()) wait_event(alu_done_ev);
+    return run->alu_idle;
+  }
+
+  // vta_compute's front end: IDLE -> DECODE -> POP_PREV -> POP_NEXT -> DISPATCH, then a GEMM goes to the
+  // GEMM engine (IDLE next), an ALU instruction to the ALU engine's queue after FOOT_READ/MUL/TAG, a LOAD
+  // runs once both engines are idle, and an instruction that pushes drains the engines first (DRAIN),
+  // then PUSH_PREV -> PUSH_NEXT.
   void compute_body() {
     const int mi = static_cast<int>(Module::kCompute);
     Cycle ready = 0;
@@ -1246,44 +1353,115 @@ struct Core : sc_core::sc_module {
       if (dep.pop_prev) p1 = pop_token(kL2C, mi, index, a + 2);
       Cycle p2 = p1 + 1;
       if (dep.pop_next) p2 = pop_token(kS2C, mi, index, p1 + 1);
-      run->mod[mi].stall += (p1 - (a + 2)) + (p2 - (p1 + 1));
-      const Cycle s = p2 + 1;
+      // a pop wait counts as a stall only while neither engine runs (tsim's blocked_o)
+      const Cycle engines = std::max({run->gemm_free, run->alu_idle, run->alu_ready > 3 ? run->alu_ready - 3 : 0});
+      run->mod[mi].stall += (p1 - std::max(a + 2, std::min(p1, engines))) + (p2 - std::max(p1 + 1, std::min(p2, engines)));
+      const Cycle s = p2 + 1;  // DISPATCH
       wait_until(s);
-      Cycle d = s + 1;
-      if (const auto* m = std::get_if<MemInsn>(&insn)) {
-        if (m->x_size != 0) {
-          if (m->memory_type == MemoryType::kOut)
-            throw ProgramError("LOAD of memory type OUT (OUT is written only by STORE from the ACC buffer)", index);
-          run->kernel->load(*m, index);
-          count_load(*m);
-          if (m->memory_type == MemoryType::kUop) shadow_uops(*m);
-          run->compute_read = {};  // reading now
-          d = load_unit(compute_port, *m, run->config->buffer(m->memory_type).element_bytes, s);
-        }
-      } else if (const auto* g = std::get_if<GemmInsn>(&insn)) {
+      const bool engine = runs_loop(insn);
+      const auto* m = std::get_if<MemInsn>(&insn);
+      const bool loads = m != nullptr && m->x_size != 0;
+      const bool front_push = !(engine && std::holds_alternative<AluInsn>(insn)) &&
+                              (dep.push_prev || dep.push_next || std::holds_alternative<FinishInsn>(insn));
+      Cycle d = s;          // the cycle the front end's part is over (PUSH_PREV follows when it pushes)
+      Cycle next = s + 1;   // the front end is IDLE again (when it does not push)
+      if (loads) {
+        if (m->memory_type == MemoryType::kOut)
+          throw ProgramError("LOAD of memory type OUT (OUT is written only by STORE from the ACC buffer)", index);
+        const Cycle t = std::max({s, run->gemm_free, alu_empty_from()});  // both engines idle
+        wait_until(t);
+        run->kernel->load(*m, index);
+        count_load(*m);
+        if (m->memory_type == MemoryType::kUop) shadow_uops(*m);
+        run->compute_read = {};  // reading now
+        d = load_unit(compute_port, *m, run->config->buffer(m->memory_type).element_bytes, t) - 1;
+      } else if (const auto* g = std::get_if<GemmInsn>(&insn); g != nullptr && engine) {
         run->kernel->gemm(*g, index);
         if (!g->loop.reset)
-          run->counters.gemm_counter +=
-              uint64_t{g->loop.iter_out} * g->loop.iter_in * (g->loop.uop_end - g->loop.uop_bgn);
-        d = pipeline(g->loop, false, false, false, g->wgt_factor_out, g->wgt_factor_in, s);
-      } else if (const auto* al = std::get_if<AluInsn>(&insn)) {
+          run->counters.gemm_counter += uint64_t{g->loop.iter_out} * g->loop.iter_in * (g->loop.uop_end - g->loop.uop_bgn);
+        const Cycle t = std::max(s, run->gemm_free);  // the engine takes the next GEMM once idle
+        // its micro-ops wait in S1 while their bank is locked by an older ALU instruction: the cycle the
+        // lock drops (the ALU's exec_done + 1) is when the first one moves on (2 cycles after START)
+        Cycle go = t;
+        const uint32_t banks = gemm_banks(*g);
+        for (uint32_t b = 0; b < hw::kAccBanks; ++b)
+          if ((banks >> b & 1u) && run->bank_release[b] >= go + 2) go = run->bank_release[b] - 2;
+        run->hazard += go - t;
+        run->gemm_free = pipeline(g->loop, false, false, false, g->wgt_factor_out, g->wgt_factor_in, go);
+        compute_busy(a + 1, run->gemm_free);
+        d = t;
+        next = t + 1;
+      } else if (const auto* al = std::get_if<AluInsn>(&insn); al != nullptr && engine) {
         run->kernel->alu(*al, index);
-        run->counters.alu_counter +=
-            uint64_t{al->loop.iter_out} * al->loop.iter_in * (al->loop.uop_end - al->loop.uop_bgn);
-        d = pipeline(al->loop, true, al->use_imm, al->alu_opcode == isa::AluOpcode::kMul, 0, 0, s);
+        run->counters.alu_counter += uint64_t{al->loop.iter_out} * al->loop.iter_in * (al->loop.uop_end - al->loop.uop_bgn);
+        // DISPATCH waits for the GEMM engine to be idle and for room in the queue
+        Cycle t = std::max(s, run->gemm_free);
+        while (!run->alu_starts.empty() && run->alu_starts.front() < t) run->alu_starts.pop_front();
+        if (run->alu_starts.size() >= kAluQueue) t = run->alu_starts[run->alu_starts.size() - kAluQueue] + 1;
+        while (!run->alu_starts.empty() && run->alu_starts.front() < t) run->alu_starts.pop_front();
+        // FOOT_READ, FOOT_MUL, FOOT_TAG; the entry is in the queue from t + 4
+        const Cycle start = std::max(t + 4, run->alu_ready);
+        run->alu_starts.push_back(start);
+        const Cycle done = pipeline(al->loop, true, al->use_imm, al->alu_opcode == isa::AluOpcode::kMul, 0, 0, start);
+        const uint32_t banks = alu_banks(*al);
+        for (uint32_t b = 0; b < hw::kAccBanks; ++b)
+          if (banks >> b & 1u) run->bank_release[b] = std::max(run->bank_release[b], done + 1);
+        // A_RUN until exec_done, then A_PUSH_PREV, A_PUSH_NEXT, A_IDLE (pushes done by alu_push_thread)
+        run->alu_ready = done + 3;
+        run->alu_jobs.push_back({index, done, dep.push_prev, dep.push_next});
+        alu_job_ev.notify(sc_core::SC_ZERO_TIME);
+        compute_busy(a + 1, done + 3);
+        d = t + 3;
+        next = t + 4;
       }
-      run->c2s_push.at_cycle(dep.push_next ? d + 2 : d + 3 + run->c2s_min[pos + 1]);
-      run->compute_read.at_cycle(d + 3 + run->cread_min[pos + 1]);
-      run->compute_pops_not_before = d + 3;
-      Cycle u1 = d + 1;
-      if (dep.push_prev) u1 = push_token(kC2L, mi, index, d + 1);
-      Cycle u2 = u1 + 1;
-      if (dep.push_next) u2 = push_token(kC2S, mi, index, u1 + 1);
-      run->mod[mi].stall += (u1 - (d + 1)) + (u2 - (u1 + 1));
-      wait_until(u2);
+      Cycle u2 = next;  // the front end's last cycle with this instruction
+      if (front_push || loads) {
+        // DRAIN (a LOAD found both engines idle and goes straight to PUSH_PREV): everything older done (both engines idle), then PUSH_PREV and PUSH_NEXT
+        const Cycle x = std::max({d + 1, run->gemm_free, alu_empty_from()});
+        run->c2s_push.at_cycle(dep.push_next ? x + 2 : x + 3 + run->c2s_min[pos + 1]);
+        run->compute_read.at_cycle(x + 3 + run->cread_min[pos + 1]);
+        run->compute_pops_not_before = x + 3;
+        Cycle u1 = x + 1;
+        if (dep.push_prev) u1 = push_token(kC2L, mi, index, x + 1);
+        u2 = u1 + 1;
+        if (dep.push_next) u2 = push_token(kC2S, mi, index, u1 + 1);
+        run->mod[mi].stall += (u1 - (x + 1)) + (u2 - (u1 + 1));
+        u2 += 1;
+      } else {
+        run->c2s_push.at_cycle(next + run->c2s_min[pos + 1]);
+        run->compute_read.at_cycle(next + run->cread_min[pos + 1]);
+        run->compute_pops_not_before = next;
+      }
+      wait_until(u2 - 1);
       ++run->counters.compute_insn_count;
-      finish_insn(mi, a, u2);
-      ready = u2 + 1;
+      if (--run->remaining[mi] == 0) alu_job_ev.notify(sc_core::SC_ZERO_TIME);
+      compute_busy(a + 1, u2);
+      run->end_cycle[mi] = std::max(run->end_cycle[mi], u2);
+      ready = u2;
+    }
+  }
+
+  // The ALU engine's token pushes, in order: A_PUSH_PREV the cycle after exec_done, then A_PUSH_NEXT. Done
+  // when the front end has taken its last instruction (FINISH drains the engine) and no job is left.
+  void alu_push_thread() { module_thread([this] { alu_push_body(); }); }
+  void alu_push_body() {
+    const int mi = static_cast<int>(Module::kCompute);
+    for (;;) {
+      while (run->alu_jobs.empty()) {
+        if (run->remaining[mi] == 0) return;
+        wait_event(alu_job_ev);
+      }
+      const RunState::AluJob j = run->alu_jobs.front();
+      Cycle u1 = j.done + 1;
+      if (j.push_prev) u1 = push_token(kC2L, mi, j.index, j.done + 1);
+      Cycle u2 = u1 + 1;
+      if (j.push_next) u2 = push_token(kC2S, mi, j.index, u1 + 1);
+      run->mod[mi].stall += (u1 - (j.done + 1)) + (u2 - (u1 + 1));
+      wait_until(u2);
+      run->alu_idle = u2 + 1;
+      run->end_cycle[mi] = std::max(run->end_cycle[mi], u2 + 1);
+      run->alu_jobs.pop_front();
+      alu_done_ev.notify(sc_core::SC_ZERO_TIME);
     }
   }
 

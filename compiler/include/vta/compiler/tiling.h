@@ -40,11 +40,14 @@ struct ConvProblem {
   // one output tensor (ic_blocks * groups and oc_blocks * groups blocks). A tiling describes one of them;
   // the program runs them one after the other. 1 for an ordinary conv2d.
   uint32_t groups = 1;
-  // ACC elements at the top of the buffer that hold the layer's constants (bias, then the per-channel
-  // shifts: acc_vectors x oc_blocks x groups) for the whole layer, loaded by one LOAD before the first
-  // tile; 0: each output tile loads its own next to its accumulators. Resident constants save a LOAD ACC
-  // per tile, which runs in the compute module and waits there behind the previous tile's store traffic.
-  // Set by make_conv_problem (resident_constant_elements).
+  // ACC elements at the top of each half of the buffer that hold the layer's constants (bias, then the
+  // per-channel shifts: acc_vectors x oc_blocks x groups) for the whole layer, loaded before the first
+  // tile (a copy per half when the tiles use both); 0: each output tile loads its own next to its
+  // accumulators. Resident constants save a LOAD ACC per tile, which runs in the compute module and
+  // waits there behind the previous tile's store traffic. A copy per half: the halves are the core's ACC
+  // banks, and a tile's requantization (ALU) overlaps the next tile's GEMMs only when it reads nothing
+  // in the other half (hardware/rtl/vta_compute.sv). Set by make_conv_problem
+  // (resident_constant_elements).
   uint32_t resident_constants = 0;
   uint32_t acc_vectors() const { return (has_bias ? 1 : 0) + (has_channel_shift ? 1 : 0); }
 };

@@ -1,0 +1,599 @@
+// One micro-op engine of the compute module: runs a GEMM or an ALU instruction's two-level loop over
+// its micro-op range through a 4-stage pipeline, one micro-op per cycle (ALU with a vector source: one
+// per two cycles, the ACC bank has one read port, unless the micro-op has the previous one's source,
+// which is kept):
+//   S0 issue  : read the micro-op (UOP buffer), advance the loop counters
+//   S1 address: add the loop offsets to the micro-op indices; read ACC[dst] (and ACC[src] for ALU, in an
+//               extra cycle), INP[src], WGT[wgt]; stall while an older micro-op in S2/S3 still has to
+//               write an index read here (read-after-write hazard), so results equal sequential
+//               execution, and while the destination's ACC bank is locked (lock_i: an older instruction
+//               on the other engine works there)
+//   S2 execute: BATCH x BLOCK_OUT dot products of BLOCK_IN (GEMM) or the lane-wise ALU op
+//   S3 write  : ACC[dst] (the compute module writes the OUT shadow with it)
+// The compute module has two: GEMM = 1 runs GEMMs (the MAC array; reset GEMMs too), GEMM = 0 ALU
+// instructions (the lane sets), so requantization overlaps the next tile's GEMMs (vta_compute.sv).
+// ACC and OUT hold ACC_ROWS rows per word (vta/hw/acc_rows.h). An ALU instruction (or a reset GEMM) whose
+// kernel is one micro-op and whose inner loop steps the destination by one row issues the inner
+// iterations that fall in one word together, from its row to the word's end (a group of rows): the ALU
+// has a lane set per row, the buffers a write enable per row. Its vector operand, if any, must then be
+// the same for all (inner source factor 0) and not one of the group's rows but the last (a later
+// iteration would read it after an earlier one wrote it); MUL never groups.
+module vta_compute_pipe #(
+  parameter bit GEMM = 1'b1
+) (
+  input  logic                          clk_i,
+  input  logic                          rst_ni,
+  input  logic                          start_i,     // run insn_i (a GEMM/ALU whose loop is not empty)
+  input  logic [vta_pkg::INSN_BITS-1:0] insn_i,
+  output logic                          busy_o,      // the loop or a micro-op in S1..S3
+  input  logic [vta_pkg::ACC_BANKS-1:0] lock_i,      // ACC banks this engine must not touch yet
+  // UOP buffer (read)
+  output logic                                uop_re_o,
+  output logic [vta_pkg::LOG_UOP_DEPTH-1:0]   uop_raddr_o,
+  input  logic [vta_pkg::UOP_ELEM_BITS-1:0]   uop_rdata_i,
+  // INP and WGT buffers (read; GEMM only)
+  output logic                                inp_re_o,
+  output logic [vta_pkg::LOG_INP_DEPTH-1:0]   inp_raddr_o,
+  input  logic [vta_pkg::INP_ELEM_BITS-1:0]   inp_rdata_i,
+  output logic                                wgt_re_o,
+  output logic [vta_pkg::LOG_WGT_DEPTH-1:0]   wgt_raddr_o,
+  input  logic [vta_pkg::WGT_ELEM_BITS-1:0]   wgt_rdata_i,
+  // ACC: word addresses (the top bit picks the bank), ACC_ROWS rows per word, a write enable per row
+  output logic                                               acc_re_o,
+  output logic [vta_pkg::LOG_ACC_DEPTH-vta_pkg::LOG_ACC_ROWS-1:0] acc_raddr_o,
+  input  logic [vta_pkg::ACC_ROWS*vta_pkg::ACC_ELEM_BITS-1:0] acc_rdata_i,
+  output logic [vta_pkg::ACC_ROWS-1:0]                       acc_we_o,
+  output logic [vta_pkg::LOG_ACC_DEPTH-vta_pkg::LOG_ACC_ROWS-1:0] acc_waddr_o,
+  output logic [vta_pkg::ACC_ROWS*vta_pkg::ACC_ELEM_BITS-1:0] acc_wdata_o,
+  // an out-of-range operand of the micro-op in S1 (it never moves on)
+  output logic                          error_o,
+  output logic [3:0]                    error_info_o,
+  output logic [31:0]                   error_addr_o,
+  // counter events
+  output logic                          gemm_uop_o,
+  output logic                          alu_uop_o,
+  output logic [vta_pkg::LOG_ACC_ROWS:0] alu_rows_o,
+  output logic                          hazard_stall_o
+);
+  localparam int unsigned ACC_W  = vta_pkg::ACC_WIDTH;
+  localparam int unsigned INP_W  = vta_pkg::INP_WIDTH;
+  localparam int unsigned WGT_W  = vta_pkg::WGT_WIDTH;
+  localparam int unsigned BATCH  = vta_pkg::BATCH;
+  localparam int unsigned BIN    = vta_pkg::BLOCK_IN;
+  localparam int unsigned BOUT   = vta_pkg::BLOCK_OUT;
+  localparam int unsigned LANES  = BATCH * BOUT;
+  localparam int unsigned UAW    = vta_pkg::LOG_UOP_DEPTH;
+  localparam int unsigned AAW    = vta_pkg::LOG_ACC_DEPTH;
+  localparam int unsigned IAW    = vta_pkg::LOG_INP_DEPTH;
+  localparam int unsigned WAW    = vta_pkg::LOG_WGT_DEPTH;
+  localparam int unsigned SAW    = vta_pkg::UOP_SRC_IDX_W;  // max(ACC, INP) index bits
+  // loop offsets and buffer indices at full width (field + (iter_out-1) * factor_out + (iter_in-1) *
+  // factor_in < 2^(bits + 16)), so an index past the buffer is detected instead of wrapping
+  localparam int unsigned DXW    = AAW + 16;
+  localparam int unsigned SXW    = SAW + 16;
+  localparam int unsigned WXW    = WAW + 16;
+  localparam int unsigned PW     = INP_W + WGT_W;
+  localparam int unsigned SHW    = $clog2(ACC_W);
+  localparam int unsigned R      = vta_pkg::ACC_ROWS;      // rows per ACC/OUT word
+  localparam int unsigned LR     = vta_pkg::LOG_ACC_ROWS;
+  localparam int unsigned AWW    = AAW - LR;               // ACC word address bits
+  localparam int unsigned NW     = LR + 1;                 // a group's row count, 1..R
+  localparam int unsigned LB     = vta_pkg::LOG_ACC_BANKS;
+
+  logic [vta_pkg::INSN_BITS-1:0] insn_q;
+  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: the module reads only some fields
+  vta_pkg::gemm_insn_t start_insn;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign start_insn = insn_i;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) insn_q <= '0;
+    else if (start_i) insn_q <= insn_i;
+  end
+
+  // ---- decode (fields of the held instruction, through its typed views) ----
+  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: the module reads only some fields
+  vta_pkg::gemm_insn_t gemm_q;
+  vta_pkg::alu_insn_t  alu_q;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign gemm_q = insn_q;
+  assign alu_q  = insn_q;
+  localparam bit is_alu  = !GEMM;
+  localparam bit is_gemm = GEMM;
+  logic [2:0] alu_op;
+  assign alu_op = GEMM ? 3'(vta_pkg::ALU_OP_ADD) : alu_q.alu_opcode;
+
+  logic reset_f, use_imm;
+  logic [UAW-1:0] uop_bgn;
+  logic [UAW:0]   uop_end;
+  logic [13:0]    iter_out, iter_in;
+  logic [AAW-1:0] dst_fo, dst_fi;
+  logic [SAW-1:0] src_fo, src_fi;
+  logic [WAW-1:0] wgt_fo, wgt_fi;
+  logic [ACC_W-1:0] imm;
+  assign reset_f  = gemm_q.reset;  // an ALU instruction's reset bit writes zeros too, as a GEMM's
+  assign uop_bgn  = UAW'(gemm_q.uop_bgn);
+  assign uop_end  = (UAW + 1)'(gemm_q.uop_end);
+  assign iter_out = gemm_q.iter_out;
+  assign iter_in  = gemm_q.iter_in;
+  assign use_imm  = !GEMM && alu_q.use_imm;
+  assign imm      = ACC_W'(alu_q.imm);  // signed field: sign-extended
+  if (GEMM) begin : g_gemm_fields
+    assign dst_fo = AAW'(gemm_q.dst_factor_out);
+    assign dst_fi = AAW'(gemm_q.dst_factor_in);
+    assign src_fo = SAW'(gemm_q.src_factor_out);
+    assign src_fi = SAW'(gemm_q.src_factor_in);
+    assign wgt_fo = WAW'(gemm_q.wgt_factor_out);
+    assign wgt_fi = WAW'(gemm_q.wgt_factor_in);
+  end else begin : g_alu_fields
+    assign dst_fo = AAW'(alu_q.dst_factor_out);
+    assign dst_fi = AAW'(alu_q.dst_factor_in);
+    assign src_fo = SAW'(alu_q.src_factor_out);
+    assign src_fi = SAW'(alu_q.src_factor_in);
+    assign wgt_fo = '0;
+    assign wgt_fi = '0;
+  end
+
+  // one micro-op, the destination one row further per inner iteration, the same vector operand for all:
+  // the inner iterations in one word may go down the pipeline together as a group of rows
+  logic groupable;
+  assign groupable = (uop_end == (UAW + 1)'(uop_bgn) + (UAW + 1)'(1)) && (dst_fi == AAW'(1)) &&
+                     ((is_alu && alu_op != 3'(vta_pkg::ALU_OP_MUL) && (use_imm || src_fi == '0)) || (is_gemm && reset_f));
+
+  // ALU with a vector source reads ACC twice per micro-op; reset writes zeros without reading
+  logic two_reads, no_reads;
+  assign two_reads = is_alu && !use_imm && !reset_f;
+  assign no_reads  = reset_f;
+
+  // ---- micro-op loop and pipeline ----
+  logic           loop_active_q;
+  logic [UAW:0]   k_q;
+  logic [13:0]    i_q, j_q;
+  logic [DXW-1:0] dst_out_q, dst_in_q;
+  logic [SXW-1:0] src_out_q, src_in_q;
+  logic [WXW-1:0] wgt_out_q, wgt_in_q;
+
+  // S1
+  logic           s1_valid_q, s1_phase_q;
+  logic [NW-1:0]  s1_n_q;  // rows the micro-op (or group) writes, from its destination on
+  logic [DXW-1:0] s1_dst_base_q;
+  logic [SXW-1:0] s1_src_base_q;
+  logic [WXW-1:0] s1_wgt_base_q;
+  // S2 / S3: the destination word and the rows of it the micro-op (or group) writes
+  localparam int unsigned ELEM = vta_pkg::ACC_ELEM_BITS;
+  logic           s2_valid_q, s2_group_q;
+  logic [AAW-1:0] s2_dst_q;
+  logic [R-1:0]   s2_rows_q;
+  logic [ACC_W*LANES-1:0] s2_src_q;   // ALU vector operand
+  logic           s3_valid_q;
+  logic [AWW-1:0] s3_word_q;
+  logic [R-1:0]   s3_rows_q;
+  logic           s3_group_q;
+  logic [LR-1:0]  s3_first_q;              // the row of a single micro-op or a group's first
+  logic [R*ELEM-1:0] s3_res;               // the rows written
+
+  // rows of word `w` a pending write in S2/S3 still has to write, among `rows`
+  function automatic logic pending_in(input logic [AWW-1:0] dst_word, input logic [R-1:0] wrows,
+                                      input logic [AWW-1:0] w, input logic [R-1:0] rows);
+    pending_in = (dst_word == w) && ((wrows & rows) != '0);
+  endfunction
+  // the row of its word a row index is (its low bits pick it)
+  function automatic logic [R-1:0] row_of(input logic [LR-1:0] r);
+    row_of = R'(1) << r;
+  endfunction
+  // rows [r, r + n) of a word (n <= R - r)
+  function automatic logic [R-1:0] rows_from(input logic [LR-1:0] r, input logic [NW-1:0] n);
+    logic [2*R-1:0] m;
+    m = ((2 * R)'(1) << n) - (2 * R)'(1);
+    rows_from = R'(m << r);
+  endfunction
+
+  // S1 addresses: full-width indices, and the buffer addresses (their low bits)
+  logic [DXW-1:0] s1_dst_x;
+  logic [SXW-1:0] s1_src_x;
+  logic [WXW-1:0] s1_wgt_x;
+  logic [AAW-1:0] s1_dst, s1_src_acc;
+  logic [SAW-1:0] s1_src;
+  logic [WAW-1:0] s1_wgt;
+  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: the module reads only some fields
+  vta_pkg::uop_t s1_uop;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign s1_uop     = uop_rdata_i;
+  assign s1_dst_x   = DXW'(s1_uop.dst_idx) + s1_dst_base_q;
+  assign s1_src_x   = SXW'(s1_uop.src_idx) + s1_src_base_q;
+  assign s1_wgt_x   = WXW'(s1_uop.wgt_idx) + s1_wgt_base_q;
+  assign s1_dst     = AAW'(s1_dst_x);
+  assign s1_src     = SAW'(s1_src_x);
+  assign s1_wgt     = WAW'(s1_wgt_x);
+  assign s1_src_acc = AAW'(s1_src);
+
+  // out-of-range operands of the micro-op in S1, in fsim's order (destination, then sources); reset
+  // micro-ops only write the destination, immediate ALU ops read no source
+  logic       s1_oob;
+  logic [3:0] s1_oob_info;
+  logic [31:0] s1_oob_addr;
+  always_comb begin
+    s1_oob      = 1'b1;
+    s1_oob_info = vta_pkg::IDX_ACC;
+    s1_oob_addr = 32'(s1_dst_x);
+    if (s1_dst_x >= DXW'(vta_pkg::ACC_DEPTH)) begin
+      s1_oob_info = vta_pkg::IDX_ACC;
+    end else if (is_gemm && !reset_f && s1_src_x >= SXW'(vta_pkg::INP_DEPTH)) begin
+      s1_oob_info = vta_pkg::IDX_INP;
+      s1_oob_addr = 32'(s1_src_x);
+    end else if (is_gemm && !reset_f && s1_wgt_x >= WXW'(vta_pkg::WGT_DEPTH)) begin
+      s1_oob_info = vta_pkg::IDX_WGT;
+      s1_oob_addr = 32'(s1_wgt_x);
+    end else if (is_alu && two_reads && s1_src_x >= SXW'(vta_pkg::ACC_DEPTH)) begin
+      s1_oob_info = vta_pkg::IDX_ALU_SRC;
+      s1_oob_addr = 32'(s1_src_x);
+    end else begin
+      s1_oob = 1'b0;
+    end
+  end
+  assign error_o      = s1_valid_q && s1_oob;  // such a micro-op never moves on
+  assign error_info_o = s1_oob_info;
+  assign error_addr_o = s1_oob_addr;
+  logic unused_uop;
+  assign unused_uop = ^uop_rdata_i;  // the micro-op fields need not fill all 32 bits
+
+  // The vector operand of the last two-read ALU micro-op stays in s2_src_q: a micro-op with the same
+  // source (the bias or shift of an output-channel block, over all its pixels) reuses it and reads only
+  // ACC[dst], one cycle instead of two, unless the entry has been written since or an older micro-op
+  // in S2/S3 still has to write it. Forgotten at every instruction start.
+  logic           src_kept_q;
+  logic [AAW-1:0] src_kept_idx_q;
+  logic           s1_reuse;
+  assign s1_reuse = two_reads && !s1_phase_q && src_kept_q && (src_kept_idx_q == s1_src_acc) &&
+                    !(s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, s1_src_acc[AAW-1:LR], row_of(s1_src_acc[LR-1:0]))) &&
+                    !(s3_valid_q && pending_in(s3_word_q, s3_rows_q, s1_src_acc[AAW-1:LR], row_of(s1_src_acc[LR-1:0])));
+
+  // read-after-write hazard on the ACC address S1 reads this cycle; a locked bank
+  logic s1_reads_src, s1_rd_acc, hazard, locked, s1_move, s1_ready, s0_issue;
+  logic [AAW-1:0] s1_rd_addr;
+  logic [R-1:0]   s1_rd_rows;  // rows of the word read this cycle that the micro-op uses
+  assign s1_reads_src = two_reads && !s1_phase_q && !s1_reuse;
+  assign s1_rd_acc    = s1_valid_q && !no_reads && !s1_oob;
+  assign s1_rd_addr   = s1_reads_src ? s1_src_acc : s1_dst;
+  assign s1_rd_rows   = rows_from(s1_rd_addr[LR-1:0], s1_reads_src ? NW'(1) : s1_n_q);
+  assign hazard = s1_rd_acc && ((s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, s1_rd_addr[AAW-1:LR], s1_rd_rows)) ||
+                                (s3_valid_q && pending_in(s3_word_q, s3_rows_q, s1_rd_addr[AAW-1:LR], s1_rd_rows)));
+  // the destination's bank (the only ACC entry a GEMM touches; the ALU engine is never locked)
+  assign locked = s1_valid_q && !s1_oob && lock_i[s1_dst[AAW-1 -: LB]];
+  // S1 hands its micro-op to S2 when no hazard and, for two reads, in the second phase
+  assign s1_move  = s1_valid_q && !hazard && !locked && !s1_reads_src && !s1_oob;
+  assign s1_ready = !s1_valid_q || s1_move;
+  assign s0_issue = loop_active_q && s1_ready;
+
+  assign uop_re_o    = s0_issue;
+  assign uop_raddr_o = UAW'(k_q);
+  assign inp_re_o    = GEMM && s1_move;
+  assign inp_raddr_o = IAW'(s1_src);
+  assign wgt_re_o    = GEMM && s1_move;
+  assign wgt_raddr_o = s1_wgt;
+  assign acc_re_o    = s1_rd_acc && !hazard && !locked;
+  assign acc_raddr_o = s1_rd_addr[AAW-1:LR];
+
+  // Groups: from the second micro-op on (the kernel's one micro-op is then on the UOP read port, so its
+  // destination is known) the inner iterations from the destination row to the end of its word (or of
+  // the inner loop) issue together. A vector operand that is one of the group's rows but the last would
+  // be written by an earlier iteration before a later one reads it: such iterations go one at a time.
+  logic           issued_q, s0_group, s0_src_in_group;
+  logic [DXW-1:0] s0_dst_x, s0_src_x;
+  logic [13:0]    s0_left;
+  logic [NW-1:0]  s0_room, s0_span, s0_n;
+  assign s0_dst_x = DXW'(s1_uop.dst_idx) + dst_in_q;
+  assign s0_src_x = DXW'(SXW'(s1_uop.src_idx) + src_in_q);
+  assign s0_left  = iter_in - j_q;
+  assign s0_room  = NW'(R) - NW'(s0_dst_x[LR-1:0]);
+  assign s0_span  = (s0_left < 14'(s0_room)) ? NW'(s0_left) : s0_room;
+  assign s0_src_in_group = two_reads && (s0_src_x >= s0_dst_x) && (s0_src_x < s0_dst_x + DXW'(s0_span) - DXW'(1));
+  assign s0_group = groupable && issued_q && (s0_span > NW'(1)) && !s0_src_in_group;
+  assign s0_n     = s0_group ? s0_span : NW'(1);
+
+  // the inner loop's step: s0_n iterations' worth of each factor, by shifted adds
+  logic [DXW-1:0] dst_step;
+  logic [SXW-1:0] src_step;
+  logic [WXW-1:0] wgt_step;
+  always_comb begin
+    dst_step = '0;
+    src_step = '0;
+    wgt_step = '0;
+    for (int unsigned b = 0; b < NW; b++) begin
+      if (s0_n[b]) begin
+        dst_step = dst_step + (DXW'(dst_fi) << b);
+        src_step = src_step + (SXW'(src_fi) << b);
+        wgt_step = wgt_step + (WXW'(wgt_fi) << b);
+      end
+    end
+  end
+
+  // loop counters
+  logic last_k, last_j, last_i;
+  assign last_k = (k_q + (UAW + 1)'(1) == uop_end);
+  assign last_j = (14'(s0_n) == s0_left);
+  assign last_i = (i_q + 14'd1 == iter_out);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      loop_active_q <= 1'b0;
+      k_q <= '0;
+      i_q <= '0;
+      j_q <= '0;
+      dst_out_q <= '0;
+      dst_in_q  <= '0;
+      src_out_q <= '0;
+      src_in_q  <= '0;
+      wgt_out_q <= '0;
+      wgt_in_q  <= '0;
+    end else if (start_i) begin
+      loop_active_q <= 1'b1;
+      k_q <= (UAW + 1)'(start_insn.uop_bgn);
+      i_q <= '0;
+      j_q <= '0;
+      dst_out_q <= '0;
+      dst_in_q  <= '0;
+      src_out_q <= '0;
+      src_in_q  <= '0;
+      wgt_out_q <= '0;
+      wgt_in_q  <= '0;
+    end else if (s0_issue) begin
+      if (!last_k) begin
+        k_q <= k_q + (UAW + 1)'(1);
+      end else begin
+        k_q <= (UAW + 1)'(uop_bgn);
+        if (!last_j) begin
+          j_q      <= j_q + 14'(s0_n);
+          dst_in_q <= dst_in_q + dst_step;
+          src_in_q <= src_in_q + src_step;
+          wgt_in_q <= wgt_in_q + wgt_step;
+        end else begin
+          j_q       <= '0;
+          i_q       <= i_q + 14'd1;
+          dst_out_q <= dst_out_q + DXW'(dst_fo);
+          src_out_q <= src_out_q + SXW'(src_fo);
+          wgt_out_q <= wgt_out_q + WXW'(wgt_fo);
+          dst_in_q  <= dst_out_q + DXW'(dst_fo);
+          src_in_q  <= src_out_q + SXW'(src_fo);
+          wgt_in_q  <= wgt_out_q + WXW'(wgt_fo);
+          if (last_i) loop_active_q <= 1'b0;
+        end
+      end
+    end
+  end
+
+  // pipeline registers
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      s1_valid_q <= 1'b0;
+      s1_phase_q <= 1'b0;
+      s1_n_q     <= NW'(1);
+      s1_dst_base_q <= '0;
+      s1_src_base_q <= '0;
+      s1_wgt_base_q <= '0;
+      s2_valid_q <= 1'b0;
+      s2_group_q <= 1'b0;
+      s2_dst_q   <= '0;
+      s2_rows_q  <= '0;
+      s3_valid_q <= 1'b0;
+      s3_word_q  <= '0;
+      s3_rows_q  <= '0;
+      s3_first_q <= '0;
+      s3_group_q <= 1'b0;
+    end else begin
+      // S0 -> S1
+      if (s0_issue) begin
+        s1_valid_q    <= 1'b1;
+        s1_phase_q    <= 1'b0;
+        s1_n_q        <= s0_n;
+        s1_dst_base_q <= dst_in_q;
+        s1_src_base_q <= src_in_q;
+        s1_wgt_base_q <= wgt_in_q;
+      end else if (s1_move) begin
+        s1_valid_q <= 1'b0;
+      end else if (s1_valid_q && s1_reads_src && !hazard) begin
+        s1_phase_q <= 1'b1;  // ACC[src] read issued; read ACC[dst] next
+      end
+      // S1 -> S2
+      s2_valid_q <= s1_move;
+      if (s1_move) begin
+        s2_dst_q   <= s1_dst;
+        s2_rows_q  <= rows_from(s1_dst[LR-1:0], s1_n_q);
+        s2_group_q <= (s1_n_q != NW'(1));
+      end
+      // S2 -> S3
+      s3_valid_q <= s2_valid_q;
+      if (s2_valid_q) begin
+        s3_word_q  <= s2_dst_q[AAW-1:LR];
+        s3_first_q <= s2_dst_q[LR-1:0];
+        s3_group_q <= s2_group_q;
+        s3_rows_q  <= s2_rows_q;
+      end
+    end
+  end
+
+  // the vector ALU operand: ACC[src] is on the read port in the cycle of the second phase (kept when the
+  // micro-op reuses it)
+  always_ff @(posedge clk_i) begin
+    if (s1_move && two_reads && s1_phase_q) begin
+      s2_src_q <= acc_rdata_i[s1_src_acc[LR-1:0] * ELEM +: ELEM];
+    end
+  end
+  // per-instruction state, forgotten at every instruction start: a micro-op issued (groups may follow),
+  // the kept vector operand (only this engine writes the ACC bank it is in while it runs)
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      issued_q       <= 1'b0;
+      src_kept_q     <= 1'b0;
+      src_kept_idx_q <= '0;
+    end else if (start_i) begin
+      issued_q   <= 1'b0;
+      src_kept_q <= 1'b0;
+    end else begin
+      if (s0_issue) issued_q <= 1'b1;
+      if (acc_re_o && s1_reads_src) begin
+        src_kept_q     <= 1'b1;
+        src_kept_idx_q <= s1_src_acc;
+      end else if (acc_waddr_o == src_kept_idx_q[AAW-1:LR] && (acc_we_o & row_of(src_kept_idx_q[LR-1:0])) != '0) begin
+        src_kept_q <= 1'b0;
+      end
+    end
+  end
+
+  // ---- S2: execute ----
+  logic [ELEM-1:0] acc_row;
+  // the micro-op's row of the word it read
+  // (a case of constant selections: a simulator copies one row instead of shifting the whole word)
+  always_comb begin
+    acc_row = acc_rdata_i[0 +: ELEM];
+    for (int unsigned r = 1; r < R; r++) begin
+      if (s2_dst_q[LR-1:0] == LR'(r)) acc_row = acc_rdata_i[r * ELEM +: ELEM];
+    end
+  end
+
+  if (GEMM) begin : g_mac_array
+    logic [ELEM-1:0] gemm_res, s3_gemm_q;
+    // Two products per DSP48 (25 x 18 signed): outputs o and o+1 share each input x, so one multiplier
+    // computes x * (w_hi * 2^PW + w_lo) and the two products are taken apart again: the low one is the
+    // low PW bits (|w_lo * x| <= 2^(PW-2) fits them, sign included), the high one the PW bits above
+    // plus the low one's sign (its borrow). The packed weight needs PW + WGT_W + 1 bits (25 at int8:
+    // port A). When it applies is vta_pkg::GEMM_PACK (vta/hw/gemm_packing.h, shared with the area model).
+    localparam int unsigned PKW  = PW + WGT_W + 1;
+    localparam bit          PACK = vta_pkg::GEMM_PACK != 0;
+
+    for (genvar b = 0; b < BATCH; b++) begin : g_batch
+      // One vector per output (not one for the whole tile), so each output's adder depends on its own
+      // products only: a single 16k-bit vector made Verilator re-evaluate every output's sum on any change.
+      logic [BIN*PW-1:0] prod [BOUT];  // product of output o, input x at prod[o][x*PW +: PW]
+      if (PACK) begin : g_packed
+        for (genvar o = 0; o < BOUT; o += 2) begin : g_pair
+          for (genvar x = 0; x < BIN; x++) begin : g_mac
+            logic signed [INP_W-1:0]        xv;
+            logic signed [WGT_W-1:0]        w_lo, w_hi;
+            logic signed [PKW-1:0]          w_packed;
+            logic signed [PKW+INP_W-1:0]    p;
+            logic signed [PW-1:0]           lo, hi;
+            assign xv       = inp_rdata_i[(b * BIN + x) * INP_W +: INP_W];
+            assign w_lo     = wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W];
+            assign w_hi     = wgt_rdata_i[((o + 1) * BIN + x) * WGT_W +: WGT_W];
+            assign w_packed = PKW'($signed({w_hi, {PW{1'b0}}})) + PKW'(w_lo);
+            assign p        = w_packed * xv;
+            assign lo       = p[PW-1:0];
+            assign hi       = p[PW +: PW] + PW'(p[PW-1]);
+            assign prod[o][x * PW +: PW]     = lo;
+            assign prod[o + 1][x * PW +: PW] = hi;
+          end
+        end
+      end else begin : g_plain
+        for (genvar o = 0; o < BOUT; o++) begin : g_out
+          for (genvar x = 0; x < BIN; x++) begin : g_mac
+            assign prod[o][x * PW +: PW] = $signed(inp_rdata_i[(b * BIN + x) * INP_W +: INP_W]) *
+                                           $signed(wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W]);
+          end
+        end
+      end
+      for (genvar o = 0; o < BOUT; o++) begin : g_sum
+        logic [ACC_W-1:0] sum;
+        always_comb begin
+          sum = acc_row[(b * BOUT + o) * ACC_W +: ACC_W];
+          for (int unsigned x = 0; x < BIN; x++) sum = sum + ACC_W'($signed(prod[o][x * PW +: PW]));
+        end
+        assign gemm_res[(b * BOUT + o) * ACC_W +: ACC_W] = sum;
+      end
+    end
+    logic s3_reset_q;
+    always_ff @(posedge clk_i) begin
+      if (s2_valid_q) s3_reset_q <= reset_f;
+      if (s2_valid_q && !reset_f) s3_gemm_q <= gemm_res;
+    end
+    // S3's rows: zeros (reset) or the GEMM row (the write enable picks its row)
+    for (genvar r = 0; r < R; r++) begin : g_row
+      assign s3_res[r * ELEM +: ELEM] = s3_reset_q ? '0 : s3_gemm_q;
+    end
+    logic unused_alu;
+    assign unused_alu = ^{s2_src_q, imm, s3_first_q, s3_group_q, s2_group_q, use_imm};
+  end else begin : g_lanes
+    logic [ACC_W*LANES-1:0] alu_b;
+    logic [R*ELEM-1:0] s3_alu;  // the lane sets' registered results
+    assign alu_b = use_imm ? {LANES{imm}} : s2_src_q;
+    // A lane set per row: the first takes the micro-op's row (a group's first), set r > 0 row r of the
+    // word (a group's later rows). Groups never multiply (see `groupable`), so only the first set has
+    // multipliers: more sets of 32-bit multipliers would take the DSPs past a PYNQ-class part's.
+    // Each lane computes where it is registered, enabled only when an ALU micro-op (set 0) or group (the
+    // other sets) is in S2: the same logic for synthesis, and a simulator skips the lanes when idle.
+    for (genvar l = 0; l < R * LANES; l++) begin : g_alu
+      localparam int unsigned SET = l / LANES;
+      logic [ACC_W-1:0] a, bv, r_q;
+      if (SET == 0) begin : g_first
+        assign a = acc_row[l * ACC_W +: ACC_W];
+      end else begin : g_later
+        assign a = acc_rdata_i[l * ACC_W +: ACC_W];
+      end
+      assign bv = alu_b[(l % LANES) * ACC_W +: ACC_W];
+      // MIN and MAX use the same comparison (equal operands give the same result either way; synthesis
+      // merges the two), and SHR's saturation tests and left amount look at the amount's bits instead of
+      // negating it: 420 LUTs a lane of the later sets instead of 538 (Yosys, xc7; equal by a SAT proof).
+      // No temporaries, so that a simulator computes nothing here in idle cycles.
+      always_ff @(posedge clk_i) begin
+        if (s2_valid_q && !reset_f && (SET == 0 || s2_group_q)) begin
+          unique case (alu_op)
+            3'(vta_pkg::ALU_OP_MIN): r_q <= ($signed(a) < $signed(bv)) ? a : bv;
+            3'(vta_pkg::ALU_OP_MAX): r_q <= ($signed(a) < $signed(bv)) ? bv : a;
+            3'(vta_pkg::ALU_OP_ADD): r_q <= a + bv;
+            3'(vta_pkg::ALU_OP_SHR): begin
+              // arithmetic right shift; a negative amount shifts left; amounts >= ACC_W saturate
+              if (!bv[ACC_W-1]) begin
+                r_q <= (|bv[ACC_W-2:SHW]) ? {ACC_W{a[ACC_W-1]}} : ACC_W'($signed(a) >>> bv[SHW-1:0]);
+              end else begin
+                r_q <= (!(&bv[ACC_W-1:SHW]) || bv[SHW-1:0] == '0) ? '0 : a << SHW'(-bv[SHW-1:0]);
+              end
+            end
+            3'(vta_pkg::ALU_OP_MUL): r_q <= SET == 0 ? a * bv : a;
+            default: r_q <= a;
+          endcase
+        end
+      end
+      assign s3_alu[l * ACC_W +: ACC_W] = r_q;
+    end
+    logic s3_reset_q;
+    always_ff @(posedge clk_i) begin
+      if (s2_valid_q) s3_reset_q <= reset_f;
+    end
+    // zeros (reset), else a single micro-op's result goes to every row (the write enable picks its row);
+    // a group's first row comes from the first lane set, its later rows from their own
+    for (genvar r = 0; r < R; r++) begin : g_row
+      logic own;
+      assign own = s3_group_q && (LR'(r) != s3_first_q);
+      assign s3_res[r * ELEM +: ELEM] = s3_reset_q ? '0 : own ? s3_alu[r * ELEM +: ELEM] : s3_alu[0 +: ELEM];
+    end
+    logic unused_gemm;
+    assign unused_gemm = ^{inp_rdata_i, wgt_rdata_i, wgt_fo, wgt_fi, s1_wgt};
+  end
+
+  // ---- ACC write: S3's rows of the word ----
+  assign acc_we_o    = s3_valid_q ? s3_rows_q : '0;
+  assign acc_waddr_o = s3_word_q;
+  assign acc_wdata_o = s3_res;
+
+  assign busy_o = loop_active_q || s1_valid_q || s2_valid_q || s3_valid_q;
+  assign gemm_uop_o = s0_issue && is_gemm && !reset_f;
+  assign alu_uop_o  = s0_issue && is_alu;
+  assign alu_rows_o = s0_n;
+  assign hazard_stall_o = hazard || locked;
+
+`ifndef SYNTHESIS
+  /* verilator lint_off SYNCASYNCNET */
+  // read-after-write: an ACC entry is never read while an older micro-op in S2/S3 has still to write it
+  AccReadAfterWrite: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      acc_re_o |-> !((s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, acc_raddr_o, s1_rd_rows)) ||
+                     (s3_valid_q && pending_in(s3_word_q, s3_rows_q, acc_raddr_o, s1_rd_rows))))
+    else $error("vta_compute_pipe: ACC word %0d read before an older micro-op wrote it", acc_raddr_o);
+  // an out-of-range micro-op never leaves S1, so no index wraps around a buffer
+  NoWrappedIndex: assert property (@(posedge clk_i) disable iff (!rst_ni) s1_move |-> !s1_oob)
+    else $error("vta_compute_pipe: an out-of-range micro-op reached the buffers");
+  // a locked bank is neither read nor given to S2
+  LockedBankUntouched: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      s1_move |-> !lock_i[s1_dst[AAW-1 -: LB]])
+    else $error("vta_compute_pipe: a micro-op entered a locked ACC bank");
+  /* verilator lint_on SYNCASYNCNET */
+`endif
+endmodule
