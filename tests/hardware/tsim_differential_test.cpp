@@ -401,6 +401,66 @@ TEST_F(TsimDirected, GroupsOfRowsMatchOneRowAtATime) {
   check(directed(L_, chain({}, cmp, sts), uops, 6, /*small_acc=*/true), "groups_of_rows");
 }
 
+// The compute module's GEMM and ALU engines run at once when they work in different ACC banks (the halves
+// of the row index): an ALU instruction runs beside the next GEMMs in the other bank, a GEMM into the bank
+// of an older ALU instruction waits for it, and an ALU instruction whose rows or vector operand cross a
+// bank (or with more than one micro-op) keeps every GEMM out until it is done. Results as in program
+// order, on full-range data.
+TEST_F(TsimDirected, GemmAndAluEnginesShareTheAccBanksInProgramOrder) {
+  const uint32_t half = config_.acc().depth / 2;
+  std::vector<isa::MicroOp> uops;
+  for (uint32_t e = 0; e < 8; ++e) uops.push_back({e, e, e % 4});             // 0..7: GEMM into bank 0
+  for (uint32_t e = 0; e < 8; ++e) uops.push_back({half + e, 8 + e, e % 4});  // 8..15: GEMM into bank 1
+  uops.push_back({0, 40, 0});                 // 16: ALU in bank 0, vector operand row 40
+  uops.push_back({half, half + 100, 0});      // 17: ALU in bank 1, vector operand in bank 1
+  uops.push_back({half - 8, 3, 0});           // 18: ALU rows crossing into bank 1
+  uops.push_back({0, half + 30, 0});          // 19: rows in bank 0, vector operand in bank 1
+  uops.push_back({100, 0, 0});                // 20, 21: a two-micro-op ALU kernel in bank 0
+  uops.push_back({101, 0, 0});
+  const auto n_uops = static_cast<uint32_t>(uops.size());
+  std::vector<isa::Instruction> lds = {
+      make_mem(Opcode::kLoad, MemoryType::kInp, 0, L_.base(MemoryType::kInp), 1, 64, 64),
+      make_mem(Opcode::kLoad, MemoryType::kWgt, 0, L_.base(MemoryType::kWgt), 1, 8, 8)};
+  const auto gemm = [&](uint32_t bank, uint32_t passes) {
+    isa::GemmInsn g;
+    g.loop = loop(8 * bank, 8 * bank + 8, 4, passes, 8, 0, 8, 1);  // rows +0..31 of the bank, `passes` times
+    return g;
+  };
+  const auto alu = [&](isa::AluOpcode op, bool imm, uint32_t uop, isa::LoopNest l) {
+    isa::AluInsn a;
+    a.alu_opcode = op;
+    a.use_imm = imm;
+    a.imm = imm ? 3 : 0;
+    l.uop_bgn = uop;
+    l.uop_end = uop == 20 ? 22 : uop + 1;
+    a.loop = l;
+    return a;
+  };
+  std::vector<isa::Instruction> cmp = {
+      make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, n_uops, n_uops),
+      make_mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 1, 128, 128),
+      make_mem(Opcode::kLoad, MemoryType::kAcc, half - 64, L_.base(MemoryType::kAcc) + 128, 1, 192, 192),
+      gemm(0, 2),
+      alu(isa::AluOpcode::kAdd, false, 16, loop(0, 0, 4, 8, 8, 1, 0, 0)),  // bank 0 after the GEMM into it
+      gemm(1, 8),                                                            // beside it, in bank 1
+      gemm(0, 1),                                                            // waits for the ALU (bank 0)
+      alu(isa::AluOpcode::kShr, true, 17, loop(0, 0, 2, 16, 16, 1, 0, 0)),  // bank 1
+      alu(isa::AluOpcode::kMin, false, 17, loop(0, 0, 1, 32, 0, 1, 0, 0)),  // bank 1, queued behind it
+      gemm(0, 4),                                                            // beside both
+      alu(isa::AluOpcode::kMax, false, 18, loop(0, 0, 2, 8, 8, 1, 0, 0)),   // rows in both banks
+      gemm(1, 2),                                                            // waits for it
+      alu(isa::AluOpcode::kAdd, false, 19, loop(0, 0, 4, 8, 8, 1, 0, 0)),   // operand in the other bank
+      gemm(1, 2),                                                            // waits for it
+      alu(isa::AluOpcode::kMul, false, 20, loop(0, 0, 2, 2, 2, 0, 1, 0)),   // two micro-ops: all banks
+      gemm(0, 2),                                                            // waits for it
+      alu(isa::AluOpcode::kAdd, true, 17, loop(0, 0, 2, 16, 16, 1, 0, 0)),  // bank 1, pushes to the store
+  };
+  std::vector<isa::Instruction> sts = {
+      make_mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, 128, 128),
+      make_mem(Opcode::kStore, MemoryType::kOut, half - 64, L_.base(MemoryType::kOut) + 128, 1, 192, 192)};
+  check(directed(L_, chain(lds, cmp, sts), uops, 9), "engines_share_banks");
+}
+
 // Every ALU op with every edge immediate, a vector operand through a two-level loop, and itself as
 // operand; each case writes its own 4 ACC entries (64 lanes) of random inputs, and every result is read
 // back in full: STORE keeps only the low 8 bits, so the results are also copied (reset + ADD) three

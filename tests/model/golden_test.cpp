@@ -61,7 +61,7 @@ buffer 2 bias constant 64 bytes align 64
 buffer 3 output output 16 bytes align 64
 buffer 4 uops uops 24 bytes align 64
      0  LOAD UOP sram=0 dram=0 y=1 x=6 stride=6 dep(push_prev)  @uops
-     1  LOAD ACC sram=2047 dram=0 y=1 x=1 stride=1  @bias
+     1  LOAD ACC sram=1023 dram=0 y=1 x=1 stride=1  @bias
      2  LOAD WGT sram=0 dram=0 y=1 x=4 stride=4 dep(pop_next)  @weight
      3  LOAD INP sram=0 dram=0 y=1 x=1 stride=1  @input
      4  LOAD INP sram=1 dram=1 y=1 x=1 stride=1  @input
