@@ -249,6 +249,7 @@ TEST(TlmCycles, ApacheVtaRecordingsWithinBoundOfTsim) {
 struct Directed {
   const char* name;
   std::vector<isa::Instruction> insns;
+  std::vector<isa::MicroOp> uops = {};  // at the start of the data region (what uop_load reads); else zeros
 };
 
 std::vector<Directed> directed_programs(const isa::HwConfig& config) {
@@ -336,12 +337,46 @@ std::vector<Directed> directed_programs(const isa::HwConfig& config) {
   out.push_back({"store during gemm+uop", {isa::make_mem(Opcode::kStore, MemoryType::kOut, 0, 4096, 16, 128, 128),
                                            uop_load(512), gemm(16, 64, false, 0), uop_load(512),
                                            isa::FinishInsn{}}});
+  // The GEMM and ALU engines (vta_compute): requantization-like ALU passes beside GEMMs into the other
+  // ACC bank, a GEMM waiting for an older ALU pass in its bank, a full ALU queue.
+  const uint32_t half = config.acc().depth / 2;
+  const std::vector<isa::MicroOp> banks = {{0, 0, 0}, {half, 0, 0}};
+  const auto into = [&](isa::LoopNest l, uint32_t bank) {
+    l.uop_bgn = bank;
+    l.uop_end = bank + 1;
+    return l;
+  };
+  isa::GemmInsn g0 = gemm(1, 64, false, 1), g1 = gemm(1, 64, false, 1);
+  g0.loop = into(g0.loop, 0);
+  g1.loop = into(g1.loop, 1);
+  g1.loop.iter_out = 8;
+  isa::AluInsn a0;
+  a0.alu_opcode = isa::AluOpcode::kShr;
+  a0.use_imm = true;
+  a0.imm = 2;
+  a0.loop = into(gemm(1, 16, false, 1).loop, 0);
+  a0.loop.iter_out = 4;
+  a0.loop.dst_factor_out = 16;
+  isa::AluInsn a1 = a0;
+  a1.loop = into(a1.loop, 1);
+  out.push_back({"alu beside gemm", {uop_load(2), g0, a0, g1, a1, g0, a0, isa::FinishInsn{}}, banks});
+  isa::AluInsn long_a0 = a0;
+  long_a0.use_imm = false;  // a vector operand: one row a cycle
+  long_a0.loop.iter_out = 16;
+  long_a0.loop.dst_factor_out = 0;
+  out.push_back({"gemm waits for alu", {uop_load(2), g0, long_a0, g0, g1, isa::FinishInsn{}}, banks});
+  std::vector<isa::Instruction> queue = {uop_load(2), g1};
+  for (int i = 0; i < 7; ++i) queue.push_back(i % 2 ? a0 : long_a0);
+  queue.push_back(g1);
+  queue.push_back(isa::FinishInsn{});
+  out.push_back({"alu queue full", queue, banks});
   (void)codec;
   return out;
 }
 
 // Runs `insns` with a 1 MiB zeroed data region at address 0 (every LOAD/STORE above reads/writes there).
-driver::RunResult run_directed(driver::Device& dev, const std::vector<isa::Instruction>& insns) {
+driver::RunResult run_directed(driver::Device& dev, const std::vector<isa::Instruction>& insns,
+                               const std::vector<isa::MicroOp>& uops = {}) {
   const isa::InstructionCodec codec(dev.config());
   std::vector<isa::RawInstruction> raw;
   for (const auto& i : insns) raw.push_back(codec.encode(i));
@@ -350,6 +385,10 @@ driver::RunResult run_directed(driver::Device& dev, const std::vector<isa::Instr
   for (const auto& b : dev.buffers()) dev.free(b);
   const driver::DeviceBuffer data = dev.map_at(0, 1u << 20);
   std::memset(data.host, 0, data.size);
+  for (size_t i = 0; i < uops.size(); ++i) {
+    const uint32_t w = codec.encode_uop(uops[i]);
+    std::memcpy(static_cast<uint8_t*>(data.host) + 4 * i, &w, 4);
+  }
   dev.flush(data, 0, data.size);
   const driver::DeviceBuffer buf = dev.map_at(1u << 21, bytes.size());
   std::memcpy(buf.host, bytes.data(), bytes.size());
@@ -374,8 +413,8 @@ TEST(TlmCycles, DirectedProgramsWithinBoundOfTsim) {
     driver::TsimDevice tsim("tsim", config, so);
     driver::TlmDevice tlm("tlm", config, to);
     for (const Directed& d : directed_programs(config)) {
-      const driver::RunResult rs = run_directed(tsim, d.insns);
-      const driver::RunResult rt = run_directed(tlm, d.insns);
+      const driver::RunResult rs = run_directed(tsim, d.insns, d.uops);
+      const driver::RunResult rt = run_directed(tlm, d.insns, d.uops);
       ASSERT_TRUE(rs.ok() && rt.ok()) << d.name << ": " << rs.message << rt.message;
       const double err = (static_cast<double>(rt.counters.cycle_count) - static_cast<double>(rs.counters.cycle_count)) /
                          static_cast<double>(rs.counters.cycle_count);
