@@ -109,21 +109,22 @@ CompiledGemm compile_gemm(const isa::HwConfig& config, const GemmShape& shape, s
   out.c = q.add_buffer("c", runtime::BufferRole::kOutput, uint64_t{mb} * nb * config.out().element_bytes);
 
   // Kernels per slot (all tiles have the same size). INP slot i holds tm x tk elements at i * inp_tile,
-  // WGT slot i tn x tk at i * wgt_tile, ACC slot j tm x tn at j * acc_tile. Within a slot: ACC index
+  // WGT slot i tn x tk at i * wgt_tile, ACC slot j tm x tn at the start of ACC half j (the core's ACC
+  // banks: one tile's requantization runs beside the next tile's GEMMs). Within a slot: ACC index
   // = row * tn + col; INP index = row * tk + kk; WGT index = col * tk + kk. Output columns are the micro-ops
   // (innermost), so consecutive micro-ops never hit the same accumulator; rows and the reduction are the
   // two affine loops.
-  const uint32_t inp_tile = tm * tk, wgt_tile = tn * tk, acc_tile = tm * tn;
+  const uint32_t inp_tile = tm * tk, wgt_tile = tn * tk, acc_half = config.acc().depth / 2;
   const auto reset_kernel = [&](uint32_t acc_slot) {
     runtime::UopKernelBuilder kernel(runtime::KernelMode::kGemm, /*reset=*/true);
-    kernel.loop_begin(tm, tn, 0, 0);
-    for (uint32_t col = 0; col < tn; ++col) kernel.push(acc_slot * acc_tile + col, 0, 0);
-    return kernel.loop_end().build();
+    kernel.loop_begin(tm, tn, 0, 0).loop_begin(tn, 1, 0, 0);  // one micro-op: groups of rows
+    kernel.push(acc_slot * acc_half, 0, 0);
+    return kernel.loop_end().loop_end().build();
   };
   const auto gemm_kernel = [&](uint32_t slot, uint32_t acc_slot) {
     runtime::UopKernelBuilder kernel(runtime::KernelMode::kGemm);
     kernel.loop_begin(tm, tn, tk, 0).loop_begin(tk, 0, 1, 1);
-    for (uint32_t col = 0; col < tn; ++col) kernel.push(acc_slot * acc_tile + col, slot * inp_tile, slot * wgt_tile + col * tk);
+    for (uint32_t col = 0; col < tn; ++col) kernel.push(acc_slot * acc_half + col, slot * inp_tile, slot * wgt_tile + col * tk);
     return kernel.loop_end().loop_end().build();
   };
   const auto alu_kernels = [&](uint32_t acc_slot) {
@@ -135,10 +136,11 @@ CompiledGemm compile_gemm(const isa::HwConfig& config, const GemmShape& shape, s
         {isa::AluOpcode::kMax, requant->lo()},
     };
     for (const auto& [op, imm] : steps) {
+      // one micro-op over the tile's rows and columns (the core takes it a group of rows at a time)
       runtime::UopKernelBuilder kernel(runtime::KernelMode::kAlu);
-      kernel.loop_begin(tm, tn, tn, 0);
-      for (uint32_t col = 0; col < tn; ++col) kernel.push(acc_slot * acc_tile + col, acc_slot * acc_tile + col);
-      kernel.loop_end();
+      kernel.loop_begin(tm, tn, tn, 0).loop_begin(tn, 1, 1, 0);
+      kernel.push(acc_slot * acc_half, acc_slot * acc_half);
+      kernel.loop_end().loop_end();
       kernel.alu(op, /*use_imm=*/true, imm);
       kernels.push_back(kernel.build());
     }
@@ -173,7 +175,7 @@ CompiledGemm compile_gemm(const isa::HwConfig& config, const GemmShape& shape, s
       for (const auto& kernel : alu_kernels(acc_slot)) q.push_alu(kernel);
       q.dep_push(Stage::kCompute, Stage::kStore);
       q.dep_pop(Stage::kCompute, Stage::kStore);
-      q.store_2d(acc_slot * acc_tile, MemoryType::kOut, out.c, uint64_t{m0} * nb + n0, tn, tm, nb);
+      q.store_2d(acc_slot * acc_half, MemoryType::kOut, out.c, uint64_t{m0} * nb + n0, tn, tm, nb);
       if (tile_index + 2 < total_tiles) q.dep_push(Stage::kStore, Stage::kCompute);
     }
   }

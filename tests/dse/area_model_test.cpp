@@ -22,15 +22,15 @@ isa::HwConfig config_with(const nlohmann::json& keys) {
 }
 
 TEST(AreaModel, StructuralBlockRamOfTheDefaultConfig) {
-  // UOP 8192 x 32 bits: 8 blocks of 1K x 36; INP 2048 x 128: 8 (512 x 72 or 1K x 36); WGT 1024 x 2048:
-  // 57 of 1K x 36; ACC 2048 x 512 as 512 words of four rows (2048 bits): 29 of 512 x 72; OUT 2048 x 128
-  // as 512 x 512: 8.
-  EXPECT_DOUBLE_EQ(structural_bram36(isa::HwConfig::default_config()), 8 + 8 + 57 + 29 + 8);
-  // Halving every buffer halves the deep ones; a 512-deep (or shallower) buffer still needs a block per
-  // 72 bits: ACC and OUT stay.
+  // UOP 8192 x 32 bits, a copy per compute engine: 2 x 8 blocks of 1K x 36; INP 2048 x 128: 8 (512 x 72 or
+  // 1K x 36); WGT 1024 x 2048: 57 of 1K x 36; ACC 2048 x 512 in two banks of 512 words of two rows (1024
+  // bits): 2 x 15 of 512 x 72; OUT 2048 x 128 the same way, 2 x 512 x 256: 2 x 4.
+  EXPECT_DOUBLE_EQ(structural_bram36(isa::HwConfig::default_config()), 2 * 8 + 8 + 57 + 2 * 15 + 2 * 4);
+  // Halving every buffer halves the deep ones; a 512-deep (or shallower) memory still needs a block per
+  // 72 bits: ACC and OUT banks stay.
   const auto half = config_with({{"LOG_UOP_BUFF_SIZE", 14}, {"LOG_INP_BUFF_SIZE", 14}, {"LOG_WGT_BUFF_SIZE", 17},
                                  {"LOG_ACC_BUFF_SIZE", 16}});
-  EXPECT_DOUBLE_EQ(structural_bram36(half), 4 + 4 + 29 + 29 + 8);
+  EXPECT_DOUBLE_EQ(structural_bram36(half), 2 * 4 + 4 + 29 + 2 * 15 + 2 * 4);
 }
 
 // Samples generated from known linear laws must be reproduced by the fit (and so predict new configs).

@@ -151,10 +151,13 @@ std::vector<SynthSample> shipped_validation_samples() {
 
 double structural_bram36(const isa::HwConfig& c) {
   double total = 0;
-  for (const isa::BufferGeometry* b : {&c.uop(), &c.inp(), &c.wgt()}) total += blocks_for(b->depth, b->element_bits);
-  // ACC and OUT hold several rows per word: a quarter of the depth at four times the width
-  const uint32_t rows = hw::acc_rows_per_word(c);
-  for (const isa::BufferGeometry* b : {&c.acc(), &c.out()}) total += blocks_for(b->depth / rows, uint64_t{b->element_bits} * rows);
+  // the UOP buffer has a copy per compute engine (a read port each)
+  total += 2 * blocks_for(c.uop().depth, c.uop().element_bits);
+  for (const isa::BufferGeometry* b : {&c.inp(), &c.wgt()}) total += blocks_for(b->depth, b->element_bits);
+  // ACC and OUT: a memory per bank, several rows per word
+  const uint32_t rows = hw::acc_rows_per_word(c), banks = hw::acc_banks(c);
+  for (const isa::BufferGeometry* b : {&c.acc(), &c.out()})
+    total += banks * blocks_for(b->depth / rows / banks, uint64_t{b->element_bits} * rows);
   return total;
 }
 
