@@ -653,7 +653,7 @@ CompiledOp compile_conv2d(const isa::HwConfig& cfg, const std::vector<int64_t>& 
   } else if (options.repack) {
     repack = *options.repack;
   } else if (!options.tiling) {
-    repack = choose_repack(shape, params, bias != nullptr, cfg);
+    repack = choose_repack(shape, params, bias != nullptr, cfg, options.repack_traffic_budget);
   }
   CompiledOp op;
   op.layout.kind = CoreOpKind::kConv2d;

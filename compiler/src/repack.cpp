@@ -217,17 +217,18 @@ std::vector<RepackChoice> repack_candidates(const Conv2dShape& s, const Conv2dPa
 }
 
 
-InputRepack choose_repack(const Conv2dShape& s, const Conv2dParams& p, bool has_bias, const isa::HwConfig& cfg) {
+InputRepack choose_repack(const Conv2dShape& s, const Conv2dParams& p, bool has_bias, const isa::HwConfig& cfg,
+                          double traffic_budget) {
   // Only when the input channels leave most of the BLOCK_IN lanes empty and there is a window to fold.
   if (s.c >= cfg.block_in() || s.kh * s.kw == 1) return {};
   const auto cands = repack_candidates(s, p, has_bias, cfg);
   // Repacks trade DRAM traffic (a larger host-repacked input) for MAC-lane utilization. Keep traffic
-  // within kRepackTrafficBudget x the logical lower bound (every raw input, weight, bias and output byte
+  // within traffic_budget (default kRepackTrafficBudget) x the logical lower bound (every raw input, weight, bias and output byte
   // once) when any candidate can; among those, the best time score wins.
   const uint64_t bound = static_cast<uint64_t>(s.n * s.c * s.h * s.w + s.o * s.c * s.kh * s.kw + s.n * s.o * s.oh * s.ow +
                                                (has_bias ? 4 * s.o : 0) + (p.residual ? s.n * s.o * s.oh * s.ow : 0));
   auto within_budget = [&](const RepackChoice& c) {
-    return static_cast<double>(c.dram_bytes) <= kRepackTrafficBudget * static_cast<double>(bound);
+    return static_cast<double>(c.dram_bytes) <= traffic_budget * static_cast<double>(bound);
   };
   const bool any_within = std::any_of(cands.begin(), cands.end(), within_budget);
   InputRepack best;

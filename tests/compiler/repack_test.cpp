@@ -86,6 +86,19 @@ TEST(RepackChoice, C1RepacksWithinTheTrafficBudgetAndReportsIt) {
   EXPECT_EQ(o.run.counters.inp_load_nbytes, o.run.tiling.cost.inp_bytes);
 }
 
+// The repack budget trades traffic for MAC lanes: ResNet-18 C1 folds kx after space-to-depth at the
+// default (1.49x its lower bound), stays with space-to-depth alone at the per-layer target (1.11x), and
+// folds the whole window when three times the bound is allowed.
+TEST(RepackChoice, TheTrafficBudgetPicksC1sRepack) {
+  const auto cfg = load_config("default");
+  compiler::Conv2dShape s;
+  s.n = 1, s.c = 3, s.h = s.w = 224, s.o = 64, s.kh = s.kw = 7, s.oh = s.ow = 112;
+  const Conv2dParams p = Conv2dParams::with(2, 3, 8);
+  EXPECT_EQ(compiler::choose_repack(s, p, true, cfg).to_string(), "s2d2+fold(ic,kx)");
+  EXPECT_EQ(compiler::choose_repack(s, p, true, cfg, compiler::kLayerTrafficBudget).to_string(), "s2d2");
+  EXPECT_EQ(compiler::choose_repack(s, p, true, cfg, 3.0).to_string(), "fold(ic,ky,kx)");
+}
+
 TEST(RepackChoice, FoldsTheWholeWindowWhenTrafficAllows) {
   // A small input with many output channels: folding (ic,ky,kx) costs little traffic, so the best-utilized
   // repack is within budget and wins.

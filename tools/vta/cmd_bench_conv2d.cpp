@@ -56,6 +56,7 @@ struct BenchConvOptions {
   uint32_t seed = 7;
   uint32_t repeat = 3;
   uint32_t threads = 0;  // 0: VTA_FSIM_THREADS or 1
+  double repack_budget = compiler::kRepackTrafficBudget;
 };
 
 // The requantization the compiler tests use: bias in [-20000, 20000], relu, and a shift chosen from
@@ -236,7 +237,9 @@ int run_bench_conv2d(const BenchConvOptions& o) {
     runtime::Session q(*device);
     // Compiled once, run --repeat times; the device time is the best run (the machine may be busy).
     (void)compiler::check_conv2d(tx, tw, &tb, p);
-    const compiler::CompiledOp op = compiler::compile_conv2d(config, tx.shape(), tw, &tb, p);
+    compiler::LoweringOptions lowering;
+    lowering.repack_traffic_budget = o.repack_budget;
+    const compiler::CompiledOp op = compiler::compile_conv2d(config, tx.shape(), tw, &tb, p, lowering);
     const compiler::Tensor* op_inputs[] = {&tx};
     if (li == 0) {
       // Warm-up before the first timed run: the first ~0.3 s of device work in a process runs several
@@ -456,6 +459,11 @@ void register_bench_conv2d(CLI::App& bench, Action& action) {
   sub->add_option("--json", opts->json, "Also write the table as JSON to this file");
   sub->add_option("--layers", opts->layers, "Comma-separated subset of layers, e.g. C10,C11 (default: all)");
   sub->add_option("--seed", opts->seed, "Seed of the random data")->capture_default_str();
+  sub->add_option("--repack-budget", opts->repack_budget,
+                  "DRAM traffic a host repack of a few-channel layer (C1) may move, as a multiple of the layer's "
+                  "lower bound: more buys MAC-lane utilization")
+      ->check(CLI::Range(1.0, 100.0))
+      ->capture_default_str();
   sub->add_option("--repeat", opts->repeat, "Runs of each compiled layer; the device time is the best")
       ->capture_default_str();
   sub->add_option("--threads", opts->threads,
