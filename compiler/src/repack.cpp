@@ -223,8 +223,8 @@ InputRepack choose_repack(const Conv2dShape& s, const Conv2dParams& p, bool has_
   if (s.c >= cfg.block_in() || s.kh * s.kw == 1) return {};
   const auto cands = repack_candidates(s, p, has_bias, cfg);
   // Repacks trade DRAM traffic (a larger host-repacked input) for MAC-lane utilization. Keep traffic
-  // within traffic_budget (default kRepackTrafficBudget) x the logical lower bound (every raw input, weight, bias and output byte
-  // once) when any candidate can; among those, the best time score wins.
+  // within traffic_budget (default kRepackTrafficBudget) x the logical lower bound (every raw input,
+  // weight, bias and output byte once) when any candidate can; among those, the best time score wins.
   const uint64_t bound = static_cast<uint64_t>(s.n * s.c * s.h * s.w + s.o * s.c * s.kh * s.kw + s.n * s.o * s.oh * s.ow +
                                                (has_bias ? 4 * s.o : 0) + (p.residual ? s.n * s.o * s.oh * s.ow : 0));
   auto within_budget = [&](const RepackChoice& c) {

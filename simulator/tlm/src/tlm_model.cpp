@@ -1355,7 +1355,8 @@ struct Core : sc_core::sc_module {
       if (dep.pop_next) p2 = pop_token(kS2C, mi, index, p1 + 1);
       // a pop wait counts as a stall only while neither engine runs (tsim's blocked_o)
       const Cycle engines = std::max({run->gemm_free, run->alu_idle, run->alu_ready > 3 ? run->alu_ready - 3 : 0});
-      run->mod[mi].stall += (p1 - std::max(a + 2, std::min(p1, engines))) + (p2 - std::max(p1 + 1, std::min(p2, engines)));
+      run->mod[mi].stall +=
+          (p1 - std::max(a + 2, std::min(p1, engines))) + (p2 - std::max(p1 + 1, std::min(p2, engines)));
       const Cycle s = p2 + 1;  // DISPATCH
       wait_until(s);
       const bool engine = runs_loop(insn);
@@ -1378,7 +1379,8 @@ struct Core : sc_core::sc_module {
       } else if (const auto* g = std::get_if<GemmInsn>(&insn); g != nullptr && engine) {
         run->kernel->gemm(*g, index);
         if (!g->loop.reset)
-          run->counters.gemm_counter += uint64_t{g->loop.iter_out} * g->loop.iter_in * (g->loop.uop_end - g->loop.uop_bgn);
+          run->counters.gemm_counter +=
+              uint64_t{g->loop.iter_out} * g->loop.iter_in * (g->loop.uop_end - g->loop.uop_bgn);
         const Cycle t = std::max(s, run->gemm_free);  // the engine takes the next GEMM once idle
         // its micro-ops wait in S1 while their bank is locked by an older ALU instruction: the cycle the
         // lock drops (the ALU's exec_done + 1) is when the first one moves on (2 cycles after START)
@@ -1393,7 +1395,8 @@ struct Core : sc_core::sc_module {
         next = t + 1;
       } else if (const auto* al = std::get_if<AluInsn>(&insn); al != nullptr && engine) {
         run->kernel->alu(*al, index);
-        run->counters.alu_counter += uint64_t{al->loop.iter_out} * al->loop.iter_in * (al->loop.uop_end - al->loop.uop_bgn);
+        run->counters.alu_counter +=
+            uint64_t{al->loop.iter_out} * al->loop.iter_in * (al->loop.uop_end - al->loop.uop_bgn);
         // DISPATCH waits for the GEMM engine to be idle and for room in the queue
         Cycle t = std::max(s, run->gemm_free);
         while (!run->alu_starts.empty() && run->alu_starts.front() < t) run->alu_starts.pop_front();
@@ -1416,7 +1419,8 @@ struct Core : sc_core::sc_module {
       }
       Cycle u2 = next;  // the front end's last cycle with this instruction
       if (front_push || loads) {
-        // DRAIN (a LOAD found both engines idle and goes straight to PUSH_PREV): everything older done (both engines idle), then PUSH_PREV and PUSH_NEXT
+        // DRAIN until everything older is done (both engines idle; a LOAD found them idle and goes straight
+        // to PUSH_PREV), then PUSH_PREV and PUSH_NEXT
         const Cycle x = std::max({d + 1, run->gemm_free, alu_empty_from()});
         run->c2s_push.at_cycle(dep.push_next ? x + 2 : x + 3 + run->c2s_min[pos + 1]);
         run->compute_read.at_cycle(x + 3 + run->cread_min[pos + 1]);
