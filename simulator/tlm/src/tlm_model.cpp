@@ -471,9 +471,9 @@ struct RunState {
   // instructions wait in a queue of kAluQueue entries (alu_starts: the START cycle of every entry still
   // counted in it) and run one after the other, each STARTing no sooner than alu_ready; bank_release[b]
   // is the cycle the last queued or running ALU instruction that may touch ACC bank b stops locking it.
-  // The ALU engine pushes its instructions' tokens itself (Core::alu_push_thread): alu_jobs in order, the
-  // first one with a compute->store push pushing no sooner than alu_c2s; alu_idle: the cycle the engine
-  // is empty after the last job it finished.
+  // The ALU engine pushes its instructions' tokens itself (Core::alu_push_thread): alu_jobs in order (the
+  // first one with a compute->store push bounds the next push, Core::next_c2s_push); alu_idle: the cycle
+  // the engine is empty after the last job it finished.
   struct AluJob {
     uint32_t index;
     Cycle done;  // exec_done of its micro-ops
@@ -1293,35 +1293,40 @@ struct Core : sc_core::sc_module {
     run->busy_covered = std::max(run->busy_covered, to);
   }
 
-  // ACC banks an ALU instruction may touch (vta_compute foot_tag): its one micro-op's destination and
-  // vector source ranges over the loop; all banks for more micro-ops or a range crossing a bank or the end.
-  uint32_t alu_banks(const AluInsn& al) const {
-    const uint32_t all = (1u << hw::kAccBanks) - 1;
-    const isa::LoopNest& l = al.loop;
-    if (l.uop_end != l.uop_bgn + 1) return all;
+  // ACC banks the row indices [lo, hi] are in; every bank when hi is past the buffer. (With two banks a
+  // range that crosses one has both, which is vta_compute's rule for an ALU instruction.)
+  uint32_t range_banks(uint64_t lo, uint64_t hi) const {
     const uint64_t depth = run->config->acc().depth, bank = depth / hw::kAccBanks;
+    if (hi >= depth) return (1u << hw::kAccBanks) - 1;
+    uint32_t b = 0;
+    for (uint64_t x = lo / bank; x <= hi / bank; ++x) b |= 1u << x;
+    return b;
+  }
+  // The last index a micro-op field reaches over the loop (every factor is non-negative).
+  static uint64_t loop_last(const isa::LoopNest& l, uint64_t field, uint64_t fo, uint64_t fi) {
+    return field + uint64_t{l.iter_out - 1} * fo + uint64_t{l.iter_in - 1} * fi;
+  }
+
+  // ACC banks an ALU instruction may touch (vta_compute foot_tag): its one micro-op's destination and
+  // vector source ranges over the loop; every bank for more micro-ops.
+  uint32_t alu_banks(const AluInsn& al) const {
+    const isa::LoopNest& l = al.loop;
+    if (l.uop_end != l.uop_bgn + 1) return (1u << hw::kAccBanks) - 1;
     const isa::MicroOp& u = (*run->uops)[l.uop_bgn];
-    const auto banks = [&](uint64_t lo, uint64_t fo, uint64_t fi) -> uint32_t {
-      const uint64_t hi = lo + uint64_t{l.iter_out - 1} * fo + uint64_t{l.iter_in - 1} * fi;
-      if (hi >= depth || lo / bank != hi / bank) return all;
-      return 1u << (lo / bank);
-    };
-    uint32_t b = banks(u.dst_idx, l.dst_factor_out, l.dst_factor_in);
-    if (!al.use_imm && !l.reset) b |= banks(u.src_idx, l.src_factor_out, l.src_factor_in);
+    uint32_t b = range_banks(u.dst_idx, loop_last(l, u.dst_idx, l.dst_factor_out, l.dst_factor_in));
+    if (!al.use_imm && !l.reset)
+      b |= range_banks(u.src_idx, loop_last(l, u.src_idx, l.src_factor_out, l.src_factor_in));
     return b;
   }
 
   // ACC banks a GEMM's micro-ops write (every micro-op of its range, over the loop).
   uint32_t gemm_banks(const GemmInsn& g) const {
-    const uint32_t all = (1u << hw::kAccBanks) - 1;
     const isa::LoopNest& l = g.loop;
-    const uint64_t depth = run->config->acc().depth, bank = depth / hw::kAccBanks;
-    const uint64_t ext = uint64_t{l.iter_out - 1} * l.dst_factor_out + uint64_t{l.iter_in - 1} * l.dst_factor_in;
+    const uint32_t all = (1u << hw::kAccBanks) - 1;
     uint32_t b = 0;
     for (uint32_t k = l.uop_bgn; k < l.uop_end && b != all; ++k) {
-      const uint64_t lo = (*run->uops)[k].dst_idx, hi = lo + ext;
-      if (hi >= depth) return all;
-      for (uint64_t x = lo / bank; x <= hi / bank; ++x) b |= 1u << x;
+      const uint64_t lo = (*run->uops)[k].dst_idx;
+      b |= range_banks(lo, loop_last(l, lo, l.dst_factor_out, l.dst_factor_in));
     }
     return b;
   }
