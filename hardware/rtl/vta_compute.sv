@@ -293,16 +293,14 @@ module vta_compute #(
   localparam int unsigned QW = vta_pkg::INSN_BITS + 32 + NB;
   logic q_wvalid, q_wready, q_rvalid, q_rready;
   logic [QW-1:0] q_rdata;
-  logic [$clog2(QD):0] q_count;
+  logic [$clog2(QD):0] unused_q_count;
   assign q_wvalid = (state_q == S_FOOT_TAG);
   vta_fifo #(.WIDTH(QW), .DEPTH(QD)) u_alu_q (
     .clk_i, .rst_ni, .clear_i(1'b0), .wvalid_i(q_wvalid), .wready_o(q_wready),
     .wdata_i({foot_tag, idx_q, insn_q}), .rvalid_o(q_rvalid), .rready_i(q_rready), .rdata_o(q_rdata),
-    .count_o(q_count)
+    .count_o(unused_q_count)
   );
 
-  logic unused_q_wready;
-  assign unused_q_wready = q_wready;  // room is checked before S_FOOT_READ (q_count)
 
   typedef enum logic [1:0] { A_IDLE, A_RUN, A_PUSH_PREV, A_PUSH_NEXT } alu_state_e;
   alu_state_e a_state_q, a_state_d;
@@ -472,7 +470,8 @@ module vta_compute #(
             insn_done_o = !front_push;
           end
         end else if (is_alu && run_loop) begin
-          if (!g_busy && q_count < ($clog2(QD) + 1)'(QD)) state_d = S_FOOT_READ;
+          // room now is room at S_FOOT_TAG: only the ALU engine takes entries out meanwhile
+          if (!g_busy && q_wready) state_d = S_FOOT_READ;
         end else if (runs_load && !bad) begin
           if (all_idle) state_d = S_LOAD;
         end else begin
