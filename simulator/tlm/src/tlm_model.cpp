@@ -1296,10 +1296,10 @@ struct Core : sc_core::sc_module {
   // ACC banks the row indices [lo, hi] are in; every bank when hi is past the buffer. (With two banks a
   // range that crosses one has both, which is vta_compute's rule for an ALU instruction.)
   uint32_t range_banks(uint64_t lo, uint64_t hi) const {
-    const uint64_t depth = run->config->acc().depth, bank = depth / hw::kAccBanks;
-    if (hi >= depth) return (1u << hw::kAccBanks) - 1;
+    if (hi >= run->config->acc().depth) return (1u << hw::kAccBanks) - 1;
     uint32_t b = 0;
-    for (uint64_t x = lo / bank; x <= hi / bank; ++x) b |= 1u << x;
+    const auto last = hw::acc_bank_of(*run->config, static_cast<uint32_t>(hi));
+    for (unsigned x = hw::acc_bank_of(*run->config, static_cast<uint32_t>(lo)); x <= last; ++x) b |= 1u << x;
     return b;
   }
   // The last index a micro-op field reaches over the loop (every factor is non-negative).
