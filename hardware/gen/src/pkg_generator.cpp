@@ -124,6 +124,13 @@ void buffer(PkgWriter& w, const std::string& name, const BufferGeometry& g) {
 namespace vta::hw {
 
 std::string generate_vta_pkg(const HwConfig& c) {
+  // The core splits ACC and OUT into banks of whole words (vta/hw/acc_rows.h): it needs a word per bank.
+  const unsigned banks = acc_banks(c), rows = acc_rows_per_word(c);
+  if (c.acc().depth < banks * rows) {
+    throw ConfigError("LOG_ACC_BUFF_SIZE", "the core needs at least " + std::to_string(banks * rows) + " ACC rows (" +
+                                               std::to_string(banks) + " banks of " + std::to_string(rows) +
+                                               " rows), the config has " + std::to_string(c.acc().depth));
+  }
   const InstructionCodec codec(c);
   PkgWriter w;
   auto& o = w.raw();

@@ -22,7 +22,8 @@ inline unsigned acc_rows_per_word(const isa::HwConfig& c) {
   return std::clamp(c.acc().depth, 2u, kMaxAccRowsPerWord);
 }
 
-// ACC banks (halves of the row index); a config needs at least acc_banks * acc_rows_per_word ACC rows.
+// ACC banks (halves of the row index); a config needs at least acc_banks * acc_rows_per_word ACC rows
+// (vta-rtlgen refuses one with fewer).
 inline unsigned acc_banks(const isa::HwConfig&) { return kAccBanks; }
 
 // The bank a row index is in.
