@@ -313,20 +313,9 @@ module vta_compute_pipe #(
   assign last_j = (14'(s0_n) == s0_left);
   assign last_i = (i_q + 14'd1 == iter_out);
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      loop_active_q <= 1'b0;
-      k_q <= '0;
-      i_q <= '0;
-      j_q <= '0;
-      dst_out_q <= '0;
-      dst_in_q  <= '0;
-      src_out_q <= '0;
-      src_in_q  <= '0;
-      wgt_out_q <= '0;
-      wgt_in_q  <= '0;
-    end else if (start_i) begin
-      loop_active_q <= 1'b1;
+  // The loop's position and running offsets: every instruction starts them afresh, so they need no reset.
+  always_ff @(posedge clk_i) begin
+    if (start_i) begin
       k_q <= (UAW + 1)'(start_insn.uop_bgn);
       i_q <= '0;
       j_q <= '0;
@@ -355,10 +344,14 @@ module vta_compute_pipe #(
           dst_in_q  <= dst_out_q + DXW'(dst_fo);
           src_in_q  <= src_out_q + SXW'(src_fo);
           wgt_in_q  <= wgt_out_q + WXW'(wgt_fo);
-          if (last_i) loop_active_q <= 1'b0;
         end
       end
     end
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) loop_active_q <= 1'b0;
+    else if (start_i) loop_active_q <= 1'b1;
+    else if (s0_issue && last_k && last_j && last_i) loop_active_q <= 1'b0;
   end
 
   // pipeline registers
