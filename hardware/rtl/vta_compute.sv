@@ -109,7 +109,7 @@ module vta_compute #(
   localparam int unsigned QD     = 4;                      // ALU queue entries
 
   typedef enum logic [3:0] {
-    S_IDLE, S_DECODE, S_POP_PREV, S_POP_NEXT, S_DISPATCH, S_FOOT_READ, S_FOOT_MUL, S_FOOT_TAG,
+    S_IDLE, S_DECODE, S_POP_PREV, S_POP_NEXT, S_DISPATCH, S_FOOT_READ, S_FOOT_ADD, S_FOOT_TAG,
     S_LOAD, S_DRAIN, S_PUSH_PREV, S_PUSH_NEXT
   } state_e;
   state_e state_q, state_d;
@@ -267,13 +267,24 @@ module vta_compute #(
   logic [13:0] last_out, last_in;  // the last iteration of each loop
   assign last_out = iter_out - 14'd1;
   assign last_in  = iter_in - 14'd1;
+  // The loop extents' products (a bounds check once per ALU instruction, not an address: the engine's
+  // addresses advance by adds) go through two registers with nothing between, the DSP48s' M and P
+  // registers. They depend on the instruction alone, which is held from DECODE on, so they are ready
+  // long before S_FOOT_ADD adds them (DECODE, POP_PREV, POP_NEXT, DISPATCH and FOOT_READ come first).
+  logic [XW-1:0] ext_m_q [4], ext_p_q [4];
   always_ff @(posedge clk_i) begin
-    if (state_q == S_FOOT_MUL) begin
+    ext_m_q[0] <= XW'(last_out) * XW'(alu_q.dst_factor_out);
+    ext_m_q[1] <= XW'(last_in) * XW'(alu_q.dst_factor_in);
+    ext_m_q[2] <= XW'(last_out) * XW'(alu_q.src_factor_out);
+    ext_m_q[3] <= XW'(last_in) * XW'(alu_q.src_factor_in);
+    ext_p_q    <= ext_m_q;
+  end
+  always_ff @(posedge clk_i) begin
+    if (state_q == S_FOOT_ADD) begin
       foot_dst_q <= XW'(foot_uop.dst_idx);
       foot_src_q <= XW'(foot_uop.src_idx);
-      // a bounds check once per ALU instruction, not an address: the engine's addresses advance by adds
-      foot_dx_q  <= XW'(last_out) * XW'(alu_q.dst_factor_out) + XW'(last_in) * XW'(alu_q.dst_factor_in);
-      foot_sx_q  <= XW'(last_out) * XW'(alu_q.src_factor_out) + XW'(last_in) * XW'(alu_q.src_factor_in);
+      foot_dx_q  <= ext_p_q[0] + ext_p_q[1];
+      foot_sx_q  <= ext_p_q[2] + ext_p_q[3];
     end
   end
   // banks of the index range [lo, lo + ext]: one bank, or all when it crosses one or leaves the buffer
@@ -479,8 +490,8 @@ module vta_compute #(
           insn_done_o = !front_push;
         end
       end
-      S_FOOT_READ: state_d = S_FOOT_MUL;
-      S_FOOT_MUL:  state_d = S_FOOT_TAG;
+      S_FOOT_READ: state_d = S_FOOT_ADD;
+      S_FOOT_ADD:  state_d = S_FOOT_TAG;
       S_FOOT_TAG: begin
         insn_done_o = 1'b1;
         state_d     = S_IDLE;

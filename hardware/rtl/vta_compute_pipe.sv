@@ -1,15 +1,21 @@
 // One micro-op engine of the compute module: runs a GEMM or an ALU instruction's two-level loop over
-// its micro-op range through a 4-stage pipeline, one micro-op per cycle (ALU with a vector source: one
-// per two cycles, the ACC bank has one read port, unless the micro-op has the previous one's source,
-// which is kept):
+// its micro-op range through a pipeline, one micro-op per cycle (ALU with a vector source: one per two
+// cycles, the ACC bank has one read port, unless the micro-op has the previous one's source, which is
+// kept):
 //   S0 issue  : read the micro-op (UOP buffer), advance the loop counters
-//   S1 address: add the loop offsets to the micro-op indices; read ACC[dst] (and ACC[src] for ALU, in an
-//               extra cycle), INP[src], WGT[wgt]; stall while an older micro-op in S2/S3 still has to
-//               write an index read here (read-after-write hazard), so results equal sequential
-//               execution, and while the destination's ACC bank is locked (lock_i: an older instruction
-//               on the other engine works there)
-//   S2 execute: BATCH x BLOCK_OUT dot products of BLOCK_IN (GEMM) or the lane-wise ALU op
-//   S3 write  : ACC[dst] (the compute module writes the OUT shadow with it)
+//   S1 address: add the loop offsets to the micro-op indices; read INP[src], WGT[wgt] (GEMM), ACC[dst]
+//               (and ACC[src] in an extra cycle) (ALU); stall while a micro-op one or two stages ahead
+//               still has to write an ACC row read (read-after-write hazard), so results equal
+//               sequential execution, and while the destination's ACC bank is locked (lock_i: an older
+//               instruction on the other engine works there)
+//   ALU:  S2 execute: the lane-wise op;  S3 write: ACC[dst] (the compute module writes the OUT shadow)
+//   GEMM: S2 multiply (into the DSP48s' M registers), S2P the products (their P registers) and read
+//         ACC[dst], S2X the BATCH x BLOCK_OUT sums of BLOCK_IN products plus the accumulator, S3 write.
+//         ACC is read two stages after S1 and written two stages after that, so the hazard window is
+//         the ALU's: a micro-op one or two stages ahead.
+//   ALU MUL: S2 the partial products (M registers), S2P (P registers), S2X their sum, S3 write; ACC is
+//         read in S1, so the hazard window is four stages. The engine runs one instruction at a time, so
+//         all micro-ops in its pipeline take the same path.
 // The compute module has two: GEMM = 1 runs GEMMs (the MAC array; reset GEMMs too), GEMM = 0 ALU
 // instructions (the lane sets), so requantization overlaps the next tile's GEMMs (vta_compute.sv).
 // ACC and OUT hold ACC_ROWS rows per word (vta/hw/acc_rows.h). An ALU instruction (or a reset GEMM) whose
@@ -139,6 +145,10 @@ module vta_compute_pipe #(
   assign groupable = (uop_end == (UAW + 1)'(uop_bgn) + (UAW + 1)'(1)) && (dst_fi == AAW'(1)) &&
                      ((is_alu && alu_op != 3'(vta_pkg::ALU_OP_MUL) && (use_imm || src_fi == '0)) || (is_gemm && reset_f));
 
+  // ALU MUL goes through S2P and S2X (the DSP48s' registers)
+  logic mul_path;
+  assign mul_path = is_alu && alu_op == 3'(vta_pkg::ALU_OP_MUL) && !reset_f;
+
   // ALU with a vector source reads ACC twice per micro-op; reset writes zeros without reading
   logic two_reads, no_reads;
   assign two_reads = is_alu && !use_imm && !reset_f;
@@ -164,6 +174,17 @@ module vta_compute_pipe #(
   logic [AAW-1:0] s2_dst_q;
   logic [R-1:0]   s2_rows_q;
   logic [ACC_W*LANES-1:0] s2_src_q;   // ALU vector operand
+  // GEMM only: the stages between S2 and S3 (tied off in the ALU engine)
+  logic           s2p_valid_q, s2x_valid_q, s2p_group_q, s2x_group_q;
+  logic [AAW-1:0] s2p_dst_q, s2x_dst_q;
+  logic [R-1:0]   s2p_rows_q, s2x_rows_q;
+  // the stage that feeds S3 (GEMM: S2X, ALU: S2) and the one two ahead of S1 (GEMM: S2P, ALU: S3)
+  logic           pre3_valid, pre3_group;
+  logic [AAW-1:0] pre3_dst;
+  logic [R-1:0]   pre3_rows;
+  logic           ahead2_valid;
+  logic [AWW-1:0] ahead2_word;
+  logic [R-1:0]   ahead2_rows;
   logic           s3_valid_q;
   logic [AWW-1:0] s3_word_q;
   logic [R-1:0]   s3_rows_q;
@@ -175,6 +196,11 @@ module vta_compute_pipe #(
   function automatic logic pending_in(input logic [AWW-1:0] dst_word, input logic [R-1:0] wrows,
                                       input logic [AWW-1:0] w, input logic [R-1:0] rows);
     pending_in = (dst_word == w) && ((wrows & rows) != '0);
+  endfunction
+  // ALU MUL: the micro-ops three and four stages ahead of S1 (S2X, S3) have not written either
+  function automatic logic late_pending(input logic [AWW-1:0] w, input logic [R-1:0] rows);
+    late_pending = (s2x_valid_q && pending_in(s2x_dst_q[AAW-1:LR], s2x_rows_q, w, rows)) ||
+                   (s3_valid_q && pending_in(s3_word_q, s3_rows_q, w, rows));
   endfunction
   // the row of its word a row index is (its low bits pick it)
   function automatic logic [R-1:0] row_of(input logic [LR-1:0] r);
@@ -245,9 +271,28 @@ module vta_compute_pipe #(
   logic           s1_reuse;
   assign s1_reuse = two_reads && !s1_phase_q && src_kept_q && (src_kept_idx_q == s1_src_acc) &&
                     !(s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, s1_src_acc[AAW-1:LR], row_of(s1_src_acc[LR-1:0]))) &&
-                    !(s3_valid_q && pending_in(s3_word_q, s3_rows_q, s1_src_acc[AAW-1:LR], row_of(s1_src_acc[LR-1:0])));
+                    !(ahead2_valid && pending_in(ahead2_word, ahead2_rows, s1_src_acc[AAW-1:LR], row_of(s1_src_acc[LR-1:0]))) &&
+                    !(mul_path && late_pending(s1_src_acc[AAW-1:LR], row_of(s1_src_acc[LR-1:0])));
 
-  // read-after-write hazard on the ACC address S1 reads this cycle; a locked bank
+  if (GEMM) begin : g_window
+    assign pre3_valid   = s2x_valid_q;
+    assign pre3_dst     = s2x_dst_q;
+    assign pre3_rows    = s2x_rows_q;
+    assign pre3_group   = s2x_group_q;
+    assign ahead2_valid = s2p_valid_q;
+    assign ahead2_word  = s2p_dst_q[AAW-1:LR];
+    assign ahead2_rows  = s2p_rows_q;
+  end else begin : g_window
+    assign pre3_valid   = mul_path ? s2x_valid_q : s2_valid_q;
+    assign pre3_dst     = mul_path ? s2x_dst_q : s2_dst_q;
+    assign pre3_rows    = mul_path ? s2x_rows_q : s2_rows_q;
+    assign pre3_group   = mul_path ? s2x_group_q : s2_group_q;
+    assign ahead2_valid = mul_path ? s2p_valid_q : s3_valid_q;
+    assign ahead2_word  = mul_path ? s2p_dst_q[AAW-1:LR] : s3_word_q;
+    assign ahead2_rows  = mul_path ? s2p_rows_q : s3_rows_q;
+  end
+
+  // read-after-write hazard on the ACC rows the micro-op in S1 reads (GEMM: two cycles later); a locked bank
   logic s1_reads_src, s1_rd_acc, hazard, locked, s1_move, s1_ready, s0_issue;
   logic [AAW-1:0] s1_rd_addr;
   logic [R-1:0]   s1_rd_rows;  // rows of the word read this cycle that the micro-op uses
@@ -256,7 +301,8 @@ module vta_compute_pipe #(
   assign s1_rd_addr   = s1_reads_src ? s1_src_acc : s1_dst;
   assign s1_rd_rows   = rows_from(s1_rd_addr[LR-1:0], s1_reads_src ? NW'(1) : s1_n_q);
   assign hazard = s1_rd_acc && ((s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, s1_rd_addr[AAW-1:LR], s1_rd_rows)) ||
-                                (s3_valid_q && pending_in(s3_word_q, s3_rows_q, s1_rd_addr[AAW-1:LR], s1_rd_rows)));
+                                (ahead2_valid && pending_in(ahead2_word, ahead2_rows, s1_rd_addr[AAW-1:LR], s1_rd_rows)) ||
+                                (mul_path && late_pending(s1_rd_addr[AAW-1:LR], s1_rd_rows)));
   // the destination's bank (the only ACC entry a GEMM touches; the ALU engine is never locked)
   assign locked = s1_valid_q && !s1_oob && lock_i[s1_dst[AAW-1 -: LB]];
   // S1 hands its micro-op to S2 when no hazard and, for two reads, in the second phase
@@ -270,8 +316,13 @@ module vta_compute_pipe #(
   assign inp_raddr_o = IAW'(s1_src);
   assign wgt_re_o    = GEMM && s1_move;
   assign wgt_raddr_o = s1_wgt;
-  assign acc_re_o    = s1_rd_acc && !hazard && !locked;
-  assign acc_raddr_o = s1_rd_addr[AAW-1:LR];
+  if (GEMM) begin : g_acc_read  // in S2P, for S2X
+    assign acc_re_o    = s2p_valid_q && !reset_f;
+    assign acc_raddr_o = s2p_dst_q[AAW-1:LR];
+  end else begin : g_acc_read
+    assign acc_re_o    = s1_rd_acc && !hazard && !locked;
+    assign acc_raddr_o = s1_rd_addr[AAW-1:LR];
+  end
 
   // Groups: from the second micro-op on (the kernel's one micro-op is then on the UOP read port, so its
   // destination is known) the inner iterations from the destination row to the end of its word (or of
@@ -367,6 +418,14 @@ module vta_compute_pipe #(
       s2_group_q <= 1'b0;
       s2_dst_q   <= '0;
       s2_rows_q  <= '0;
+      s2p_valid_q <= 1'b0;
+      s2p_dst_q   <= '0;
+      s2p_rows_q  <= '0;
+      s2p_group_q <= 1'b0;
+      s2x_valid_q <= 1'b0;
+      s2x_dst_q   <= '0;
+      s2x_rows_q  <= '0;
+      s2x_group_q <= 1'b0;
       s3_valid_q <= 1'b0;
       s3_word_q  <= '0;
       s3_rows_q  <= '0;
@@ -393,13 +452,26 @@ module vta_compute_pipe #(
         s2_rows_q  <= rows_from(s1_dst[LR-1:0], s1_n_q);
         s2_group_q <= (s1_n_q != NW'(1));
       end
-      // S2 -> S3
-      s3_valid_q <= s2_valid_q;
-      if (s2_valid_q) begin
-        s3_word_q  <= s2_dst_q[AAW-1:LR];
-        s3_first_q <= s2_dst_q[LR-1:0];
-        s3_group_q <= s2_group_q;
-        s3_rows_q  <= s2_rows_q;
+      // GEMM, ALU MUL: S2 -> S2P -> S2X
+      s2p_valid_q <= (GEMM || mul_path) && s2_valid_q;
+      if ((GEMM || mul_path) && s2_valid_q) begin
+        s2p_dst_q   <= s2_dst_q;
+        s2p_rows_q  <= s2_rows_q;
+        s2p_group_q <= s2_group_q;
+      end
+      s2x_valid_q <= s2p_valid_q;
+      if (s2p_valid_q) begin
+        s2x_dst_q   <= s2p_dst_q;
+        s2x_rows_q  <= s2p_rows_q;
+        s2x_group_q <= s2p_group_q;
+      end
+      // -> S3
+      s3_valid_q <= pre3_valid;
+      if (pre3_valid) begin
+        s3_word_q  <= pre3_dst[AAW-1:LR];
+        s3_first_q <= pre3_dst[LR-1:0];
+        s3_group_q <= pre3_group;
+        s3_rows_q  <= pre3_rows;
       end
     end
   end
@@ -432,14 +504,16 @@ module vta_compute_pipe #(
     end
   end
 
-  // ---- S2: execute ----
+  // ---- execute (ALU: S2, GEMM: S2 to S2X) ----
   logic [ELEM-1:0] acc_row;
-  // the micro-op's row of the word it read
+  // the micro-op's row of the word it read, in the stage after the read (ALU: S2, GEMM: S2X)
   // (a case of constant selections: a simulator copies one row instead of shifting the whole word)
+  logic [LR-1:0] acc_row_sel;
+  assign acc_row_sel = GEMM ? s2x_dst_q[LR-1:0] : s2_dst_q[LR-1:0];
   always_comb begin
     acc_row = acc_rdata_i[0 +: ELEM];
     for (int unsigned r = 1; r < R; r++) begin
-      if (s2_dst_q[LR-1:0] == LR'(r)) acc_row = acc_rdata_i[r * ELEM +: ELEM];
+      if (acc_row_sel == LR'(r)) acc_row = acc_rdata_i[r * ELEM +: ELEM];
     end
   end
 
@@ -453,25 +527,34 @@ module vta_compute_pipe #(
     localparam int unsigned PKW  = PW + WGT_W + 1;
     localparam bit          PACK = vta_pkg::GEMM_PACK != 0;
 
+    // The products go through two registers, S2's and S2P's, with nothing between them and the multiply,
+    // so synthesis puts them in the DSP48's M and P registers; both hold while their stage is empty.
+    logic mul_m, mul_p;
+    assign mul_m = s2_valid_q && !reset_f;
+    assign mul_p = s2p_valid_q && !reset_f;
     for (genvar b = 0; b < BATCH; b++) begin : g_batch
       // One vector per output (not one for the whole tile), so each output's adder depends on its own
       // products only: a single 16k-bit vector made Verilator re-evaluate every output's sum on any change.
-      logic [BIN*PW-1:0] prod [BOUT];  // product of output o, input x at prod[o][x*PW +: PW]
+      logic [BIN*PW-1:0] prod [BOUT];  // S2X: product of output o, input x at prod[o][x*PW +: PW]
       if (PACK) begin : g_packed
         for (genvar o = 0; o < BOUT; o += 2) begin : g_pair
           for (genvar x = 0; x < BIN; x++) begin : g_mac
             logic signed [INP_W-1:0]        xv;
             logic signed [WGT_W-1:0]        w_lo, w_hi;
             logic signed [PKW-1:0]          w_packed;
-            logic signed [PKW+INP_W-1:0]    p;
+            logic signed [PKW+INP_W-1:0]    p, p_m, p_p;
             logic signed [PW-1:0]           lo, hi;
             assign xv       = inp_rdata_i[(b * BIN + x) * INP_W +: INP_W];
             assign w_lo     = wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W];
             assign w_hi     = wgt_rdata_i[((o + 1) * BIN + x) * WGT_W +: WGT_W];
             assign w_packed = PKW'($signed({w_hi, {PW{1'b0}}})) + PKW'(w_lo);
             assign p        = w_packed * xv;
-            assign lo       = p[PW-1:0];
-            assign hi       = p[PW +: PW] + PW'(p[PW-1]);
+            always_ff @(posedge clk_i) begin
+              if (mul_m) p_m <= p;
+              if (mul_p) p_p <= p_m;
+            end
+            assign lo       = p_p[PW-1:0];
+            assign hi       = p_p[PW +: PW] + PW'(p_p[PW-1]);
             assign prod[o][x * PW +: PW]     = lo;
             assign prod[o + 1][x * PW +: PW] = hi;
           end
@@ -479,8 +562,13 @@ module vta_compute_pipe #(
       end else begin : g_plain
         for (genvar o = 0; o < BOUT; o++) begin : g_out
           for (genvar x = 0; x < BIN; x++) begin : g_mac
-            assign prod[o][x * PW +: PW] = $signed(inp_rdata_i[(b * BIN + x) * INP_W +: INP_W]) *
-                                           $signed(wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W]);
+            logic signed [PW-1:0] p_m, p_p;
+            always_ff @(posedge clk_i) begin
+              if (mul_m) p_m <= $signed(inp_rdata_i[(b * BIN + x) * INP_W +: INP_W]) *
+                                $signed(wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W]);
+              if (mul_p) p_p <= p_m;
+            end
+            assign prod[o][x * PW +: PW] = p_p;
           end
         end
       end
@@ -495,15 +583,15 @@ module vta_compute_pipe #(
     end
     logic s3_reset_q;
     always_ff @(posedge clk_i) begin
-      if (s2_valid_q) s3_reset_q <= reset_f;
-      if (s2_valid_q && !reset_f) s3_gemm_q <= gemm_res;
+      if (pre3_valid) s3_reset_q <= reset_f;
+      if (pre3_valid && !reset_f) s3_gemm_q <= gemm_res;
     end
     // S3's rows: zeros (reset) or the GEMM row (the write enable picks its row)
     for (genvar r = 0; r < R; r++) begin : g_row
       assign s3_res[r * ELEM +: ELEM] = s3_reset_q ? '0 : s3_gemm_q;
     end
     logic unused_alu;
-    assign unused_alu = ^{s2_src_q, imm, s3_first_q, s3_group_q, s2_group_q, use_imm};
+    assign unused_alu = ^{s2_src_q, imm, s3_first_q, s3_group_q, use_imm, s1_rd_acc, hazard, locked, mul_path};
   end else begin : g_lanes
     logic [ACC_W*LANES-1:0] alu_b;
     logic [R*ELEM-1:0] s3_alu;  // the lane sets' registered results
@@ -511,15 +599,55 @@ module vta_compute_pipe #(
     // A lane set per row: the first takes the micro-op's row (a group's first), set r > 0 row r of the
     // word (a group's later rows). Groups never multiply (see `groupable`), so only the first set has
     // multipliers: more sets of 32-bit multipliers would take the DSPs past a PYNQ-class part's.
+    // MUL keeps the low ACC_W bits of a x b: the sum of the partial products of a's 17-bit and b's
+    // 24-bit pieces (a DSP48's unsigned 17 x 24) that land below bit ACC_W, each cut to the bits that do
+    // (at 32 bits: a0 x b0, a1 x b0 mod 2^15, a0 x b1 mod 2^8). Each partial product goes through two
+    // registers with nothing between (S2, S2P: the DSP48's M and P), the sum is S2X's.
+    localparam int unsigned MA = 17, MB = 24;
+    localparam int unsigned NPA = (ACC_W + MA - 1) / MA, NPB = (ACC_W + MB - 1) / MB;
+    logic mul_m, mul_p;
+    assign mul_m = s2_valid_q && mul_path;
+    assign mul_p = s2p_valid_q && mul_path;
     // Each lane computes where it is registered, enabled only when an ALU micro-op (set 0) or group (the
     // other sets) is in S2: the same logic for synthesis, and a simulator skips the lanes when idle.
     for (genvar l = 0; l < R * LANES; l++) begin : g_alu
       localparam int unsigned SET = l / LANES;
-      logic [ACC_W-1:0] a, bv, r_q;
+      logic [ACC_W-1:0] a, bv, r_q, mul_res;
       if (SET == 0) begin : g_first
         assign a = acc_row[l * ACC_W +: ACC_W];
+        logic [ACC_W-1:0] part [NPA * NPB];  // S2X: partial product (i, j) at its place, 0 if above ACC_W
+        for (genvar i = 0; i < NPA; i++) begin : g_pa
+          for (genvar j = 0; j < NPB; j++) begin : g_pb
+            localparam int unsigned OFF = i * MA + j * MB;
+            if (OFF < ACC_W) begin : g_part
+              // the bits of the product that land below ACC_W, from as many bits of each piece
+              localparam int unsigned KW  = ACC_W - OFF;
+              localparam int unsigned WA  = (ACC_W - i * MA < MA) ? ACC_W - i * MA : MA;
+              localparam int unsigned WB  = (ACC_W - j * MB < MB) ? ACC_W - j * MB : MB;
+              localparam int unsigned UA  = WA < KW ? WA : KW;
+              localparam int unsigned UB  = WB < KW ? WB : KW;
+              logic [UA-1:0] pa;
+              logic [UB-1:0] pb;
+              logic [KW-1:0] m_q, p_q;
+              assign pa = a[i * MA +: UA];
+              assign pb = bv[j * MB +: UB];
+              always_ff @(posedge clk_i) begin
+                if (mul_m) m_q <= KW'(pa * pb);
+                if (mul_p) p_q <= m_q;
+              end
+              assign part[i * NPB + j] = ACC_W'(p_q) << OFF;
+            end else begin : g_none
+              assign part[i * NPB + j] = '0;
+            end
+          end
+        end
+        always_comb begin
+          mul_res = '0;
+          for (int unsigned k = 0; k < NPA * NPB; k++) mul_res = mul_res + part[k];
+        end
       end else begin : g_later
         assign a = acc_rdata_i[l * ACC_W +: ACC_W];
+        assign mul_res = '0;
       end
       assign bv = alu_b[(l % LANES) * ACC_W +: ACC_W];
       // MIN and MAX use the same comparison (equal operands give the same result either way; synthesis
@@ -527,7 +655,9 @@ module vta_compute_pipe #(
       // negating it: 420 LUTs a lane of the later sets instead of 538 (Yosys, xc7; equal by a SAT proof).
       // No temporaries, so that a simulator computes nothing here in idle cycles.
       always_ff @(posedge clk_i) begin
-        if (s2_valid_q && !reset_f && (SET == 0 || s2_group_q)) begin
+        if (SET == 0 && s2x_valid_q && mul_path) begin
+          r_q <= mul_res;
+        end else if (s2_valid_q && !reset_f && !mul_path && (SET == 0 || s2_group_q)) begin
           unique case (alu_op)
             3'(vta_pkg::ALU_OP_MIN): r_q <= ($signed(a) < $signed(bv)) ? a : bv;
             3'(vta_pkg::ALU_OP_MAX): r_q <= ($signed(a) < $signed(bv)) ? bv : a;
@@ -540,7 +670,6 @@ module vta_compute_pipe #(
                 r_q <= (!(&bv[ACC_W-1:SHW]) || bv[SHW-1:0] == '0) ? '0 : a << SHW'(-bv[SHW-1:0]);
               end
             end
-            3'(vta_pkg::ALU_OP_MUL): r_q <= SET == 0 ? a * bv : a;
             default: r_q <= a;
           endcase
         end
@@ -549,7 +678,7 @@ module vta_compute_pipe #(
     end
     logic s3_reset_q;
     always_ff @(posedge clk_i) begin
-      if (s2_valid_q) s3_reset_q <= reset_f;
+      if (pre3_valid) s3_reset_q <= reset_f;
     end
     // zeros (reset), else a single micro-op's result goes to every row (the write enable picks its row);
     // a group's first row comes from the first lane set, its later rows from their own
@@ -567,7 +696,7 @@ module vta_compute_pipe #(
   assign acc_waddr_o = s3_word_q;
   assign acc_wdata_o = s3_res;
 
-  assign busy_o = loop_active_q || s1_valid_q || s2_valid_q || s3_valid_q;
+  assign busy_o = loop_active_q || s1_valid_q || s2_valid_q || s2p_valid_q || s2x_valid_q || s3_valid_q;
   assign gemm_uop_o = s0_issue && is_gemm && !reset_f;
   assign alu_uop_o  = s0_issue && is_alu;
   assign alu_rows_o = s0_n;
@@ -575,10 +704,15 @@ module vta_compute_pipe #(
 
 `ifndef SYNTHESIS
   /* verilator lint_off SYNCASYNCNET */
-  // read-after-write: an ACC entry is never read while an older micro-op in S2/S3 has still to write it
+  // read-after-write: an ACC row is never read while an older micro-op has still to write it (any stage
+  // after the read, S3 included: it writes in the read's cycle)
+  logic [R-1:0] rd_rows;
+  assign rd_rows = GEMM ? s2p_rows_q : s1_rd_rows;
   AccReadAfterWrite: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      acc_re_o |-> !((s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, acc_raddr_o, s1_rd_rows)) ||
-                     (s3_valid_q && pending_in(s3_word_q, s3_rows_q, acc_raddr_o, s1_rd_rows))))
+      acc_re_o |-> !((!GEMM && s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, acc_raddr_o, rd_rows)) ||
+                     (!GEMM && s2p_valid_q && pending_in(s2p_dst_q[AAW-1:LR], s2p_rows_q, acc_raddr_o, rd_rows)) ||
+                     (s2x_valid_q && pending_in(s2x_dst_q[AAW-1:LR], s2x_rows_q, acc_raddr_o, rd_rows)) ||
+                     (s3_valid_q && pending_in(s3_word_q, s3_rows_q, acc_raddr_o, rd_rows))))
     else $error("vta_compute_pipe: ACC word %0d read before an older micro-op wrote it", acc_raddr_o);
   // an out-of-range micro-op never leaves S1, so no index wraps around a buffer
   NoWrappedIndex: assert property (@(posedge clk_i) disable iff (!rst_ni) s1_move |-> !s1_oob)

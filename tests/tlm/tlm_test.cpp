@@ -302,6 +302,17 @@ std::vector<Directed> directed_programs(const isa::HwConfig& config) {
   out.push_back({"alu imm", {uop_load(16), alu, isa::FinishInsn{}}});
   alu.use_imm = false;
   out.push_back({"alu vector", {uop_load(16), alu, isa::FinishInsn{}}});
+  // MUL takes two more stages (the DSP48s' M and P registers) and reads ACC four stages before it writes:
+  // no hazard, a hazard on every micro-op, and kernels of three rows that meet the run before it
+  alu.alu_opcode = isa::AluOpcode::kMul;
+  out.push_back({"alu mul", {uop_load(16), alu, isa::FinishInsn{}}});
+  isa::AluInsn mul_chain = alu;
+  mul_chain.loop = gemm(1, 50, false, 0).loop;
+  out.push_back({"alu mul hazard", {uop_load(1), mul_chain, isa::FinishInsn{}}});
+  mul_chain.loop = gemm(3, 20, false, 0).loop;
+  mul_chain.use_imm = true;
+  mul_chain.imm = 3;
+  out.push_back({"alu mul 3 rows", {uop_load(3), mul_chain, isa::FinishInsn{}}, {{0, 5, 0}, {1, 5, 0}, {2, 5, 0}}});
   // one-micro-op kernels stepping the destination by one row: pairs of rows, both alignments
   isa::AluInsn pairs;
   pairs.loop = gemm(1, 37, false, 1).loop;

@@ -61,6 +61,9 @@ constexpr uint32_t kPage = 4096;      // bursts never cross a 4 KiB boundary
 constexpr uint32_t kFetchBurst = 8;   // instructions per fetch burst (vta_fetch BURST_INSNS)
 constexpr uint32_t kFetchBuffer = 16; // fetch buffer entries (vta_fetch BUF_DEPTH)
 constexpr uint32_t kAluQueue = 4;     // ALU instructions queued for the ALU engine (vta_compute QD)
+// cycles from a micro-op leaving S1 to exec_done after it: S2, S3 and the cycle after (ALU); GEMM and
+// ALU MUL have two more stages, S2P and S2X (vta_compute_pipe: the DSP48s' M and P registers)
+constexpr Cycle kAluTail = 3, kGemmTail = kAluTail + 2;
 constexpr uint32_t kInsnBytes = 16;
 
 enum Client : uint8_t { kFetch = 0, kLoadClient = 1, kComputeClient = 2 };
@@ -871,7 +874,8 @@ struct Core : sc_core::sc_module {
   }
 
   // A lower bound on a compute instruction's RUN (START to exec_done): one micro-op issue a cycle, a
-  // word's rows where they can group (reset GEMMs, ALU), one cycle for the rest.
+  // word's rows where they can group (reset GEMMs, ALU), the GEMM engine's two more stages, one cycle
+  // for the rest.
   static Cycle min_run_cycles(const isa::Instruction& insn, Cycle rows_per_word) {
     const isa::LoopNest* loop = nullptr;
     bool can_group = false;
@@ -879,7 +883,8 @@ struct Core : sc_core::sc_module {
     if (const auto* a = std::get_if<AluInsn>(&insn)) loop = &a->loop, can_group = true;
     if (loop == nullptr || loop->uop_end <= loop->uop_bgn) return 1;
     const Cycle n = Cycle{loop->iter_out} * loop->iter_in * (loop->uop_end - loop->uop_bgn);
-    return std::max<Cycle>(1, can_group ? n / rows_per_word : n);
+    const Cycle stages = std::holds_alternative<GemmInsn>(insn) ? kGemmTail - kAluTail : 0;
+    return std::max<Cycle>(1, (can_group ? n / rows_per_word : n) + stages);
   }
 
   // RunState::c2s_min, cread_min and store_pops from the program (compute_body). From its POP cycle a
@@ -1057,10 +1062,11 @@ struct Core : sc_core::sc_module {
     return w;  // exec_done: the cycle after the last beat
   }
 
-  // ---- the micro-op pipeline (vta_compute S0..S3) ----
+  // ---- the micro-op pipeline (vta_compute_pipe S0..S3) ----
   // START at `s`; returns exec_done. Micro-op k of the loop issues when S1 frees, S1 hands it on when
-  // no older micro-op in S2/S3 still has to write an ACC entry it reads (a vector ALU reads ACC[src],
-  // then ACC[dst], one per cycle).
+  // no micro-op one or two stages ahead still has to write an ACC entry it reads (a vector ALU reads
+  // ACC[src], then ACC[dst], one per cycle); ALU MUL reads in S1 and writes four stages later, so its
+  // window is four micro-ops. GEMM reads two stages after S1, so its window is the ALU's.
   Cycle pipeline(const isa::LoopNest& loop, bool is_alu, bool use_imm, bool multiplies, uint32_t wgt_fo, uint32_t wgt_fi,
                  Cycle s) {
     (void)wgt_fo;
@@ -1076,6 +1082,10 @@ struct Core : sc_core::sc_module {
                            ((is_alu && !multiplies && (use_imm || loop.src_factor_in == 0)) || (!is_alu && loop.reset));
     const std::vector<isa::MicroOp>& uops = *run->uops;
     const uint32_t depth = run->config->acc().depth;
+    const bool mul_path = is_alu && multiplies && !loop.reset;
+    const Cycle tail = is_alu && !mul_path ? kAluTail : kGemmTail;
+    // an older micro-op that left S1 at m has written its row by cycle m + window
+    const Cycle window = mul_path ? 5 : 3;
     Cycle entry = s + 2;  // micro-op 0 issues in the first RUN cycle, reaches S1 the next
     Cycle m_last = 0;
     bool issued = false;
@@ -1099,12 +1109,12 @@ struct Core : sc_core::sc_module {
         }
       }
       m_last = entry + issues - 1;
-      return m_last + 3;
+      return m_last + tail;
     }
     // A kernel of three or more micro-ops, one read each and no groups, in which no micro-op reads a row
     // one of the two before it writes (within a pass and across the step to the next pass): one issue
     // per cycle, no hazard, so the issue times need not be walked micro-op by micro-op.
-    if (!two_reads && !groupable && loop.uop_end - loop.uop_bgn >= 3) {
+    if (!two_reads && !groupable && !mul_path && loop.uop_end - loop.uop_bgn >= 3) {
       const uint32_t k0 = loop.uop_bgn, k1 = loop.uop_end - 1;
       bool clean = true;
       for (uint32_t k = k0; k + 1 <= k1 && clean; ++k) {
@@ -1124,17 +1134,21 @@ struct Core : sc_core::sc_module {
       if (clean) {
         const uint64_t n = uint64_t{loop.iter_out} * loop.iter_in * (loop.uop_end - loop.uop_bgn);
         m_last = entry + n - 1;
-        return m_last + 3;
+        return m_last + tail;
       }
     }
     // ACC indices wrap at the depth (a power of two in every config: a mask, not a division)
     const uint32_t mask = depth - 1;
     const bool pow2 = (depth & mask) == 0;
     const auto wrap = [&](uint32_t x) { return pow2 ? x & mask : x % depth; };
-    // the two most recent issues that left S1: (cycle, first row, rows)
-    Cycle m1 = 0, m2 = 0;
-    uint32_t d1 = ~0u, d2 = ~0u;
-    uint32_t n1 = 0, n2 = 0;
+    // the most recent issues that left S1, newest first: (cycle, first row, rows); the window holds at
+    // most window - 1 of them (one leaves S1 per cycle at most)
+    struct Left {
+      Cycle m = 0;
+      uint32_t d = ~0u, n = 0;
+    };
+    std::array<Left, 4> left{};
+    const size_t nleft = static_cast<size_t>(window - 1);
     uint64_t hazard = 0;
     // the vector operand kept from the last micro-op that read ACC[src] (vta_compute src_kept_q)
     bool kept = false;
@@ -1143,11 +1157,13 @@ struct Core : sc_core::sc_module {
       return n > 0 && addr < d + n && d < addr + rows;
     };
     auto pending = [&](uint32_t addr, uint32_t rows, Cycle t) {
-      return (overlaps(d1, n1, addr, rows) && t < m1 + 3) || (overlaps(d2, n2, addr, rows) && t < m2 + 3);
+      for (size_t q = 0; q < nleft; ++q)
+        if (overlaps(left[q].d, left[q].n, addr, rows) && t < left[q].m + window) return true;
+      return false;
     };
     auto clear = [&](uint32_t addr, uint32_t rows, Cycle t) {
-      if (overlaps(d1, n1, addr, rows)) t = std::max(t, m1 + 3);
-      if (overlaps(d2, n2, addr, rows)) t = std::max(t, m2 + 3);
+      for (size_t q = 0; q < nleft; ++q)
+        if (overlaps(left[q].d, left[q].n, addr, rows)) t = std::max(t, left[q].m + window);
       return t;
     };
     for (uint32_t i = 0; i < loop.iter_out; ++i) {
@@ -1181,12 +1197,8 @@ struct Core : sc_core::sc_module {
             hazard += mv - entry;
           }
           if (kept && overlaps(dst, rows, kept_src, 1)) kept = false;  // its write makes the kept operand stale
-          m2 = m1;
-          d2 = d1;
-          n2 = n1;
-          m1 = mv;
-          d1 = dst;
-          n1 = rows;
+          for (size_t q = nleft - 1; q > 0; --q) left[q] = left[q - 1];
+          left[0] = {mv, dst, rows};
           m_last = mv;
           entry = mv + 1;
           issued = true;
@@ -1196,7 +1208,7 @@ struct Core : sc_core::sc_module {
       }
     }
     run->hazard += hazard;
-    return m_last + 3;
+    return m_last + tail;
   }
 
   void count_load(const MemInsn& m) {
@@ -1407,7 +1419,7 @@ struct Core : sc_core::sc_module {
         while (!run->alu_starts.empty() && run->alu_starts.front() < t) run->alu_starts.pop_front();
         if (run->alu_starts.size() >= kAluQueue) t = run->alu_starts[run->alu_starts.size() - kAluQueue] + 1;
         while (!run->alu_starts.empty() && run->alu_starts.front() < t) run->alu_starts.pop_front();
-        // FOOT_READ, FOOT_MUL, FOOT_TAG; the entry is in the queue from t + 4
+        // FOOT_READ, FOOT_ADD, FOOT_TAG; the entry is in the queue from t + 4
         const Cycle start = std::max(t + 4, run->alu_ready);
         run->alu_starts.push_back(start);
         const Cycle done = pipeline(al->loop, true, al->use_imm, al->alu_opcode == isa::AluOpcode::kMul, 0, 0, start);
