@@ -167,18 +167,26 @@ module vta_compute #(
   logic [AAW-1:0] acc_ld_waddr;
   logic [ELEM-1:0] acc_ld_wdata;
 
-  // the tile must fit its buffer (see vta_tile_check); a tile that does not fit is never started
-  logic        tile_oob;
+  // the tile must fit its buffer (see vta_tile_check); a tile that does not fit is never started. rows x
+  // cols of the instruction on the command queue in IDLE (M stays put in DECODE, which copies it to P), so
+  // a UOP/ACC load's check holds from its second DECODE cycle on (decode_first_q: the first)
+  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: only the tile's sizes are read
+  vta_pkg::mem_insn_t cmd_mem;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign cmd_mem = cmd_insn_i;
+  logic        tile_oob, decode_first_q, tile_load;
   logic [31:0] tile_last;
   vta_tile_check u_bounds (
+    .clk_i, .mul_en_i(state_q == S_IDLE), .hold_en_i(state_q == S_DECODE),
+    .rows_i(17'(cmd_mem.y_pad_0) + 17'(cmd_mem.y_size) + 17'(cmd_mem.y_pad_1)),
+    .cols_i(17'(cmd_mem.x_pad_0) + 17'(cmd_mem.x_size) + 17'(cmd_mem.x_pad_1)),
     .sram_base_i(mem_q.sram_base),
-    .rows_i(18'(mem_q.y_pad_0) + 18'(mem_q.y_size) + 18'(mem_q.y_pad_1)),
-    .cols_i(18'(mem_q.x_pad_0) + 18'(x_size) + 18'(mem_q.x_pad_1)),
     .depth_i(is_uop_load ? 32'(vta_pkg::UOP_DEPTH) : 32'(vta_pkg::ACC_DEPTH)),
     .oob_o(tile_oob), .last_o(tile_last)
   );
   logic bad_tile;
-  assign bad_tile = (is_uop_load || is_acc_load) && !load_noop && tile_oob;
+  assign tile_load = (is_uop_load || is_acc_load) && !load_noop;
+  assign bad_tile  = tile_load && !decode_first_q && tile_oob;
 
   // the micro-op range must lie in the UOP buffer (checked even for an empty loop, as fsim does)
   logic bad_range;
@@ -277,7 +285,7 @@ module vta_compute #(
     ext_m_q[1] <= XW'(last_in) * XW'(alu_q.dst_factor_in);
     ext_m_q[2] <= XW'(last_out) * XW'(alu_q.src_factor_out);
     ext_m_q[3] <= XW'(last_in) * XW'(alu_q.src_factor_in);
-    ext_p_q    <= ext_m_q;
+    for (int unsigned k = 0; k < 4; k++) ext_p_q[k] <= ext_m_q[k];
   end
   always_ff @(posedge clk_i) begin
     if (state_q == S_FOOT_ADD) begin
@@ -470,7 +478,7 @@ module vta_compute #(
         if (cmd_valid_i) state_d = S_DECODE;
       end
       // a bad instruction waits until older ones are done, so their errors come first
-      S_DECODE: if (!bad || all_idle) state_d = S_POP_PREV;
+      S_DECODE: if (!(tile_load && decode_first_q) && (!bad || all_idle)) state_d = S_POP_PREV;
       S_POP_PREV: if (pop_prev_adv) state_d = S_POP_NEXT;
       S_POP_NEXT: if (pop_next_adv) state_d = S_DISPATCH;
       S_DISPATCH: begin
@@ -512,10 +520,12 @@ module vta_compute #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q <= S_IDLE;
+      decode_first_q <= 1'b0;
       insn_q  <= '0;
       idx_q   <= '0;
     end else begin
       state_q <= state_d;
+      decode_first_q <= (state_q == S_IDLE) && cmd_valid_i;
       if (state_q == S_IDLE && cmd_valid_i) begin
         insn_q <= cmd_insn_i;
         idx_q  <= cmd_idx_i;

@@ -72,10 +72,17 @@ module vta_load #(
   // reported and never started, so nothing wraps around the buffer)
   logic        oob;
   logic [31:0] oob_last;
+  // rows x cols of the instruction on the command queue in IDLE (M stays put in POP, which copies it to P);
+  // START checks it
+  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: only the tile's sizes are read
+  vta_pkg::mem_insn_t cmd_mi;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign cmd_mi = cmd_insn_i;
   vta_tile_check u_bounds (
+    .clk_i, .mul_en_i(state_q == S_IDLE), .hold_en_i(state_q == S_POP),
+    .rows_i(17'(cmd_mi.y_pad_0) + 17'(cmd_mi.y_size) + 17'(cmd_mi.y_pad_1)),
+    .cols_i(17'(cmd_mi.x_pad_0) + 17'(cmd_mi.x_size) + 17'(cmd_mi.x_pad_1)),
     .sram_base_i(mi.sram_base),
-    .rows_i(18'(mi.y_pad_0) + 18'(mi.y_size) + 18'(mi.y_pad_1)),
-    .cols_i(18'(mi.x_pad_0) + 18'(x_size) + 18'(mi.x_pad_1)),
     .depth_i(is_wgt ? 32'(vta_pkg::WGT_DEPTH) : 32'(vta_pkg::INP_DEPTH)),
     .oob_o(oob), .last_o(oob_last)
   );

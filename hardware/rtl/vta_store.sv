@@ -100,8 +100,15 @@ module vta_store #(
   // a tile that does not fit is reported and never started
   logic        oob, bad_index;
   logic [31:0] oob_last;
+  // rows x cols of the instruction on the command queue in IDLE (M stays put in POP, which copies it to P);
+  // START checks it
+  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: only the tile's sizes are read
+  vta_pkg::mem_insn_t cmd_mi;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign cmd_mi = cmd_insn_i;
   vta_tile_check u_bounds (
-    .sram_base_i(mi.sram_base), .rows_i(18'(y_size)), .cols_i(18'(x_size)),
+    .clk_i, .mul_en_i(state_q == S_IDLE), .hold_en_i(state_q == S_POP),
+    .rows_i(17'(cmd_mi.y_size)), .cols_i(17'(cmd_mi.x_size)), .sram_base_i(mi.sram_base),
     .depth_i(32'(vta_pkg::OUT_DEPTH)), .oob_o(oob), .last_o(oob_last)
   );
   assign bad_index = (x_size != '0) && !bad_type && oob;

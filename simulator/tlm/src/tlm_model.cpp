@@ -1366,19 +1366,22 @@ struct Core : sc_core::sc_module {
       run->compute_read.at_cycle(a + run->cread_min[pos]);
       const isa::Instruction& insn = run->program[index];
       const isa::DepFlags dep = isa::dep_flags(insn);
-      Cycle p1 = a + 2;
-      if (dep.pop_prev) p1 = pop_token(kL2C, mi, index, a + 2);
+      // DECODE: one cycle, two for a LOAD that runs (its tile check's product is in the DSP48's P
+      // register from the second, vta_tile_check)
+      const auto* m = std::get_if<MemInsn>(&insn);
+      const bool loads = m != nullptr && m->x_size != 0;
+      const Cycle pop_at = a + (loads ? 3 : 2);
+      Cycle p1 = pop_at;
+      if (dep.pop_prev) p1 = pop_token(kL2C, mi, index, pop_at);
       Cycle p2 = p1 + 1;
       if (dep.pop_next) p2 = pop_token(kS2C, mi, index, p1 + 1);
       // a pop wait counts as a stall only while neither engine runs (tsim's blocked_o)
       const Cycle engines = std::max({run->gemm_free, run->alu_idle, run->alu_ready > 3 ? run->alu_ready - 3 : 0});
       run->mod[mi].stall +=
-          (p1 - std::max(a + 2, std::min(p1, engines))) + (p2 - std::max(p1 + 1, std::min(p2, engines)));
+          (p1 - std::max(pop_at, std::min(p1, engines))) + (p2 - std::max(p1 + 1, std::min(p2, engines)));
       const Cycle s = p2 + 1;  // DISPATCH
       wait_until(s);
       const bool engine = runs_loop(insn);
-      const auto* m = std::get_if<MemInsn>(&insn);
-      const bool loads = m != nullptr && m->x_size != 0;
       const bool front_push = !(engine && std::holds_alternative<AluInsn>(insn)) &&
                               (dep.push_prev || dep.push_next || std::holds_alternative<FinishInsn>(insn));
       Cycle d = s;          // the cycle the front end's part is over (PUSH_PREV follows when it pushes)
