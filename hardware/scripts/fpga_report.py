@@ -115,7 +115,62 @@ def cell_class(ctype):
     return ctype
 
 
-def analyse_netlist(path):
+def bit_names(module):
+    """A readable net name per bit: a public name (not Yosys' $...) where the netlist has one."""
+    names = {}
+    for name, n in module["netnames"].items():
+        public = not n.get("hide_name", 0)
+        for i, b in enumerate(n["bits"]):
+            if not isinstance(b, int):
+                continue
+            label = name if len(n["bits"]) == 1 else f"{name}[{i}]"
+            if b not in names or (public and names[b][1] is False):
+                names[b] = (label, public)
+    return {b: label for b, (label, _) in names.items()}
+
+
+def deepest_ends(module, depth, best_pred, count):
+    """The `count` deepest paths by (start, end): where a path ends (the last net on it with a readable
+    name) and starts (a readable input net of its first cell), bit indices dropped."""
+    cells = module["cells"]
+    names = bit_names(module)
+    public = {b for name, n in module["netnames"].items() if not n.get("hide_name", 0)
+              for b in n["bits"] if isinstance(b, int)}
+    consumed = set()
+    for c in cells.values():
+        for port, bits in c["connections"].items():
+            if c.get("port_directions", {}).get(port) == "input":
+                consumed.update(b for b in bits if isinstance(b, int))
+
+    def ports(n, direction):
+        c = cells[n]
+        return [b for p, bits in c["connections"].items() if c.get("port_directions", {}).get(p) == direction
+                for b in bits if isinstance(b, int)]
+
+    def base(label):
+        return re.sub(r"\[\d+\]$", "", label)
+
+    best = {}
+    for n, d in depth.items():
+        if all(b in consumed for b in ports(n, "output")):
+            continue
+        end, at = None, n
+        while at is not None and end is None:
+            named = [b for b in ports(at, "output") if b in public]
+            if named:
+                end = base(names[named[0]])
+            at = best_pred.get(at)
+        first = n
+        while first in best_pred:
+            first = best_pred[first]
+        starts = [base(names[b]) for b in ports(first, "input") if b in public]
+        key = (starts[0] if starts else "?", end or "?")
+        if best.get(key, 0) < d:
+            best[key] = d
+    return sorted(((d, e, s) for (s, e), d in best.items()), reverse=True)[:count]
+
+
+def analyse_netlist(path, ends=0):
     """Longest cell path in the combinational netlist, and the DSPs' pipeline registers."""
     with open(path) as f:
         design = json.load(f)
@@ -168,8 +223,12 @@ def analyse_netlist(path):
     dsps = [c for c in cells.values() if c["type"].startswith("DSP48")]
     dsp_mp = sum(1 for c in dsps if param_int(c["parameters"].get("MREG", 0)) == 1 and
                  param_int(c["parameters"].get("PREG", 0)) == 1)
-    return {"length": len(path), "composition": dict(composition),
-            "path": [f"{cells[n]['type']} {n}" for n in path], "dsp_total": len(dsps), "dsp_mreg_preg": dsp_mp}
+    result = {"length": len(path), "composition": dict(composition),
+              "path": [f"{cells[n]['type']} {n}" for n in path], "dsp_total": len(dsps), "dsp_mreg_preg": dsp_mp}
+    if ends:
+        result["deepest_ends"] = [{"cells": d, "end": e, "start": s}
+                                  for d, e, s in deepest_ends(module, depth, best_pred, ends)]
+    return result
 
 
 def main():
@@ -179,7 +238,16 @@ def main():
     ap.add_argument("--out", help="folder for the Yosys script, log and netlist (default: a temporary one)")
     ap.add_argument("--json", help="also write the figures as JSON to this file")
     ap.add_argument("--markdown", action="store_true", help="print the docs/hardware.md table rows")
+    ap.add_argument("--paths", type=int, default=0, metavar="N",
+                    help="also list the N deepest path ends (one per register or net) with where each starts")
+    ap.add_argument("--netlist", metavar="DIR",
+                    help="only list the --paths of the comb.json a run left in DIR (no synthesis)")
     args = ap.parse_args()
+    if args.netlist:
+        net = analyse_netlist(os.path.join(args.netlist, "comb.json"), args.paths or 20)
+        for e in net["deepest_ends"]:
+            print(f"{e['cells']:4d}  {e['end']}  <-  {e['start']}")
+        return 0
     if not os.path.isfile(args.pkg):
         sys.exit(f"fpga_report: no such package: {args.pkg} (build the vta-rtlgen outputs first)")
     part = PARTS[args.part]
@@ -189,7 +257,7 @@ def main():
     seconds = run_yosys(args.pkg, part["family"], out)
     res = resources(parse_stat(os.path.join(out, "stat.txt")))
     ltp = parse_ltp(os.path.join(out, "ltp.txt"))
-    net = analyse_netlist(os.path.join(out, "comb.json"))
+    net = analyse_netlist(os.path.join(out, "comb.json"), args.paths)
 
     config = "?"
     with open(args.pkg) as f:
@@ -214,6 +282,8 @@ def main():
     comp = ", ".join(f"{n} {k}" for k, n in sorted(net["composition"].items(), key=lambda kv: -kv[1]))
     print(f"  logic depth (ltp after `delete {SEQUENTIAL}`): {ltp}; one longest path: {net['length']} cells ({comp})")
     print("  (a stand-in for Fmax until a board flow exists: cells between registers, not nanoseconds)")
+    for e in net.get("deepest_ends", []):
+        print(f"  {e['cells']:4d} cells to {e['end']}  from {e['start']}")
     if args.markdown:
         print()
         print("| config | part | LUT | FF | DSP | BRAM36 eq. | DSP with M+P regs | logic depth (ltp) | longest path |")
