@@ -41,8 +41,7 @@ module vta_regfile #(
   input  logic [31:0]       error_index_i,
   input  logic [31:0]       error_info_i,
   input  logic [31:0]       error_addr_i,
-  input  logic [NC*64-1:0]  counters_i,    // counter i at [i*64 +: 64]
-  input  logic [NC-1:0]     counters_settled_i  // counter i reads its count (vta_counter)
+  input  logic [NC*64-1:0]  counters_i     // counter i at [i*64 +: 64]
 );
   // ---- write ----
   logic wr_fire, ctrl_wr;
@@ -80,10 +79,6 @@ module vta_regfile #(
   logic [4:0]  cnt_idx;
   assign cnt_off = s_axil_araddr_i - vta_pkg::REG_COUNTER_BASE;
   assign cnt_idx = cnt_off[7:3];
-  logic is_cnt, rd_wait;
-  assign is_cnt  = s_axil_araddr_i >= vta_pkg::REG_COUNTER_BASE && cnt_off[11:8] == 4'h0 && 32'(cnt_idx) < NC;
-  // a counter's read waits (a cycle or two) until its carries are in
-  assign rd_wait = is_cnt && !counters_settled_i[cnt_idx];
   always_comb begin
     rd_data = '0;
     unique case (s_axil_araddr_i)
@@ -100,20 +95,20 @@ module vta_regfile #(
       vta_pkg::REG_CONFIG_HASH_HI: rd_data = vta_pkg::CONFIG_HASH[63:32];
       vta_pkg::REG_BUS_WIDTH:      rd_data = 32'(BUS_W);
       default: begin
-        if (is_cnt) begin
+        if (s_axil_araddr_i >= vta_pkg::REG_COUNTER_BASE && cnt_off[11:8] == 4'h0 && 32'(cnt_idx) < NC) begin
           rd_data = counters_i[{cnt_idx, cnt_off[2]} * 32 +: 32];
         end
       end
     endcase
   end
 
-  assign s_axil_arready_o = !s_axil_rvalid_o && !rd_wait;
+  assign s_axil_arready_o = !s_axil_rvalid_o;
   assign s_axil_rresp_o   = 2'b00;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       s_axil_rvalid_o <= 1'b0;
       s_axil_rdata_o  <= '0;
-    end else if (s_axil_arvalid_i && s_axil_arready_o) begin
+    end else if (s_axil_arvalid_i && !s_axil_rvalid_o) begin
       s_axil_rvalid_o <= 1'b1;
       s_axil_rdata_o  <= rd_data;
     end else if (s_axil_rready_i) begin

@@ -118,8 +118,7 @@ module vta_top #(
     .start_o(start), .start_ok_i(!running_q && !srst_pend_q && !srst_q), .soft_reset_o(soft_reset),
     .insn_addr_o(insn_addr_q), .insn_count_o(insn_count_q),
     .status_i(status), .error_code_i(error_code_q), .error_index_i(error_index_q),
-    .error_info_i(error_info_q), .error_addr_i(error_addr_q), .counters_i(cnt_q),
-    .counters_settled_i(cnt_settled)
+    .error_info_i(error_info_q), .error_addr_i(error_addr_q), .counters_i(cnt_q)
   );
 
   // The core's reset comes from a flop (glitch-free): rst_ni, or a soft reset until the bus is drained.
@@ -536,31 +535,16 @@ module vta_top #(
     cnt_inc_en[vta_pkg::CNT_GEMM_HAZARD]   = c_hazard;
   end
 
-  // The events are registered once (the counters' adders start at a register, not at the deep logic that
-  // raises an event) and counted a cycle later by vta_counter, whose carries take up to two more cycles:
-  // a counter reads as settled (the register file waits for it) once no carry is on its way and, after
-  // the run, its last event is counted.
-  localparam int unsigned CIW = 16;  // increments: at most an element's bytes (WGT: BLOCK_IN x BLOCK_OUT)
-  if (vta_pkg::WGT_ELEM_BYTES >= 2 ** CIW || vta_pkg::ACC_ELEM_BYTES >= 2 ** CIW) begin : g_too_wide
-    $error("vta_top: an element's bytes do not fit the counters' %0d-bit increments", CIW);
-  end
-  logic [NC-1:0]     cnt_en_q, cnt_settled;
-  logic [NC*CIW-1:0] cnt_inc_q;
   always_ff @(posedge clk_i or negedge rst_core_n) begin
-    if (!rst_core_n) cnt_en_q <= '0;
-    else if (start) cnt_en_q <= '0;
-    else cnt_en_q <= running_q ? cnt_inc_en : '0;
-  end
-  always_ff @(posedge clk_i) begin
-    for (int unsigned i = 0; i < NC; i++) cnt_inc_q[i * CIW +: CIW] <= CIW'(cnt_inc[i * 64 +: 64]);
-  end
-  for (genvar i = 0; i < NC; i++) begin : g_counter
-    logic settled;
-    vta_counter #(.IW(CIW)) u_counter (
-      .clk_i, .rst_ni(rst_core_n), .clear_i(start), .en_i(cnt_en_q[i]), .inc_i(cnt_inc_q[i * CIW +: CIW]),
-      .value_o(cnt_q[i * 64 +: 64]), .settled_o(settled)
-    );
-    assign cnt_settled[i] = settled && (running_q || !cnt_en_q[i]);
+    if (!rst_core_n) begin
+      cnt_q <= '0;
+    end else if (start) begin
+      cnt_q <= '0;
+    end else if (running_q) begin
+      for (int unsigned i = 0; i < NC; i++) begin
+        if (cnt_inc_en[i]) cnt_q[i * 64 +: 64] <= cnt_q[i * 64 +: 64] + cnt_inc[i * 64 +: 64];
+      end
+    end
   end
 
   // unused: queue occupancies (visible in waveforms), write-response IDs
