@@ -177,7 +177,7 @@ module vta_compute #(
   logic        tile_oob, decode_first_q, tile_load;
   logic [31:0] tile_last;
   vta_tile_check u_bounds (
-    .clk_i, .mul_en_i(state_q == S_IDLE), .hold_en_i(state_q == S_DECODE),
+    .clk_i, .mul_en_i(state_q == S_IDLE && cmd_valid_i), .hold_en_i(state_q == S_DECODE),
     .rows_i(17'(cmd_mem.y_pad_0) + 17'(cmd_mem.y_size) + 17'(cmd_mem.y_pad_1)),
     .cols_i(17'(cmd_mem.x_pad_0) + 17'(cmd_mem.x_size) + 17'(cmd_mem.x_pad_1)),
     .sram_base_i(mem_q.sram_base),
@@ -277,15 +277,19 @@ module vta_compute #(
   assign last_in  = iter_in - 14'd1;
   // The loop extents' products (a bounds check once per ALU instruction, not an address: the engine's
   // addresses advance by adds) go through two registers with nothing between, the DSP48s' M and P
-  // registers. They depend on the instruction alone, which is held from DECODE on, so they are ready
-  // long before S_FOOT_ADD adds them (DECODE, POP_PREV, POP_NEXT, DISPATCH and FOOT_READ come first).
+  // registers. They depend on the instruction alone, held from DECODE on: M takes them in DECODE, P in
+  // POP_PREV, and S_FOOT_ADD adds them (POP_NEXT, DISPATCH and FOOT_READ come between).
   logic [XW-1:0] ext_m_q [4], ext_p_q [4];
   always_ff @(posedge clk_i) begin
-    ext_m_q[0] <= XW'(last_out) * XW'(alu_q.dst_factor_out);
-    ext_m_q[1] <= XW'(last_in) * XW'(alu_q.dst_factor_in);
-    ext_m_q[2] <= XW'(last_out) * XW'(alu_q.src_factor_out);
-    ext_m_q[3] <= XW'(last_in) * XW'(alu_q.src_factor_in);
-    for (int unsigned k = 0; k < 4; k++) ext_p_q[k] <= ext_m_q[k];
+    if (state_q == S_DECODE) begin
+      ext_m_q[0] <= XW'(last_out) * XW'(alu_q.dst_factor_out);
+      ext_m_q[1] <= XW'(last_in) * XW'(alu_q.dst_factor_in);
+      ext_m_q[2] <= XW'(last_out) * XW'(alu_q.src_factor_out);
+      ext_m_q[3] <= XW'(last_in) * XW'(alu_q.src_factor_in);
+    end
+    if (state_q == S_POP_PREV) begin
+      for (int unsigned k = 0; k < 4; k++) ext_p_q[k] <= ext_m_q[k];
+    end
   end
   always_ff @(posedge clk_i) begin
     if (state_q == S_FOOT_ADD) begin

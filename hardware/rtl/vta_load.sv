@@ -79,7 +79,7 @@ module vta_load #(
   /* verilator lint_on UNUSEDSIGNAL */
   assign cmd_mi = cmd_insn_i;
   vta_tile_check u_bounds (
-    .clk_i, .mul_en_i(state_q == S_IDLE), .hold_en_i(state_q == S_POP),
+    .clk_i, .mul_en_i(state_q == S_IDLE && cmd_valid_i), .hold_en_i(state_q == S_POP),
     .rows_i(17'(cmd_mi.y_pad_0) + 17'(cmd_mi.y_size) + 17'(cmd_mi.y_pad_1)),
     .cols_i(17'(cmd_mi.x_pad_0) + 17'(cmd_mi.x_size) + 17'(cmd_mi.x_pad_1)),
     .sram_base_i(mi.sram_base),

@@ -107,7 +107,7 @@ module vta_store #(
   /* verilator lint_on UNUSEDSIGNAL */
   assign cmd_mi = cmd_insn_i;
   vta_tile_check u_bounds (
-    .clk_i, .mul_en_i(state_q == S_IDLE), .hold_en_i(state_q == S_POP),
+    .clk_i, .mul_en_i(state_q == S_IDLE && cmd_valid_i), .hold_en_i(state_q == S_POP),
     .rows_i(17'(cmd_mi.y_size)), .cols_i(17'(cmd_mi.x_size)), .sram_base_i(mi.sram_base),
     .depth_i(32'(vta_pkg::OUT_DEPTH)), .oob_o(oob), .last_o(oob_last)
   );
