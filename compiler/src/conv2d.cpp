@@ -32,6 +32,9 @@ using detail::kMaxDim;
 using detail::kMaxPad;
 using detail::u32;
 
+// Chunks of the layer's last output tile: each chunk's store overlaps the next one's requantization.
+constexpr uint32_t kLastTileChunks = 4;
+
 }  // namespace
 
 Conv2dShape check_conv2d(const Tensor& input, const Tensor& weight, const Tensor* bias, const Conv2dParams& p) {
@@ -528,6 +531,53 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
 
     if (!s.last) continue;
     // ---- requantize on the ALU ----
+    // The layer's last tile has no next tile's GEMMs to hide its requantization and store behind: it
+    // goes in chunks of output-channel blocks, each stored while the ALU works on the next (without a
+    // fused residual, whose GEMM covers the whole tile).
+    const bool last_tile = s.tile + 1 == n_tiles;
+    const uint32_t chunks = last_tile && !residual ? std::min(tob, kLastTileChunks) : 1;
+    // this tile's first bias and shift, resident or loaded next to the accumulators
+    const uint32_t bias_at = p.resident_constants ? const_base + gob : acc_base + bias_off;
+    const uint32_t shift_at = p.resident_constants ? const_base + OBt + gob : acc_base + bias_off + tob;
+    for (uint32_t c = 0; c < chunks; ++c) {
+      // output-channel blocks [cb0, cb0 + cn) of the tile
+      const uint32_t cb0 = c * tob / chunks, cn = (c + 1) * tob / chunks - cb0;
+      auto alu = [&](AluOpcode op, bool use_imm, int32_t imm, uint32_t src, uint32_t src_factor_o) {
+        UopKernelBuilder kb(KernelMode::kAlu);
+        kb.alu(op, use_imm, imm);
+        int n = 0;
+        if (cn > 1) {
+          kb.loop_begin(cn, plane, src_factor_o, 0);
+          ++n;
+        }
+        if (plane > 1) {
+          kb.loop_begin(plane, 1, 0, 0);
+          ++n;
+        }
+        const uint32_t dst = acc_base + cb0 * plane;
+        kb.push(dst, src == acc_base ? dst : src + cb0 * src_factor_o, 0);
+        for (int i = 0; i < n; ++i) kb.loop_end();
+        q.push_alu(kb.build());
+      };
+      if (b.bias) alu(AluOpcode::kAdd, false, 0, bias_at, 1);
+      if (p.has_channel_shift) alu(AluOpcode::kShr, false, 0, shift_at, 1);
+      else if (rq.shift != 0) alu(AluOpcode::kShr, true, rq.shift, acc_base, 0);
+      alu(AluOpcode::kMin, true, rq.clip_hi, acc_base, 0);
+      alu(AluOpcode::kMax, true, rq.lo(), acc_base, 0);
+      if (chunks == 1) break;
+      q.dep_push(Stage::kCompute, Stage::kStore);
+      q.dep_pop(Stage::kCompute, Stage::kStore);
+      const uint64_t out_off = ((uint64_t{s.nb} * OBt + gob + cb0) * OH + oh0) * OW + ow0;
+      if (tw == OW && plane_dram <= kMaxDim && uint64_t{th} * OW <= kMaxDim) {
+        q.store_2d(acc_base + cb0 * plane, MemoryType::kOut, b.out, out_off, th * OW, cn,
+                   static_cast<uint32_t>(plane_dram));
+      } else {
+        for (uint32_t o = 0; o < cn; ++o) {
+          q.store_2d(acc_base + (cb0 + o) * plane, MemoryType::kOut, b.out, out_off + o * plane_dram, tw, th, OW);
+        }
+      }
+    }
+    if (chunks > 1) continue;  // the last tile: stored, and no tile after it needs its ACC half
     auto alu = [&](AluOpcode op, bool use_imm, int32_t imm, uint32_t src, uint32_t src_factor_o) {
       UopKernelBuilder kb(KernelMode::kAlu);
       kb.alu(op, use_imm, imm);
@@ -536,14 +586,6 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       for (int i = 0; i < n; ++i) kb.loop_end();
       q.push_alu(kb.build());
     };
-    // this tile's first bias and shift, resident or loaded next to the accumulators
-    const uint32_t bias_at = p.resident_constants ? const_base + gob : acc_base + bias_off;
-    const uint32_t shift_at = p.resident_constants ? const_base + OBt + gob : acc_base + bias_off + tob;
-    if (b.bias) alu(AluOpcode::kAdd, false, 0, bias_at, 1);
-    if (p.has_channel_shift) alu(AluOpcode::kShr, false, 0, shift_at, 1);
-    else if (rq.shift != 0) alu(AluOpcode::kShr, true, rq.shift, acc_base, 0);
-    alu(AluOpcode::kMin, true, rq.clip_hi, acc_base, 0);
-    alu(AluOpcode::kMax, true, rq.lo(), acc_base, 0);
     if (residual) {
       // c (int8 range) -> (c << sa) + (r << sb) by an identity GEMM over the residual tile, then the add's
       // requantization.

@@ -161,6 +161,27 @@ TEST(ConvTiling, GemmCountIsIdeal) {
   EXPECT_GT(o.run.kernel_cache_hits, 0u);
 }
 
+// The layer's last output tile is requantized and stored in chunks of output-channel blocks (each chunk's
+// store overlaps the next one's requantization): two spatial tiles of three channel blocks store once for
+// the first tile and three times for the last, and the result stays exact.
+TEST(ConvTiling, LastTileIsStoredInChunks) {
+  ConvCase k;
+  k.name = "chunks";
+  k.c = 32, k.o = 48, k.h = 14, k.w = 14;
+  const isa::HwConfig cfg = load_config("default");
+  compiler::LoweringOptions opts;
+  compiler::Conv2dTiling t;
+  t.oc_blocks = 3, t.ic_blocks = 2, t.out_rows = 7, t.out_cols = 14;
+  t.order = compiler::LoopOrder::kOcOuter;
+  t.weight_mode = compiler::WeightMode::kSlice;
+  opts.tiling = t;
+  const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 3, opts);
+  ASSERT_EQ(first_mismatch(o.run.output.to_vector<int8_t>(), o.expect), -1);
+  EXPECT_EQ(o.run.tiling.cost.output_tiles, 2u);
+  EXPECT_EQ(o.run.counters.store_insn_count, 1u + 3u);
+  EXPECT_EQ(o.run.counters.out_store_nbytes, o.run.tiling.cost.out_bytes);
+}
+
 TEST(ConvErrors, ClearMessages) {
   auto device = driver::open_device("fsim", isa::HwConfig::default_config());
   runtime::Session q(*device);
