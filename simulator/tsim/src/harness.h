@@ -186,8 +186,11 @@ struct Harness final : Tsim::Impl {
   }
 
   // One clock cycle: settle, sample handshakes, clock edge, update the memory model.
+  // One clock cycle: the falling edge of the cycle before together with this cycle's inputs (nothing in the
+  // core acts on a falling edge, so one evaluation does both), the outputs sampled, then the rising edge.
   void step() {
     drive_memory();
+    top->clk_i = 0;
     top->eval();
     const bool ar = top->m_axi_arvalid_o && top->m_axi_arready_i;
     const bool r = r_valid && top->m_axi_rready_o;
@@ -204,8 +207,6 @@ struct Harness final : Tsim::Impl {
     top->clk_i = 1;
     top->eval();
     dump(2 * cycle_ + 1);
-    top->clk_i = 0;
-    top->eval();
     ++cycle_;
     beats += uint64_t{r} + uint64_t{w};
     if (r) {
