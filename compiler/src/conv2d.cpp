@@ -468,10 +468,12 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
 
     // ---- compute stage ----
     const uint32_t plane = th * tw;  // acc elements per output-channel block of this tile
-    auto tile_loops = [&](UopKernelBuilder& kb, uint32_t src_factor_o) -> int {
+    // loops over `blocks` channel blocks (the tile's by default) and their planes
+    auto tile_loops = [&](UopKernelBuilder& kb, uint32_t src_factor_o, uint32_t blocks = 0) -> int {
+      if (blocks == 0) blocks = tob;
       int n = 0;
-      if (tob > 1) {
-        kb.loop_begin(tob, plane, src_factor_o, 0);
+      if (blocks > 1) {
+        kb.loop_begin(blocks, plane, src_factor_o, 0);
         ++n;
       }
       if (plane > 1) {
@@ -539,21 +541,26 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     // this tile's first bias and shift, resident or loaded next to the accumulators
     const uint32_t bias_at = p.resident_constants ? const_base + gob : acc_base + bias_off;
     const uint32_t shift_at = p.resident_constants ? const_base + OBt + gob : acc_base + bias_off + tob;
+    // STOREs of channel blocks [cb0, cb0 + cn) of the tile: one 2D store when the tile spans whole output
+    // rows, else one per block
+    auto store_blocks = [&](uint32_t cb0, uint32_t cn) {
+      const uint64_t out_off = ((uint64_t{s.nb} * OBt + gob + cb0) * OH + oh0) * OW + ow0;
+      if (tw == OW && plane_dram <= kMaxDim && uint64_t{th} * OW <= kMaxDim) {
+        q.store_2d(acc_base + cb0 * plane, MemoryType::kOut, b.out, out_off, th * OW, cn,
+                   static_cast<uint32_t>(plane_dram));
+      } else {
+        for (uint32_t o = 0; o < cn; ++o) {
+          q.store_2d(acc_base + (cb0 + o) * plane, MemoryType::kOut, b.out, out_off + o * plane_dram, tw, th, OW);
+        }
+      }
+    };
     for (uint32_t c = 0; c < chunks; ++c) {
       // output-channel blocks [cb0, cb0 + cn) of the tile
       const uint32_t cb0 = c * tob / chunks, cn = (c + 1) * tob / chunks - cb0;
       auto alu = [&](AluOpcode op, bool use_imm, int32_t imm, uint32_t src, uint32_t src_factor_o) {
         UopKernelBuilder kb(KernelMode::kAlu);
         kb.alu(op, use_imm, imm);
-        int n = 0;
-        if (cn > 1) {
-          kb.loop_begin(cn, plane, src_factor_o, 0);
-          ++n;
-        }
-        if (plane > 1) {
-          kb.loop_begin(plane, 1, 0, 0);
-          ++n;
-        }
+        const int n = tile_loops(kb, src_factor_o, cn);
         const uint32_t dst = acc_base + cb0 * plane;
         kb.push(dst, src == acc_base ? dst : src + cb0 * src_factor_o, 0);
         for (int i = 0; i < n; ++i) kb.loop_end();
@@ -567,15 +574,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       if (chunks == 1) break;
       q.dep_push(Stage::kCompute, Stage::kStore);
       q.dep_pop(Stage::kCompute, Stage::kStore);
-      const uint64_t out_off = ((uint64_t{s.nb} * OBt + gob + cb0) * OH + oh0) * OW + ow0;
-      if (tw == OW && plane_dram <= kMaxDim && uint64_t{th} * OW <= kMaxDim) {
-        q.store_2d(acc_base + cb0 * plane, MemoryType::kOut, b.out, out_off, th * OW, cn,
-                   static_cast<uint32_t>(plane_dram));
-      } else {
-        for (uint32_t o = 0; o < cn; ++o) {
-          q.store_2d(acc_base + (cb0 + o) * plane, MemoryType::kOut, b.out, out_off + o * plane_dram, tw, th, OW);
-        }
-      }
+      store_blocks(cb0, cn);
     }
     if (chunks > 1) continue;  // the last tile: stored, and no tile after it needs its ACC half
     auto alu = [&](AluOpcode op, bool use_imm, int32_t imm, uint32_t src, uint32_t src_factor_o) {
@@ -614,14 +613,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
 
     // ---- store stage ----
     q.dep_pop(Stage::kCompute, Stage::kStore);
-    const uint64_t out_off = ((uint64_t{s.nb} * OBt + gob) * OH + oh0) * OW + ow0;
-    if (tw == OW && plane_dram <= kMaxDim && uint64_t{th} * OW <= kMaxDim) {
-      q.store_2d(acc_base, MemoryType::kOut, b.out, out_off, th * OW, tob, static_cast<uint32_t>(plane_dram));
-    } else {
-      for (uint32_t o = 0; o < tob; ++o) {
-        q.store_2d(acc_base + o * plane, MemoryType::kOut, b.out, out_off + o * plane_dram, tw, th, OW);
-      }
-    }
+    store_blocks(0, tob);
     if (s.tile + 2 < n_tiles) q.dep_push(Stage::kStore, Stage::kCompute);
   }
 }

@@ -16,6 +16,18 @@
 
 namespace {
 
+// Encodes `prog` into device memory; returns its address.
+uint64_t place_program(vta::sim::DeviceMemory& memory, const vta::isa::InstructionCodec& codec,
+                       const std::vector<vta::isa::Instruction>& prog) {
+  std::vector<vta::isa::RawInstruction> raw;
+  for (const auto& insn : prog) raw.push_back(codec.encode(insn));
+  std::vector<uint8_t> bytes;
+  vta::isa::raw_instructions_to_bytes(raw, bytes);
+  const uint64_t insn_addr = memory.allocate(std::max<size_t>(bytes.size(), 16), 64);
+  memory.write(insn_addr, bytes.data(), bytes.size());
+  return insn_addr;
+}
+
 vta::tsim::TsimOptions options(uint32_t latency) {
   vta::tsim::TsimOptions o;
   o.read_latency = latency;
@@ -152,12 +164,7 @@ TEST(TsimSmoke, GemmAluStoreProgram) {
   fin.dep.pop_next = true;
   prog.push_back(fin);
 
-  std::vector<isa::RawInstruction> raw;
-  for (const auto& insn : prog) raw.push_back(codec.encode(insn));
-  std::vector<uint8_t> bytes;
-  isa::raw_instructions_to_bytes(raw, bytes);
-  const uint64_t insn_addr = memory.allocate(bytes.size(), 64);
-  memory.write(insn_addr, bytes.data(), bytes.size());
+  const uint64_t insn_addr = place_program(memory, codec, prog);
 
   // ---- expected ----
   std::vector<int8_t> inp(kTile * bi, 0);
@@ -193,7 +200,7 @@ TEST(TsimSmoke, GemmAluStoreProgram) {
 
   // ---- run ----
   tsim::Tsim sim(config, memory, options(20));
-  const auto result = sim.run(insn_addr, static_cast<uint32_t>(raw.size()), 2'000'000);
+  const auto result = sim.run(insn_addr, static_cast<uint32_t>(prog.size()), 2'000'000);
   ASSERT_TRUE(result.done);
   EXPECT_FALSE(result.error) << "error code " << result.error_code << " at instruction " << result.error_index;
 
@@ -276,15 +283,10 @@ TEST(TsimSmoke, SameDestinationHazards) {
   st.dep.pop_prev = true;
   prog.push_back(st);
   prog.push_back(FinishInsn{});  // the core reports a stream without a final FINISH (error 8)
-  std::vector<isa::RawInstruction> raw;
-  for (const auto& insn : prog) raw.push_back(codec.encode(insn));
-  std::vector<uint8_t> bytes;
-  isa::raw_instructions_to_bytes(raw, bytes);
-  const uint64_t insn_addr = memory.allocate(bytes.size(), 64);
-  memory.write(insn_addr, bytes.data(), bytes.size());
+  const uint64_t insn_addr = place_program(memory, codec, prog);
 
   tsim::Tsim sim(config, memory, options(5));
-  const auto result = sim.run(insn_addr, static_cast<uint32_t>(raw.size()), 1'000'000);
+  const auto result = sim.run(insn_addr, static_cast<uint32_t>(prog.size()), 1'000'000);
   ASSERT_TRUE(result.done);
   ASSERT_FALSE(result.error) << "error code " << result.error_code;
   std::vector<int8_t> out(bo);
@@ -308,11 +310,7 @@ TEST(TsimSmoke, InvalidAluOpcodeIsReported) {
   sim::DeviceMemory memory;
   AluInsn bad = alu_insn(AluOpcode::kAdd, 0, 1, true, 1);
   bad.alu_opcode = static_cast<AluOpcode>(6);
-  std::vector<isa::RawInstruction> raw = {codec.encode(bad), codec.encode(FinishInsn{})};
-  std::vector<uint8_t> bytes;
-  isa::raw_instructions_to_bytes(raw, bytes);
-  const uint64_t insn_addr = memory.allocate(bytes.size(), 64);
-  memory.write(insn_addr, bytes.data(), bytes.size());
+  const uint64_t insn_addr = place_program(memory, codec, {bad, FinishInsn{}});
   tsim::Tsim sim(config, memory, options(8));
   const auto result = sim.run(insn_addr, 2, 100'000);
   ASSERT_TRUE(result.done);
@@ -329,11 +327,7 @@ TEST(TsimSmoke, DeadlockIsReported) {
   FinishInsn ok;
   GemmInsn wait;  // pops a load->compute token nobody pushes
   wait.dep.pop_prev = true;
-  std::vector<isa::RawInstruction> raw = {codec.encode(wait), codec.encode(ok)};
-  std::vector<uint8_t> bytes;
-  isa::raw_instructions_to_bytes(raw, bytes);
-  const uint64_t insn_addr = memory.allocate(bytes.size(), 64);
-  memory.write(insn_addr, bytes.data(), bytes.size());
+  const uint64_t insn_addr = place_program(memory, codec, {wait, ok});
   tsim::Tsim sim(config, memory, options(8));
   const auto result = sim.run(insn_addr, 2, 100'000);
   ASSERT_TRUE(result.done);
@@ -351,14 +345,9 @@ TEST(TsimSmoke, MisplacedOrMissingFinishIsReported) {
   sim::DeviceMemory memory;
   const MemInsn noop = make_mem(Opcode::kLoad, MemoryType::kUop, 0, 0, 0, 0, 0);
   const auto run = [&](const std::vector<isa::Instruction>& prog) {
-    std::vector<isa::RawInstruction> raw;
-    for (const auto& insn : prog) raw.push_back(codec.encode(insn));
-    std::vector<uint8_t> bytes;
-    isa::raw_instructions_to_bytes(raw, bytes);
-    const uint64_t insn_addr = memory.allocate(std::max<size_t>(bytes.size(), 16), 64);
-    memory.write(insn_addr, bytes.data(), bytes.size());
+    const uint64_t insn_addr = place_program(memory, codec, prog);
     tsim::Tsim sim(config, memory, options(8));
-    return sim.run(insn_addr, static_cast<uint32_t>(raw.size()), 100'000);
+    return sim.run(insn_addr, static_cast<uint32_t>(prog.size()), 100'000);
   };
   auto r = run({noop, FinishInsn{}, noop, FinishInsn{}});
   EXPECT_TRUE(r.done && r.error);
@@ -389,19 +378,14 @@ TEST(TsimSmoke, CountersAreExactPast2To24) {
   sim::DeviceMemory memory;
   const uint32_t depth = config.wgt().depth, eb = config.wgt().element_bytes;
   const uint64_t wgt_addr = memory.allocate(uint64_t{depth} * eb, 4096);
-  std::vector<isa::RawInstruction> raw;
+  std::vector<isa::Instruction> prog;
   const uint32_t loads = 70;
-  for (uint32_t i = 0; i < loads; ++i) {
-    raw.push_back(codec.encode(make_mem(Opcode::kLoad, MemoryType::kWgt, 0, static_cast<uint32_t>(wgt_addr / eb), 1,
-                                        depth, depth)));
-  }
-  raw.push_back(codec.encode(FinishInsn{}));
-  std::vector<uint8_t> bytes;
-  isa::raw_instructions_to_bytes(raw, bytes);
-  const uint64_t insn_addr = memory.allocate(bytes.size(), 64);
-  memory.write(insn_addr, bytes.data(), bytes.size());
+  for (uint32_t i = 0; i < loads; ++i)
+    prog.push_back(make_mem(Opcode::kLoad, MemoryType::kWgt, 0, static_cast<uint32_t>(wgt_addr / eb), 1, depth, depth));
+  prog.push_back(FinishInsn{});
+  const uint64_t insn_addr = place_program(memory, codec, prog);
   tsim::Tsim sim(config, memory, options(8));
-  const auto result = sim.run(insn_addr, static_cast<uint32_t>(raw.size()), 100'000'000);
+  const auto result = sim.run(insn_addr, static_cast<uint32_t>(prog.size()), 100'000'000);
   ASSERT_TRUE(result.done);
   ASSERT_FALSE(result.error) << "error code " << result.error_code;
   const uint64_t expected = uint64_t{loads} * depth * eb;
