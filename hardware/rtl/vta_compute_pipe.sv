@@ -174,11 +174,12 @@ module vta_compute_pipe #(
   logic [AAW-1:0] s2_dst_q;
   logic [R-1:0]   s2_rows_q;
   logic [ACC_W*LANES-1:0] s2_src_q;   // ALU vector operand
-  // GEMM only: the stages between S2 and S3 (tied off in the ALU engine)
+  // GEMM and ALU MUL: the stages between S2 and S3
   logic           s2p_valid_q, s2x_valid_q, s2p_group_q, s2x_group_q;
   logic [AAW-1:0] s2p_dst_q, s2x_dst_q;
   logic [R-1:0]   s2p_rows_q, s2x_rows_q;
-  // the stage that feeds S3 (GEMM: S2X, ALU: S2) and the one two ahead of S1 (GEMM: S2P, ALU: S3)
+  // the stage that feeds S3 (GEMM, ALU MUL: S2X; other ALU: S2) and the one two ahead of S1 (GEMM,
+  // ALU MUL: S2P; other ALU: S3)
   logic           pre3_valid, pre3_group;
   logic [AAW-1:0] pre3_dst;
   logic [R-1:0]   pre3_rows;
