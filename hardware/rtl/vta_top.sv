@@ -505,6 +505,14 @@ module vta_top #(
   assign done_o = done_q;
 
   // ------------------------------------------------------------------ counters
+  // The ALU's rows come out of the engine's group decision (deep logic): registered once before they are
+  // counted, so the counter's 64-bit add starts at a register. Counted a cycle later (also in the cycle
+  // after the run: an error ends it at once); an ALU issue drains for cycles before the core is idle.
+  logic [LR:0] alu_rows_q;
+  always_ff @(posedge clk_i or negedge rst_core_n) begin
+    if (!rst_core_n) alu_rows_q <= '0;
+    else alu_rows_q <= (running_q && c_alu) ? c_alu_rows : '0;
+  end
   always_comb begin
     cnt_inc_en = '0;
     for (int unsigned i = 0; i < NC; i++) cnt_inc[i * 64 +: 64] = 64'd1;
@@ -513,7 +521,7 @@ module vta_top #(
     cnt_inc[vta_pkg::CNT_ACC_NBYTES * 64 +: 64] = 64'(vta_pkg::ACC_ELEM_BYTES);
     cnt_inc[vta_pkg::CNT_UOP_NBYTES * 64 +: 64] = 64'(vta_pkg::UOP_ELEM_BYTES);
     cnt_inc[vta_pkg::CNT_OUT_NBYTES * 64 +: 64] = 64'(vta_pkg::OUT_ELEM_BYTES);
-    cnt_inc[vta_pkg::CNT_ALU * 64 +: 64]        = 64'(c_alu_rows);
+    cnt_inc[vta_pkg::CNT_ALU * 64 +: 64]        = 64'(alu_rows_q);
     cnt_inc_en[vta_pkg::CNT_LOAD_INSN]     = l_done;
     cnt_inc_en[vta_pkg::CNT_COMPUTE_INSN]  = c_done;
     cnt_inc_en[vta_pkg::CNT_STORE_INSN]    = s_done;
@@ -523,7 +531,7 @@ module vta_top #(
     cnt_inc_en[vta_pkg::CNT_UOP_NBYTES]    = c_uop_elem;
     cnt_inc_en[vta_pkg::CNT_OUT_NBYTES]    = s_out_elem;
     cnt_inc_en[vta_pkg::CNT_GEMM]          = c_gemm;
-    cnt_inc_en[vta_pkg::CNT_ALU]           = c_alu;
+    cnt_inc_en[vta_pkg::CNT_ALU]           = alu_rows_q != '0;
     cnt_inc_en[vta_pkg::CNT_CYCLES]        = 1'b1;
     cnt_inc_en[vta_pkg::CNT_LOAD_BUSY]     = !l_idle;
     cnt_inc_en[vta_pkg::CNT_LOAD_STALL]    = l_blocked;
@@ -540,9 +548,11 @@ module vta_top #(
       cnt_q <= '0;
     end else if (start) begin
       cnt_q <= '0;
-    end else if (running_q) begin
+    end else begin
+      // (the ALU rows were taken while running; they may land in the cycle after the run)
       for (int unsigned i = 0; i < NC; i++) begin
-        if (cnt_inc_en[i]) cnt_q[i * 64 +: 64] <= cnt_q[i * 64 +: 64] + cnt_inc[i * 64 +: 64];
+        if (cnt_inc_en[i] && (running_q || i == vta_pkg::CNT_ALU))
+          cnt_q[i * 64 +: 64] <= cnt_q[i * 64 +: 64] + cnt_inc[i * 64 +: 64];
       end
     end
   end
