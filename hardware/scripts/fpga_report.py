@@ -115,8 +115,14 @@ def cell_class(ctype):
     return ctype
 
 
+def cell_bits(cell, direction):
+    """The net bits on a cell's ports of one direction ("input" or "output"), constants left out."""
+    return [b for port, bits in cell["connections"].items() if cell.get("port_directions", {}).get(port) == direction
+            for b in bits if isinstance(b, int)]
+
+
 def bit_names(module):
-    """A readable net name per bit: a public name (not Yosys' $...) where the netlist has one."""
+    """A net name per bit and whether it is public (not Yosys' $...): a public one where there is one."""
     names = {}
     for name, n in module["netnames"].items():
         public = not n.get("hide_name", 0)
@@ -124,9 +130,9 @@ def bit_names(module):
             if not isinstance(b, int):
                 continue
             label = name if len(n["bits"]) == 1 else f"{name}[{i}]"
-            if b not in names or (public and names[b][1] is False):
+            if b not in names or (public and not names[b][1]):
                 names[b] = (label, public)
-    return {b: label for b, (label, _) in names.items()}
+    return names
 
 
 def deepest_ends(module, depth, best_pred, count):
@@ -134,18 +140,11 @@ def deepest_ends(module, depth, best_pred, count):
     name) and starts (a readable input net of its first cell), bit indices dropped."""
     cells = module["cells"]
     names = bit_names(module)
-    public = {b for name, n in module["netnames"].items() if not n.get("hide_name", 0)
-              for b in n["bits"] if isinstance(b, int)}
-    consumed = set()
-    for c in cells.values():
-        for port, bits in c["connections"].items():
-            if c.get("port_directions", {}).get(port) == "input":
-                consumed.update(b for b in bits if isinstance(b, int))
+    public = {b for b, (_, pub) in names.items() if pub}
+    consumed = {b for c in cells.values() for b in cell_bits(c, "input")}
 
     def ports(n, direction):
-        c = cells[n]
-        return [b for p, bits in c["connections"].items() if c.get("port_directions", {}).get(p) == direction
-                for b in bits if isinstance(b, int)]
+        return cell_bits(cells[n], direction)
 
     def base(label):
         return re.sub(r"\[\d+\]$", "", label)
@@ -158,12 +157,12 @@ def deepest_ends(module, depth, best_pred, count):
         while at is not None and end is None:
             named = [b for b in ports(at, "output") if b in public]
             if named:
-                end = base(names[named[0]])
+                end = base(names[named[0]][0])
             at = best_pred.get(at)
         first = n
         while first in best_pred:
             first = best_pred[first]
-        starts = [base(names[b]) for b in ports(first, "input") if b in public]
+        starts = [base(names[b][0]) for b in ports(first, "input") if b in public]
         key = (starts[0] if starts else "?", end or "?")
         if best.get(key, 0) < d:
             best[key] = d
@@ -176,20 +175,9 @@ def analyse_netlist(path, ends=0):
         design = json.load(f)
     module = design["modules"]["vta_top"]
     cells = module["cells"]
-    driver = {}  # net bit -> driving cell
-    for name, c in cells.items():
-        for port, bits in c["connections"].items():
-            if c.get("port_directions", {}).get(port) == "output":
-                for b in bits:
-                    if isinstance(b, int):
-                        driver[b] = name
-    fanin = {name: set() for name in cells}
-    for name, c in cells.items():
-        for port, bits in c["connections"].items():
-            if c.get("port_directions", {}).get(port) == "input":
-                for b in bits:
-                    if isinstance(b, int) and b in driver and driver[b] != name:
-                        fanin[name].add(driver[b])
+    driver = {b: name for name, c in cells.items() for b in cell_bits(c, "output")}  # net bit -> driving cell
+    fanin = {name: {driver[b] for b in cell_bits(c, "input") if b in driver and driver[b] != name}
+             for name, c in cells.items()}
     # Longest path ending at each cell (cells counted), iteratively in topological order.
     depth, best_pred = {}, {}
     indeg = {n: len(p) for n, p in fanin.items()}
