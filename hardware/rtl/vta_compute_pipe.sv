@@ -505,7 +505,18 @@ module vta_compute_pipe #(
     end
   end
 
-  // ---- execute (ALU: S2, GEMM: S2 to S2X) ----
+  // ---- execute (ALU: S2, GEMM and ALU MUL: S2 to S2X) ----
+  // The products (GEMM) and MUL's partial products go through two registers, S2's and S2P's, with nothing
+  // between them and the multiply, so synthesis puts them in the DSP48's M and P registers; both hold
+  // while their stage is empty or runs no multiply.
+  logic mul_m, mul_p;
+  assign mul_m = s2_valid_q && (GEMM ? !reset_f : mul_path);
+  assign mul_p = s2p_valid_q && (GEMM ? !reset_f : mul_path);
+  // a reset micro-op (or group) writes zeros in S3
+  logic s3_reset_q;
+  always_ff @(posedge clk_i) begin
+    if (pre3_valid) s3_reset_q <= reset_f;
+  end
   logic [ELEM-1:0] acc_row;
   // the micro-op's row of the word it read, in the stage after the read (ALU: S2, GEMM: S2X)
   // (a case of constant selections: a simulator copies one row instead of shifting the whole word)
@@ -528,11 +539,6 @@ module vta_compute_pipe #(
     localparam int unsigned PKW  = PW + WGT_W + 1;
     localparam bit          PACK = vta_pkg::GEMM_PACK != 0;
 
-    // The products go through two registers, S2's and S2P's, with nothing between them and the multiply,
-    // so synthesis puts them in the DSP48's M and P registers; both hold while their stage is empty.
-    logic mul_m, mul_p;
-    assign mul_m = s2_valid_q && !reset_f;
-    assign mul_p = s2p_valid_q && !reset_f;
     for (genvar b = 0; b < BATCH; b++) begin : g_batch
       // One vector per output (not one for the whole tile), so each output's adder depends on its own
       // products only: a single 16k-bit vector made Verilator re-evaluate every output's sum on any change.
@@ -582,9 +588,7 @@ module vta_compute_pipe #(
         assign gemm_res[(b * BOUT + o) * ACC_W +: ACC_W] = sum;
       end
     end
-    logic s3_reset_q;
     always_ff @(posedge clk_i) begin
-      if (pre3_valid) s3_reset_q <= reset_f;
       if (pre3_valid && !reset_f) s3_gemm_q <= gemm_res;
     end
     // S3's rows: zeros (reset) or the GEMM row (the write enable picks its row)
@@ -606,9 +610,6 @@ module vta_compute_pipe #(
     // registers with nothing between (S2, S2P: the DSP48's M and P), the sum is S2X's.
     localparam int unsigned MA = 17, MB = 24;
     localparam int unsigned NPA = (ACC_W + MA - 1) / MA, NPB = (ACC_W + MB - 1) / MB;
-    logic mul_m, mul_p;
-    assign mul_m = s2_valid_q && mul_path;
-    assign mul_p = s2p_valid_q && mul_path;
     // Each lane computes where it is registered, enabled only when an ALU micro-op (set 0) or group (the
     // other sets) is in S2: the same logic for synthesis, and a simulator skips the lanes when idle.
     for (genvar l = 0; l < R * LANES; l++) begin : g_alu
@@ -676,10 +677,6 @@ module vta_compute_pipe #(
         end
       end
       assign s3_alu[l * ACC_W +: ACC_W] = r_q;
-    end
-    logic s3_reset_q;
-    always_ff @(posedge clk_i) begin
-      if (pre3_valid) s3_reset_q <= reset_f;
     end
     // zeros (reset), else a single micro-op's result goes to every row (the write enable picks its row);
     // a group's first row comes from the first lane set, its later rows from their own
