@@ -1084,8 +1084,9 @@ struct Core : sc_core::sc_module {
     const uint32_t depth = run->config->acc().depth;
     const bool mul_path = is_alu && multiplies && !loop.reset;
     const Cycle tail = is_alu && !mul_path ? kAluTail : kGemmTail;
-    // an older micro-op that left S1 at m has written its row by cycle m + window
-    const Cycle window = mul_path ? 5 : 3;
+    // an older micro-op that left S1 at m has written its row by cycle m + window: its tail for the ALU,
+    // which reads in S1; the GEMM reads two stages later, so its window is the plain ALU's
+    const Cycle window = is_alu ? tail : kAluTail;
     Cycle entry = s + 2;  // micro-op 0 issues in the first RUN cycle, reaches S1 the next
     Cycle m_last = 0;
     bool issued = false;
