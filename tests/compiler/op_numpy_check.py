@@ -4,6 +4,7 @@ also checks that bad inputs are clear errors (non-zero exit, message on stderr).
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -101,6 +102,16 @@ def main():
     if not np.array_equal(np.load(d("y.npy")), want):
         sys.exit("FAIL: dense mismatch")
     print("dense: OK")
+
+    # --record: the operator's device run as a program trace that replays with the same memory after it
+    rec = d("rec")
+    shutil.rmtree(rec, ignore_errors=True)
+    run(a.vta, ["op", "dense", "--input", d("x.npy"), "--weight", d("w.npy"), "--shift", "12",
+                "--output", d("y.npy"), "--record", rec])
+    if sorted(os.listdir(rec)) != ["run000"]:
+        sys.exit(f"FAIL: --record wrote {sorted(os.listdir(rec))}, not one run")
+    run(a.vta, ["exec", "--check", os.path.join(rec, "run000")])
+    print("record + exec --check: OK")
 
     # errors
     np.save(d("x.npy"), rng.integers(-128, 128, size=(1, 4, 5, 5), dtype=np.int8))

@@ -47,6 +47,7 @@ struct CompileCliOptions {
 struct RunCliOptions {
   std::string model, input, output, labels, target = "fsim", config, profile, calib, method = "max";
   std::string reference;  // "float" or "int8": a CPU reference executor instead of the device
+  std::string record;     // trace directory: every device run recorded as run000, run001, ...
   size_t limit = 0;
   uint32_t threads = 0;  // fsim GEMM threads; 0: VTA_FSIM_THREADS or 1
   bool check = false;
@@ -242,7 +243,9 @@ int run_run(const RunCliOptions& o) {
     return run_reference(o, cm, o.reference == "float" ? &*float_graph : nullptr, inputs, labels);
   }
 
-  runtime::Session session(o.target, cm.config);
+  runtime::SessionOptions session_options;
+  if (!o.record.empty()) session_options.trace_dir = o.record;
+  runtime::Session session(o.target, cm.config, session_options);
   model::ModelRunner runner(session, cm);
   const bool progress = inputs.size() > 1 && isatty(STDERR_FILENO);
   std::vector<Tensor> outputs;
@@ -359,6 +362,9 @@ void register_model(CLI::App& app, Action& action) {
   add_target_option(*r, ro->target);
   add_config_option(*r, ro->config);
   r->add_option("--profile", ro->profile, "Write the profile as JSON");
+  r->add_option("--record", ro->record,
+                "Record every device run as a program trace in this directory (run000, run001, ...; replay one "
+                "with `vta exec`)");
   r->add_option("--calib", ro->calib, "Calibration samples when running an ONNX file");
   r->add_option("--method", ro->method, "Calibration method when running an ONNX file")->capture_default_str()->check(
       CLI::IsMember({"max", "percentile", "kl"}));

@@ -26,6 +26,7 @@ namespace {
 
 struct OpOptions {
   std::string input, weight, bias, output, stats;
+  std::string record;               // trace directory for every device run (run000, ...)
   std::string input_b;              // add: the second operand
   std::string kernel = "2";         // maxpool: K or KH,KW
   std::string target = "fsim";
@@ -55,6 +56,12 @@ std::vector<int64_t> parse_list(const std::string& text, const char* what) {
     pos = end + 1;
   }
   return out;
+}
+
+runtime::SessionOptions session_options(const OpOptions& o) {
+  runtime::SessionOptions options;
+  if (!o.record.empty()) options.trace_dir = o.record;
+  return options;
 }
 
 uint32_t non_negative(int64_t v, const char* what) {
@@ -138,7 +145,7 @@ int run_conv2d(const OpOptions& o) {
   if (!o.bias.empty()) b = read_tensor(o.bias, "--bias", compiler::DType::kInt32);
   compiler::check_conv2d(x, w, b ? &*b : nullptr, p);  // clear errors before opening a device
   const auto device = driver::open_device(o.target, load_config(o.config));
-  runtime::Session q(*device);
+  runtime::Session q(*device, session_options(o));
   const compiler::OpRun run = compiler::conv2d(q, x, w, b ? &*b : nullptr, p);
   return finish("conv2d", o, *device, run);
 }
@@ -151,7 +158,7 @@ int run_dense(const OpOptions& o) {
   if (!o.bias.empty()) b = read_tensor(o.bias, "--bias", compiler::DType::kInt32);
   compiler::check_dense(x, w, b ? &*b : nullptr, rq);
   const auto device = driver::open_device(o.target, load_config(o.config));
-  runtime::Session q(*device);
+  runtime::Session q(*device, session_options(o));
   const compiler::OpRun run = compiler::dense(q, x, w, b ? &*b : nullptr, rq);
   return finish("dense", o, *device, run);
 }
@@ -162,7 +169,7 @@ int run_add(const OpOptions& o) {
   const compiler::Tensor b = read_tensor(o.input_b, "--input-b", compiler::DType::kInt8);
   compiler::check_add(a, b, rq);
   const auto device = driver::open_device(o.target, load_config(o.config));
-  runtime::Session q(*device);
+  runtime::Session q(*device, session_options(o));
   return finish("add", o, *device, compiler::add(q, a, b, rq));
 }
 
@@ -175,7 +182,7 @@ int run_maxpool(const OpOptions& o) {
   const compiler::Tensor x = read_tensor(o.input, "--input", compiler::DType::kInt8);
   compiler::check_max_pool2d(x, p);
   const auto device = driver::open_device(o.target, load_config(o.config));
-  runtime::Session q(*device);
+  runtime::Session q(*device, session_options(o));
   return finish("maxpool", o, *device, compiler::max_pool2d(q, x, p));
 }
 
@@ -184,6 +191,8 @@ void add_io(CLI::App& sub, OpOptions& o) {
   add_target_option(sub, o.target);
   add_config_option(sub, o.config);
   sub.add_option("--stats", o.stats, "Write the tiling, counters and timings as JSON to this file");
+  sub.add_option("--record", o.record,
+                 "Record every device run as a program trace in this directory (run000, ...; replay with `vta exec`)");
 }
 
 void add_common(CLI::App& sub, OpOptions& o) {
@@ -198,6 +207,8 @@ void add_common(CLI::App& sub, OpOptions& o) {
   add_target_option(sub, o.target);
   add_config_option(sub, o.config);
   sub.add_option("--stats", o.stats, "Write the tiling, counters and timings as JSON to this file");
+  sub.add_option("--record", o.record,
+                 "Record every device run as a program trace in this directory (run000, ...; replay with `vta exec`)");
 }
 
 }  // namespace
