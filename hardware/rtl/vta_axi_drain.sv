@@ -54,10 +54,14 @@ module vta_axi_drain #(
 `ifndef SYNTHESIS
   /* verilator lint_off SYNCASYNCNET */
   // the store never has more bursts in flight than the guard can follow, and never sends W before AW
-  DrainOwedNoOverflow: assert property (@(posedge clk_i) disable iff (!rst_ni) aw_fire_i |-> lf_wready)
-    else $error("vta_axi_drain: more than %0d write bursts owe W beats", BURSTS);
-  DrainWAfterAw: assert property (@(posedge clk_i) disable iff (!rst_ni) w_fire_i |-> lf_rvalid)
-    else $error("vta_axi_drain: a W beat without a write burst");
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      DrainOwedNoOverflow: assert (!aw_fire_i || lf_wready)
+        else $error("vta_axi_drain: more than %0d write bursts owe W beats", BURSTS);
+      DrainWAfterAw: assert (!w_fire_i || lf_rvalid)
+        else $error("vta_axi_drain: a W beat without a write burst");
+    end
+  end
   /* verilator lint_on SYNCASYNCNET */
 `endif
 

@@ -442,10 +442,14 @@ module vta_compute #(
     end
 `ifndef SYNTHESIS
     /* verilator lint_off SYNCASYNCNET */
-    OneReader: assert property (@(posedge clk_i) disable iff (!rst_ni) !(g_rd && a_rd))
-      else $error("vta_compute: both engines read ACC bank %0d in one cycle", b);
-    OneWriter: assert property (@(posedge clk_i) disable iff (!rst_ni) $onehot0({g_wr, a_wr, l_wr}))
-      else $error("vta_compute: two writers of ACC bank %0d in one cycle", b);
+    always_ff @(posedge clk_i) begin
+      if (rst_ni) begin
+        OneReader: assert (!(g_rd && a_rd))
+          else $error("vta_compute: both engines read ACC bank %0d in one cycle", b);
+        OneWriter: assert ($onehot0({g_wr, a_wr, l_wr}))
+          else $error("vta_compute: two writers of ACC bank %0d in one cycle", b);
+      end
+    end
     /* verilator lint_on SYNCASYNCNET */
 `endif
   end
@@ -577,14 +581,17 @@ module vta_compute #(
 `ifndef SYNTHESIS
   /* verilator lint_off SYNCASYNCNET */
   // the ALU engine stays in the banks it was given
-  AluReadsItsBanks: assert property (@(posedge clk_i) disable iff (!rst_ni) a_acc_re |-> a_tag_q[a_acc_raddr[AWW-1]])
-    else $error("vta_compute: the ALU engine read outside its banks");
-  AluWritesItsBanks: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      (a_acc_we != '0) |-> a_tag_q[a_acc_waddr[AWW-1]])
-    else $error("vta_compute: the ALU engine wrote outside its banks");
-  // a LOAD ACC never overlaps an engine's write
-  LoadAlone: assert property (@(posedge clk_i) disable iff (!rst_ni) acc_ld_we |-> (!g_busy && alu_empty))
-    else $error("vta_compute: LOAD ACC while an engine runs");
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      AluReadsItsBanks: assert (!a_acc_re || a_tag_q[a_acc_raddr[AWW-1]])
+        else $error("vta_compute: the ALU engine read outside its banks");
+      AluWritesItsBanks: assert (!(a_acc_we != '0) || a_tag_q[a_acc_waddr[AWW-1]])
+        else $error("vta_compute: the ALU engine wrote outside its banks");
+      // a LOAD ACC never overlaps an engine's write
+      LoadAlone: assert (!acc_ld_we || (!g_busy && alu_empty))
+        else $error("vta_compute: LOAD ACC while an engine runs");
+    end
+  end
   /* verilator lint_on SYNCASYNCNET */
 `endif
 endmodule

@@ -706,19 +706,22 @@ module vta_compute_pipe #(
   // after the read, S3 included: it writes in the read's cycle)
   logic [R-1:0] rd_rows;
   assign rd_rows = GEMM ? s2p_rows_q : s1_rd_rows;
-  AccReadAfterWrite: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      acc_re_o |-> !((!GEMM && s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, acc_raddr_o, rd_rows)) ||
-                     (!GEMM && s2p_valid_q && pending_in(s2p_dst_q[AAW-1:LR], s2p_rows_q, acc_raddr_o, rd_rows)) ||
-                     (s2x_valid_q && pending_in(s2x_dst_q[AAW-1:LR], s2x_rows_q, acc_raddr_o, rd_rows)) ||
-                     (s3_valid_q && pending_in(s3_word_q, s3_rows_q, acc_raddr_o, rd_rows))))
-    else $error("vta_compute_pipe: ACC word %0d read before an older micro-op wrote it", acc_raddr_o);
-  // an out-of-range micro-op never leaves S1, so no index wraps around a buffer
-  NoWrappedIndex: assert property (@(posedge clk_i) disable iff (!rst_ni) s1_move |-> !s1_oob)
-    else $error("vta_compute_pipe: an out-of-range micro-op reached the buffers");
-  // a locked bank is neither read nor given to S2
-  LockedBankUntouched: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      s1_move |-> !lock_i[s1_dst[AAW-1 -: LB]])
-    else $error("vta_compute_pipe: a micro-op entered a locked ACC bank");
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      AccReadAfterWrite: assert (!acc_re_o ||
+          !((!GEMM && s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, acc_raddr_o, rd_rows)) ||
+            (!GEMM && s2p_valid_q && pending_in(s2p_dst_q[AAW-1:LR], s2p_rows_q, acc_raddr_o, rd_rows)) ||
+            (s2x_valid_q && pending_in(s2x_dst_q[AAW-1:LR], s2x_rows_q, acc_raddr_o, rd_rows)) ||
+            (s3_valid_q && pending_in(s3_word_q, s3_rows_q, acc_raddr_o, rd_rows))))
+        else $error("vta_compute_pipe: ACC word %0d read before an older micro-op wrote it", acc_raddr_o);
+      // an out-of-range micro-op never leaves S1, so no index wraps around a buffer
+      NoWrappedIndex: assert (!s1_move || !s1_oob)
+        else $error("vta_compute_pipe: an out-of-range micro-op reached the buffers");
+      // a locked bank is neither read nor given to S2
+      LockedBankUntouched: assert (!s1_move || !lock_i[s1_dst[AAW-1 -: LB]])
+        else $error("vta_compute_pipe: a micro-op entered a locked ACC bank");
+    end
+  end
   /* verilator lint_on SYNCASYNCNET */
 `endif
 endmodule

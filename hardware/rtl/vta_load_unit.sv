@@ -202,8 +202,12 @@ module vta_load_unit #(
     assign nq_pop  = dw_we && (lane == LOG_LANES'(LANES - 1) || dw_x_q == x_size - 16'd1);
 `ifndef SYNTHESIS
     /* verilator lint_off SYNCASYNCNET */
-    BeatQueueHasRoom: assert property (@(posedge clk_i) disable iff (!rst_ni) rvalid_i |-> nq_ready)
-      else $error("vta_load_unit: a read beat arrived while the beat queue was full");
+    always_ff @(posedge clk_i) begin
+      if (rst_ni) begin
+        BeatQueueHasRoom: assert (!rvalid_i || nq_ready)
+          else $error("vta_load_unit: a read beat arrived while the beat queue was full");
+      end
+    end
     /* verilator lint_on SYNCASYNCNET */
 `else
     logic unused_nq_ready;

@@ -564,13 +564,15 @@ module vta_top #(
 `ifndef SYNTHESIS
   /* verilator lint_off SYNCASYNCNET */
   // the store's WLAST marks exactly the beat the bus guard expects to end the burst
-  WLastMatchesBurst: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      (m_axi_wvalid_o && !srst_q) |-> (m_axi_wlast_o == d_wlast))
-    else $error("vta_top: WLAST does not match the burst length");
-  // nothing reaches a module while the core is held in reset, and no module requests the bus then
-  NoRequestInReset: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      srst_q |-> !(m_axi_arvalid_o || m_axi_awvalid_o))
-    else $error("vta_top: a bus request while the core is in soft reset");
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      WLastMatchesBurst: assert (!(m_axi_wvalid_o && !srst_q) || (m_axi_wlast_o == d_wlast))
+        else $error("vta_top: WLAST does not match the burst length");
+      // nothing reaches a module while the core is held in reset, and no module requests the bus then
+      NoRequestInReset: assert (!srst_q || !(m_axi_arvalid_o || m_axi_awvalid_o))
+        else $error("vta_top: a bus request while the core is in soft reset");
+    end
+  end
   /* verilator lint_on SYNCASYNCNET */
 `endif
 endmodule
