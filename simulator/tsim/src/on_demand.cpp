@@ -91,7 +91,7 @@ void build(const isa::HwConfig& config, const fs::path& dir, const fs::path& so)
   std::string cmd = shell_quote(VTA_TSIM_CMAKE) + " -DVERILATOR=" + shell_quote(VTA_TSIM_VERILATOR) + " -DPKG=" +
                     shell_quote(pkg.string()) + " -DRTL=" + shell_quote(VTA_TSIM_RTL) + " -DCACHE_DIR=" + shell_quote((dir / "verilator").string()) +
                     " -DOUT_DIR=" + shell_quote(out.string()) + " -DPREFIX=" + prefix + " -DTRACE=OFF -DRUNTIME=ON -DPIC=ON" +
-                    " -DASSERT=" + VTA_TSIM_ASSERT + " -DTHREADS=1 -DJOBS=2 -DMAKE=" + shell_quote(VTA_TSIM_MAKE) +
+                    " -DASSERT=" + VTA_TSIM_ASSERT + " -DNATIVE=" + VTA_TSIM_NATIVE + " -DTHREADS=1 -DJOBS=2 -DMAKE=" + shell_quote(VTA_TSIM_MAKE) +
                     " -DAR=" + shell_quote(VTA_TSIM_AR) + " -DCXX=" + shell_quote(VTA_TSIM_CXX) + " -DSTAMP=" +
                     shell_quote((dir / "model.stamp").string()) + " -P " + shell_quote(VTA_TSIM_BUILD_MODEL);
   run_step("verilating", cmd, dir / "verilate.log");
