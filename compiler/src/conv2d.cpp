@@ -385,7 +385,45 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
                 MemoryType::kAcc);
   }
 
-  for (const ConvStep& s : steps) {
+  // loops over `blocks` output-channel blocks of `plane` accumulators each, for a kernel of one micro-op
+  auto block_loops = [](UopKernelBuilder& kb, uint32_t blocks, uint32_t plane, uint32_t src_factor_o) -> int {
+    int n = 0;
+    if (blocks > 1) {
+      kb.loop_begin(blocks, plane, src_factor_o, 0);
+      ++n;
+    }
+    if (plane > 1) {
+      kb.loop_begin(plane, 1, 0, 0);
+      ++n;
+    }
+    return n;
+  };
+  // With two or more steps per tile, every tile but the first has its accumulators zeroed on the ALU
+  // engine while the GEMM engine runs the previous tile's last step (the two use different ACC halves),
+  // instead of by a reset on the GEMM engine at its start: MIN 0 then MAX 0 leaves zeros whatever the half
+  // held. The ALU instructions go before that step's GEMM (an ALU instruction enters its engine once the
+  // older GEMMs are done; a younger GEMM runs beside it); with one step per tile that would wait for the
+  // store of the tile before. Not when a tile loads its bias into ACC first (that LOAD waits for both
+  // engines anyway).
+  const bool alu_zeroing = cdiv(IB, t.ic_blocks) >= 2 && !(b.bias && p.resident_constants == 0);
+  auto zero_on_alu = [&](const ConvStep& n) {
+    const uint32_t n_tob = std::min(t.oc_blocks, OB - n.ot * t.oc_blocks);
+    const uint32_t n_plane = std::min(t.out_rows, OH - n.hi * t.out_rows) * std::min(t.out_cols, OW - n.wi * t.out_cols);
+    const uint32_t n_acc = (n.tile % 2) * acc_bank;
+    // Its ACC half is free once the store of the tile before this one has drained it.
+    if (n.tile >= 2) q.dep_pop(Stage::kStore, Stage::kCompute);
+    for (AluOpcode op : {AluOpcode::kMin, AluOpcode::kMax}) {
+      UopKernelBuilder kb(KernelMode::kAlu);
+      kb.alu(op, true, 0);
+      const int loops = block_loops(kb, n_tob, n_plane, 0);
+      kb.push(n_acc, n_acc, 0);
+      for (int i = 0; i < loops; ++i) kb.loop_end();
+      q.push_alu(kb.build());
+    }
+  };
+
+  for (size_t k = 0; k < steps.size(); ++k) {
+    const ConvStep& s = steps[k];
     const uint32_t ob0 = s.ot * t.oc_blocks, tob = std::min(t.oc_blocks, OB - ob0);
     // This super-group's first channel block in the input / output / bias, and its weight (one dense
     // [OB][IB][kh][kw] unit per super-group).
@@ -470,19 +508,9 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     const uint32_t plane = th * tw;  // acc elements per output-channel block of this tile
     // loops over `blocks` channel blocks (the tile's by default) and their planes
     auto tile_loops = [&](UopKernelBuilder& kb, uint32_t src_factor_o, uint32_t blocks = 0) -> int {
-      if (blocks == 0) blocks = tob;
-      int n = 0;
-      if (blocks > 1) {
-        kb.loop_begin(blocks, plane, src_factor_o, 0);
-        ++n;
-      }
-      if (plane > 1) {
-        kb.loop_begin(plane, 1, 0, 0);
-        ++n;
-      }
-      return n;
+      return block_loops(kb, blocks == 0 ? tob : blocks, plane, src_factor_o);
     };
-    if (s.first) {
+    if (s.first && (s.tile == 0 || !alu_zeroing)) {
       // The acc slot is free once the store of tile - 2 has drained it.
       if (s.tile >= 2) q.dep_pop(Stage::kStore, Stage::kCompute);
       if (b.bias && p.resident_constants == 0) {
@@ -498,6 +526,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       q.push_gemm(kb.build());
     }
     if (loads) q.dep_pop(Stage::kLoad, Stage::kCompute);
+    if (s.last && alu_zeroing && k + 1 < steps.size()) zero_on_alu(steps[k + 1]);
     {
       // Three affine axes; the one enumerated inside the kernel varies fastest, so consecutive
       // micro-ops write different accumulators. The other two become the hardware loops.

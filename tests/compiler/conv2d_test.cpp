@@ -182,6 +182,30 @@ TEST(ConvTiling, LastTileIsStoredInChunks) {
   EXPECT_EQ(o.run.counters.out_store_nbytes, o.run.tiling.cost.out_bytes);
 }
 
+// With two or more steps per tile, every tile after the first has its accumulators zeroed by two ALU
+// passes (MIN 0, MAX 0) that run beside the previous tile's last GEMMs instead of by a reset on the GEMM
+// engine; with one step per tile the reset stays. Two tiles of 3 channel blocks x 98 pixels, four
+// requantization passes each.
+TEST(ConvTiling, LaterTilesAreZeroedOnTheAluEngine) {
+  ConvCase k;
+  k.name = "zeroing";
+  k.c = 32, k.o = 48, k.h = 14, k.w = 14;
+  const isa::HwConfig cfg = load_config("default");
+  for (const uint32_t ic_blocks : {1u, 2u}) {
+    SCOPED_TRACE(ic_blocks);
+    compiler::LoweringOptions opts;
+    compiler::Conv2dTiling t;
+    t.oc_blocks = 3, t.ic_blocks = ic_blocks, t.out_rows = 7, t.out_cols = 14;
+    t.order = compiler::LoopOrder::kOcOuter;
+    t.weight_mode = compiler::WeightMode::kSlice;
+    opts.tiling = t;
+    const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 3, opts);
+    ASSERT_EQ(first_mismatch(o.run.output.to_vector<int8_t>(), o.expect), -1);
+    const uint64_t tile_rows = 3 * 7 * 14, requant = 2 * 4 * tile_rows;
+    EXPECT_EQ(o.run.counters.alu_counter, ic_blocks == 1 ? requant + 2 * tile_rows : requant);
+  }
+}
+
 TEST(ConvErrors, ClearMessages) {
   auto device = driver::open_device("fsim", isa::HwConfig::default_config());
   runtime::Session q(*device);
