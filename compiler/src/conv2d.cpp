@@ -398,14 +398,20 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     }
     return n;
   };
-  // With two or more steps per tile, every tile but the first has its accumulators zeroed on the ALU
-  // engine while the GEMM engine runs the previous tile's last step (the two use different ACC halves),
-  // instead of by a reset on the GEMM engine at its start: MIN 0 then MAX 0 leaves zeros whatever the half
-  // held. The ALU instructions go before that step's GEMM (an ALU instruction enters its engine once the
-  // older GEMMs are done; a younger GEMM runs beside it); with one step per tile that would wait for the
-  // store of the tile before. Not when a tile loads its bias into ACC first (that LOAD waits for both
-  // engines anyway).
-  const bool alu_zeroing = cdiv(IB, t.ic_blocks) >= 2 && !(b.bias && p.resident_constants == 0);
+  // Every tile but the first can have its accumulators zeroed on the ALU engine while the GEMM engine runs
+  // the previous tile's last step (the two use different ACC halves), instead of by a reset on the GEMM
+  // engine at its start: MIN 0 then MAX 0 leaves zeros whatever the half held. The ALU instructions go
+  // before that step's GEMM (an ALU instruction enters its engine once the older GEMMs are done; a younger
+  // GEMM runs beside it), after the store of the tile before has drained the half: so only when the tile's
+  // earlier steps leave that store time, twice its requantization and bytes at the DRAM's rate (else that
+  // GEMM would wait for the store: C7 of ResNet-18, two steps of 896 cycles, lost 142 cycles a tile). Not
+  // when a tile loads its bias into ACC first (that LOAD waits for both engines anyway).
+  const uint32_t n_ic = cdiv(IB, t.ic_blocks);
+  const uint64_t tile_rows = uint64_t{t.oc_blocks} * t.out_rows * t.out_cols;
+  const uint64_t earlier_gemm = (n_ic - 1) * tile_rows * t.ic_blocks * kk;
+  const uint64_t store_time = tile_rows * cfg.batch() * cfg.block_out() / std::max<uint32_t>(1, cfg.timing().dram_bytes_per_cycle) +
+                              tile_rows * (p.acc_vectors() + 3);
+  const bool alu_zeroing = n_ic >= 2 && earlier_gemm >= 2 * store_time && !(b.bias && p.resident_constants == 0);
   auto zero_on_alu = [&](const ConvStep& n) {
     const uint32_t n_tob = std::min(t.oc_blocks, OB - n.ot * t.oc_blocks);
     const uint32_t n_plane = std::min(t.out_rows, OH - n.hi * t.out_rows) * std::min(t.out_cols, OW - n.wi * t.out_cols);

@@ -182,16 +182,16 @@ TEST(ConvTiling, LastTileIsStoredInChunks) {
   EXPECT_EQ(o.run.counters.out_store_nbytes, o.run.tiling.cost.out_bytes);
 }
 
-// With two or more steps per tile, every tile after the first has its accumulators zeroed by two ALU
-// passes (MIN 0, MAX 0) that run beside the previous tile's last GEMMs instead of by a reset on the GEMM
-// engine; with one step per tile the reset stays. Two tiles of 3 channel blocks x 98 pixels, four
+// With several steps per tile (here four), every tile after the first has its accumulators zeroed by two
+// ALU passes (MIN 0, MAX 0) that run beside the previous tile's last GEMMs instead of by a reset on the
+// GEMM engine; with one step per tile the reset stays. Two tiles of 3 channel blocks x 98 pixels, four
 // requantization passes each.
 TEST(ConvTiling, LaterTilesAreZeroedOnTheAluEngine) {
   ConvCase k;
   k.name = "zeroing";
-  k.c = 32, k.o = 48, k.h = 14, k.w = 14;
+  k.c = 64, k.o = 48, k.h = 14, k.w = 14;
   const isa::HwConfig cfg = load_config("default");
-  for (const uint32_t ic_blocks : {1u, 2u}) {
+  for (const uint32_t ic_blocks : {1u, 4u}) {
     SCOPED_TRACE(ic_blocks);
     compiler::LoweringOptions opts;
     compiler::Conv2dTiling t;
