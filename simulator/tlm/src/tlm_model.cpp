@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <memory>
@@ -425,6 +426,13 @@ struct EventBound {
 };
 
 struct RunState {
+  // VTA_TLM_TIMELINE=FILE: every instruction's interval per unit, appended as CSV (docs/tlm.md)
+  std::FILE* timeline = nullptr;
+  void note(const char* unit, uint32_t index, uint64_t from, uint64_t to) const {
+    if (timeline != nullptr)
+      std::fprintf(timeline, "%s,%u,%llu,%llu\n", unit, index, static_cast<unsigned long long>(from),
+                   static_cast<unsigned long long>(to));
+  }
   const isa::HwConfig* config = nullptr;
   sim::DeviceMemory* memory = nullptr;
   fsim::detail::ExecKernel* kernel = nullptr;
@@ -1293,6 +1301,7 @@ struct Core : sc_core::sc_module {
       run->mod[mi].stall += u - (d + 1);
       wait_until(u);
       ++run->counters.load_insn_count;
+      run->note("load", index, a, u);
       finish_insn(mi, a, u);
       ready = u + 1;
     }
@@ -1411,6 +1420,7 @@ struct Core : sc_core::sc_module {
           if ((banks >> b & 1u) && run->bank_release[b] >= go + 2) go = run->bank_release[b] - 2;
         run->hazard += go - t;
         run->gemm_free = pipeline(g->loop, false, false, false, g->wgt_factor_out, g->wgt_factor_in, go);
+        run->note("gemm", index, go, run->gemm_free);
         compute_busy(a + 1, run->gemm_free);
         d = t;
         next = t + 1;
@@ -1427,6 +1437,7 @@ struct Core : sc_core::sc_module {
         const Cycle start = std::max(t + 4, run->alu_ready);
         run->alu_starts.push_back(start);
         const Cycle done = pipeline(al->loop, true, al->use_imm, al->alu_opcode == isa::AluOpcode::kMul, 0, 0, start);
+        run->note("alu", index, start, done);
         const uint32_t banks = alu_banks(*al);
         for (uint32_t b = 0; b < hw::kAccBanks; ++b)
           if (banks >> b & 1u) run->bank_release[b] = std::max(run->bank_release[b], done + 1);
@@ -1459,6 +1470,7 @@ struct Core : sc_core::sc_module {
       }
       wait_until(u2 - 1);
       ++run->counters.compute_insn_count;
+      run->note("compute", index, a, u2);
       if (--run->remaining[mi] == 0) alu_job_ev.notify(sc_core::SC_ZERO_TIME);
       compute_busy(a + 1, u2);
       run->end_cycle[mi] = std::max(run->end_cycle[mi], u2);
@@ -1529,6 +1541,7 @@ struct Core : sc_core::sc_module {
       wait_until(u);
       run->store_phase = RunState::StorePhase::kOther;
       ++run->counters.store_insn_count;
+      run->note("store", index, a, u);
       finish_insn(mi, a, u);
       ready = u + 1;
     }
@@ -1650,6 +1663,17 @@ void TlmSimulator::Impl::run(uint64_t insn_address, uint32_t insn_count) {
   rs.uops = &uops;
   rs.codec = &codec;
   rs.opt = options;
+  struct FileCloser {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<std::FILE, FileCloser> timeline;
+  if (const char* path = std::getenv("VTA_TLM_TIMELINE"); path != nullptr && *path != '\0') {
+    timeline.reset(std::fopen(path, "a"));
+    if (!timeline) throw Error(std::string("tlm: cannot open the timeline file ") + path);
+    std::fprintf(timeline.get(), "# run: %u instructions at 0x%llx (unit,index,first cycle,last cycle)\n", insn_count,
+                 static_cast<unsigned long long>(insn_address));
+    rs.timeline = timeline.get();
+  }
   rs.tok[kL2C].name = "load->compute";
   rs.tok[kC2L].name = "compute->load";
   rs.tok[kC2S].name = "compute->store";
