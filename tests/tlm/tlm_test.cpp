@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -108,6 +110,55 @@ TEST(TlmConformance, ApacheVtaRecordingsReplayExactly) {
     ++replayed;
   }
   EXPECT_EQ(replayed, 3);
+}
+
+// ---- VTA_TLM_TIMELINE: every instruction once on its module, the GEMM engine's intervals in order ----
+TEST(TlmTimeline, ListsEveryInstructionAndTheEnginesIntervals) {
+  namespace fs = std::filesystem;
+  const fs::path rec = conformance_root() / "small.T2";
+  const fs::path dir = fs::temp_directory_path() / "vta_tlm_timeline_trace";
+  const fs::path csv = fs::temp_directory_path() / "vta_tlm_timeline.csv";
+  fs::remove_all(dir);
+  fs::remove(csv);
+  driver::import_vta_recording(rec, dir);
+  const driver::ProgramTrace trace = driver::ProgramTrace::load(dir);
+  ::setenv("VTA_TLM_TIMELINE", csv.c_str(), 1);
+  const auto dev = driver::open_device("tlm", trace.config);
+  const driver::ReplayResult r = driver::replay(trace, dir, *dev, std::nullopt);
+  ::unsetenv("VTA_TLM_TIMELINE");
+  ASSERT_TRUE(r.run.ok()) << r.run.message;
+  std::ifstream in(csv);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line.rfind("# run: " + std::to_string(trace.insn_count) + " instructions", 0), 0u) << line;
+  std::vector<int> on_module(trace.insn_count, 0);
+  uint64_t gemm_end = 0, gemms = 0, last = 0;
+  while (std::getline(in, line)) {
+    ASSERT_NE(line[0], '#') << "one run, one header";
+    std::stringstream ss(line);
+    std::string unit, field;
+    std::getline(ss, unit, ',');
+    std::getline(ss, field, ',');
+    const auto index = std::stoul(field);
+    std::getline(ss, field, ',');
+    const uint64_t from = std::stoull(field);
+    std::getline(ss, field, ',');
+    const uint64_t to = std::stoull(field);
+    ASSERT_LT(index, trace.insn_count);
+    EXPECT_LE(from, to) << line;
+    last = std::max(last, to);
+    if (unit == "load" || unit == "store" || unit == "compute") ++on_module[index];
+    if (unit == "gemm") {
+      EXPECT_GE(from, gemm_end) << "GEMMs overlap: " << line;
+      gemm_end = to;
+      ++gemms;
+    }
+  }
+  for (uint32_t i = 0; i < trace.insn_count; ++i) EXPECT_EQ(on_module[i], 1) << "instruction " << i;
+  EXPECT_GT(gemms, 0u);
+  EXPECT_LE(last, r.run.counters.cycle_count);
+  fs::remove_all(dir);
+  fs::remove(csv);
 }
 
 // ---- errors ----
