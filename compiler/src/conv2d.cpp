@@ -443,28 +443,28 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     const uint32_t wgt_base = t.single_weight_buffer() ? 0 : s.wgt_slot * wgt_half;
     const uint32_t acc_base = (s.tile % 2) * acc_bank;
     const uint32_t const_base = acc_base + acc_half;
-    // Geometry of the weight unit on chip: [o][unit_ic][kh][kw] with this step at (o_off, i_off).
-    uint32_t unit_ic = tib, o_off = 0, i_off = 0;
+    // Where this step's weights [o][tib][kh][kw] are on chip: from step_wgt, oc_pitch elements per output
+    // channel block. A slice holds them densely; an oc-tile unit holds its ic slices one after the other
+    // (slice-major, so each slice is one 2D LOAD and a rolling unit's first GEMM waits for one LOAD);
+    // the whole tensor is [OB][IB][kh][kw] as in DRAM.
+    uint32_t step_wgt = wgt_base, oc_pitch = tib * kk;
     if (t.weight_mode == WeightMode::kOcTile) {
-      unit_ic = IB;
-      i_off = ib0;
+      step_wgt = wgt_base + tob * ib0 * kk;
     } else if (t.weight_mode == WeightMode::kAll) {
-      unit_ic = IB;
-      o_off = ob0;
-      i_off = ib0;
+      step_wgt = wgt_base + (ob0 * IB + ib0) * kk;
+      oc_pitch = IB * kk;
     }
+    // one ic slice of the oc tile's unit: tob rows of ib_n blocks from ic block ib_0, at its slice-major place
+    auto load_unit_slice = [&](uint32_t ib_0, uint32_t ib_n) {
+      q.load_2d(b.wgt, gwgt + uint64_t{ob0} * IB * kk + uint64_t{ib_0} * kk, ib_n * kk, tob, IB * kk, 0, 0, 0, 0,
+                wgt_base + tob * ib_0 * kk, MemoryType::kWgt);
+    };
 
     // ---- load stage ----
     const bool loads = s.load_inp || s.load_wgt || s.load_wgt_slice || s.load_res;
     if (loads) {
       if (s.wait_compute) q.dep_pop(Stage::kCompute, Stage::kLoad);
-      if (s.load_wgt_slice) {
-        // the unit's rows [o][IB][kh][kw] stay where the whole-unit load puts them: one LOAD per row
-        for (uint32_t o = 0; o < tob; ++o) {
-          q.load_2d(b.wgt, gwgt + (uint64_t{ob0} + o) * IB * kk + uint64_t{ib0} * kk, tib * kk, 1, IB * kk, 0, 0, 0, 0,
-                    wgt_base + (o * IB + ib0) * kk, MemoryType::kWgt);
-        }
-      }
+      if (s.load_wgt_slice) load_unit_slice(ib0, tib);
       if (s.load_wgt) {
         switch (t.weight_mode) {
           case WeightMode::kSlice:
@@ -472,8 +472,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
                       MemoryType::kWgt);
             break;
           case WeightMode::kOcTile:
-            q.load_2d(b.wgt, gwgt + uint64_t{ob0} * IB * kk, IB * kk, tob, IB * kk, 0, 0, 0, 0, wgt_base,
-                      MemoryType::kWgt);
+            for (uint32_t i0 = 0; i0 < IB; i0 += t.ic_blocks) load_unit_slice(i0, std::min(t.ic_blocks, IB - i0));
             break;
           case WeightMode::kAll:
             q.load_2d(b.wgt, gwgt, IB * kk, OB, IB * kk, 0, 0, 0, 0, wgt_base, MemoryType::kWgt);
@@ -539,7 +538,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       struct Axis {
         uint32_t ext, dst, src, wgt;
       };
-      const std::array<Axis, 3> ax = {Axis{tob, plane, 0, unit_ic * kk}, Axis{th, tw, p.stride_h * iw_t, 0},
+      const std::array<Axis, 3> ax = {Axis{tob, plane, 0, oc_pitch}, Axis{th, tw, p.stride_h * iw_t, 0},
                                       Axis{tw, 1, p.stride_w, 0}};
       const uint32_t inner = gemm_inner_axis(tob, th, tw);
       UopKernelBuilder kb(KernelMode::kGemm);
@@ -554,7 +553,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
         for (uint32_t y = 0; y < kh; ++y)
           for (uint32_t x = 0; x < kw; ++x) {
             const uint32_t src = inp_base + i * ih_t * iw_t + y * iw_t + x;
-            const uint32_t wgt = wgt_base + (o_off * unit_ic + i_off + i) * kk + y * kw + x;
+            const uint32_t wgt = step_wgt + i * kk + y * kw + x;
             for (uint32_t e = 0; e < A.ext; ++e) kb.push(acc_base + e * A.dst, src + e * A.src, wgt + e * A.wgt);
           }
       for (int i = 0; i < n; ++i) kb.loop_end();

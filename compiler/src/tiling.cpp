@@ -248,9 +248,9 @@ Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const C
   // A fused residual: its load(s), the GEMM and up to five ALU instructions per output tile.
   if (p.has_residual) insns += c.output_tiles * (6 + (t.out_cols == p.out_w ? 1 : t.oc_blocks));
   const uint64_t unit = fp.wgt * wgt_eb;
-  // Single-buffered oc-tile weights roll in slice by slice (plan_conv_steps), one LOAD per row and ic step.
-  const bool rolling = t.weight_mode == WeightMode::kOcTile && t.weight_buffers == 1;
-  if (rolling && unit != 0) insns += c.wgt_bytes / unit * n_ic * t.oc_blocks;
+  // An oc-tile unit is one LOAD per ic slice (slice-major on chip), whether it rolls in slice by slice
+  // (single-buffered, plan_conv_steps) or loads whole.
+  if (t.weight_mode == WeightMode::kOcTile && unit != 0) insns += c.wgt_bytes / unit * (n_ic - 1);
   c.score = static_cast<double>(c.total_bytes() + insns * kInsnBytes);
   // A single buffer of weight slices serializes every slice load after the first behind the compute of
   // the previous step (whether or not the tensor is loaded only once): the core waits for those bytes,
@@ -316,13 +316,14 @@ Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg) {
                             cfg.name(), p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, last_reason));
   }
   // Weights that are loaded whole (double-buffered oc-tile units; the whole tensor once, in oc_outer
-  // order) roll in by ic slices instead when there are three or more: the same tiles and bytes, the first
+  // order) roll in by ic slices instead when there are two or more: the same tiles and bytes, the first
   // GEMM waits for one slice rather than the unit or tensor, and each reload still overlaps the previous
   // unit's last steps (ResNet-18 on tsim: C3 254k -> 248k cycles, C2 492k -> 489k, C5 490k -> 474k; with
-  // two slices C4 and C7 lost 0.4-0.6k). The score above counts the whole unit either way.
+  // a slice one LOAD instead of one per output-channel block, C7's two slices 33.2k -> 32.6k). The score
+  // above counts the whole unit either way.
   const bool whole = (best.weight_mode == WeightMode::kOcTile && best.weight_buffers == 2) ||
                      (best.weight_mode == WeightMode::kAll && best.order == LoopOrder::kOcOuter);
-  if (whole && cdiv(p.ic_blocks, best.ic_blocks) > 2) {
+  if (whole && cdiv(p.ic_blocks, best.ic_blocks) >= 2) {
     Conv2dTiling rolling = best;
     rolling.weight_mode = WeightMode::kOcTile;
     rolling.weight_buffers = 1;
