@@ -409,15 +409,17 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
   const uint32_t n_ic = cdiv(IB, t.ic_blocks);
   const uint64_t tile_rows = uint64_t{t.oc_blocks} * t.out_rows * t.out_cols;
   const uint64_t earlier_gemm = (n_ic - 1) * tile_rows * t.ic_blocks * kk;
-  const uint64_t store_time = tile_rows * cfg.batch() * cfg.block_out() / std::max<uint32_t>(1, cfg.timing().dram_bytes_per_cycle) +
+  const uint64_t out_row_bytes = uint64_t{cfg.batch()} * cfg.block_out();
+  const uint64_t store_time = tile_rows * out_row_bytes / std::max<uint32_t>(1, cfg.timing().dram_bytes_per_cycle) +
                               tile_rows * (p.acc_vectors() + 3);
   const bool alu_zeroing = n_ic >= 2 && earlier_gemm >= 2 * store_time && !(b.bias && p.resident_constants == 0);
-  auto zero_on_alu = [&](const ConvStep& n) {
-    const uint32_t n_tob = std::min(t.oc_blocks, OB - n.ot * t.oc_blocks);
-    const uint32_t n_plane = std::min(t.out_rows, OH - n.hi * t.out_rows) * std::min(t.out_cols, OW - n.wi * t.out_cols);
-    const uint32_t n_acc = (n.tile % 2) * acc_bank;
+  auto zero_on_alu = [&](const ConvStep& next) {
+    const uint32_t n_tob = std::min(t.oc_blocks, OB - next.ot * t.oc_blocks);
+    const uint32_t n_plane =
+        std::min(t.out_rows, OH - next.hi * t.out_rows) * std::min(t.out_cols, OW - next.wi * t.out_cols);
+    const uint32_t n_acc = (next.tile % 2) * acc_bank;
     // Its ACC half is free once the store of the tile before this one has drained it.
-    if (n.tile >= 2) q.dep_pop(Stage::kStore, Stage::kCompute);
+    if (next.tile >= 2) q.dep_pop(Stage::kStore, Stage::kCompute);
     for (AluOpcode op : {AluOpcode::kMin, AluOpcode::kMax}) {
       UopKernelBuilder kb(KernelMode::kAlu);
       kb.alu(op, true, 0);
