@@ -386,14 +386,16 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
   }
 
   // loops over `blocks` output-channel blocks of `plane` accumulators each, for a kernel of one micro-op
-  auto block_loops = [](UopKernelBuilder& kb, uint32_t blocks, uint32_t plane, uint32_t src_factor_o) -> int {
+  // whose source steps src_factor_o per block and src_factor_i per accumulator
+  auto block_loops = [](UopKernelBuilder& kb, uint32_t blocks, uint32_t plane, uint32_t src_factor_o,
+                        uint32_t src_factor_i = 0) -> int {
     int n = 0;
     if (blocks > 1) {
       kb.loop_begin(blocks, plane, src_factor_o, 0);
       ++n;
     }
     if (plane > 1) {
-      kb.loop_begin(plane, 1, 0, 0);
+      kb.loop_begin(plane, 1, src_factor_i, 0);
       ++n;
     }
     return n;
@@ -627,15 +629,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       const ResidualAdd& ra = *residual;
       if (ra.shift_conv != 0) alu(AluOpcode::kShr, true, -ra.shift_conv, acc_base, 0);
       UopKernelBuilder kb(KernelMode::kGemm);
-      int n = 0;
-      if (tob > 1) {
-        kb.loop_begin(tob, plane, plane, 0);
-        ++n;
-      }
-      if (plane > 1) {
-        kb.loop_begin(plane, 1, 1, 0);
-        ++n;
-      }
+      const int n = block_loops(kb, tob, plane, plane, 1);
       kb.push(acc_base, s.res_slot * inp_half + res_off, res_wgt);
       for (int i = 0; i < n; ++i) kb.loop_end();
       q.push_gemm(kb.build());
