@@ -488,12 +488,19 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
         const int64_t c0 = int64_t{ow0} * p.stride_w - p.pad_left, c1 = c0 + iw_t;
         const int64_t rl = std::max<int64_t>(r0, 0), rh = std::min<int64_t>(r1, H);
         const int64_t cl = std::max<int64_t>(c0, 0), ch = std::min<int64_t>(c1, W);
-        for (uint32_t i = 0; i < tib; ++i) {
+        // When the tile has no padding rows and its rows cover the whole plane at their DRAM step (a strided
+        // 1x1 layer's tiles of every output row), block i + 1's rows continue block i's at the same step, and
+        // on chip too: one LOAD for all tib blocks instead of one each (the load module pays the DRAM latency
+        // per LOAD; C7 of ResNet-18 loads four blocks a step).
+        const auto rows = u32(rh - rl);
+        const bool one_load = rl == r0 && rh == r1 && uint64_t{rows} * p.in_step_h == DH &&
+                              uint64_t{rows} * tib <= kMaxDim;
+        for (uint32_t i = 0; i < tib; i += one_load ? tib : 1) {
           // rows in_step_h apart in DRAM (1 but for a strided 1x1 kernel, which has no padding)
           const uint64_t off = ((uint64_t{s.nb} * IBt + gib + ib0 + i) * DH + static_cast<uint64_t>(rl) * p.in_step_h) * W +
                                static_cast<uint64_t>(cl);
-          q.load_2d(b.inp, off, u32(ch - cl), u32(rh - rl), p.in_step_h * W, u32(cl - c0), u32(rl - r0), u32(c1 - ch),
-                    u32(r1 - rh), inp_base + i * ih_t * iw_t, MemoryType::kInp);
+          q.load_2d(b.inp, off, u32(ch - cl), one_load ? rows * tib : rows, p.in_step_h * W, u32(cl - c0), u32(rl - r0),
+                    u32(c1 - ch), u32(r1 - rh), inp_base + i * ih_t * iw_t, MemoryType::kInp);
         }
       }
       if (s.load_res) {

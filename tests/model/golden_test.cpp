@@ -21,7 +21,7 @@ TEST(ModelGolden, PlanText) {
       tiling tile oc 1 blk x rows 2 x cols 2, ic step 1 blk, order oc_outer, weights slice; predicted DRAM 576 B (inp 256, wgt 256, acc 0, out 64; 1.800x the lower bound 320), 1 output tiles, 1 steps, GEMM kernel 0 uops; 16 instructions, 24 micro-op bytes
   3 cpu  Reshape        flatten                  ([1,16,2,2]) -> [1,64]: reshape: a host-side view, no data moves
   4 core Dense          fc                       ([1,64]) -> [1,16]: dense on the core
-      tiling tile oc 1 blk x rows 1 x cols 1, ic step 4 blk, order oc_outer, weights slice; predicted DRAM 1168 B (inp 64, wgt 1024, acc 64, out 16; 1.000x the lower bound 1168), 1 output tiles, 1 steps, GEMM kernel 4 uops; 18 instructions, 24 micro-op bytes
+      tiling tile oc 1 blk x rows 1 x cols 1, ic step 4 blk, order oc_outer, weights slice; predicted DRAM 1168 B (inp 64, wgt 1024, acc 64, out 16; 1.000x the lower bound 1168), 1 output tiles, 1 steps, GEMM kernel 4 uops; 15 instructions, 24 micro-op bytes
   5 cpu  Softmax        softmax                  ([1,16]) -> [1,16]: softmax: exponentials have no core operator
 )");
 }
@@ -63,21 +63,18 @@ buffer 4 uops uops 24 bytes align 64
      0  LOAD UOP sram=0 dram=0 y=1 x=6 stride=6 dep(push_prev)  @uops
      1  LOAD ACC sram=1023 dram=0 y=1 x=1 stride=1  @bias
      2  LOAD WGT sram=0 dram=0 y=1 x=4 stride=4 dep(pop_next)  @weight
-     3  LOAD INP sram=0 dram=0 y=1 x=1 stride=1  @input
-     4  LOAD INP sram=1 dram=1 y=1 x=1 stride=1  @input
-     5  LOAD INP sram=2 dram=2 y=1 x=1 stride=1  @input
-     6  LOAD INP sram=3 dram=3 y=1 x=1 stride=1 dep(push_next)  @input
-     7  GEMM reset uop=[0,1) iter=(1,1) dst_f=(0,0) src_f=(0,0) wgt_f=(0,0)
-     8  LOAD UOP NOP dep(pop_prev)
-     9  GEMM uop=[1,5) iter=(1,1) dst_f=(0,0) src_f=(0,0) wgt_f=(0,0)
-    10  ALU ADD uop=[5,6) iter=(1,1) dst_f=(0,0) src_f=(0,0)
-    11  ALU SHR uop=[0,1) iter=(1,1) dst_f=(0,0) src_f=(0,0) imm=8
-    12  ALU MIN uop=[0,1) iter=(1,1) dst_f=(0,0) src_f=(0,0) imm=127
-    13  ALU MAX uop=[0,1) iter=(1,1) dst_f=(0,0) src_f=(0,0) imm=-128 dep(push_next)
-    14  STORE OUT sram=0 dram=0 y=1 x=1 stride=1 dep(pop_prev,push_prev)  @output
-    15  LOAD INP NOP dep(push_next)
-    16  LOAD UOP NOP dep(pop_prev,pop_next)
-    17  FINISH
+     3  LOAD INP sram=0 dram=0 y=4 x=1 stride=1 dep(push_next)  @input
+     4  GEMM reset uop=[0,1) iter=(1,1) dst_f=(0,0) src_f=(0,0) wgt_f=(0,0)
+     5  LOAD UOP NOP dep(pop_prev)
+     6  GEMM uop=[1,5) iter=(1,1) dst_f=(0,0) src_f=(0,0) wgt_f=(0,0)
+     7  ALU ADD uop=[5,6) iter=(1,1) dst_f=(0,0) src_f=(0,0)
+     8  ALU SHR uop=[0,1) iter=(1,1) dst_f=(0,0) src_f=(0,0) imm=8
+     9  ALU MIN uop=[0,1) iter=(1,1) dst_f=(0,0) src_f=(0,0) imm=127
+    10  ALU MAX uop=[0,1) iter=(1,1) dst_f=(0,0) src_f=(0,0) imm=-128 dep(push_next)
+    11  STORE OUT sram=0 dram=0 y=1 x=1 stride=1 dep(pop_prev,push_prev)  @output
+    12  LOAD INP NOP dep(push_next)
+    13  LOAD UOP NOP dep(pop_prev,pop_next)
+    14  FINISH
 )");
 }
 
