@@ -160,6 +160,8 @@ module vta_compute #(
 
   // ---- load units (UOP, ACC) ----
   logic uop_start, acc_start, uop_busy, acc_busy;
+  logic unused_uop_req_busy, unused_uop_data_busy, unused_uop_rready;  // both sides start together; narrow
+  logic unused_acc_req_busy, unused_acc_data_busy, unused_acc_rready;  // and wide beats always taken
   logic uop_arvalid, acc_arvalid;
   logic [ADDR_W-1:0] uop_araddr, acc_araddr;
   logic [7:0] uop_arlen, acc_arlen;
@@ -207,18 +209,20 @@ module vta_compute #(
   vta_load_unit #(
     .ELEM_BITS(vta_pkg::UOP_ELEM_BITS), .SRAM_AW(UAW), .BUS_W(BUS_W), .ADDR_W(ADDR_W)
   ) u_uop_load (
-    .clk_i, .rst_ni, .start_i(uop_start), .insn_i(insn_q), .busy_o(uop_busy),
+    .clk_i, .rst_ni, .req_start_i(uop_start), .req_insn_i(insn_q), .data_start_i(uop_start), .data_insn_i(insn_q),
+    .burst_cap_i(1'b0), .req_busy_o(unused_uop_req_busy), .data_busy_o(unused_uop_data_busy), .busy_o(uop_busy),
     .arvalid_o(uop_arvalid), .arready_i(arready_i && is_uop_load), .araddr_o(uop_araddr),
-    .arlen_o(uop_arlen), .rvalid_i(rvalid_i && is_uop_load), .rdata_i,
+    .arlen_o(uop_arlen), .rvalid_i(rvalid_i && is_uop_load), .rready_o(unused_uop_rready), .rdata_i,
     .we_o(uop_we_o), .waddr_o(uop_waddr_o), .wdata_o(uop_wdata_o), .elem_loaded_o(uop_elem_o)
   );
 
   vta_load_unit #(
     .ELEM_BITS(ELEM), .SRAM_AW(AAW), .BUS_W(BUS_W), .ADDR_W(ADDR_W)
   ) u_acc_load (
-    .clk_i, .rst_ni, .start_i(acc_start), .insn_i(insn_q), .busy_o(acc_busy),
+    .clk_i, .rst_ni, .req_start_i(acc_start), .req_insn_i(insn_q), .data_start_i(acc_start), .data_insn_i(insn_q),
+    .burst_cap_i(1'b0), .req_busy_o(unused_acc_req_busy), .data_busy_o(unused_acc_data_busy), .busy_o(acc_busy),
     .arvalid_o(acc_arvalid), .arready_i(arready_i && !is_uop_load), .araddr_o(acc_araddr),
-    .arlen_o(acc_arlen), .rvalid_i(rvalid_i && !is_uop_load), .rdata_i,
+    .arlen_o(acc_arlen), .rvalid_i(rvalid_i && !is_uop_load), .rready_o(unused_acc_rready), .rdata_i,
     .we_o(acc_ld_we), .waddr_o(acc_ld_waddr), .wdata_o(acc_ld_wdata), .elem_loaded_o(acc_elem_o)
   );
 

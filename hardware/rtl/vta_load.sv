@@ -1,5 +1,16 @@
 // The load module: executes LOADs of INP and WGT tiles. Per instruction: pop a compute->load token if
 // pop_next, run the load (x_size == 0: token-only no-op), then push a load->compute token if push_next.
+//
+// Two instructions overlap: the front end pops the next instruction's token and issues its read requests
+// while the back end still writes the data of the one before and then pushes its token, so a LOAD's DRAM
+// latency hides behind the previous LOAD's data. Read beats wait in a beat queue until the back end's
+// instruction takes them (in request order: AXI returns one ID's bursts in order). Requests issued ahead
+// of their data side are bursts of at most AHEAD_BURST beats, issued only while the queue has room for
+// every beat requested and not yet taken and a whole such burst, so read data is always accepted. The module behaves like one
+// that runs its instructions one at a time, token for token:
+//  - a pop waits while an older instruction's push is pending and the load->compute queue is full (its
+//    push could block, and a sequential module would not have popped yet: deadlocks stay deadlocks);
+//  - an out-of-range or bad-flag instruction is reported once the older ones have completed.
 module vta_load #(
   parameter int unsigned BUS_W  = 64,
   parameter int unsigned ADDR_W = 64
@@ -32,8 +43,9 @@ module vta_load #(
   output logic [vta_pkg::WGT_ELEM_BITS-1:0]   wgt_wdata_o,
   // status
   output logic                          idle_o,
-  output logic                          blocked_o,    // waiting for a token
-  output logic [31:0]                   cur_idx_o,
+  output logic                          blocked_o,    // waiting for a token, and nothing else runs
+  output logic                          stall_o,      // waiting for a token (the token-stall counter)
+  output logic [31:0]                   cur_idx_o,    // the oldest instruction it holds
   output logic                          error_o,      // one-cycle pulse
   output logic [7:0]                    error_code_o,
   output logic [3:0]                    error_info_o, // out-of-range index: the buffer (vta_pkg::IDX_*)
@@ -43,14 +55,24 @@ module vta_load #(
   output logic                          inp_elem_o,
   output logic                          wgt_elem_o
 );
-  typedef enum logic [2:0] {S_IDLE, S_POP, S_START, S_RUN, S_PUSH} state_e;
-  state_e state_q, state_d;
+  localparam int unsigned BEAT_QUEUE  = 64;              // beats; a power of two
+  localparam int unsigned AHEAD_BURST = BEAT_QUEUE / 2;
+  localparam int unsigned QW          = $clog2(BEAT_QUEUE);
+  localparam int unsigned OW          = 16;               // beats requested and not yet taken
+  localparam int unsigned EW          = vta_pkg::INSN_BITS + 32 + 1;  // back-end entry: insn, idx, runs
+  // elements narrower than the bus go through the unit's own beat queue, which counts the beats of one
+  // instruction: such a config runs one instruction at a time
+  localparam bit          OVERLAP     = (vta_pkg::INP_ELEM_BITS >= BUS_W) && (vta_pkg::WGT_ELEM_BITS >= BUS_W);
+
+  // ---- front end: command, pop token, check, start the requests ----
+  typedef enum logic [1:0] {F_IDLE, F_POP, F_START, F_REQ} front_e;
+  front_e front_q, front_d;
 
   logic [vta_pkg::INSN_BITS-1:0] insn_q;
   logic [31:0] idx_q;
   logic [2:0]  mem_type;
   logic [15:0] x_size;
-  logic        is_wgt, pop_next, push_next, bad_dep;
+  logic        is_wgt, pop_next, bad_dep;
   /* verilator lint_off UNUSEDSIGNAL */  // a typed view: the module reads only some fields
   vta_pkg::mem_insn_t mi;
   /* verilator lint_on UNUSEDSIGNAL */
@@ -58,109 +80,211 @@ module vta_load #(
   assign mem_type  = mi.memory_type;
   assign x_size    = mi.x_size;
   assign pop_next  = mi.pop_next;
-  assign push_next = mi.push_next;
   assign bad_dep   = mi.pop_prev || mi.push_prev;
   assign is_wgt    = (mem_type == 3'(vta_pkg::MEM_TYPE_WGT));
-
-  // ---- the two load units; only the one of the current memory type runs ----
-  logic inp_start, wgt_start, inp_busy, wgt_busy;
-  logic inp_arvalid, wgt_arvalid;
-  logic [ADDR_W-1:0] inp_araddr, wgt_araddr;
-  logic [7:0] inp_arlen, wgt_arlen;
 
   // the tile must fit its buffer (checked on the whole sram_base field; a tile that does not fit is
   // reported and never started, so nothing wraps around the buffer)
   logic        oob;
   logic [31:0] oob_last;
-  // rows x cols of the instruction on the command queue in IDLE (M stays put in POP, which copies it to P);
-  // START checks it
+  logic        front_free;  // the front end takes a command this cycle if one is there
+  // rows x cols of the instruction on the command queue when the front end takes it (M stays put in POP,
+  // which copies it to P); START checks it
   /* verilator lint_off UNUSEDSIGNAL */  // a typed view: only the tile's sizes are read
   vta_pkg::mem_insn_t cmd_mi;
   /* verilator lint_on UNUSEDSIGNAL */
   assign cmd_mi = cmd_insn_i;
   vta_tile_check u_bounds (
-    .clk_i, .mul_en_i(state_q == S_IDLE && cmd_valid_i), .hold_en_i(state_q == S_POP),
+    .clk_i, .mul_en_i(front_free && cmd_valid_i), .hold_en_i(front_q == F_POP),
     .rows_i(17'(cmd_mi.y_pad_0) + 17'(cmd_mi.y_size) + 17'(cmd_mi.y_pad_1)),
     .cols_i(17'(cmd_mi.x_pad_0) + 17'(cmd_mi.x_size) + 17'(cmd_mi.x_pad_1)),
     .sram_base_i(mi.sram_base),
     .depth_i(is_wgt ? 32'(vta_pkg::WGT_DEPTH) : 32'(vta_pkg::INP_DEPTH)),
     .oob_o(oob), .last_o(oob_last)
   );
-  logic bad_index;
-  assign bad_index = (x_size != '0) && oob;
+  logic bad_index, front_bad, front_runs;
+  assign bad_index  = (x_size != '0) && oob;
+  assign front_bad  = bad_dep || bad_index;
+  assign front_runs = (x_size != '0) && !front_bad;
 
-  assign inp_start = (state_q == S_START) && !is_wgt && (x_size != '0) && !bad_index;
-  assign wgt_start = (state_q == S_START) && is_wgt && (x_size != '0) && !bad_index;
+  // ---- back end: a queue of started instructions; the head writes its data, then pushes ----
+  typedef enum logic [1:0] {B_IDLE, B_RUN, B_PUSH} back_e;
+  back_e back_q, back_d;
+
+  logic          bq_wvalid, bq_wready, bq_valid, bq_pop;
+  logic [EW-1:0] bq_head;
+  logic [1:0]    bq_count;
+  logic [vta_pkg::INSN_BITS-1:0] head_insn;
+  logic [31:0]   head_idx;
+  logic          head_runs, head_is_wgt, head_push_next;
+  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: the module reads only some fields
+  vta_pkg::mem_insn_t hi;
+  /* verilator lint_on UNUSEDSIGNAL */
+  vta_fifo #(.WIDTH(EW), .DEPTH(2)) u_back_q (
+    .clk_i, .rst_ni, .clear_i(1'b0),
+    .wvalid_i(bq_wvalid), .wready_o(bq_wready), .wdata_i({insn_q, idx_q, front_runs}),
+    .rvalid_o(bq_valid), .rready_i(bq_pop), .rdata_o(bq_head), .count_o(bq_count)
+  );
+  assign {head_insn, head_idx, head_runs} = bq_head;
+  assign hi             = head_insn;
+  assign head_is_wgt    = (hi.memory_type == 3'(vta_pkg::MEM_TYPE_WGT));
+  assign head_push_next = hi.push_next;
+
+  // START enqueues the instruction (and starts its requests) when the back end has room; a bad one waits
+  // until the older ones have completed (as every one does without OVERLAP), then is reported and passes
+  // through as a no-op
+  logic enq;
+  assign enq       = (front_q == F_START) && bq_wready &&
+                     ((OVERLAP && !front_bad) || (!bq_valid && back_q == B_IDLE));
+  assign bq_wvalid = enq;
+
+  // a pop waits while the head's push could still block (see the header)
+  logic pop_ok;
+  assign pop_ok = (bq_count == 2'd0) ||
+                  (bq_count == 2'd1 && (!head_push_next || push_next_ready_i));
+
+  // ---- the two load units; the front end's instruction requests, the head's writes ----
+  logic inp_req_start, wgt_req_start, inp_data_start, wgt_data_start;
+  logic inp_req_busy, wgt_req_busy, inp_data_busy, wgt_data_busy, unused_inp_busy, unused_wgt_busy;
+  logic inp_arvalid, wgt_arvalid, inp_rready, wgt_rready, front_req_busy, head_data_busy;
+  logic [ADDR_W-1:0] inp_araddr, wgt_araddr;
+  logic [7:0] inp_arlen, wgt_arlen;
+  logic front_live, burst_cap, ar_allow, ar_fire;
+  logic beat_valid, beat_take, beat_ready, in_run;
+  logic [BUS_W-1:0] beat;
+  logic [QW:0] unused_beat_count;
+
+  assign inp_req_start  = enq && front_runs && !is_wgt;
+  assign wgt_req_start  = enq && front_runs && is_wgt;
+  assign inp_data_start = (back_q == B_IDLE) && bq_valid && head_runs && !head_is_wgt;
+  assign wgt_data_start = (back_q == B_IDLE) && bq_valid && head_runs && head_is_wgt;
+  assign in_run         = (back_q == B_RUN);
+
+  // the front end's instruction is live when it is the head and its data side runs: its beats are taken
+  // as they arrive, so it needs no room in the queue
+  assign front_live = (front_q == F_REQ) && (bq_count == 2'd1) && in_run;
+  assign burst_cap  = !front_live;
 
   vta_load_unit #(
-    .ELEM_BITS(vta_pkg::INP_ELEM_BITS), .SRAM_AW(vta_pkg::LOG_INP_DEPTH), .BUS_W(BUS_W), .ADDR_W(ADDR_W)
+    .ELEM_BITS(vta_pkg::INP_ELEM_BITS), .SRAM_AW(vta_pkg::LOG_INP_DEPTH), .BUS_W(BUS_W), .ADDR_W(ADDR_W),
+    .CAP_BEATS(AHEAD_BURST)
   ) u_inp (
-    .clk_i, .rst_ni, .start_i(inp_start), .insn_i(insn_q), .busy_o(inp_busy),
-    .arvalid_o(inp_arvalid), .arready_i(arready_i && !is_wgt), .araddr_o(inp_araddr), .arlen_o(inp_arlen),
-    .rvalid_i(rvalid_i && !is_wgt), .rdata_i,
+    .clk_i, .rst_ni, .req_start_i(inp_req_start), .req_insn_i(insn_q),
+    .data_start_i(inp_data_start), .data_insn_i(head_insn), .burst_cap_i(burst_cap),
+    .req_busy_o(inp_req_busy), .data_busy_o(inp_data_busy), .busy_o(unused_inp_busy),
+    .arvalid_o(inp_arvalid), .arready_i(arready_i && ar_allow && !is_wgt), .araddr_o(inp_araddr),
+    .arlen_o(inp_arlen), .rvalid_i(beat_valid && in_run && !head_is_wgt), .rready_o(inp_rready), .rdata_i(beat),
     .we_o(inp_we_o), .waddr_o(inp_waddr_o), .wdata_o(inp_wdata_o), .elem_loaded_o(inp_elem_o)
   );
 
   vta_load_unit #(
-    .ELEM_BITS(vta_pkg::WGT_ELEM_BITS), .SRAM_AW(vta_pkg::LOG_WGT_DEPTH), .BUS_W(BUS_W), .ADDR_W(ADDR_W)
+    .ELEM_BITS(vta_pkg::WGT_ELEM_BITS), .SRAM_AW(vta_pkg::LOG_WGT_DEPTH), .BUS_W(BUS_W), .ADDR_W(ADDR_W),
+    .CAP_BEATS(AHEAD_BURST)
   ) u_wgt (
-    .clk_i, .rst_ni, .start_i(wgt_start), .insn_i(insn_q), .busy_o(wgt_busy),
-    .arvalid_o(wgt_arvalid), .arready_i(arready_i && is_wgt), .araddr_o(wgt_araddr), .arlen_o(wgt_arlen),
-    .rvalid_i(rvalid_i && is_wgt), .rdata_i,
+    .clk_i, .rst_ni, .req_start_i(wgt_req_start), .req_insn_i(insn_q),
+    .data_start_i(wgt_data_start), .data_insn_i(head_insn), .burst_cap_i(burst_cap),
+    .req_busy_o(wgt_req_busy), .data_busy_o(wgt_data_busy), .busy_o(unused_wgt_busy),
+    .arvalid_o(wgt_arvalid), .arready_i(arready_i && ar_allow && is_wgt), .araddr_o(wgt_araddr),
+    .arlen_o(wgt_arlen), .rvalid_i(beat_valid && in_run && head_is_wgt), .rready_o(wgt_rready), .rdata_i(beat),
     .we_o(wgt_we_o), .waddr_o(wgt_waddr_o), .wdata_o(wgt_wdata_o), .elem_loaded_o(wgt_elem_o)
   );
 
-  assign arvalid_o = is_wgt ? wgt_arvalid : inp_arvalid;
+  assign front_req_busy = is_wgt ? wgt_req_busy : inp_req_busy;
+  assign head_data_busy = head_is_wgt ? wgt_data_busy : inp_data_busy;
+
+  // ---- read requests and the beat queue ----
+  logic [OW-1:0] owed_q;  // beats requested and not yet taken by a data side
+  // room for a whole ahead burst, whatever the length of the one presented (a compare against a constant:
+  // the burst length's adders stay off the request path)
+  assign ar_allow  = front_live ? !owed_q[OW-1] : (owed_q <= OW'(BEAT_QUEUE - AHEAD_BURST));
+  assign arvalid_o = (is_wgt ? wgt_arvalid : inp_arvalid) && ar_allow;
   assign araddr_o  = is_wgt ? wgt_araddr : inp_araddr;
   assign arlen_o   = is_wgt ? wgt_arlen : inp_arlen;
+  assign ar_fire   = arvalid_o && arready_i;
+
+  vta_fifo #(.WIDTH(BUS_W), .DEPTH(BEAT_QUEUE)) u_beats (
+    .clk_i, .rst_ni, .clear_i(1'b0),
+    .wvalid_i(rvalid_i), .wready_o(beat_ready), .wdata_i(rdata_i),
+    .rvalid_o(beat_valid), .rready_i(beat_take), .rdata_o(beat), .count_o(unused_beat_count)
+  );
+  assign beat_take = beat_valid && in_run && (head_is_wgt ? wgt_rready : inp_rready);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) owed_q <= '0;
+    else owed_q <= owed_q + (ar_fire ? OW'(arlen_o) + OW'(1) : OW'(0)) - (beat_take ? OW'(1) : OW'(0));
+  end
+
+`ifndef SYNTHESIS
+  /* verilator lint_off SYNCASYNCNET */
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      BeatQueueHasRoom: assert (!rvalid_i || beat_ready)
+        else $error("vta_load: a read beat arrived while the beat queue was full");
+    end
+  end
+  /* verilator lint_on SYNCASYNCNET */
+`endif
 
   // ---- control ----
   logic pop_adv, pop_blk, push_adv, push_blk;
-  vta_token_step u_pop (.active_i(state_q == S_POP), .want_i(pop_next), .ready_i(pop_next_ready_i),
+  vta_token_step u_pop (.active_i(front_q == F_POP && pop_ok), .want_i(pop_next), .ready_i(pop_next_ready_i),
                         .fire_o(pop_next_o), .advance_o(pop_adv), .blocked_o(pop_blk));
-  vta_token_step u_push (.active_i(state_q == S_PUSH), .want_i(push_next), .ready_i(push_next_ready_i),
+  vta_token_step u_push (.active_i(back_q == B_PUSH), .want_i(head_push_next), .ready_i(push_next_ready_i),
                          .fire_o(push_next_o), .advance_o(push_adv), .blocked_o(push_blk));
 
+  assign front_free  = (front_q == F_IDLE) || (front_q == F_REQ && !front_req_busy);
+  assign cmd_ready_o = front_free;
+
   always_comb begin
-    state_d     = state_q;
-    cmd_ready_o = 1'b0;
+    front_d = front_q;
+    unique case (front_q)
+      F_IDLE, F_REQ: if (front_free) front_d = cmd_valid_i ? F_POP : F_IDLE;
+      F_POP: if (pop_adv) front_d = F_START;
+      F_START: if (enq) front_d = front_runs ? F_REQ : F_IDLE;
+      default: front_d = F_IDLE;
+    endcase
+  end
+
+  always_comb begin
+    back_d      = back_q;
+    bq_pop      = 1'b0;
     insn_done_o = 1'b0;
-    unique case (state_q)
-      S_IDLE: begin
-        cmd_ready_o = 1'b1;
-        if (cmd_valid_i) state_d = S_POP;
-      end
-      S_POP: if (pop_adv) state_d = S_START;
-      S_START: state_d = S_RUN;
-      S_RUN: if (!inp_busy && !wgt_busy) state_d = S_PUSH;
-      S_PUSH: begin
+    unique case (back_q)
+      B_IDLE: if (bq_valid) back_d = head_runs ? B_RUN : B_PUSH;
+      B_RUN: if (!head_data_busy) back_d = B_PUSH;
+      B_PUSH: begin
         if (push_adv) begin
-          state_d     = S_IDLE;
+          back_d      = B_IDLE;
+          bq_pop      = 1'b1;
           insn_done_o = 1'b1;
         end
       end
-      default: state_d = S_IDLE;
+      default: back_d = B_IDLE;
     endcase
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      state_q <= S_IDLE;
+      front_q <= F_IDLE;
+      back_q  <= B_IDLE;
       insn_q  <= '0;
       idx_q   <= '0;
     end else begin
-      state_q <= state_d;
-      if (state_q == S_IDLE && cmd_valid_i) begin
+      front_q <= front_d;
+      back_q  <= back_d;
+      if (front_free && cmd_valid_i) begin
         insn_q <= cmd_insn_i;
         idx_q  <= cmd_idx_i;
       end
     end
   end
 
-  assign idle_o       = (state_q == S_IDLE);
-  assign blocked_o    = pop_blk || push_blk;
-  assign cur_idx_o    = idx_q;
-  assign error_o      = (state_q == S_START) && (bad_dep || bad_index);
+  assign idle_o       = (front_q == F_IDLE) && !bq_valid && (back_q == B_IDLE);
+  // a pop waiting while older instructions still run is not stuck (they will complete)
+  assign blocked_o    = push_blk || (pop_blk && !bq_valid);
+  assign stall_o      = push_blk || pop_blk;
+  assign cur_idx_o    = bq_valid ? head_idx : idx_q;
+  assign error_o      = (front_q == F_START) && front_bad && enq;
   assign error_code_o = bad_dep ? vta_pkg::ERR_DEP_FLAGS : vta_pkg::ERR_INDEX;
   assign error_info_o = is_wgt ? vta_pkg::IDX_WGT : vta_pkg::IDX_INP;
   assign error_addr_o = oob_last;

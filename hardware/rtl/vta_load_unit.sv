@@ -14,20 +14,33 @@
 // empties one element per cycle. Bursts are issued only while the queue has room for every beat
 // requested and not yet consumed, so read data is still always accepted. (One single-beat burst per
 // micro-op, as before, queued every micro-op behind the load module's long bursts: tens of cycles each.)
-// The parent starts the unit with a LOAD whose x_size is non-zero and holds insn_i until busy_o falls.
+// The request side (the request walker) and the data side (the data and pad walkers) run one instruction
+// each: the parent may start the next LOAD's requests while the data of the one before still arrives
+// (vta_load), or start both sides with the same instruction at once (vta_compute). A side's instruction
+// word (req_insn_i, data_insn_i) must stay put while that side is busy, and a side is started only with a
+// LOAD whose x_size is non-zero. Wide read beats are taken while rready_o is high (the data side runs);
+// narrow ones always (the beat queue has room for every beat requested).
+// burst_cap_i limits bursts to CAP_BEATS beats (vta_load: requests issued ahead of their data side, whose
+// beats wait in a queue of bounded room).
 module vta_load_unit #(
   parameter int unsigned ELEM_BITS = 128,
   parameter int unsigned SRAM_AW   = 11,
   parameter int unsigned BUS_W     = 64,
-  parameter int unsigned ADDR_W    = 64
+  parameter int unsigned ADDR_W    = 64,
+  parameter int unsigned CAP_BEATS = 256
 ) (
   input  logic                          clk_i,
   input  logic                          rst_ni,
-  input  logic                          start_i,
-  // the whole instruction word; only the LOAD fields are used
+  input  logic                          req_start_i,
+  input  logic                          data_start_i,
+  // the whole instruction words; only the LOAD fields are used
   /* verilator lint_off UNUSEDSIGNAL */
-  input  logic [vta_pkg::INSN_BITS-1:0] insn_i,
+  input  logic [vta_pkg::INSN_BITS-1:0] req_insn_i,
+  input  logic [vta_pkg::INSN_BITS-1:0] data_insn_i,
   /* verilator lint_on UNUSEDSIGNAL */
+  input  logic                          burst_cap_i,
+  output logic                          req_busy_o,
+  output logic                          data_busy_o,
   output logic                          busy_o,
   // AXI read address / data
   output logic                          arvalid_o,
@@ -35,6 +48,7 @@ module vta_load_unit #(
   output logic [ADDR_W-1:0]             araddr_o,
   output logic [7:0]                    arlen_o,
   input  logic                          rvalid_i,
+  output logic                          rready_o,
   input  logic [BUS_W-1:0]              rdata_i,
   // buffer write port
   output logic                          we_o,
@@ -60,15 +74,20 @@ module vta_load_unit #(
   localparam int unsigned NQ_BURST   = 16;
   localparam int unsigned NQW        = $clog2(NQ_DEPTH) + 1;
 
-  // ---- instruction fields (stable while busy) ----
+  // ---- instruction fields (each side's stable while it is busy) ----
   logic [SRAM_AW-1:0] sram_base;
-  logic [15:0] y_size, x_size, x_stride;
-  logic [31:0] dram_base;
+  logic [15:0] y_size, x_size, x_stride, rq_y_size, rq_x_size, rq_x_stride;
+  logic [31:0] dram_base, rq_dram_base;
   logic [3:0]  y_pad_0, y_pad_1, x_pad_0, x_pad_1;
-  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: the module reads only some fields
-  vta_pkg::mem_insn_t mi;
+  /* verilator lint_off UNUSEDSIGNAL */  // typed views: the module reads only some fields
+  vta_pkg::mem_insn_t mi, rq;
   /* verilator lint_on UNUSEDSIGNAL */
-  assign mi        = insn_i;
+  assign rq           = req_insn_i;
+  assign rq_dram_base = rq.dram_base;
+  assign rq_y_size    = rq.y_size;
+  assign rq_x_size    = rq.x_size;
+  assign rq_x_stride  = rq.x_stride;
+  assign mi        = data_insn_i;
   assign sram_base = SRAM_AW'(mi.sram_base);  // wraps at the buffer depth
   assign dram_base = mi.dram_base;
   assign y_size    = mi.y_size;
@@ -114,18 +133,23 @@ module vta_load_unit #(
 
   // beats of the row starting at element `elem`: the narrow row's first element sits at lane elem % LANES
   function automatic logic [BW-1:0] beats_of_row(input logic [DW-1:0] elem);
-    if (WIDE) beats_of_row = BW'({x_size, {LOG_BPE{1'b0}}});
-    else beats_of_row = BW'((BW'(elem & DW'(LANES - 1)) + BW'(x_size) + BW'(LANES - 1)) >> LOG_LANES);
+    if (WIDE) beats_of_row = BW'({rq_x_size, {LOG_BPE{1'b0}}});
+    else beats_of_row = BW'((BW'(elem & DW'(LANES - 1)) + BW'(rq_x_size) + BW'(LANES - 1)) >> LOG_LANES);
   endfunction
 
-  assign row_beats     = beats_of_row(dram_base);
-  assign next_row_elem = ar_row_elem_q + DW'(x_stride);
+  assign row_beats     = beats_of_row(rq_dram_base);
+  assign next_row_elem = ar_row_elem_q + DW'(rq_x_stride);
   assign araddr_o      = {ar_addr_q[ADDR_W-1:LOG_BUSB], {LOG_BUSB{1'b0}}};
   assign beats_to_4k   = 13'((13'd4096 - {1'b0, araddr_o[11:0]}) >> LOG_BUSB);
 
+  // one compare against the limit in force (a cap chained after the AXI limit would be one more level)
+  localparam int unsigned MAX_BURST = WIDE ? 256 : NQ_BURST;
+  localparam int unsigned CAPPED    = CAP_BEATS < MAX_BURST ? CAP_BEATS : MAX_BURST;
+  logic [BW-1:0] burst_limit;
+  assign burst_limit = burst_cap_i ? BW'(CAPPED) : BW'(MAX_BURST);
   always_comb begin
     burst_beats = ar_beats_left_q;
-    if (burst_beats > BW'(WIDE ? 256 : NQ_BURST)) burst_beats = BW'(WIDE ? 256 : NQ_BURST);
+    if (burst_beats > burst_limit) burst_beats = burst_limit;
     if (BW'(beats_to_4k) < burst_beats) burst_beats = BW'(beats_to_4k);
   end
 
@@ -145,11 +169,11 @@ module vta_load_unit #(
       ar_row_elem_q   <= '0;
       ar_addr_q       <= '0;
       ar_beats_left_q <= '0;
-    end else if (start_i) begin
-      ar_active_q     <= (y_size != '0);
-      ar_rows_left_q  <= y_size;
-      ar_row_elem_q   <= dram_base;
-      ar_addr_q       <= byte_addr(dram_base);
+    end else if (req_start_i) begin
+      ar_active_q     <= (rq_y_size != '0);
+      ar_rows_left_q  <= rq_y_size;
+      ar_row_elem_q   <= rq_dram_base;
+      ar_addr_q       <= byte_addr(rq_dram_base);
       ar_beats_left_q <= row_beats;
     end else if (ar_fire) begin
       if (ar_beats_left_q == burst_beats) begin
@@ -169,7 +193,7 @@ module vta_load_unit #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       nq_owed_q <= '0;
-    end else if (start_i) begin
+    end else if (req_start_i) begin
       nq_owed_q <= '0;
     end else if (!WIDE) begin
       nq_owed_q <= nq_owed_q + (ar_fire ? NQW'(burst_beats) : NQW'(0)) - (nq_pop ? NQW'(1) : NQW'(0));
@@ -191,7 +215,7 @@ module vta_load_unit #(
     logic [NQW-1:0]       unused_nq_count;
     logic                 nq_ready;         // never full: bursts wait for room (nq_room)
     vta_fifo #(.WIDTH(BUS_W), .DEPTH(NQ_DEPTH)) u_beats (
-      .clk_i, .rst_ni, .clear_i(start_i),
+      .clk_i, .rst_ni, .clear_i(data_start_i),
       .wvalid_i(rvalid_i), .wready_o(nq_ready), .wdata_i(rdata_i),
       .rvalid_o(nq_valid), .rready_i(nq_pop), .rdata_o(nq_beat), .count_o(unused_nq_count)
     );
@@ -226,7 +250,7 @@ module vta_load_unit #(
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
         beat_q <= '0;
-      end else if (start_i) begin
+      end else if (data_start_i) begin
         beat_q <= '0;
       end else if (rvalid_i && dw_active_q) begin
         beat_q <= beat_q + 1'b1;  // wraps to 0 after the last beat of an element
@@ -253,7 +277,7 @@ module vta_load_unit #(
       dw_row_addr_q  <= '0;
       dw_elem_q      <= '0;
       dw_row_elem_q  <= '0;
-    end else if (start_i) begin
+    end else if (data_start_i) begin
       dw_active_q    <= (y_size != '0);
       dw_rows_left_q <= y_size;
       dw_x_q         <= '0;
@@ -295,7 +319,7 @@ module vta_load_unit #(
       pw_r_q        <= '0;
       pw_c_q        <= '0;
       pw_row_addr_q <= '0;
-    end else if (start_i) begin
+    end else if (data_start_i) begin
       pw_active_q   <= (rows != '0);
       pw_r_q        <= '0;
       pw_c_q        <= '0;
@@ -317,5 +341,8 @@ module vta_load_unit #(
   assign waddr_o       = dw_we ? dw_addr_q : pw_row_addr_q + SRAM_AW'(pw_c_q);
   assign wdata_o       = dw_we ? dw_data : '0;
   assign elem_loaded_o = dw_we;
-  assign busy_o        = ar_active_q || dw_active_q || pw_active_q;
+  assign req_busy_o    = ar_active_q;
+  assign data_busy_o   = dw_active_q || pw_active_q;
+  assign busy_o        = req_busy_o || data_busy_o;
+  assign rready_o      = !WIDE || dw_active_q;
 endmodule

@@ -273,7 +273,7 @@ module vta_top #(
   end
 
   // load
-  logic l_arvalid, l_arready, l_idle, l_blocked, l_error, l_done, l_inp_elem, l_wgt_elem;
+  logic l_arvalid, l_arready, l_idle, l_blocked, l_stall, l_error, l_done, l_inp_elem, l_wgt_elem;
   logic [ADDR_W-1:0] l_araddr;
   logic [7:0] l_arlen, l_error_code;
   logic [3:0] l_error_info;
@@ -287,7 +287,7 @@ module vta_top #(
     .rvalid_i(r_load), .rdata_i(m_axi_rdata_i),
     .inp_we_o(inp_we), .inp_waddr_o(inp_waddr), .inp_wdata_o(inp_wdata),
     .wgt_we_o(wgt_we), .wgt_waddr_o(wgt_waddr), .wgt_wdata_o(wgt_wdata),
-    .idle_o(l_idle), .blocked_o(l_blocked), .cur_idx_o(l_idx), .error_o(l_error), .error_code_o(l_error_code),
+    .idle_o(l_idle), .blocked_o(l_blocked), .stall_o(l_stall), .cur_idx_o(l_idx), .error_o(l_error), .error_code_o(l_error_code),
     .error_info_o(l_error_info), .error_addr_o(l_error_addr),
     .insn_done_o(l_done), .inp_elem_o(l_inp_elem), .wgt_elem_o(l_wgt_elem)
   );
@@ -534,7 +534,7 @@ module vta_top #(
     cnt_inc_en[vta_pkg::CNT_ALU]           = alu_rows_q != '0;
     cnt_inc_en[vta_pkg::CNT_CYCLES]        = 1'b1;
     cnt_inc_en[vta_pkg::CNT_LOAD_BUSY]     = !l_idle;
-    cnt_inc_en[vta_pkg::CNT_LOAD_STALL]    = l_blocked;
+    cnt_inc_en[vta_pkg::CNT_LOAD_STALL]    = l_stall;
     cnt_inc_en[vta_pkg::CNT_COMPUTE_BUSY]  = !c_idle;
     cnt_inc_en[vta_pkg::CNT_COMPUTE_STALL] = c_blocked;
     cnt_inc_en[vta_pkg::CNT_STORE_BUSY]    = !s_idle;

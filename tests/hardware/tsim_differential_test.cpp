@@ -324,6 +324,56 @@ TEST_F(TsimDirected, WholeBufferTilesAndLongBursts) {
   check(directed(L_, chain(lds, cmp, sts), uops, 1), "whole_buffer_tiles");
 }
 
+// The load module overlaps two LOADs (vta_load: the next one's requests go out while the data of the one
+// before still arrives): back-to-back LOADs of both buffers, padded ones whose pad walker outlasts their
+// data, and later LOADs that overwrite what earlier ones (data and pads) wrote, must land in program order.
+TEST_F(TsimDirected, OverlappedLoadsLandInProgramOrder) {
+  std::vector<isa::MicroOp> uops;
+  for (uint32_t i = 0; i < 16; ++i) uops.push_back({i, i * 5, i % 9});
+  const uint32_t inp = L_.base(MemoryType::kInp), wgt = L_.base(MemoryType::kWgt);
+  std::vector<isa::Instruction> lds = {
+      // a 2x3 tile in a 15-pad frame: 33 x 33 elements, almost all pad
+      make_mem(Opcode::kLoad, MemoryType::kInp, 0, inp, 2, 3, 3, 15, 15, 15, 15),
+      make_mem(Opcode::kLoad, MemoryType::kWgt, 0, wgt + 7, 1, 40, 40),
+      // data over the first LOAD's pads and data, and over the second's
+      make_mem(Opcode::kLoad, MemoryType::kInp, 30, inp + 100, 3, 20, 64, 1, 0, 2, 0),
+      make_mem(Opcode::kLoad, MemoryType::kWgt, 20, wgt + 100, 2, 8, 9, 0, 1, 1, 1),
+      make_mem(Opcode::kLoad, MemoryType::kInp, 5, inp + 900, 1, 2, 2),
+      make_mem(Opcode::kLoad, MemoryType::kInp, 6, inp + 950, 1, 1, 1),
+      make_mem(Opcode::kLoad, MemoryType::kWgt, 0, wgt + 200, 1, 3, 3, 0, 0, 1, 0)};
+  isa::GemmInsn gemm;
+  gemm.loop = loop(0, 16, 4, 4, 64, 16, 30, 7);
+  gemm.wgt_factor_out = 3;
+  gemm.wgt_factor_in = 2;
+  std::vector<isa::Instruction> cmp = {make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 16, 16),
+                                       gemm};
+  const uint32_t acc_depth = config_.acc().depth;
+  std::vector<isa::Instruction> sts = {
+      make_mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, acc_depth, acc_depth)};
+  check(directed(L_, chain(lds, cmp, sts), uops, 9), "overlapped_loads");
+}
+
+// Back-to-back LOADs overlap: the next one's DRAM latency hides behind the data of the one before, so
+// eight one-element LOADs take well under four times one.
+TEST_F(TsimDirected, BackToBackLoadsOverlapTheirLatency) {
+  const uint32_t wgt = L_.base(MemoryType::kWgt);
+  const auto cycles = [&](uint32_t n) {
+    std::vector<isa::Instruction> prog;
+    for (uint32_t i = 0; i < n; ++i) prog.push_back(make_mem(Opcode::kLoad, MemoryType::kWgt, i, wgt + 3 * i, 1, 1, 1));
+    const GeneratedProgram g = directed(L_, prog, {}, 3);
+    load_regions(tsim_, g);
+    const driver::RunResult r = tsim_.run(g.insn_address, g.insn_count, 0ms);
+    EXPECT_TRUE(r.ok()) << r.message;
+    return r.counters.cycle_count;
+  };
+  const uint64_t one = cycles(1), two = cycles(2), eight = cycles(8);
+  std::printf("one LOAD %llu cycles, two %llu, eight %llu\n", static_cast<unsigned long long>(one),
+              static_cast<unsigned long long>(two), static_cast<unsigned long long>(eight));
+  // the second LOAD adds about its data (32 beats), not another latency
+  EXPECT_LT(two - one, (one * 3) / 4) << "one " << one << ", two " << two;
+  EXPECT_LT(eight, 4 * one) << "one " << one << ", eight " << eight;
+}
+
 TEST_F(TsimDirected, AccumulationWrapsAndLargeLoops) {
   // Full-range ACC values: 2^14 accumulations of 8-bit products wrap the 32-bit lanes.
   std::vector<isa::MicroOp> uops = {{0, 0, 0}, {1, 1, 1}, {2, 2, 2}, {3, 0, 3}};

@@ -331,6 +331,16 @@ std::vector<Directed> directed_programs(const isa::HwConfig& config) {
   for (uint32_t i = 0; i < 120; ++i) small_loads.push_back(isa::make_mem(Opcode::kLoad, MemoryType::kInp, i, 2 * i, 1, 1, 1));
   small_loads.push_back(isa::FinishInsn{});
   out.push_back({"120 small loads", small_loads});
+  // LOADs back to back (vta_load overlaps two): both buffers, a pad walker that outlasts its data, strided
+  // rows, single elements
+  out.push_back({"loads back to back",
+                 {isa::make_mem(Opcode::kLoad, MemoryType::kInp, 0, 0, 2, 3, 3, 15, 15, 15, 15),
+                  isa::make_mem(Opcode::kLoad, MemoryType::kWgt, 0, 7, 1, 40, 40),
+                  isa::make_mem(Opcode::kLoad, MemoryType::kInp, 30, 100, 3, 20, 64, 1, 0, 2, 0),
+                  isa::make_mem(Opcode::kLoad, MemoryType::kWgt, 20, 100, 2, 8, 9, 0, 1, 1, 1),
+                  isa::make_mem(Opcode::kLoad, MemoryType::kInp, 5, 900, 1, 2, 2),
+                  isa::make_mem(Opcode::kLoad, MemoryType::kInp, 6, 950, 1, 1, 1),
+                  isa::make_mem(Opcode::kLoad, MemoryType::kWgt, 0, 200, 1, 3, 3, 0, 0, 1, 0), isa::FinishInsn{}}});
   // a store while the load module reads rows of one element and compute loads micro-ops
   out.push_back({"store during small rows", {isa::make_mem(Opcode::kStore, MemoryType::kOut, 0, 4096, 14, 16, 16),
                                              isa::make_mem(Opcode::kLoad, MemoryType::kInp, 0, 0, 96, 1, 2),

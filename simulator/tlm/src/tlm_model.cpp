@@ -505,13 +505,43 @@ struct RunState {
     std::optional<uint32_t> index;  // the stalled instruction
     std::string text() const { return what ? fmt::format(fmt::runtime(what), queue) : std::string(); }
   };
-  std::array<Waiting, 3> waiting;  // set only while a module waits (formatted only for the report)
+  std::array<Waiting, 4> waiting;  // set only while a module waits (formatted only for the report);
+                                   // [kLoadBack]: the load module's back end, reported for the load module
+
+  // The load module (vta_load): the front end takes an instruction, pops its token and issues its read
+  // requests; the back end's queue (load_q, at most kLoadEntries) holds the instructions started, and its
+  // head writes its data and pushes its token. A head's beats are taken from the beat queue from its
+  // run_start on, one per cycle, the cycle after they arrive at the earliest (takes).
+  struct LoadEntry {
+    uint32_t index = 0;
+    const MemInsn* m = nullptr;
+    bool runs = false;          // moves data (x_size != 0)
+    Cycle accepted = 0;         // the front end took it
+    Cycle start = 0;            // START: entered load_q; its first request the cycle after
+    Cycle run_start = kNever;   // the head's first B_RUN cycle, once known
+    Cycle data_end = 0;         // narrow elements (no overlap): the data side's end, from load_unit
+    std::vector<std::pair<BurstRef, uint32_t>> bursts;  // with their beats
+    uint64_t fired = 0;         // beats requested
+    bool requests_done = false;
+    std::vector<Cycle> takes;   // as far as known
+    size_t take_burst = 0;      // the first burst not yet in takes
+  };
+  std::deque<LoadEntry> load_q;
+  sc_core::sc_event load_q_changed;  // an entry came or went, a head's run_start, an entry's requests done
+  Cycle load_back_free = 0;          // the back end's first idle cycle after its last push
+  Cycle load_popped_at = 0;          // the cycle of the back end's last push (load_q has room the next)
+  Cycle load_busy_covered = 0;       // load busy cycles are counted up to here (a union of intervals)
+  uint32_t load_front_left = 0;      // instructions the front end has still to take
+  bool load_overlap = true;          // INP and WGT elements at least a bus word (vta_load OVERLAP)
 
   bool aborted = false;
   std::exception_ptr error;
 };
 
 constexpr int kL2C = 0, kC2L = 1, kC2S = 2, kS2C = 3;
+constexpr int kLoadBack = 3;  // RunState::waiting's slot of the load module's back end
+// vta_load: the beat queue (beats) and the bursts issued ahead of their data side; the back end's queue
+constexpr uint32_t kLoadBeatQueue = 64, kLoadAheadBurst = kLoadBeatQueue / 2, kLoadEntries = 2;
 
 // ---------------------------------------------------------------- the core
 struct Core : sc_core::sc_module {
@@ -547,6 +577,7 @@ struct Core : sc_core::sc_module {
     SC_THREAD(fetch_request_thread);
     SC_THREAD(fetch_dispatch_thread);
     SC_THREAD(load_thread);
+    SC_THREAD(load_back_thread);
     SC_THREAD(compute_thread);
     SC_THREAD(alu_push_thread);
     SC_THREAD(store_thread);
@@ -588,6 +619,7 @@ struct Core : sc_core::sc_module {
     for (TokenQueue& tq : run->tok) wake(tq.pushed), wake(tq.popped);
     wake(run->fetch_pushed);
     wake(run->fetch_popped);
+    wake(run->load_q_changed);
     wake(alu_job_ev);
     wake(alu_done_ev);
     wake(dram.fifo_ev);
@@ -1278,32 +1310,204 @@ struct Core : sc_core::sc_module {
     run->end_cycle[mi] = u + 1;
   }
 
-  // vta_load: IDLE -> POP -> START -> RUN -> PUSH
+  // ---- vta_load: the front end (IDLE -> POP -> START -> REQ) and the back end (IDLE -> RUN -> PUSH) ----
+
+  // Extends e.takes over the bursts scheduled so far, once e runs (is the head with a known run_start).
+  void extend_takes(RunState::LoadEntry& e) {
+    if (e.run_start == kNever) return;
+    while (e.take_burst < e.bursts.size() && e.bursts[e.take_burst].first->scheduled) {
+      const auto& [b, n] = e.bursts[e.take_burst++];
+      for (uint32_t j = 0; j < n; ++j) {
+        Cycle t = std::max(beat_cycle(*b, j) + 1, e.run_start);
+        if (!e.takes.empty()) t = std::max(t, e.takes.back() + 1);
+        e.takes.push_back(t);
+      }
+    }
+  }
+
+  // The cycle (>= c) the front end's next burst goes out, and its beats (at most `most`). The
+  // instruction is live from its run_start if it is alone in load_q: its bursts then go out at once, at
+  // full length. Before, a burst of at most kLoadAheadBurst beats waits until every beat requested and not
+  // yet taken fits the beat queue with a whole such burst: the cycle after the take that makes it. Takes
+  // not known yet come no sooner than the cycle after now (a burst not yet scheduled arrives from now
+  // on; an entry not yet running starts two cycles after the back end's next push, which is from now on).
+  std::pair<Cycle, uint32_t> load_next_burst(RunState::LoadEntry& e, Cycle c, uint32_t most) {
+    std::deque<RunState::LoadEntry>& q = run->load_q;
+    const uint32_t ahead = std::min(most, kLoadAheadBurst);
+    for (;;) {
+      const Cycle live = (q.size() == 1 && &q.front() == &e) ? e.run_start : kNever;
+      if (live <= c) return {c, most};
+      uint64_t owed = 0;
+      for (RunState::LoadEntry& x : q) {
+        extend_takes(x);
+        owed += x.fired;
+      }
+      Cycle gate = c;
+      bool known = true;
+      if (owed + kLoadAheadBurst > kLoadBeatQueue) {
+        uint64_t k = owed + kLoadAheadBurst - kLoadBeatQueue;  // takes needed (room for a whole ahead burst)
+        known = false;
+        for (const RunState::LoadEntry& x : q) {
+          if (k <= x.takes.size()) {
+            gate = std::max(c, x.takes[k - 1] + 1);
+            known = true;
+            break;
+          }
+          if (x.takes.size() < x.fired || !x.requests_done) break;
+          k -= x.takes.size();
+        }
+      }
+      if (known && live != kNever) return live <= gate ? std::pair{live, most} : std::pair{gate, ahead};
+      if (known && gate <= now() + 1) return {gate, ahead};  // an unknown run_start is later
+      // wait for what decides it: the back end (a run_start, a push), a burst's schedule, or time
+      RunState::LoadEntry* unknown = nullptr;
+      for (RunState::LoadEntry& x : q) {
+        if (x.run_start != kNever && x.take_burst < x.bursts.size()) {
+          unknown = &x;
+          break;
+        }
+        if (x.run_start == kNever || x.takes.size() < x.fired) break;
+      }
+      if (!known && unknown != nullptr) {
+        wait_scheduled(unknown->bursts[unknown->take_burst].first);
+      } else if (known) {
+        check_abort();
+        wait(sc_core::sc_time::from_value((gate - 1 - now()) * kTimeUnitsPerCycle), run->load_q_changed);
+        check_abort();
+      } else {
+        wait_event(run->load_q_changed);
+      }
+    }
+  }
+
+  void load_busy(Cycle from, Cycle to) {  // the load module's busy cycles [from, to], in order of from
+    const Cycle x = std::max(from, run->load_busy_covered);
+    if (to + 1 > x) run->mod[static_cast<int>(Module::kLoad)].busy += to + 1 - x;
+    run->load_busy_covered = std::max(run->load_busy_covered, to + 1);
+  }
+
   void load_body() {
     const int mi = static_cast<int>(Module::kLoad);
+    std::deque<RunState::LoadEntry>& q = run->load_q;
+    TokenQueue& l2c = run->tok[kL2C];
     Cycle ready = 0;
-    while (run->remaining[mi] > 0) {
+    while (run->load_front_left > 0) {
       const auto [index, a] = pop_cmd(mi, ready);
+      --run->load_front_left;
       const MemInsn& m = std::get<MemInsn>(run->program[index]);
       Cycle p = a + 1;
-      if (m.dep.pop_next) p = pop_token(kC2L, mi, index, a + 1);
-      run->mod[mi].stall += p - (a + 1);
-      const Cycle s = p + 1;
+      if (m.dep.pop_next) {
+        // a pop waits while the head's push could still block (vta_load pop_ok)
+        Cycle ok = a + 1;
+        while (!(q.empty() || (q.size() == 1 && (!q.front().m->dep.push_next || l2c.avail.size() < run->token_depth)))) {
+          check_abort();
+          wait(run->load_q_changed | l2c.popped);
+          check_abort();
+          ok = std::max(ok, now());
+        }
+        p = pop_token(kC2L, mi, index, ok);
+        run->mod[mi].stall += p - ok;
+      }
+      Cycle s = p + 1;
+      while (q.size() >= kLoadEntries || (!run->load_overlap && !q.empty())) {
+        wait_event(run->load_q_changed);
+        s = std::max(s, run->load_popped_at + 1);
+      }
       wait_until(s);
-      Cycle d = s + 1;
-      if (m.x_size != 0) {
+      RunState::LoadEntry& e = q.emplace_back();
+      e.index = index;
+      e.m = &m;
+      e.runs = m.x_size != 0;
+      e.accepted = a;
+      e.start = s;
+      if (q.size() == 1) e.run_start = std::max(run->load_back_free, s + 1) + 1;
+      run->load_q_changed.notify(sc_core::SC_ZERO_TIME);
+      Cycle c = s + 1;  // the front end is free again (F_IDLE, or F_REQ with no request left)
+      if (e.runs) {
         run->kernel->load(m, index);
         count_load(m);
-        d = load_unit(load_port, m, run->config->buffer(m.memory_type).element_bytes, s);
+        const uint32_t eb = run->config->buffer(m.memory_type).element_bytes;
+        if (!run->load_overlap) {
+          // narrow elements (no overlap): the unit's own walkers, its data a cycle later (the beat queue)
+          e.data_end = load_unit(load_port, m, eb, s) + 1;
+          c = s + 1;
+        } else {
+          const uint32_t bpe = eb / kBusBytes;
+          for (uint32_t y = 0; y < m.y_size; ++y) {
+            uint64_t address = (uint64_t{m.dram_base} + uint64_t{y} * m.x_stride) * eb;
+            uint64_t left = uint64_t{m.x_size} * bpe;
+            while (left > 0) {
+              const uint64_t to_page = (kPage - address % kPage) / kBusBytes;
+              const auto most = static_cast<uint32_t>(std::min<uint64_t>({left, kMaxBurst, to_page}));
+              const auto [at, n] = load_next_burst(e, c, most);
+              const BurstTiming bt = transact(load_port, false, address, n, at);
+              c = bt.accept;
+              e.bursts.emplace_back(bt.burst, n);
+              e.fired += n;
+              address += uint64_t{n} * kBusBytes;
+              left -= n;
+            }
+          }
+        }
       }
-      Cycle u = d + 1;
-      if (m.dep.push_next) u = push_token(kL2C, mi, index, d + 1);
-      run->mod[mi].stall += u - (d + 1);
+      e.requests_done = true;
+      run->load_q_changed.notify(sc_core::SC_ZERO_TIME);
+      ready = e.runs ? c : s + 1;
+    }
+  }
+
+  void load_back_thread() { module_thread([this] { load_back_body(); }); }
+  void load_back_body() {
+    const int mi = static_cast<int>(Module::kLoad);
+    std::deque<RunState::LoadEntry>& q = run->load_q;
+    while (run->remaining[mi] > 0) {
+      while (q.empty()) wait_event(run->load_q_changed);
+      RunState::LoadEntry& e = q.front();
+      const MemInsn& m = *e.m;
+      Cycle from = e.run_start;  // B_PUSH (a head with no data: the cycle after B_IDLE)
+      if (e.runs) {
+        while (!e.requests_done) wait_event(run->load_q_changed);
+        Cycle d = e.data_end;  // the first cycle the data side is not busy
+        if (run->load_overlap) {
+          for (const auto& [b, n] : e.bursts) wait_scheduled(b);
+          extend_takes(e);
+          const uint32_t bpe = run->config->buffer(m.memory_type).element_bytes / kBusBytes;
+          std::vector<Cycle> writes;  // an element is written with the take of its last beat
+          writes.reserve(e.takes.size() / bpe);
+          for (size_t k = bpe - 1; k < e.takes.size(); k += bpe) writes.push_back(e.takes[k]);
+          d = writes.empty() ? e.run_start : writes.back() + 1;
+          // the pad walker: one step per pad element and per data row, in cycles the data walker leaves free
+          const uint64_t rows = uint64_t{m.y_pad_0} + m.y_size + m.y_pad_1;
+          const uint64_t cols = uint64_t{m.x_pad_0} + m.x_size + m.x_pad_1;
+          if (rows > 0) {
+            uint64_t need = rows * cols - uint64_t{m.x_size} * m.y_size + m.y_size;
+            Cycle t = e.run_start;
+            for (const Cycle w : writes) {
+              if (w >= t) {
+                if (need <= w - t) break;
+                need -= w - t;
+                t = w + 1;
+              }
+            }
+            if (need > 0) d = std::max(d, t + need);
+          }
+        }
+        from = std::max(d, e.run_start) + 1;
+      }
+      Cycle u = from;
+      if (m.dep.push_next) u = push_token(kL2C, kLoadBack, e.index, from);
+      run->mod[mi].stall += u - from;
       wait_until(u);
       ++run->counters.load_insn_count;
-      run->note("load", index, a, u);
-      finish_insn(mi, a, u);
-      ready = u + 1;
+      run->note("load", e.index, e.accepted, u);
+      load_busy(e.accepted + 1, u);
+      --run->remaining[mi];
+      run->end_cycle[mi] = u + 1;
+      run->load_back_free = u + 1;
+      run->load_popped_at = u;
+      q.pop_front();
+      if (!q.empty()) q.front().run_start = std::max(u + 1, q.front().start + 1) + 1;
+      run->load_q_changed.notify(sc_core::SC_ZERO_TIME);
     }
   }
 
@@ -1680,6 +1884,8 @@ void TlmSimulator::Impl::run(uint64_t insn_address, uint32_t insn_count) {
   rs.tok[kS2C].name = "store->compute";
   decode(rs, insn_address, insn_count);
   for (const Module m : rs.modules) ++rs.remaining[static_cast<int>(m)];
+  rs.load_front_left = rs.remaining[static_cast<int>(Module::kLoad)];
+  rs.load_overlap = config.inp().element_bytes >= kBusBytes && config.wgt().element_bytes >= kBusBytes;
   Core::plan_bounds(rs);
 
   Core& core = engine();
@@ -1706,10 +1912,11 @@ void TlmSimulator::Impl::run(uint64_t insn_address, uint32_t insn_count) {
       if (!detail.empty()) detail += "; ";
       if (rs.remaining[m] == 0) {
         detail += fmt::format("{} module finished", module_name(m));
-      } else if (rs.waiting[m].index) {
-        const uint32_t i = *rs.waiting[m].index;
+      } else if (const RunState::Waiting& w = (m == 0 && rs.waiting[kLoadBack].index) ? rs.waiting[kLoadBack] : rs.waiting[m];
+                 w.index) {
+        const uint32_t i = *w.index;
         detail += fmt::format("{} module stalled at instruction {} ({}) {}", module_name(m), i,
-                              isa::disassemble(rs.program[i]), rs.waiting[m].text());
+                              isa::disassemble(rs.program[i]), w.text());
         if (!lowest || i < *lowest) lowest = i;
       } else {
         detail += fmt::format("{} module {}", module_name(m), rs.waiting[m].what ? rs.waiting[m].text() : std::string("blocked"));
