@@ -415,6 +415,13 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
   const uint64_t store_time = tile_rows * out_row_bytes / std::max<uint32_t>(1, cfg.timing().dram_bytes_per_cycle) +
                               tile_rows * (p.acc_vectors() + 3);
   const bool alu_zeroing = n_ic >= 2 && earlier_gemm >= 2 * store_time && !(b.bias && p.resident_constants == 0);
+  // Else, the zeroing can go between the two halves of the last step's GEMM (split along one of its
+  // hardware loops), beside the second: half a step more for the store (C7 of ResNet-18, two steps of 896 cycles:
+  // the store of 224 rows needs about 1.0k). The engines' handover costs about ten cycles, a reset GEMM
+  // a cycle per two rows. A tile whose last step is not split is reset as before (next_zeroed).
+  const uint64_t step_gemm = tile_rows * t.ic_blocks * kk;
+  const bool mid_zeroing = !alu_zeroing && earlier_gemm + step_gemm / 2 >= store_time &&
+                           !(b.bias && p.resident_constants == 0);
   auto zero_on_alu = [&](const ConvStep& next) {
     const uint32_t n_tob = std::min(t.oc_blocks, OB - next.ot * t.oc_blocks);
     const uint32_t n_plane =
@@ -432,6 +439,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     }
   };
 
+  bool next_zeroed = false;  // the next tile's accumulators are zeroed on the ALU engine (no reset GEMM)
   for (size_t k = 0; k < steps.size(); ++k) {
     const ConvStep& s = steps[k];
     const uint32_t ob0 = s.ot * t.oc_blocks, tob = std::min(t.oc_blocks, OB - ob0);
@@ -526,7 +534,9 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     auto tile_loops = [&](UopKernelBuilder& kb, uint32_t src_factor_o, uint32_t blocks = 0) -> int {
       return block_loops(kb, blocks == 0 ? tob : blocks, plane, src_factor_o);
     };
-    if (s.first && (s.tile == 0 || !alu_zeroing)) {
+    const bool zeroed = s.first && next_zeroed;  // by the tile before, on the ALU engine
+    if (s.first) next_zeroed = false;
+    if (s.first && !zeroed) {
       // The acc slot is free once the store of tile - 2 has drained it.
       if (s.tile >= 2) q.dep_pop(Stage::kStore, Stage::kCompute);
       if (b.bias && p.resident_constants == 0) {
@@ -542,33 +552,57 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       q.push_gemm(kb.build());
     }
     if (loads) q.dep_pop(Stage::kLoad, Stage::kCompute);
-    if (s.last && alu_zeroing && k + 1 < steps.size()) zero_on_alu(steps[k + 1]);
+    if (s.last && alu_zeroing && k + 1 < steps.size()) {
+      zero_on_alu(steps[k + 1]);
+      next_zeroed = true;
+    }
     {
       // Three affine axes; the one enumerated inside the kernel varies fastest, so consecutive
       // micro-ops write different accumulators. The other two become the hardware loops.
       struct Axis {
         uint32_t ext, dst, src, wgt;
       };
+      const uint32_t inner = gemm_inner_axis(tob, th, tw);
       const std::array<Axis, 3> ax = {Axis{tob, plane, 0, oc_pitch}, Axis{th, tw, p.stride_h * iw_t, 0},
                                       Axis{tw, 1, p.stride_w, 0}};
-      const uint32_t inner = gemm_inner_axis(tob, th, tw);
-      UopKernelBuilder kb(KernelMode::kGemm);
-      int n = 0;
-      for (uint32_t a = 0; a < 3; ++a) {
-        if (a == inner || ax[a].ext < 2) continue;
-        kb.loop_begin(ax[a].ext, ax[a].dst, ax[a].src, ax[a].wgt);
-        ++n;
+      // the GEMM over [lo, lo + n) of axis `part` (the whole tile: n = its extent)
+      auto gemm = [&](uint32_t part, uint32_t lo, uint32_t n_part) {
+        std::array<Axis, 3> a3 = ax;
+        a3[part].ext = n_part;
+        UopKernelBuilder kb(KernelMode::kGemm);
+        int n = 0;
+        for (uint32_t a = 0; a < 3; ++a) {
+          if (a == inner || a3[a].ext < 2) continue;
+          kb.loop_begin(a3[a].ext, a3[a].dst, a3[a].src, a3[a].wgt);
+          ++n;
+        }
+        const Axis& A = a3[inner];
+        const uint32_t acc0 = acc_base + lo * ax[part].dst, src0 = inp_base + lo * ax[part].src,
+                       wgt0 = step_wgt + lo * ax[part].wgt;
+        for (uint32_t i = 0; i < tib; ++i)
+          for (uint32_t y = 0; y < kh; ++y)
+            for (uint32_t x = 0; x < kw; ++x) {
+              const uint32_t src = src0 + i * ih_t * iw_t + y * iw_t + x;
+              const uint32_t wgt = wgt0 + i * kk + y * kw + x;
+              for (uint32_t e = 0; e < A.ext; ++e) kb.push(acc0 + e * A.dst, src + e * A.src, wgt + e * A.wgt);
+            }
+        for (int i = 0; i < n; ++i) kb.loop_end();
+        q.push_gemm(kb.build());
+      };
+      // split along a hardware-loop axis (halving the kernel's axis would bring micro-ops on the same
+      // accumulators closer, into hazards)
+      uint32_t part = 3;
+      for (uint32_t a = 0; a < 3 && part == 3; ++a)
+        if (a != inner && ax[a].ext >= 2) part = a;
+      if (s.last && mid_zeroing && k + 1 < steps.size() && part < 3) {
+        const uint32_t h = ax[part].ext / 2;
+        gemm(part, 0, h);
+        zero_on_alu(steps[k + 1]);
+        next_zeroed = true;
+        gemm(part, h, ax[part].ext - h);
+      } else {
+        gemm(0, 0, tob);
       }
-      const Axis& A = ax[inner];
-      for (uint32_t i = 0; i < tib; ++i)
-        for (uint32_t y = 0; y < kh; ++y)
-          for (uint32_t x = 0; x < kw; ++x) {
-            const uint32_t src = inp_base + i * ih_t * iw_t + y * iw_t + x;
-            const uint32_t wgt = step_wgt + i * kk + y * kw + x;
-            for (uint32_t e = 0; e < A.ext; ++e) kb.push(acc_base + e * A.dst, src + e * A.src, wgt + e * A.wgt);
-          }
-      for (int i = 0; i < n; ++i) kb.loop_end();
-      q.push_gemm(kb.build());
     }
     // With a fused residual the last step's releases wait for the residual GEMM (it reads a region too).
     const bool defer_release = p.has_residual && s.last;

@@ -182,10 +182,11 @@ TEST(ConvTiling, LastTileIsStoredInChunks) {
   EXPECT_EQ(o.run.counters.out_store_nbytes, o.run.tiling.cost.out_bytes);
 }
 
-// With several steps per tile (here four), every tile after the first has its accumulators zeroed by two
-// ALU passes (MIN 0, MAX 0) that run beside the previous tile's last GEMMs instead of by a reset on the
-// GEMM engine; with one step per tile the reset stays. Two tiles of 3 channel blocks x 98 pixels, four
-// requantization passes each.
+// Every tile after the first has its accumulators zeroed by two ALU passes (MIN 0, MAX 0) that run beside
+// the previous tile's last GEMMs instead of by a reset on the GEMM engine: before its last step with
+// several steps per tile (here four), between the two halves of its only step's GEMM with one (the GEMM
+// split in two). Two tiles of 3 channel blocks x 98 pixels, four requantization passes each; a tile whose
+// step leaves the store no time keeps the reset (ConvTiling.ShortTilesKeepTheirReset).
 TEST(ConvTiling, LaterTilesAreZeroedOnTheAluEngine) {
   ConvCase k;
   k.name = "zeroing";
@@ -202,8 +203,28 @@ TEST(ConvTiling, LaterTilesAreZeroedOnTheAluEngine) {
     const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 3, opts);
     ASSERT_EQ(first_mismatch(o.run.output.to_vector<int8_t>(), o.expect), -1);
     const uint64_t tile_rows = 3 * 7 * 14, requant = 2 * 4 * tile_rows;
-    EXPECT_EQ(o.run.counters.alu_counter, ic_blocks == 1 ? requant + 2 * tile_rows : requant);
+    EXPECT_EQ(o.run.counters.alu_counter, requant + 2 * tile_rows);
   }
+}
+
+// A tile whose GEMMs are short against its store (a 1x1 kernel over few input channels, one step) keeps
+// its reset on the GEMM engine: zeroing it on the ALU engine would wait for the store of the tile before.
+TEST(ConvTiling, ShortTilesKeepTheirReset) {
+  ConvCase k;
+  k.name = "short_tiles";
+  k.c = 16, k.o = 48, k.h = 14, k.w = 14, k.kh = 1, k.kw = 1;
+  k.pt = k.pl = k.pb = k.pr = 0;
+  const isa::HwConfig cfg = load_config("default");
+  compiler::LoweringOptions opts;
+  compiler::Conv2dTiling t;
+  t.oc_blocks = 3, t.ic_blocks = 1, t.out_rows = 7, t.out_cols = 14;
+  t.order = compiler::LoopOrder::kOcOuter;
+  t.weight_mode = compiler::WeightMode::kSlice;
+  opts.tiling = t;
+  const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 3, opts);
+  ASSERT_EQ(first_mismatch(o.run.output.to_vector<int8_t>(), o.expect), -1);
+  const uint64_t tile_rows = 3 * 7 * 14;
+  EXPECT_EQ(o.run.counters.alu_counter, 2 * 4 * tile_rows);  // the requantization only
 }
 
 TEST(ConvErrors, ClearMessages) {
