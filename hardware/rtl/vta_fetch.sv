@@ -48,19 +48,20 @@ module vta_fetch #(
   logic [31:0]       req_left_q, disp_left_q, idx_q;
   logic              outstanding_q;
   logic [CW-1:0]     buf_count;
-  logic [31:0]       n_insns, to_4k;
-  logic [12:0]       bytes_to_4k;
-  assign bytes_to_4k = 13'd4096 - {1'b0, addr_q[11:0]};
-  assign to_4k       = 32'(bytes_to_4k) >> 4;
-  always_comb begin
-    n_insns = req_left_q;
-    if (n_insns > BURST_INSNS) n_insns = BURST_INSNS;
-    if (to_4k < n_insns) n_insns = to_4k;
-  end
+  // The burst's instruction count in a few bits (a burst is at most BURST_INSNS): the instructions left
+  // and those to the 4 KiB boundary, each compared with BURST_INSNS first, so no 32-bit compare or
+  // subtraction stands between the registers and the request.
+  localparam int unsigned NW = $clog2(BURST_INSNS) + 1;
+  logic [NW-1:0] n_insns, left_n, page_n;
+  logic [7:0]    slot;  // the instruction's place in its 4 KiB page
+  assign slot    = addr_q[11:4];
+  assign left_n  = (req_left_q >= 32'(BURST_INSNS)) ? NW'(BURST_INSNS) : NW'(req_left_q);
+  assign page_n  = (slot > 8'(256 - BURST_INSNS)) ? NW'(9'd256 - {1'b0, slot}) : NW'(BURST_INSNS);
+  assign n_insns = (page_n < left_n) ? page_n : left_n;
   assign arvalid_o = (req_left_q != '0) && !outstanding_q &&
-                     (32'(BUF_DEPTH) - 32'(buf_count) >= n_insns);
+                     ((CW + 1)'(buf_count) + (CW + 1)'(n_insns) <= (CW + 1)'(BUF_DEPTH));
   assign araddr_o  = addr_q;
-  assign arlen_o   = 8'(n_insns * BPI - 1);
+  assign arlen_o   = 8'(n_insns) * 8'(BPI) - 8'd1;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -74,7 +75,7 @@ module vta_fetch #(
     end else begin
       if (arvalid_o && arready_i) begin
         addr_q        <= addr_q + ADDR_W'({n_insns, 4'b0});
-        req_left_q    <= req_left_q - n_insns;
+        req_left_q    <= req_left_q - 32'(n_insns);
         outstanding_q <= 1'b1;
       end else if (rvalid_i && rlast_i) begin
         outstanding_q <= 1'b0;
