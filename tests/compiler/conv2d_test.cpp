@@ -161,6 +161,18 @@ TEST(ConvTiling, GemmCountIsIdeal) {
   EXPECT_GT(o.run.kernel_cache_hits, 0u);
 }
 
+
+// Lowering options that force an oc_outer tiling with weight slices (oc_blocks x out_rows x out_cols
+// output tiles, ic_blocks per step).
+compiler::LoweringOptions forced_tiling(uint32_t oc_blocks, uint32_t ic_blocks, uint32_t out_rows, uint32_t out_cols) {
+  compiler::Conv2dTiling t;
+  t.oc_blocks = oc_blocks, t.ic_blocks = ic_blocks, t.out_rows = out_rows, t.out_cols = out_cols;
+  t.order = compiler::LoopOrder::kOcOuter;
+  t.weight_mode = compiler::WeightMode::kSlice;
+  compiler::LoweringOptions opts;
+  opts.tiling = t;
+  return opts;
+}
 // The layer's last output tile is requantized and stored in chunks of output-channel blocks (each chunk's
 // store overlaps the next one's requantization): two spatial tiles of three channel blocks store once for
 // the first tile and three times for the last, and the result stays exact.
@@ -169,13 +181,7 @@ TEST(ConvTiling, LastTileIsStoredInChunks) {
   k.name = "chunks";
   k.c = 32, k.o = 48, k.h = 14, k.w = 14;
   const isa::HwConfig cfg = load_config("default");
-  compiler::LoweringOptions opts;
-  compiler::Conv2dTiling t;
-  t.oc_blocks = 3, t.ic_blocks = 2, t.out_rows = 7, t.out_cols = 14;
-  t.order = compiler::LoopOrder::kOcOuter;
-  t.weight_mode = compiler::WeightMode::kSlice;
-  opts.tiling = t;
-  const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 3, opts);
+  const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 3, forced_tiling(3, 2, 7, 14));
   ASSERT_EQ(first_mismatch(o.run.output.to_vector<int8_t>(), o.expect), -1);
   EXPECT_EQ(o.run.tiling.cost.output_tiles, 2u);
   EXPECT_EQ(o.run.counters.store_insn_count, 1u + 3u);
@@ -194,13 +200,7 @@ TEST(ConvTiling, LaterTilesAreZeroedOnTheAluEngine) {
   const isa::HwConfig cfg = load_config("default");
   for (const uint32_t ic_blocks : {1u, 4u}) {
     SCOPED_TRACE(ic_blocks);
-    compiler::LoweringOptions opts;
-    compiler::Conv2dTiling t;
-    t.oc_blocks = 3, t.ic_blocks = ic_blocks, t.out_rows = 7, t.out_cols = 14;
-    t.order = compiler::LoopOrder::kOcOuter;
-    t.weight_mode = compiler::WeightMode::kSlice;
-    opts.tiling = t;
-    const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 3, opts);
+    const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 3, forced_tiling(3, ic_blocks, 7, 14));
     ASSERT_EQ(first_mismatch(o.run.output.to_vector<int8_t>(), o.expect), -1);
     const uint64_t tile_rows = 3 * 7 * 14, requant = 2 * 4 * tile_rows;
     EXPECT_EQ(o.run.counters.alu_counter, requant + 2 * tile_rows);
@@ -215,13 +215,7 @@ TEST(ConvTiling, ShortTilesKeepTheirReset) {
   k.c = 16, k.o = 48, k.h = 14, k.w = 14, k.kh = 1, k.kw = 1;
   k.pt = k.pl = k.pb = k.pr = 0;
   const isa::HwConfig cfg = load_config("default");
-  compiler::LoweringOptions opts;
-  compiler::Conv2dTiling t;
-  t.oc_blocks = 3, t.ic_blocks = 1, t.out_rows = 7, t.out_cols = 14;
-  t.order = compiler::LoopOrder::kOcOuter;
-  t.weight_mode = compiler::WeightMode::kSlice;
-  opts.tiling = t;
-  const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 3, opts);
+  const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 3, forced_tiling(3, 1, 7, 14));
   ASSERT_EQ(first_mismatch(o.run.output.to_vector<int8_t>(), o.expect), -1);
   const uint64_t tile_rows = 3 * 7 * 14;
   EXPECT_EQ(o.run.counters.alu_counter, 2 * 4 * tile_rows);  // the requantization only

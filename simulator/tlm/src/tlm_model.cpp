@@ -1018,8 +1018,6 @@ struct Core : sc_core::sc_module {
                   Cycle s) {
     const bool wide = elem_bytes >= kBusBytes;
     const uint32_t bpe = wide ? elem_bytes / kBusBytes : 1;
-    const uint64_t rows = uint64_t{m.y_pad_0} + m.y_size + m.y_pad_1;
-    const uint64_t cols = uint64_t{m.x_pad_0} + m.x_size + m.x_pad_1;
     std::vector<Cycle> writes;  // cycles the data walker writes an element
     writes.reserve(uint64_t{m.x_size} * m.y_size);
     std::vector<std::pair<BurstRef, uint32_t>> bursts;  // (burst, elements it completes)
@@ -1055,20 +1053,26 @@ struct Core : sc_core::sc_module {
     }
     if (!writes.empty()) busy_end = std::max(busy_end, writes.back() + 1);
     busy_end = std::max(busy_end, c + 1);
-    // the pad walker: one step per pad element and per data row, in cycles the data walker leaves free
-    if (rows > 0) {
-      uint64_t need = rows * cols - uint64_t{m.x_size} * m.y_size + m.y_size;
-      Cycle t = s + 1;
-      for (const Cycle w : writes) {
-        if (w >= t) {
-          if (need <= w - t) break;
-          need -= w - t;
-          t = w + 1;
-        }
+    return std::max(busy_end, pad_walker_end(m, s + 1, writes));
+  }
+
+  // The pad walker: one step per pad element and per data row, in the cycles from `from` on that the data
+  // walker leaves free (`writes`: its write cycles, in order). Returns the first cycle it is done (`from`
+  // when the tile is empty).
+  static Cycle pad_walker_end(const MemInsn& m, Cycle from, const std::vector<Cycle>& writes) {
+    const uint64_t rows = uint64_t{m.y_pad_0} + m.y_size + m.y_pad_1;
+    const uint64_t cols = uint64_t{m.x_pad_0} + m.x_size + m.x_pad_1;
+    uint64_t need = rows * cols - uint64_t{m.x_size} * m.y_size + m.y_size;
+    if (rows == 0 || need == 0) return from;
+    Cycle t = from;
+    for (const Cycle w : writes) {
+      if (w >= t) {
+        if (need <= w - t) break;
+        need -= w - t;
+        t = w + 1;
       }
-      if (need > 0) busy_end = std::max(busy_end, t + need);
     }
-    return busy_end;
+    return t + need;
   }
 
   // ---- the store walkers (vta_store) ----
@@ -1475,22 +1479,7 @@ struct Core : sc_core::sc_module {
           std::vector<Cycle> writes;  // an element is written with the take of its last beat
           writes.reserve(e.takes.size() / bpe);
           for (size_t k = bpe - 1; k < e.takes.size(); k += bpe) writes.push_back(e.takes[k]);
-          d = writes.empty() ? e.run_start : writes.back() + 1;
-          // the pad walker: one step per pad element and per data row, in cycles the data walker leaves free
-          const uint64_t rows = uint64_t{m.y_pad_0} + m.y_size + m.y_pad_1;
-          const uint64_t cols = uint64_t{m.x_pad_0} + m.x_size + m.x_pad_1;
-          if (rows > 0) {
-            uint64_t need = rows * cols - uint64_t{m.x_size} * m.y_size + m.y_size;
-            Cycle t = e.run_start;
-            for (const Cycle w : writes) {
-              if (w >= t) {
-                if (need <= w - t) break;
-                need -= w - t;
-                t = w + 1;
-              }
-            }
-            if (need > 0) d = std::max(d, t + need);
-          }
+          d = std::max(writes.empty() ? e.run_start : writes.back() + 1, pad_walker_end(m, e.run_start, writes));
         }
         from = std::max(d, e.run_start) + 1;
       }
