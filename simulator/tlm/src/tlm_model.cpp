@@ -1434,7 +1434,6 @@ struct Core : sc_core::sc_module {
         if (!run->load_overlap) {
           // narrow elements (no overlap): the unit's own walkers, its data a cycle later (the beat queue)
           e.data_end = load_unit(load_port, m, eb, s) + 1;
-          c = s + 1;
         } else {
           const uint32_t bpe = eb / kBusBytes;
           for (uint32_t y = 0; y < m.y_size; ++y) {
