@@ -414,14 +414,14 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
   const uint64_t out_row_bytes = uint64_t{cfg.batch()} * cfg.block_out();
   const uint64_t store_time = tile_rows * out_row_bytes / std::max<uint32_t>(1, cfg.timing().dram_bytes_per_cycle) +
                               tile_rows * (p.acc_vectors() + 3);
-  const bool alu_zeroing = n_ic >= 2 && earlier_gemm >= 2 * store_time && !(b.bias && p.resident_constants == 0);
+  const bool bias_per_tile = b.bias && p.resident_constants == 0;
+  const bool alu_zeroing = n_ic >= 2 && earlier_gemm >= 2 * store_time && !bias_per_tile;
   // Else, the zeroing can go between the two halves of the last step's GEMM (split along one of its
   // hardware loops), beside the second: half a step more for the store (C7 of ResNet-18, two steps of 896 cycles:
   // the store of 224 rows needs about 1.0k). The engines' handover costs about ten cycles, a reset GEMM
   // a cycle per two rows. A tile whose last step is not split is reset as before (next_zeroed).
   const uint64_t step_gemm = tile_rows * t.ic_blocks * kk;
-  const bool mid_zeroing = !alu_zeroing && earlier_gemm + step_gemm / 2 >= store_time &&
-                           !(b.bias && p.resident_constants == 0);
+  const bool mid_zeroing = !alu_zeroing && earlier_gemm + step_gemm / 2 >= store_time && !bias_per_tile;
   auto zero_on_alu = [&](const ConvStep& next) {
     const uint32_t n_tob = std::min(t.oc_blocks, OB - next.ot * t.oc_blocks);
     const uint32_t n_plane =
@@ -539,7 +539,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     if (s.first && !zeroed) {
       // The acc slot is free once the store of tile - 2 has drained it.
       if (s.tile >= 2) q.dep_pop(Stage::kStore, Stage::kCompute);
-      if (b.bias && p.resident_constants == 0) {
+      if (bias_per_tile) {
         // With per-channel shifts the constant is [bias; shifts], OB elements each: one 2-row LOAD puts
         // the tile's tob shifts right after its tob biases.
         q.load_2d(*b.bias, gob, tob, p.has_channel_shift ? 2 : 1, p.has_channel_shift ? OBt : tob, 0, 0, 0, 0,
