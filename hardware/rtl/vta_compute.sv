@@ -6,9 +6,12 @@
 //   - an ALU instruction, with its token pushes, to the ALU engine's queue (GEMM = 0), which runs them
 //     in order and pushes their tokens when each is done;
 //   - a LOAD of UOP or ACC to its load unit once both engines are idle (it writes what they read).
-// An instruction that pushes a token on the front end (any but ALU) or FINISH first waits until
-// everything before it is done (the engines drained), then pushes compute->load (push_prev) and
-// compute->store (push_next). So every push still follows all older work, as in program order.
+// An instruction that pushes a token on the front end (any but ALU) or FINISH first waits until the
+// older work the token vouches for is done (DRAIN), then pushes compute->load (push_prev) and
+// compute->store (push_next): a push to the store, or FINISH, waits for both engines (both write OUT);
+// a push to the load module only for the GEMM engine, since all the load module writes is INP and WGT,
+// which only GEMMs read (so a tile's requantization on the ALU engine does not hold up the loads of the
+// next steps). Results are those of program order.
 //
 // Both engines write the ACC buffer, which has ACC_BANKS banks (the halves of the row index), each
 // with its own read and write port, so requantization of one tile (ALU) overlaps the GEMMs of the next
@@ -468,16 +471,23 @@ module vta_compute #(
                              .fire_o(pop_prev_o), .advance_o(pop_prev_adv), .blocked_o(pop_prev_blk));
   vta_token_step u_pop_next (.active_i(state_q == S_POP_NEXT), .want_i(pop_next), .ready_i(pop_next_ready_i),
                              .fire_o(pop_next_o), .advance_o(pop_next_adv), .blocked_o(pop_next_blk));
-  vta_token_step u_push_prev (.active_i(state_q == S_PUSH_PREV), .want_i(push_prev), .ready_i(push_prev_ready_i),
+  // the ALU engine (older work) goes first when both push compute->load in one cycle
+  logic a_pp_want;
+  assign a_pp_want = (a_state_q == A_PUSH_PREV) && a_push_prev_q;
+  vta_token_step u_push_prev (.active_i(state_q == S_PUSH_PREV), .want_i(push_prev),
+                              .ready_i(push_prev_ready_i && !a_pp_want),
                               .fire_o(f_push_prev), .advance_o(push_prev_adv), .blocked_o(push_prev_blk));
   vta_token_step u_push_next (.active_i(state_q == S_PUSH_NEXT), .want_i(push_next), .ready_i(push_next_ready_i),
                               .fire_o(f_push_next), .advance_o(push_next_adv), .blocked_o(push_next_blk));
-  // the front end pushes only with the ALU engine idle, so the two never push in one cycle
+  // the front end pushes compute->store only with the ALU engine idle, and gives way on compute->load,
+  // so the two never push one queue in one cycle
   assign push_prev_o = f_push_prev || a_pp_fire;
   assign push_next_o = f_push_next || a_pn_fire;
 
   logic front_push;  // the front end pushes this instruction's tokens (and so drains first)
   assign front_push = !(is_alu && run_loop) && (push_prev || push_next || is_finish);
+  logic drained;     // what the pushes vouch for is done: everything older, or all but the ALU engine
+  assign drained = (push_next || is_finish) ? all_idle : (!g_busy && !uop_busy && !acc_busy);
 
   always_comb begin
     state_d     = state_q;
@@ -517,7 +527,7 @@ module vta_compute #(
         state_d     = S_IDLE;
       end
       S_LOAD: if (!uop_busy && !acc_busy) state_d = S_PUSH_PREV;  // the engines stayed idle
-      S_DRAIN: if (all_idle) state_d = S_PUSH_PREV;
+      S_DRAIN: if (drained) state_d = S_PUSH_PREV;
       S_PUSH_PREV: if (push_prev_adv) state_d = S_PUSH_NEXT;
       S_PUSH_NEXT: begin
         if (push_next_adv) begin
@@ -594,6 +604,11 @@ module vta_compute #(
       // a LOAD ACC never overlaps an engine's write
       LoadAlone: assert (!acc_ld_we || (!g_busy && alu_empty))
         else $error("vta_compute: LOAD ACC while an engine runs");
+      // a token queue takes one push a cycle
+      OnePushPrev: assert (!(f_push_prev && a_pp_fire))
+        else $error("vta_compute: both engines pushed compute->load in one cycle");
+      OnePushNext: assert (!(f_push_next && a_pn_fire))
+        else $error("vta_compute: both engines pushed compute->store in one cycle");
     end
   end
   /* verilator lint_on SYNCASYNCNET */

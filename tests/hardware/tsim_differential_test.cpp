@@ -374,6 +374,58 @@ TEST_F(TsimDirected, BackToBackLoadsOverlapTheirLatency) {
   EXPECT_LT(eight, 4 * one) << "one " << one << ", eight " << eight;
 }
 
+// A GEMM's push to the load module vouches only for the GEMM engine (the ALU engine reads neither INP nor
+// WGT): the LOAD waiting for it runs beside an older ALU instruction that is still running (a tile's
+// requantization beside the next steps' loads), and still lands after the GEMM read what it overwrites.
+TEST_F(TsimDirected, LoadAfterAGemmDoesNotWaitForTheAluEngine) {
+  const uint32_t half = config_.acc().depth / 2;
+  const std::vector<isa::MicroOp> uops = {{0, 0, 0}, {half, 0, 0}};
+  isa::AluInsn mul;  // one row a cycle: four runs over rows 0..499 of bank 0
+  mul.alu_opcode = isa::AluOpcode::kMul;
+  mul.use_imm = true;
+  mul.imm = 3;
+  mul.loop = loop(0, 1, 4, 500, 0, 1, 0, 0);
+  isa::GemmInsn gemm;  // 16 rows of bank 1 from INP 0..15 and WGT 0
+  gemm.loop = loop(1, 2, 1, 16, 0, 1, 0, 1);
+  const auto program = [&](bool with_alu) {
+    const uint32_t inp = L_.base(MemoryType::kInp), wgt = L_.base(MemoryType::kWgt);
+    std::vector<isa::Instruction> p = {
+        make_mem(Opcode::kLoad, MemoryType::kWgt, 0, wgt, 1, 1, 1),
+        make_mem(Opcode::kLoad, MemoryType::kInp, 0, inp, 1, 16, 16),
+        make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 2, 2)};
+    isa::dep_flags(p[1]).push_next = true;
+    if (with_alu) p.push_back(mul);
+    isa::GemmInsn g1 = gemm;
+    g1.dep.pop_prev = g1.dep.push_prev = true;
+    p.push_back(g1);
+    // 64 WGT elements (16 KiB) over the one the GEMM read, then a GEMM of the new weights
+    isa::Instruction big = make_mem(Opcode::kLoad, MemoryType::kWgt, 0, wgt + 1, 1, 64, 64);
+    isa::dep_flags(big).pop_next = isa::dep_flags(big).push_next = true;
+    p.push_back(big);
+    isa::GemmInsn g2 = gemm;  // onto the same rows
+    g2.dep.pop_prev = g2.dep.push_next = true;
+    p.push_back(g2);
+    isa::Instruction st = make_mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, 32, 32);
+    isa::dep_flags(st).pop_prev = true;
+    p.push_back(st);
+    p.push_back(make_mem(Opcode::kStore, MemoryType::kOut, half, L_.base(MemoryType::kOut) + 64, 1, 16, 16));
+    return directed(L_, p, uops, 11, /*small_acc=*/true);
+  };
+  check(program(true), "load_beside_alu");
+  const auto cycles = [&](const GeneratedProgram& g) {
+    load_regions(tsim_, g);
+    const driver::RunResult r = tsim_.run(g.insn_address, g.insn_count, 0ms);
+    EXPECT_TRUE(r.ok()) << r.message;
+    return r.counters.cycle_count;
+  };
+  const uint64_t with_alu = cycles(program(true)), without = cycles(program(false));
+  std::printf("with the ALU instruction %llu cycles, without %llu\n", static_cast<unsigned long long>(with_alu),
+              static_cast<unsigned long long>(without));
+  // The 16 KiB LOAD (>= 2048 cycles at 8 B/cycle) overlaps the 2000-cycle MUL: the MUL adds well under
+  // its length (it would add all of it if the LOAD waited for it).
+  EXPECT_LT(with_alu, without + 1000) << "with " << with_alu << ", without " << without;
+}
+
 TEST_F(TsimDirected, AccumulationWrapsAndLargeLoops) {
   // Full-range ACC values: 2^14 accumulations of 8-bit products wrap the 32-bit lanes.
   std::vector<isa::MicroOp> uops = {{0, 0, 0}, {1, 1, 1}, {2, 2, 2}, {3, 0, 3}};

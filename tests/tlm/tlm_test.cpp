@@ -442,6 +442,19 @@ std::vector<Directed> directed_programs(const isa::HwConfig& config) {
   queue.push_back(g1);
   queue.push_back(isa::FinishInsn{});
   out.push_back({"alu queue full", queue, banks});
+  // a GEMM's push to the load module waits for the GEMM engine only: the LOAD it lets go runs beside the
+  // older ALU pass (in the other bank); then both engines push to the load module
+  isa::GemmInsn g1_push = g1;
+  g1_push.dep.push_prev = true;
+  isa::MemInsn wgt_after = isa::make_mem(Opcode::kLoad, MemoryType::kWgt, 0, 0, 1, 64, 64);
+  wgt_after.dep.pop_next = true;
+  isa::AluInsn a0_push = long_a0;
+  a0_push.dep.push_prev = true;
+  isa::MemInsn wgt_after2 = wgt_after;
+  wgt_after2.sram_base = 64;
+  out.push_back({"load beside alu", {uop_load(2), long_a0, g1_push, wgt_after, isa::FinishInsn{}}, banks});
+  out.push_back({"alu and gemm push to load",
+                 {uop_load(2), a0_push, g0, g1_push, wgt_after, wgt_after2, isa::FinishInsn{}}, banks});
   (void)codec;
   return out;
 }

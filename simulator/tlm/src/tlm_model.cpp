@@ -1643,14 +1643,24 @@ struct Core : sc_core::sc_module {
       }
       Cycle u2 = next;  // the front end's last cycle with this instruction
       if (front_push || loads) {
-        // DRAIN until everything older is done (both engines idle; a LOAD found them idle and goes straight
-        // to PUSH_PREV), then PUSH_PREV and PUSH_NEXT
-        const Cycle x = std::max({d + 1, run->gemm_free, alu_empty_from()});
+        // DRAIN until what the push vouches for is done (a LOAD found both engines idle and goes straight
+        // to PUSH_PREV), then PUSH_PREV and PUSH_NEXT: a push to the store or FINISH waits for both
+        // engines, a push to the load module only for the GEMM engine (the ALU engine reads neither INP
+        // nor WGT), and gives way to an ALU push in the same cycle
+        const bool all_older = dep.push_next || std::holds_alternative<FinishInsn>(insn);
+        Cycle x = std::max(d + 1, run->gemm_free);
+        if (all_older) x = std::max(x, alu_empty_from());
         run->c2s_push.at_cycle(dep.push_next ? x + 2 : x + 3 + run->c2s_min[pos + 1]);
         run->compute_read.at_cycle(x + 3 + run->cread_min[pos + 1]);
         run->compute_pops_not_before = x + 3;
         Cycle u1 = x + 1;
-        if (dep.push_prev) u1 = push_token(kC2L, mi, index, x + 1);
+        if (dep.push_prev) {
+          Cycle from = x + 1;
+          if (!all_older)
+            for (const RunState::AluJob& j : run->alu_jobs)
+              if (j.push_prev && j.done + 1 == from) ++from;
+          u1 = push_token(kC2L, mi, index, from);
+        }
         u2 = u1 + 1;
         if (dep.push_next) u2 = push_token(kC2S, mi, index, u1 + 1);
         run->mod[mi].stall += (u1 - (x + 1)) + (u2 - (u1 + 1));
