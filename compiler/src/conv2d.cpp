@@ -234,7 +234,25 @@ std::vector<int8_t> pack_grouped_weights(const Tensor& weight, const Conv2dShape
   return out;
 }
 
-std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& t) {
+ConvSlots conv_slots(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t) {
+  ConvSlots s;
+  s.inp_pitch = cfg.inp().depth / 2;
+  s.wgt_pitch = cfg.wgt().depth / 2;
+  if (p.has_residual) return s;
+  const TileFootprint f = footprint(p, t);
+  const auto fit = [](uint64_t depth, uint64_t unit) {
+    return static_cast<uint32_t>(std::clamp<uint64_t>(unit ? depth / unit : 2, 2, ConvSlots::kMaxSlots));
+  };
+  s.inp = fit(cfg.inp().depth, f.inp);
+  s.inp_pitch = cfg.inp().depth / s.inp;
+  if (t.weight_mode == WeightMode::kSlice && !t.single_weight_buffer()) {
+    s.wgt = fit(cfg.wgt().depth, f.wgt);
+    s.wgt_pitch = cfg.wgt().depth / s.wgt;
+  }
+  return s;
+}
+
+std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& t, const ConvSlots& slots) {
   const uint32_t n_oc = cdiv(p.oc_blocks, t.oc_blocks), n_h = cdiv(p.out_h, t.out_rows),
                  n_w = cdiv(p.out_w, t.out_cols), n_ic = cdiv(p.ic_blocks, t.ic_blocks);
   struct Tile {
@@ -257,16 +275,17 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
     }
   }
 
-  // A double-buffered on-chip resource: which unit it holds and the last step reading each slot.
+  // A rotating on-chip resource: which unit it holds, its slots and the last step reading each.
   struct Resource {
     bool loaded = false;
     uint64_t key = 0;
     uint32_t slot = 0;
-    std::array<int64_t, 2> last_reader = {-1, -1};
+    std::vector<int64_t> last_reader;
+    explicit Resource(uint32_t n) : last_reader(n, -1) {}
     // Returns the step whose completion must precede the load (-1: none), or -2 when no load is needed.
     int64_t use(uint64_t k, bool single_slot) {
       if (loaded && key == k) return -2;
-      const uint32_t next = !loaded || single_slot ? 0 : 1 - slot;
+      const uint32_t next = !loaded || single_slot ? 0 : (slot + 1) % static_cast<uint32_t>(last_reader.size());
       const int64_t wait = last_reader[next];
       loaded = true;
       key = k;
@@ -274,7 +293,7 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
       return wait;
     }
   };
-  Resource inp, wgt;
+  Resource inp(slots.inp), wgt(slots.wgt);
   // Single-buffered oc-tile weights roll: each ic slice of the next unit is loaded over the previous
   // unit's once the last step reading that slice is done, so the reload overlaps the previous unit's
   // remaining steps instead of waiting for all of them (and the first GEMM waits for one slice, not the
@@ -352,7 +371,7 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
 void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dTiling& t, const ConvBuffers& b,
                  const Requantize& rq, const std::optional<ResidualAdd>& residual) {
   const isa::HwConfig& cfg = q.config();
-  const uint32_t inp_half = cfg.inp().depth / 2, wgt_half = cfg.wgt().depth / 2;
+  const uint32_t inp_half = cfg.inp().depth / 2;
   // Output tile t uses ACC half t % 2 (the core's ACC banks: one tile's requantization overlaps the next
   // tile's GEMMs), with its copy of the resident constants at the top of the half.
   const uint32_t acc_bank = cfg.acc().depth / 2;
@@ -364,7 +383,8 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
   const uint32_t IBt = IB * p.groups, OBt = OB * p.groups;
   const uint32_t bias_off = t.oc_blocks * t.out_rows * t.out_cols;
 
-  const std::vector<ConvStep> steps = plan_conv_steps(p, t);
+  const ConvSlots slots = conv_slots(p, cfg, t);
+  const std::vector<ConvStep> steps = plan_conv_steps(p, t, slots);
   const uint32_t n_tiles = steps.empty() ? 0 : steps.back().tile + 1;
   const uint64_t plane_dram = uint64_t{OH} * OW;
 
@@ -402,12 +422,14 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
   };
   // Every tile but the first can have its accumulators zeroed on the ALU engine while the GEMM engine runs
   // the previous tile's last step (the two use different ACC halves), instead of by a reset on the GEMM
-  // engine at its start: MIN 0 then MAX 0 leaves zeros whatever the half held. The ALU instructions go
-  // before that step's GEMM (an ALU instruction enters its engine once the older GEMMs are done; a younger
-  // GEMM runs beside it), after the store of the tile before has drained the half: so only when the tile's
-  // earlier steps leave that store time, twice its requantization and bytes at the DRAM's rate (else that
-  // GEMM would wait for the store: C7 of ResNet-18, two steps of 896 cycles, lost 142 cycles a tile). Not
-  // when a tile loads its bias into ACC first (that LOAD waits for both engines anyway).
+  // engine at its start: MIN 0 then MAX 0 leaves zeros whatever the half held (MIN bias, MAX bias the
+  // bias, zero_on_alu). The ALU instructions go before that step's GEMM (an ALU instruction enters its
+  // engine once the older GEMMs are done; a younger GEMM runs beside it), after the store of the tile
+  // before has drained the half: so only when the tile's earlier steps leave that store time, its
+  // requantization at a cycle per row and pass (the core takes two rows a cycle: a margin) and its bytes
+  // at the DRAM's rate (else that GEMM would wait for the store: C7 of ResNet-18, two steps of 896 cycles,
+  // lost 142 cycles a tile). Not when a tile loads its bias into ACC first (that LOAD waits for both
+  // engines anyway).
   const uint32_t n_ic = cdiv(IB, t.ic_blocks);
   const uint64_t tile_rows = uint64_t{t.oc_blocks} * t.out_rows * t.out_cols;
   const uint64_t earlier_gemm = (n_ic - 1) * tile_rows * t.ic_blocks * kk;
@@ -415,7 +437,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
   const uint64_t store_time = tile_rows * out_row_bytes / std::max<uint32_t>(1, cfg.timing().dram_bytes_per_cycle) +
                               tile_rows * (p.acc_vectors() + 3);
   const bool bias_per_tile = b.bias && p.resident_constants == 0;
-  const bool alu_zeroing = n_ic >= 2 && earlier_gemm >= 2 * store_time && !bias_per_tile;
+  const bool alu_zeroing = n_ic >= 2 && earlier_gemm >= store_time && !bias_per_tile;
   // Else, the zeroing can go between the two halves of the last step's GEMM (split along one of its
   // hardware loops), beside the second: half a step more for the store (C7 of ResNet-18, two steps of 896 cycles:
   // the store of 224 rows needs about 1.0k). The engines' handover costs about ten cycles, a reset GEMM
@@ -429,17 +451,22 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     const uint32_t n_acc = (next.tile % 2) * acc_bank;
     // Its ACC half is free once the store of the tile before this one has drained it.
     if (next.tile >= 2) q.dep_pop(Stage::kStore, Stage::kCompute);
+    // With a bias, MIN bias then MAX bias leave the bias itself (from the half's resident copy): the GEMMs
+    // accumulate onto it (int32 sums wrap alike in any order) and the tile's requantization has one pass
+    // less, which shortens the layer's tail after its last GEMM.
+    const uint32_t n_bias = n_acc + acc_half + next.group * OB + next.ot * t.oc_blocks;
     for (AluOpcode op : {AluOpcode::kMin, AluOpcode::kMax}) {
       UopKernelBuilder kb(KernelMode::kAlu);
-      kb.alu(op, true, 0);
-      const int loops = block_loops(kb, n_tob, n_plane, 0);
-      kb.push(n_acc, n_acc, 0);
+      kb.alu(op, !b.bias, 0);
+      const int loops = block_loops(kb, n_tob, n_plane, b.bias ? 1 : 0);
+      kb.push(n_acc, b.bias ? n_bias : n_acc, 0);
       for (int i = 0; i < loops; ++i) kb.loop_end();
       q.push_alu(kb.build());
     }
   };
 
-  bool next_zeroed = false;  // the next tile's accumulators are zeroed on the ALU engine (no reset GEMM)
+  bool next_zeroed = false;     // the next tile's accumulators are zeroed on the ALU engine (no reset GEMM)
+  bool acc_holds_bias = false;  // ... to its bias (zero_on_alu): no bias ADD in its requantization
   for (size_t k = 0; k < steps.size(); ++k) {
     const ConvStep& s = steps[k];
     const uint32_t ob0 = s.ot * t.oc_blocks, tob = std::min(t.oc_blocks, OB - ob0);
@@ -451,8 +478,8 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     const uint32_t ow0 = s.wi * t.out_cols, tw = std::min(t.out_cols, OW - ow0);
     const uint32_t ib0 = s.it * t.ic_blocks, tib = std::min(t.ic_blocks, IB - ib0);
     const uint32_t ih_t = (th - 1) * p.stride_h + kh, iw_t = (tw - 1) * p.stride_w + kw;
-    const uint32_t inp_base = s.inp_slot * inp_half;
-    const uint32_t wgt_base = t.single_weight_buffer() ? 0 : s.wgt_slot * wgt_half;
+    const uint32_t inp_base = s.inp_slot * slots.inp_pitch;
+    const uint32_t wgt_base = t.single_weight_buffer() ? 0 : s.wgt_slot * slots.wgt_pitch;
     const uint32_t acc_base = (s.tile % 2) * acc_bank;
     const uint32_t const_base = acc_base + acc_half;
     // Where this step's weights [o][tib][kh][kw] are on chip: from step_wgt, oc_pitch elements per output
@@ -535,7 +562,10 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       return block_loops(kb, blocks == 0 ? tob : blocks, plane, src_factor_o);
     };
     const bool zeroed = s.first && next_zeroed;  // by the tile before, on the ALU engine
-    if (s.first) next_zeroed = false;
+    if (s.first) {
+      next_zeroed = false;
+      acc_holds_bias = zeroed && b.bias;
+    }
     if (s.first && !zeroed) {
       // The acc slot is free once the store of tile - 2 has drained it.
       if (s.tile >= 2) q.dep_pop(Stage::kStore, Stage::kCompute);
@@ -645,7 +675,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
         for (int i = 0; i < n; ++i) kb.loop_end();
         q.push_alu(kb.build());
       };
-      if (b.bias) alu(AluOpcode::kAdd, false, 0, bias_at, 1);
+      if (b.bias && !acc_holds_bias) alu(AluOpcode::kAdd, false, 0, bias_at, 1);
       if (p.has_channel_shift) alu(AluOpcode::kShr, false, 0, shift_at, 1);
       else if (rq.shift != 0) alu(AluOpcode::kShr, true, rq.shift, acc_base, 0);
       alu(AluOpcode::kMin, true, rq.clip_hi, acc_base, 0);

@@ -40,7 +40,19 @@ struct ConvStep {
 std::vector<int8_t> pack_grouped_weights(const Tensor& weight, const Conv2dShape& s, const Conv2dParams& p,
                                          const isa::HwConfig& cfg);
 
-std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& t);
+// Where the rotating on-chip units go: `inp` input tiles of inp_pitch elements each, and, for
+// double-buffered weight slices, `wgt` units of wgt_pitch elements. As many as fit, up to kMaxSlots, so
+// the load module runs that many steps less one ahead of the GEMMs (and the DRAM bursts of an output
+// tile's store do not starve them); two halves for a fused residual add, whose regions follow the input
+// tile in each half, and for the other weight modes.
+struct ConvSlots {
+  static constexpr uint32_t kMaxSlots = 4;
+  uint32_t inp = 2, wgt = 2;
+  uint32_t inp_pitch = 0, wgt_pitch = 0;
+};
+ConvSlots conv_slots(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t);
+
+std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& t, const ConvSlots& slots);
 
 // Emits the whole conv2d into the program (no FINISH).
 void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dTiling& t, const ConvBuffers& b,

@@ -4,7 +4,10 @@
 // mode; and the cost model's predicted DRAM bytes against the device counters.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "compiler_test_util.h"
+#include "vta/compiler/compiled_op.h"
 #include "vta/compiler/packing.h"
 
 namespace vta::ctest {
@@ -188,11 +191,12 @@ TEST(ConvTiling, LastTileIsStoredInChunks) {
   EXPECT_EQ(o.run.counters.out_store_nbytes, o.run.tiling.cost.out_bytes);
 }
 
-// Every tile after the first has its accumulators zeroed by two ALU passes (MIN 0, MAX 0) that run beside
-// the previous tile's last GEMMs instead of by a reset on the GEMM engine: before its last step with
-// several steps per tile (here four), between the two halves of its only step's GEMM with one (the GEMM
-// split in two). Two tiles of 3 channel blocks x 98 pixels, four requantization passes each; a tile whose
-// step leaves the store no time keeps the reset (ConvTiling.ShortTilesKeepTheirReset).
+// Every tile after the first has its accumulators set to its bias by two ALU passes (MIN bias, MAX bias)
+// that run beside the previous tile's last GEMMs instead of by a reset on the GEMM engine: before its last
+// step with several steps per tile (here four), between the two halves of its only step's GEMM with one
+// (the GEMM split in two). Two tiles of 3 channel blocks x 98 pixels: four requantization passes for the
+// first, three for the second (its bias is already in), the two passes that set it; a tile whose step
+// leaves the store no time keeps the reset (ConvTiling.ShortTilesKeepTheirReset).
 TEST(ConvTiling, LaterTilesAreZeroedOnTheAluEngine) {
   ConvCase k;
   k.name = "zeroing";
@@ -202,9 +206,35 @@ TEST(ConvTiling, LaterTilesAreZeroedOnTheAluEngine) {
     SCOPED_TRACE(ic_blocks);
     const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 3, forced_tiling(3, ic_blocks, 7, 14));
     ASSERT_EQ(first_mismatch(o.run.output.to_vector<int8_t>(), o.expect), -1);
-    const uint64_t tile_rows = 3 * 7 * 14, requant = 2 * 4 * tile_rows;
+    const uint64_t tile_rows = 3 * 7 * 14, requant = (4 + 3) * tile_rows;
     EXPECT_EQ(o.run.counters.alu_counter, requant + 2 * tile_rows);
   }
+}
+
+// Input tiles and weight slices rotate through as many equal slots of their buffer as fit (up to four),
+// so the load module runs up to three steps ahead of the GEMMs: a tile of 4 x 16 input elements takes
+// INP slots 0, 512, 1024, 1536 (of 2048) in turn and 16-element weight slices WGT slots 0, 256, 512, 768
+// (of 1024); the result stays exact on the token-strict fsim with the core's queue depths.
+TEST(ConvTiling, SmallUnitsRotateThroughFourSlots) {
+  ConvCase k;
+  k.name = "four_slots";
+  k.c = 32, k.o = 48, k.h = 8, k.w = 14;
+  const isa::HwConfig cfg = load_config("default");
+  const compiler::LoweringOptions opts = forced_tiling(3, 1, 2, 14);
+  const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 5, opts);
+  ASSERT_EQ(first_mismatch(o.run.output.to_vector<int8_t>(), o.expect), -1);
+  const ConvData d = make_data(k, 5);
+  const compiler::CompiledOp op =
+      compiler::compile_conv2d(cfg, d.tx.shape(), d.tw, &d.tb, k.params(), opts);
+  std::set<uint32_t> inp_slots, wgt_slots;
+  for (const isa::Instruction& insn : op.program.instructions) {
+    const auto* m = std::get_if<isa::MemInsn>(&insn);
+    if (m == nullptr || m->opcode != isa::Opcode::kLoad) continue;
+    if (m->memory_type == isa::MemoryType::kInp) inp_slots.insert(m->sram_base);
+    if (m->memory_type == isa::MemoryType::kWgt) wgt_slots.insert(m->sram_base);
+  }
+  EXPECT_EQ(inp_slots, (std::set<uint32_t>{0, 512, 1024, 1536}));
+  EXPECT_EQ(wgt_slots, (std::set<uint32_t>{0, 256, 512, 768}));
 }
 
 // A tile whose GEMMs are short against its store (a 1x1 kernel over few input channels, one step) keeps
