@@ -122,6 +122,28 @@ uint32_t resident_constant_elements(const ConvProblem& p, const isa::HwConfig& c
   return n <= cfg.acc().depth / 8 ? static_cast<uint32_t>(n) : 0;
 }
 
+std::array<std::pair<uint32_t, uint32_t>, 2> resident_constant_ranges(const ConvProblem& p, const Conv2dTiling& t) {
+  const uint64_t n_oc = cdiv(p.oc_blocks, t.oc_blocks);
+  const uint64_t per_ot = uint64_t{p.batch_groups} * cdiv(p.out_h, t.out_rows) * cdiv(p.out_w, t.out_cols);
+  const uint64_t n = uint64_t{p.groups} * n_oc * per_ot;
+  std::array<std::pair<uint32_t, uint32_t>, 2> r{};
+  for (uint64_t h = 0; h < 2 && h < n; ++h) {
+    if (t.order != LoopOrder::kOcOuter) {
+      r[h] = {0, p.oc_blocks * p.groups};
+      continue;
+    }
+    // tile i: super-group and oc tile k = i / per_ot, blocks from g * OB + ot * oc_blocks (non-decreasing in i)
+    const auto blocks = [&](uint64_t i) {
+      const uint64_t k = i / per_ot, g = k / n_oc, ot = k % n_oc;
+      const auto b0 = static_cast<uint32_t>(g * p.oc_blocks + ot * t.oc_blocks);
+      return std::pair<uint32_t, uint32_t>{b0, b0 + std::min<uint32_t>(t.oc_blocks, p.oc_blocks - static_cast<uint32_t>(ot) * t.oc_blocks)};
+    };
+    const uint64_t last = (n - 1) % 2 == h ? n - 1 : n - 2;
+    r[h] = {blocks(h).first, blocks(last).second};
+  }
+  return r;
+}
+
 TileFootprint footprint(const ConvProblem& p, const Conv2dTiling& t) {
   const uint64_t kk = uint64_t{p.kernel_h} * p.kernel_w;
   TileFootprint f;
@@ -214,8 +236,7 @@ Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const C
   // ACC vectors per oc block: the bias, and the per-channel shifts when present.
   const uint64_t acc_vectors = p.acc_vectors();
   // resident constants: a copy in each ACC half when tiles use both (see ConvProblem::resident_constants)
-  const uint64_t tiles = nb * n_sp * n_oc * p.groups;
-  c.acc_bytes = (p.resident_constants ? (tiles > 1 ? 2 : 1) : nb * n_sp) * p.oc_blocks * acc_vectors * acc_eb;
+  c.acc_bytes = p.resident_constants ? 0 : nb * n_sp * p.oc_blocks * acc_vectors * acc_eb;
   c.out_bytes = nb * p.oc_blocks * p.out_h * p.out_w * out_eb;
   c.lower_bound_bytes = nb * p.ic_blocks * p.dram_rows() * p.in_w * inp_eb + w_once + c.out_bytes +
                         p.oc_blocks * acc_vectors * acc_eb;
@@ -239,6 +260,9 @@ Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const C
     c.lower_bound_bytes = (c.lower_bound_bytes - id) * g + id;
     c.output_tiles *= g;
     c.steps *= g;
+  }
+  if (p.resident_constants) {
+    for (const auto& [lo, hi] : resident_constant_ranges(p, t)) c.acc_bytes += uint64_t{hi - lo} * acc_vectors * acc_eb;
   }
   const TileFootprint fp = footprint(p, t);
   c.gemm_kernel_uops = static_cast<uint32_t>(fp.uops);

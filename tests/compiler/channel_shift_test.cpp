@@ -119,7 +119,7 @@ TEST(ChannelShift, UniformShiftsEqualThePerTensorForm) {
 }
 
 // The bias and shifts stay in the ACC buffer for the whole layer when they take at most an eighth of it
-// (a LOAD of 2 x OB vectors into each ACC half the tiles use); past that each output tile loads its own. Both layouts are bit-exact
+// (the 2 x OB vectors of the tiles that use an ACC half, in that half); past that each output tile loads its own. Both layouts are bit-exact
 // and load what the cost model predicts.
 TEST(ChannelShift, ConstantsStayResidentUnlessTheyCrowdTheAccBuffer) {
   const isa::HwConfig cfg = load_config("default");
@@ -137,10 +137,13 @@ TEST(ChannelShift, ConstantsStayResidentUnlessTheyCrowdTheAccBuffer) {
     EXPECT_EQ(prob.resident_constants, resident ? 2u * 128u : 0u);
     expect_case(k, shift, "fsim-strict", "default", 4);
     const Outcome out = run_case(k, shift, "fsim-strict", cfg, 4);
-    // resident: one copy in each ACC half the output tiles use (a tile's requantization reads its own)
+    // resident: in each ACC half the output tiles use, the blocks of those tiles (a tile's requantization
+    // reads its own): every block at least once, at most twice, as the cost model predicts
     const uint64_t once = 2ull * (o / 16) * cfg.acc().element_bytes;
     if (resident) {
-      EXPECT_EQ(out.run.counters.acc_load_nbytes, once * std::min<uint64_t>(2, out.run.tiling.cost.output_tiles));
+      EXPECT_GE(out.run.counters.acc_load_nbytes, once);
+      EXPECT_LE(out.run.counters.acc_load_nbytes, once * std::min<uint64_t>(2, out.run.tiling.cost.output_tiles));
+      EXPECT_EQ(out.run.counters.acc_load_nbytes, out.run.tiling.cost.acc_bytes);
     }
   }
 }

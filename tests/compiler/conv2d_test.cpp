@@ -237,6 +237,27 @@ TEST(ConvTiling, SmallUnitsRotateThroughFourSlots) {
   EXPECT_EQ(wgt_slots, (std::set<uint32_t>{0, 256, 512, 768}));
 }
 
+// The resident bias of each ACC half holds the channel blocks of the tiles that use it: in oc_outer order
+// with one spatial tile, tiles of blocks 0-1 (half 0) and 2-3 (half 1) load two blocks' bias each (256 B
+// in all, not 512: the layer's first GEMM waits for fewer bytes); spatial_outer, whose tiles alternate their
+// blocks, loads all four into each half.
+TEST(ConvTiling, ResidentBiasHoldsTheBlocksOfItsHalf) {
+  ConvCase k;
+  k.name = "bias_halves";
+  k.c = 16, k.o = 64, k.h = 6, k.w = 6, k.kh = k.kw = 1;
+  k.pt = k.pl = k.pb = k.pr = 0;
+  const isa::HwConfig cfg = load_config("default");
+  for (const compiler::LoopOrder order : {compiler::LoopOrder::kOcOuter, compiler::LoopOrder::kSpatialOuter}) {
+    compiler::LoweringOptions opts = forced_tiling(2, 1, 6, 6);
+    opts.tiling->order = order;
+    const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 2, opts);
+    ASSERT_EQ(first_mismatch(o.run.output.to_vector<int8_t>(), o.expect), -1);
+    const uint64_t vec = cfg.acc().element_bytes;  // one bias vector per channel block
+    EXPECT_EQ(o.run.counters.acc_load_nbytes, (order == compiler::LoopOrder::kOcOuter ? 4 : 8) * vec);
+    EXPECT_EQ(o.run.counters.acc_load_nbytes, o.run.tiling.cost.acc_bytes);
+  }
+}
+
 // A tile whose GEMMs are short against its store (a 1x1 kernel over few input channels, one step) keeps
 // its reset on the GEMM engine: zeroing it on the ALU engine would wait for the store of the tile before.
 TEST(ConvTiling, ShortTilesKeepTheirReset) {

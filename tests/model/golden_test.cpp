@@ -61,10 +61,10 @@ buffer 2 bias constant 64 bytes align 64
 buffer 3 output output 16 bytes align 64
 buffer 4 uops uops 24 bytes align 64
      0  LOAD UOP sram=0 dram=0 y=1 x=6 stride=6 dep(push_prev)  @uops
-     1  LOAD ACC sram=1023 dram=0 y=1 x=1 stride=1  @bias
-     2  LOAD WGT sram=0 dram=0 y=1 x=4 stride=4 dep(pop_next)  @weight
-     3  LOAD INP sram=0 dram=0 y=4 x=1 stride=1 dep(push_next)  @input
-     4  GEMM reset uop=[0,1) iter=(1,1) dst_f=(0,0) src_f=(0,0) wgt_f=(0,0)
+     1  LOAD WGT sram=0 dram=0 y=1 x=4 stride=4 dep(pop_next)  @weight
+     2  LOAD INP sram=0 dram=0 y=4 x=1 stride=1 dep(push_next)  @input
+     3  GEMM reset uop=[0,1) iter=(1,1) dst_f=(0,0) src_f=(0,0) wgt_f=(0,0)
+     4  LOAD ACC sram=1023 dram=0 y=1 x=1 stride=1  @bias
      5  LOAD UOP NOP dep(pop_prev)
      6  GEMM uop=[1,5) iter=(1,1) dst_f=(0,0) src_f=(0,0) wgt_f=(0,0)
      7  ALU ADD uop=[5,6) iter=(1,1) dst_f=(0,0) src_f=(0,0)

@@ -2,8 +2,10 @@
 // blocks), the DRAM-traffic cost model that chooses it, and the capacity checks. See docs/compiler.md.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -122,6 +124,12 @@ struct TileFootprint {
   uint64_t residual = 0;  // inp elements of the residual tile (included in `inp`)
 };
 TileFootprint footprint(const ConvProblem& p, const Conv2dTiling& t);
+
+// The channel blocks [first, second) (of all super-groups) whose resident constants ACC half h holds: those
+// of the tiles that use the half (tile i uses half i % 2). In oc_outer order the tiles of a half cover a
+// range of the blocks; in spatial_outer order they may take any, so a used half holds them all; an unused
+// half is empty.
+std::array<std::pair<uint32_t, uint32_t>, 2> resident_constant_ranges(const ConvProblem& p, const Conv2dTiling& t);
 
 // Empty when the tiling fits the config's buffers (halves of inp/wgt/acc for double buffering, a
 // quarter of the micro-op buffer per GEMM kernel) and the ISA's field limits; otherwise the reason.
