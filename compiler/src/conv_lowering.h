@@ -40,11 +40,11 @@ struct ConvStep {
 std::vector<int8_t> pack_grouped_weights(const Tensor& weight, const Conv2dShape& s, const Conv2dParams& p,
                                          const isa::HwConfig& cfg);
 
-// Where the rotating on-chip units go: `inp` input tiles of inp_pitch elements each, and, for
-// double-buffered weight slices, `wgt` units of wgt_pitch elements. As many as fit, up to kMaxSlots, so
-// the load module runs that many steps less one ahead of the GEMMs (and the DRAM bursts of an output
-// tile's store do not starve them); two halves for a fused residual add, whose regions follow the input
-// tile in each half, and for the other weight modes.
+// Where the rotating on-chip units go: `inp` input tiles of inp_pitch elements each and `wgt` weight units
+// of wgt_pitch elements. With double-buffered weight slices, as many as fit, up to kMaxSlots, so the load
+// module runs that many steps less one ahead of the GEMMs (and the DRAM bursts of an output tile's store
+// do not starve them); else two halves (and with a fused residual add, whose regions follow the input
+// tile in each half).
 struct ConvSlots {
   static constexpr uint32_t kMaxSlots = 4;
   uint32_t inp = 2, wgt = 2;
