@@ -400,8 +400,8 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
   const uint32_t res_wgt = cfg.wgt().depth - 1;
   if (p.has_residual) q.load_2d(*b.residual_wgt, 0, 1, 1, 1, 0, 0, 0, 0, res_wgt, MemoryType::kWgt);
   // Resident constants: [bias; shifts] of every channel block, rows of OBt elements, as in DRAM; in each
-  // ACC half the blocks of the tiles that use it, [const_lo, const_hi) (both halves hold all of them when
-  // the tiles alternate their output channels). Loaded after the first tile's reset GEMM (a compute LOAD
+  // ACC half the blocks of the tiles that use it (resident_constant_ranges: all of them when the tiles
+  // alternate their output channels). Loaded after the first tile's reset GEMM (a compute LOAD
   // waits for the engines): the reset then runs while the load module's first bytes arrive, instead of
   // after the constants (ResNet-18 C10: 400 cycles, and 250 for loading only each half's blocks).
   auto load_resident_constants = [&] {
