@@ -460,7 +460,10 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
   // a cycle per two rows. A tile whose last step is not split is reset as before (next_zeroed).
   const uint64_t step_gemm = tile_rows * t.ic_blocks * kk;
   const bool mid_zeroing = !alu_zeroing && earlier_gemm + step_gemm / 2 >= store_time && !bias_per_tile;
+  bool next_zeroed = false;     // the next tile's accumulators are zeroed on the ALU engine (no reset GEMM)
+  bool acc_holds_bias = false;  // ... to its bias (zero_on_alu): no bias ADD in its requantization
   auto zero_on_alu = [&](const ConvStep& next) {
+    next_zeroed = true;
     const uint32_t n_tob = std::min(t.oc_blocks, OB - next.ot * t.oc_blocks);
     const uint32_t n_plane =
         std::min(t.out_rows, OH - next.hi * t.out_rows) * std::min(t.out_cols, OW - next.wi * t.out_cols);
@@ -481,8 +484,6 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     }
   };
 
-  bool next_zeroed = false;     // the next tile's accumulators are zeroed on the ALU engine (no reset GEMM)
-  bool acc_holds_bias = false;  // ... to its bias (zero_on_alu): no bias ADD in its requantization
   for (size_t k = 0; k < steps.size(); ++k) {
     const ConvStep& s = steps[k];
     const uint32_t ob0 = s.ot * t.oc_blocks, tob = std::min(t.oc_blocks, OB - ob0);
@@ -599,10 +600,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     }
     if (k == 0) load_resident_constants();
     if (loads) q.dep_pop(Stage::kLoad, Stage::kCompute);
-    if (s.last && alu_zeroing && k + 1 < steps.size()) {
-      zero_on_alu(steps[k + 1]);
-      next_zeroed = true;
-    }
+    if (s.last && alu_zeroing && k + 1 < steps.size()) zero_on_alu(steps[k + 1]);
     {
       // Three affine axes; the one enumerated inside the kernel varies fastest, so consecutive
       // micro-ops write different accumulators. The other two become the hardware loops.
@@ -645,7 +643,6 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
         const uint32_t h = ax[part].ext / 2;
         gemm(part, 0, h);
         zero_on_alu(steps[k + 1]);
-        next_zeroed = true;
         gemm(part, h, ax[part].ext - h);
       } else {
         gemm(0, 0, tob);
