@@ -103,13 +103,23 @@ nlohmann::json Conv2dTiling::to_json() const {
 }
 
 uint32_t gemm_inner_axis(uint32_t oc_blocks, uint32_t rows, uint32_t cols) {
-  // The smallest extent >= 2 keeps the kernel short; oc first, then columns, then rows on ties.
+  // A GEMM micro-op waits in S1 while either of the two ahead of it still has to write its accumulator
+  // (docs/hardware.md, Microarchitecture), so an inner extent of two alternates into a stall every
+  // other micro-op: the smallest extent that reaches kGemmHazardFreeExtent keeps the kernel short and
+  // stall-free; oc first, then columns, then rows on ties. Without one, the longest extent >= 2.
   const std::array<uint32_t, 3> ext = {oc_blocks, rows, cols};
   const std::array<uint32_t, 3> pref = {0, 2, 1};
   uint32_t best = 2;  // columns when every extent is 1
-  uint32_t best_ext = std::numeric_limits<uint32_t>::max();
+  uint32_t best_ext = 0;
+  const auto better = [&](uint32_t e) {
+    if (e < 2) return false;
+    if (best_ext == 0) return true;
+    const bool free = e >= kGemmHazardFreeExtent, best_free = best_ext >= kGemmHazardFreeExtent;
+    if (free != best_free) return free;
+    return free ? e < best_ext : e > best_ext;
+  };
   for (uint32_t a : pref) {
-    if (ext[a] >= 2 && ext[a] < best_ext) {
+    if (better(ext[a])) {
       best = a;
       best_ext = ext[a];
     }

@@ -261,7 +261,10 @@ TEST(Tiling, ReportAsJson) {
 }
 
 TEST(Tiling, InnerAxisAvoidsBackToBackAccumulatorWrites) {
-  EXPECT_EQ(gemm_inner_axis(4, 14, 14), 0u);  // oc blocks: the shortest extent >= 2
+  EXPECT_EQ(gemm_inner_axis(4, 14, 14), 0u);  // oc blocks: the shortest extent >= 3
+  EXPECT_EQ(gemm_inner_axis(2, 16, 8), 2u);   // not two oc blocks: each micro-op would wait for its write
+  EXPECT_EQ(gemm_inner_axis(2, 16, 16), 2u);  // columns before rows on ties
+  EXPECT_EQ(gemm_inner_axis(2, 2, 1), 0u);    // the longest when none reaches three
   EXPECT_EQ(gemm_inner_axis(1, 14, 7), 2u);   // columns
   EXPECT_EQ(gemm_inner_axis(1, 3, 1), 1u);    // rows when there is one column
   EXPECT_EQ(gemm_inner_axis(1, 1, 1), 2u);    // nothing to alternate

@@ -147,4 +147,8 @@ Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg);
 // kernel so that consecutive micro-ops write different accumulators): 0 = oc, 1 = rows, 2 = cols.
 uint32_t gemm_inner_axis(uint32_t oc_blocks, uint32_t rows, uint32_t cols);
 
+// Accumulators the GEMM kernel's inner axis cycles through so that no micro-op waits for the write of one
+// of the two ahead of it in the core's pipeline.
+inline constexpr uint32_t kGemmHazardFreeExtent = 3;
+
 }  // namespace vta::compiler
