@@ -735,7 +735,8 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
 
 runtime::Program build_conv2d_program(const isa::HwConfig& cfg, const Conv2dShape& shape, const Conv2dParams& params,
                                       const Tensor& weight, const Tensor* bias,
-                                      const std::optional<Conv2dTiling>& tiling, Conv2dTiling* chosen) {
+                                      const std::optional<Conv2dTiling>& tiling, Conv2dTiling* chosen,
+                                      TilingObjective objective, uint64_t max_bytes) {
   const ConvProblem prob = make_conv_problem(shape, params, bias != nullptr, cfg);
   Conv2dTiling t;
   if (tiling) {
@@ -743,7 +744,7 @@ runtime::Program build_conv2d_program(const isa::HwConfig& cfg, const Conv2dShap
     const std::string why = check_tiling(prob, cfg, t);
     if (!why.empty()) throw Error("conv2d: the requested tiling does not fit: " + why);
   } else {
-    t = choose_tiling(prob, cfg);
+    t = choose_tiling(prob, cfg, objective, max_bytes);
   }
   t.cost = estimate_cost(prob, cfg, t);
 
@@ -812,13 +813,17 @@ CompiledOp compile_conv2d(const isa::HwConfig& cfg, const std::vector<int64_t>& 
   op.layout.params = params;
   op.layout.repack = repack;
   if (repack.direct()) {
-    op.program = detail::build_conv2d_program(cfg, shape, params, weight, bias, options.tiling, &op.tiling);
+    op.program = detail::build_conv2d_program(cfg, shape, params, weight, bias, options.tiling, &op.tiling,
+                                              options.tiling_objective);
   } else {
     Conv2dParams core_params;
     const Conv2dShape core_shape = detail::repacked_shape(shape, params, repack, &core_params);
     const Tensor core_weight = detail::repack_weight(weight, shape, params, repack);
-    op.program =
-        detail::build_conv2d_program(cfg, core_shape, core_params, core_weight, bias, options.tiling, &op.tiling);
+    // the repacked layer's tiling moves no more than the repack's budget allows
+    const auto max_bytes = static_cast<uint64_t>(options.repack_traffic_budget *
+                                                 static_cast<double>(repack_lower_bound_bytes(shape, params, bias != nullptr)));
+    op.program = detail::build_conv2d_program(cfg, core_shape, core_params, core_weight, bias, options.tiling,
+                                              &op.tiling, options.tiling_objective, max_bytes);
   }
   op.tiling.repack = repack;
   op.compile_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -1,6 +1,7 @@
 // Internal: the conv2d program emitter shared by conv2d() and dense().
 #pragma once
 
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -54,6 +55,11 @@ ConvSlots conv_slots(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2
 
 std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& t, const ConvSlots& slots);
 
+// The cycles the tiling's program should take on the core: its step plan walked through the load module,
+// the GEMM and ALU engines and the store at the config's DRAM rate and latency (conv_timing.cpp). A
+// ranking, not a simulator: tokens, slots and the last tile's chunks as emitted, DRAM per direction.
+double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t);
+
 // Emits the whole conv2d into the program (no FINISH).
 void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dTiling& t, const ConvBuffers& b,
                  const Requantize& rq, const std::optional<ResidualAdd>& residual = {});
@@ -67,9 +73,12 @@ Tensor repack_input(const Tensor& input, const Conv2dShape& s, const Conv2dParam
 Tensor repack_weight(const Tensor& weight, const Conv2dShape& s, const Conv2dParams& p, const InputRepack& r);
 
 // The Program of a checked (already repacked) conv2d: buffers "input", "output", constants "weight" and
-// "bias"; `tiling` is the forced tiling (checked) or empty to choose one; the chosen one is returned.
+// "bias"; `tiling` is the forced tiling (checked) or empty to choose one (moving at most max_bytes when
+// chosen for its time); the chosen one is returned.
 runtime::Program build_conv2d_program(const isa::HwConfig& cfg, const Conv2dShape& shape, const Conv2dParams& params,
                                       const Tensor& weight, const Tensor* bias,
-                                      const std::optional<Conv2dTiling>& tiling, Conv2dTiling* chosen);
+                                      const std::optional<Conv2dTiling>& tiling, Conv2dTiling* chosen,
+                                      TilingObjective objective = TilingObjective::kTime,
+                                      uint64_t max_bytes = std::numeric_limits<uint64_t>::max());
 
 }  // namespace vta::compiler::detail

@@ -181,7 +181,8 @@ RepackChoice evaluate_repack(const Conv2dShape& s, const Conv2dParams& p, bool h
   Conv2dParams np;
   const Conv2dShape ns = detail::repacked_shape(s, p, r, &np);
   const ConvProblem prob = make_conv_problem(ns, np, has_bias, cfg);
-  c.tiling = choose_tiling(prob, cfg);  // throws when nothing fits
+  // by traffic: the repack's bytes are what its budget weighs (the time pick stays within them)
+  c.tiling = choose_tiling(prob, cfg, TilingObjective::kTraffic);  // throws when nothing fits
   c.tiling.repack = r;
   c.gemm_uops = uint64_t{prob.batch_groups} * prob.oc_blocks * prob.out_h * prob.out_w * prob.ic_blocks *
                 prob.kernel_h * prob.kernel_w;
@@ -217,6 +218,11 @@ std::vector<RepackChoice> repack_candidates(const Conv2dShape& s, const Conv2dPa
 }
 
 
+uint64_t repack_lower_bound_bytes(const Conv2dShape& s, const Conv2dParams& p, bool has_bias) {
+  return static_cast<uint64_t>(s.n * s.c * s.h * s.w + s.o * s.c * s.kh * s.kw + s.n * s.o * s.oh * s.ow +
+                               (has_bias ? 4 * s.o : 0) + (p.residual ? s.n * s.o * s.oh * s.ow : 0));
+}
+
 InputRepack choose_repack(const Conv2dShape& s, const Conv2dParams& p, bool has_bias, const isa::HwConfig& cfg,
                           double traffic_budget) {
   // Only when the input channels leave most of the BLOCK_IN lanes empty and there is a window to fold.
@@ -225,8 +231,7 @@ InputRepack choose_repack(const Conv2dShape& s, const Conv2dParams& p, bool has_
   // Repacks trade DRAM traffic (a larger host-repacked input) for MAC-lane utilization. Keep traffic
   // within traffic_budget (default kRepackTrafficBudget) x the logical lower bound (every raw input,
   // weight, bias and output byte once) when any candidate can; among those, the best time score wins.
-  const uint64_t bound = static_cast<uint64_t>(s.n * s.c * s.h * s.w + s.o * s.c * s.kh * s.kw + s.n * s.o * s.oh * s.ow +
-                                               (has_bias ? 4 * s.o : 0) + (p.residual ? s.n * s.o * s.oh * s.ow : 0));
+  const uint64_t bound = repack_lower_bound_bytes(s, p, has_bias);
   auto within_budget = [&](const RepackChoice& c) {
     return static_cast<double>(c.dram_bytes) <= traffic_budget * static_cast<double>(bound);
   };

@@ -118,6 +118,30 @@ TEST(BenchConv2dCli, CyclesAgainstTheRooflineOnATimedTarget) {
 TEST(BenchConv2dCli, UnknownLayerAndWorkloadAreErrors) {
   EXPECT_EQ(run("bench conv2d --layers C12").code, 1);
   EXPECT_EQ(run("bench conv2d --layers C10 --repeat 0").code, 1);
+  const Result w = run("bench conv2d --workload resnet50");
+  EXPECT_EQ(w.code, 1);
+  EXPECT_NE(w.out.find("expected resnet18 or shapes"), std::string::npos) << w.out;
+  EXPECT_EQ(run("bench conv2d --workload shapes --layers C10").code, 1);  // not a layer of that workload
+  EXPECT_NE(run("bench conv2d --layers C10 --objective fastest").code, 0);
+}
+
+// The other shapes run and check like ResNet-18's layers, under either tiling objective; the JSON says
+// which.
+TEST(BenchConv2dCli, OtherShapesUnderBothObjectives) {
+  for (const char* objective : {"time", "traffic"}) {
+    const fs::path json_path = temp_json(objective);
+    const Result r = run(std::string("bench conv2d --workload shapes --layers 64x16-64k3,256x7-512k1 --repeat 1 "
+                                     "--objective ") + objective + " --json " + json_path.string());
+    ASSERT_EQ(r.code, 0) << r.out;
+    std::ifstream in(json_path);
+    const nlohmann::json j = nlohmann::json::parse(in);
+    fs::remove(json_path);
+    EXPECT_EQ(j.at("workload"), "shapes");
+    EXPECT_EQ(j.at("objective"), objective);
+    ASSERT_EQ(j.at("layers").size(), 2u);
+    EXPECT_EQ(j.at("layers")[1].at("name"), "256x7-512k1");
+    EXPECT_TRUE(j.at("all_passed").get<bool>());
+  }
 }
 
 // VTA_FSIM_SIMD picks the fast kernel's path; every path gives the same (checked) results, and an

@@ -260,6 +260,50 @@ TEST(Tiling, ReportAsJson) {
   EXPECT_NE(t.to_string().find("lower bound"), std::string::npos);
 }
 
+// The time estimate is bounded below by the GEMM micro-ops and the DRAM bytes, and not far above the
+// larger (the layers are compute- or memory-bound within a few percent on tlm).
+TEST(Tiling, TimeEstimateLiesBetweenTheRooflineAndTwiceIt) {
+  const isa::HwConfig cfg = isa::HwConfig::default_config();
+  for (const Conv2dWorkload& l : kResNet18Conv2d) {
+    if (l.ic < 16) continue;
+    const ConvProblem p = problem(cfg, l.h, l.ic, l.oc, l.k, l.pad, l.stride);
+    for (TilingObjective o : {TilingObjective::kTime, TilingObjective::kTraffic}) {
+      const Conv2dTiling t = choose_tiling(p, cfg, o);
+      SCOPED_TRACE(std::string(l.name) + ": " + t.to_string());
+      const double gemm = double(p.oc_blocks) * p.out_h * p.out_w * p.ic_blocks * p.kernel_h * p.kernel_w;
+      const double mem = double(t.cost.total_bytes()) / cfg.timing().dram_bytes_per_cycle;
+      const double est = estimate_cycles(p, cfg, t);
+      EXPECT_GE(est, gemm);
+      EXPECT_GE(est, mem);
+      EXPECT_LE(est, 2 * std::max(gemm, mem));
+    }
+  }
+}
+
+// The time objective picks among the traffic ranking's best: never a tiling it predicts slower than the
+// traffic choice, never one over the traffic budget when the traffic choice is within it, never more
+// bytes than a cap; and on ResNet-18 C7 (1x1 stride 2, 128 -> 256) a faster one than by traffic.
+TEST(Tiling, TimeObjectiveKeepsTheBudgetAndPredictsNoSlower) {
+  const isa::HwConfig cfg = isa::HwConfig::default_config();
+  int faster = 0;
+  for (const Conv2dWorkload& l : kResNet18Conv2d) {
+    if (l.ic < 16) continue;
+    const ConvProblem p = problem(cfg, l.h, l.ic, l.oc, l.k, l.pad, l.stride);
+    const Conv2dTiling by_traffic = choose_tiling(p, cfg, TilingObjective::kTraffic);
+    const Conv2dTiling by_time = choose_tiling(p, cfg, TilingObjective::kTime);
+    SCOPED_TRACE(std::string(l.name) + ": " + by_time.to_string());
+    EXPECT_LE(estimate_cycles(p, cfg, by_time), estimate_cycles(p, cfg, by_traffic));
+    EXPECT_LE(double(by_time.cost.total_bytes()), kLayerTrafficBudget * double(by_time.cost.lower_bound_bytes));
+    if (estimate_cycles(p, cfg, by_time) < estimate_cycles(p, cfg, by_traffic)) ++faster;
+    if (std::string(l.name) == "C7") {
+      EXPECT_LT(estimate_cycles(p, cfg, by_time), estimate_cycles(p, cfg, by_traffic));
+    }
+    const Conv2dTiling capped = choose_tiling(p, cfg, TilingObjective::kTime, by_traffic.cost.total_bytes());
+    EXPECT_LE(capped.cost.total_bytes(), by_traffic.cost.total_bytes());
+  }
+  EXPECT_GE(faster, 1);
+}
+
 TEST(Tiling, InnerAxisAvoidsBackToBackAccumulatorWrites) {
   EXPECT_EQ(gemm_inner_axis(4, 14, 14), 0u);  // oc blocks: the shortest extent >= 3
   EXPECT_EQ(gemm_inner_axis(2, 16, 8), 2u);   // not two oc blocks: each micro-op would wait for its write

@@ -93,7 +93,10 @@ TEST(DseEvaluate, TimedPointsOnTlm) {
   ASSERT_TRUE(slow.ok() && fast.ok()) << slow.error << fast.error;
   EXPECT_GT(slow.cycles, 0u);
   EXPECT_LT(fast.cycles, slow.cycles);  // four times the DRAM bandwidth (C11 is memory-bound at 2 B/cycle)
-  EXPECT_EQ(fast.dram_bytes, slow.dram_bytes);
+  // the compiler picks each point's tiling for its DRAM timing, so the bytes may differ; both move C11's
+  // input and weights at least
+  EXPECT_GT(fast.dram_bytes, 50176u + 2359296u);
+  EXPECT_GT(slow.dram_bytes, 50176u + 2359296u);
   EXPECT_NEAR(slow.device_ms, double(slow.cycles) / 1e5, 1e-9);  // 100 MHz
 }
 

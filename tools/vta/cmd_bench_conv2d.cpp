@@ -57,6 +57,7 @@ struct BenchConvOptions {
   uint32_t repeat = 3;
   uint32_t threads = 0;  // 0: VTA_FSIM_THREADS or 1
   double repack_budget = compiler::kRepackTrafficBudget;
+  std::string objective = "time";
 };
 
 // The requantization the compiler tests use: bias in [-20000, 20000], relu, and a shift chosen from
@@ -85,21 +86,32 @@ struct Totals {
   }
 };
 
-std::vector<Layer> select_layers(const std::string& list) {
+// The layers of a workload: ResNet-18's C1..C11 or the other shapes (compiler/workloads.h).
+std::vector<Layer> workload_layers(const std::string& workload) {
+  if (workload == "resnet18") return {std::begin(compiler::kResNet18Conv2d), std::end(compiler::kResNet18Conv2d)};
+  if (workload == "shapes") return {std::begin(compiler::kOtherConv2d), std::end(compiler::kOtherConv2d)};
+  throw Error(fmt::format("--workload {}: expected resnet18 or shapes", workload));
+}
+
+std::vector<Layer> select_layers(const std::string& workload, const std::string& list) {
+  const std::vector<Layer> all = workload_layers(workload);
+  if (list.empty()) return all;
   std::vector<Layer> out;
-  if (list.empty()) return {std::begin(compiler::kResNet18Conv2d), std::end(compiler::kResNet18Conv2d)};
   size_t pos = 0;
   while (pos <= list.size()) {
     const size_t end = std::min(list.find(',', pos), list.size());
     const std::string name = list.substr(pos, end - pos);
     bool found = false;
-    for (const Layer& l : compiler::kResNet18Conv2d) {
+    for (const Layer& l : all) {
       if (name == l.name) {
         out.push_back(l);
         found = true;
       }
     }
-    if (!found) throw Error(fmt::format("--layers: unknown layer '{}' (expected names C1..C11)", name));
+    if (!found) {
+      throw Error(fmt::format("--layers: unknown layer '{}' (expected names {}..{} of --workload {})", name,
+                              all.front().name, all.back().name, workload));
+    }
     pos = end + 1;
   }
   return out;
@@ -142,8 +154,8 @@ struct CycleRow {
   }
 };
 
-void print_cycles(const std::vector<CycleRow>& rows, const std::string& target, const DramSetting& dram,
-                  nlohmann::json* json) {
+void print_cycles(const std::vector<CycleRow>& rows, const std::string& workload, const std::string& target,
+                  const DramSetting& dram, nlohmann::json* json) {
   fmt::print("\nCycles on {} (DRAM {} cycles latency, {} B/cycle); roofline = max(MACs / lanes, lower-bound bytes / "
              "{} B/cycle); busy and stall columns are the core's counters, in % of the layer's cycles\n",
              target, dram.latency, dram.bytes_per_cycle, dram.bytes_per_cycle);
@@ -178,7 +190,7 @@ void print_cycles(const std::vector<CycleRow>& rows, const std::string& target, 
     for (const auto& [name, value] : r.counters) j["counters"][name] = value;
     jl.push_back(std::move(j));
   }
-  const bool whole = rows.size() == std::size(compiler::kResNet18Conv2d);
+  const bool whole = workload == "resnet18" && rows.size() == std::size(compiler::kResNet18Conv2d);
   fmt::print("{} weighted by occurrence: {} cycles ({:.2f} M; roofline {:.2f} M, {:.1f}%){}\n",
              whole ? "ResNet-18 (all 20 convolutions)" : "These layers", net, double(net) * 1e-6,
              double(net_roof) * 1e-6, pct(net_roof, net),
@@ -198,13 +210,12 @@ void print_cycles(const std::vector<CycleRow>& rows, const std::string& target, 
 }
 
 int run_bench_conv2d(const BenchConvOptions& o) {
-  if (o.workload != "resnet18") throw Error(fmt::format("--workload {}: only resnet18 is known", o.workload));
   if (o.repeat < 1) throw Error("--repeat must be at least 1");
   // fsim reads its GEMM thread count when a device opens (docs/fsim.md).
   if (o.threads != 0) ::setenv("VTA_FSIM_THREADS", std::to_string(o.threads).c_str(), 1);
   const char* threads_env = std::getenv("VTA_FSIM_THREADS");
   const std::string threads = threads_env != nullptr && *threads_env != '\0' ? threads_env : "1";
-  const std::vector<Layer> layers = select_layers(o.layers);
+  const std::vector<Layer> layers = select_layers(o.workload, o.layers);
   const isa::HwConfig config = load_config(o.config);
   const uint64_t lanes = uint64_t{config.batch()} * config.block_in() * config.block_out();
 
@@ -239,6 +250,8 @@ int run_bench_conv2d(const BenchConvOptions& o) {
     (void)compiler::check_conv2d(tx, tw, &tb, p);
     compiler::LoweringOptions lowering;
     lowering.repack_traffic_budget = o.repack_budget;
+    lowering.tiling_objective =
+        o.objective == "traffic" ? compiler::TilingObjective::kTraffic : compiler::TilingObjective::kTime;
     const compiler::CompiledOp op = compiler::compile_conv2d(config, tx.shape(), tw, &tb, p, lowering);
     const compiler::Tensor* op_inputs[] = {&tx};
     if (li == 0) {
@@ -407,13 +420,14 @@ int run_bench_conv2d(const BenchConvOptions& o) {
   if (all.bound != c2_c11.bound) device_total("all", all, false);
 
   nlohmann::json cycles_json;
-  if (!cycle_rows.empty()) print_cycles(cycle_rows, target_name, dram, &cycles_json);
+  if (!cycle_rows.empty()) print_cycles(cycle_rows, o.workload, target_name, dram, &cycles_json);
 
   if (!o.json.empty()) {
     nlohmann::json j;
     if (!cycles_json.is_null()) j.update(cycles_json);
     j["benchmark"] = "conv2d";
     j["workload"] = o.workload;
+    j["objective"] = o.objective;
     j["config"] = config.name();
     j["target"] = target_name;
     j["seed"] = o.seed;
@@ -453,7 +467,7 @@ void register_bench_conv2d(CLI::App& bench, Action& action) {
       "picks the fast kernel's instruction set (default: the best the CPU has) and --threads "
       "(VTA_FSIM_THREADS) splits each big GEMM's accumulator rows between threads. Exits 1 only if a result "
       "is wrong.");
-  sub->add_option("--workload", opts->workload, "Workload (resnet18)")->capture_default_str();
+  sub->add_option("--workload", opts->workload, "Workload: resnet18 (C1..C11) or shapes (18 conv2d shapes of other networks)")->capture_default_str();
   add_config_option(*sub, opts->config);
   add_target_option(*sub, opts->target);
   sub->add_option("--json", opts->json, "Also write the table as JSON to this file");
@@ -463,6 +477,11 @@ void register_bench_conv2d(CLI::App& bench, Action& action) {
                   "DRAM traffic a host repack of a few-channel layer (C1) may move, as a multiple of the layer's "
                   "lower bound: more buys MAC-lane utilization")
       ->check(CLI::Range(1.0, 100.0))
+      ->capture_default_str();
+  sub->add_option("--objective", opts->objective,
+                  "What the compiler's tiling search minimizes: time (estimated cycles among the best by traffic) "
+                  "or traffic (the DRAM byte score alone)")
+      ->check(CLI::IsMember({"time", "traffic"}))
       ->capture_default_str();
   sub->add_option("--repeat", opts->repeat, "Runs of each compiled layer; the device time is the best")
       ->capture_default_str();

@@ -100,6 +100,8 @@ struct LoweringOptions {
   // DRAM bytes a host repack may move, as a multiple of the layer's lower bound, when choose_repack()
   // picks one: more buys MAC-lane utilization (and time) for few input channels with more traffic.
   double repack_traffic_budget = kRepackTrafficBudget;
+  // What choose_tiling minimizes when no tiling is forced (TilingObjective::kTraffic: the byte score alone).
+  TilingObjective tiling_objective = TilingObjective::kTime;
 };
 
 // The result of running one operator on the device.
@@ -122,10 +124,14 @@ struct OpRun {
 InputRepack choose_repack(const Conv2dShape& s, const Conv2dParams& p, bool has_bias, const isa::HwConfig& cfg,
                           double traffic_budget = kRepackTrafficBudget);
 
+// The layer's DRAM lower bound before any repack (every raw input, weight, bias and output byte once):
+// what a repack's traffic budget multiplies.
+uint64_t repack_lower_bound_bytes(const Conv2dShape& s, const Conv2dParams& p, bool has_bias);
+
 // One candidate repack with its modelled cost.
 struct RepackChoice {
   InputRepack repack;
-  Conv2dTiling tiling;      // the best tiling of the repacked problem
+  Conv2dTiling tiling;      // the repacked problem's tiling by traffic (TilingObjective::kTraffic)
   uint64_t gemm_uops = 0;   // GEMM micro-ops the repacked problem needs
   uint64_t dram_bytes = 0;  // predicted DRAM bytes (inp, wgt, acc, out)
   double score = 0;

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -139,9 +141,23 @@ std::string check_tiling(const ConvProblem& p, const isa::HwConfig& cfg, const C
 // micro-op loads, which the runtime's kernel cache decides).
 Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t);
 
-// The cheapest tiling that fits; throws vta::Error when none does (e.g. a kernel too large for the
-// input buffer).
-Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg);
+// The cycles the tiling's program should take on the core at the config's DRAM timing: the lowering's
+// step plan walked through the load module, the GEMM and ALU engines and the store (DRAM shared by
+// loads and stores, tokens and slots as emitted, the last tile's chunks). A ranking of tilings, not a
+// simulator: within a few percent of tlm on ResNet-18's layers (docs/compiler.md).
+double estimate_cycles(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t);
+
+// What choose_tiling minimizes: the estimated cycles of the program (the step plan walked through the
+// core's units, among the kTimedCandidates best by traffic score), or the traffic score alone.
+enum class TilingObjective : uint8_t { kTime, kTraffic };
+inline constexpr size_t kTimedCandidates = 1024;
+
+// The best tiling that fits; throws vta::Error when none does (e.g. a kernel too large for the input
+// buffer). Tilings within the layer's traffic budget come first; with kTime, one that moves more than
+// max_bytes is not taken for its time (a host repack's budget).
+Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg,
+                           TilingObjective objective = TilingObjective::kTime,
+                           uint64_t max_bytes = std::numeric_limits<uint64_t>::max());
 
 // The micro-op axis chosen for the GEMM kernel of a tile (the spatial/oc axis enumerated inside the
 // kernel so that consecutive micro-ops write different accumulators): 0 = oc, 1 = rows, 2 = cols.

@@ -28,6 +28,21 @@ inline constexpr Conv2dWorkload kResNet18Conv2d[] = {
     {"C10", 14, 14, 256, 512, 1, 0, 2, 1},  {"C11", 7, 7, 512, 512, 3, 1, 1, 3},
 };
 
+// Conv2d shapes of other networks (VGG-, MobileNet-, AlexNet-like widths, odd sizes and channel counts,
+// 1x1 and 5x5 kernels), each once: `vta bench conv2d --workload shapes`, how the compiler does on layers
+// it was not tuned on. Named by input channels x size -> output channels, kernel and stride.
+inline constexpr Conv2dWorkload kOtherConv2d[] = {
+    {"64x56-64k3", 56, 56, 64, 64, 3, 1, 1, 1},      {"32x32-64k3", 32, 32, 32, 64, 3, 1, 1, 1},
+    {"64x16-64k3", 16, 16, 64, 64, 3, 1, 1, 1},      {"128x8-128k3", 8, 8, 128, 128, 3, 1, 1, 1},
+    {"64x28-64k1", 28, 28, 64, 64, 1, 0, 1, 1},      {"128x14-256k1", 14, 14, 128, 256, 1, 0, 1, 1},
+    {"256x7-512k1", 7, 7, 256, 512, 1, 0, 1, 1},     {"16x32-32k3", 32, 32, 16, 32, 3, 1, 1, 1},
+    {"32x64-32k3", 64, 64, 32, 32, 3, 1, 1, 1},      {"96x28-64k3", 28, 28, 96, 64, 3, 1, 1, 1},
+    {"48x20-80k3s2", 20, 20, 48, 80, 3, 1, 2, 1},    {"256x10-256k3", 10, 10, 256, 256, 3, 1, 1, 1},
+    {"3x112-32k3s2", 112, 112, 3, 32, 3, 1, 2, 1},   {"128x56-128k1", 56, 56, 128, 128, 1, 0, 1, 1},
+    {"384x13-256k3", 13, 13, 384, 256, 3, 1, 1, 1},  {"64x30-64k5", 30, 30, 64, 64, 5, 2, 1, 1},
+    {"40x17-24k3", 17, 17, 40, 24, 3, 1, 1, 1},      {"512x9-512k3", 9, 9, 512, 512, 3, 1, 1, 1},
+};
+
 // The ResNet-18 layer with this geometry at batch 1 (input IC x H x W, OC outputs, K x K kernel, OH output
 // rows), or nullptr: how a model's conv steps are matched to the published per-layer figures.
 inline const Conv2dWorkload* resnet18_layer(int64_t ic, int64_t h, int64_t w, int64_t oc, int64_t k, int64_t oh) {

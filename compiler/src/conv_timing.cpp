@@ -1,0 +1,166 @@
+// A step-level timing estimate of a conv2d tiling: the program's step plan (plan_conv_steps) walked
+// through the core's units as the lowering will emit it. See conv_lowering.h.
+#include <algorithm>
+#include <array>
+#include <deque>
+#include <vector>
+
+#include "conv_lowering.h"
+#include "vta/compiler/tiling.h"
+
+namespace vta::compiler::detail {
+
+namespace {
+
+// What a GEMM instruction costs beyond its micro-ops (decode, the pipeline's drain): measured on tsim.
+constexpr double kGemmOverhead = 8;
+// ALU passes take two rows of a bank word a cycle.
+constexpr double kAluRowsPerCycle = 2;
+constexpr uint32_t kLastChunks = 4;
+constexpr double kInsnBytes = 16;
+// The compute module's front end issues an ALU instruction in about this many cycles (tsim), in program
+// order with the GEMMs.
+constexpr double kAluIssue = 8;
+
+// The DRAM's busy time as disjoint intervals: a transfer asked for at r takes the first d free cycles
+// after r (bursts interleave), whether the load module or the store asked first in program order.
+class DramCalendar {
+ public:
+  double reserve(double r, double d) {
+    auto it = std::lower_bound(busy_.begin(), busy_.end(), r, [](const auto& iv, double x) { return iv.second <= x; });
+    double t = r;
+    while (d > 0) {
+      if (it == busy_.end() || it->first >= t + d) {
+        it = busy_.insert(it, {t, t + d});
+        t += d;
+        d = 0;
+        break;
+      }
+      if (it->first > t) {  // a gap before this interval: fill it
+        const double g = it->first - t;
+        it = busy_.insert(it, {t, it->first});
+        ++it;
+        d -= g;
+      }
+      t = std::max(t, it->second);
+      ++it;
+    }
+    merge();
+    return t;
+  }
+
+ private:
+  void merge() {
+    size_t w = 0;
+    for (size_t i = 1; i < busy_.size(); ++i) {
+      if (busy_[i].first <= busy_[w].second) busy_[w].second = std::max(busy_[w].second, busy_[i].second);
+      else busy_[++w] = busy_[i];
+    }
+    if (!busy_.empty()) busy_.resize(w + 1);
+  }
+  std::vector<std::pair<double, double>> busy_;
+};
+
+uint64_t real_span(int64_t lo, uint32_t n, uint32_t limit) {
+  const int64_t a = std::max<int64_t>(lo, 0), b = std::min<int64_t>(lo + n, limit);
+  return b > a ? static_cast<uint64_t>(b - a) : 0;
+}
+
+}  // namespace
+
+double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t) {
+  const ConvSlots slots = conv_slots(p, cfg, t);
+  const std::vector<ConvStep> steps = plan_conv_steps(p, t, slots);
+  if (steps.empty()) return 0;
+  const double bw = std::max<uint32_t>(1, cfg.timing().dram_bytes_per_cycle);
+  const double lat = cfg.timing().dram_latency_cycles;
+  const auto inp_eb = static_cast<double>(cfg.inp().element_bytes), wgt_eb = static_cast<double>(cfg.wgt().element_bytes),
+             out_eb = static_cast<double>(cfg.out().element_bytes), acc_eb = static_cast<double>(cfg.acc().element_bytes);
+  const uint32_t kk = p.kernel_h * p.kernel_w, IB = p.ic_blocks, OB = p.oc_blocks;
+  const double alu_passes = p.acc_vectors() + 2;  // (bias,) shift, min, max
+
+  // The micro-op kernels and the resident constants come before the first GEMM can run.
+  const TileFootprint fp = footprint(p, t);
+  const double consts = p.resident_constants ? double(OB) * p.acc_vectors() * acc_eb : 0;
+  double gemm_free = lat + (double(fp.uops) * 4 + consts) / bw;
+  double load_free = 0, store_free = 0, alu_free = 0;
+  DramCalendar dram;
+  double total_bytes = consts + double(fp.uops) * 4;
+  std::deque<double> tokens;  // compute -> load, in push order
+  std::array<double, 2> slot_free = {0, 0};
+  double end = 0;
+  const uint32_t n_tiles = steps.back().tile + 1;
+  const uint32_t n_ic = (IB + t.ic_blocks - 1) / t.ic_blocks;
+  for (const ConvStep& s : steps) {
+    const uint32_t ob0 = s.ot * t.oc_blocks, tob = std::min(t.oc_blocks, OB - ob0);
+    const uint32_t oh0 = s.hi * t.out_rows, th = std::min(t.out_rows, p.out_h - oh0);
+    const uint32_t ow0 = s.wi * t.out_cols, tw = std::min(t.out_cols, p.out_w - ow0);
+    const uint32_t ib0 = s.it * t.ic_blocks, tib = std::min(t.ic_blocks, IB - ib0);
+    const uint32_t ih_t = (th - 1) * p.stride_h + p.kernel_h, iw_t = (tw - 1) * p.stride_w + p.kernel_w;
+    const double plane = double(th) * tw;
+    double bytes = 0;
+    if (s.load_inp) {
+      bytes += double(tib) * inp_eb *
+               double(real_span(int64_t{oh0} * p.stride_h - p.pad_top, ih_t, p.in_h)) *
+               double(real_span(int64_t{ow0} * p.stride_w - p.pad_left, iw_t, p.in_w));
+    }
+    if (s.load_wgt_slice) bytes += double(tob) * tib * kk * wgt_eb;
+    if (s.load_wgt) {
+      const double blocks = t.weight_mode == WeightMode::kSlice    ? double(tob) * tib
+                            : t.weight_mode == WeightMode::kOcTile ? double(tob) * IB
+                                                                   : double(OB) * IB;
+      bytes += blocks * kk * wgt_eb;
+    }
+    if (s.load_res) bytes += double(tob) * plane * inp_eb;
+    // the step's instructions (its input LOADs, a weight LOAD, the GEMM) come from DRAM too
+    bytes += double(tib + 2) * kInsnBytes;
+    double ready = 0;
+    if (bytes > 0) {
+      double start = load_free;
+      if (s.wait_compute && !tokens.empty()) {
+        start = std::max(start, tokens.front());
+        tokens.pop_front();
+      }
+      // the load module overlaps the bursts of a group's LOADs, not the DRAM latency between groups
+      ready = dram.reserve(start, bytes / bw) + lat;
+      load_free = ready;
+      total_bytes += bytes;
+    }
+    double start = std::max(gemm_free, ready);
+    if (s.first && s.tile >= 2) start = std::max(start, slot_free[s.tile % 2]);
+    // a tile's accumulators: reset on the GEMM engine, or zeroed on the ALU engine beside the tile
+    // before when the tiles have several steps (two ALU instructions to issue)
+    if (s.first) start += n_ic >= 2 && s.tile > 0 ? 2 * kAluIssue : double(tob) * plane / 2 + kGemmOverhead;
+    const double gemm = double(tob) * plane * tib * kk + kGemmOverhead;
+    gemm_free = start + gemm;
+    for (uint32_t r = 0; r < s.release_pushes; ++r) tokens.push_back(gemm_free);
+    end = std::max(end, gemm_free);
+    if (!s.last) continue;
+    // requantization on the ALU engine, then the store; the layer's last tile in chunks
+    const uint32_t chunks = s.tile + 1 == n_tiles ? std::min(tob, kLastChunks) : 1;
+    double alu = std::max(gemm_free, alu_free), st = store_free;
+    for (uint32_t c = 0; c < chunks; ++c) {
+      const double rows = double(tob) * plane / chunks;
+      alu += rows * alu_passes / kAluRowsPerCycle;
+      const double sb = rows * out_eb;
+      st = dram.reserve(std::max(st, alu), sb / bw);
+      total_bytes += sb;
+    }
+    alu_free = alu;
+    gemm_free += alu_passes * chunks * kAluIssue;
+    store_free = st;
+    slot_free[s.tile % 2] = st + lat;
+    end = std::max(end, st + lat);
+  }
+  return std::max(end, total_bytes / bw + lat);
+}
+
+}  // namespace vta::compiler::detail
+
+namespace vta::compiler {
+
+double estimate_cycles(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t) {
+  return detail::estimate_conv_cycles(p, cfg, t);
+}
+
+}  // namespace vta::compiler
