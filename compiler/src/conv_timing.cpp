@@ -27,37 +27,39 @@ constexpr double kAluIssue = 8;
 class DramCalendar {
  public:
   double reserve(double r, double d) {
-    auto it = std::lower_bound(busy_.begin(), busy_.end(), r, [](const auto& iv, double x) { return iv.second <= x; });
+    size_t i = static_cast<size_t>(
+        std::lower_bound(busy_.begin(), busy_.end(), r, [](const auto& iv, double x) { return iv.second <= x; }) -
+        busy_.begin());
+    const size_t first = i;
     double t = r;
     while (d > 0) {
-      if (it == busy_.end() || it->first >= t + d) {
-        it = busy_.insert(it, {t, t + d});
-        t += d;
-        d = 0;
-        break;
+      const double gap_end = i < busy_.size() ? busy_[i].first : t + d;
+      if (gap_end > t) {  // the free time before interval i (or after the last)
+        const double take = std::min(d, gap_end - t);
+        busy_.insert(busy_.begin() + static_cast<std::ptrdiff_t>(i), {t, t + take});
+        ++i;
+        t += take;
+        d -= take;
+        continue;
       }
-      if (it->first > t) {  // a gap before this interval: fill it
-        const double g = it->first - t;
-        it = busy_.insert(it, {t, it->first});
-        ++it;
-        d -= g;
-      }
-      t = std::max(t, it->second);
-      ++it;
+      t = std::max(t, busy_[i].second);
+      ++i;
     }
-    merge();
+    // join what touches around the intervals just written
+    size_t k = first > 0 ? first - 1 : 0;
+    while (k + 1 < busy_.size() && k <= i) {
+      if (busy_[k + 1].first <= busy_[k].second) {
+        busy_[k].second = std::max(busy_[k].second, busy_[k + 1].second);
+        busy_.erase(busy_.begin() + static_cast<std::ptrdiff_t>(k) + 1);
+        --i;
+      } else {
+        ++k;
+      }
+    }
     return t;
   }
 
  private:
-  void merge() {
-    size_t w = 0;
-    for (size_t i = 1; i < busy_.size(); ++i) {
-      if (busy_[i].first <= busy_[w].second) busy_[w].second = std::max(busy_[w].second, busy_[i].second);
-      else busy_[++w] = busy_[i];
-    }
-    if (!busy_.empty()) busy_.resize(w + 1);
-  }
   std::vector<std::pair<double, double>> busy_;
 };
 

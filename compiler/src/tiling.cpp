@@ -360,9 +360,12 @@ Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg, Tilin
   Conv2dTiling best = all.front();
   if (objective == TilingObjective::kTime) {
     double best_time = detail::estimate_conv_cycles(p, cfg, best);
+    const double bytes_per_cycle = std::max<uint32_t>(1, cfg.timing().dram_bytes_per_cycle);
     for (size_t i = 1; i < all.size() && i < kTimedCandidates; ++i) {
       if (over_budget(all[i].cost) != over_budget(best.cost)) break;
       if (all[i].cost.total_bytes() > max_bytes) continue;
+      // the estimate is never below the DRAM time of the bytes: skip what cannot win
+      if (static_cast<double>(all[i].cost.total_bytes()) / bytes_per_cycle >= best_time * (1 - kTimeMargin)) continue;
       const double time = detail::estimate_conv_cycles(p, cfg, all[i]);
       if (time < best_time * (1 - kTimeMargin)) {
         best_time = time;
