@@ -747,6 +747,7 @@ runtime::Program build_conv2d_program(const isa::HwConfig& cfg, const Conv2dShap
     t = choose_tiling(prob, cfg, objective, max_bytes);
   }
   t.cost = estimate_cost(prob, cfg, t);
+  t.cost.estimated_cycles = estimate_cycles(prob, cfg, t);
 
   const uint32_t B = cfg.batch(), BI = cfg.block_in(), BO = cfg.block_out();
   const std::vector<int8_t> wgt = params.groups > 1 ? pack_grouped_weights(weight, shape, params, cfg)

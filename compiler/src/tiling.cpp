@@ -73,13 +73,14 @@ std::string Conv2dTiling::to_string() const {
   return fmt::format(
       "{}tile oc {} blk x rows {} x cols {}, ic step {} blk, order {}, weights {}{}; predicted DRAM {} B "
       "(inp {}, wgt {}, acc {}, out {}; {:.3f}x the lower bound {}), {} output tiles, {} steps, "
-      "GEMM kernel {} uops",
+      "GEMM kernel {} uops{}",
       repack.direct() ? std::string() : "input repack " + repack.to_string() + "; ", oc_blocks, out_rows, out_cols,
       ic_blocks, compiler::to_string(order), compiler::to_string(weight_mode),
       single_weight_buffer() ? " (single buffer)" : "", cost.total_bytes(), cost.inp_bytes, cost.wgt_bytes, cost.acc_bytes, cost.out_bytes,
       cost.lower_bound_bytes ? static_cast<double>(cost.total_bytes()) / static_cast<double>(cost.lower_bound_bytes)
                              : 0.0,
-      cost.lower_bound_bytes, cost.output_tiles, cost.steps, cost.gemm_kernel_uops);
+      cost.lower_bound_bytes, cost.output_tiles, cost.steps, cost.gemm_kernel_uops,
+      cost.estimated_cycles > 0 ? fmt::format(", estimated {:.0f} cycles", cost.estimated_cycles) : std::string());
 }
 
 nlohmann::json Conv2dTiling::to_json() const {
@@ -100,7 +101,8 @@ nlohmann::json Conv2dTiling::to_json() const {
             {"lower_bound_bytes", cost.lower_bound_bytes},
             {"output_tiles", cost.output_tiles},
             {"steps", cost.steps},
-            {"gemm_kernel_uops", cost.gemm_kernel_uops}}}};
+            {"gemm_kernel_uops", cost.gemm_kernel_uops},
+            {"estimated_cycles", cost.estimated_cycles}}}};
 }
 
 uint32_t gemm_inner_axis(uint32_t oc_blocks, uint32_t rows, uint32_t cols) {
@@ -390,6 +392,7 @@ Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg, Tilin
       if (rolling.cost.total_bytes() == best.cost.total_bytes()) best = rolling;
     }
   }
+  best.cost.estimated_cycles = detail::estimate_conv_cycles(p, cfg, best);
   return best;
 }
 

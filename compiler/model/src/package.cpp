@@ -107,7 +107,7 @@ json tiling_json(const compiler::Conv2dTiling& t) {
           static_cast<int>(t.weight_mode),
           t.weight_buffers,
           {c.inp_bytes, c.wgt_bytes, c.acc_bytes, c.out_bytes, c.lower_bound_bytes, c.steps, c.output_tiles,
-           c.gemm_kernel_uops}};
+           c.gemm_kernel_uops, c.estimated_cycles}};
 }
 
 // ---- reading ----
@@ -332,6 +332,7 @@ compiler::Conv2dTiling parse_tiling(const json& j) {
   t.cost.inp_bytes = c.at(0), t.cost.wgt_bytes = c.at(1), t.cost.acc_bytes = c.at(2), t.cost.out_bytes = c.at(3);
   t.cost.lower_bound_bytes = c.at(4), t.cost.steps = c.at(5), t.cost.output_tiles = c.at(6);
   t.cost.gemm_kernel_uops = c.at(7);
+  if (c.size() > 8) t.cost.estimated_cycles = c.at(8).get<double>();  // packages before 2026-12-04 lack it
   return t;
 }
 
