@@ -253,6 +253,29 @@ ConvSlots conv_slots(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2
   return s;
 }
 
+TileZeroing tile_zeroing(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t, bool bias_per_tile) {
+  // The zeroing goes before the last step when the tile's earlier steps leave the store of the tile before
+  // its time: its requantization at a cycle per row and pass (the core takes two rows a cycle: a margin)
+  // and its bytes at the DRAM's rate (else that GEMM would wait for the store: C7 of ResNet-18, two steps
+  // of 896 cycles, lost 142 cycles a tile). Else between the two halves of the last step's GEMM (split
+  // along one of its hardware loops), beside the second: half a step more for the store (C7, two steps of
+  // 896 cycles: the store of 224 rows needs about 1.0k). The engines' handover costs about ten cycles, a
+  // reset GEMM a cycle per two rows. Never when a tile loads its bias into ACC first (that LOAD waits for
+  // both engines anyway).
+  const uint64_t kk = uint64_t{p.kernel_h} * p.kernel_w;
+  const uint64_t n_ic = cdiv(p.ic_blocks, t.ic_blocks);
+  const uint64_t tile_rows = uint64_t{t.oc_blocks} * t.out_rows * t.out_cols;
+  const uint64_t earlier_gemm = (n_ic - 1) * tile_rows * t.ic_blocks * kk;
+  const uint64_t out_row_bytes = uint64_t{cfg.batch()} * cfg.block_out();
+  const uint64_t store_time = tile_rows * out_row_bytes / std::max<uint32_t>(1, cfg.timing().dram_bytes_per_cycle) +
+                              tile_rows * (p.acc_vectors() + 3);
+  const uint64_t step_gemm = tile_rows * t.ic_blocks * kk;
+  TileZeroing z;
+  z.before_last_step = n_ic >= 2 && earlier_gemm >= store_time && !bias_per_tile;
+  z.within_last_step = !z.before_last_step && earlier_gemm + step_gemm / 2 >= store_time && !bias_per_tile;
+  return z;
+}
+
 std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& t, const ConvSlots& slots) {
   const uint32_t n_oc = cdiv(p.oc_blocks, t.oc_blocks), n_h = cdiv(p.out_h, t.out_rows),
                  n_w = cdiv(p.out_w, t.out_cols), n_ic = cdiv(p.ic_blocks, t.ic_blocks);
@@ -441,25 +464,10 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
   // engine at its start: MIN 0 then MAX 0 leaves zeros whatever the half held (MIN bias, MAX bias the
   // bias, zero_on_alu). The ALU instructions go before that step's GEMM (an ALU instruction enters its
   // engine once the older GEMMs are done; a younger GEMM runs beside it), after the store of the tile
-  // before has drained the half: so only when the tile's earlier steps leave that store time, its
-  // requantization at a cycle per row and pass (the core takes two rows a cycle: a margin) and its bytes
-  // at the DRAM's rate (else that GEMM would wait for the store: C7 of ResNet-18, two steps of 896 cycles,
-  // lost 142 cycles a tile). Not when a tile loads its bias into ACC first (that LOAD waits for both
-  // engines anyway).
-  const uint32_t n_ic = cdiv(IB, t.ic_blocks);
-  const uint64_t tile_rows = uint64_t{t.oc_blocks} * t.out_rows * t.out_cols;
-  const uint64_t earlier_gemm = (n_ic - 1) * tile_rows * t.ic_blocks * kk;
-  const uint64_t out_row_bytes = uint64_t{cfg.batch()} * cfg.block_out();
-  const uint64_t store_time = tile_rows * out_row_bytes / std::max<uint32_t>(1, cfg.timing().dram_bytes_per_cycle) +
-                              tile_rows * (p.acc_vectors() + 3);
+  // before has drained the half; where, tile_zeroing (shared with the time estimate).
   const bool bias_per_tile = b.bias && p.resident_constants == 0;
-  const bool alu_zeroing = n_ic >= 2 && earlier_gemm >= store_time && !bias_per_tile;
-  // Else, the zeroing can go between the two halves of the last step's GEMM (split along one of its
-  // hardware loops), beside the second: half a step more for the store (C7 of ResNet-18, two steps of 896 cycles:
-  // the store of 224 rows needs about 1.0k). The engines' handover costs about ten cycles, a reset GEMM
-  // a cycle per two rows. A tile whose last step is not split is reset as before (next_zeroed).
-  const uint64_t step_gemm = tile_rows * t.ic_blocks * kk;
-  const bool mid_zeroing = !alu_zeroing && earlier_gemm + step_gemm / 2 >= store_time && !bias_per_tile;
+  const TileZeroing zeroing = tile_zeroing(p, cfg, t, bias_per_tile);
+  const bool alu_zeroing = zeroing.before_last_step, mid_zeroing = zeroing.within_last_step;
   bool next_zeroed = false;     // the next tile's accumulators are zeroed on the ALU engine (no reset GEMM)
   bool acc_holds_bias = false;  // ... to its bias (zero_on_alu): no bias ADD in its requantization
   auto zero_on_alu = [&](const ConvStep& next) {

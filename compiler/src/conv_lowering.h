@@ -55,6 +55,15 @@ ConvSlots conv_slots(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2
 
 std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& t, const ConvSlots& slots);
 
+// Where every tile but the first gets its accumulators zeroed on the ALU engine, beside the tile before
+// (MIN, MAX to zero or to the bias), instead of by a reset GEMM: before that tile's last step, or between
+// the two halves of its GEMM.
+struct TileZeroing {
+  bool before_last_step = false;
+  bool within_last_step = false;
+};
+TileZeroing tile_zeroing(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t, bool bias_per_tile);
+
 // The cycles the tiling's program should take on the core: its step plan walked through the load module,
 // the GEMM and ALU engines and the store at the config's DRAM rate and latency (conv_timing.cpp). A
 // ranking, not a simulator: tokens, slots and the last tile's chunks as emitted, DRAM per direction.

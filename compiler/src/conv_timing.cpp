@@ -92,7 +92,8 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
   std::array<double, 2> slot_free = {0, 0};
   double end = 0;
   const uint32_t n_tiles = steps.back().tile + 1;
-  const uint32_t n_ic = (IB + t.ic_blocks - 1) / t.ic_blocks;
+  const TileZeroing zeroing = tile_zeroing(p, cfg, t, p.has_bias && p.resident_constants == 0);
+  const bool zeroed_on_alu = zeroing.before_last_step || zeroing.within_last_step;
   for (const ConvStep& s : steps) {
     const uint32_t ob0 = s.ot * t.oc_blocks, tob = std::min(t.oc_blocks, OB - ob0);
     const uint32_t oh0 = s.hi * t.out_rows, th = std::min(t.out_rows, p.out_h - oh0);
@@ -132,7 +133,7 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
     if (s.first && s.tile >= 2) start = std::max(start, slot_free[s.tile % 2]);
     // a tile's accumulators: reset on the GEMM engine, or zeroed on the ALU engine beside the tile
     // before when the tiles have several steps (two ALU instructions to issue)
-    if (s.first) start += n_ic >= 2 && s.tile > 0 ? 2 * kAluIssue : double(tob) * plane / 2 + kGemmOverhead;
+    if (s.first) start += zeroed_on_alu && s.tile > 0 ? 2 * kAluIssue : double(tob) * plane / 2 + kGemmOverhead;
     const double gemm = double(tob) * plane * tib * kk + kGemmOverhead;
     gemm_free = start + gemm;
     for (uint32_t r = 0; r < s.release_pushes; ++r) tokens.push_back(gemm_free);

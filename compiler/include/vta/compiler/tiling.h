@@ -145,7 +145,7 @@ Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const C
 // The cycles the tiling's program should take on the core at the config's DRAM timing: the lowering's
 // step plan walked through the load module, the GEMM and ALU engines and the store (DRAM shared by
 // loads and stores, tokens and slots as emitted, the last tile's chunks). A ranking of tilings, not a
-// simulator: within 1% of tlm on ResNet-18's 3x3 layers, up to 12% low on small 1x1 ones (docs/compiler.md).
+// simulator: within 1% of tlm on ResNet-18's 3x3 layers, 2-4% low on its 1x1 stride-2 ones (docs/compiler.md).
 double estimate_cycles(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t);
 
 // What choose_tiling minimizes: the estimated cycles of the program (the step plan walked through the
