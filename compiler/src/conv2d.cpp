@@ -32,9 +32,6 @@ using detail::kMaxDim;
 using detail::kMaxPad;
 using detail::u32;
 
-// Chunks of the layer's last output tile: each chunk's store overlaps the next one's requantization.
-constexpr uint32_t kLastTileChunks = 4;
-
 }  // namespace
 
 Conv2dShape check_conv2d(const Tensor& input, const Tensor& weight, const Tensor* bias, const Conv2dParams& p) {

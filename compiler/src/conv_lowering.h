@@ -55,6 +55,9 @@ ConvSlots conv_slots(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2
 
 std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& t, const ConvSlots& slots);
 
+// Chunks of the layer's last output tile: each chunk's store overlaps the next one's requantization.
+inline constexpr uint32_t kLastTileChunks = 4;
+
 // Where every tile but the first gets its accumulators zeroed on the ALU engine, beside the tile before
 // (MIN, MAX to zero or to the bias), instead of by a reset GEMM: before that tile's last step, or between
 // the two halves of its GEMM.

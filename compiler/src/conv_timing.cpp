@@ -16,7 +16,6 @@ namespace {
 constexpr double kGemmOverhead = 8;
 // ALU passes take two rows of a bank word a cycle.
 constexpr double kAluRowsPerCycle = 2;
-constexpr uint32_t kLastChunks = 4;
 constexpr double kInsnBytes = 16;
 // The compute module's front end issues an ALU instruction in about this many cycles (tsim), in program
 // order with the GEMMs.
@@ -115,10 +114,12 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
       bytes += blocks * kk * wgt_eb;
     }
     if (s.load_res) bytes += double(tob) * plane * inp_eb;
-    // the step's instructions (its input LOADs, a weight LOAD, the GEMM) come from DRAM too
-    bytes += double(tib + 2) * kInsnBytes;
     double ready = 0;
-    if (bytes > 0) {
+    if (bytes == 0) {
+      total_bytes += kInsnBytes;  // the GEMM instruction comes from DRAM too
+    } else {
+      // with its LOAD instructions (the input's, a weight LOAD) and the GEMM's
+      bytes += double(tib + 2) * kInsnBytes;
       double start = load_free;
       if (s.wait_compute && !tokens.empty()) {
         start = std::max(start, tokens.front());
@@ -131,8 +132,8 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
     }
     double start = std::max(gemm_free, ready);
     if (s.first && s.tile >= 2) start = std::max(start, slot_free[s.tile % 2]);
-    // a tile's accumulators: reset on the GEMM engine, or zeroed on the ALU engine beside the tile
-    // before when the tiles have several steps (two ALU instructions to issue)
+    // a tile's accumulators: zeroed on the ALU engine beside the tile before (two ALU instructions to
+    // issue) where the emitter does so (tile_zeroing), else reset on the GEMM engine
     if (s.first) start += zeroed_on_alu && s.tile > 0 ? 2 * kAluIssue : double(tob) * plane / 2 + kGemmOverhead;
     const double gemm = double(tob) * plane * tib * kk + kGemmOverhead;
     gemm_free = start + gemm;
@@ -140,7 +141,7 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
     end = std::max(end, gemm_free);
     if (!s.last) continue;
     // requantization on the ALU engine, then the store; the layer's last tile in chunks
-    const uint32_t chunks = s.tile + 1 == n_tiles ? std::min(tob, kLastChunks) : 1;
+    const uint32_t chunks = s.tile + 1 == n_tiles && !p.has_residual ? std::min(tob, kLastTileChunks) : 1;
     double alu = std::max(gemm_free, alu_free), st = store_free;
     for (uint32_t c = 0; c < chunks; ++c) {
       const double rows = double(tob) * plane / chunks;
