@@ -55,6 +55,9 @@ ConvSlots conv_slots(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2
 
 std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& t, const ConvSlots& slots);
 
+// Input rows (or columns) really read (not padding) by an output range [o0, o0 + t) (tiling.cpp).
+uint64_t real_extent(uint32_t o0, uint32_t t, uint32_t stride, uint32_t pad, uint32_t k, uint32_t in);
+
 // Chunks of the layer's last output tile: each chunk's store overlaps the next one's requantization.
 inline constexpr uint32_t kLastTileChunks = 4;
 

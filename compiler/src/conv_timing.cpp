@@ -62,11 +62,6 @@ class DramCalendar {
   std::vector<std::pair<double, double>> busy_;
 };
 
-uint64_t real_span(int64_t lo, uint32_t n, uint32_t limit) {
-  const int64_t a = std::max<int64_t>(lo, 0), b = std::min<int64_t>(lo + n, limit);
-  return b > a ? static_cast<uint64_t>(b - a) : 0;
-}
-
 }  // namespace
 
 double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t) {
@@ -98,13 +93,12 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
     const uint32_t oh0 = s.hi * t.out_rows, th = std::min(t.out_rows, p.out_h - oh0);
     const uint32_t ow0 = s.wi * t.out_cols, tw = std::min(t.out_cols, p.out_w - ow0);
     const uint32_t ib0 = s.it * t.ic_blocks, tib = std::min(t.ic_blocks, IB - ib0);
-    const uint32_t ih_t = (th - 1) * p.stride_h + p.kernel_h, iw_t = (tw - 1) * p.stride_w + p.kernel_w;
     const double plane = double(th) * tw;
     double bytes = 0;
     if (s.load_inp) {
       bytes += double(tib) * inp_eb *
-               double(real_span(int64_t{oh0} * p.stride_h - p.pad_top, ih_t, p.in_h)) *
-               double(real_span(int64_t{ow0} * p.stride_w - p.pad_left, iw_t, p.in_w));
+               double(real_extent(oh0, th, p.stride_h, p.pad_top, p.kernel_h, p.in_h)) *
+               double(real_extent(ow0, tw, p.stride_w, p.pad_left, p.kernel_w, p.in_w));
     }
     if (s.load_wgt_slice) bytes += double(tob) * tib * kk * wgt_eb;
     if (s.load_wgt) {

@@ -13,6 +13,17 @@
 #include "vta/isa/error.h"
 
 namespace vta::compiler {
+
+namespace detail {
+
+uint64_t real_extent(uint32_t o0, uint32_t t, uint32_t stride, uint32_t pad, uint32_t k, uint32_t in) {
+  const int64_t start = int64_t{o0} * stride - pad;
+  const int64_t end = int64_t{o0 + t - 1} * stride - pad + k;
+  const int64_t lo = std::max<int64_t>(start, 0), hi = std::min<int64_t>(end, in);
+  return hi > lo ? static_cast<uint64_t>(hi - lo) : 0;
+}
+
+}  // namespace detail
 namespace {
 
 constexpr uint64_t kMaxLoopExtent = (1u << isa::FixedFieldWidths::kLoopIter) - 1;
@@ -31,18 +42,10 @@ std::vector<uint32_t> tile_candidates(uint32_t d) {
   return out;
 }
 
-// Input rows (or columns) really read (not padding) by an output range [o0, o0 + t).
-uint64_t real_extent(uint32_t o0, uint32_t t, uint32_t stride, uint32_t pad, uint32_t k, uint32_t in) {
-  const int64_t start = int64_t{o0} * stride - pad;
-  const int64_t end = int64_t{o0 + t - 1} * stride - pad + k;
-  const int64_t lo = std::max<int64_t>(start, 0), hi = std::min<int64_t>(end, in);
-  return hi > lo ? static_cast<uint64_t>(hi - lo) : 0;
-}
-
 // Sum of real_extent over the tiles of an output dimension.
 uint64_t sum_real(uint32_t out, uint32_t t, uint32_t stride, uint32_t pad, uint32_t k, uint32_t in) {
   uint64_t s = 0;
-  for (uint32_t o0 = 0; o0 < out; o0 += t) s += real_extent(o0, std::min(t, out - o0), stride, pad, k, in);
+  for (uint32_t o0 = 0; o0 < out; o0 += t) s += detail::real_extent(o0, std::min(t, out - o0), stride, pad, k, in);
   return s;
 }
 
