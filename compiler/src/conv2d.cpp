@@ -235,11 +235,24 @@ ConvSlots conv_slots(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2
   ConvSlots s;
   s.inp_pitch = cfg.inp().depth / 2;
   s.wgt_pitch = cfg.wgt().depth / 2;
+  const TileFootprint f = footprint(p, t);
+  s.acc_bank_size = cfg.acc().depth / 2;
+  const uint32_t acc_room = s.acc_bank_size - std::min(p.resident_constants, s.acc_bank_size);
+  s.acc_pitch = acc_room;
+  // Four ACC regions where two tiles fit a bank and, with two, the next tile's zeroing could not go to
+  // the ALU engine before the last step (the store of the tile before would not have drained its
+  // region in time). Not otherwise: each region's GEMM and ALU micro-op kernels are kernels of their
+  // own (the ACC address is in the micro-op), and ResNet-18's 3x3 layers lose the UOP bytes (64x16
+  // 64->64: 583 -> 1161 micro-ops, 635 cycles on tlm).
+  const bool bias_per_tile = p.has_bias && p.resident_constants == 0;
+  if (f.acc != 0 && 2 * f.acc <= acc_room && !tile_zeroing(p, cfg, t, s, bias_per_tile).before_last_step) {
+    s.acc = 4;
+    s.acc_pitch = acc_room / 2;
+  }
   // Only where the weights stream with the input, a slice a step (double-buffered slices): with rolling
   // or resident weights more input slots measured neutral on the default config and up to 8% slower on
   // BATCH 2, BLOCK 8 with a 16 KB INP buffer (ResNet-18 C5, C8 on tlm).
   if (p.has_residual || t.weight_mode != WeightMode::kSlice || t.single_weight_buffer()) return s;
-  const TileFootprint f = footprint(p, t);
   const auto fit = [](uint64_t depth, uint64_t unit) {
     return static_cast<uint32_t>(std::clamp<uint64_t>(unit ? depth / unit : 2, 2, ConvSlots::kMaxSlots));
   };
@@ -250,7 +263,8 @@ ConvSlots conv_slots(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2
   return s;
 }
 
-TileZeroing tile_zeroing(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t, bool bias_per_tile) {
+TileZeroing tile_zeroing(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t, const ConvSlots& slots,
+                         bool bias_per_tile) {
   // The zeroing goes before the last step when the tile's earlier steps leave the store of the tile before
   // its time: its requantization at a cycle per row and pass (the core takes two rows a cycle: a margin)
   // and its bytes at the DRAM's rate (else that GEMM would wait for the store: C7 of ResNet-18, two steps
@@ -268,6 +282,18 @@ TileZeroing tile_zeroing(const ConvProblem& p, const isa::HwConfig& cfg, const C
                               tile_rows * (p.acc_vectors() + 3);
   const uint64_t step_gemm = tile_rows * t.ic_blocks * kk;
   TileZeroing z;
+  if (slots.acc > 2) {
+    // With four ACC regions the next tile's was drained by the store four tiles back: the zeroing waits
+    // for the ALU engine alone. It goes there (before the last step, even of a one-step tile) when the
+    // engine's work a tile (requantization, zeroing: passes at two rows a cycle, ~8 cycles to issue
+    // each) keeps pace with the GEMMs better than a reset on the GEMM engine does.
+    const uint64_t requant = (p.has_bias ? 1 : 0) + 3, zeroed_requant = 3 + 2;  // (bias,) shift, min, max
+    const uint64_t gemm = n_ic * (step_gemm + 8);
+    const uint64_t with_reset = std::max(gemm + tile_rows / 2 + 8, tile_rows * requant / 2 + 8 * requant);
+    const uint64_t with_zeroing = std::max(gemm, tile_rows * zeroed_requant / 2 + 8 * zeroed_requant);
+    z.before_last_step = !bias_per_tile && with_zeroing <= with_reset;
+    return z;
+  }
   z.before_last_step = n_ic >= 2 && earlier_gemm >= store_time && !bias_per_tile;
   z.within_last_step = !z.before_last_step && earlier_gemm + step_gemm / 2 >= store_time && !bias_per_tile;
   return z;
@@ -393,8 +419,8 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
                  const Requantize& rq, const std::optional<ResidualAdd>& residual) {
   const isa::HwConfig& cfg = q.config();
   const uint32_t inp_half = cfg.inp().depth / 2;
-  // Output tile t uses ACC half t % 2 (the core's ACC banks: one tile's requantization overlaps the next
-  // tile's GEMMs), with its copy of the resident constants at the top of the half.
+  // Output tile t uses ACC region t % slots.acc, in bank t % 2 (the core's ACC banks: one tile's
+  // requantization overlaps the next tile's GEMMs), with the bank's copy of the resident constants at its top.
   const uint32_t acc_bank = cfg.acc().depth / 2;
   const uint32_t acc_half = acc_bank - p.resident_constants;
   const uint32_t kh = p.kernel_h, kw = p.kernel_w, kk = kh * kw;
@@ -405,6 +431,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
   const uint32_t bias_off = t.oc_blocks * t.out_rows * t.out_cols;
 
   const ConvSlots slots = conv_slots(p, cfg, t);
+  const uint32_t n_acc_regions = slots.acc;
   const std::vector<ConvStep> steps = plan_conv_steps(p, t, slots);
   const uint32_t n_tiles = steps.empty() ? 0 : steps.back().tile + 1;
   const uint64_t plane_dram = uint64_t{OH} * OW;
@@ -463,7 +490,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
   // engine once the older GEMMs are done; a younger GEMM runs beside it), after the store of the tile
   // before has drained the half; where, tile_zeroing (shared with the time estimate).
   const bool bias_per_tile = b.bias && p.resident_constants == 0;
-  const TileZeroing zeroing = tile_zeroing(p, cfg, t, bias_per_tile);
+  const TileZeroing zeroing = tile_zeroing(p, cfg, t, slots, bias_per_tile);
   const bool alu_zeroing = zeroing.before_last_step, mid_zeroing = zeroing.within_last_step;
   bool next_zeroed = false;     // the next tile's accumulators are zeroed on the ALU engine (no reset GEMM)
   bool acc_holds_bias = false;  // ... to its bias (zero_on_alu): no bias ADD in its requantization
@@ -472,13 +499,13 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     const uint32_t n_tob = std::min(t.oc_blocks, OB - next.ot * t.oc_blocks);
     const uint32_t n_plane =
         std::min(t.out_rows, OH - next.hi * t.out_rows) * std::min(t.out_cols, OW - next.wi * t.out_cols);
-    const uint32_t n_acc = (next.tile % 2) * acc_bank;
-    // Its ACC half is free once the store of the tile before this one has drained it.
-    if (next.tile >= 2) q.dep_pop(Stage::kStore, Stage::kCompute);
+    const uint32_t n_acc = slots.acc_base(next.tile);
+    // Its ACC region is free once the store of the tile n_acc_regions before it has drained it.
+    if (next.tile >= n_acc_regions) q.dep_pop(Stage::kStore, Stage::kCompute);
     // With a bias, MIN bias then MAX bias leave the bias itself (from the half's resident copy): the GEMMs
     // accumulate onto it (int32 sums wrap alike in any order) and the tile's requantization has one pass
     // less, which shortens the layer's tail after its last GEMM.
-    const uint32_t n_bias = n_acc + acc_half + next.group * OB + next.ot * t.oc_blocks;
+    const uint32_t n_bias = slots.acc_bank_base(next.tile) + acc_half + next.group * OB + next.ot * t.oc_blocks;
     for (AluOpcode op : {AluOpcode::kMin, AluOpcode::kMax}) {
       UopKernelBuilder kb(KernelMode::kAlu);
       kb.alu(op, !b.bias, 0);
@@ -502,8 +529,8 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     const uint32_t ih_t = (th - 1) * p.stride_h + kh, iw_t = (tw - 1) * p.stride_w + kw;
     const uint32_t inp_base = s.inp_slot * slots.inp_pitch;
     const uint32_t wgt_base = t.single_weight_buffer() ? 0 : s.wgt_slot * slots.wgt_pitch;
-    const uint32_t acc_base = (s.tile % 2) * acc_bank;
-    const uint32_t const_base = acc_base + acc_half;
+    const uint32_t acc_base = slots.acc_base(s.tile);
+    const uint32_t const_base = slots.acc_bank_base(s.tile) + acc_half;
     // Where this step's weights [o][tib][kh][kw] are on chip: from step_wgt, oc_pitch elements per output
     // channel block. A slice holds them densely; an oc-tile unit holds its ic slices one after the other
     // (slice-major, so each slice is one 2D LOAD and a rolling unit's first GEMM waits for one LOAD);
@@ -589,8 +616,8 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       acc_holds_bias = zeroed && b.bias;
     }
     if (s.first && !zeroed) {
-      // The acc slot is free once the store of tile - 2 has drained it.
-      if (s.tile >= 2) q.dep_pop(Stage::kStore, Stage::kCompute);
+      // The ACC region is free once the store of the tile n_acc_regions before has drained it.
+      if (s.tile >= n_acc_regions) q.dep_pop(Stage::kStore, Stage::kCompute);
       if (bias_per_tile) {
         // With per-channel shifts the constant is [bias; shifts], OB elements each: one 2-row LOAD puts
         // the tile's tob shifts right after its tob biases.
@@ -734,7 +761,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     // ---- store stage ----
     q.dep_pop(Stage::kCompute, Stage::kStore);
     store_blocks(0, tob);
-    if (s.tile + 2 < n_tiles) q.dep_push(Stage::kStore, Stage::kCompute);
+    if (s.tile + n_acc_regions < n_tiles) q.dep_push(Stage::kStore, Stage::kCompute);
   }
 }
 

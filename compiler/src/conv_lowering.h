@@ -23,7 +23,7 @@ struct ConvBuffers {
 struct ConvStep {
   uint32_t group = 0;                                // super-group of a grouped conv2d (ConvProblem::groups)
   uint32_t ot = 0, nb = 0, hi = 0, wi = 0, it = 0;  // tile coordinates (oc tile, batch group, row, col, ic)
-  uint32_t tile = 0;                                 // output tile index (acc slot = tile % 2)
+  uint32_t tile = 0;                                 // output tile index (ACC region = tile % ConvSlots::acc)
   bool first = false, last = false;                  // first/last ic step of the tile
   bool load_inp = false, load_wgt = false;
   bool load_wgt_slice = false;   // single-buffered oc-tile weights: loads this step's ic slice of the unit
@@ -46,10 +46,23 @@ std::vector<int8_t> pack_grouped_weights(const Tensor& weight, const Conv2dShape
 // module runs that many steps less one ahead of the GEMMs (and the DRAM bursts of an output tile's store
 // do not starve them); else two halves (and with a fused residual add, whose regions follow the input
 // tile in each half).
+// Output tiles rotate through `acc` ACC regions: region r is in bank r % 2 (the core's ACC banks, so
+// consecutive tiles alternate), at acc_pitch * (r / 2) from the bank's start; two a bank when two tiles
+// fit beside the bank's resident constants. With four, a tile's region was drained by the store of the
+// tile four before it, not two: the next tile's zeroing on the ALU engine and its first GEMM no longer
+// wait for the store of the tile before the current one.
 struct ConvSlots {
   static constexpr uint32_t kMaxSlots = 4;
   uint32_t inp = 2, wgt = 2;
   uint32_t inp_pitch = 0, wgt_pitch = 0;
+  uint32_t acc = 2, acc_pitch = 0;
+  uint32_t acc_bank_size = 0;  // elements per ACC bank (the resident constants at its top)
+  // the first ACC element of tile `tile`'s region, and of its bank
+  uint32_t acc_base(uint32_t tile) const {
+    const uint32_t r = tile % acc;
+    return (r % 2) * acc_bank_size + (r / 2) * acc_pitch;
+  }
+  uint32_t acc_bank_base(uint32_t tile) const { return (tile % acc % 2) * acc_bank_size; }
 };
 ConvSlots conv_slots(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t);
 
@@ -68,7 +81,8 @@ struct TileZeroing {
   bool before_last_step = false;
   bool within_last_step = false;
 };
-TileZeroing tile_zeroing(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t, bool bias_per_tile);
+TileZeroing tile_zeroing(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2dTiling& t, const ConvSlots& slots,
+                         bool bias_per_tile);
 
 // The cycles the tiling's program should take on the core: its step plan walked through the load module,
 // the GEMM and ALU engines and the store at the config's DRAM rate and latency (conv_timing.cpp). A

@@ -1,7 +1,6 @@
 // A step-level timing estimate of a conv2d tiling: the program's step plan (plan_conv_steps) walked
 // through the core's units as the lowering will emit it. See conv_lowering.h.
 #include <algorithm>
-#include <array>
 #include <deque>
 #include <vector>
 
@@ -73,7 +72,7 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
   const auto inp_eb = static_cast<double>(cfg.inp().element_bytes), wgt_eb = static_cast<double>(cfg.wgt().element_bytes),
              out_eb = static_cast<double>(cfg.out().element_bytes), acc_eb = static_cast<double>(cfg.acc().element_bytes);
   const uint32_t kk = p.kernel_h * p.kernel_w, IB = p.ic_blocks, OB = p.oc_blocks;
-  const double alu_passes = p.acc_vectors() + 2;  // (bias,) shift, min, max
+  const double alu_passes = (p.has_bias ? 1 : 0) + 3;  // (bias,) shift (by a vector or not), min, max
 
   // The micro-op kernels and the resident constants come before the first GEMM can run.
   const TileFootprint fp = footprint(p, t);
@@ -83,12 +82,20 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
   DramCalendar dram;
   double total_bytes = consts + double(fp.uops) * 4;
   std::deque<double> tokens;  // compute -> load, in push order
-  std::array<double, 2> slot_free = {0, 0};
+  std::vector<double> region_free(slots.acc, 0);  // per ACC region: its last store done
   double end = 0;
   const uint32_t n_tiles = steps.back().tile + 1;
-  const TileZeroing zeroing = tile_zeroing(p, cfg, t, p.has_bias && p.resident_constants == 0);
+  const TileZeroing zeroing = tile_zeroing(p, cfg, t, slots, p.has_bias && p.resident_constants == 0);
   const bool zeroed_on_alu = zeroing.before_last_step || zeroing.within_last_step;
-  for (const ConvStep& s : steps) {
+  double next_zeroed_at = 0;  // the next tile's zeroing on the ALU engine done
+  // a tile's accumulators (output-channel blocks x plane)
+  const auto tile_rows = [&](const ConvStep& s) {
+    const uint32_t ob0 = s.ot * t.oc_blocks, oh0 = s.hi * t.out_rows, ow0 = s.wi * t.out_cols;
+    return double(std::min(t.oc_blocks, OB - ob0)) * std::min(t.out_rows, p.out_h - oh0) *
+           std::min(t.out_cols, p.out_w - ow0);
+  };
+  for (size_t k = 0; k < steps.size(); ++k) {
+    const ConvStep& s = steps[k];
     const uint32_t ob0 = s.ot * t.oc_blocks, tob = std::min(t.oc_blocks, OB - ob0);
     const uint32_t oh0 = s.hi * t.out_rows, th = std::min(t.out_rows, p.out_h - oh0);
     const uint32_t ow0 = s.wi * t.out_cols, tw = std::min(t.out_cols, p.out_w - ow0);
@@ -125,10 +132,24 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
       total_bytes += bytes;
     }
     double start = std::max(gemm_free, ready);
-    if (s.first && s.tile >= 2) start = std::max(start, slot_free[s.tile % 2]);
-    // a tile's accumulators: zeroed on the ALU engine beside the tile before (two ALU instructions to
-    // issue) where the emitter does so (tile_zeroing), else reset on the GEMM engine
-    if (s.first) start += zeroed_on_alu && s.tile > 0 ? 2 * kAluIssue : double(tob) * plane / 2 + kGemmOverhead;
+    // a tile's accumulators: zeroed on the ALU engine beside the tile before where the emitter does so
+    // (tile_zeroing; its GEMMs wait for the bank), else reset on the GEMM engine once the region is free
+    if (s.first && zeroed_on_alu && s.tile > 0) {
+      start = std::max(start, next_zeroed_at);
+    } else if (s.first) {
+      if (s.tile >= slots.acc) start = std::max(start, region_free[s.tile % slots.acc]);
+      start += double(tob) * plane / 2 + kGemmOverhead;
+    }
+    if (s.last && zeroed_on_alu && k + 1 < steps.size()) {
+      // the next tile's zeroing (MIN, MAX) enters the ALU engine before this GEMM, once the GEMM engine
+      // is idle and the next tile's region is drained; the front end issues it, then this GEMM
+      const ConvStep& n = steps[k + 1];
+      double issue = gemm_free;
+      if (n.tile >= slots.acc) issue = std::max(issue, region_free[n.tile % slots.acc]);
+      next_zeroed_at = std::max(alu_free, issue) + tile_rows(n) * 2 / kAluRowsPerCycle;
+      alu_free = next_zeroed_at;
+      start = std::max(start, issue + 2 * kAluIssue);
+    }
     const double gemm = double(tob) * plane * tib * kk + kGemmOverhead;
     gemm_free = start + gemm;
     for (uint32_t r = 0; r < s.release_pushes; ++r) tokens.push_back(gemm_free);
@@ -137,17 +158,19 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
     // requantization on the ALU engine, then the store; the layer's last tile in chunks
     const uint32_t chunks = s.tile + 1 == n_tiles && !p.has_residual ? std::min(tob, kLastTileChunks) : 1;
     double alu = std::max(gemm_free, alu_free), st = store_free;
+    // a tile zeroed to its bias needs no bias ADD
+    const double passes = zeroed_on_alu && s.tile > 0 && p.has_bias ? alu_passes - 1 : alu_passes;
     for (uint32_t c = 0; c < chunks; ++c) {
       const double rows = double(tob) * plane / chunks;
-      alu += rows * alu_passes / kAluRowsPerCycle;
+      alu += rows * passes / kAluRowsPerCycle;
       const double sb = rows * out_eb;
       st = dram.reserve(std::max(st, alu), sb / bw);
       total_bytes += sb;
     }
     alu_free = alu;
-    gemm_free += alu_passes * chunks * kAluIssue;
+    gemm_free += passes * chunks * kAluIssue;
     store_free = st;
-    slot_free[s.tile % 2] = st + lat;
+    region_free[s.tile % slots.acc] = st + lat;
     end = std::max(end, st + lat);
   }
   return std::max(end, total_bytes / bw + lat);

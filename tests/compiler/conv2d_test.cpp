@@ -258,8 +258,36 @@ TEST(ConvTiling, ResidentBiasHoldsTheBlocksOfItsHalf) {
   }
 }
 
-// A tile whose GEMMs are short against its store (a 1x1 kernel over few input channels, one step) keeps
-// its reset on the GEMM engine: zeroing it on the ALU engine would wait for the store of the tile before.
+// One-step tiles of a 1x1 layer (64 -> 64 channels, 4 x 14 pixels a tile) rotate through four ACC regions,
+// two a bank (0 and 510 in bank 0, 1024 and 1534 in bank 1, beside the four resident bias vectors at each
+// bank's top), so the next tile's zeroing waits for the store four tiles back and goes to the ALU engine
+// before the step: every tile after the first is set to its bias (MIN, MAX) and needs three
+// requantization passes, the first four. Exact on the token-strict fsim.
+TEST(ConvTiling, ShortTilesRotateThroughFourAccRegions) {
+  ConvCase k;
+  k.name = "acc_regions";
+  k.c = 64, k.o = 64, k.h = 28, k.w = 28, k.kh = 1, k.kw = 1;
+  k.pt = k.pl = k.pb = k.pr = 0;
+  const isa::HwConfig cfg = load_config("default");
+  const compiler::LoweringOptions opts = forced_tiling(4, 4, 4, 14);
+  const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 7, opts);
+  ASSERT_EQ(first_mismatch(o.run.output.to_vector<int8_t>(), o.expect), -1);
+  const uint64_t tiles = 14, tile_rows = 4 * 4 * 14;
+  EXPECT_EQ(o.run.counters.alu_counter, 4 * tile_rows + (tiles - 1) * (3 + 2) * tile_rows);
+  const ConvData d = make_data(k, 7);
+  const compiler::CompiledOp op = compiler::compile_conv2d(cfg, d.tx.shape(), d.tw, &d.tb, k.params(), opts);
+  std::set<uint32_t> stored, expected;  // a STORE per channel block (56 elements) of each tile
+  for (const isa::Instruction& insn : op.program.instructions) {
+    const auto* m = std::get_if<isa::MemInsn>(&insn);
+    if (m != nullptr && m->opcode == isa::Opcode::kStore) stored.insert(m->sram_base);
+  }
+  for (const uint32_t region : {0u, 510u, 1024u, 1534u})
+    for (uint32_t block = 0; block < 4; ++block) expected.insert(region + block * 56);
+  EXPECT_EQ(stored, expected);
+}
+
+// A tile whose GEMMs are short against its requantization (a 1x1 kernel over one input-channel block)
+// keeps its reset on the GEMM engine: zeroing it on the ALU engine would make that engine the slower one.
 TEST(ConvTiling, ShortTilesKeepTheirReset) {
   ConvCase k;
   k.name = "short_tiles";

@@ -114,8 +114,9 @@ TEST(DseEvaluate, AnOnnxModelIsAWorkload) {
   ASSERT_GE(narrow.layers.size(), 3u);
   for (const auto& l : narrow.layers) EXPECT_GT(l.cycles, 0u) << l.name;
   EXPECT_LT(wide.cycles, narrow.cycles);
-  // the compiler weighs exposed loads by the point's bandwidth, so the bytes may differ a little
-  EXPECT_NEAR(double(wide.dram_bytes), double(narrow.dram_bytes), 0.02 * double(narrow.dram_bytes));
+  // the compiler picks each layer's tiling for the point's DRAM timing (within the layer's traffic budget),
+  // so the bytes may differ a little
+  EXPECT_NEAR(double(wide.dram_bytes), double(narrow.dram_bytes), 0.05 * double(narrow.dram_bytes));
   EvalOptions missing = o;
   missing.workload = "/nonexistent/model.onnx";
   EXPECT_THROW(check_options(missing), Error);

@@ -71,6 +71,8 @@ INSTANTIATE_TEST_SUITE_P(Layers, TsimConv2d,
                                            Layer{"stem_k7_s2_ic3", 3, 16, 16, 7, 2, 3, 9},
                                            Layer{"k1_s2_32x32", 32, 32, 7, 1, 2, 0, 7},
                                            Layer{"k3_s1_64x64", 64, 64, 14, 3, 1, 1, 10},
+                                           // one-step tiles in four ACC regions, zeroed on the ALU engine
+                                           Layer{"k1_s1_64x64_28", 64, 64, 28, 1, 1, 0, 9},
                                            Layer{"resnet18_C2", 64, 64, 56, 3, 1, 1, 10},
                                            Layer{"resnet18_C10", 256, 512, 14, 1, 2, 0, 10}),
                          [](const ::testing::TestParamInfo<Layer>& param) { return std::string(param.param.name); });
