@@ -12,7 +12,7 @@ namespace vta::compiler::detail {
 namespace {
 
 // What a GEMM instruction costs beyond its micro-ops (decode, the pipeline's drain): measured on tsim.
-constexpr double kGemmOverhead = 8;
+constexpr double kGemmOverhead = 7;
 // ALU passes take two rows of a bank word a cycle.
 constexpr double kAluRowsPerCycle = 2;
 constexpr double kInsnBytes = 16;
@@ -79,6 +79,7 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
   const double consts = p.resident_constants ? double(OB) * p.acc_vectors() * acc_eb : 0;
   double gemm_free = lat + (double(fp.uops) * 4 + consts) / bw;
   double load_free = 0, store_free = 0, alu_free = 0;
+  double front = 0;  // the compute module's front end is free to issue the next instruction
   DramCalendar dram;
   double total_bytes = consts + double(fp.uops) * 4;
   std::deque<double> tokens;  // compute -> load, in push order
@@ -131,7 +132,7 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
       load_free = ready;
       total_bytes += bytes;
     }
-    double start = std::max(gemm_free, ready);
+    double start = std::max({gemm_free, ready, front});
     // a tile's accumulators: zeroed on the ALU engine beside the tile before where the emitter does so
     // (tile_zeroing; its GEMMs wait for the bank), else reset on the GEMM engine once the region is free
     if (s.first && zeroed_on_alu && s.tile > 0) {
@@ -141,17 +142,19 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
       start += double(tob) * plane / 2 + kGemmOverhead;
     }
     if (s.last && zeroed_on_alu && k + 1 < steps.size()) {
-      // the next tile's zeroing (MIN, MAX) enters the ALU engine before this GEMM, once the GEMM engine
-      // is idle and the next tile's region is drained; the front end issues it, then this GEMM
+      // the next tile's zeroing (MIN, MAX) goes to the ALU engine's queue before this GEMM once the next
+      // tile's region is drained, and runs once the GEMM before is done; the front end issues it, then
+      // this GEMM
       const ConvStep& n = steps[k + 1];
-      double issue = gemm_free;
+      double issue = front;
       if (n.tile >= slots.acc) issue = std::max(issue, region_free[n.tile % slots.acc]);
-      next_zeroed_at = std::max(alu_free, issue) + tile_rows(n) * 2 / kAluRowsPerCycle;
+      next_zeroed_at = std::max({alu_free, issue, gemm_free}) + tile_rows(n) * 2 / kAluRowsPerCycle;
       alu_free = next_zeroed_at;
       start = std::max(start, issue + 2 * kAluIssue);
     }
     const double gemm = double(tob) * plane * tib * kk + kGemmOverhead;
     gemm_free = start + gemm;
+    front = start + 1;
     for (uint32_t r = 0; r < s.release_pushes; ++r) tokens.push_back(gemm_free);
     end = std::max(end, gemm_free);
     if (!s.last) continue;
@@ -168,7 +171,8 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
       total_bytes += sb;
     }
     alu_free = alu;
-    gemm_free += passes * chunks * kAluIssue;
+    // the front end issues the requantization while the GEMM runs
+    front += passes * chunks * kAluIssue;
     store_free = st;
     region_free[s.tile % slots.acc] = st + lat;
     end = std::max(end, st + lat);

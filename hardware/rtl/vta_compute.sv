@@ -6,22 +6,29 @@
 //   - an ALU instruction, with its token pushes, to the ALU engine's queue (GEMM = 0), which runs them
 //     in order and pushes their tokens when each is done;
 //   - a LOAD of UOP or ACC to its load unit once both engines are idle (it writes what they read).
-// An instruction that pushes a token on the front end (any but ALU) or FINISH first waits until the
-// older work the token vouches for is done (DRAIN), then pushes compute->load (push_prev) and
-// compute->store (push_next): a push to the store, or FINISH, waits for both engines (both write OUT);
-// a push to the load module only for the GEMM engine, since all the load module writes is INP and WGT,
-// which only GEMMs read (so a tile's requantization on the ALU engine does not hold up the loads of the
-// next steps). Results are those of program order.
+// An instruction that pushes a token on the front end (any but ALU, and a GEMM whose one push is to the
+// load module) or FINISH first waits until the older work the token vouches for is done (DRAIN), then
+// pushes compute->load (push_prev) and compute->store (push_next): a push to the store, or FINISH, waits
+// for both engines (both write OUT); a push to the load module only for the GEMM engine, since all the
+// load module writes is INP and WGT, which only GEMMs read (so a tile's requantization on the ALU engine
+// does not hold up the loads of the next steps). A GEMM whose one push is to the load module hands it
+// to the GEMM engine, which pushes once the GEMM is done, while the front end goes on with the next
+// instructions (the next tile's zeroing and requantization enter the ALU queue, the next GEMM waits at
+// DISPATCH). Results are those of program order.
 //
 // Both engines write the ACC buffer, which has ACC_BANKS banks (the halves of the row index), each
 // with its own read and write port, so requantization of one tile (ALU) overlaps the GEMMs of the next
 // tile in the other bank. What keeps the result that of program order:
-//   - an ALU instruction enters the queue only when the GEMM engine is idle (all older GEMMs are done);
+//   - an ALU instruction enters the queue while the GEMM engine still runs (the front end need not wait
+//     for it), but an entry that came in while a GEMM ran (one of the newest `behind` entries) starts
+//     only once the engine is idle: at most one GEMM runs, so that is when every older GEMM is done;
 //   - on entering it gets its bank set: the banks its micro-op range can touch (destination, and the
-//     vector source), worked out from its one micro-op and loop extents; both banks if it has more
+//     vector source), worked out from its one micro-op (read through the GEMM engine's UOP port, lent
+//     for a cycle when the engine's S1 can spare it) and loop extents; both banks if it has more
 //     micro-ops or its range crosses a bank or the buffer's end;
 //   - a GEMM may start while older ALU instructions are queued or running, but its micro-ops wait in S1
-//     while their destination's bank is in one of those bank sets (lock_i of the GEMM engine).
+//     while their destination's bank is in one of those bank sets (lock_i of the GEMM engine); the bank
+//     sets of entries behind a running GEMM count only once it is done (they are younger than it).
 // Errors are reported in program order too: the ALU engine's at once (nothing older runs beside it),
 // the GEMM engine's and the front end's once no older ALU instruction is left.
 // Every write of the ACC buffer (LOAD ACC, GEMM, ALU) also writes the OUT buffer, so the store module
@@ -234,7 +241,8 @@ module vta_compute #(
   assign arlen_o   = is_uop_load ? uop_arlen : acc_arlen;
 
   // ---- the engines ----
-  logic g_start, g_busy, g_uop_re, g_acc_re, g_err, g_gemm_uop, g_alu_uop, g_hazard;
+  logic g_start, g_busy, g_uop_re, g_acc_re, g_err, g_gemm_uop, g_alu_uop, g_hazard, g_hold, g_port_free;
+  logic unused_a_port_free;
   logic a_start, a_busy, a_uop_re, a_acc_re, a_err, a_gemm_uop, a_alu_uop, a_hazard;
   logic [UAW-1:0] g_uop_raddr, a_uop_raddr;
   logic [AWW-1:0] g_acc_raddr, a_acc_raddr, g_acc_waddr, a_acc_waddr;
@@ -251,6 +259,7 @@ module vta_compute #(
 
   vta_compute_pipe #(.GEMM(1'b1)) u_gemm (
     .clk_i, .rst_ni, .start_i(g_start), .insn_i(insn_q), .busy_o(g_busy), .lock_i(g_lock),
+    .hold_i(g_hold), .port_free_o(g_port_free),
     .uop_re_o(g_uop_re), .uop_raddr_o(g_uop_raddr), .uop_rdata_i(uop_rdata_i[0 +: vta_pkg::UOP_ELEM_BITS]),
     .inp_re_o, .inp_raddr_o, .inp_rdata_i, .wgt_re_o, .wgt_raddr_o, .wgt_rdata_i,
     .acc_re_o(g_acc_re), .acc_raddr_o(g_acc_raddr), .acc_rdata_i(g_acc_rdata),
@@ -261,6 +270,7 @@ module vta_compute #(
 
   vta_compute_pipe #(.GEMM(1'b0)) u_alu (
     .clk_i, .rst_ni, .start_i(a_start), .insn_i(a_insn), .busy_o(a_busy), .lock_i('0),
+    .hold_i(1'b0), .port_free_o(unused_a_port_free),
     .uop_re_o(a_uop_re), .uop_raddr_o(a_uop_raddr),
     .uop_rdata_i(uop_rdata_i[vta_pkg::UOP_ELEM_BITS +: vta_pkg::UOP_ELEM_BITS]),
     .inp_re_o(a_inp_re), .inp_raddr_o(a_inp_raddr), .inp_rdata_i('0),
@@ -323,13 +333,24 @@ module vta_compute #(
   localparam int unsigned QW = vta_pkg::INSN_BITS + 32 + NB;
   logic q_wvalid, q_wready, q_rvalid, q_rready;
   logic [QW-1:0] q_rdata;
-  logic [$clog2(QD):0] unused_q_count;
+  logic [$clog2(QD):0] q_count;
   assign q_wvalid = (state_q == S_FOOT_TAG);
   vta_fifo #(.WIDTH(QW), .DEPTH(QD)) u_alu_q (
     .clk_i, .rst_ni, .clear_i(1'b0), .wvalid_i(q_wvalid), .wready_o(q_wready),
     .wdata_i({foot_tag, idx_q, insn_q}), .rvalid_o(q_rvalid), .rready_i(q_rready), .rdata_o(q_rdata),
-    .count_o(unused_q_count)
+    .count_o(q_count)
   );
+  // The newest `behind_q` entries came in while a GEMM ran (older than them: the engine runs one at a
+  // time and the front end is past it); once the engine is idle none is. An entry comes in only in
+  // FOOT_TAG (the room was there at DISPATCH: only the engine takes entries out meanwhile).
+  logic [$clog2(QD):0] behind_q;
+  logic head_behind;  // the queue's head waits for the GEMM engine
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) behind_q <= '0;
+    else if (!g_busy) behind_q <= '0;
+    else if (q_wvalid) behind_q <= behind_q + 1'b1;
+  end
+  assign head_behind = (behind_q == q_count);
 
 
   typedef enum logic [1:0] { A_IDLE, A_RUN, A_PUSH_PREV, A_PUSH_NEXT } alu_state_e;
@@ -342,10 +363,11 @@ module vta_compute #(
   /* verilator lint_on UNUSEDSIGNAL */
   assign a_insn  = q_rdata[0 +: vta_pkg::INSN_BITS];
   assign a_alu   = a_insn;
-  assign q_rready = (a_state_q == A_IDLE);
-  assign a_start  = (a_state_q == A_IDLE) && q_rvalid;
+  assign q_rready = (a_state_q == A_IDLE) && !head_behind;
+  assign a_start  = (a_state_q == A_IDLE) && q_rvalid && !head_behind;
   logic a_pp_fire, a_pp_adv, a_pp_blk, a_pn_fire, a_pn_adv, a_pn_blk, a_done_run;
-  vta_token_step u_alu_push_prev (.active_i(a_state_q == A_PUSH_PREV), .want_i(a_push_prev_q), .ready_i(push_prev_ready_i),
+  vta_token_step u_alu_push_prev (.active_i(a_state_q == A_PUSH_PREV), .want_i(a_push_prev_q),
+                                  .ready_i(push_prev_ready_i && !g_pp_fire),
                                   .fire_o(a_pp_fire), .advance_o(a_pp_adv), .blocked_o(a_pp_blk));
   vta_token_step u_alu_push_next (.active_i(a_state_q == A_PUSH_NEXT), .want_i(a_push_next_q), .ready_i(push_next_ready_i),
                                   .fire_o(a_pn_fire), .advance_o(a_pn_adv), .blocked_o(a_pn_blk));
@@ -353,7 +375,7 @@ module vta_compute #(
   always_comb begin
     a_state_d = a_state_q;
     unique case (a_state_q)
-      A_IDLE:      if (q_rvalid) a_state_d = A_RUN;
+      A_IDLE:      if (a_start) a_state_d = A_RUN;
       A_RUN:       if (!a_busy) a_state_d = A_PUSH_PREV;
       A_PUSH_PREV: if (a_pp_adv) a_state_d = A_PUSH_NEXT;
       A_PUSH_NEXT: if (a_pn_adv) a_state_d = A_IDLE;
@@ -379,23 +401,38 @@ module vta_compute #(
   end
   logic alu_empty;  // no ALU instruction queued, running or pushing
   assign alu_empty = (a_state_q == A_IDLE) && !q_rvalid;
+  logic alu_older_empty;  // none older than the running GEMM (the queued ones, if any, are behind it)
+  assign alu_older_empty = (a_state_q == A_IDLE) && head_behind;
 
-  // banks older ALU instructions (queued or running) may touch: a count per bank
-  logic [$clog2(QD + 1):0] bank_users_q [NB];
+  // banks older ALU instructions (queued or running) may touch: a count per bank. An entry behind a
+  // running GEMM counts in later_q until the engine is idle: it must not lock the GEMM it waits for.
+  logic [$clog2(QD + 1):0] bank_users_q [NB], later_q [NB];
   for (genvar b = 0; b < NB; b++) begin : g_bank_users
     logic inc, dec;
     assign inc = q_wvalid && foot_tag[b];
     assign dec = a_done_run && a_tag_q[b];
     always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) bank_users_q[b] <= '0;
-      else if (inc && !dec) bank_users_q[b] <= bank_users_q[b] + 1'b1;
-      else if (dec && !inc) bank_users_q[b] <= bank_users_q[b] - 1'b1;
+      if (!rst_ni) begin
+        bank_users_q[b] <= '0;
+        later_q[b]      <= '0;
+      end else if (g_busy) begin
+        if (inc) later_q[b] <= later_q[b] + 1'b1;
+        if (dec) bank_users_q[b] <= bank_users_q[b] - 1'b1;
+      end else begin
+        later_q[b]      <= '0;
+        bank_users_q[b] <= bank_users_q[b] + later_q[b] + {{($bits(later_q[b]) - 1){1'b0}}, inc} -
+                           {{($bits(later_q[b]) - 1){1'b0}}, dec};
+      end
     end
     assign g_lock[b] = (bank_users_q[b] != '0);
   end
 
-  // ---- UOP read ports: 0 is the GEMM engine's, or the front end's footprint read (the engine is idle) ----
-  assign uop_re_o[0] = g_uop_re || (state_q == S_FOOT_READ);
+  // ---- UOP read ports: 0 is the GEMM engine's, lent to the front end's footprint read for a cycle in
+  // which the engine's S1 can spare it (the engine issues nothing then) ----
+  logic foot_read;
+  assign g_hold      = (state_q == S_FOOT_READ);
+  assign foot_read   = g_hold && g_port_free;
+  assign uop_re_o[0] = g_uop_re || foot_read;
   assign uop_raddr_o[0 +: UAW] = (state_q == S_FOOT_READ) ? uop_bgn : g_uop_raddr;
   assign uop_re_o[1] = a_uop_re;
   assign uop_raddr_o[UAW +: UAW] = a_uop_raddr;
@@ -461,9 +498,22 @@ module vta_compute #(
 `endif
   end
 
+  // ---- the GEMM engine's compute->load push: from the start of a GEMM that handed it over until it is
+  // given, once the GEMM is done; it goes before the ALU engine's in the same cycle (an ALU instruction
+  // younger than the GEMM cannot push sooner) ----
+  logic g_push_q, g_pp_fire, g_pp_blk, g_active, gemm_hands_push, unused_g_pp_adv;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) g_push_q <= 1'b0;
+    else if (g_start && gemm_hands_push) g_push_q <= 1'b1;
+    else if (g_pp_fire) g_push_q <= 1'b0;
+  end
+  vta_token_step u_gemm_push_prev (.active_i(g_push_q && !g_busy), .want_i(1'b1), .ready_i(push_prev_ready_i),
+                                   .fire_o(g_pp_fire), .advance_o(unused_g_pp_adv), .blocked_o(g_pp_blk));
+  assign g_active = g_busy || g_push_q;  // the engine runs a GEMM or still has its push to give
+
   // ---- front end ----
   logic all_idle;  // nothing older than the front end's instruction is left
-  assign all_idle = !g_busy && alu_empty && !uop_busy && !acc_busy;
+  assign all_idle = !g_active && alu_empty && !uop_busy && !acc_busy;
 
   logic pop_prev_adv, pop_next_adv, push_prev_adv, push_next_adv;
   logic pop_prev_blk, pop_next_blk, push_prev_blk, push_next_blk, f_push_prev, f_push_next;
@@ -475,13 +525,13 @@ module vta_compute #(
   logic a_pp_want;
   assign a_pp_want = (a_state_q == A_PUSH_PREV) && a_push_prev_q;
   vta_token_step u_push_prev (.active_i(state_q == S_PUSH_PREV), .want_i(push_prev),
-                              .ready_i(push_prev_ready_i && !a_pp_want),
+                              .ready_i(push_prev_ready_i && !a_pp_want && !g_push_q),
                               .fire_o(f_push_prev), .advance_o(push_prev_adv), .blocked_o(push_prev_blk));
   vta_token_step u_push_next (.active_i(state_q == S_PUSH_NEXT), .want_i(push_next), .ready_i(push_next_ready_i),
                               .fire_o(f_push_next), .advance_o(push_next_adv), .blocked_o(push_next_blk));
   // the front end pushes compute->store only with the ALU engine idle, and gives way on compute->load,
   // so the two never push one queue in one cycle
-  assign push_prev_o = f_push_prev || a_pp_fire;
+  assign push_prev_o = f_push_prev || a_pp_fire || g_pp_fire;
   assign push_next_o = f_push_next || a_pn_fire;
 
   logic front_push;  // the front end pushes this instruction's tokens (and so drains first)
@@ -489,7 +539,9 @@ module vta_compute #(
   // a push to the load module alone needs all but the ALU engine done (everything older otherwise:
   // S_DRAIN waits for all_idle); written as an OR, not a select, Yosys maps it into 1.5k fewer LUTs
   logic drained_for_load;
-  assign drained_for_load = !push_next && !is_finish && !g_busy && !uop_busy && !acc_busy;
+  assign drained_for_load = !push_next && !is_finish && !g_active && !uop_busy && !acc_busy;
+  // a GEMM whose one push is to the load module gives it to the GEMM engine
+  assign gemm_hands_push = is_gemm && push_prev && !push_next;
 
   always_comb begin
     state_d     = state_q;
@@ -507,14 +559,14 @@ module vta_compute #(
       S_POP_NEXT: if (pop_next_adv) state_d = S_DISPATCH;
       S_DISPATCH: begin
         if (is_gemm && run_loop) begin
-          if (!g_busy) begin
+          if (!g_active) begin
             g_start = 1'b1;
-            state_d = front_push ? S_DRAIN : S_IDLE;
-            insn_done_o = !front_push;
+            state_d = (front_push && !gemm_hands_push) ? S_DRAIN : S_IDLE;
+            insn_done_o = !(front_push && !gemm_hands_push);
           end
         end else if (is_alu && run_loop) begin
           // room now is room at S_FOOT_TAG: only the ALU engine takes entries out meanwhile
-          if (!g_busy && q_wready) state_d = S_FOOT_READ;
+          if (q_wready) state_d = S_FOOT_READ;
         end else if (runs_load && !bad) begin
           if (all_idle) state_d = S_LOAD;
         end else begin
@@ -522,7 +574,7 @@ module vta_compute #(
           insn_done_o = !front_push;
         end
       end
-      S_FOOT_READ: state_d = S_FOOT_ADD;
+      S_FOOT_READ: if (foot_read) state_d = S_FOOT_ADD;
       S_FOOT_ADD:  state_d = S_FOOT_TAG;
       S_FOOT_TAG: begin
         insn_done_o = 1'b1;
@@ -566,7 +618,7 @@ module vta_compute #(
   // waiting on a token with nothing else to do (a deadlock when every module is)
   logic f_blk, a_blk;
   assign f_blk = pop_prev_blk || pop_next_blk || push_prev_blk || push_next_blk;
-  assign a_blk = a_pp_blk || a_pn_blk;
+  assign a_blk = a_pp_blk || a_pn_blk || g_pp_blk;
   assign idle_o    = (state_q == S_IDLE) && all_idle;
   assign blocked_o = (f_blk || a_blk) && !g_busy && !a_busy && !(a_state_q == A_IDLE && q_rvalid);
 
@@ -574,7 +626,7 @@ module vta_compute #(
   // engine's and the front end's once no older ALU instruction is left
   logic decode_err, gemm_err;
   assign decode_err = (state_q == S_DECODE) && bad && all_idle;
-  assign gemm_err   = g_err && alu_empty;
+  assign gemm_err   = g_err && alu_older_empty;
   assign error_o    = a_err || gemm_err || decode_err;
   always_comb begin
     error_code_o = vta_pkg::ERR_INDEX;
@@ -587,7 +639,7 @@ module vta_compute #(
       error_addr_o = bad_range ? 32'(uop_end) : tile_last;
     end
   end
-  assign cur_idx_o = (a_err || a_blk) ? a_idx_q : gemm_err ? g_idx_q : idx_q;
+  assign cur_idx_o = g_pp_blk ? g_idx_q : (a_err || a_blk) ? a_idx_q : gemm_err ? g_idx_q : idx_q;
 
   assign gemm_uop_o = g_gemm_uop;
   assign alu_uop_o  = a_alu_uop;
@@ -607,7 +659,7 @@ module vta_compute #(
       LoadAlone: assert (!acc_ld_we || (!g_busy && alu_empty))
         else $error("vta_compute: LOAD ACC while an engine runs");
       // a token queue takes one push a cycle
-      OnePushPrev: assert (!(f_push_prev && a_pp_fire))
+      OnePushPrev: assert ($onehot0({f_push_prev, a_pp_fire, g_pp_fire}))
         else $error("vta_compute: both engines pushed compute->load in one cycle");
       OnePushNext: assert (!(f_push_next && a_pn_fire))
         else $error("vta_compute: both engines pushed compute->store in one cycle");

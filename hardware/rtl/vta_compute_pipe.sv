@@ -33,6 +33,10 @@ module vta_compute_pipe #(
   input  logic [vta_pkg::INSN_BITS-1:0] insn_i,
   output logic                          busy_o,      // the loop or a micro-op in S1..S3
   input  logic [vta_pkg::ACC_BANKS-1:0] lock_i,      // ACC banks this engine must not touch yet
+  // the UOP read port is lent out this cycle (the compute front end reads an ALU instruction's micro-op):
+  // issue nothing; what the port shows next is not this engine's micro-op
+  input  logic                          hold_i,
+  output logic                          port_free_o, // lending the port now disturbs nothing: S1 is empty or moves on
   // UOP buffer (read)
   output logic                                uop_re_o,
   output logic [vta_pkg::LOG_UOP_DEPTH-1:0]   uop_raddr_o,
@@ -309,7 +313,8 @@ module vta_compute_pipe #(
   // S1 hands its micro-op to S2 when no hazard and, for two reads, in the second phase
   assign s1_move  = s1_valid_q && !hazard && !locked && !s1_reads_src && !s1_oob;
   assign s1_ready = !s1_valid_q || s1_move;
-  assign s0_issue = loop_active_q && s1_ready;
+  assign s0_issue = loop_active_q && s1_ready && !hold_i;
+  assign port_free_o = s1_ready;
 
   assign uop_re_o    = s0_issue;
   assign uop_raddr_o = UAW'(k_q);
@@ -495,7 +500,9 @@ module vta_compute_pipe #(
       issued_q   <= 1'b0;
       src_kept_q <= 1'b0;
     end else begin
-      if (s0_issue) issued_q <= 1'b1;
+      // a lent port shows another micro-op next: the next issue reads ours again before a group
+      if (hold_i) issued_q <= 1'b0;
+      else if (s0_issue) issued_q <= 1'b1;
       if (acc_re_o && s1_reads_src) begin
         src_kept_q     <= 1'b1;
         src_kept_idx_q <= s1_src_acc;

@@ -455,6 +455,10 @@ std::vector<Directed> directed_programs(const isa::HwConfig& config) {
   out.push_back({"load beside alu", {uop_load(2), long_a0, g1_push, wgt_after, isa::FinishInsn{}}, banks});
   out.push_back({"alu and gemm push to load",
                  {uop_load(2), a0_push, g0, g1_push, wgt_after, wgt_after2, isa::FinishInsn{}}, banks});
+  // the GEMM engine gives a GEMM's push to the load module and ALU passes queue behind a running GEMM,
+  // so the front end reaches the next GEMM before the engine is idle
+  out.push_back({"gemm pushes past queued alu",
+                 {uop_load(2), g1_push, a0, a0, a0, g1_push, wgt_after, wgt_after2, isa::FinishInsn{}}, banks});
   (void)codec;
   return out;
 }

@@ -62,6 +62,7 @@ constexpr uint32_t kPage = 4096;      // bursts never cross a 4 KiB boundary
 constexpr uint32_t kFetchBurst = 8;   // instructions per fetch burst (vta_fetch BURST_INSNS)
 constexpr uint32_t kFetchBuffer = 16; // fetch buffer entries (vta_fetch BUF_DEPTH)
 constexpr uint32_t kAluQueue = 4;     // ALU instructions queued for the ALU engine (vta_compute QD)
+constexpr Cycle kGemmDrain = 5;       // a GEMM's last micro-op issues this many cycles before the engine is idle
 // cycles from a micro-op leaving S1 to exec_done after it: S2, S3 and the cycle after (ALU); GEMM and
 // ALU MUL have two more stages, S2P and S2X (vta_compute_pipe: the DSP48s' M and P registers)
 constexpr Cycle kAluTail = 3, kGemmTail = kAluTail + 2;
@@ -485,12 +486,17 @@ struct RunState {
   // The ALU engine pushes its instructions' tokens itself (Core::alu_push_thread): alu_jobs in order (the
   // first one with a compute->store push bounds the next push, Core::next_c2s_push); alu_idle: the cycle
   // the engine is empty after the last job it finished.
+  // A GEMM whose one push is compute->load hands it to the GEMM engine, which gives it from the cycle
+  // after the GEMM is done (Core::gemm_push_thread; gemm_jobs, at most one).
   struct AluJob {
     uint32_t index;
     Cycle done;  // exec_done of its micro-ops
     bool push_prev, push_next;
   };
+  std::deque<AluJob> gemm_jobs;
   Cycle gemm_free = 0, alu_ready = 0, alu_idle = 0;
+  Cycle gemm_pushed = 0;       // the cycle after the GEMM engine gave its last handed-over push
+  bool gemm_push_pending = false;  // ... which is still to give
   std::deque<Cycle> alu_starts;
   std::array<Cycle, hw::kAccBanks> bank_release{};
   std::deque<AluJob> alu_jobs;
@@ -559,6 +565,7 @@ struct Core : sc_core::sc_module {
   Cycle base = 0;
   sc_core::sc_event start_ev;
   sc_core::sc_event alu_job_ev, alu_done_ev;  // a job for the ALU engine's pushes; one done
+  sc_core::sc_event gemm_job_ev, gemm_done_ev;  // the GEMM engine's push: handed over; given
   uint8_t scratch[kMaxBurst * kBusBytes] = {};
 
   SC_HAS_PROCESS(Core);
@@ -580,6 +587,7 @@ struct Core : sc_core::sc_module {
     SC_THREAD(load_back_thread);
     SC_THREAD(compute_thread);
     SC_THREAD(alu_push_thread);
+    SC_THREAD(gemm_push_thread);
     SC_THREAD(store_thread);
   }
 
@@ -622,6 +630,8 @@ struct Core : sc_core::sc_module {
     wake(run->load_q_changed);
     wake(alu_job_ev);
     wake(alu_done_ev);
+    wake(gemm_job_ev);
+    wake(gemm_done_ev);
     wake(dram.fifo_ev);
     for (const auto& b : dram.bursts) wake(b->started_ev), wake(b->scheduled_ev);
   }
@@ -1548,7 +1558,13 @@ struct Core : sc_core::sc_module {
   // The first cycle the ALU engine is empty (no job queued, running or pushing): waits for its pushes.
   Cycle alu_empty_from() {
     while (!run->alu_jobs.empty()) wait_event(alu_done_ev);
-    return run->alu_idle;
+    while (run->gemm_push_pending) wait_event(gemm_done_ev);
+    return std::max(run->alu_idle, run->gemm_pushed);
+  }
+  // The first cycle the GEMM engine is idle with no push of its own left to give (vta_compute g_active).
+  Cycle gemm_idle_from() {
+    while (run->gemm_push_pending) wait_event(gemm_done_ev);
+    return std::max(run->gemm_free, run->gemm_pushed);
   }
 
   // vta_compute's front end: IDLE -> DECODE -> POP_PREV -> POP_NEXT -> DISPATCH, then a GEMM goes to the
@@ -1584,7 +1600,9 @@ struct Core : sc_core::sc_module {
       const Cycle s = p2 + 1;  // DISPATCH
       wait_until(s);
       const bool engine = runs_loop(insn);
-      const bool front_push = !(engine && std::holds_alternative<AluInsn>(insn)) &&
+      // a GEMM whose one push is compute->load hands it to the GEMM engine
+      const bool gemm_hands_push = engine && std::holds_alternative<GemmInsn>(insn) && dep.push_prev && !dep.push_next;
+      const bool front_push = !(engine && std::holds_alternative<AluInsn>(insn)) && !gemm_hands_push &&
                               (dep.push_prev || dep.push_next || std::holds_alternative<FinishInsn>(insn));
       Cycle d = s;          // the cycle the front end's part is over (PUSH_PREV follows when it pushes)
       Cycle next = s + 1;   // the front end is IDLE again (when it does not push)
@@ -1603,7 +1621,7 @@ struct Core : sc_core::sc_module {
         if (!g->loop.reset)
           run->counters.gemm_counter +=
               uint64_t{g->loop.iter_out} * g->loop.iter_in * (g->loop.uop_end - g->loop.uop_bgn);
-        const Cycle t = std::max(s, run->gemm_free);  // the engine takes the next GEMM once idle
+        const Cycle t = std::max(s, gemm_idle_from());  // the engine takes the next GEMM once idle
         // its micro-ops wait in S1 while their bank is locked by an older ALU instruction: the cycle the
         // lock drops (the ALU's exec_done + 1) is when the first one moves on (2 cycles after START)
         Cycle go = t;
@@ -1614,19 +1632,28 @@ struct Core : sc_core::sc_module {
         run->gemm_free = pipeline(g->loop, false, false, false, g->wgt_factor_out, g->wgt_factor_in, go);
         run->note("gemm", index, go, run->gemm_free);
         compute_busy(a + 1, run->gemm_free);
+        if (gemm_hands_push) {
+          run->gemm_push_pending = true;
+          run->gemm_jobs.push_back({index, run->gemm_free - 1, true, false});
+          gemm_job_ev.notify(sc_core::SC_ZERO_TIME);
+        }
         d = t;
         next = t + 1;
       } else if (const auto* al = std::get_if<AluInsn>(&insn); al != nullptr && engine) {
         run->kernel->alu(*al, index);
         run->counters.alu_counter +=
             uint64_t{al->loop.iter_out} * al->loop.iter_in * (al->loop.uop_end - al->loop.uop_bgn);
-        // DISPATCH waits for the GEMM engine to be idle and for room in the queue
-        Cycle t = std::max(s, run->gemm_free);
+        // DISPATCH waits for room in the queue (not for the GEMM engine)
+        Cycle t = s;
         while (!run->alu_starts.empty() && run->alu_starts.front() < t) run->alu_starts.pop_front();
         if (run->alu_starts.size() >= kAluQueue) t = run->alu_starts[run->alu_starts.size() - kAluQueue] + 1;
         while (!run->alu_starts.empty() && run->alu_starts.front() < t) run->alu_starts.pop_front();
-        // FOOT_READ, FOOT_ADD, FOOT_TAG; the entry is in the queue from t + 4
-        const Cycle start = std::max(t + 4, run->alu_ready);
+        // FOOT_READ borrows the GEMM engine's UOP port: a GEMM still issuing loses that cycle
+        if (t + 1 + kGemmDrain < run->gemm_free) ++run->gemm_free;
+        // FOOT_ADD, FOOT_TAG; the entry is in the queue from t + 4, and one that came in while a GEMM ran
+        // (older than it) starts the cycle after the engine is idle
+        Cycle start = std::max(t + 4, run->alu_ready);
+        if (t + 3 < run->gemm_free) start = std::max(start, run->gemm_free + 1);
         run->alu_starts.push_back(start);
         const Cycle done = pipeline(al->loop, true, al->use_imm, al->alu_opcode == isa::AluOpcode::kMul, 0, 0, start);
         run->note("alu", index, start, done);
@@ -1648,7 +1675,7 @@ struct Core : sc_core::sc_module {
         // engines, a push to the load module only for the GEMM engine (the ALU engine reads neither INP
         // nor WGT), and gives way to an ALU push in the same cycle
         const bool all_older = dep.push_next || std::holds_alternative<FinishInsn>(insn);
-        Cycle x = std::max(d + 1, run->gemm_free);
+        Cycle x = std::max(d + 1, gemm_idle_from());
         if (all_older) x = std::max(x, alu_empty_from());
         run->c2s_push.at_cycle(dep.push_next ? x + 2 : x + 3 + run->c2s_min[pos + 1]);
         run->compute_read.at_cycle(x + 3 + run->cread_min[pos + 1]);
@@ -1673,7 +1700,10 @@ struct Core : sc_core::sc_module {
       wait_until(u2 - 1);
       ++run->counters.compute_insn_count;
       run->note("compute", index, a, u2);
-      if (--run->remaining[mi] == 0) alu_job_ev.notify(sc_core::SC_ZERO_TIME);
+      if (--run->remaining[mi] == 0) {
+        alu_job_ev.notify(sc_core::SC_ZERO_TIME);
+        gemm_job_ev.notify(sc_core::SC_ZERO_TIME);
+      }
       compute_busy(a + 1, u2);
       run->end_cycle[mi] = std::max(run->end_cycle[mi], u2);
       ready = u2;
@@ -1701,6 +1731,27 @@ struct Core : sc_core::sc_module {
       run->end_cycle[mi] = std::max(run->end_cycle[mi], u2 + 1);
       run->alu_jobs.pop_front();
       alu_done_ev.notify(sc_core::SC_ZERO_TIME);
+    }
+  }
+
+  // The GEMM engine's handed-over compute->load push, from the first cycle the engine is idle.
+  void gemm_push_thread() { module_thread([this] { gemm_push_body(); }); }
+  void gemm_push_body() {
+    const int mi = static_cast<int>(Module::kCompute);
+    for (;;) {
+      while (run->gemm_jobs.empty()) {
+        if (run->remaining[mi] == 0) return;
+        wait_event(gemm_job_ev);
+      }
+      const RunState::AluJob j = run->gemm_jobs.front();
+      const Cycle u1 = push_token(kC2L, mi, j.index, j.done + 1);
+      run->mod[mi].stall += u1 - (j.done + 1);
+      wait_until(u1);
+      run->gemm_pushed = u1 + 1;
+      run->gemm_push_pending = false;
+      run->end_cycle[mi] = std::max(run->end_cycle[mi], u1 + 1);
+      run->gemm_jobs.pop_front();
+      gemm_done_ev.notify(sc_core::SC_ZERO_TIME);
     }
   }
 
