@@ -1,7 +1,9 @@
 // A step-level timing estimate of a conv2d tiling: the program's step plan (plan_conv_steps) walked
 // through the core's units as the lowering will emit it. See conv_lowering.h.
 #include <algorithm>
+#include <array>
 #include <deque>
+#include <set>
 #include <vector>
 
 #include "conv_lowering.h"
@@ -75,13 +77,35 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
   const double alu_passes = (p.has_bias ? 1 : 0) + 3;  // (bias,) shift (by a vector or not), min, max
 
   // The micro-op kernels and the resident constants come before the first GEMM can run.
-  const TileFootprint fp = footprint(p, t);
+  // Every GEMM kernel of the program is loaded before the first GEMM (the runtime's kernel cache loads
+  // them together when they fit the UOP buffer): one per tile shape and slot triple (the buffer
+  // addresses are in the micro-ops), each ic-step blocks x taps x the kernel axis' extent micro-ops.
+  double uops = 0;
+  {
+    std::set<std::array<uint32_t, 7>> kernels;
+    for (const ConvStep& s : steps) {
+      const uint32_t tob = std::min(t.oc_blocks, OB - s.ot * t.oc_blocks);
+      const uint32_t th = std::min(t.out_rows, p.out_h - s.hi * t.out_rows);
+      const uint32_t tw = std::min(t.out_cols, p.out_w - s.wi * t.out_cols);
+      const uint32_t tib = std::min(t.ic_blocks, IB - s.it * t.ic_blocks);
+      // where the step's weights start: the slot of a slice, the ic slice of an oc-tile unit, the
+      // (oc tile, ic step) block of the whole tensor
+      const uint32_t wgt_at = t.weight_mode == WeightMode::kSlice    ? s.wgt_slot
+                              : t.weight_mode == WeightMode::kOcTile ? (s.wgt_slot << 16) + s.it
+                                                                     : (s.ot << 16) + s.it;
+      if (!kernels.insert({tob, th, tw, tib, s.inp_slot, wgt_at, s.tile % slots.acc}).second) continue;
+      const uint32_t axis = gemm_inner_axis(tob, th, tw);
+      uops += double(tib) * kk * (axis == 0 ? tob : axis == 1 ? th : tw);
+    }
+  }
   const double consts = p.resident_constants ? double(OB) * p.acc_vectors() * acc_eb : 0;
-  double gemm_free = lat + (double(fp.uops) * 4 + consts) / bw;
+  double gemm_free = 0;
   double load_free = 0, store_free = 0, alu_free = 0;
   double front = 0;  // the compute module's front end is free to issue the next instruction
   DramCalendar dram;
-  double total_bytes = consts + double(fp.uops) * 4;
+  // the micro-ops and the resident constants, from the start, share the DRAM with the first loads
+  gemm_free = dram.reserve(0, (uops * 4 + consts) / bw) + lat;
+  double total_bytes = consts + uops * 4;
   std::deque<double> tokens;  // compute -> load, in push order
   std::vector<double> region_free(slots.acc, 0);  // per ACC region: its last store done
   double end = 0;

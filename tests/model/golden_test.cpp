@@ -16,12 +16,12 @@ TEST(ModelGolden, PlanText) {
   EXPECT_EQ(cm.plan_text(), R"(plan tiny for config 1x16_i8w8a32_15_15_18_17 (6 steps)
   0 cpu  Quantize       x.quantize               ([1,16,4,4]) -> [1,16,4,4]: quantize: float input
   1 core Conv2d         conv                     ([1,16,4,4]) -> [1,16,4,4]: conv2d 3x3/1 on the core
-      tiling tile oc 1 blk x rows 4 x cols 2, ic step 1 blk, order oc_outer, weights slice; predicted DRAM 3072 B (inp 384, wgt 2304, acc 128, out 256; 1.067x the lower bound 2880), 2 output tiles, 2 steps, GEMM kernel 36 uops, estimated 647 cycles; 25 instructions, 304 micro-op bytes
+      tiling tile oc 1 blk x rows 4 x cols 2, ic step 1 blk, order oc_outer, weights slice; predicted DRAM 3072 B (inp 384, wgt 2304, acc 128, out 256; 1.067x the lower bound 2880), 2 output tiles, 2 steps, GEMM kernel 36 uops, estimated 691 cycles; 25 instructions, 304 micro-op bytes
   2 core MaxPool        pool                     ([1,16,4,4]) -> [1,16,2,2]: max pool on the core (ALU MAX)
       tiling tile oc 1 blk x rows 2 x cols 2, ic step 1 blk, order oc_outer, weights slice; predicted DRAM 576 B (inp 256, wgt 256, acc 0, out 64; 1.800x the lower bound 320), 1 output tiles, 1 steps, GEMM kernel 0 uops; 16 instructions, 24 micro-op bytes
   3 cpu  Reshape        flatten                  ([1,16,2,2]) -> [1,64]: reshape: a host-side view, no data moves
   4 core Dense          fc                       ([1,64]) -> [1,16]: dense on the core
-      tiling tile oc 1 blk x rows 1 x cols 1, ic step 4 blk, order oc_outer, weights slice; predicted DRAM 1168 B (inp 64, wgt 1024, acc 64, out 16; 1.000x the lower bound 1168), 1 output tiles, 1 steps, GEMM kernel 4 uops, estimated 298 cycles; 15 instructions, 24 micro-op bytes
+      tiling tile oc 1 blk x rows 1 x cols 1, ic step 4 blk, order oc_outer, weights slice; predicted DRAM 1168 B (inp 64, wgt 1024, acc 64, out 16; 1.000x the lower bound 1168), 1 output tiles, 1 steps, GEMM kernel 4 uops, estimated 308 cycles; 15 instructions, 24 micro-op bytes
   5 cpu  Softmax        softmax                  ([1,16]) -> [1,16]: softmax: exponentials have no core operator
 )");
 }
