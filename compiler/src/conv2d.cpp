@@ -287,7 +287,8 @@ TileZeroing tile_zeroing(const ConvProblem& p, const isa::HwConfig& cfg, const C
     // for the ALU engine alone. It goes there (before the last step, even of a one-step tile) when the
     // engine's work a tile (requantization, zeroing: passes at two rows a cycle, ~8 cycles to issue
     // each) keeps pace with the GEMMs better than a reset on the GEMM engine does.
-    const uint64_t requant = (p.has_bias ? 1 : 0) + 3, zeroed_requant = 3 + 2;  // (bias,) shift, min, max
+    const uint64_t passes = p.requantize ? 3 : 0;  // shift, min, max
+    const uint64_t requant = (p.has_bias ? 1 : 0) + passes, zeroed_requant = passes + 2;  // (bias,) ...
     const uint64_t gemm = n_ic * (step_gemm + 8);
     const uint64_t with_reset = std::max(gemm + tile_rows / 2 + 8, tile_rows * requant / 2 + 8 * requant);
     const uint64_t with_zeroing = std::max(gemm, tile_rows * zeroed_requant / 2 + 8 * zeroed_requant);
@@ -722,10 +723,12 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
         q.push_alu(kb.build());
       };
       if (b.bias && !acc_holds_bias) alu(AluOpcode::kAdd, false, 0, bias_at, 1);
-      if (p.has_channel_shift) alu(AluOpcode::kShr, false, 0, shift_at, 1);
-      else if (rq.shift != 0) alu(AluOpcode::kShr, true, rq.shift, acc_base, 0);
-      alu(AluOpcode::kMin, true, rq.clip_hi, acc_base, 0);
-      alu(AluOpcode::kMax, true, rq.lo(), acc_base, 0);
+      if (p.requantize) {
+        if (p.has_channel_shift) alu(AluOpcode::kShr, false, 0, shift_at, 1);
+        else if (rq.shift != 0) alu(AluOpcode::kShr, true, rq.shift, acc_base, 0);
+        alu(AluOpcode::kMin, true, rq.clip_hi, acc_base, 0);
+        alu(AluOpcode::kMax, true, rq.lo(), acc_base, 0);
+      }
       if (chunks == 1) break;
       q.dep_push(Stage::kCompute, Stage::kStore);
       q.dep_pop(Stage::kCompute, Stage::kStore);

@@ -74,7 +74,8 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
   const auto inp_eb = static_cast<double>(cfg.inp().element_bytes), wgt_eb = static_cast<double>(cfg.wgt().element_bytes),
              out_eb = static_cast<double>(cfg.out().element_bytes), acc_eb = static_cast<double>(cfg.acc().element_bytes);
   const uint32_t kk = p.kernel_h * p.kernel_w, IB = p.ic_blocks, OB = p.oc_blocks;
-  const double alu_passes = (p.has_bias ? 1 : 0) + 3;  // (bias,) shift (by a vector or not), min, max
+  // (bias,) shift (by a vector or not), min, max
+  const double alu_passes = (p.has_bias ? 1 : 0) + (p.requantize ? 3 : 0);
 
   // The micro-op kernels and the resident constants come before the first GEMM can run.
   // Every GEMM kernel of the program is loaded before the first GEMM (the runtime's kernel cache loads

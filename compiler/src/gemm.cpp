@@ -1,7 +1,7 @@
-// The GEMM workload lowered to a Program: tiles of tm x tn output blocks, reduction in tk-block steps,
-// double-buffered with tokens (two virtual threads, see gemm.h): INP/WGT in two slots, so the load of step
-// s + 1 overlaps the GEMM of step s, and the ACC in two slots, so the store of one output tile overlaps the
-// next tile's GEMMs.
+// The GEMM workload lowered to a Program through the conv2d emitter: C = A · B is the 1x1 conv2d of
+// BATCH images of M / BATCH x 1 pixels (row r * BATCH + b of A is image b's pixel r) with K input and N
+// output channels, so it gets conv2d's tiling by estimated time (weights resident or streamed in slices,
+// rotating slots, the last tile in chunks, tiles zeroed on the ALU engine) instead of a tiling of its own.
 #include "vta/compiler/gemm.h"
 
 #include <algorithm>
@@ -11,6 +11,10 @@
 
 #include <fmt/format.h>
 
+#include "conv_lowering.h"
+#include "vta/compiler/conv2d.h"
+#include "vta/compiler/packing.h"
+#include "vta/compiler/tiling.h"
 #include "vta/isa/error.h"
 #include "vta/runtime/program_builder.h"
 #include "vta/runtime/uop_kernel.h"
@@ -36,149 +40,59 @@ void check_supported(const isa::HwConfig& config, const GemmShape& shape) {
     throw Error(fmt::format("N={} is not a multiple of BLOCK_OUT={}", shape.n, config.block_out()));
 }
 
+// The GEMM as the conv2d the core runs (see the file comment).
+Conv2dShape gemm_conv_shape(const isa::HwConfig& config, const GemmShape& shape) {
+  Conv2dShape s;
+  s.n = config.batch();
+  s.c = shape.k;
+  s.h = s.oh = shape.m / config.batch();
+  s.w = s.ow = 1;
+  s.o = shape.n;
+  s.kh = s.kw = 1;
+  return s;
+}
+
+ConvProblem gemm_problem(const isa::HwConfig& config, const GemmShape& shape, bool requantize) {
+  check_supported(config, shape);
+  ConvProblem p = make_conv_problem(gemm_conv_shape(config, shape), Conv2dParams{}, false, config);
+  p.requantize = requantize;
+  return p;
+}
+
+GemmTiling as_gemm_tiling(const Conv2dTiling& t) { return {t.out_rows, t.oc_blocks, t.ic_blocks}; }
+
 }  // namespace
 
-GemmTiling choose_gemm_tiling(const isa::HwConfig& config, const GemmShape& shape) {
-  check_supported(config, shape);
-  const uint32_t mb = shape.m / config.batch();
-  const uint32_t nb = shape.n / config.block_out();
-  const uint32_t kb = shape.k / config.block_in();
-  const uint64_t inp_depth = config.inp().depth;
-  const uint64_t wgt_depth = config.wgt().depth;
-  const uint64_t acc_depth = config.acc().depth;
-  const uint64_t uop_depth = config.uop().depth;
-
-  // Each buffer holds two slots (double buffering). Among the tilings whose tiles fit a slot, the one that
-  // moves the fewest DRAM bytes: A is loaded once per column tile (nb / tn times), B once per row tile
-  // (mb / tm times); ties go to the deeper reduction (fewer, longer GEMM instructions).
-  const uint64_t inp_slot = inp_depth / 2, wgt_slot = wgt_depth / 2, acc_slot = acc_depth / 2;
-  constexpr uint32_t kMaxIter = (1u << isa::FixedFieldWidths::kLoopIter) - 1;
-  const auto divisors = [](uint32_t n) {
-    std::vector<uint32_t> d;
-    for (uint32_t i = 1; i <= n; ++i)
-      if (n % i == 0) d.push_back(i);
-    return d;
-  };
-  const uint64_t a_bytes = uint64_t{mb} * kb * config.inp().element_bytes;
-  const uint64_t b_bytes = uint64_t{nb} * kb * config.wgt().element_bytes;
-  const std::vector<uint32_t> tks = divisors(kb), tns = divisors(nb), tms = divisors(mb);
-  GemmTiling t{0, 0, 0};
-  uint64_t best = ~uint64_t{0};
-  for (uint32_t tk : tks) {
-    if (tk > kMaxIter || tk > std::min(inp_slot, wgt_slot)) continue;
-    // The micro-op kernels: GEMM per (INP/WGT slot, ACC slot), a reset and three ALU steps per ACC slot.
-    for (uint32_t tn : tns) {
-      if (uint64_t{tn} * tk > wgt_slot || tn > acc_slot || tn > uop_depth / 12) continue;
-      for (uint32_t tm : tms) {
-        if (tm > kMaxIter || uint64_t{tm} * tk > inp_slot || uint64_t{tm} * tn > acc_slot) continue;
-        const uint64_t bytes = a_bytes * (nb / tn) + b_bytes * (mb / tm);
-        if (bytes < best || (bytes == best && tk > t.tk)) {
-          best = bytes;
-          t = {tm, tn, tk};
-        }
-      }
-    }
-  }
-  if (t.tm == 0) throw Error("buffers too small for one GEMM tile");
-  return t;
+GemmTiling choose_gemm_tiling(const isa::HwConfig& config, const GemmShape& shape, bool requantize) {
+  return as_gemm_tiling(choose_tiling(gemm_problem(config, shape, requantize), config));
 }
 
 CompiledGemm compile_gemm(const isa::HwConfig& config, const GemmShape& shape, std::span<const int8_t> b,
                           const std::optional<Requantize>& requant) {
-  CompiledGemm out;
-  out.tiling = choose_gemm_tiling(config, shape);
+  const ConvProblem p = gemm_problem(config, shape, requant.has_value());
   if (b.size() != uint64_t{shape.k} * shape.n) throw Error("B has the wrong number of elements");
-  const uint32_t bi = config.block_in(), bo = config.block_out();
-  const uint32_t mb = shape.m / config.batch(), nb = shape.n / bo, kb = shape.k / bi;
-  const uint64_t wgt_bytes = config.wgt().element_bytes;  // bo * bi
-  const auto [tm, tn, tk] = out.tiling;
+  CompiledGemm out;
+  out.conv_tiling = choose_tiling(p, config);
+  out.conv_tiling.cost = estimate_cost(p, config, out.conv_tiling);
+  out.conv_tiling.cost.estimated_cycles = estimate_cycles(p, config, out.conv_tiling);
+  out.tiling = as_gemm_tiling(out.conv_tiling);
 
-  // B -> [nb][kb] elements of BLOCK_OUT x BLOCK_IN, element[o][i] = B[k = ki*bi + i][n = ni*bo + o].
-  std::vector<uint8_t> packed_b(uint64_t{nb} * kb * wgt_bytes);
-  for (uint32_t ni = 0; ni < nb; ++ni)
-    for (uint32_t ki = 0; ki < kb; ++ki) {
-      uint8_t* elem = packed_b.data() + (uint64_t{ni} * kb + ki) * wgt_bytes;
-      for (uint32_t o = 0; o < bo; ++o)
-        for (uint32_t i = 0; i < bi; ++i)
-          elem[o * bi + i] = static_cast<uint8_t>(b[(uint64_t{ki} * bi + i) * shape.n + uint64_t{ni} * bo + o]);
-    }
+  // B (K x N) as the conv2d's (N, K, 1, 1) weight, packed in blocks.
+  Tensor w(DType::kInt8, {shape.n, shape.k, 1, 1});
+  int8_t* wd = w.data<int8_t>();
+  for (uint32_t k = 0; k < shape.k; ++k)
+    for (uint32_t n = 0; n < shape.n; ++n) wd[uint64_t{n} * shape.k + k] = b[uint64_t{k} * shape.n + n];
+  const std::vector<int8_t> packed = pack_weights(w, config.block_out(), config.block_in());
 
   runtime::ProgramBuilder q(config);
-  out.a = q.add_buffer("a", runtime::BufferRole::kInput, uint64_t{mb} * kb * config.inp().element_bytes);
-  const runtime::BufferId w = q.add_constant("b", std::move(packed_b));
-  out.c = q.add_buffer("c", runtime::BufferRole::kOutput, uint64_t{mb} * nb * config.out().element_bytes);
-
-  // Kernels per slot (all tiles have the same size). INP slot i holds tm x tk elements at i * inp_tile,
-  // WGT slot i tn x tk at i * wgt_tile, ACC slot j tm x tn at the start of ACC half j (the core's ACC
-  // banks: one tile's requantization runs beside the next tile's GEMMs). Within a slot: ACC index
-  // = row * tn + col; INP index = row * tk + kk; WGT index = col * tk + kk. Output columns are the micro-ops
-  // (innermost), so consecutive micro-ops never hit the same accumulator; rows and the reduction are the
-  // two affine loops.
-  const uint32_t inp_tile = tm * tk, wgt_tile = tn * tk, acc_half = config.acc().depth / 2;
-  const auto reset_kernel = [&](uint32_t acc_slot) {
-    runtime::UopKernelBuilder kernel(runtime::KernelMode::kGemm, /*reset=*/true);
-    kernel.loop_begin(tm, tn, 0, 0).loop_begin(tn, 1, 0, 0);  // one micro-op: groups of rows
-    kernel.push(acc_slot * acc_half, 0, 0);
-    return kernel.loop_end().loop_end().build();
-  };
-  const auto gemm_kernel = [&](uint32_t slot, uint32_t acc_slot) {
-    runtime::UopKernelBuilder kernel(runtime::KernelMode::kGemm);
-    kernel.loop_begin(tm, tn, tk, 0).loop_begin(tk, 0, 1, 1);
-    for (uint32_t col = 0; col < tn; ++col) kernel.push(acc_slot * acc_half + col, slot * inp_tile, slot * wgt_tile + col * tk);
-    return kernel.loop_end().loop_end().build();
-  };
-  const auto alu_kernels = [&](uint32_t acc_slot) {
-    std::vector<runtime::UopKernel> kernels;
-    if (!requant) return kernels;
-    const std::pair<isa::AluOpcode, int32_t> steps[] = {
-        {isa::AluOpcode::kShr, requant->shift},
-        {isa::AluOpcode::kMin, requant->clip_hi},
-        {isa::AluOpcode::kMax, requant->lo()},
-    };
-    for (const auto& [op, imm] : steps) {
-      // one micro-op over the tile's rows and columns (the core takes it a group of rows at a time)
-      runtime::UopKernelBuilder kernel(runtime::KernelMode::kAlu);
-      kernel.loop_begin(tm, tn, tn, 0).loop_begin(tn, 1, 1, 0);
-      kernel.push(acc_slot * acc_half, acc_slot * acc_half);
-      kernel.loop_end().loop_end();
-      kernel.alu(op, /*use_imm=*/true, imm);
-      kernels.push_back(kernel.build());
-    }
-    return kernels;
-  };
-
-  // Two virtual threads: step s (one load of INP and WGT, one GEMM) uses slot s % 2, tile t ACC slot
-  // t % 2. A load waits for the GEMM two steps back (its slot's last reader); a tile's reset waits for the
-  // store two tiles back (its ACC slot's last reader).
-  const uint32_t m_tiles = mb / tm, n_tiles = nb / tn, k_tiles = kb / tk;
-  const uint64_t total_tiles = uint64_t{m_tiles} * n_tiles;
-  const uint64_t total_steps = total_tiles * k_tiles;
-  uint64_t tile_index = 0, step = 0;
-  for (uint32_t mt = 0; mt < m_tiles; ++mt) {
-    for (uint32_t nt = 0; nt < n_tiles; ++nt, ++tile_index) {
-      const uint32_t m0 = mt * tm, n0 = nt * tn;
-      const uint32_t acc_slot = static_cast<uint32_t>(tile_index % 2);
-      for (uint32_t kt = 0; kt < k_tiles; ++kt, ++step) {
-        const uint32_t k0 = kt * tk, slot = static_cast<uint32_t>(step % 2);
-        if (step >= 2) q.dep_pop(Stage::kCompute, Stage::kLoad);
-        q.load_2d(out.a, uint64_t{m0} * kb + k0, tk, tm, kb, 0, 0, 0, 0, slot * inp_tile, MemoryType::kInp);
-        q.load_2d(w, uint64_t{n0} * kb + k0, tk, tn, kb, 0, 0, 0, 0, slot * wgt_tile, MemoryType::kWgt);
-        q.dep_push(Stage::kLoad, Stage::kCompute);
-        q.dep_pop(Stage::kLoad, Stage::kCompute);
-        if (kt == 0) {
-          if (tile_index >= 2) q.dep_pop(Stage::kStore, Stage::kCompute);
-          q.push_gemm(reset_kernel(acc_slot));
-        }
-        q.push_gemm(gemm_kernel(slot, acc_slot));
-        if (step + 2 < total_steps) q.dep_push(Stage::kCompute, Stage::kLoad);
-      }
-      for (const auto& kernel : alu_kernels(acc_slot)) q.push_alu(kernel);
-      q.dep_push(Stage::kCompute, Stage::kStore);
-      q.dep_pop(Stage::kCompute, Stage::kStore);
-      q.store_2d(acc_slot * acc_half, MemoryType::kOut, out.c, uint64_t{m0} * nb + n0, tn, tm, nb);
-      if (tile_index + 2 < total_tiles) q.dep_push(Stage::kStore, Stage::kCompute);
-    }
-  }
+  const uint64_t rows = shape.m / config.batch();
+  detail::ConvBuffers buf;
+  buf.inp = out.a = q.add_buffer("a", runtime::BufferRole::kInput,
+                                 rows * (shape.k / config.block_in()) * config.inp().element_bytes);
+  buf.wgt = q.add_constant("b", std::vector<uint8_t>(packed.begin(), packed.end()));
+  buf.out = out.c = q.add_buffer("c", runtime::BufferRole::kOutput,
+                                 rows * (shape.n / config.block_out()) * config.out().element_bytes);
+  detail::emit_conv2d(q, p, out.conv_tiling, buf, requant.value_or(Requantize{}));
   out.program = q.finish();
   return out;
 }
@@ -190,32 +104,34 @@ GemmRun gemm(runtime::Session& session, const GemmShape& shape, std::span<const 
   const CompiledGemm compiled = compile_gemm(config, shape, b, requant);
   if (a.size() != uint64_t{shape.m} * shape.k) throw Error("A has the wrong number of elements");
   const uint32_t batch = config.batch(), bi = config.block_in(), bo = config.block_out();
-  const uint32_t mb = shape.m / batch, nb = shape.n / bo, kb = shape.k / bi;
+  const uint32_t rows = shape.m / batch, nb = shape.n / bo, kb = shape.k / bi;
   const uint64_t inp_bytes = config.inp().element_bytes, out_bytes = config.out().element_bytes;
 
-  // A -> [mb][kb] elements of BATCH x BLOCK_IN.
-  std::vector<uint8_t> packed_a(uint64_t{mb} * kb * inp_bytes);
-  for (uint32_t mi = 0; mi < mb; ++mi)
-    for (uint32_t ki = 0; ki < kb; ++ki) {
-      uint8_t* elem = packed_a.data() + (uint64_t{mi} * kb + ki) * inp_bytes;
-      for (uint32_t r = 0; r < batch; ++r)
+  // A -> the conv2d input [K/BI][rows] of BATCH x BLOCK_IN: element (ki, r) row b = A row r * BATCH + b.
+  std::vector<uint8_t> packed_a(uint64_t{rows} * kb * inp_bytes);
+  for (uint32_t ki = 0; ki < kb; ++ki)
+    for (uint32_t r = 0; r < rows; ++r) {
+      uint8_t* elem = packed_a.data() + (uint64_t{ki} * rows + r) * inp_bytes;
+      for (uint32_t x = 0; x < batch; ++x)
         for (uint32_t i = 0; i < bi; ++i)
-          elem[r * bi + i] = static_cast<uint8_t>(a[(uint64_t{mi} * batch + r) * shape.k + uint64_t{ki} * bi + i]);
+          elem[x * bi + i] = static_cast<uint8_t>(a[(uint64_t{r} * batch + x) * shape.k + uint64_t{ki} * bi + i]);
     }
   const auto loaded = session.load(compiled.program);
   loaded->write(compiled.a, packed_a.data(), packed_a.size());
   GemmRun result;
   result.stats = loaded->run();
   result.tiling = compiled.tiling;
+  result.conv_tiling = compiled.conv_tiling;
   result.instructions = compiled.program.instructions.size();
+  // C <- the conv2d output [N/BO][rows] of BATCH x BLOCK_OUT.
   const std::vector<uint8_t> packed_c = loaded->read(compiled.c);
   result.c.assign(uint64_t{shape.m} * shape.n, 0);
-  for (uint32_t mi = 0; mi < mb; ++mi)
-    for (uint32_t ni = 0; ni < nb; ++ni) {
-      const uint8_t* elem = packed_c.data() + (uint64_t{mi} * nb + ni) * out_bytes;
-      for (uint32_t r = 0; r < batch; ++r)
+  for (uint32_t ni = 0; ni < nb; ++ni)
+    for (uint32_t r = 0; r < rows; ++r) {
+      const uint8_t* elem = packed_c.data() + (uint64_t{ni} * rows + r) * out_bytes;
+      for (uint32_t x = 0; x < batch; ++x)
         for (uint32_t o = 0; o < bo; ++o)
-          result.c[(uint64_t{mi} * batch + r) * shape.n + uint64_t{ni} * bo + o] = static_cast<int8_t>(elem[r * bo + o]);
+          result.c[(uint64_t{r} * batch + x) * shape.n + uint64_t{ni} * bo + o] = static_cast<int8_t>(elem[x * bo + o]);
     }
   result.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

@@ -1,6 +1,6 @@
-// compiler::gemm (double-buffered, tiled by DRAM traffic) on fsim-strict against the CPU matmul: random shapes that
-// give one or many tiles in every dimension, with and without requantization, at every shipped config;
-// and the tiling's rules (tiles fit half of each buffer, the fewest bytes among the divisor tilings).
+// compiler::gemm (lowered as its 1x1 conv2d) on fsim-strict against the CPU matmul: random shapes that give
+// one or many tiles in every dimension, with and without requantization, at every shipped config; and
+// its tiling (conv2d's: fits the buffers, within the traffic budget).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "vta/compiler/gemm.h"
+#include "vta/compiler/tiling.h"
 #include "vta/driver/device.h"
 #include "vta/isa/hw_config.h"
 #include "vta/reference/reference.h"
@@ -65,30 +66,30 @@ TEST_P(GemmLowering, RandomShapesMatchTheCpuMatmul) {
 
 INSTANTIATE_TEST_SUITE_P(Configs, GemmLowering, ::testing::Values("default", "block8", "block32", "batch2", "in16_out32"));
 
-TEST(GemmTiling, TilesFitHalfOfEachBufferAndMoveTheFewestBytes) {
+// The GEMM is lowered as its 1x1 conv2d (BATCH images of M / BATCH x 1 pixels, K -> N channels), so its
+// tiles are conv2d's: they fit the buffers (check_tiling's rules), move at most the layer budget over the
+// lower bound (A, B and C once each) and are predicted no faster than the roofline.
+TEST(GemmTiling, IsTheConv2dTilingOfItsOneByOneConv) {
   const isa::HwConfig config = isa::HwConfig::default_config();
-  const GemmShape shape{512, 512, 512};
-  const GemmTiling t = choose_gemm_tiling(config, shape);
-  const uint64_t mb = shape.m / config.batch(), nb = shape.n / config.block_out(), kb = shape.k / config.block_in();
-  ASSERT_GT(t.tm * t.tn * t.tk, 0u);
-  EXPECT_EQ(mb % t.tm, 0u);
-  EXPECT_EQ(nb % t.tn, 0u);
-  EXPECT_EQ(kb % t.tk, 0u);
-  EXPECT_LE(uint64_t{t.tm} * t.tk, config.inp().depth / 2);
-  EXPECT_LE(uint64_t{t.tn} * t.tk, config.wgt().depth / 2);
-  EXPECT_LE(uint64_t{t.tm} * t.tn, config.acc().depth / 2);
-  // Independently: the DRAM bytes of every tiling that fits, the chosen one no more than the minimum.
-  const auto bytes = [&](uint64_t tm, uint64_t tn) {
-    return mb * kb * config.inp().element_bytes * (nb / tn) + nb * kb * config.wgt().element_bytes * (mb / tm);
-  };
-  uint64_t least = ~uint64_t{0};
-  for (uint64_t tk = 1; tk <= kb; ++tk)
-    for (uint64_t tn = 1; tn <= nb; ++tn)
-      for (uint64_t tm = 1; tm <= mb; ++tm)
-        if (kb % tk == 0 && nb % tn == 0 && mb % tm == 0 && tm * tk <= config.inp().depth / 2 &&
-            tn * tk <= config.wgt().depth / 2 && tm * tn <= config.acc().depth / 2)
-          least = std::min(least, bytes(tm, tn));
-  EXPECT_EQ(bytes(t.tm, t.tn), least);
+  for (const GemmShape shape : {GemmShape{512, 512, 512}, GemmShape{128, 128, 128}, GemmShape{1024, 64, 256}}) {
+    SCOPED_TRACE(std::to_string(shape.m) + "x" + std::to_string(shape.n) + "x" + std::to_string(shape.k));
+    const auto b = random_int8(uint64_t{shape.k} * shape.n, 3);
+    const CompiledGemm g = compile_gemm(config, shape, b, std::nullopt);
+    const Conv2dTiling& t = g.conv_tiling;
+    EXPECT_EQ(g.tiling.tm, t.out_rows);
+    EXPECT_EQ(g.tiling.tn, t.oc_blocks);
+    EXPECT_EQ(g.tiling.tk, t.ic_blocks);
+    const GemmTiling chosen = choose_gemm_tiling(config, shape);
+    EXPECT_EQ(chosen.tm, g.tiling.tm);
+    EXPECT_EQ(chosen.tn, g.tiling.tn);
+    EXPECT_EQ(chosen.tk, g.tiling.tk);
+    const uint64_t lower = uint64_t{shape.m} * shape.k + uint64_t{shape.k} * shape.n + uint64_t{shape.m} * shape.n;
+    EXPECT_EQ(t.cost.lower_bound_bytes, lower);
+    EXPECT_LE(double(t.cost.total_bytes()), 1.3 * double(lower));
+    EXPECT_GE(t.cost.estimated_cycles, double(shape.macs()) / (config.block_in() * config.block_out()));
+    EXPECT_LE(uint64_t{t.out_rows} * t.oc_blocks, config.acc().depth / 2);
+    EXPECT_LE(uint64_t{t.out_rows} * t.ic_blocks, config.inp().depth / 2);
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // A plain int8 matrix multiply C[M][N] = A[M][K] · B[K][N] (optionally requantized to int8 by ALU SHR,
 // MIN, MAX) compiled to a Program: the workload of `vta demo`, `vta bench fsim`, `vta bench tsim` and
-// bench/fsim_gemm_bench. Tiles are the largest that fit; A is the program's input, B a constant.
+// bench/fsim_gemm_bench. It is lowered as the 1x1 conv2d it is (gemm.cpp), with conv2d's tiling by
+// estimated time; A is the program's input, B a constant.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "vta/compiler/requantize.h"
+#include "vta/compiler/tiling.h"
 #include "vta/isa/hw_config.h"
 #include "vta/runtime/program.h"
 #include "vta/runtime/session.h"
@@ -22,23 +24,24 @@ struct GemmShape {
   uint64_t macs() const { return uint64_t{m} * n * k; }
 };
 
-// Tile sizes in blocks: tm rows of BATCH, tn columns of BLOCK_OUT, tk of BLOCK_IN.
+// Tile sizes in blocks: tm rows of BATCH, tn columns of BLOCK_OUT, tk of BLOCK_IN (the conv2d tiling's
+// output rows, output-channel blocks and input-channel blocks per step; edge tiles may be smaller).
 struct GemmTiling {
   uint32_t tm = 0;
   uint32_t tn = 0;
   uint32_t tk = 0;
 };
 
-// The tiles for the double-buffered lowering: each fits half of the INP, WGT and ACC buffers, and among
-// those the tiling that moves the fewest DRAM bytes (A once per column tile, B once per row tile; ties to
-// the deeper reduction). Throws vta::Error if the shape is not a multiple of the config's batch/block
-// sizes or the element widths are not int8/int32.
-GemmTiling choose_gemm_tiling(const isa::HwConfig& config, const GemmShape& shape);
+// The tiles compile_gemm uses: conv2d's choice for the GEMM's 1x1 conv2d (choose_tiling by estimated
+// time, within the traffic budget). Throws vta::Error if the shape is not a multiple of the config's
+// batch/block sizes or the element widths are not int8/int32.
+GemmTiling choose_gemm_tiling(const isa::HwConfig& config, const GemmShape& shape, bool requantize = false);
 
 struct CompiledGemm {
   runtime::Program program;
   GemmTiling tiling;
-  runtime::BufferId a = 0, c = 0;  // input A ([M/B][K/BI] INP elements), output C ([M/B][N/BO] OUT elements)
+  Conv2dTiling conv_tiling;  // the same, as conv2d's report (weight mode, loop order, predicted bytes and cycles)
+  runtime::BufferId a = 0, c = 0;  // input A ([K/BI][M/B] INP elements), output C ([N/BO][M/B] OUT elements)
 };
 
 // Without `requant` the stored value is the low byte of the int32 sum.
@@ -49,6 +52,7 @@ struct GemmRun {
   std::vector<int8_t> c;  // M x N row-major
   runtime::RunStats stats;
   GemmTiling tiling;
+  Conv2dTiling conv_tiling;
   uint64_t instructions = 0;  // FINISH included
   double host_seconds = 0;    // compile + load + run + copies
 };

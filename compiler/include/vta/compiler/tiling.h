@@ -53,6 +53,9 @@ struct ConvProblem {
   // in the other half (hardware/rtl/vta_compute.sv). Set by make_conv_problem
   // (resident_constant_elements).
   uint32_t resident_constants = 0;
+  // false: no requantization, the stored byte is the int32 sum's low byte (compile_gemm without one): no
+  // ALU pass but a bias ADD
+  bool requantize = true;
   uint32_t acc_vectors() const { return (has_bias ? 1 : 0) + (has_channel_shift ? 1 : 0); }
 };
 
