@@ -856,8 +856,10 @@ CompiledOp compile_conv2d(const isa::HwConfig& cfg, const std::vector<int64_t>& 
     const Conv2dShape core_shape = detail::repacked_shape(shape, params, repack, &core_params);
     const Tensor core_weight = detail::repack_weight(weight, shape, params, repack);
     // the repacked layer's tiling moves no more than the repack's budget allows
-    const auto max_bytes = static_cast<uint64_t>(options.repack_traffic_budget *
-                                                 static_cast<double>(repack_lower_bound_bytes(shape, params, bias != nullptr)));
+    const double budget_bytes = options.repack_traffic_budget *
+                                static_cast<double>(repack_lower_bound_bytes(shape, params, bias != nullptr));
+    const uint64_t max_bytes = budget_bytes < 1.8e19 ? static_cast<uint64_t>(budget_bytes)
+                                                     : std::numeric_limits<uint64_t>::max();
     op.program = detail::build_conv2d_program(cfg, core_shape, core_params, core_weight, bias, options.tiling,
                                               &op.tiling, options.tiling_objective, max_bytes);
   }

@@ -475,9 +475,8 @@ void register_bench_conv2d(CLI::App& bench, Action& action) {
   sub->add_option("--seed", opts->seed, "Seed of the random data")->capture_default_str();
   sub->add_option("--repack-budget", opts->repack_budget,
                   "DRAM traffic a host repack of a few-channel layer (C1) may move, as a multiple of the layer's "
-                  "lower bound: more buys MAC-lane utilization")
-      ->check(CLI::Range(1.0, 100.0))
-      ->capture_default_str();
+                  "lower bound: more buys MAC-lane utilization (default: no cap, the modelled time picks)")
+      ->check(CLI::Range(1.0, 100.0));
   sub->add_option("--objective", opts->objective,
                   "What the compiler's tiling search minimizes: time (estimated cycles among the best by traffic) "
                   "or traffic (the DRAM byte score alone)")
