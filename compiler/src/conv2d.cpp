@@ -413,6 +413,27 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
       steps.push_back(s);
     }
   }
+  // The first step in pieces of its output-channel blocks, each loading its rows of the weight slice
+  // with a load->compute token of its own (the input with the first): the first GEMM waits for one piece.
+  if (t.first_pieces > 1 && !steps.empty()) {
+    const ConvStep s0 = steps.front();
+    const uint32_t tob = std::min(t.oc_blocks, p.oc_blocks - s0.ot * t.oc_blocks);
+    const uint32_t n = std::min(t.first_pieces, tob);
+    std::vector<ConvStep> pieces;
+    for (uint32_t i = 0; i < n; ++i) {
+      ConvStep s = s0;
+      s.oc_lo = i * tob / n;
+      s.oc_n = (i + 1) * tob / n - s.oc_lo;
+      s.first = s0.first && i == 0;
+      s.last = s0.last && i + 1 == n;
+      s.load_inp = s0.load_inp && i == 0;
+      s.load_res = s0.load_res && i + 1 == n;
+      s.release_pushes = i + 1 == n ? s0.release_pushes : 0;
+      pieces.push_back(s);
+    }
+    steps.erase(steps.begin());
+    steps.insert(steps.begin(), pieces.begin(), pieces.end());
+  }
   return steps;
 }
 
@@ -543,10 +564,13 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       step_wgt = wgt_base + (ob0 * IB + ib0) * kk;
       oc_pitch = IB * kk;
     }
-    // one ic slice of the oc tile's unit: tob rows of ib_n blocks from ic block ib_0, at its slice-major place
+    // a piece of the layer's first step: output-channel blocks [o_lo, o_lo + o_n) of the tile
+    const uint32_t o_lo = s.oc_lo, o_n = s.oc_n ? s.oc_n : tob;
+    // one ic slice of the oc tile's unit: rows [o_lo, o_lo + o_n) of its tob rows of ib_n blocks from ic
+    // block ib_0, at its slice-major place
     auto load_unit_slice = [&](uint32_t ib_0, uint32_t ib_n) {
-      q.load_2d(b.wgt, gwgt + uint64_t{ob0} * IB * kk + uint64_t{ib_0} * kk, ib_n * kk, tob, IB * kk, 0, 0, 0, 0,
-                wgt_base + tob * ib_0 * kk, MemoryType::kWgt);
+      q.load_2d(b.wgt, gwgt + uint64_t{ob0 + o_lo} * IB * kk + uint64_t{ib_0} * kk, ib_n * kk, o_n, IB * kk, 0, 0, 0,
+                0, wgt_base + tob * ib_0 * kk + o_lo * ib_n * kk, MemoryType::kWgt);
     };
 
     // ---- load stage ----
@@ -557,8 +581,8 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       if (s.load_wgt) {
         switch (t.weight_mode) {
           case WeightMode::kSlice:
-            q.load_2d(b.wgt, gwgt + (uint64_t{ob0} * IB + ib0) * kk, tib * kk, tob, IB * kk, 0, 0, 0, 0, wgt_base,
-                      MemoryType::kWgt);
+            q.load_2d(b.wgt, gwgt + (uint64_t{ob0 + o_lo} * IB + ib0) * kk, tib * kk, o_n, IB * kk, 0, 0, 0, 0,
+                      wgt_base + o_lo * tib * kk, MemoryType::kWgt);
             break;
           case WeightMode::kOcTile:
             for (uint32_t i0 = 0; i0 < IB; i0 += t.ic_blocks) load_unit_slice(i0, std::min(t.ic_blocks, IB - i0));
@@ -640,7 +664,9 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       struct Axis {
         uint32_t ext, dst, src, wgt;
       };
-      const uint32_t inner = gemm_inner_axis(tob, th, tw);
+      // (a piece of the first step enumerates its own oc blocks: a kernel axis of one block would put
+      // consecutive micro-ops on the same accumulators)
+      const uint32_t inner = gemm_inner_axis(s.oc_n ? s.oc_n : tob, th, tw);
       const std::array<Axis, 3> ax = {Axis{tob, plane, 0, oc_pitch}, Axis{th, tw, p.stride_h * iw_t, 0},
                                       Axis{tw, 1, p.stride_w, 0}};
       // the GEMM over [lo, lo + n) of axis `part` (the whole tile: n = its extent)
@@ -672,7 +698,9 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       uint32_t part = 3;
       for (uint32_t a = 0; a < 3 && part == 3; ++a)
         if (a != inner && ax[a].ext >= 2) part = a;
-      if (s.last && mid_zeroing && k + 1 < steps.size() && part < 3) {
+      if (s.oc_n != 0) {
+        gemm(0, s.oc_lo, s.oc_n);
+      } else if (s.last && mid_zeroing && k + 1 < steps.size() && part < 3) {
         const uint32_t h = ax[part].ext / 2;
         gemm(part, 0, h);
         zero_on_alu(steps[k + 1]);

@@ -34,6 +34,9 @@ struct ConvStep {
                                  // GEMM on the last step of a tile with a fused residual add)
   bool load_res = false;         // loads the tile's residual (last step of a tile with a residual)
   uint32_t res_slot = 0;         // residual INP region (= tile % 2)
+  // A piece of the layer's first step (Conv2dTiling::first_pieces): its weights and GEMM cover only the
+  // tile's output-channel blocks [oc_lo, oc_lo + oc_n); oc_n = 0: the whole step.
+  uint32_t oc_lo = 0, oc_n = 0;
 };
 
 // The weight of a grouped conv2d (OIHW, I = C / groups) as one packed dense weight per super-group,

@@ -83,7 +83,7 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
   // addresses are in the micro-ops), each ic-step blocks x taps x the kernel axis' extent micro-ops.
   double uops = 0;
   {
-    std::set<std::array<uint32_t, 7>> kernels;
+    std::set<std::array<uint32_t, 8>> kernels;
     for (const ConvStep& s : steps) {
       const uint32_t tob = std::min(t.oc_blocks, OB - s.ot * t.oc_blocks);
       const uint32_t th = std::min(t.out_rows, p.out_h - s.hi * t.out_rows);
@@ -94,9 +94,10 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
       const uint32_t wgt_at = t.weight_mode == WeightMode::kSlice    ? s.wgt_slot
                               : t.weight_mode == WeightMode::kOcTile ? (s.wgt_slot << 16) + s.it
                                                                      : (s.ot << 16) + s.it;
-      if (!kernels.insert({tob, th, tw, tib, s.inp_slot, wgt_at, s.tile % slots.acc}).second) continue;
-      const uint32_t axis = gemm_inner_axis(tob, th, tw);
-      uops += double(tib) * kk * (axis == 0 ? tob : axis == 1 ? th : tw);
+      const uint32_t sob = s.oc_n ? s.oc_n : tob;  // a piece's output-channel blocks
+      if (!kernels.insert({tob, th, tw, tib, s.inp_slot, wgt_at, s.tile % slots.acc, s.oc_lo}).second) continue;
+      const uint32_t axis = gemm_inner_axis(sob, th, tw);
+      uops += double(tib) * kk * (axis == 0 ? sob : axis == 1 ? th : tw);
     }
   }
   const double consts = p.resident_constants ? double(OB) * p.acc_vectors() * acc_eb : 0;
@@ -127,15 +128,16 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
     const uint32_t ow0 = s.wi * t.out_cols, tw = std::min(t.out_cols, p.out_w - ow0);
     const uint32_t ib0 = s.it * t.ic_blocks, tib = std::min(t.ic_blocks, IB - ib0);
     const double plane = double(th) * tw;
+    const uint32_t sob = s.oc_n ? s.oc_n : tob;  // a piece's output-channel blocks
     double bytes = 0;
     if (s.load_inp) {
       bytes += double(tib) * inp_eb *
                double(real_extent(oh0, th, p.stride_h, p.pad_top, p.kernel_h, p.in_h)) *
                double(real_extent(ow0, tw, p.stride_w, p.pad_left, p.kernel_w, p.in_w));
     }
-    if (s.load_wgt_slice) bytes += double(tob) * tib * kk * wgt_eb;
+    if (s.load_wgt_slice) bytes += double(sob) * tib * kk * wgt_eb;
     if (s.load_wgt) {
-      const double blocks = t.weight_mode == WeightMode::kSlice    ? double(tob) * tib
+      const double blocks = t.weight_mode == WeightMode::kSlice    ? double(sob) * tib
                             : t.weight_mode == WeightMode::kOcTile ? double(tob) * IB
                                                                    : double(OB) * IB;
       bytes += blocks * kk * wgt_eb;
@@ -177,7 +179,7 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
       alu_free = next_zeroed_at;
       start = std::max(start, issue + 2 * kAluIssue);
     }
-    const double gemm = double(tob) * plane * tib * kk + kGemmOverhead;
+    const double gemm = double(sob) * plane * tib * kk + kGemmOverhead;
     gemm_free = start + gemm;
     front = start + 1;
     for (uint32_t r = 0; r < s.release_pushes; ++r) tokens.push_back(gemm_free);

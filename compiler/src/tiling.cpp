@@ -74,12 +74,13 @@ std::string InputRepack::to_string() const {
 
 std::string Conv2dTiling::to_string() const {
   return fmt::format(
-      "{}tile oc {} blk x rows {} x cols {}, ic step {} blk, order {}, weights {}{}; predicted DRAM {} B "
+      "{}tile oc {} blk x rows {} x cols {}, ic step {} blk, order {}, weights {}{}{}; predicted DRAM {} B "
       "(inp {}, wgt {}, acc {}, out {}; {:.3f}x the lower bound {}), {} output tiles, {} steps, "
       "GEMM kernel {} uops{}",
       repack.direct() ? std::string() : "input repack " + repack.to_string() + "; ", oc_blocks, out_rows, out_cols,
       ic_blocks, compiler::to_string(order), compiler::to_string(weight_mode),
-      single_weight_buffer() ? " (single buffer)" : "", cost.total_bytes(), cost.inp_bytes, cost.wgt_bytes, cost.acc_bytes, cost.out_bytes,
+      single_weight_buffer() ? " (single buffer)" : "",
+      first_pieces > 1 ? fmt::format(", first step in {} pieces", first_pieces) : std::string(), cost.total_bytes(), cost.inp_bytes, cost.wgt_bytes, cost.acc_bytes, cost.out_bytes,
       cost.lower_bound_bytes ? static_cast<double>(cost.total_bytes()) / static_cast<double>(cost.lower_bound_bytes)
                              : 0.0,
       cost.lower_bound_bytes, cost.output_tiles, cost.steps, cost.gemm_kernel_uops,
@@ -95,6 +96,7 @@ nlohmann::json Conv2dTiling::to_json() const {
           {"order", compiler::to_string(order)},
           {"weight_mode", compiler::to_string(weight_mode)},
           {"weight_buffers", single_weight_buffer() ? 1 : 2},
+          {"first_pieces", first_pieces},
           {"predicted",
            {{"inp_bytes", cost.inp_bytes},
             {"wgt_bytes", cost.wgt_bytes},
@@ -180,7 +182,11 @@ TileFootprint footprint(const ConvProblem& p, const Conv2dTiling& t) {
   f.acc = uint64_t{t.oc_blocks} * t.out_rows * t.out_cols;
   if (p.resident_constants == 0) f.acc += uint64_t{t.oc_blocks} * p.acc_vectors();
   // Largest GEMM kernel over the full and edge tile shapes.
-  const std::array<uint32_t, 2> obs = {t.oc_blocks, p.oc_blocks % t.oc_blocks ? p.oc_blocks % t.oc_blocks : t.oc_blocks};
+  // output-channel blocks of a kernel: a whole tile's, the last oc tile's, and a first-step piece's
+  // (first_pieces split the first tile's blocks into pieces of the floor or ceiling of their share)
+  const uint32_t first_tob = std::min(t.oc_blocks, p.oc_blocks), pieces = std::max(1u, std::min(t.first_pieces, first_tob));
+  const std::array<uint32_t, 4> obs = {t.oc_blocks, p.oc_blocks % t.oc_blocks ? p.oc_blocks % t.oc_blocks : t.oc_blocks,
+                                       std::max(1u, first_tob / pieces), cdiv(first_tob, pieces)};
   const std::array<uint32_t, 2> rs = {t.out_rows, p.out_h % t.out_rows ? p.out_h % t.out_rows : t.out_rows};
   const std::array<uint32_t, 2> cs = {t.out_cols, p.out_w % t.out_cols ? p.out_w % t.out_cols : t.out_cols};
   for (uint32_t o : obs)
@@ -218,6 +224,15 @@ std::string check_tiling(const ConvProblem& p, const isa::HwConfig& cfg, const C
   if (wgt_row > kMaxSize) return "weight rows exceed the 16-bit LOAD x_size";
   if (uint64_t{t.out_rows} * t.out_cols > kMaxLoopExtent || t.oc_blocks > kMaxLoopExtent)
     return "tile exceeds the 14-bit loop extent";
+  if (t.first_pieces < 1) return "first_pieces must be at least 1";
+  if (t.first_pieces > 1) {
+    // pieces of a weight slice, in a step that is not its tile's last (whose GEMM may be split otherwise)
+    const bool rolling = t.weight_mode == WeightMode::kOcTile && t.single_weight_buffer();
+    if (!(rolling || t.weight_mode == WeightMode::kSlice) || cdiv(p.ic_blocks, t.ic_blocks) < 2)
+      return "first_pieces > 1 needs weight slices (slice or rolling oc_tile) and two or more ic steps";
+    if (t.first_pieces > t.oc_blocks)
+      return fmt::format("first_pieces {} exceed the tile's {} oc blocks", t.first_pieces, t.oc_blocks);
+  }
   return {};
 }
 
@@ -393,6 +408,23 @@ Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg, Tilin
     if (check_tiling(p, cfg, rolling).empty()) {
       rolling.cost = estimate_cost(p, cfg, rolling);
       if (rolling.cost.total_bytes() == best.cost.total_bytes()) best = rolling;
+    }
+  }
+  // The first step in pieces of its output-channel blocks where the estimate finds that faster: the
+  // layer's first GEMM then waits for one piece of the first weight slice. Same tiles and bytes.
+  if (objective == TilingObjective::kTime && cdiv(p.ic_blocks, best.ic_blocks) >= 2) {
+    double best_time = detail::estimate_conv_cycles(p, cfg, best);
+    const Conv2dTiling base = best;
+    for (uint32_t pieces : {2u, 4u, 8u}) {
+      Conv2dTiling cand = base;
+      cand.first_pieces = pieces;
+      if (!check_tiling(p, cfg, cand).empty()) continue;
+      cand.cost = estimate_cost(p, cfg, cand);  // its largest kernel may be a piece's
+      const double time = detail::estimate_conv_cycles(p, cfg, cand);
+      if (time < best_time * (1 - kTimeMargin)) {
+        best_time = time;
+        best = cand;
+      }
     }
   }
   best.cost.estimated_cycles = detail::estimate_conv_cycles(p, cfg, best);

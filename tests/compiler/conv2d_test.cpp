@@ -300,6 +300,74 @@ TEST(ConvTiling, ShortTilesKeepTheirReset) {
   EXPECT_EQ(o.run.counters.alu_counter, 2 * 4 * tile_rows);  // the requantization only
 }
 
+// The layer's first step in pieces of its output-channel blocks (rolling oc-tile weights and weight
+// slices, 2 to 4 pieces, uneven too): the result stays exact, the bytes are those of the same tiling in
+// one piece, the first step's weights come in one LOAD a piece, and there is a GEMM more for each piece.
+TEST(ConvTiling, FirstStepInPiecesIsExactAndMovesTheSameBytes) {
+  ConvCase k;
+  k.name = "pieces";
+  k.c = 64, k.o = 80, k.h = 12, k.w = 12;
+  const isa::HwConfig cfg = load_config("default");
+  const ConvData d = make_data(k, 5);
+  for (const compiler::WeightMode mode : {compiler::WeightMode::kSlice, compiler::WeightMode::kOcTile})
+    for (const uint32_t pieces : {2u, 3u, 4u}) {
+      compiler::LoweringOptions one = forced_tiling(5, 1, 6, 12), split;
+      one.tiling->weight_mode = mode;
+      one.tiling->weight_buffers = mode == compiler::WeightMode::kOcTile ? 1 : 2;
+      split = one;
+      split.tiling->first_pieces = pieces;
+      SCOPED_TRACE(split.tiling->to_string());
+      const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 5, split);
+      ASSERT_EQ(first_mismatch(o.run.output.to_vector<int8_t>(), o.expect), -1);
+      const ConvOutcome base = run_conv_case(k, "fsim-strict", cfg, 5, one);
+      EXPECT_EQ(o.run.counters.wgt_load_nbytes, base.run.counters.wgt_load_nbytes);
+      EXPECT_EQ(o.run.counters.inp_load_nbytes, base.run.counters.inp_load_nbytes);
+      EXPECT_EQ(o.run.counters.wgt_load_nbytes, o.run.tiling.cost.wgt_bytes);
+      EXPECT_EQ(o.run.counters.gemm_counter, base.run.counters.gemm_counter);
+      const auto count = [&](const compiler::LoweringOptions& opts) {
+        const compiler::CompiledOp op = compiler::compile_conv2d(cfg, d.tx.shape(), d.tw, &d.tb, k.params(), opts);
+        size_t gemms = 0, first_wgt_loads = 0;
+        bool before_first_gemm = true;
+        for (const isa::Instruction& insn : op.program.instructions) {
+          if (const auto* g = std::get_if<isa::GemmInsn>(&insn); g != nullptr && !g->loop.reset) {
+            ++gemms;
+            before_first_gemm = false;
+          }
+          const auto* m = std::get_if<isa::MemInsn>(&insn);
+          if (before_first_gemm && m != nullptr && m->opcode == isa::Opcode::kLoad && m->memory_type == isa::MemoryType::kWgt)
+            ++first_wgt_loads;
+        }
+        return std::pair{gemms, first_wgt_loads};
+      };
+      const auto [gemms_one, wgt_one] = count(one);
+      const auto [gemms_split, wgt_split] = count(split);
+      EXPECT_EQ(gemms_split, gemms_one + pieces - 1);
+      EXPECT_EQ(wgt_one, 1u);
+      EXPECT_EQ(wgt_split, 1u);  // the first GEMM waits for the first piece only
+    }
+}
+
+// Pieces need weight slices, two ic steps and no more pieces than the tile's channel blocks.
+TEST(ConvTiling, FirstStepPiecesAreChecked) {
+  const isa::HwConfig cfg = load_config("default");
+  compiler::Conv2dShape s;
+  s.n = 1, s.c = 64, s.h = s.w = 12, s.o = 80, s.kh = s.kw = 3, s.oh = s.ow = 12;
+  const compiler::ConvProblem p = compiler::make_conv_problem(s, Conv2dParams::with(1, 1, 8), true, cfg);
+  compiler::Conv2dTiling t = *forced_tiling(5, 1, 6, 12).tiling;
+  t.first_pieces = 5;
+  EXPECT_EQ(compiler::check_tiling(p, cfg, t), "");
+  t.first_pieces = 6;
+  EXPECT_NE(compiler::check_tiling(p, cfg, t).find("exceed the tile's 5 oc blocks"), std::string::npos);
+  t.first_pieces = 2;
+  t.ic_blocks = 4;
+  EXPECT_NE(compiler::check_tiling(p, cfg, t).find("two or more ic steps"), std::string::npos);
+  t.ic_blocks = 1;
+  t.weight_mode = compiler::WeightMode::kAll;
+  EXPECT_NE(compiler::check_tiling(p, cfg, t).find("weight slices"), std::string::npos);
+  t.first_pieces = 0;
+  EXPECT_NE(compiler::check_tiling(p, cfg, t).find("at least 1"), std::string::npos);
+}
+
 TEST(ConvErrors, ClearMessages) {
   auto device = driver::open_device("fsim", isa::HwConfig::default_config());
   runtime::Session q(*device);

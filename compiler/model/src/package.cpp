@@ -107,7 +107,8 @@ json tiling_json(const compiler::Conv2dTiling& t) {
           static_cast<int>(t.weight_mode),
           t.weight_buffers,
           {c.inp_bytes, c.wgt_bytes, c.acc_bytes, c.out_bytes, c.lower_bound_bytes, c.steps, c.output_tiles,
-           c.gemm_kernel_uops, c.estimated_cycles}};
+           c.gemm_kernel_uops, c.estimated_cycles},
+          t.first_pieces};
 }
 
 // ---- reading ----
@@ -333,6 +334,7 @@ compiler::Conv2dTiling parse_tiling(const json& j) {
   t.cost.lower_bound_bytes = c.at(4), t.cost.steps = c.at(5), t.cost.output_tiles = c.at(6);
   t.cost.gemm_kernel_uops = c.at(7);
   if (c.size() > 8) t.cost.estimated_cycles = c.at(8).get<double>();  // packages before 2026-12-04 lack it
+  if (j.size() > 8) t.first_pieces = ranged<uint32_t>(j.at(8), 1, 8, "first step pieces");  // ... and this
   return t;
 }
 

@@ -115,6 +115,10 @@ struct Conv2dTiling {
   // kAll always uses the whole buffer.
   uint32_t weight_buffers = 2;
   bool single_weight_buffer() const { return weight_mode == WeightMode::kAll || weight_buffers == 1; }
+  // The layer's first step loads its weights in first_pieces pieces of its output-channel blocks, each
+  // with a load->compute token and a GEMM of its own: the first GEMM waits for one piece of the weight
+  // slice, not the whole slice (the same bytes).
+  uint32_t first_pieces = 1;
   Conv2dCost cost;  // filled by estimate_cost / choose_tiling
   // The host repack applied before tiling (the tiling then describes the repacked problem); chosen by
   // conv2d() when the input channels are few, reported here.
