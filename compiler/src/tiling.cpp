@@ -377,19 +377,43 @@ Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg, Tilin
   // in the same budget class (ResNet-18 C7 on tlm: 30,987 -> 29,765 cycles). The estimate is coarse: a
   // tiling with more bytes replaces one with fewer only when it is clearly faster.
   constexpr double kTimeMargin = 0.002;
+  // A tiling's estimated time with its first step in the pieces that make it fastest (docs/compiler.md:
+  // the first GEMM waits for a piece of the first weight slice); sets t.first_pieces.
+  const auto timed_with_pieces = [&](Conv2dTiling& t) {
+    const uint32_t before = t.first_pieces;
+    t.first_pieces = 1;
+    double best_t = detail::estimate_conv_cycles(p, cfg, t);
+    if (cdiv(p.ic_blocks, t.ic_blocks) < 2) {
+      if (before != 1) t.cost = estimate_cost(p, cfg, t);
+      return best_t;
+    }
+    Conv2dTiling cand = t;
+    for (uint32_t pieces : {2u, 4u, 8u}) {
+      cand.first_pieces = pieces;
+      if (!check_tiling(p, cfg, cand).empty()) continue;
+      const double time = detail::estimate_conv_cycles(p, cfg, cand);
+      if (time < best_t * (1 - kTimeMargin)) {
+        best_t = time;
+        t.first_pieces = pieces;
+      }
+    }
+    if (t.first_pieces != before) t.cost = estimate_cost(p, cfg, t);  // its largest kernel may be a piece's
+    return best_t;
+  };
   Conv2dTiling best = all.front();
   if (objective == TilingObjective::kTime) {
-    double best_time = detail::estimate_conv_cycles(p, cfg, best);
+    double best_time = timed_with_pieces(best);
     const double bytes_per_cycle = std::max<uint32_t>(1, cfg.timing().dram_bytes_per_cycle);
     for (size_t i = 1; i < all.size() && i < kTimedCandidates; ++i) {
       if (over_budget(all[i].cost) != over_budget(best.cost)) break;
       if (all[i].cost.total_bytes() > max_bytes) continue;
       // the estimate is never below the DRAM time of the bytes: skip what cannot win
       if (static_cast<double>(all[i].cost.total_bytes()) / bytes_per_cycle >= best_time * (1 - kTimeMargin)) continue;
-      const double time = detail::estimate_conv_cycles(p, cfg, all[i]);
+      Conv2dTiling cand = all[i];
+      const double time = timed_with_pieces(cand);
       if (time < best_time * (1 - kTimeMargin)) {
         best_time = time;
-        best = all[i];
+        best = cand;
       }
     }
   }
@@ -410,23 +434,8 @@ Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg, Tilin
       if (rolling.cost.total_bytes() == best.cost.total_bytes()) best = rolling;
     }
   }
-  // The first step in pieces of its output-channel blocks where the estimate finds that faster: the
-  // layer's first GEMM then waits for one piece of the first weight slice. Same tiles and bytes.
-  if (objective == TilingObjective::kTime && cdiv(p.ic_blocks, best.ic_blocks) >= 2) {
-    double best_time = detail::estimate_conv_cycles(p, cfg, best);
-    const Conv2dTiling base = best;
-    for (uint32_t pieces : {2u, 4u, 8u}) {
-      Conv2dTiling cand = base;
-      cand.first_pieces = pieces;
-      if (!check_tiling(p, cfg, cand).empty()) continue;
-      cand.cost = estimate_cost(p, cfg, cand);  // its largest kernel may be a piece's
-      const double time = detail::estimate_conv_cycles(p, cfg, cand);
-      if (time < best_time * (1 - kTimeMargin)) {
-        best_time = time;
-        best = cand;
-      }
-    }
-  }
+  // (after the rolling conversion, which may make the first step's weights a slice)
+  if (objective == TilingObjective::kTime) timed_with_pieces(best);
   best.cost.estimated_cycles = detail::estimate_conv_cycles(p, cfg, best);
   return best;
 }
