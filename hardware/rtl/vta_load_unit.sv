@@ -127,7 +127,6 @@ module vta_load_unit #(
   logic [ADDR_W-1:0] ar_addr_q;
   logic [BW-1:0]   ar_beats_left_q;
   logic [BW-1:0]   row_beats;
-  logic [12:0]     beats_to_4k;
   logic [BW-1:0]   burst_beats;
   logic [DW-1:0]   next_row_elem;
 
@@ -140,17 +139,33 @@ module vta_load_unit #(
   assign row_beats     = beats_of_row(rq_dram_base);
   assign next_row_elem = ar_row_elem_q + DW'(rq_x_stride);
   assign araddr_o      = {ar_addr_q[ADDR_W-1:LOG_BUSB], {LOG_BUSB{1'b0}}};
-  assign beats_to_4k   = 13'((13'd4096 - {1'b0, araddr_o[11:0]}) >> LOG_BUSB);
 
   // one compare against the limit in force (a cap chained after the AXI limit would be one more level)
   localparam int unsigned MAX_BURST = WIDE ? 256 : NQ_BURST;
   localparam int unsigned CAPPED    = CAP_BEATS < MAX_BURST ? CAP_BEATS : MAX_BURST;
   logic [BW-1:0] burst_limit;
   assign burst_limit = burst_cap_i ? BW'(CAPPED) : BW'(MAX_BURST);
+
+  // Beats to the next 4 KiB boundary, as far as a burst reaches: a burst of at most MAX_BURST beats meets
+  // it only from the page's last MAX_BURST beats, so the count is MAX_BURST (no limit) unless the address
+  // bits between the burst's reach and the page size are all ones, and then a subtraction of the few bits
+  // below them (not of twelve: the burst length's path into the read arbiter was the design's longest).
+  localparam int unsigned LOG_MAXB = $clog2(MAX_BURST);
+  localparam int unsigned REACH    = LOG_BUSB + LOG_MAXB;  // address bits one longest burst spans
+  logic [LOG_MAXB:0] beats_to_4k;
+  if (REACH < 12) begin : g_near_4k
+    logic [LOG_MAXB-1:0] beat_in_reach;
+    assign beat_in_reach = araddr_o[REACH-1:LOG_BUSB];
+    assign beats_to_4k   = &araddr_o[11:REACH] ? (LOG_MAXB + 1)'(MAX_BURST) - (LOG_MAXB + 1)'(beat_in_reach)
+                                                 : (LOG_MAXB + 1)'(MAX_BURST);
+  end else begin : g_page_4k
+    assign beats_to_4k = (LOG_MAXB + 1)'((13'd4096 - {1'b0, araddr_o[11:0]}) >> LOG_BUSB);
+  end
   always_comb begin
     burst_beats = ar_beats_left_q;
     if (burst_beats > burst_limit) burst_beats = burst_limit;
-    if (BW'(beats_to_4k) < burst_beats) burst_beats = BW'(beats_to_4k);
+    // burst_beats <= MAX_BURST here: the compare needs the low LOG_MAXB + 1 bits only
+    if (beats_to_4k < burst_beats[LOG_MAXB:0]) burst_beats = BW'(beats_to_4k);
   end
 
   // narrow elements: room in the beat queue for the burst (it only grows while a request waits, so a

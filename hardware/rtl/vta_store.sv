@@ -168,7 +168,6 @@ module vta_store #(
   logic [DW-1:0]     aw_row_elem_q, aw_elem_q;
   logic [ADDR_W-1:0] aw_addr_q;
   logic [BW-1:0]     aw_beats_left_q, row_beats, burst_beats;
-  logic [12:0]       beats_to_4k;
   logic [DW-1:0]     next_row_elem;
   logic              lf_wready, lf_rvalid, lf_pop, aw_fire;
   logic [8+LW-1:0]   lf_wdata, lf_rdata;
@@ -179,15 +178,26 @@ module vta_store #(
   endfunction
 
   assign row_beats     = BW'({x_size, {LOG_BPE{1'b0}}});
-  assign beats_to_4k   = 13'((13'd4096 - {1'b0, aw_addr_q[11:0]}) >> LOG_BUSB);
   assign next_row_elem = aw_row_elem_q + DW'(x_stride);
+  // Beats to the next 4 KiB boundary, as far as a 256-beat burst reaches: 256 unless the address is in
+  // the page's last 256 beats, and then a subtraction of the bits below them (vta_load_unit does the same).
+  localparam int unsigned REACH = LOG_BUSB + 8;  // address bits one 256-beat burst spans
+  logic [8:0] beats_to_4k;
+  if (REACH < 12) begin : g_near_4k
+    logic [7:0] beat_in_reach;
+    assign beat_in_reach = aw_addr_q[REACH-1:LOG_BUSB];
+    assign beats_to_4k   = &aw_addr_q[11:REACH] ? 9'd256 - 9'(beat_in_reach) : 9'd256;
+  end else begin : g_page_4k
+    assign beats_to_4k = 9'((13'd4096 - {1'b0, aw_addr_q[11:0]}) >> LOG_BUSB);
+  end
   always_comb begin
     if (!WIDE) begin
       burst_beats = BW'(1);
     end else begin
       burst_beats = aw_beats_left_q;
       if (burst_beats > BW'(256)) burst_beats = BW'(256);
-      if (BW'(beats_to_4k) < burst_beats) burst_beats = BW'(beats_to_4k);
+      // burst_beats <= 256 here: the compare needs the low nine bits only
+      if (beats_to_4k < burst_beats[8:0]) burst_beats = BW'(beats_to_4k);
     end
   end
 
