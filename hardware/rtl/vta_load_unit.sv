@@ -116,15 +116,19 @@ module vta_load_unit #(
   end
   assign first_data_addr = sram_base + pad_rows_offset + SRAM_AW'(x_pad_0);
 
-  function automatic logic [ADDR_W-1:0] byte_addr(input logic [DW-1:0] elem);
-    byte_addr = ADDR_W'({elem, {LOG_EB{1'b0}}});
+  // Byte addresses of elements span DW + LOG_EB bits (the instruction's element index is DW bits) and a row
+  // runs at most 2^16 elements past the last index: one bit more holds every address exactly, so the
+  // walker's address register and its adder are that wide, not ADDR_W (a shorter carry chain).
+  localparam int unsigned BAW = (DW + LOG_EB + 1 < ADDR_W) ? DW + LOG_EB + 1 : ADDR_W;
+  function automatic logic [BAW-1:0] byte_addr(input logic [DW-1:0] elem);
+    byte_addr = BAW'({elem, {LOG_EB{1'b0}}});
   endfunction
 
   // ---- request walker ----
   logic            ar_active_q;
   logic [15:0]     ar_rows_left_q;
   logic [DW-1:0]   ar_row_elem_q;
-  logic [ADDR_W-1:0] ar_addr_q;
+  logic [BAW-1:0]    ar_addr_q;
   logic [BW-1:0]   ar_beats_left_q;
   logic [BW-1:0]   row_beats;
   logic [BW-1:0]   burst_beats;
@@ -138,7 +142,7 @@ module vta_load_unit #(
 
   assign row_beats     = beats_of_row(rq_dram_base);
   assign next_row_elem = ar_row_elem_q + DW'(rq_x_stride);
-  assign araddr_o      = {ar_addr_q[ADDR_W-1:LOG_BUSB], {LOG_BUSB{1'b0}}};
+  assign araddr_o      = ADDR_W'({ar_addr_q[BAW-1:LOG_BUSB], {LOG_BUSB{1'b0}}});
 
   // one compare against the limit in force (a cap chained after the AXI limit would be one more level)
   localparam int unsigned MAX_BURST = WIDE ? 256 : NQ_BURST;
@@ -170,9 +174,11 @@ module vta_load_unit #(
 
   // narrow elements: room in the beat queue for the burst (it only grows while a request waits, so a
   // request once presented stays presented, with the same length)
-  logic [NQW-1:0] nq_owed_q;   // beats requested and not yet consumed
+  // (kept as the room left, NQ_DEPTH less the beats requested and not yet consumed, so the test is one
+  // compare with no adder before it)
+  logic [NQW-1:0] nq_free_q;
   logic           nq_room, nq_pop, ar_fire;
-  assign nq_room   = WIDE || (NQW'(nq_owed_q) + NQW'(burst_beats) <= NQW'(NQ_DEPTH));
+  assign nq_room   = WIDE || (NQW'(burst_beats) <= nq_free_q);
   assign arvalid_o = ar_active_q && nq_room;
   assign ar_fire   = arvalid_o && arready_i;
   assign arlen_o   = 8'(burst_beats - BW'(1));
@@ -200,18 +206,18 @@ module vta_load_unit #(
         ar_beats_left_q <= beats_of_row(next_row_elem);
       end else begin
         ar_beats_left_q <= ar_beats_left_q - burst_beats;
-        ar_addr_q       <= ar_addr_q + (ADDR_W'(burst_beats) << LOG_BUSB);
+        ar_addr_q       <= ar_addr_q + (BAW'(burst_beats) << LOG_BUSB);
       end
     end
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      nq_owed_q <= '0;
+      nq_free_q <= NQW'(NQ_DEPTH);
     end else if (req_start_i) begin
-      nq_owed_q <= '0;
+      nq_free_q <= NQW'(NQ_DEPTH);
     end else if (!WIDE) begin
-      nq_owed_q <= nq_owed_q + (ar_fire ? NQW'(burst_beats) : NQW'(0)) - (nq_pop ? NQW'(1) : NQW'(0));
+      nq_free_q <= nq_free_q - (ar_fire ? NQW'(burst_beats) : NQW'(0)) + (nq_pop ? NQW'(1) : NQW'(0));
     end
   end
 

@@ -163,18 +163,22 @@ module vta_store #(
   );
 
   // ---- address walker ----
+  // Byte addresses of elements span DW + LOG_EB bits (the instruction's element index is DW bits) and a row
+  // runs at most 2^16 elements past the last index: one bit more holds every address exactly, so the
+  // walker's address register and its adder are that wide, not ADDR_W (a shorter carry chain).
+  localparam int unsigned BAW = (DW + LOG_EB + 1 < ADDR_W) ? DW + LOG_EB + 1 : ADDR_W;
   logic              aw_active_q;
   logic [15:0]       aw_rows_left_q;
   logic [DW-1:0]     aw_row_elem_q, aw_elem_q;
-  logic [ADDR_W-1:0] aw_addr_q;
+  logic [BAW-1:0]    aw_addr_q;
   logic [BW-1:0]     aw_beats_left_q, row_beats, burst_beats;
   logic [DW-1:0]     next_row_elem;
   logic              lf_wready, lf_rvalid, lf_pop, aw_fire;
   logic [8+LW-1:0]   lf_wdata, lf_rdata;
   logic [2:0]        lf_count;
 
-  function automatic logic [ADDR_W-1:0] byte_addr(input logic [DW-1:0] elem);
-    byte_addr = ADDR_W'({elem, {LOG_EB{1'b0}}});
+  function automatic logic [BAW-1:0] byte_addr(input logic [DW-1:0] elem);
+    byte_addr = BAW'({elem, {LOG_EB{1'b0}}});
   endfunction
 
   assign row_beats     = BW'({x_size, {LOG_BPE{1'b0}}});
@@ -202,7 +206,7 @@ module vta_store #(
   end
 
   assign awvalid_o = aw_active_q && lf_wready;
-  assign awaddr_o  = {aw_addr_q[ADDR_W-1:LOG_BUSB], {LOG_BUSB{1'b0}}};
+  assign awaddr_o  = ADDR_W'({aw_addr_q[BAW-1:LOG_BUSB], {LOG_BUSB{1'b0}}});
   assign awlen_o   = 8'(burst_beats - BW'(1));
   assign aw_fire   = awvalid_o && awready_i;
   assign lf_wdata  = {LW'(aw_elem_q), awlen_o};
@@ -233,8 +237,8 @@ module vta_store #(
       end else begin
         aw_beats_left_q <= aw_beats_left_q - burst_beats;
         aw_elem_q       <= aw_elem_q + 1'b1;
-        aw_addr_q       <= WIDE ? aw_addr_q + (ADDR_W'(burst_beats) << LOG_BUSB)
-                                : aw_addr_q + ADDR_W'(EBYTES);
+        aw_addr_q       <= WIDE ? aw_addr_q + (BAW'(burst_beats) << LOG_BUSB)
+                                : aw_addr_q + BAW'(EBYTES);
       end
     end
   end
