@@ -34,6 +34,22 @@ struct Layer {
 
 class TsimConv2d : public ::testing::TestWithParam<Layer> {};
 
+// A 3x3 layer's random input, weight and bias (int8, int8, int32 in +-5000) from a seed.
+struct Conv3x3Data {
+  compiler::Tensor x, w, b;
+};
+Conv3x3Data random_conv3x3(uint32_t seed, uint32_t ic, uint32_t oc, uint32_t hw) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> d8(-128, 127), db(-5000, 5000);
+  std::vector<int8_t> x(size_t{ic} * hw * hw), w(size_t{oc} * ic * 9);
+  std::vector<int32_t> b(oc);
+  for (auto& v : x) v = static_cast<int8_t>(d8(rng));
+  for (auto& v : w) v = static_cast<int8_t>(d8(rng));
+  for (auto& v : b) v = db(rng);
+  return {compiler::Tensor::from_values<int8_t>({1, ic, hw, hw}, x),
+          compiler::Tensor::from_values<int8_t>({oc, ic, 3, 3}, w), compiler::Tensor::from_values<int32_t>({oc}, b)};
+}
+
 TEST_P(TsimConv2d, MatchesFsim) {
   const Layer& l = GetParam();
   const isa::HwConfig config = isa::HwConfig::from_file(std::string(VTA_CONFIG_DIR) + "/default.json");
@@ -83,18 +99,10 @@ INSTANTIATE_TEST_SUITE_P(Layers, TsimConv2d,
 // along the columns 0 and 41,663). Bit-exact against fsim, and no hazard stall on the RTL.
 TEST(TsimConv2dHazards, TwoBlockTilesIssueWithoutHazardStalls) {
   const isa::HwConfig config = isa::HwConfig::from_file(std::string(VTA_CONFIG_DIR) + "/default.json");
-  std::mt19937 rng(9);
-  std::uniform_int_distribution<int> d8(-128, 127), db(-5000, 5000);
-  const uint32_t ic = 64, oc = 64, hw = 16;
-  std::vector<int8_t> x(size_t{ic} * hw * hw), w(size_t{oc} * ic * 9);
-  std::vector<int32_t> b(oc);
-  for (auto& v : x) v = static_cast<int8_t>(d8(rng));
-  for (auto& v : w) v = static_cast<int8_t>(d8(rng));
-  for (auto& v : b) v = db(rng);
+  const uint32_t hw = 16;
+  const Conv3x3Data d = random_conv3x3(9, 64, 64, hw);
+  const compiler::Tensor &tx = d.x, &tw = d.w, &tb = d.b;
   const compiler::Conv2dParams p = compiler::Conv2dParams::with(1, 1, 9);
-  const auto tx = compiler::Tensor::from_values<int8_t>({1, ic, hw, hw}, x);
-  const auto tw = compiler::Tensor::from_values<int8_t>({oc, ic, 3, 3}, w);
-  const auto tb = compiler::Tensor::from_values<int32_t>({oc}, b);
   compiler::LoweringOptions o;
   compiler::Conv2dTiling t;
   t.oc_blocks = 2;
@@ -124,18 +132,10 @@ TEST(TsimConv2dHazards, TwoBlockTilesIssueWithoutHazardStalls) {
 // with the same counters, and no hazard stall from a piece's kernel.
 TEST(TsimConv2dPieces, FirstStepInPiecesMatchesFsim) {
   const isa::HwConfig config = isa::HwConfig::from_file(std::string(VTA_CONFIG_DIR) + "/default.json");
-  std::mt19937 rng(11);
-  std::uniform_int_distribution<int> d8(-128, 127), db(-5000, 5000);
-  const uint32_t ic = 64, oc = 80, hw = 12;
-  std::vector<int8_t> x(size_t{ic} * hw * hw), w(size_t{oc} * ic * 9);
-  std::vector<int32_t> b(oc);
-  for (auto& v : x) v = static_cast<int8_t>(d8(rng));
-  for (auto& v : w) v = static_cast<int8_t>(d8(rng));
-  for (auto& v : b) v = db(rng);
+  const uint32_t hw = 12;
+  const Conv3x3Data d = random_conv3x3(11, 64, 80, hw);
+  const compiler::Tensor &tx = d.x, &tw = d.w, &tb = d.b;
   const compiler::Conv2dParams p = compiler::Conv2dParams::with(1, 1, 9);
-  const auto tx = compiler::Tensor::from_values<int8_t>({1, ic, hw, hw}, x);
-  const auto tw = compiler::Tensor::from_values<int8_t>({oc, ic, 3, 3}, w);
-  const auto tb = compiler::Tensor::from_values<int32_t>({oc}, b);
   for (const compiler::WeightMode mode : {compiler::WeightMode::kSlice, compiler::WeightMode::kOcTile}) {
     compiler::LoweringOptions o;
     compiler::Conv2dTiling t;
