@@ -378,12 +378,15 @@ Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg, Tilin
   // tiling with more bytes replaces one with fewer only when it is clearly faster.
   constexpr double kTimeMargin = 0.002;
   // A tiling's estimated time with its first step in the pieces that make it fastest (docs/compiler.md:
-  // the first GEMM waits for a piece of the first weight slice); sets t.first_pieces.
-  const auto timed_with_pieces = [&](Conv2dTiling& t) {
+  // the first GEMM waits for a piece of the first weight slice); sets t.first_pieces. Pieces shave the
+  // layer's start only, so a tiling more than kPiecesReach slower than `to_beat` in one piece is not
+  // tried in more (the search's time stays near what it was without pieces).
+  constexpr double kPiecesReach = 0.01;
+  const auto timed_with_pieces = [&](Conv2dTiling& t, double to_beat) {
     const uint32_t before = t.first_pieces;
     t.first_pieces = 1;
     double best_t = detail::estimate_conv_cycles(p, cfg, t);
-    if (cdiv(p.ic_blocks, t.ic_blocks) < 2) {
+    if (cdiv(p.ic_blocks, t.ic_blocks) < 2 || best_t > to_beat * (1 + kPiecesReach)) {
       if (before != 1) t.cost = estimate_cost(p, cfg, t);
       return best_t;
     }
@@ -402,7 +405,7 @@ Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg, Tilin
   };
   Conv2dTiling best = all.front();
   if (objective == TilingObjective::kTime) {
-    double best_time = timed_with_pieces(best);
+    double best_time = timed_with_pieces(best, std::numeric_limits<double>::infinity());
     const double bytes_per_cycle = std::max<uint32_t>(1, cfg.timing().dram_bytes_per_cycle);
     for (size_t i = 1; i < all.size() && i < kTimedCandidates; ++i) {
       if (over_budget(all[i].cost) != over_budget(best.cost)) break;
@@ -410,7 +413,7 @@ Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg, Tilin
       // the estimate is never below the DRAM time of the bytes: skip what cannot win
       if (static_cast<double>(all[i].cost.total_bytes()) / bytes_per_cycle >= best_time * (1 - kTimeMargin)) continue;
       Conv2dTiling cand = all[i];
-      const double time = timed_with_pieces(cand);
+      const double time = timed_with_pieces(cand, best_time);
       if (time < best_time * (1 - kTimeMargin)) {
         best_time = time;
         best = cand;
@@ -435,7 +438,7 @@ Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg, Tilin
     }
   }
   // (after the rolling conversion, which may make the first step's weights a slice)
-  if (objective == TilingObjective::kTime) timed_with_pieces(best);
+  if (objective == TilingObjective::kTime) timed_with_pieces(best, std::numeric_limits<double>::infinity());
   best.cost.estimated_cycles = detail::estimate_conv_cycles(p, cfg, best);
   return best;
 }
