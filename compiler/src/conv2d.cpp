@@ -565,7 +565,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       oc_pitch = IB * kk;
     }
     // a piece of the layer's first step: output-channel blocks [o_lo, o_lo + o_n) of the tile
-    const uint32_t o_lo = s.oc_lo, o_n = s.oc_n ? s.oc_n : tob;
+    const uint32_t o_lo = s.oc_lo, o_n = s.oc_blocks(tob);
     // one ic slice of the oc tile's unit: rows [o_lo, o_lo + o_n) of its tob rows of ib_n blocks from ic
     // block ib_0, at its slice-major place
     auto load_unit_slice = [&](uint32_t ib_0, uint32_t ib_n) {
@@ -666,7 +666,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
       };
       // (a piece of the first step enumerates its own oc blocks: a kernel axis of one block would put
       // consecutive micro-ops on the same accumulators)
-      const uint32_t inner = gemm_inner_axis(s.oc_n ? s.oc_n : tob, th, tw);
+      const uint32_t inner = gemm_inner_axis(o_n, th, tw);
       const std::array<Axis, 3> ax = {Axis{tob, plane, 0, oc_pitch}, Axis{th, tw, p.stride_h * iw_t, 0},
                                       Axis{tw, 1, p.stride_w, 0}};
       // the GEMM over [lo, lo + n) of axis `part` (the whole tile: n = its extent)

@@ -37,6 +37,8 @@ struct ConvStep {
   // A piece of the layer's first step (Conv2dTiling::first_pieces): its weights and GEMM cover only the
   // tile's output-channel blocks [oc_lo, oc_lo + oc_n); oc_n = 0: the whole step.
   uint32_t oc_lo = 0, oc_n = 0;
+  // the output-channel blocks this step's weights and GEMM cover, of its tile's tob
+  uint32_t oc_blocks(uint32_t tob) const { return oc_n ? oc_n : tob; }
 };
 
 // The weight of a grouped conv2d (OIHW, I = C / groups) as one packed dense weight per super-group,

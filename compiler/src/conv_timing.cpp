@@ -94,7 +94,7 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
       const uint32_t wgt_at = t.weight_mode == WeightMode::kSlice    ? s.wgt_slot
                               : t.weight_mode == WeightMode::kOcTile ? (s.wgt_slot << 16) + s.it
                                                                      : (s.ot << 16) + s.it;
-      const uint32_t sob = s.oc_n ? s.oc_n : tob;  // a piece's output-channel blocks
+      const uint32_t sob = s.oc_blocks(tob);  // a piece's output-channel blocks
       if (!kernels.insert({tob, th, tw, tib, s.inp_slot, wgt_at, s.tile % slots.acc, s.oc_lo}).second) continue;
       const uint32_t axis = gemm_inner_axis(sob, th, tw);
       uops += double(tib) * kk * (axis == 0 ? sob : axis == 1 ? th : tw);
@@ -128,7 +128,7 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
     const uint32_t ow0 = s.wi * t.out_cols, tw = std::min(t.out_cols, p.out_w - ow0);
     const uint32_t ib0 = s.it * t.ic_blocks, tib = std::min(t.ic_blocks, IB - ib0);
     const double plane = double(th) * tw;
-    const uint32_t sob = s.oc_n ? s.oc_n : tob;  // a piece's output-channel blocks
+    const uint32_t sob = s.oc_blocks(tob);  // a piece's output-channel blocks
     double bytes = 0;
     if (s.load_inp) {
       bytes += double(tib) * inp_eb *

@@ -438,8 +438,10 @@ Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg, Tilin
     }
   }
   // (after the rolling conversion, which may make the first step's weights a slice)
-  if (objective == TilingObjective::kTime) timed_with_pieces(best, std::numeric_limits<double>::infinity());
-  best.cost.estimated_cycles = detail::estimate_conv_cycles(p, cfg, best);
+  const double estimated = objective == TilingObjective::kTime
+                               ? timed_with_pieces(best, std::numeric_limits<double>::infinity())
+                               : detail::estimate_conv_cycles(p, cfg, best);
+  best.cost.estimated_cycles = estimated;
   return best;
 }
 
