@@ -72,9 +72,7 @@ CompiledGemm compile_gemm(const isa::HwConfig& config, const GemmShape& shape, s
   const ConvProblem p = gemm_problem(config, shape, requant.has_value());
   if (b.size() != uint64_t{shape.k} * shape.n) throw Error("B has the wrong number of elements");
   CompiledGemm out;
-  out.conv_tiling = choose_tiling(p, config);
-  out.conv_tiling.cost = estimate_cost(p, config, out.conv_tiling);
-  out.conv_tiling.cost.estimated_cycles = estimate_cycles(p, config, out.conv_tiling);
+  out.conv_tiling = choose_tiling(p, config);  // with its predicted bytes and estimated cycles
   out.tiling = as_gemm_tiling(out.conv_tiling);
 
   // B (K x N) as the conv2d's (N, K, 1, 1) weight, packed in blocks.
