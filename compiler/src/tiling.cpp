@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <limits>
 #include <vector>
 
@@ -60,6 +61,49 @@ const char* to_string(WeightMode m) {
     case WeightMode::kAll: return "all";
   }
   return "?";
+}
+
+Conv2dTiling parse_tiling(const std::string& spec) {
+  Conv2dTiling t;
+  const auto fail = [&](const std::string& why) { throw Error(fmt::format("tiling '{}': {}", spec, why)); };
+  size_t pos = 0;
+  while (pos <= spec.size()) {
+    const size_t comma = std::min(spec.find(',', pos), spec.size());
+    const std::string pair = spec.substr(pos, comma - pos);
+    pos = comma + 1;
+    const size_t eq = pair.find('=');
+    if (eq == std::string::npos) fail(fmt::format("'{}' is not key=value", pair));
+    const std::string key = pair.substr(0, eq), value = pair.substr(eq + 1);
+    const auto number = [&]() -> uint32_t {
+      uint32_t v = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+      if (ec != std::errc() || end != value.data() + value.size() || v == 0)
+        fail(fmt::format("{} must be a positive integer, not '{}'", key, value));
+      return v;
+    };
+    if (key == "oc") t.oc_blocks = number();
+    else if (key == "rows") t.out_rows = number();
+    else if (key == "cols") t.out_cols = number();
+    else if (key == "ic") t.ic_blocks = number();
+    else if (key == "pieces") t.first_pieces = number();
+    else if (key == "buffers") {
+      t.weight_buffers = number();
+      if (t.weight_buffers > 2) fail("buffers must be 1 or 2");
+    } else if (key == "order") {
+      if (value == to_string(LoopOrder::kOcOuter)) t.order = LoopOrder::kOcOuter;
+      else if (value == to_string(LoopOrder::kSpatialOuter)) t.order = LoopOrder::kSpatialOuter;
+      else fail(fmt::format("order must be oc_outer or spatial_outer, not '{}'", value));
+    } else if (key == "weights") {
+      bool found = false;
+      for (WeightMode m : {WeightMode::kSlice, WeightMode::kOcTile, WeightMode::kAll})
+        if (value == to_string(m)) t.weight_mode = m, found = true;
+      if (!found) fail(fmt::format("weights must be slice, oc_tile or all, not '{}'", value));
+    } else {
+      fail(fmt::format("unknown key '{}' (oc, rows, cols, ic, order, weights, buffers, pieces)", key));
+    }
+    if (comma == spec.size()) break;
+  }
+  return t;
 }
 
 std::string InputRepack::to_string() const {

@@ -113,6 +113,42 @@ TEST(BenchConv2dCli, CyclesAgainstTheRooflineOnATimedTarget) {
   EXPECT_EQ(c.at("weighted_cycles").get<uint64_t>(), weighted);
   EXPECT_FALSE(c.at("whole_resnet18").get<bool>());
   EXPECT_GT(c.at("dram_bytes_per_cycle").get<uint64_t>(), 0u);
+  // the simulator's speed over the same layers: device seconds weighted as the cycles, and their ratio
+  EXPECT_NE(r.out.find("M simulated cycles/s"), std::string::npos) << r.out;
+  double seconds = 0;
+  for (const auto& l : j.at("layers")) {
+    const std::string name = l.at("name");
+    seconds += l.at("device_seconds").get<double>() * (name == "C11" ? 3 : 1);
+  }
+  EXPECT_NEAR(c.at("weighted_device_seconds").get<double>(), seconds, 1e-9);
+  ASSERT_GT(seconds, 0);
+  EXPECT_NEAR(c.at("simulated_cycles_per_second").get<double>(), double(weighted) / seconds, 1e-6 * double(weighted) / seconds);
+}
+
+// --tiling forces the tiling the layer runs with (checked like the compiler's own), and one that does not
+// fit or does not parse is an error naming why.
+TEST(BenchConv2dCli, ForcedTilingRunsAndBadOnesAreErrors) {
+  const fs::path json_path = temp_json("tiling");
+  const Result r = run("bench conv2d --layers C10 --repeat 1 --tiling oc=8,rows=7,cols=7,ic=4,pieces=2 --json " +
+                       json_path.string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::ifstream in(json_path);
+  const nlohmann::json j = nlohmann::json::parse(in);
+  fs::remove(json_path);
+  const auto& t = j.at("layers").at(0).at("tiling");
+  EXPECT_EQ(t.at("oc_blocks"), 8);
+  EXPECT_EQ(t.at("out_rows"), 7);
+  EXPECT_EQ(t.at("out_cols"), 7);
+  EXPECT_EQ(t.at("ic_blocks"), 4);
+  EXPECT_EQ(t.at("first_pieces"), 2);
+  EXPECT_TRUE(j.at("all_passed").get<bool>());
+
+  const Result big = run("bench conv2d --layers C10 --repeat 1 --tiling oc=32,rows=14,cols=14,ic=16");
+  EXPECT_EQ(big.code, 1);
+  EXPECT_NE(big.out.find("does not fit"), std::string::npos) << big.out;
+  const Result bad = run("bench conv2d --layers C10 --repeat 1 --tiling oc=8,rows=seven");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.out.find("rows must be a positive integer"), std::string::npos) << bad.out;
 }
 
 TEST(BenchConv2dCli, UnknownLayerAndWorkloadAreErrors) {

@@ -89,6 +89,23 @@ def main():
         assert stats["op"] == "conv2d" and "tiling" in stats and "counters" in stats
         print(f"conv2d case {i} ({cfg}): OK")
 
+    # --tiling: a forced tiling runs (and is the one reported), with the same results
+    x = rng.integers(-128, 128, size=(1, 40, 14, 14), dtype=np.int8)
+    wt = rng.integers(-128, 128, size=(48, 40, 1, 1), dtype=np.int8)
+    np.save(d("x.npy"), x)
+    np.save(d("w.npy"), wt)
+    run(a.vta, ["op", "conv2d", "--input", d("x.npy"), "--weight", d("w.npy"), "--stride", "2", "--shift", "9",
+                "--output", d("y.npy"), "--stats", d("s.json"), "--tiling", "oc=2,rows=3,cols=7,ic=1,weights=oc_tile"])
+    want = conv_ref(x, wt, None, (2, 2), (0, 0, 0, 0), 9, False, (-128, 127))
+    if not np.array_equal(np.load(d("y.npy")), want):
+        sys.exit("FAIL: conv2d with a forced tiling: mismatch")
+    t = json.load(open(d("s.json")))["tiling"]
+    if (t["oc_blocks"], t["out_rows"], t["out_cols"], t["ic_blocks"], t["weight_mode"]) != (2, 3, 7, 1, "oc_tile"):
+        sys.exit(f"FAIL: the forced tiling is not the one that ran: {t}")
+    run(a.vta, ["op", "conv2d", "--input", d("x.npy"), "--weight", d("w.npy"), "--output", d("y.npy"),
+                "--tiling", "oc=2,rows=three"], expect_ok=False)
+    print("conv2d --tiling: OK")
+
     # dense
     x = rng.integers(-128, 128, size=(16, 512), dtype=np.int8)
     wt = rng.integers(-128, 128, size=(1008, 512), dtype=np.int8)

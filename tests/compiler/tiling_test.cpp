@@ -314,5 +314,50 @@ TEST(Tiling, InnerAxisAvoidsBackToBackAccumulatorWrites) {
   EXPECT_EQ(gemm_inner_axis(1, 1, 1), 2u);    // nothing to alternate
 }
 
+
+// A tiling as a user writes it: every key, defaults for the unnamed ones, and errors that name the pair.
+TEST(ParseTiling, EveryKeyAndItsDefaults) {
+  const Conv2dTiling t = parse_tiling("oc=16,rows=4,cols=14,ic=2,order=spatial_outer,weights=oc_tile,buffers=1,pieces=4");
+  EXPECT_EQ(t.oc_blocks, 16u);
+  EXPECT_EQ(t.out_rows, 4u);
+  EXPECT_EQ(t.out_cols, 14u);
+  EXPECT_EQ(t.ic_blocks, 2u);
+  EXPECT_EQ(t.order, LoopOrder::kSpatialOuter);
+  EXPECT_EQ(t.weight_mode, WeightMode::kOcTile);
+  EXPECT_EQ(t.weight_buffers, 1u);
+  EXPECT_EQ(t.first_pieces, 4u);
+  const Conv2dTiling d = parse_tiling("rows=2");
+  const Conv2dTiling def;
+  EXPECT_EQ(d.out_rows, 2u);
+  EXPECT_EQ(d.oc_blocks, def.oc_blocks);
+  EXPECT_EQ(d.order, def.order);
+  EXPECT_EQ(d.weight_mode, def.weight_mode);
+  EXPECT_EQ(d.weight_buffers, def.weight_buffers);
+  EXPECT_EQ(d.first_pieces, def.first_pieces);
+  EXPECT_EQ(parse_tiling("weights=all").weight_mode, WeightMode::kAll);
+  EXPECT_EQ(parse_tiling("weights=slice,order=oc_outer").order, LoopOrder::kOcOuter);
+}
+
+TEST(ParseTiling, BadPairsAreErrorsNamingThem) {
+  const auto error_of = [](const std::string& spec) {
+    try {
+      (void)parse_tiling(spec);
+    } catch (const vta::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error_of("").find("is not key=value"), std::string::npos);
+  EXPECT_NE(error_of("oc=4,").find("is not key=value"), std::string::npos);
+  EXPECT_NE(error_of("oc").find("is not key=value"), std::string::npos);
+  EXPECT_NE(error_of("oc=0").find("oc must be a positive integer"), std::string::npos);
+  EXPECT_NE(error_of("oc=-1").find("oc must be a positive integer"), std::string::npos);
+  EXPECT_NE(error_of("rows=4x").find("rows must be a positive integer"), std::string::npos);
+  EXPECT_NE(error_of("buffers=3").find("buffers must be 1 or 2"), std::string::npos);
+  EXPECT_NE(error_of("order=diagonal").find("order must be"), std::string::npos);
+  EXPECT_NE(error_of("weights=some").find("weights must be"), std::string::npos);
+  EXPECT_NE(error_of("depth=2").find("unknown key 'depth'"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace vta::compiler

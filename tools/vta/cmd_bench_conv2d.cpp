@@ -58,6 +58,7 @@ struct BenchConvOptions {
   uint32_t threads = 0;  // 0: VTA_FSIM_THREADS or 1
   double repack_budget = compiler::kRepackTrafficBudget;
   std::string objective = "time";
+  std::string tiling;  // forced on every layer run (compiler::parse_tiling); empty: the compiler's choice
 };
 
 // The requantization the compiler tests use: bias in [-20000, 20000], relu, and a shift chosen from
@@ -147,6 +148,7 @@ struct CycleRow {
   std::string name;
   int occurrences = 1;
   uint64_t cycles = 0, roofline = 0, compute_bound = 0, memory_bound = 0, gemm_uops = 0;
+  double device_seconds = 0;  // the best of --repeat device runs (the simulator's wall time on tsim/tlm)
   std::map<std::string, uint64_t> counters;  // extra_counters() by name
   uint64_t counter(const std::string& n) const {
     auto it = counters.find(n);
@@ -165,7 +167,9 @@ void print_cycles(const std::vector<CycleRow>& rows, const std::string& workload
   const auto pct = [](uint64_t part, uint64_t whole) { return whole ? 100.0 * double(part) / double(whole) : 0.0; };
   nlohmann::json jl = nlohmann::json::array();
   uint64_t net = 0, net_roof = 0, net_no_c1 = 0, net_roof_no_c1 = 0;
+  double net_seconds = 0;
   for (const CycleRow& r : rows) {
+    net_seconds += r.device_seconds * r.occurrences;
     fmt::print("| {} | {} | {} | {} | {:.1f}% | {:.1f}% | {:.1f}% | {:.1f}% | {:.1f}% | {:.1f}% | {:.1f}% | {:.1f}% | "
                "{:.1f}% | {:.1f}% |\n",
                r.name, r.occurrences, r.cycles, r.roofline, pct(r.roofline, r.cycles), pct(r.gemm_uops, r.cycles),
@@ -197,6 +201,11 @@ void print_cycles(const std::vector<CycleRow>& rows, const std::string& workload
              net_no_c1 != net ? fmt::format("; without C1: {:.2f} M ({:.1f}% of its roofline)", double(net_no_c1) * 1e-6,
                                             pct(net_roof_no_c1, net_no_c1))
                               : std::string());
+  // How fast the simulator ran them (issue 9's speed target is for tsim on one core): the device time of
+  // each layer's best run, weighted the same way.
+  const double rate = net_seconds > 0 ? double(net) / net_seconds : 0.0;
+  fmt::print("Simulated in {:.2f} s of device time ({:.2f} M simulated cycles/s, best of each layer's runs)\n",
+             net_seconds, rate * 1e-6);
   if (json != nullptr) {
     (*json)["cycles"] = {{"target", target},
                          {"dram_latency_cycles", dram.latency},
@@ -205,6 +214,8 @@ void print_cycles(const std::vector<CycleRow>& rows, const std::string& workload
                          {"weighted_cycles", net},
                          {"weighted_roofline_cycles", net_roof},
                          {"weighted_cycles_without_c1", net_no_c1},
+                         {"weighted_device_seconds", net_seconds},
+                         {"simulated_cycles_per_second", rate},
                          {"whole_resnet18", whole}};
   }
 }
@@ -252,6 +263,7 @@ int run_bench_conv2d(const BenchConvOptions& o) {
     lowering.repack_traffic_budget = o.repack_budget;
     lowering.tiling_objective =
         o.objective == "traffic" ? compiler::TilingObjective::kTraffic : compiler::TilingObjective::kTime;
+    if (!o.tiling.empty()) lowering.tiling = compiler::parse_tiling(o.tiling);
     const compiler::CompiledOp op = compiler::compile_conv2d(config, tx.shape(), tw, &tb, p, lowering);
     const compiler::Tensor* op_inputs[] = {&tx};
     if (li == 0) {
@@ -295,6 +307,7 @@ int run_bench_conv2d(const BenchConvOptions& o) {
       row.name = l.name;
       row.occurrences = l.occurrences;
       row.cycles = c.cycle_count;
+      row.device_seconds = best;
       row.gemm_uops = c.gemm_counter;
       row.compute_bound = ideal;
       row.memory_bound = dram.bytes_per_cycle ? (bound + dram.bytes_per_cycle - 1) / dram.bytes_per_cycle : 0;
@@ -482,6 +495,11 @@ void register_bench_conv2d(CLI::App& bench, Action& action) {
                   "or traffic (the DRAM byte score alone)")
       ->check(CLI::IsMember({"time", "traffic"}))
       ->capture_default_str();
+  sub->add_option("--tiling", opts->tiling,
+                  "Force this tiling on every layer run (with --layers: one), e.g. "
+                  "oc=16,rows=4,cols=14,ic=8,order=spatial_outer,weights=all,buffers=1,pieces=8 (keys oc, rows, "
+                  "cols, ic, order, weights, buffers, pieces; a layer it does not fit fails with the reason; "
+                  "a forced tiling runs the layer without a host repack)");
   sub->add_option("--repeat", opts->repeat, "Runs of each compiled layer; the device time is the best")
       ->capture_default_str();
   sub->add_option("--threads", opts->threads,

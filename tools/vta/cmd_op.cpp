@@ -34,6 +34,7 @@ struct OpOptions {
   std::string stride = "1";
   uint32_t pad = 0;
   std::string pads;
+  std::string tiling;               // conv2d: a forced tiling (compiler::parse_tiling)
   std::string clip;
   uint32_t dilation = 1, groups = 1;
   int32_t shift = 0;
@@ -146,7 +147,9 @@ int run_conv2d(const OpOptions& o) {
   compiler::check_conv2d(x, w, b ? &*b : nullptr, p);  // clear errors before opening a device
   const auto device = driver::open_device(o.target, load_config(o.config));
   runtime::Session q(*device, session_options(o));
-  const compiler::OpRun run = compiler::conv2d(q, x, w, b ? &*b : nullptr, p);
+  compiler::LoweringOptions lowering;
+  if (!o.tiling.empty()) lowering.tiling = compiler::parse_tiling(o.tiling);
+  const compiler::OpRun run = compiler::conv2d(q, x, w, b ? &*b : nullptr, p, lowering);
   return finish("conv2d", o, *device, run);
 }
 
@@ -230,6 +233,10 @@ void register_op(CLI::App& app, Action& action) {
   conv->add_option("--groups", co->groups,
                    "Groups (weight I = C / groups; on the core as super-groups of whole channel blocks)")
       ->capture_default_str();
+  conv->add_option("--tiling", co->tiling,
+                   "Force this tiling instead of the compiler's choice, e.g. oc=16,rows=4,cols=14,ic=2,"
+                   "order=oc_outer,weights=oc_tile,buffers=1,pieces=4 (keys oc, rows, cols, ic, order, weights, "
+                   "buffers, pieces; one that does not fit fails with the reason)");
   set_footer(*conv, "Input (N, C, H, W) int8, weight (O, C, KH, KW) int8, bias (O,) int32; output (N, O, OH, OW) "
                     "int8. Padding is done by the core's LOAD pad fields; channels are zero-padded to the block "
                     "size and trimmed. Prints the chosen tiling and the run's counters.");

@@ -128,6 +128,13 @@ struct Conv2dTiling {
   nlohmann::json to_json() const;
 };
 
+// A tiling written as comma-separated key=value pairs, e.g. "oc=16,rows=4,cols=14,ic=8,order=spatial_outer,
+// weights=all,buffers=1,pieces=8" (keys oc, rows, cols, ic, order oc_outer|spatial_outer, weights
+// slice|oc_tile|all, buffers 1|2, pieces; unnamed ones keep Conv2dTiling's defaults): how a user forces one
+// (`vta bench conv2d --tiling`). Throws vta::Error naming the bad pair; whether it fits a problem is
+// check_tiling's business.
+Conv2dTiling parse_tiling(const std::string& spec);
+
 // On-chip footprint of one tile in elements of each buffer.
 struct TileFootprint {
   uint64_t inp = 0, wgt = 0, acc = 0, uops = 0;
