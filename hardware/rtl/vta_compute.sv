@@ -38,7 +38,11 @@ module vta_compute #(
   parameter int unsigned ADDR_W = 64,
   localparam int unsigned NB    = vta_pkg::ACC_BANKS,
   localparam int unsigned R     = vta_pkg::ACC_ROWS,
-  localparam int unsigned BWW   = vta_pkg::LOG_ACC_DEPTH - vta_pkg::LOG_ACC_ROWS - vta_pkg::LOG_ACC_BANKS
+  localparam int unsigned BWW   = vta_pkg::LOG_ACC_DEPTH - vta_pkg::LOG_ACC_ROWS - vta_pkg::LOG_ACC_BANKS,
+  // micro-ops a bus beat carries: the UOP buffer has as many banks (index % UL), so a LOAD UOP writes a
+  // beat's micro-ops in one cycle
+  localparam int unsigned UL    = (vta_pkg::UOP_ELEM_BITS >= BUS_W) ? 1 : BUS_W / vta_pkg::UOP_ELEM_BITS,
+  localparam int unsigned LUL   = $clog2(UL)
 ) (
   input  logic                          clk_i,
   input  logic                          rst_ni,
@@ -63,10 +67,11 @@ module vta_compute #(
   output logic [7:0]                    arlen_o,
   input  logic                          rvalid_i,
   input  logic [BUS_W-1:0]              rdata_i,
-  // UOP buffer: one write port (to both copies), a read port per engine (0: GEMM, 1: ALU)
-  output logic                                uop_we_o,
-  output logic [vta_pkg::LOG_UOP_DEPTH-1:0]   uop_waddr_o,
-  output logic [vta_pkg::UOP_ELEM_BITS-1:0]   uop_wdata_o,
+  // UOP buffer: a write port per bank (to both copies; bank b at slice b, its word address), a read
+  // port per engine (0: GEMM, 1: ALU) with the micro-op's full index
+  output logic [UL-1:0]                                uop_we_o,
+  output logic [UL*(vta_pkg::LOG_UOP_DEPTH-LUL)-1:0]   uop_waddr_o,
+  output logic [UL*vta_pkg::UOP_ELEM_BITS-1:0]         uop_wdata_o,
   output logic [1:0]                          uop_re_o,
   output logic [2*vta_pkg::LOG_UOP_DEPTH-1:0] uop_raddr_o,
   input  logic [2*vta_pkg::UOP_ELEM_BITS-1:0] uop_rdata_i,
@@ -98,7 +103,7 @@ module vta_compute #(
   output logic [31:0]                   error_addr_o,   // ... and the index
   // counter events
   output logic                          insn_done_o,
-  output logic                          uop_elem_o,
+  output logic [LUL:0]                  uop_elems_o,    // micro-ops loaded this cycle
   output logic                          acc_elem_o,
   output logic                          gemm_uop_o,
   output logic                          alu_uop_o,
@@ -172,6 +177,9 @@ module vta_compute #(
   logic uop_start, acc_start, uop_busy, acc_busy;
   logic unused_uop_req_busy, unused_uop_data_busy, unused_uop_rready;  // both sides start together; narrow
   logic unused_acc_req_busy, unused_acc_data_busy, unused_acc_rready;  // and wide beats always taken
+  logic unused_uop_we;                                                 // the UOP unit writes by bank
+  logic [UAW-1:0] unused_uop_waddr;
+  logic [vta_pkg::UOP_ELEM_BITS-1:0] unused_uop_wdata;
   logic uop_arvalid, acc_arvalid;
   logic [ADDR_W-1:0] uop_araddr, acc_araddr;
   logic [7:0] uop_arlen, acc_arlen;
@@ -223,7 +231,8 @@ module vta_compute #(
     .burst_cap_i(1'b0), .req_busy_o(unused_uop_req_busy), .data_busy_o(unused_uop_data_busy), .busy_o(uop_busy),
     .arvalid_o(uop_arvalid), .arready_i(arready_i && is_uop_load), .araddr_o(uop_araddr),
     .arlen_o(uop_arlen), .rvalid_i(rvalid_i && is_uop_load), .rready_o(unused_uop_rready), .rdata_i,
-    .we_o(uop_we_o), .waddr_o(uop_waddr_o), .wdata_o(uop_wdata_o), .elem_loaded_o(uop_elem_o)
+    .we_o(unused_uop_we), .waddr_o(unused_uop_waddr), .wdata_o(unused_uop_wdata),
+    .bank_we_o(uop_we_o), .bank_waddr_o(uop_waddr_o), .bank_wdata_o(uop_wdata_o), .elems_loaded_o(uop_elems_o)
   );
 
   vta_load_unit #(
@@ -233,7 +242,10 @@ module vta_compute #(
     .burst_cap_i(1'b0), .req_busy_o(unused_acc_req_busy), .data_busy_o(unused_acc_data_busy), .busy_o(acc_busy),
     .arvalid_o(acc_arvalid), .arready_i(arready_i && !is_uop_load), .araddr_o(acc_araddr),
     .arlen_o(acc_arlen), .rvalid_i(rvalid_i && !is_uop_load), .rready_o(unused_acc_rready), .rdata_i,
-    .we_o(acc_ld_we), .waddr_o(acc_ld_waddr), .wdata_o(acc_ld_wdata), .elem_loaded_o(acc_elem_o)
+    .we_o(acc_ld_we), .waddr_o(acc_ld_waddr), .wdata_o(acc_ld_wdata), .elems_loaded_o(acc_elem_o),
+    /* verilator lint_off PINCONNECTEMPTY */  // one element wide: the bank port is the port above
+    .bank_we_o(), .bank_waddr_o(), .bank_wdata_o()
+    /* verilator lint_on PINCONNECTEMPTY */
   );
 
   assign arvalid_o = is_uop_load ? uop_arvalid : acc_arvalid;

@@ -174,7 +174,10 @@ module vta_load #(
     .req_busy_o(inp_req_busy), .data_busy_o(inp_data_busy), .busy_o(unused_inp_busy),
     .arvalid_o(inp_arvalid), .arready_i(arready_i && ar_allow && !is_wgt), .araddr_o(inp_araddr),
     .arlen_o(inp_arlen), .rvalid_i(beat_valid && in_run && !head_is_wgt), .rready_o(inp_rready), .rdata_i(beat),
-    .we_o(inp_we_o), .waddr_o(inp_waddr_o), .wdata_o(inp_wdata_o), .elem_loaded_o(inp_elem_o)
+    .we_o(inp_we_o), .waddr_o(inp_waddr_o), .wdata_o(inp_wdata_o), .elems_loaded_o(inp_elem_o),
+    /* verilator lint_off PINCONNECTEMPTY */  // one element wide: the bank port is the port above
+    .bank_we_o(), .bank_waddr_o(), .bank_wdata_o()
+    /* verilator lint_on PINCONNECTEMPTY */
   );
 
   vta_load_unit #(
@@ -186,7 +189,10 @@ module vta_load #(
     .req_busy_o(wgt_req_busy), .data_busy_o(wgt_data_busy), .busy_o(unused_wgt_busy),
     .arvalid_o(wgt_arvalid), .arready_i(arready_i && ar_allow && is_wgt), .araddr_o(wgt_araddr),
     .arlen_o(wgt_arlen), .rvalid_i(beat_valid && in_run && head_is_wgt), .rready_o(wgt_rready), .rdata_i(beat),
-    .we_o(wgt_we_o), .waddr_o(wgt_waddr_o), .wdata_o(wgt_wdata_o), .elem_loaded_o(wgt_elem_o)
+    .we_o(wgt_we_o), .waddr_o(wgt_waddr_o), .wdata_o(wgt_wdata_o), .elems_loaded_o(wgt_elem_o),
+    /* verilator lint_off PINCONNECTEMPTY */  // one element wide: the bank port is the port above
+    .bank_we_o(), .bank_waddr_o(), .bank_wdata_o()
+    /* verilator lint_on PINCONNECTEMPTY */
   );
 
   assign front_req_busy = is_wgt ? wgt_req_busy : inp_req_busy;

@@ -11,7 +11,9 @@
 // Elements at least one bus word wide take ELEM_BITS / BUS_W beats each (addresses are element-aligned,
 // hence bus-aligned). Narrower elements (micro-ops) come LANES to a beat: a row is read as bursts of the
 // beats it touches (the first and last may hold elements of no row), into a beat queue the data walker
-// empties one element per cycle. Bursts are issued only while the queue has room for every beat
+// empties one beat per cycle, writing all of the beat's elements that belong to the row at once (at
+// consecutive buffer indices, so in LANES different banks of a buffer banked by index % LANES: the bank_*
+// port), so micro-ops load at the bus rate. Bursts are issued only while the queue has room for every beat
 // requested and not yet consumed, so read data is still always accepted. (One single-beat burst per
 // micro-op, as before, queued every micro-op behind the load module's long bursts: tens of cycles each.)
 // The request side (the request walker) and the data side (the data and pad walkers) run one instruction
@@ -27,7 +29,10 @@ module vta_load_unit #(
   parameter int unsigned SRAM_AW   = 11,
   parameter int unsigned BUS_W     = 64,
   parameter int unsigned ADDR_W    = 64,
-  parameter int unsigned CAP_BEATS = 256
+  parameter int unsigned CAP_BEATS = 256,
+  // elements per bus beat (1 for elements at least a beat wide)
+  localparam int unsigned LANES     = (ELEM_BITS >= BUS_W) ? 1 : BUS_W / ELEM_BITS,
+  localparam int unsigned LOG_LANES = $clog2(LANES)
 ) (
   input  logic                          clk_i,
   input  logic                          rst_ni,
@@ -54,8 +59,13 @@ module vta_load_unit #(
   output logic                          we_o,
   output logic [SRAM_AW-1:0]            waddr_o,
   output logic [ELEM_BITS-1:0]          wdata_o,
-  // one data (non-pad) element written this cycle, for the byte counters
-  output logic                          elem_loaded_o
+  // the same writes by bank (narrow elements: bank b holds the indices i with i % LANES == b, at word
+  // i / LANES); one element wide, bank_* equals the port above
+  output logic [LANES-1:0]                     bank_we_o,
+  output logic [LANES*(SRAM_AW-LOG_LANES)-1:0] bank_waddr_o,
+  output logic [LANES*ELEM_BITS-1:0]           bank_wdata_o,
+  // data (non-pad) elements written this cycle, for the byte counters
+  output logic [LOG_LANES:0]            elems_loaded_o
 );
   localparam int unsigned BUS_BYTES  = BUS_W / 8;
   localparam int unsigned LOG_BUSB   = $clog2(BUS_BYTES);
@@ -64,13 +74,11 @@ module vta_load_unit #(
   localparam bit          WIDE       = (ELEM_BITS >= BUS_W);
   localparam int unsigned BPE        = WIDE ? ELEM_BITS / BUS_W : 1;   // beats per element
   localparam int unsigned LOG_BPE    = $clog2(BPE);
-  localparam int unsigned LANES      = WIDE ? 1 : BUS_W / ELEM_BITS;   // elements per beat
-  localparam int unsigned LOG_LANES  = $clog2(LANES);
   localparam int unsigned DW         = 32;                             // DRAM element-address width
   localparam int unsigned BW         = 16 + LOG_BPE + 1;               // beats-per-row counter width
   localparam int unsigned TW         = 18;                             // tile row/column counters
   // narrow elements: beats requested and not yet consumed at most, and beats per burst at most
-  localparam int unsigned NQ_DEPTH   = 32;
+  localparam int unsigned NQ_DEPTH   = 128;  // covers 64 cycles of latency at a beat a cycle
   localparam int unsigned NQ_BURST   = 16;
   localparam int unsigned NQW        = $clog2(NQ_DEPTH) + 1;
 
@@ -222,12 +230,15 @@ module vta_load_unit #(
   end
 
   // ---- data walker ----
+  // Each write takes dw_n elements of the row (narrow: the rest of the beat, or of the row if it ends in
+  // the beat; one otherwise) from dw_left_q still to write.
   logic               dw_active_q;
-  logic [15:0]        dw_rows_left_q, dw_x_q;
+  logic [15:0]        dw_rows_left_q, dw_left_q;
   logic [SRAM_AW-1:0] dw_addr_q, dw_row_addr_q;
   logic [DW-1:0]      dw_elem_q, dw_row_elem_q;
-  logic               dw_we;
-  logic [ELEM_BITS-1:0] dw_data;
+  logic               dw_we, dw_row_end;
+  logic [LOG_LANES:0] dw_n;
+  logic [LANES*ELEM_BITS-1:0] dw_data;  // element j (of the dw_n written) at slice j
 
   if (!WIDE) begin : g_narrow
     logic [LOG_LANES-1:0] lane;
@@ -240,11 +251,17 @@ module vta_load_unit #(
       .wvalid_i(rvalid_i), .wready_o(nq_ready), .wdata_i(rdata_i),
       .rvalid_o(nq_valid), .rready_i(nq_pop), .rdata_o(nq_beat), .count_o(unused_nq_count)
     );
-    assign lane    = dw_elem_q[LOG_LANES-1:0];
-    assign dw_data = nq_beat[lane * ELEM_BITS +: ELEM_BITS];
-    assign dw_we   = nq_valid && dw_active_q;
-    // a beat is done with its last lane or with the last element of its row (a row's bursts end there)
-    assign nq_pop  = dw_we && (lane == LOG_LANES'(LANES - 1) || dw_x_q == x_size - 16'd1);
+    logic [LOG_LANES:0] beat_left;  // the beat's lanes from the walker's element on
+    assign lane       = dw_elem_q[LOG_LANES-1:0];
+    assign beat_left  = (LOG_LANES + 1)'(LANES) - (LOG_LANES + 1)'(lane);
+    assign dw_row_end = (dw_left_q <= 16'(beat_left));
+    assign dw_n       = dw_row_end ? dw_left_q[LOG_LANES:0] : beat_left;
+    // the beat shifted to the walker's lane: element j of this write at slice j
+    assign dw_data    = nq_beat >> (lane * ELEM_BITS);
+    assign dw_we      = nq_valid && dw_active_q;
+    // every write ends its beat: it takes the beat's last lane, or the row's last element (a row's bursts
+    // end there)
+    assign nq_pop     = dw_we;
 `ifndef SYNTHESIS
     /* verilator lint_off SYNCASYNCNET */
     always_ff @(posedge clk_i) begin
@@ -259,15 +276,19 @@ module vta_load_unit #(
     assign unused_nq_ready = nq_ready;
 `endif
   end else if (BPE == 1) begin : g_one_beat
-    assign nq_pop  = 1'b0;
-    assign dw_data = rdata_i;
-    assign dw_we   = rvalid_i && dw_active_q;
+    assign nq_pop     = 1'b0;
+    assign dw_data    = rdata_i;
+    assign dw_we      = rvalid_i && dw_active_q;
+    assign dw_row_end = (dw_left_q == 16'd1);
+    assign dw_n       = 1'b1;
   end else begin : g_multi_beat
     logic [ELEM_BITS-BUS_W-1:0] sh_q;
     assign nq_pop  = 1'b0;
     logic [LOG_BPE-1:0] beat_q;
-    assign dw_data = {rdata_i, sh_q};
-    assign dw_we   = rvalid_i && dw_active_q && (beat_q == LOG_BPE'(BPE - 1));
+    assign dw_data    = {rdata_i, sh_q};
+    assign dw_we      = rvalid_i && dw_active_q && (beat_q == LOG_BPE'(BPE - 1));
+    assign dw_row_end = (dw_left_q == 16'd1);
+    assign dw_n       = 1'b1;
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
         beat_q <= '0;
@@ -293,7 +314,7 @@ module vta_load_unit #(
     if (!rst_ni) begin
       dw_active_q    <= 1'b0;
       dw_rows_left_q <= '0;
-      dw_x_q         <= '0;
+      dw_left_q      <= '0;
       dw_addr_q      <= '0;
       dw_row_addr_q  <= '0;
       dw_elem_q      <= '0;
@@ -301,14 +322,14 @@ module vta_load_unit #(
     end else if (data_start_i) begin
       dw_active_q    <= (y_size != '0);
       dw_rows_left_q <= y_size;
-      dw_x_q         <= '0;
+      dw_left_q      <= x_size;
       dw_addr_q      <= first_data_addr;
       dw_row_addr_q  <= first_data_addr;
       dw_elem_q      <= dram_base;
       dw_row_elem_q  <= dram_base;
     end else if (dw_we) begin
-      if (dw_x_q == x_size - 16'd1) begin
-        dw_x_q         <= '0;
+      if (dw_row_end) begin
+        dw_left_q      <= x_size;
         dw_rows_left_q <= dw_rows_left_q - 16'd1;
         dw_active_q    <= (dw_rows_left_q != 16'd1);
         dw_row_addr_q  <= dw_row_addr_q + cols_a;
@@ -316,9 +337,9 @@ module vta_load_unit #(
         dw_row_elem_q  <= dw_row_elem_q + DW'(x_stride);
         dw_elem_q      <= dw_row_elem_q + DW'(x_stride);
       end else begin
-        dw_x_q    <= dw_x_q + 16'd1;
-        dw_addr_q <= dw_addr_q + 1'b1;
-        dw_elem_q <= dw_elem_q + 1'b1;
+        dw_left_q <= dw_left_q - 16'(dw_n);
+        dw_addr_q <= dw_addr_q + SRAM_AW'(dw_n);
+        dw_elem_q <= dw_elem_q + DW'(dw_n);
       end
     end
   end
@@ -358,10 +379,39 @@ module vta_load_unit #(
   end
 
   // ---- buffer write port ----
-  assign we_o          = dw_we || pw_we;
-  assign waddr_o       = dw_we ? dw_addr_q : pw_row_addr_q + SRAM_AW'(pw_c_q);
-  assign wdata_o       = dw_we ? dw_data : '0;
-  assign elem_loaded_o = dw_we;
+  logic [SRAM_AW-1:0] pw_addr;
+  assign pw_addr        = pw_row_addr_q + SRAM_AW'(pw_c_q);
+  assign we_o           = dw_we || pw_we;
+  assign waddr_o        = dw_we ? dw_addr_q : pw_addr;
+  assign wdata_o        = dw_we ? dw_data[0 +: ELEM_BITS] : '0;
+  assign elems_loaded_o = dw_we ? dw_n : '0;
+  if (LANES == 1) begin : g_one_bank
+    assign bank_we_o    = we_o;
+    assign bank_waddr_o = waddr_o;
+    assign bank_wdata_o = wdata_o;
+  end else begin : g_banks
+    // bank b takes element j = (b - dw_addr_q) % LANES of the write, if the write has that many; a pad
+    // write goes to its index's bank
+    for (genvar b = 0; b < LANES; b++) begin : g_bank
+      logic [LOG_LANES-1:0]         j;
+      logic [SRAM_AW-LOG_LANES-1:0] word;        // of index dw_addr_q + j
+      logic [LOG_LANES-1:0]         unused_bank;  // = b
+      assign j                   = LOG_LANES'(b) - dw_addr_q[LOG_LANES-1:0];
+      assign {word, unused_bank} = dw_addr_q + SRAM_AW'(j);
+      always_comb begin
+        bank_we_o[b] = 1'b0;
+        bank_waddr_o[b * (SRAM_AW - LOG_LANES) +: SRAM_AW - LOG_LANES] = pw_addr[SRAM_AW-1:LOG_LANES];
+        bank_wdata_o[b * ELEM_BITS +: ELEM_BITS] = '0;
+        if (dw_we) begin
+          bank_we_o[b] = ((LOG_LANES + 1)'(j) < dw_n);
+          bank_waddr_o[b * (SRAM_AW - LOG_LANES) +: SRAM_AW - LOG_LANES] = word;
+          bank_wdata_o[b * ELEM_BITS +: ELEM_BITS] = dw_data[j * ELEM_BITS +: ELEM_BITS];
+        end else if (pw_we) begin
+          bank_we_o[b] = (pw_addr[LOG_LANES-1:0] == LOG_LANES'(b));
+        end
+      end
+    end
+  end
   assign req_busy_o    = ar_active_q;
   assign data_busy_o   = dw_active_q || pw_active_q;
   assign busy_o        = req_busy_o || data_busy_o;

@@ -214,17 +214,23 @@ module vta_top #(
   localparam int unsigned BWW  = vta_pkg::LOG_ACC_DEPTH - LR - vta_pkg::LOG_ACC_BANKS;  // bank word address bits
   localparam int unsigned AE   = ROWS * vta_pkg::ACC_ELEM_BITS;  // a bank word
   localparam int unsigned OE   = ROWS * vta_pkg::OUT_ELEM_BITS;
-  logic uop_we, inp_we, inp_re, wgt_we, wgt_re, out_re;
+  // micro-ops per bus beat: the UOP buffer's banks (index % UL, at word index / UL), so a LOAD UOP writes
+  // a beat's micro-ops in one cycle; each engine reads one micro-op from all banks' word and keeps its bank's
+  localparam int unsigned UL   = (vta_pkg::UOP_ELEM_BITS >= BUS_W) ? 1 : BUS_W / vta_pkg::UOP_ELEM_BITS;
+  localparam int unsigned LUL  = $clog2(UL);
+  localparam int unsigned UWA  = vta_pkg::LOG_UOP_DEPTH - LUL;  // a bank's word address bits
+  logic inp_we, inp_re, wgt_we, wgt_re, out_re;
+  logic [UL-1:0] uop_we;
   logic [1:0] uop_re;
   logic [NB-1:0] acc_re;
   logic [NB*ROWS-1:0] acc_we, out_we;
-  logic [vta_pkg::LOG_UOP_DEPTH-1:0] uop_waddr;
+  logic [UL*UWA-1:0] uop_waddr;
   logic [2*vta_pkg::LOG_UOP_DEPTH-1:0] uop_raddr;
   logic [vta_pkg::LOG_INP_DEPTH-1:0] inp_waddr, inp_raddr;
   logic [vta_pkg::LOG_WGT_DEPTH-1:0] wgt_waddr, wgt_raddr;
   logic [NB*BWW-1:0] acc_waddr, acc_raddr, out_waddr;
   logic [vta_pkg::LOG_OUT_DEPTH-1:0] out_raddr;
-  logic [vta_pkg::UOP_ELEM_BITS-1:0] uop_wdata;
+  logic [UL*vta_pkg::UOP_ELEM_BITS-1:0] uop_wdata;
   logic [2*vta_pkg::UOP_ELEM_BITS-1:0] uop_rdata;
   logic [vta_pkg::INP_ELEM_BITS-1:0] inp_wdata, inp_rdata;
   logic [vta_pkg::WGT_ELEM_BITS-1:0] wgt_wdata, wgt_rdata;
@@ -236,10 +242,26 @@ module vta_top #(
   logic out_rbank_q;
 
   for (genvar p = 0; p < 2; p++) begin : g_uop_buf
-    vta_sram #(.WIDTH(vta_pkg::UOP_ELEM_BITS), .DEPTH(vta_pkg::UOP_DEPTH)) u_buf (
-      .clk_i, .we_i(uop_we), .waddr_i(uop_waddr), .wdata_i(uop_wdata),
-      .re_i(uop_re[p]), .raddr_i(uop_raddr[p * vta_pkg::LOG_UOP_DEPTH +: vta_pkg::LOG_UOP_DEPTH]),
-      .rdata_o(uop_rdata[p * vta_pkg::UOP_ELEM_BITS +: vta_pkg::UOP_ELEM_BITS]));
+    logic [vta_pkg::LOG_UOP_DEPTH-1:0] raddr;
+    logic [UL*vta_pkg::UOP_ELEM_BITS-1:0] words;
+    assign raddr = uop_raddr[p * vta_pkg::LOG_UOP_DEPTH +: vta_pkg::LOG_UOP_DEPTH];
+    for (genvar b = 0; b < UL; b++) begin : g_bank
+      vta_sram #(.WIDTH(vta_pkg::UOP_ELEM_BITS), .DEPTH(vta_pkg::UOP_DEPTH / UL)) u_buf (
+        .clk_i, .we_i(uop_we[b]), .waddr_i(uop_waddr[b * UWA +: UWA]),
+        .wdata_i(uop_wdata[b * vta_pkg::UOP_ELEM_BITS +: vta_pkg::UOP_ELEM_BITS]),
+        .re_i(uop_re[p]), .raddr_i(raddr[vta_pkg::LOG_UOP_DEPTH-1:LUL]),
+        .rdata_o(words[b * vta_pkg::UOP_ELEM_BITS +: vta_pkg::UOP_ELEM_BITS]));
+    end
+    if (UL == 1) begin : g_one
+      assign uop_rdata[p * vta_pkg::UOP_ELEM_BITS +: vta_pkg::UOP_ELEM_BITS] = words;
+    end else begin : g_pick
+      logic [LUL-1:0] bank_q;  // held with the words while re is low
+      always_ff @(posedge clk_i) begin
+        if (uop_re[p]) bank_q <= raddr[LUL-1:0];
+      end
+      assign uop_rdata[p * vta_pkg::UOP_ELEM_BITS +: vta_pkg::UOP_ELEM_BITS] =
+          words[bank_q * vta_pkg::UOP_ELEM_BITS +: vta_pkg::UOP_ELEM_BITS];
+    end
   end
   vta_sram #(.WIDTH(vta_pkg::INP_ELEM_BITS), .DEPTH(vta_pkg::INP_DEPTH)) u_inp_buf (
     .clk_i, .we_i(inp_we), .waddr_i(inp_waddr), .wdata_i(inp_wdata),
@@ -293,7 +315,8 @@ module vta_top #(
   );
 
   // compute
-  logic c_arvalid, c_arready, c_idle, c_blocked, c_error, c_done, c_uop_elem, c_acc_elem, c_gemm, c_alu, c_hazard;
+  logic c_arvalid, c_arready, c_idle, c_blocked, c_error, c_done, c_acc_elem, c_gemm, c_alu, c_hazard;
+  logic [LUL:0] c_uop_elems;
   logic [LR:0] c_alu_rows;
   logic [ADDR_W-1:0] c_araddr;
   logic [7:0] c_arlen, c_error_code;
@@ -317,7 +340,7 @@ module vta_top #(
     .out_we_o(out_we), .out_waddr_o(out_waddr), .out_wdata_o(out_wdata),
     .idle_o(c_idle), .blocked_o(c_blocked), .cur_idx_o(c_idx), .error_o(c_error), .error_code_o(c_error_code),
     .error_info_o(c_error_info), .error_addr_o(c_error_addr),
-    .insn_done_o(c_done), .uop_elem_o(c_uop_elem), .acc_elem_o(c_acc_elem), .gemm_uop_o(c_gemm),
+    .insn_done_o(c_done), .uop_elems_o(c_uop_elems), .acc_elem_o(c_acc_elem), .gemm_uop_o(c_gemm),
     .alu_uop_o(c_alu), .alu_rows_o(c_alu_rows), .hazard_stall_o(c_hazard)
   );
 
@@ -519,7 +542,7 @@ module vta_top #(
     cnt_inc[vta_pkg::CNT_INP_NBYTES * 64 +: 64] = 64'(vta_pkg::INP_ELEM_BYTES);
     cnt_inc[vta_pkg::CNT_WGT_NBYTES * 64 +: 64] = 64'(vta_pkg::WGT_ELEM_BYTES);
     cnt_inc[vta_pkg::CNT_ACC_NBYTES * 64 +: 64] = 64'(vta_pkg::ACC_ELEM_BYTES);
-    cnt_inc[vta_pkg::CNT_UOP_NBYTES * 64 +: 64] = 64'(vta_pkg::UOP_ELEM_BYTES);
+    cnt_inc[vta_pkg::CNT_UOP_NBYTES * 64 +: 64] = 64'(c_uop_elems) << $clog2(vta_pkg::UOP_ELEM_BYTES);
     cnt_inc[vta_pkg::CNT_OUT_NBYTES * 64 +: 64] = 64'(vta_pkg::OUT_ELEM_BYTES);
     cnt_inc[vta_pkg::CNT_ALU * 64 +: 64]        = 64'(alu_rows_q);
     cnt_inc_en[vta_pkg::CNT_LOAD_INSN]     = l_done;
@@ -528,7 +551,7 @@ module vta_top #(
     cnt_inc_en[vta_pkg::CNT_INP_NBYTES]    = l_inp_elem;
     cnt_inc_en[vta_pkg::CNT_WGT_NBYTES]    = l_wgt_elem;
     cnt_inc_en[vta_pkg::CNT_ACC_NBYTES]    = c_acc_elem;
-    cnt_inc_en[vta_pkg::CNT_UOP_NBYTES]    = c_uop_elem;
+    cnt_inc_en[vta_pkg::CNT_UOP_NBYTES]    = c_uop_elems != '0;
     cnt_inc_en[vta_pkg::CNT_OUT_NBYTES]    = s_out_elem;
     cnt_inc_en[vta_pkg::CNT_GEMM]          = c_gemm;
     cnt_inc_en[vta_pkg::CNT_ALU]           = alu_rows_q != '0;

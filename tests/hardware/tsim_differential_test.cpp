@@ -324,6 +324,41 @@ TEST_F(TsimDirected, WholeBufferTilesAndLongBursts) {
   check(directed(L_, chain(lds, cmp, sts), uops, 1), "whole_buffer_tiles");
 }
 
+// A LOAD UOP writes a bus beat's micro-ops in one cycle (the UOP buffer has a bank per lane): rows that
+// start and end at either lane, on-chip indices of both parities, padding, and a later LOAD over part of
+// an earlier one must hold the same micro-ops as on fsim (a GEMM over all of them shows it), and a long
+// LOAD UOP takes about a cycle per beat, not per micro-op.
+TEST_F(TsimDirected, MicroOpsLoadABeatACycleAtAnyAlignment) {
+  std::vector<isa::MicroOp> uops;
+  for (uint32_t i = 0; i < 64; ++i) uops.push_back({(i * 7) % 61, (i * 3) % 53, i % 13});
+  const uint32_t ub = L_.base(MemoryType::kUop);
+  std::vector<isa::Instruction> lds = {
+      make_mem(Opcode::kLoad, MemoryType::kInp, 0, L_.base(MemoryType::kInp), 1, 64, 64),
+      make_mem(Opcode::kLoad, MemoryType::kWgt, 0, L_.base(MemoryType::kWgt), 1, 16, 16)};
+  isa::GemmInsn gemm;
+  gemm.loop = loop(0, 48, 1, 1, 0, 0, 0, 0);
+  std::vector<isa::Instruction> cmp = {
+      // odd rows from an odd DRAM element, to an odd index, with a pad column each side
+      make_mem(Opcode::kLoad, MemoryType::kUop, 1, ub + 3, 3, 5, 9, 0, 0, 1, 1),
+      // even rows from an even element, to an even index, one pad row after
+      make_mem(Opcode::kLoad, MemoryType::kUop, 22, ub + 30, 2, 6, 8, 0, 1, 0, 0),
+      // one row over part of the first (odd length, even index)
+      make_mem(Opcode::kLoad, MemoryType::kUop, 4, ub + 41, 1, 7, 7),
+      make_mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 1, 64, 64), gemm};
+  std::vector<isa::Instruction> sts = {
+      make_mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, 64, 64)};
+  check(directed(L_, chain(lds, cmp, sts), uops, 11, true), "uop_banks");
+
+  // 2048 micro-ops are 1024 beats: one LOAD UOP of them runs at the bus rate (plus latency and bursts)
+  std::vector<isa::MicroOp> many(2048, isa::MicroOp{1, 2, 3});
+  const GeneratedProgram g = directed(L_, {make_mem(Opcode::kLoad, MemoryType::kUop, 0, ub, 1, 2048, 2048)}, many, 12);
+  load_regions(tsim_, g);
+  const driver::RunResult r = tsim_.run(g.insn_address, g.insn_count, 0ms);
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(r.counters.uop_load_nbytes, 2048u * 4);
+  EXPECT_LT(r.counters.cycle_count, 1500u) << "a LOAD UOP of 2048 micro-ops";
+}
+
 // The load module overlaps two LOADs (vta_load: the next one's requests go out while the data of the one
 // before still arrives): back-to-back LOADs of both buffers, padded ones whose pad walker outlasts their
 // data, and later LOADs that overwrite what earlier ones (data and pads) wrote, must land in program order.

@@ -832,9 +832,9 @@ struct Core : sc_core::sc_module {
 
   // Elements narrower than the bus (vta_load_unit's narrow path): each row's beats in bursts of at most
   // kNarrowBurst, issued only while the beat queue has room for every beat requested and not consumed
-  // (kNarrowQueue); the data walker takes one element per cycle out of the queue, a cycle after its
-  // beat arrived, and frees the beat with its last element of the row or lane.
-  static constexpr uint32_t kNarrowQueue = 32, kNarrowBurst = 16;
+  // (kNarrowQueue); the data walker takes one beat per cycle out of the queue, a cycle after it arrived,
+  // writing all of its elements of the row at once (the UOP buffer has a bank per lane).
+  static constexpr uint32_t kNarrowQueue = 128, kNarrowBurst = 16;
   struct NarrowBurst {
     BurstRef burst;
     uint32_t row = 0, first_beat = 0;  // row of the LOAD and the burst's first beat within the row
@@ -854,9 +854,11 @@ struct Core : sc_core::sc_module {
         const uint64_t q = nb.first_beat + j;  // beat of the row
         const uint64_t x0 = q * lanes > lane0 ? q * lanes - lane0 : 0;
         const uint64_t x1 = std::min<uint64_t>(m.x_size, (q + 1) * lanes - lane0);
+        // the beat's elements of the row go in one cycle (the UOP buffer has a bank per lane)
         const Cycle arrive = beat_cycle(*nb.burst, j) + 1;
-        for (uint64_t x = x0; x < x1; ++x) writes.push_back(std::max(arrive, writes.empty() ? 0 : writes.back() + 1));
-        pops.push_back(writes.back());
+        const Cycle w = std::max(arrive, writes.empty() ? 0 : writes.back() + 1);
+        for (uint64_t x = x0; x < x1; ++x) writes.push_back(w);
+        pops.push_back(w);
       }
     }
   };
