@@ -249,13 +249,25 @@ ConvSlots conv_slots(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2
     s.acc = 4;
     s.acc_pitch = acc_room / 2;
   }
-  // Only where the weights stream with the input, a slice a step (double-buffered slices): with rolling
-  // or resident weights more input slots measured neutral on the default config and up to 8% slower on
-  // BATCH 2, BLOCK 8 with a 16 KB INP buffer (ResNet-18 C5, C8 on tlm).
-  if (p.has_residual || t.weight_mode != WeightMode::kSlice || t.single_weight_buffer()) return s;
+  // Where the weights stream with the input, a slice a step (double-buffered slices), and where one
+  // oc-tile unit of rolling weights is the whole layer's (loaded once, slice by slice, never replaced): the
+  // input LOADs then run up to kMaxSlots - 1 steps ahead, past the DRAM bursts of a tile's store, which
+  // the memory serves first (ResNet-18 C7 on tsim: 29,216 -> 27,919 cycles, its tiling 16 x 5 x 5 ->
+  // 16 x 14 x 3; C4 28,183 -> 27,542). Not with weights that roll from one oc tile to the next or stay
+  // resident: more input slots measured neutral on the default config and up to 8% slower on BATCH 2,
+  // BLOCK 8 with a 16 KB INP buffer (ResNet-18 C5, C8 on tlm), and the time estimate ranks rolling tilings
+  // with them too well (BLOCK 32 C8: 119k -> 138k cycles).
   const auto fit = [](uint64_t depth, uint64_t unit) {
     return static_cast<uint32_t>(std::clamp<uint64_t>(unit ? depth / unit : 2, 2, ConvSlots::kMaxSlots));
   };
+  const bool one_rolling_unit = t.weight_mode == WeightMode::kOcTile && t.single_weight_buffer() &&
+                                t.oc_blocks >= p.oc_blocks;
+  if (!p.has_residual && one_rolling_unit) {
+    s.inp = fit(cfg.inp().depth, f.inp);
+    s.inp_pitch = cfg.inp().depth / s.inp;
+    return s;
+  }
+  if (p.has_residual || t.weight_mode != WeightMode::kSlice || t.single_weight_buffer()) return s;
   s.inp = fit(cfg.inp().depth, f.inp);
   s.inp_pitch = cfg.inp().depth / s.inp;
   s.wgt = fit(cfg.wgt().depth, f.wgt);

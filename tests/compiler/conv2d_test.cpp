@@ -347,6 +347,35 @@ TEST(ConvTiling, FirstStepInPiecesIsExactAndMovesTheSameBytes) {
     }
 }
 
+// When one rolling oc-tile unit holds all of the layer's weights (loaded once, slice by slice), the input
+// LOADs rotate through more than two slots (they run ahead of the GEMMs, past the DRAM bursts of a tile's
+// store); with units that roll from one oc tile to the next, through two. Exact and as predicted either way.
+TEST(ConvTiling, OneRollingWeightUnitLetsTheInputRunAhead) {
+  ConvCase k;
+  k.name = "input_slots";
+  k.c = 64, k.o = 48, k.h = 12, k.w = 12, k.kh = k.kw = 1, k.pt = k.pl = k.pb = k.pr = 0;
+  const isa::HwConfig cfg = load_config("default");
+  const ConvData d = make_data(k, 9);
+  for (const uint32_t oc_blocks : {3u, 1u}) {
+    compiler::LoweringOptions opts = forced_tiling(oc_blocks, 1, 3, 12);
+    opts.tiling->weight_mode = compiler::WeightMode::kOcTile;
+    opts.tiling->weight_buffers = 1;
+    SCOPED_TRACE(opts.tiling->to_string());
+    const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 9, opts);
+    ASSERT_EQ(first_mismatch(o.run.output.to_vector<int8_t>(), o.expect), -1);
+    EXPECT_EQ(o.run.counters.inp_load_nbytes, o.run.tiling.cost.inp_bytes);
+    EXPECT_EQ(o.run.counters.wgt_load_nbytes, o.run.tiling.cost.wgt_bytes);
+    const compiler::CompiledOp op = compiler::compile_conv2d(cfg, d.tx.shape(), d.tw, &d.tb, k.params(), opts);
+    std::set<uint32_t> inp_slots;
+    for (const isa::Instruction& insn : op.program.instructions)
+      if (const auto* m = std::get_if<isa::MemInsn>(&insn);
+          m != nullptr && m->opcode == isa::Opcode::kLoad && m->memory_type == isa::MemoryType::kInp)
+        inp_slots.insert(m->sram_base);
+    if (oc_blocks == 3) EXPECT_GE(inp_slots.size(), 3u);  // four input tiles, each in its own slot
+    else EXPECT_EQ(inp_slots.size(), 2u);
+  }
+}
+
 // Pieces need weight slices, two ic steps and no more pieces than the tile's channel blocks.
 TEST(ConvTiling, FirstStepPiecesAreChecked) {
   const isa::HwConfig cfg = load_config("default");
