@@ -337,7 +337,11 @@ Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const C
     c.steps *= g;
   }
   if (p.resident_constants) {
-    for (const auto& [lo, hi] : resident_constant_ranges(p, t)) c.acc_bytes += uint64_t{hi - lo} * acc_vectors * acc_eb;
+    const auto ranges = resident_constant_ranges(p, t);
+    for (uint32_t half = 0; half < 2; ++half) {
+      if (half == 1 && second_half_constants_copied(ranges)) continue;  // copied on chip from half 0
+      c.acc_bytes += uint64_t{ranges[half].second - ranges[half].first} * acc_vectors * acc_eb;
+    }
   }
   const TileFootprint fp = footprint(p, t);
   c.gemm_kernel_uops = static_cast<uint32_t>(fp.uops);

@@ -147,6 +147,11 @@ TileFootprint footprint(const ConvProblem& p, const Conv2dTiling& t);
 // range of the blocks; in spatial_outer order they may take any, so a used half holds them all; an unused
 // half is empty.
 std::array<std::pair<uint32_t, uint32_t>, 2> resident_constant_ranges(const ConvProblem& p, const Conv2dTiling& t);
+// Whether half 1's resident constants are copied on chip from half 0 (which holds all of its blocks), by
+// two ALU instructions, instead of loaded from DRAM a second time.
+inline bool second_half_constants_copied(const std::array<std::pair<uint32_t, uint32_t>, 2>& r) {
+  return r[1].first < r[1].second && r[0].first <= r[1].first && r[1].second <= r[0].second;
+}
 
 // Empty when the tiling fits the config's buffers (halves of inp/wgt/acc for double buffering, a
 // quarter of the micro-op buffer per GEMM kernel) and the ISA's field limits; otherwise the reason.
