@@ -312,27 +312,59 @@ TileZeroing tile_zeroing(const ConvProblem& p, const isa::HwConfig& cfg, const C
   return z;
 }
 
+bool last_tile_splittable(const ConvProblem& p, const Conv2dTiling& t) {
+  if (p.has_residual || t.weight_mode == WeightMode::kSlice) return false;
+  // the last tile loads its own input (not the tile before's, as the oc tiles of one input tile do):
+  // its halves then load the same bytes
+  const uint64_t n_sp = uint64_t{p.batch_groups} * cdiv(p.out_h, t.out_rows) * cdiv(p.out_w, t.out_cols);
+  if (cdiv(p.oc_blocks, t.oc_blocks) > 1 && (t.order == LoopOrder::kSpatialOuter || n_sp == 1)) return false;
+  const uint32_t th = p.out_h - (cdiv(p.out_h, t.out_rows) - 1) * t.out_rows;
+  const uint32_t tw = p.out_w - (cdiv(p.out_w, t.out_cols) - 1) * t.out_cols;
+  return (tw >= 2 && p.kernel_w <= p.stride_w) || (th >= 2 && p.kernel_h <= p.stride_h);
+}
+
 std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& t, const ConvSlots& slots) {
   const uint32_t n_oc = cdiv(p.oc_blocks, t.oc_blocks), n_h = cdiv(p.out_h, t.out_rows),
                  n_w = cdiv(p.out_w, t.out_cols), n_ic = cdiv(p.ic_blocks, t.ic_blocks);
   struct Tile {
     uint32_t g, ot, nb, hi, wi;
+    uint32_t oh0, th, ow0, tw;
+    bool half = false;  // a half of the split last tile (its input window is its own, not the grid tile's)
   };
   std::vector<Tile> tiles;
-  tiles.reserve(size_t{p.groups} * n_oc * p.batch_groups * n_h * n_w);
+  tiles.reserve(size_t{p.groups} * n_oc * p.batch_groups * n_h * n_w + 1);
+  const auto grid_tile = [&](uint32_t g, uint32_t ot, uint32_t nb, uint32_t hi, uint32_t wi) {
+    const uint32_t oh0 = hi * t.out_rows, ow0 = wi * t.out_cols;
+    return Tile{g, ot, nb, hi, wi, oh0, std::min(t.out_rows, p.out_h - oh0), ow0, std::min(t.out_cols, p.out_w - ow0)};
+  };
   // Super-groups one after the other, each in the tiling's order.
   for (uint32_t g = 0; g < p.groups; ++g) {
     if (t.order == LoopOrder::kOcOuter) {
       for (uint32_t ot = 0; ot < n_oc; ++ot)
         for (uint32_t nb = 0; nb < p.batch_groups; ++nb)
           for (uint32_t hi = 0; hi < n_h; ++hi)
-            for (uint32_t wi = 0; wi < n_w; ++wi) tiles.push_back({g, ot, nb, hi, wi});
+            for (uint32_t wi = 0; wi < n_w; ++wi) tiles.push_back(grid_tile(g, ot, nb, hi, wi));
     } else {
       for (uint32_t nb = 0; nb < p.batch_groups; ++nb)
         for (uint32_t hi = 0; hi < n_h; ++hi)
           for (uint32_t wi = 0; wi < n_w; ++wi)
-            for (uint32_t ot = 0; ot < n_oc; ++ot) tiles.push_back({g, ot, nb, hi, wi});
+            for (uint32_t ot = 0; ot < n_oc; ++ot) tiles.push_back(grid_tile(g, ot, nb, hi, wi));
     }
+  }
+  if (split_last_tile(p, t)) {
+    // rows when that axis allows it (each half keeps the tile's DRAM row bursts), else columns; the
+    // second half is the new last tile
+    Tile a = tiles.back(), b = a;
+    if (a.th >= 2 && p.kernel_h <= p.stride_h) {
+      a.th = (a.th + 1) / 2;
+      b.oh0 = a.oh0 + a.th, b.th -= a.th;
+    } else {
+      a.tw = (a.tw + 1) / 2;
+      b.ow0 = a.ow0 + a.tw, b.tw -= a.tw;
+    }
+    a.half = b.half = true;
+    tiles.back() = a;
+    tiles.push_back(b);
   }
 
   // A rotating on-chip resource: which unit it holds, its slots and the last step reading each.
@@ -374,13 +406,15 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
       s.nb = tile.nb;
       s.hi = tile.hi;
       s.wi = tile.wi;
+      s.oh0 = tile.oh0, s.th = tile.th, s.ow0 = tile.ow0, s.tw = tile.tw;
       s.it = it;
       s.tile = ti;
       s.first = it == 0;
       s.last = it + 1 == n_ic;
       const auto k = static_cast<int64_t>(steps.size());
       const uint64_t inp_key =
-          (((uint64_t{tile.g} * p.batch_groups + tile.nb) * n_h + tile.hi) * n_w + tile.wi) * n_ic + it;
+          ((((uint64_t{tile.g} * p.batch_groups + tile.nb) * p.out_h + tile.oh0) * p.out_w + tile.ow0) * n_ic + it) * 2 +
+          (tile.half ? 1 : 0);
       uint64_t wgt_key = tile.g;
       if (t.weight_mode == WeightMode::kSlice) wgt_key = (uint64_t{tile.g} * n_oc + tile.ot) * n_ic + it;
       else if (t.weight_mode == WeightMode::kOcTile) wgt_key = uint64_t{tile.g} * n_oc + tile.ot;
@@ -547,7 +581,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     next_zeroed = true;
     const uint32_t n_tob = std::min(t.oc_blocks, OB - next.ot * t.oc_blocks);
     const uint32_t n_plane =
-        std::min(t.out_rows, OH - next.hi * t.out_rows) * std::min(t.out_cols, OW - next.wi * t.out_cols);
+        next.th * next.tw;
     const uint32_t n_acc = slots.acc_base(next.tile);
     // Its ACC region is free once the store of the tile n_acc_regions before it has drained it.
     if (next.tile >= n_acc_regions) q.dep_pop(Stage::kStore, Stage::kCompute);
@@ -572,8 +606,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
     // [OB][IB][kh][kw] unit per super-group).
     const uint32_t gib = s.group * IB, gob = s.group * OB + ob0;
     const uint64_t gwgt = uint64_t{s.group} * OB * IB * kk;
-    const uint32_t oh0 = s.hi * t.out_rows, th = std::min(t.out_rows, OH - oh0);
-    const uint32_t ow0 = s.wi * t.out_cols, tw = std::min(t.out_cols, OW - ow0);
+    const uint32_t oh0 = s.oh0, th = s.th, ow0 = s.ow0, tw = s.tw;
     const uint32_t ib0 = s.it * t.ic_blocks, tib = std::min(t.ic_blocks, IB - ib0);
     const uint32_t ih_t = (th - 1) * p.stride_h + kh, iw_t = (tw - 1) * p.stride_w + kw;
     const uint32_t inp_base = s.inp_slot * slots.inp_pitch;

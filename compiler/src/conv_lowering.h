@@ -24,6 +24,9 @@ struct ConvStep {
   uint32_t group = 0;                                // super-group of a grouped conv2d (ConvProblem::groups)
   uint32_t ot = 0, nb = 0, hi = 0, wi = 0, it = 0;  // tile coordinates (oc tile, batch group, row, col, ic)
   uint32_t tile = 0;                                 // output tile index (ACC region = tile % ConvSlots::acc)
+  // the tile's output rows [oh0, oh0 + th) and columns [ow0, ow0 + tw): the tiling's grid, but for a layer
+  // whose last tile is split in two (split_last_tile)
+  uint32_t oh0 = 0, th = 1, ow0 = 0, tw = 1;
   bool first = false, last = false;                  // first/last ic step of the tile
   bool load_inp = false, load_wgt = false;
   bool load_wgt_slice = false;   // single-buffered oc-tile weights: loads this step's ic slice of the unit
@@ -75,6 +78,13 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
 
 // Input rows (or columns) really read (not padding) by an output range [o0, o0 + t) (tiling.cpp).
 uint64_t real_extent(uint32_t o0, uint32_t t, uint32_t stride, uint32_t pad, uint32_t k, uint32_t in);
+
+// Whether the layer's last output tile can be split in two (Conv2dTiling::split_last's conditions: the
+// halves move the same bytes), and whether it is.
+bool last_tile_splittable(const ConvProblem& p, const Conv2dTiling& t);
+inline bool split_last_tile(const ConvProblem& p, const Conv2dTiling& t) {
+  return t.split_last && last_tile_splittable(p, t);
+}
 
 // Chunks of the layer's last output tile: each chunk's store overlaps the next one's requantization.
 inline constexpr uint32_t kLastTileChunks = 4;

@@ -86,8 +86,7 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
     std::set<std::array<uint32_t, 8>> kernels;
     for (const ConvStep& s : steps) {
       const uint32_t tob = std::min(t.oc_blocks, OB - s.ot * t.oc_blocks);
-      const uint32_t th = std::min(t.out_rows, p.out_h - s.hi * t.out_rows);
-      const uint32_t tw = std::min(t.out_cols, p.out_w - s.wi * t.out_cols);
+      const uint32_t th = s.th, tw = s.tw;
       const uint32_t tib = std::min(t.ic_blocks, IB - s.it * t.ic_blocks);
       // where the step's weights start: the slot of a slice, the ic slice of an oc-tile unit, the
       // (oc tile, ic step) block of the whole tensor
@@ -117,15 +116,13 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
   double next_zeroed_at = 0;  // the next tile's zeroing on the ALU engine done
   // a tile's accumulators (output-channel blocks x plane)
   const auto tile_rows = [&](const ConvStep& s) {
-    const uint32_t ob0 = s.ot * t.oc_blocks, oh0 = s.hi * t.out_rows, ow0 = s.wi * t.out_cols;
-    return double(std::min(t.oc_blocks, OB - ob0)) * std::min(t.out_rows, p.out_h - oh0) *
-           std::min(t.out_cols, p.out_w - ow0);
+    const uint32_t ob0 = s.ot * t.oc_blocks;
+    return double(std::min(t.oc_blocks, OB - ob0)) * s.th * s.tw;
   };
   for (size_t k = 0; k < steps.size(); ++k) {
     const ConvStep& s = steps[k];
     const uint32_t ob0 = s.ot * t.oc_blocks, tob = std::min(t.oc_blocks, OB - ob0);
-    const uint32_t oh0 = s.hi * t.out_rows, th = std::min(t.out_rows, p.out_h - oh0);
-    const uint32_t ow0 = s.wi * t.out_cols, tw = std::min(t.out_cols, p.out_w - ow0);
+    const uint32_t oh0 = s.oh0, th = s.th, ow0 = s.ow0, tw = s.tw;
     const uint32_t ib0 = s.it * t.ic_blocks, tib = std::min(t.ic_blocks, IB - ib0);
     const double plane = double(th) * tw;
     const uint32_t sob = s.oc_blocks(tob);  // a piece's output-channel blocks

@@ -86,6 +86,10 @@ Conv2dTiling parse_tiling(const std::string& spec) {
     else if (key == "cols") t.out_cols = number();
     else if (key == "ic") t.ic_blocks = number();
     else if (key == "pieces") t.first_pieces = number();
+    else if (key == "split") {
+      if (value != "0" && value != "1") fail(fmt::format("split must be 0 or 1, not '{}'", value));
+      t.split_last = value == "1";
+    }
     else if (key == "buffers") {
       t.weight_buffers = number();
       if (t.weight_buffers > 2) fail("buffers must be 1 or 2");
@@ -99,7 +103,7 @@ Conv2dTiling parse_tiling(const std::string& spec) {
         if (value == to_string(m)) t.weight_mode = m, found = true;
       if (!found) fail(fmt::format("weights must be slice, oc_tile or all, not '{}'", value));
     } else {
-      fail(fmt::format("unknown key '{}' (oc, rows, cols, ic, order, weights, buffers, pieces)", key));
+      fail(fmt::format("unknown key '{}' (oc, rows, cols, ic, order, weights, buffers, pieces, split)", key));
     }
     if (comma == spec.size()) break;
   }
@@ -124,7 +128,8 @@ std::string Conv2dTiling::to_string() const {
       repack.direct() ? std::string() : "input repack " + repack.to_string() + "; ", oc_blocks, out_rows, out_cols,
       ic_blocks, compiler::to_string(order), compiler::to_string(weight_mode),
       single_weight_buffer() ? " (single buffer)" : "",
-      first_pieces > 1 ? fmt::format(", first step in {} pieces", first_pieces) : std::string(), cost.total_bytes(), cost.inp_bytes, cost.wgt_bytes, cost.acc_bytes, cost.out_bytes,
+      fmt::format("{}{}", first_pieces > 1 ? fmt::format(", first step in {} pieces", first_pieces) : std::string(),
+                  split_last ? ", last tile split in two" : ""), cost.total_bytes(), cost.inp_bytes, cost.wgt_bytes, cost.acc_bytes, cost.out_bytes,
       cost.lower_bound_bytes ? static_cast<double>(cost.total_bytes()) / static_cast<double>(cost.lower_bound_bytes)
                              : 0.0,
       cost.lower_bound_bytes, cost.output_tiles, cost.steps, cost.gemm_kernel_uops,
@@ -141,6 +146,7 @@ nlohmann::json Conv2dTiling::to_json() const {
           {"weight_mode", compiler::to_string(weight_mode)},
           {"weight_buffers", single_weight_buffer() ? 1 : 2},
           {"first_pieces", first_pieces},
+          {"split_last", split_last},
           {"predicted",
            {{"inp_bytes", cost.inp_bytes},
             {"wgt_bytes", cost.wgt_bytes},
@@ -187,7 +193,9 @@ uint32_t resident_constant_elements(const ConvProblem& p, const isa::HwConfig& c
 std::array<std::pair<uint32_t, uint32_t>, 2> resident_constant_ranges(const ConvProblem& p, const Conv2dTiling& t) {
   const uint64_t n_oc = cdiv(p.oc_blocks, t.oc_blocks);
   const uint64_t per_ot = uint64_t{p.batch_groups} * cdiv(p.out_h, t.out_rows) * cdiv(p.out_w, t.out_cols);
-  const uint64_t n = uint64_t{p.groups} * n_oc * per_ot;
+  const uint64_t grid = uint64_t{p.groups} * n_oc * per_ot;
+  // a split last tile is one tile more, with the last one's blocks
+  const uint64_t n = grid + (detail::split_last_tile(p, t) ? 1 : 0);
   std::array<std::pair<uint32_t, uint32_t>, 2> r{};
   for (uint64_t h = 0; h < 2 && h < n; ++h) {
     if (t.order != LoopOrder::kOcOuter) {
@@ -196,7 +204,7 @@ std::array<std::pair<uint32_t, uint32_t>, 2> resident_constant_ranges(const Conv
     }
     // tile i: super-group and oc tile k = i / per_ot, blocks from g * OB + ot * oc_blocks (non-decreasing in i)
     const auto blocks = [&](uint64_t i) {
-      const uint64_t k = i / per_ot, g = k / n_oc, ot = k % n_oc;
+      const uint64_t k = std::min(i, grid - 1) / per_ot, g = k / n_oc, ot = k % n_oc;
       const auto b0 = static_cast<uint32_t>(g * p.oc_blocks + ot * t.oc_blocks);
       return std::pair<uint32_t, uint32_t>{b0, b0 + std::min<uint32_t>(t.oc_blocks, p.oc_blocks - static_cast<uint32_t>(ot) * t.oc_blocks)};
     };
@@ -277,6 +285,10 @@ std::string check_tiling(const ConvProblem& p, const isa::HwConfig& cfg, const C
     if (t.first_pieces > t.oc_blocks)
       return fmt::format("first_pieces {} exceed the tile's {} oc blocks", t.first_pieces, t.oc_blocks);
   }
+  if (t.split_last && !detail::last_tile_splittable(p, t))
+    return "split_last needs weights that stay on chip for a tile (rolling oc_tile or all), no fused residual, a "
+           "last tile that loads its own input, and two or more rows (columns) in it under a kernel no taller (wider) "
+           "than its stride";
   return {};
 }
 
@@ -335,6 +347,10 @@ Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const C
     c.lower_bound_bytes = (c.lower_bound_bytes - id) * g + id;
     c.output_tiles *= g;
     c.steps *= g;
+  }
+  if (detail::split_last_tile(p, t)) {  // the last tile's halves: one tile, and its steps, more
+    c.output_tiles += 1;
+    c.steps += n_ic;
   }
   if (p.resident_constants) {
     const auto ranges = resident_constant_ranges(p, t);
@@ -430,16 +446,20 @@ Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg, Tilin
   // layer's start only, so a tiling more than kPiecesReach slower than `to_beat` in one piece is not
   // tried in more (the search's time stays near what it was without pieces).
   constexpr double kPiecesReach = 0.01;
+  // The same for a split last tile (Conv2dTiling::split_last), which shortens the layer's end only.
   const auto timed_with_pieces = [&](Conv2dTiling& t, double to_beat) {
     const uint32_t before = t.first_pieces;
+    const bool split_before = t.split_last;
     t.first_pieces = 1;
+    t.split_last = false;
     double best_t = detail::estimate_conv_cycles(p, cfg, t);
-    if (cdiv(p.ic_blocks, t.ic_blocks) < 2 || best_t > to_beat * (1 + kPiecesReach)) {
-      if (before != 1) t.cost = estimate_cost(p, cfg, t);
+    if (best_t > to_beat * (1 + kPiecesReach)) {
+      if (before != 1 || split_before) t.cost = estimate_cost(p, cfg, t);
       return best_t;
     }
     Conv2dTiling cand = t;
     for (uint32_t pieces : {2u, 4u, 8u}) {
+      if (cdiv(p.ic_blocks, t.ic_blocks) < 2) break;
       cand.first_pieces = pieces;
       if (!check_tiling(p, cfg, cand).empty()) continue;
       const double time = detail::estimate_conv_cycles(p, cfg, cand);
@@ -448,7 +468,17 @@ Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg, Tilin
         t.first_pieces = pieces;
       }
     }
-    if (t.first_pieces != before) t.cost = estimate_cost(p, cfg, t);  // its largest kernel may be a piece's
+    cand = t;
+    cand.split_last = true;
+    if (check_tiling(p, cfg, cand).empty()) {
+      const double time = detail::estimate_conv_cycles(p, cfg, cand);
+      if (time < best_t * (1 - kTimeMargin)) {
+        best_t = time;
+        t.split_last = true;
+      }
+    }
+    // its largest kernel may be a piece's; a split adds a tile
+    if (t.first_pieces != before || t.split_last != split_before) t.cost = estimate_cost(p, cfg, t);
     return best_t;
   };
   Conv2dTiling best = all.front();

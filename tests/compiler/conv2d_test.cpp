@@ -378,6 +378,48 @@ TEST(ConvTiling, OneRollingWeightUnitLetsTheInputRunAhead) {
   }
 }
 
+// The layer's last output tile split in two (Conv2dTiling::split_last: halves of its rows, in the two ACC
+// banks): exact, the same bytes as unsplit, one output tile and its steps' GEMMs more; refused where the
+// weights are per-step slices (each half would load them again) or the halves would share input rows (a
+// kernel taller than its stride).
+TEST(ConvTiling, LastTileSplitInTwoIsExactAndMovesTheSameBytes) {
+  ConvCase k;
+  k.name = "split_last";
+  k.c = 48, k.o = 64, k.h = 10, k.w = 9, k.kh = k.kw = 1, k.pt = k.pl = k.pb = k.pr = 0;
+  const isa::HwConfig cfg = load_config("default");
+  for (const compiler::WeightMode mode : {compiler::WeightMode::kOcTile, compiler::WeightMode::kAll}) {
+    compiler::LoweringOptions one = forced_tiling(4, 1, 4, 9), split;
+    one.tiling->weight_mode = mode;
+    one.tiling->weight_buffers = 1;
+    split = one;
+    split.tiling->split_last = true;
+    SCOPED_TRACE(split.tiling->to_string());
+    const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 4, split);
+    ASSERT_EQ(first_mismatch(o.run.output.to_vector<int8_t>(), o.expect), -1);
+    const ConvOutcome base = run_conv_case(k, "fsim-strict", cfg, 4, one);
+    for (const auto& [a, b] : {std::pair{o.run.counters.inp_load_nbytes, base.run.counters.inp_load_nbytes},
+                               std::pair{o.run.counters.wgt_load_nbytes, base.run.counters.wgt_load_nbytes},
+                               std::pair{o.run.counters.out_store_nbytes, base.run.counters.out_store_nbytes},
+                               std::pair{o.run.counters.gemm_counter, base.run.counters.gemm_counter}})
+      EXPECT_EQ(a, b);
+    EXPECT_EQ(o.run.counters.inp_load_nbytes, o.run.tiling.cost.inp_bytes);
+    EXPECT_EQ(o.run.tiling.cost.output_tiles, base.run.tiling.cost.output_tiles + 1);  // 3 row tiles -> 4
+    EXPECT_EQ(o.run.tiling.cost.steps, base.run.tiling.cost.steps + 3);               // three ic steps each
+  }
+  const ConvData d = make_data(k, 4);
+  compiler::LoweringOptions slices = forced_tiling(4, 1, 4, 9);
+  slices.tiling->split_last = true;
+  EXPECT_THROW(compiler::compile_conv2d(cfg, d.tx.shape(), d.tw, &d.tb, k.params(), slices), Error);
+  ConvCase k3 = k;
+  k3.kh = k3.kw = 3, k3.pt = k3.pl = k3.pb = k3.pr = 1;
+  const ConvData d3 = make_data(k3, 4);
+  compiler::LoweringOptions halo = forced_tiling(4, 1, 4, 9);
+  halo.tiling->weight_mode = compiler::WeightMode::kOcTile;
+  halo.tiling->weight_buffers = 1;
+  halo.tiling->split_last = true;
+  EXPECT_THROW(compiler::compile_conv2d(cfg, d3.tx.shape(), d3.tw, &d3.tb, k3.params(), halo), Error);
+}
+
 // Pieces need weight slices, two ic steps and no more pieces than the tile's channel blocks.
 TEST(ConvTiling, FirstStepPiecesAreChecked) {
   const isa::HwConfig cfg = load_config("default");

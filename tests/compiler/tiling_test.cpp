@@ -317,7 +317,10 @@ TEST(Tiling, InnerAxisAvoidsBackToBackAccumulatorWrites) {
 
 // A tiling as a user writes it: every key, defaults for the unnamed ones, and errors that name the pair.
 TEST(ParseTiling, EveryKeyAndItsDefaults) {
-  const Conv2dTiling t = parse_tiling("oc=16,rows=4,cols=14,ic=2,order=spatial_outer,weights=oc_tile,buffers=1,pieces=4");
+  const Conv2dTiling t =
+      parse_tiling("oc=16,rows=4,cols=14,ic=2,order=spatial_outer,weights=oc_tile,buffers=1,pieces=4,split=1");
+  EXPECT_TRUE(t.split_last);
+  EXPECT_FALSE(parse_tiling("split=0").split_last);
   EXPECT_EQ(t.oc_blocks, 16u);
   EXPECT_EQ(t.out_rows, 4u);
   EXPECT_EQ(t.out_cols, 14u);
@@ -357,6 +360,7 @@ TEST(ParseTiling, BadPairsAreErrorsNamingThem) {
   EXPECT_NE(error_of("order=diagonal").find("order must be"), std::string::npos);
   EXPECT_NE(error_of("weights=some").find("weights must be"), std::string::npos);
   EXPECT_NE(error_of("depth=2").find("unknown key 'depth'"), std::string::npos);
+  EXPECT_NE(error_of("split=yes").find("split must be 0 or 1"), std::string::npos);
 }
 
 }  // namespace

@@ -108,7 +108,8 @@ json tiling_json(const compiler::Conv2dTiling& t) {
           t.weight_buffers,
           {c.inp_bytes, c.wgt_bytes, c.acc_bytes, c.out_bytes, c.lower_bound_bytes, c.steps, c.output_tiles,
            c.gemm_kernel_uops, c.estimated_cycles},
-          t.first_pieces};
+          t.first_pieces,
+          t.split_last ? 1 : 0};
 }
 
 // ---- reading ----
@@ -335,6 +336,7 @@ compiler::Conv2dTiling parse_tiling(const json& j) {
   t.cost.gemm_kernel_uops = c.at(7);
   if (c.size() > 8) t.cost.estimated_cycles = c.at(8).get<double>();  // packages before 2026-12-04 lack it
   if (j.size() > 8) t.first_pieces = ranged<uint32_t>(j.at(8), 1, 8, "first step pieces");  // ... and this
+  if (j.size() > 9) t.split_last = ranged<int>(j.at(9), 0, 1, "last tile split") == 1;     // ... and this
   return t;
 }
 

@@ -119,6 +119,13 @@ struct Conv2dTiling {
   // with a load->compute token and a GEMM of its own: the first GEMM waits for one piece of the weight
   // slice, not the whole slice (the same bytes).
   uint32_t first_pieces = 1;
+  // The layer's last output tile is split into two tiles of half its rows (or columns), in the two ACC
+  // banks, so the first half's requantization and store run beside the second half's GEMMs (a shorter
+  // tail after the layer's last GEMM); needs weights that stay on chip for the tile's steps (rolling
+  // oc_tile or all), a last tile that loads its own input (not one shared with the oc tiles before it)
+  // and halves that read no common input (a kernel no larger than its stride along the split): the same
+  // bytes. Chosen by estimated time like first_pieces.
+  bool split_last = false;
   Conv2dCost cost;  // filled by estimate_cost / choose_tiling
   // The host repack applied before tiling (the tiling then describes the repacked problem); chosen by
   // conv2d() when the input channels are few, reported here.
