@@ -176,6 +176,15 @@ compiler::LoweringOptions forced_tiling(uint32_t oc_blocks, uint32_t ic_blocks, 
   opts.tiling = t;
   return opts;
 }
+// The same with a weight mode, double-buffered for slices and single-buffered otherwise (rolling oc-tile
+// units, the whole tensor).
+compiler::LoweringOptions forced_weights(uint32_t oc_blocks, uint32_t ic_blocks, uint32_t out_rows, uint32_t out_cols,
+                                         compiler::WeightMode mode) {
+  compiler::LoweringOptions opts = forced_tiling(oc_blocks, ic_blocks, out_rows, out_cols);
+  opts.tiling->weight_mode = mode;
+  opts.tiling->weight_buffers = mode == compiler::WeightMode::kSlice ? 2 : 1;
+  return opts;
+}
 // The layer's last output tile is requantized and stored in chunks of output-channel blocks (each chunk's
 // store overlaps the next one's requantization): two spatial tiles of three channel blocks store once for
 // the first tile and three times for the last, and the result stays exact.
@@ -313,10 +322,8 @@ TEST(ConvTiling, FirstStepInPiecesIsExactAndMovesTheSameBytes) {
   const ConvData d = make_data(k, 5);
   for (const compiler::WeightMode mode : {compiler::WeightMode::kSlice, compiler::WeightMode::kOcTile})
     for (const uint32_t pieces : {2u, 3u, 4u}) {
-      compiler::LoweringOptions one = forced_tiling(5, 1, 6, 12), split;
-      one.tiling->weight_mode = mode;
-      one.tiling->weight_buffers = mode == compiler::WeightMode::kOcTile ? 1 : 2;
-      split = one;
+      const compiler::LoweringOptions one = forced_weights(5, 1, 6, 12, mode);
+      compiler::LoweringOptions split = one;
       split.tiling->first_pieces = pieces;
       SCOPED_TRACE(split.tiling->to_string());
       const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 5, split);
@@ -359,9 +366,7 @@ TEST(ConvTiling, OneRollingWeightUnitLetsTheInputRunAhead) {
   const isa::HwConfig cfg = load_config("default");
   const ConvData d = make_data(k, 9);
   for (const uint32_t oc_blocks : {3u, 1u}) {
-    compiler::LoweringOptions opts = forced_tiling(oc_blocks, 1, 3, 12);
-    opts.tiling->weight_mode = compiler::WeightMode::kOcTile;
-    opts.tiling->weight_buffers = 1;
+    const compiler::LoweringOptions opts = forced_weights(oc_blocks, 1, 3, 12, compiler::WeightMode::kOcTile);
     SCOPED_TRACE(opts.tiling->to_string());
     const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 9, opts);
     ASSERT_EQ(first_mismatch(o.run.output.to_vector<int8_t>(), o.expect), -1);
@@ -388,10 +393,8 @@ TEST(ConvTiling, LastTileSplitInTwoIsExactAndMovesTheSameBytes) {
   k.c = 48, k.o = 64, k.h = 10, k.w = 9, k.kh = k.kw = 1, k.pt = k.pl = k.pb = k.pr = 0;
   const isa::HwConfig cfg = load_config("default");
   for (const compiler::WeightMode mode : {compiler::WeightMode::kOcTile, compiler::WeightMode::kAll}) {
-    compiler::LoweringOptions one = forced_tiling(4, 1, 4, 9), split;
-    one.tiling->weight_mode = mode;
-    one.tiling->weight_buffers = 1;
-    split = one;
+    const compiler::LoweringOptions one = forced_weights(4, 1, 4, 9, mode);
+    compiler::LoweringOptions split = one;
     split.tiling->split_last = true;
     SCOPED_TRACE(split.tiling->to_string());
     const ConvOutcome o = run_conv_case(k, "fsim-strict", cfg, 4, split);
@@ -413,9 +416,7 @@ TEST(ConvTiling, LastTileSplitInTwoIsExactAndMovesTheSameBytes) {
   ConvCase k3 = k;
   k3.kh = k3.kw = 3, k3.pt = k3.pl = k3.pb = k3.pr = 1;
   const ConvData d3 = make_data(k3, 4);
-  compiler::LoweringOptions halo = forced_tiling(4, 1, 4, 9);
-  halo.tiling->weight_mode = compiler::WeightMode::kOcTile;
-  halo.tiling->weight_buffers = 1;
+  compiler::LoweringOptions halo = forced_weights(4, 1, 4, 9, compiler::WeightMode::kOcTile);
   halo.tiling->split_last = true;
   EXPECT_THROW(compiler::compile_conv2d(cfg, d3.tx.shape(), d3.tw, &d3.tb, k3.params(), halo), Error);
 }
