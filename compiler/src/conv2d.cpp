@@ -260,16 +260,13 @@ ConvSlots conv_slots(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2
   const auto fit = [](uint64_t depth, uint64_t unit) {
     return static_cast<uint32_t>(std::clamp<uint64_t>(unit ? depth / unit : 2, 2, ConvSlots::kMaxSlots));
   };
+  const bool slices = t.weight_mode == WeightMode::kSlice && !t.single_weight_buffer();
   const bool one_rolling_unit = t.weight_mode == WeightMode::kOcTile && t.single_weight_buffer() &&
                                 t.oc_blocks >= p.oc_blocks;
-  if (!p.has_residual && one_rolling_unit) {
-    s.inp = fit(cfg.inp().depth, f.inp);
-    s.inp_pitch = cfg.inp().depth / s.inp;
-    return s;
-  }
-  if (p.has_residual || t.weight_mode != WeightMode::kSlice || t.single_weight_buffer()) return s;
+  if (p.has_residual || !(slices || one_rolling_unit)) return s;
   s.inp = fit(cfg.inp().depth, f.inp);
   s.inp_pitch = cfg.inp().depth / s.inp;
+  if (!slices) return s;
   s.wgt = fit(cfg.wgt().depth, f.wgt);
   s.wgt_pitch = cfg.wgt().depth / s.wgt;
   return s;
@@ -312,15 +309,18 @@ TileZeroing tile_zeroing(const ConvProblem& p, const isa::HwConfig& cfg, const C
   return z;
 }
 
-bool last_tile_splittable(const ConvProblem& p, const Conv2dTiling& t) {
-  if (p.has_residual || t.weight_mode == WeightMode::kSlice) return false;
+SplitAxis last_tile_split_axis(const ConvProblem& p, const Conv2dTiling& t) {
+  if (p.has_residual || t.weight_mode == WeightMode::kSlice) return SplitAxis::kNone;
   // the last tile loads its own input (not the tile before's, as the oc tiles of one input tile do):
   // its halves then load the same bytes
   const uint64_t n_sp = uint64_t{p.batch_groups} * cdiv(p.out_h, t.out_rows) * cdiv(p.out_w, t.out_cols);
-  if (cdiv(p.oc_blocks, t.oc_blocks) > 1 && (t.order == LoopOrder::kSpatialOuter || n_sp == 1)) return false;
+  if (cdiv(p.oc_blocks, t.oc_blocks) > 1 && (t.order == LoopOrder::kSpatialOuter || n_sp == 1)) return SplitAxis::kNone;
+  // rows where that axis allows it (each half keeps the tile's DRAM row bursts), else columns
   const uint32_t th = p.out_h - (cdiv(p.out_h, t.out_rows) - 1) * t.out_rows;
   const uint32_t tw = p.out_w - (cdiv(p.out_w, t.out_cols) - 1) * t.out_cols;
-  return (tw >= 2 && p.kernel_w <= p.stride_w) || (th >= 2 && p.kernel_h <= p.stride_h);
+  if (th >= 2 && p.kernel_h <= p.stride_h) return SplitAxis::kRows;
+  if (tw >= 2 && p.kernel_w <= p.stride_w) return SplitAxis::kCols;
+  return SplitAxis::kNone;
 }
 
 std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& t, const ConvSlots& slots) {
@@ -352,10 +352,9 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
     }
   }
   if (split_last_tile(p, t)) {
-    // rows when that axis allows it (each half keeps the tile's DRAM row bursts), else columns; the
-    // second half is the new last tile
+    // the second half is the new last tile
     Tile a = tiles.back(), b = a;
-    if (a.th >= 2 && p.kernel_h <= p.stride_h) {
+    if (last_tile_split_axis(p, t) == SplitAxis::kRows) {
       a.th = (a.th + 1) / 2;
       b.oh0 = a.oh0 + a.th, b.th -= a.th;
     } else {
@@ -580,8 +579,7 @@ void emit_conv2d(runtime::ProgramBuilder& q, const ConvProblem& p, const Conv2dT
   auto zero_on_alu = [&](const ConvStep& next) {
     next_zeroed = true;
     const uint32_t n_tob = std::min(t.oc_blocks, OB - next.ot * t.oc_blocks);
-    const uint32_t n_plane =
-        next.th * next.tw;
+    const uint32_t n_plane = next.th * next.tw;
     const uint32_t n_acc = slots.acc_base(next.tile);
     // Its ACC region is free once the store of the tile n_acc_regions before it has drained it.
     if (next.tile >= n_acc_regions) q.dep_pop(Stage::kStore, Stage::kCompute);

@@ -79,11 +79,12 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
 // Input rows (or columns) really read (not padding) by an output range [o0, o0 + t) (tiling.cpp).
 uint64_t real_extent(uint32_t o0, uint32_t t, uint32_t stride, uint32_t pad, uint32_t k, uint32_t in);
 
-// Whether the layer's last output tile can be split in two (Conv2dTiling::split_last's conditions: the
-// halves move the same bytes), and whether it is.
-bool last_tile_splittable(const ConvProblem& p, const Conv2dTiling& t);
+// Along which axis the layer's last output tile can be split in two (Conv2dTiling::split_last's
+// conditions: the halves move the same bytes), none where it cannot; and whether it is split.
+enum class SplitAxis : uint8_t { kNone, kRows, kCols };
+SplitAxis last_tile_split_axis(const ConvProblem& p, const Conv2dTiling& t);
 inline bool split_last_tile(const ConvProblem& p, const Conv2dTiling& t) {
-  return t.split_last && last_tile_splittable(p, t);
+  return t.split_last && last_tile_split_axis(p, t) != SplitAxis::kNone;
 }
 
 // Chunks of the layer's last output tile: each chunk's store overlaps the next one's requantization.

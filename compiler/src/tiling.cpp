@@ -89,8 +89,7 @@ Conv2dTiling parse_tiling(const std::string& spec) {
     else if (key == "split") {
       if (value != "0" && value != "1") fail(fmt::format("split must be 0 or 1, not '{}'", value));
       t.split_last = value == "1";
-    }
-    else if (key == "buffers") {
+    } else if (key == "buffers") {
       t.weight_buffers = number();
       if (t.weight_buffers > 2) fail("buffers must be 1 or 2");
     } else if (key == "order") {
@@ -285,7 +284,7 @@ std::string check_tiling(const ConvProblem& p, const isa::HwConfig& cfg, const C
     if (t.first_pieces > t.oc_blocks)
       return fmt::format("first_pieces {} exceed the tile's {} oc blocks", t.first_pieces, t.oc_blocks);
   }
-  if (t.split_last && !detail::last_tile_splittable(p, t))
+  if (t.split_last && detail::last_tile_split_axis(p, t) == detail::SplitAxis::kNone)
     return "split_last needs weights that stay on chip for a tile (rolling oc_tile or all), no fused residual, a "
            "last tile that loads its own input, and two or more rows (columns) in it under a kernel no taller (wider) "
            "than its stride";
