@@ -40,6 +40,20 @@ module vta_axi_rd_arb #(
     end
   end
 
+  // the picked client's request, as an AND-OR of the clients' (no index arithmetic on the way)
+  logic [ADDR_W-1:0] addr_pick;
+  logic [7:0]        len_pick;
+  always_comb begin
+    addr_pick = '0;
+    len_pick  = '0;
+    for (int unsigned c = 0; c < N; c++) begin
+      if (pick == IW'(c)) begin
+        addr_pick = addr_pick | req_addr_i[c * ADDR_W +: ADDR_W];
+        len_pick  = len_pick | req_len_i[c * 8 +: 8];
+      end
+    end
+  end
+
   assign load = any && (!valid_q || arready_i);
   always_comb begin
     req_ready_o = '0;
@@ -57,8 +71,8 @@ module vta_axi_rd_arb #(
       if (load) begin
         valid_q  <= 1'b1;
         last_q   <= pick;
-        araddr_o <= req_addr_i[pick * ADDR_W +: ADDR_W];
-        arlen_o  <= req_len_i[pick * 8 +: 8];
+        araddr_o <= addr_pick;
+        arlen_o  <= len_pick;
         arid_o   <= pick;
       end else if (arready_i) begin
         valid_q <= 1'b0;

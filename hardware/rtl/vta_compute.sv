@@ -51,6 +51,8 @@ module vta_compute #(
   output logic                          cmd_ready_o,
   input  logic [vta_pkg::INSN_BITS-1:0] cmd_insn_i,
   input  logic [31:0]                   cmd_idx_i,
+  input  logic [16:0]                   cmd_rows_i,   // a LOAD's tile rows and columns, padding included
+  input  logic [16:0]                   cmd_cols_i,
   // tokens
   output logic                          pop_prev_o,        // load->compute
   input  logic                          pop_prev_ready_i,
@@ -188,19 +190,14 @@ module vta_compute #(
   logic [ELEM-1:0] acc_ld_wdata;
 
   // the tile must fit its buffer (see vta_tile_check); a tile that does not fit is never started. rows x
-  // cols of the instruction on the command queue in IDLE (M stays put in DECODE, which copies it to P), so
-  // a UOP/ACC load's check holds from its second DECODE cycle on (decode_first_q: the first)
-  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: only the tile's sizes are read
-  vta_pkg::mem_insn_t cmd_mem;
-  /* verilator lint_on UNUSEDSIGNAL */
-  assign cmd_mem = cmd_insn_i;
-  logic        tile_oob, decode_first_q, tile_load;
+  // cols of the instruction on the command queue in IDLE (M stays put in DECODE, which adds sram_base in
+  // P), so a UOP/ACC load's check holds from its second DECODE cycle on (decode_first_q: the first), and
+  // the index a bad one reports from its third (decode_second_q: the second)
+  logic        tile_oob, decode_first_q, decode_second_q, tile_load;
   logic [31:0] tile_last;
   vta_tile_check u_bounds (
     .clk_i, .mul_en_i(state_q == S_IDLE && cmd_valid_i), .hold_en_i(state_q == S_DECODE),
-    .rows_i(17'(cmd_mem.y_pad_0) + 17'(cmd_mem.y_size) + 17'(cmd_mem.y_pad_1)),
-    .cols_i(17'(cmd_mem.x_pad_0) + 17'(cmd_mem.x_size) + 17'(cmd_mem.x_pad_1)),
-    .sram_base_i(mem_q.sram_base),
+    .rows_i(cmd_rows_i), .cols_i(cmd_cols_i), .sram_base_i(mem_q.sram_base),
     .depth_i(is_uop_load ? 32'(vta_pkg::UOP_DEPTH) : 32'(vta_pkg::ACC_DEPTH)),
     .oob_o(tile_oob), .last_o(tile_last)
   );
@@ -212,8 +209,9 @@ module vta_compute #(
   logic bad_range;
   assign bad_range = (is_gemm || is_alu) &&
                      ((uop_end > (UAW + 1)'(vta_pkg::UOP_DEPTH)) || ((UAW + 1)'(uop_bgn) > uop_end));
-  logic bad;
+  logic bad, report_ok;
   assign bad = bad_mem || bad_alu || bad_range || bad_tile;
+  assign report_ok = all_idle && !(bad_tile && decode_second_q);
 
   // what runs where
   logic run_loop, runs_load;  // GEMM/ALU whose loop has at least one iteration; a LOAD that moves data
@@ -566,7 +564,7 @@ module vta_compute #(
         if (cmd_valid_i) state_d = S_DECODE;
       end
       // a bad instruction waits until older ones are done, so their errors come first
-      S_DECODE: if (!(tile_load && decode_first_q) && (!bad || all_idle)) state_d = S_POP_PREV;
+      S_DECODE: if (!(tile_load && decode_first_q) && (!bad || report_ok)) state_d = S_POP_PREV;
       S_POP_PREV: if (pop_prev_adv) state_d = S_POP_NEXT;
       S_POP_NEXT: if (pop_next_adv) state_d = S_DISPATCH;
       S_DISPATCH: begin
@@ -609,11 +607,13 @@ module vta_compute #(
     if (!rst_ni) begin
       state_q <= S_IDLE;
       decode_first_q <= 1'b0;
+      decode_second_q <= 1'b0;
       insn_q  <= '0;
       idx_q   <= '0;
     end else begin
       state_q <= state_d;
       decode_first_q <= (state_q == S_IDLE) && cmd_valid_i;
+      decode_second_q <= decode_first_q;
       if (state_q == S_IDLE && cmd_valid_i) begin
         insn_q <= cmd_insn_i;
         idx_q  <= cmd_idx_i;
@@ -637,7 +637,7 @@ module vta_compute #(
   // errors in program order: the ALU engine's (the oldest instruction when it runs), then the GEMM
   // engine's and the front end's once no older ALU instruction is left
   logic decode_err, gemm_err;
-  assign decode_err = (state_q == S_DECODE) && bad && all_idle;
+  assign decode_err = (state_q == S_DECODE) && bad && report_ok;
   assign gemm_err   = g_err && alu_older_empty;
   assign error_o    = a_err || gemm_err || decode_err;
   always_comb begin

@@ -46,22 +46,55 @@ module vta_fetch #(
   // ---- requests ----
   logic [ADDR_W-1:0] addr_q;
   logic [31:0]       req_left_q, disp_left_q, idx_q;
+  logic              disp_last_q;  // the head is the stream's last instruction (disp_left_q == 1)
   logic              outstanding_q;
   logic [CW-1:0]     buf_count;
   // The burst's instruction count in a few bits (a burst is at most BURST_INSNS): the instructions left
-  // and those to the 4 KiB boundary, each compared with BURST_INSNS first, so no 32-bit compare or
-  // subtraction stands between the registers and the request.
+  // and those to the 4 KiB boundary, each compared with BURST_INSNS first. It is planned from registered
+  // state in the cycle after each change and registered (one burst is outstanding at a time, so the plan
+  // is ready long before the next request), and the address advances within its page by a short add,
+  // the page number's increment kept ready: the request path holds no wide adder or compare.
   localparam int unsigned NW = $clog2(BURST_INSNS) + 1;
-  logic [NW-1:0] n_insns, left_n, page_n;
+  logic [NW-1:0] n_insns, left_n, page_n, n_q;
   logic [7:0]    slot;  // the instruction's place in its 4 KiB page
+  logic          plan_valid_q, more_q;
+  logic [CW-1:0] room_limit_q;  // the buffer takes the burst while it holds at most this many
+  logic [7:0]    len_q;
   assign slot    = addr_q[11:4];
   assign left_n  = (req_left_q >= 32'(BURST_INSNS)) ? NW'(BURST_INSNS) : NW'(req_left_q);
   assign page_n  = (slot > 8'(256 - BURST_INSNS)) ? NW'(9'd256 - {1'b0, slot}) : NW'(BURST_INSNS);
   assign n_insns = (page_n < left_n) ? page_n : left_n;
-  assign arvalid_o = (req_left_q != '0) && !outstanding_q &&
-                     ((CW + 1)'(buf_count) + (CW + 1)'(n_insns) <= (CW + 1)'(BUF_DEPTH));
+  assign arvalid_o = plan_valid_q && more_q && !outstanding_q && (buf_count <= room_limit_q);
   assign araddr_o  = addr_q;
-  assign arlen_o   = 8'(n_insns) * 8'(BPI) - 8'd1;
+  assign arlen_o   = len_q;
+
+  logic ar_fire;
+  assign ar_fire = arvalid_o && arready_i;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      plan_valid_q <= 1'b0;
+      more_q       <= 1'b0;
+      n_q          <= '0;
+      room_limit_q <= '0;
+      len_q        <= '0;
+    end else begin
+      plan_valid_q <= !start_i && !ar_fire;
+      more_q       <= (req_left_q != '0);
+      n_q          <= n_insns;
+      room_limit_q <= CW'(BUF_DEPTH) - CW'(n_insns);
+      len_q        <= 8'(n_insns) * 8'(BPI) - 8'd1;
+    end
+  end
+
+  // the next burst's address (bursts stay within a page) and the instructions left after it
+  logic [12:0]        in_page_end;
+  logic [ADDR_W-13:0] page_inc, page_inc_q;
+  logic [31:0]        left_after, n_wide;
+  assign n_wide      = 32'(n_q);
+  assign in_page_end = {1'b0, addr_q[11:0]} + 13'({n_q, 4'b0});
+  vta_add #(.W(ADDR_W - 12)) u_page_inc (.a_i(addr_q[ADDR_W-1:12]), .b_i('0), .cin_i(1'b1), .sum_o(page_inc));
+  vta_add #(.W(32)) u_left (.a_i(req_left_q), .b_i(~n_wide), .cin_i(1'b1), .sum_o(left_after));
+  always_ff @(posedge clk_i) page_inc_q <= page_inc;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -73,9 +106,9 @@ module vta_fetch #(
       req_left_q    <= insn_count_i;
       outstanding_q <= 1'b0;
     end else begin
-      if (arvalid_o && arready_i) begin
-        addr_q        <= addr_q + ADDR_W'({n_insns, 4'b0});
-        req_left_q    <= req_left_q - 32'(n_insns);
+      if (ar_fire) begin
+        addr_q        <= {in_page_end[12] ? page_inc_q : addr_q[ADDR_W-1:12], in_page_end[11:0]};
+        req_left_q    <= left_after;
         outstanding_q <= 1'b1;
       end else if (rvalid_i && rlast_i) begin
         outstanding_q <= 1'b0;
@@ -127,7 +160,7 @@ module vta_fetch #(
   assign to_load    = (opcode == vta_pkg::OP_LOAD) &&
                       (mem_type == 3'(vta_pkg::MEM_TYPE_INP) || mem_type == 3'(vta_pkg::MEM_TYPE_WGT));
   assign bad_op     = (opcode > vta_pkg::OP_ALU);
-  assign bad_finish = !bad_op && ((opcode == vta_pkg::OP_FINISH) != (disp_left_q == 32'd1));
+  assign bad_finish = !bad_op && ((opcode == vta_pkg::OP_FINISH) != disp_last_q);
   assign to_compute = !to_store && !to_load && !bad_op && !bad_finish;
   assign target_ready = (to_store && store_ready_i) || (to_load && load_ready_i) ||
                         (to_compute && compute_ready_i) || bad_op || bad_finish;
@@ -139,16 +172,31 @@ module vta_fetch #(
   assign compute_valid_o = head_valid && to_compute;
   assign head_pop        = head_valid && target_ready;
 
+  // The dispatch counters step by one a cycle: each keeps its next value ready (a short adder from a
+  // register), and whether the head is the last instruction is a flag, so a pop only selects.
+  logic [31:0] idx_inc, idx_next_q, left_dec, left_next_q, count_dec;
+  vta_add #(.W(32)) u_idx_inc (.a_i(idx_next_q), .b_i('0), .cin_i(1'b1), .sum_o(idx_inc));
+  vta_add #(.W(32)) u_left_dec (.a_i(left_next_q), .b_i('1), .cin_i(1'b0), .sum_o(left_dec));
+  vta_add #(.W(32)) u_count_dec (.a_i(insn_count_i), .b_i('1), .cin_i(1'b0), .sum_o(count_dec));
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       idx_q       <= '0;
+      idx_next_q  <= 32'd1;
       disp_left_q <= '0;
+      left_next_q <= '1;
+      disp_last_q <= 1'b0;
     end else if (start_i) begin
       idx_q       <= '0;
+      idx_next_q  <= 32'd1;
       disp_left_q <= insn_count_i;
+      left_next_q <= count_dec;
+      disp_last_q <= (insn_count_i == 32'd1);
     end else if (head_pop) begin
-      idx_q       <= idx_q + 32'd1;
-      disp_left_q <= disp_left_q - 32'd1;
+      idx_q       <= idx_next_q;
+      idx_next_q  <= idx_inc;
+      disp_left_q <= left_next_q;
+      left_next_q <= left_dec;
+      disp_last_q <= (left_next_q == 32'd1);
     end
   end
 

@@ -22,6 +22,8 @@ module vta_load #(
   output logic                          cmd_ready_o,
   input  logic [vta_pkg::INSN_BITS-1:0] cmd_insn_i,
   input  logic [31:0]                   cmd_idx_i,
+  input  logic [16:0]                   cmd_rows_i,   // the tile's rows and columns, padding included
+  input  logic [16:0]                   cmd_cols_i,
   // tokens: pop compute->load, push load->compute
   output logic                          pop_next_o,
   input  logic                          pop_next_ready_i,
@@ -89,16 +91,11 @@ module vta_load #(
   logic [31:0] oob_last;
   logic        front_free;  // the front end takes a command this cycle if one is there
   // rows x cols of the instruction on the command queue when the front end takes it (M stays put in POP,
-  // which copies it to P); START checks it
-  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: only the tile's sizes are read
-  vta_pkg::mem_insn_t cmd_mi;
-  /* verilator lint_on UNUSEDSIGNAL */
-  assign cmd_mi = cmd_insn_i;
+  // which adds sram_base in P); START checks it, and reports a tile that does not fit from its second
+  // cycle on (start_seen_q: the index reported is ready a cycle after the check)
   vta_tile_check u_bounds (
     .clk_i, .mul_en_i(front_free && cmd_valid_i), .hold_en_i(front_q == F_POP),
-    .rows_i(17'(cmd_mi.y_pad_0) + 17'(cmd_mi.y_size) + 17'(cmd_mi.y_pad_1)),
-    .cols_i(17'(cmd_mi.x_pad_0) + 17'(cmd_mi.x_size) + 17'(cmd_mi.x_pad_1)),
-    .sram_base_i(mi.sram_base),
+    .rows_i(cmd_rows_i), .cols_i(cmd_cols_i), .sram_base_i(mi.sram_base),
     .depth_i(is_wgt ? 32'(vta_pkg::WGT_DEPTH) : 32'(vta_pkg::INP_DEPTH)),
     .oob_o(oob), .last_o(oob_last)
   );
@@ -134,8 +131,9 @@ module vta_load #(
   // until the older ones have completed (as every one does without OVERLAP), then is reported and passes
   // through as a no-op
   logic enq;
+  logic start_seen_q;
   assign enq       = (front_q == F_START) && bq_wready &&
-                     ((OVERLAP && !front_bad) || (!bq_valid && back_q == B_IDLE));
+                     ((OVERLAP && !front_bad) || (!bq_valid && back_q == B_IDLE && (start_seen_q || !front_bad)));
   assign bq_wvalid = enq;
 
   // a pop waits while the head's push could still block (see the header)
@@ -201,8 +199,14 @@ module vta_load #(
   // ---- read requests and the beat queue ----
   logic [OW-1:0] owed_q;  // beats requested and not yet taken by a data side
   // room for a whole ahead burst, whatever the length of the one presented (a compare against a constant:
-  // the burst length's adders stay off the request path)
-  assign ar_allow  = front_live ? !owed_q[OW-1] : (owed_q <= OW'(BEAT_QUEUE - AHEAD_BURST));
+  // the burst length's adders stay off the request path), registered: a unit presents at most every
+  // other cycle, so the owed count a request finds here already holds the request before it
+  logic ar_allow_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) ar_allow_q <= 1'b0;
+    else ar_allow_q <= front_live ? !owed_q[OW-1] : (owed_q <= OW'(BEAT_QUEUE - AHEAD_BURST));
+  end
+  assign ar_allow  = ar_allow_q;
   assign arvalid_o = (is_wgt ? wgt_arvalid : inp_arvalid) && ar_allow;
   assign araddr_o  = is_wgt ? wgt_araddr : inp_araddr;
   assign arlen_o   = is_wgt ? wgt_arlen : inp_arlen;
@@ -217,7 +221,8 @@ module vta_load #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) owed_q <= '0;
-    else owed_q <= owed_q + (ar_fire ? OW'(arlen_o) + OW'(1) : OW'(0)) - (beat_take ? OW'(1) : OW'(0));
+    // both sums ready before the request's handshake picks one
+    else owed_q <= ar_fire ? owed_q + OW'(arlen_o) + OW'(!beat_take) : owed_q - OW'(beat_take);
   end
 
 `ifndef SYNTHESIS
@@ -273,11 +278,13 @@ module vta_load #(
     if (!rst_ni) begin
       front_q <= F_IDLE;
       back_q  <= B_IDLE;
+      start_seen_q <= 1'b0;
       insn_q  <= '0;
       idx_q   <= '0;
     end else begin
       front_q <= front_d;
       back_q  <= back_d;
+      start_seen_q <= (front_q == F_START);
       if (front_free && cmd_valid_i) begin
         insn_q <= cmd_insn_i;
         idx_q  <= cmd_idx_i;

@@ -133,91 +133,153 @@ module vta_load_unit #(
   endfunction
 
   // ---- request walker ----
-  logic            ar_active_q;
-  logic [15:0]     ar_rows_left_q;
-  logic [DW-1:0]   ar_row_elem_q;
-  logic [BAW-1:0]    ar_addr_q;
-  logic [BW-1:0]   ar_beats_left_q;
-  logic [BW-1:0]   row_beats;
-  logic [BW-1:0]   burst_beats;
-  logic [DW-1:0]   next_row_elem;
+  // Kept to a short path between registers (docs/hardware.md, logic depth): a burst is chosen in one cycle
+  // from registered state only and presented from registers in the next, so a request goes out at most
+  // every other cycle (a burst of two beats or more keeps the bus busy). The next row's address and beat
+  // count are worked out one row ahead, and the addresses advance by adds split at the 4 KiB page (a
+  // burst never crosses it: only the page number's increment, kept ready, passes the page's carry).
+  localparam int unsigned PBW       = 12 - LOG_BUSB;   // beat index bits within a 4 KiB page
+  localparam int unsigned AXI_BURST = PBW < 8 ? 1 << PBW : 256;  // AXI's limit, or one page of beats
+  localparam int unsigned MAX_BURST = WIDE ? AXI_BURST : NQ_BURST;
+  localparam int unsigned CAPPED    = CAP_BEATS < MAX_BURST ? CAP_BEATS : MAX_BURST;
+  localparam int unsigned LOG_MAXB  = $clog2(MAX_BURST);
+  localparam int unsigned LOG_CAP   = $clog2(CAPPED);
+  localparam int unsigned LW        = LOG_MAXB + 1;    // a burst's beat count
+  if ((1 << LOG_CAP) != CAPPED || LOG_MAXB > PBW) begin : g_bad_burst
+    $error("vta_load_unit: burst limits must be powers of two within a 4 KiB page");
+  end
 
-  // beats of the row starting at element `elem`: the narrow row's first element sits at lane elem % LANES
-  function automatic logic [BW-1:0] beats_of_row(input logic [DW-1:0] elem);
-    if (WIDE) beats_of_row = BW'({rq_x_size, {LOG_BPE{1'b0}}});
-    else beats_of_row = BW'((BW'(elem & DW'(LANES - 1)) + BW'(rq_x_size) + BW'(LANES - 1)) >> LOG_LANES);
+  logic             ar_active_q, ar_present_q, ar_last_q, ar_rows_last_q;
+  logic [15:0]      ar_rows_left_q;
+  logic [BAW-1:0]   ar_addr_q;
+  logic [BAW-13:0]  ar_page_inc_q;              // ar_addr_q's page number plus one
+  logic [BW-1:0]    ar_left_q, ar_left_m1_q;    // beats of the row from ar_addr_q on, and one less
+  logic [LW-1:0]    ar_burst_q;
+  logic [7:0]       ar_len_q;
+  // the row after the current one: its first element, and from it (one cycle later) its address and beats
+  logic [DW-1:0]    nx_elem_q, nx_elem_next, nx_elem_first;
+  logic             nx_valid_q;
+  logic [BAW-1:0]   nx_addr_q;
+  logic [BW-1:0]    nx_left_q, nx_left_m1_q;
+
+  // beats of a row starting at element `elem`, and one less (x_size >= 1): a narrow row's first element
+  // sits at lane elem % LANES
+  function automatic logic [BW-1:0] beats_of_row(input logic [DW-1:0] elem, input logic minus_one);
+    if (WIDE) beats_of_row = minus_one ? BW'({rq_x_size - 16'd1, {LOG_BPE{1'b1}}}) : BW'({rq_x_size, {LOG_BPE{1'b0}}});
+    else beats_of_row = BW'((BW'(elem & DW'(LANES - 1)) + BW'(rq_x_size) + (minus_one ? BW'(-1) : BW'(LANES - 1))) >> LOG_LANES);
   endfunction
 
-  assign row_beats     = beats_of_row(rq_dram_base);
-  assign next_row_elem = ar_row_elem_q + DW'(rq_x_stride);
-  assign araddr_o      = ADDR_W'({ar_addr_q[BAW-1:LOG_BUSB], {LOG_BUSB{1'b0}}});
+  // (two adders, so that the start's late select comes after them)
+  vta_add #(.W(DW)) u_next_row (
+    .a_i(nx_elem_q), .b_i(DW'(rq_x_stride)), .cin_i(1'b0), .sum_o(nx_elem_next)
+  );
+  vta_add #(.W(DW)) u_second_row (
+    .a_i(rq_dram_base), .b_i(DW'(rq_x_stride)), .cin_i(1'b0), .sum_o(nx_elem_first)
+  );
 
-  // one compare against the limit in force (a cap chained after the AXI limit would be one more level)
-  localparam int unsigned MAX_BURST = WIDE ? 256 : NQ_BURST;
-  localparam int unsigned CAPPED    = CAP_BEATS < MAX_BURST ? CAP_BEATS : MAX_BURST;
-  logic [BW-1:0] burst_limit;
-  assign burst_limit = burst_cap_i ? BW'(CAPPED) : BW'(MAX_BURST);
+  // the burst from the current state: the least of the row's beats left, the limit in force and the beats
+  // to the page's end, each compare against a constant or on the few bits a burst spans
+  logic [PBW-1:0] page_m1;  // beats to the page's end, less one
+  logic           left_le_lim, lim_le_page, left_le_page, take_left, take_lim;
+  logic [LW-1:0]  lim;
+  logic [7:0]     lim_m1;
+  assign page_m1      = ~ar_addr_q[11:LOG_BUSB];
+  assign lim          = burst_cap_i ? LW'(CAPPED) : LW'(MAX_BURST);
+  assign lim_m1       = burst_cap_i ? 8'(CAPPED - 1) : 8'(MAX_BURST - 1);
+  assign left_le_lim  = burst_cap_i ? (ar_left_m1_q[BW-1:LOG_CAP] == '0) : (ar_left_m1_q[BW-1:LOG_MAXB] == '0);
+  assign lim_le_page  = burst_cap_i ? (page_m1 >= PBW'(CAPPED - 1)) : (page_m1 >= PBW'(MAX_BURST - 1));
+  assign left_le_page = (ar_left_m1_q[BW-1:PBW] == '0) && (ar_left_m1_q[PBW-1:0] <= page_m1);
+  assign take_left    = left_le_lim && left_le_page;
+  assign take_lim     = !take_left && lim_le_page;
 
-  // Beats to the next 4 KiB boundary, as far as a burst reaches: a burst of at most MAX_BURST beats meets
-  // it only from the page's last MAX_BURST beats, so the count is MAX_BURST (no limit) unless the address
-  // bits between the burst's reach and the page size are all ones, and then a subtraction of the few bits
-  // below them (not of twelve: the burst length's path into the read arbiter was the design's longest).
-  localparam int unsigned LOG_MAXB = $clog2(MAX_BURST);
-  localparam int unsigned REACH    = LOG_BUSB + LOG_MAXB;  // address bits one longest burst spans
-  logic [LOG_MAXB:0] beats_to_4k;
-  if (REACH < 12) begin : g_near_4k
-    logic [LOG_MAXB-1:0] beat_in_reach;
-    assign beat_in_reach = araddr_o[REACH-1:LOG_BUSB];
-    assign beats_to_4k   = &araddr_o[11:REACH] ? (LOG_MAXB + 1)'(MAX_BURST) - (LOG_MAXB + 1)'(beat_in_reach)
-                                                 : (LOG_MAXB + 1)'(MAX_BURST);
-  end else begin : g_page_4k
-    assign beats_to_4k = (LOG_MAXB + 1)'((13'd4096 - {1'b0, araddr_o[11:0]}) >> LOG_BUSB);
-  end
-  always_comb begin
-    burst_beats = ar_beats_left_q;
-    if (burst_beats > burst_limit) burst_beats = burst_limit;
-    // burst_beats <= MAX_BURST here: the compare needs the low LOG_MAXB + 1 bits only
-    if (beats_to_4k < burst_beats[LOG_MAXB:0]) burst_beats = BW'(beats_to_4k);
-  end
-
-  // narrow elements: room in the beat queue for the burst (it only grows while a request waits, so a
-  // request once presented stays presented, with the same length)
-  // (kept as the room left, NQ_DEPTH less the beats requested and not yet consumed, so the test is one
-  // compare with no adder before it)
+  // narrow elements: the beat queue has room for any burst (requested and not yet consumed beats counted
+  // out of it: nq_free_q), a compare against a constant
   logic [NQW-1:0] nq_free_q;
   logic           nq_room, nq_pop, ar_fire;
-  assign nq_room   = WIDE || (NQW'(burst_beats) <= nq_free_q);
-  assign arvalid_o = ar_active_q && nq_room;
+  assign nq_room   = WIDE || (nq_free_q >= NQW'(CAPPED));
+  assign arvalid_o = ar_present_q && nq_room;
   assign ar_fire   = arvalid_o && arready_i;
-  assign arlen_o   = 8'(burst_beats - BW'(1));
+  assign araddr_o  = ADDR_W'({ar_addr_q[BAW-1:LOG_BUSB], {LOG_BUSB{1'b0}}});
+  assign arlen_o   = ar_len_q;
+
+  // within the page: the burst's end, whose carry out of the page takes the next page number
+  logic [12:0] in_page_end;
+  assign in_page_end = {1'b0, ar_addr_q[11:0]} + (13'(ar_burst_q) << LOG_BUSB);
+
+  logic [BAW-13:0] page_inc;
+  vta_add #(.W(BAW - 12)) u_page_inc (.a_i(ar_addr_q[BAW-1:12]), .b_i('0), .cin_i(1'b1), .sum_o(page_inc));
+  always_ff @(posedge clk_i) ar_page_inc_q <= page_inc;  // ready a cycle after each move
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      ar_active_q     <= 1'b0;
-      ar_rows_left_q  <= '0;
-      ar_row_elem_q   <= '0;
-      ar_addr_q       <= '0;
-      ar_beats_left_q <= '0;
+      ar_active_q    <= 1'b0;
+      ar_present_q   <= 1'b0;
+      ar_last_q      <= 1'b0;
+      ar_rows_last_q <= 1'b0;
+      ar_rows_left_q <= '0;
+      ar_addr_q      <= '0;
+      ar_left_q      <= '0;
+      ar_left_m1_q   <= '0;
+      ar_burst_q     <= '0;
+      ar_len_q       <= '0;
+      nx_elem_q      <= '0;
+      nx_valid_q     <= 1'b0;
+      nx_addr_q      <= '0;
+      nx_left_q      <= '0;
+      nx_left_m1_q   <= '0;
     end else if (req_start_i) begin
-      ar_active_q     <= (rq_y_size != '0);
-      ar_rows_left_q  <= rq_y_size;
-      ar_row_elem_q   <= rq_dram_base;
-      ar_addr_q       <= byte_addr(rq_dram_base);
-      ar_beats_left_q <= row_beats;
-    end else if (ar_fire) begin
-      if (ar_beats_left_q == burst_beats) begin
-        // last burst of the row
-        ar_rows_left_q  <= ar_rows_left_q - 16'd1;
-        ar_active_q     <= (ar_rows_left_q != 16'd1);
-        ar_row_elem_q   <= next_row_elem;
-        ar_addr_q       <= byte_addr(next_row_elem);
-        ar_beats_left_q <= beats_of_row(next_row_elem);
-      end else begin
-        ar_beats_left_q <= ar_beats_left_q - burst_beats;
-        ar_addr_q       <= ar_addr_q + (BAW'(burst_beats) << LOG_BUSB);
+      ar_active_q    <= (rq_y_size != '0);
+      ar_present_q   <= 1'b0;
+      ar_rows_left_q <= rq_y_size;
+      ar_rows_last_q <= (rq_y_size == 16'd1);
+      ar_addr_q      <= byte_addr(rq_dram_base);
+      ar_left_q      <= beats_of_row(rq_dram_base, 1'b0);
+      ar_left_m1_q   <= beats_of_row(rq_dram_base, 1'b1);
+      nx_elem_q      <= nx_elem_first;
+      nx_valid_q     <= 1'b0;
+    end else begin
+      // the next row's address and beats, from its first element
+      if (!nx_valid_q) begin
+        nx_valid_q   <= 1'b1;
+        nx_addr_q    <= byte_addr(nx_elem_q);
+        nx_left_q    <= beats_of_row(nx_elem_q, 1'b0);
+        nx_left_m1_q <= beats_of_row(nx_elem_q, 1'b1);
+      end
+      if (ar_active_q && !ar_present_q) begin
+        ar_present_q <= 1'b1;  // (a row's last burst finds the next row ready: nx_valid_q)
+        ar_last_q    <= take_left;
+        ar_burst_q   <= take_left ? LW'(ar_left_q) : take_lim ? lim : LW'(page_m1) + LW'(1);
+        ar_len_q     <= take_left ? 8'(ar_left_m1_q) : take_lim ? lim_m1 : 8'(page_m1);
+      end else if (ar_fire) begin
+        ar_present_q <= 1'b0;
+        if (ar_last_q) begin
+          ar_rows_left_q <= ar_rows_left_q - 16'd1;
+          ar_rows_last_q <= (ar_rows_left_q == 16'd2);
+          ar_active_q    <= !ar_rows_last_q;
+          ar_addr_q      <= nx_addr_q;
+          ar_left_q      <= nx_left_q;
+          ar_left_m1_q   <= nx_left_m1_q;
+          nx_elem_q      <= nx_elem_next;
+          nx_valid_q     <= 1'b0;
+        end else begin
+          ar_addr_q    <= {in_page_end[12] ? ar_page_inc_q : ar_addr_q[BAW-1:12], in_page_end[11:0]};
+          ar_left_q    <= ar_left_q - BW'(ar_burst_q);
+          ar_left_m1_q <= ar_left_q + ~(BW'(ar_burst_q));
+        end
       end
     end
   end
+
+`ifndef SYNTHESIS
+  /* verilator lint_off SYNCASYNCNET */
+  always_ff @(posedge clk_i) begin
+    if (rst_ni && !req_start_i) begin
+      NextRowReady: assert (!(ar_fire && ar_last_q && !ar_rows_last_q) || nx_valid_q)
+        else $error("vta_load_unit: a row ended before the next row's address was ready");
+    end
+  end
+  /* verilator lint_on SYNCASYNCNET */
+`endif
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -225,10 +287,10 @@ module vta_load_unit #(
     end else if (req_start_i) begin
       nq_free_q <= NQW'(NQ_DEPTH);
     end else if (!WIDE) begin
-      nq_free_q <= nq_free_q - (ar_fire ? NQW'(burst_beats) : NQW'(0)) + (nq_pop ? NQW'(1) : NQW'(0));
+      // both sums ready before the request's handshake picks one
+      nq_free_q <= ar_fire ? nq_free_q + NQW'(nq_pop) - NQW'(ar_burst_q) : nq_free_q + NQW'(nq_pop);
     end
   end
-
   // ---- data walker ----
   // Each write takes dw_n elements of the row (narrow: the rest of the beat, or of the row if it ends in
   // the beat; one otherwise) from dw_left_q still to write.

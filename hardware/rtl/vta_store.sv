@@ -19,6 +19,8 @@ module vta_store #(
   output logic                          cmd_ready_o,
   input  logic [vta_pkg::INSN_BITS-1:0] cmd_insn_i,
   input  logic [31:0]                   cmd_idx_i,
+  input  logic [16:0]                   cmd_rows_i,   // the tile's rows and columns (y_size, x_size)
+  input  logic [16:0]                   cmd_cols_i,
   // tokens: pop compute->store, push store->compute
   output logic                          pop_prev_o,
   input  logic                          pop_prev_ready_i,
@@ -100,21 +102,19 @@ module vta_store #(
   // a tile that does not fit is reported and never started
   logic        oob, bad_index;
   logic [31:0] oob_last;
-  // rows x cols of the instruction on the command queue in IDLE (M stays put in POP, which copies it to P);
-  // START checks it
-  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: only the tile's sizes are read
-  vta_pkg::mem_insn_t cmd_mi;
-  /* verilator lint_on UNUSEDSIGNAL */
-  assign cmd_mi = cmd_insn_i;
+  // rows x cols of the instruction on the command queue in IDLE (M stays put in POP, which adds sram_base
+  // in P); START checks it, and reports a bad instruction in its second cycle (the index reported is
+  // ready a cycle after the check)
   vta_tile_check u_bounds (
     .clk_i, .mul_en_i(state_q == S_IDLE && cmd_valid_i), .hold_en_i(state_q == S_POP),
-    .rows_i(17'(cmd_mi.y_size)), .cols_i(17'(cmd_mi.x_size)), .sram_base_i(mi.sram_base),
+    .rows_i(cmd_rows_i), .cols_i(cmd_cols_i), .sram_base_i(mi.sram_base),
     .depth_i(32'(vta_pkg::OUT_DEPTH)), .oob_o(oob), .last_o(oob_last)
   );
   assign bad_index = (x_size != '0) && !bad_type && oob;
 
-  logic start;
-  assign start = (state_q == S_START) && active && !bad_index;
+  logic start, start_bad, start_seen_q;
+  assign start_bad = bad_dep || bad_type || bad_index;
+  assign start = (state_q == S_START) && active && !start_bad;
 
   // ---- buffer reader ----
   logic        rd_active_q, rd_pending_q;
@@ -317,7 +317,7 @@ module vta_store #(
         if (cmd_valid_i) state_d = S_POP;
       end
       S_POP: if (pop_adv) state_d = S_START;
-      S_START: state_d = S_RUN;
+      S_START: if (!start_bad || start_seen_q) state_d = S_RUN;
       S_RUN: if (exec_done) state_d = S_PUSH;
       S_PUSH: begin
         if (push_adv) begin
@@ -332,10 +332,12 @@ module vta_store #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q <= S_IDLE;
+      start_seen_q <= 1'b0;
       insn_q  <= '0;
       idx_q   <= '0;
     end else begin
       state_q <= state_d;
+      start_seen_q <= (state_q == S_START);
       if (state_q == S_IDLE && cmd_valid_i) begin
         insn_q <= cmd_insn_i;
         idx_q  <= cmd_idx_i;
@@ -346,7 +348,7 @@ module vta_store #(
   assign idle_o       = (state_q == S_IDLE);
   assign blocked_o    = pop_blk || push_blk;
   assign cur_idx_o    = idx_q;
-  assign error_o      = (state_q == S_START) && (bad_dep || bad_type || bad_index);
+  assign error_o      = (state_q == S_START) && start_bad && start_seen_q;
   assign error_code_o = bad_type ? vta_pkg::ERR_MEM_TYPE : (bad_dep ? vta_pkg::ERR_DEP_FLAGS : vta_pkg::ERR_INDEX);
   assign error_info_o = vta_pkg::IDX_STORE_SRC;
   assign error_addr_o = oob_last;

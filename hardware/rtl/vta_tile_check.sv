@@ -3,9 +3,13 @@
 // instruction's full 16-bit sram_base is checked, not its low index bits, so a tile never wraps silently.
 // last_o is the index of the tile's last element (what the core reports in ERROR_ADDR), or sram_base
 // for an empty tile.
-// rows x cols goes through two registers with nothing between it and the multiply (the DSP48's M and P
-// registers): the operands are taken in mul_en_i's cycle (the instruction on the command queue), held
-// in hold_en_i's (the next), and oob_o/last_o hold from the cycle after on.
+// Built for a short path between registers: the tile's rows and cols come from the command queue (the
+// top adds the padding as it queues the instruction), the multiply goes through two registers with
+// nothing between, the DSP48's M and P, and P adds sram_base (the DSP's post-adder), so the end index
+// is a register and the check a test of its bits against the buffer's power-of-two depth. The operands
+// are taken in mul_en_i's cycle (the instruction on the command queue), the sum in hold_en_i's (the
+// next; sram_base_i must hold from then on); oob_o holds from the cycle after on, last_o (a subtraction,
+// needed only to report an error) from the cycle after that.
 module vta_tile_check (
   input  logic        clk_i,
   input  logic        mul_en_i,
@@ -13,16 +17,36 @@ module vta_tile_check (
   input  logic [16:0] rows_i,        // at most 15 + 65535 + 15 with padding
   input  logic [16:0] cols_i,
   input  logic [15:0] sram_base_i,   // from the check's cycle on
-  input  logic [31:0] depth_i,
+  input  logic [31:0] depth_i,       // a power of two
   output logic        oob_o,
   output logic [31:0] last_o
 );
-  logic [33:0] tile_m_q, tile_q, end_idx;
+  logic [33:0] tile_m_q, end_q;
+  logic        empty_m_q, empty_q;
   always_ff @(posedge clk_i) begin
-    if (mul_en_i) tile_m_q <= 34'(rows_i) * 34'(cols_i);
-    if (hold_en_i) tile_q <= tile_m_q;
+    if (mul_en_i) begin
+      tile_m_q  <= 34'(rows_i) * 34'(cols_i);
+      empty_m_q <= (rows_i == '0) || (cols_i == '0);
+    end
+    if (hold_en_i) begin
+      end_q   <= tile_m_q + 34'(sram_base_i);  // one past the last element
+      empty_q <= empty_m_q;
+    end
   end
-  assign end_idx = 34'(sram_base_i) + tile_q;   // one past the last element
-  assign oob_o   = end_idx > 34'(depth_i);
-  assign last_o  = (tile_q == '0) ? 32'(sram_base_i) : 32'(end_idx - 34'd1);
+  // end_q > depth, for a power-of-two depth: a bit above it set, or its bit and one below
+  logic [33:0] depth, below;
+  assign depth = 34'(depth_i);
+  assign below = depth - 34'd1;
+  assign oob_o = ((end_q & ~(below | depth)) != '0) || (((end_q & depth) != '0) && ((end_q & below) != '0));
+
+  logic [31:0] end_m1, last_q;
+  vta_add #(.W(32)) u_last (.a_i(end_q[31:0]), .b_i('1), .cin_i(1'b0), .sum_o(end_m1));
+  always_ff @(posedge clk_i) last_q <= empty_q ? 32'(sram_base_i) : end_m1;
+  assign last_o = last_q;
+`ifndef SYNTHESIS
+  always_comb begin
+    DepthIsAPowerOfTwo: assert ((depth_i & (depth_i - 32'd1)) == '0)
+      else $error("vta_tile_check: the buffer depth %0d is not a power of two", depth_i);
+  end
+`endif
 endmodule

@@ -78,7 +78,7 @@ module vta_top #(
 );
   localparam int unsigned IB  = vta_pkg::INSN_BITS;
   localparam int unsigned NC  = vta_pkg::NUM_COUNTERS;
-  localparam int unsigned CQW = IB + 32;
+  localparam int unsigned CQW = IB + 32 + 2 * 17;  // instruction, index, tile rows and columns
 
   // ------------------------------------------------------------------ register file, soft reset
   logic              running_q, done_q, error_q;
@@ -165,22 +165,32 @@ module vta_top #(
     .done_o(f_done), .blocked_o(f_blocked), .error_o(f_error), .error_code_o(f_error_code), .error_idx_o(f_error_idx)
   );
 
-  // command queues
+  // command queues; a LOAD's or STORE's tile size (rows, cols: padding included, but a STORE has none) goes
+  // with the instruction, added as it is queued, so the modules' bounds checks start from registers
+  /* verilator lint_off UNUSEDSIGNAL */  // a typed view: only the tile's sizes are read
+  vta_pkg::mem_insn_t f_mem;
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic [16:0] f_rows, f_cols, f_store_rows, f_store_cols;
+  assign f_mem        = f_insn;
+  assign f_rows       = 17'(f_mem.y_pad_0) + 17'(f_mem.y_size) + 17'(f_mem.y_pad_1);
+  assign f_cols       = 17'(f_mem.x_pad_0) + 17'(f_mem.x_size) + 17'(f_mem.x_pad_1);
+  assign f_store_rows = 17'(f_mem.y_size);
+  assign f_store_cols = 17'(f_mem.x_size);
   logic lq_valid, cq_valid, sq_valid, lq_ready, cq_ready, sq_ready;
   logic [CQW-1:0] lq_data, cq_data, sq_data;
   logic [$clog2(CMD_DEPTH):0] lq_count, cq_count, sq_count;
 
   vta_fifo #(.WIDTH(CQW), .DEPTH(CMD_DEPTH)) u_load_q (
     .clk_i, .rst_ni(rst_core_n), .clear_i(start), .wvalid_i(f_load_valid), .wready_o(lq_wready),
-    .wdata_i({f_idx, f_insn}), .rvalid_o(lq_valid), .rready_i(lq_ready && !halt), .rdata_o(lq_data),
+    .wdata_i({f_cols, f_rows, f_idx, f_insn}), .rvalid_o(lq_valid), .rready_i(lq_ready && !halt), .rdata_o(lq_data),
     .count_o(lq_count));
   vta_fifo #(.WIDTH(CQW), .DEPTH(CMD_DEPTH)) u_compute_q (
     .clk_i, .rst_ni(rst_core_n), .clear_i(start), .wvalid_i(f_compute_valid), .wready_o(cq_wready),
-    .wdata_i({f_idx, f_insn}), .rvalid_o(cq_valid), .rready_i(cq_ready && !halt), .rdata_o(cq_data),
+    .wdata_i({f_cols, f_rows, f_idx, f_insn}), .rvalid_o(cq_valid), .rready_i(cq_ready && !halt), .rdata_o(cq_data),
     .count_o(cq_count));
   vta_fifo #(.WIDTH(CQW), .DEPTH(CMD_DEPTH)) u_store_q (
     .clk_i, .rst_ni(rst_core_n), .clear_i(start), .wvalid_i(f_store_valid), .wready_o(sq_wready),
-    .wdata_i({f_idx, f_insn}), .rvalid_o(sq_valid), .rready_i(sq_ready && !halt), .rdata_o(sq_data),
+    .wdata_i({f_store_cols, f_store_rows, f_idx, f_insn}), .rvalid_o(sq_valid), .rready_i(sq_ready && !halt), .rdata_o(sq_data),
     .count_o(sq_count));
 
   // dependency-token queues: l2c, c2l, c2s, s2c
@@ -304,6 +314,7 @@ module vta_top #(
   vta_load #(.BUS_W(BUS_W), .ADDR_W(ADDR_W)) u_load (
     .clk_i, .rst_ni(rst_core_n),
     .cmd_valid_i(lq_valid && !halt), .cmd_ready_o(lq_ready), .cmd_insn_i(lq_data[IB-1:0]), .cmd_idx_i(lq_data[IB +: 32]),
+    .cmd_rows_i(lq_data[IB + 32 +: 17]), .cmd_cols_i(lq_data[IB + 49 +: 17]),
     .pop_next_o(c2l_pop), .pop_next_ready_i(c2l_pop_rdy), .push_next_o(l2c_push), .push_next_ready_i(l2c_push_rdy),
     .arvalid_o(l_arvalid), .arready_i(l_arready), .araddr_o(l_araddr), .arlen_o(l_arlen),
     .rvalid_i(r_load), .rdata_i(m_axi_rdata_i),
@@ -326,6 +337,7 @@ module vta_top #(
   vta_compute #(.BUS_W(BUS_W), .ADDR_W(ADDR_W)) u_compute (
     .clk_i, .rst_ni(rst_core_n),
     .cmd_valid_i(cq_valid && !halt), .cmd_ready_o(cq_ready), .cmd_insn_i(cq_data[IB-1:0]), .cmd_idx_i(cq_data[IB +: 32]),
+    .cmd_rows_i(cq_data[IB + 32 +: 17]), .cmd_cols_i(cq_data[IB + 49 +: 17]),
     .pop_prev_o(l2c_pop), .pop_prev_ready_i(l2c_pop_rdy), .pop_next_o(s2c_pop), .pop_next_ready_i(s2c_pop_rdy),
     .push_prev_o(c2l_push), .push_prev_ready_i(c2l_push_rdy), .push_next_o(c2s_push),
     .push_next_ready_i(c2s_push_rdy),
@@ -355,6 +367,7 @@ module vta_top #(
   vta_store #(.BUS_W(BUS_W), .ADDR_W(ADDR_W)) u_store (
     .clk_i, .rst_ni(rst_core_n),
     .cmd_valid_i(sq_valid && !halt), .cmd_ready_o(sq_ready), .cmd_insn_i(sq_data[IB-1:0]), .cmd_idx_i(sq_data[IB +: 32]),
+    .cmd_rows_i(sq_data[IB + 32 +: 17]), .cmd_cols_i(sq_data[IB + 49 +: 17]),
     .pop_prev_o(c2s_pop), .pop_prev_ready_i(c2s_pop_rdy), .push_prev_o(s2c_push), .push_prev_ready_i(s2c_push_rdy),
     .out_re_o(out_re), .out_raddr_o(out_raddr), .out_rdata_i(out_rdata),
     .awvalid_o(m_axi_awvalid_o), .awready_i(m_axi_awready_i), .awaddr_o(m_axi_awaddr_o), .awlen_o(m_axi_awlen_o),

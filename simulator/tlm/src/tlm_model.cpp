@@ -738,7 +738,7 @@ struct Core : sc_core::sc_module {
     const uint32_t count = static_cast<uint32_t>(run->program.size());
     uint64_t address = insn_address;
     uint32_t next = 0;
-    Cycle c = 1;  // the first cycle after start: the request reaches the arbiter
+    Cycle c = 2;  // the burst is planned the cycle after start and requested the cycle after that
     while (next < count) {
       uint32_t n = std::min(kFetchBurst, count - next);
       n = std::min<uint32_t>(n, static_cast<uint32_t>((kPage - address % kPage) / kInsnBytes));
@@ -873,14 +873,14 @@ struct Core : sc_core::sc_module {
     while (done < row_beats) {
       const uint64_t to_page = (kPage - address % kPage) / kBusBytes;
       const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>({row_beats - done, kNarrowBurst, to_page}));
-      if (nl.beats + n > kNarrowQueue) {
-        // room once enough beats have left the queue: the cycle after the pop that makes it
-        const uint64_t need = nl.beats + n - kNarrowQueue;
+      if (nl.beats + kNarrowBurst > kNarrowQueue) {
+        // room for any burst once enough beats have left the queue: the cycle after the pop that makes it
+        const uint64_t need = nl.beats + kNarrowBurst - kNarrowQueue;
         while (nl.pops.size() < need) nl.take_next(*this, m, elem_bytes, writes);
         c = std::max(c, nl.pops[need - 1] + 1);
       }
       const BurstTiming bt = transact(port, false, address, n, c);
-      c = bt.accept;
+      c = bt.accept + 1;  // the walker chooses its next burst in the cycle after the handshake
       nl.bursts.push_back(NarrowBurst{bt.burst, y, done});
       nl.beats += n;
       address += uint64_t{n} * kBusBytes;
@@ -972,8 +972,8 @@ struct Core : sc_core::sc_module {
       else if (dep.push_next) c2s = 4 + run + 2;
       else c2s = std::min(kNever, next + rs.c2s_min[k + 1]);
       rs.c2s_min[k] = std::max(c2s, std::min(kNever, 4 + gemm_runs + 2));
-      // a LOAD (UOP, ACC) presents its first request the cycle after START
-      rs.cread_min[k] = loads ? 4 + 1 : std::min(kNever, next + rs.cread_min[k + 1]);
+      // a LOAD (UOP, ACC) presents its first request two cycles after START
+      rs.cread_min[k] = loads ? 4 + 2 : std::min(kNever, next + rs.cread_min[k + 1]);
     }
   }
   // A GEMM or ALU instruction whose loop has at least one iteration (it runs on an engine).
@@ -1034,7 +1034,7 @@ struct Core : sc_core::sc_module {
     writes.reserve(uint64_t{m.x_size} * m.y_size);
     std::vector<std::pair<BurstRef, uint32_t>> bursts;  // (burst, elements it completes)
     NarrowLoad narrow;
-    Cycle c = s + 1;  // the request walker presents its first burst
+    Cycle c = s + 2;  // the request walker chooses its first burst the cycle after START, presents it next
     Cycle busy_end = s + 1;
     for (uint32_t y = 0; y < m.y_size; ++y) {
       const uint64_t row = (uint64_t{m.dram_base} + uint64_t{y} * m.x_stride) * elem_bytes;
@@ -1045,7 +1045,7 @@ struct Core : sc_core::sc_module {
           const uint64_t to_page = (kPage - address % kPage) / kBusBytes;
           const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>({left, kMaxBurst, to_page}));
           const BurstTiming bt = transact(port, false, address, n, c);
-          c = bt.accept;
+          c = bt.accept + 1;  // the next burst is chosen in the cycle after the handshake
           bursts.emplace_back(bt.burst, n / bpe);
           address += uint64_t{n} * kBusBytes;
           left -= n;
@@ -1064,7 +1064,7 @@ struct Core : sc_core::sc_module {
       while (narrow.taken < narrow.bursts.size()) narrow.take_next(*this, m, elem_bytes, writes);
     }
     if (!writes.empty()) busy_end = std::max(busy_end, writes.back() + 1);
-    busy_end = std::max(busy_end, c + 1);
+    busy_end = std::max(busy_end, c);
     return std::max(busy_end, pad_walker_end(m, s + 1, writes));
   }
 
@@ -1344,14 +1344,15 @@ struct Core : sc_core::sc_module {
   // The cycle (>= c) the front end's next burst goes out, and its beats (at most `most`). The
   // instruction is live from its run_start if it is alone in load_q: its bursts then go out at once, at
   // full length. Before, a burst of at most kLoadAheadBurst beats waits until every beat requested and not
-  // yet taken fits the beat queue with a whole such burst: the cycle after the take that makes it. Takes
+  // yet taken fits the beat queue with a whole such burst: two cycles after the take that makes it. Takes
   // not known yet come no sooner than the cycle after now (a burst not yet scheduled arrives from now
   // on; an entry not yet running starts two cycles after the back end's next push, which is from now on).
   std::pair<Cycle, uint32_t> load_next_burst(RunState::LoadEntry& e, Cycle c, uint32_t most) {
     std::deque<RunState::LoadEntry>& q = run->load_q;
     const uint32_t ahead = std::min(most, kLoadAheadBurst);
     for (;;) {
-      const Cycle live = (q.size() == 1 && &q.front() == &e) ? e.run_start : kNever;
+      // the walker chooses a burst a cycle before presenting it, from the module's state of that cycle
+      const Cycle live = (q.size() == 1 && &q.front() == &e) ? e.run_start + 1 : kNever;
       if (live <= c) return {c, most};
       uint64_t owed = 0;
       for (RunState::LoadEntry& x : q) {
@@ -1365,7 +1366,7 @@ struct Core : sc_core::sc_module {
         known = false;
         for (const RunState::LoadEntry& x : q) {
           if (k <= x.takes.size()) {
-            gate = std::max(c, x.takes[k - 1] + 1);
+            gate = std::max(c, x.takes[k - 1] + 2);  // the owed count, then the registered room
             known = true;
             break;
           }
@@ -1438,7 +1439,8 @@ struct Core : sc_core::sc_module {
       e.start = s;
       if (q.size() == 1) e.run_start = std::max(run->load_back_free, s + 1) + 1;
       run->load_q_changed.notify(sc_core::SC_ZERO_TIME);
-      Cycle c = s + 1;  // the front end is free again (F_IDLE, or F_REQ with no request left)
+      Cycle c = s + 2;      // the request walker chooses its first burst the cycle after START
+      Cycle free = s + 1;   // the front end is free again (F_IDLE, or F_REQ with no request left)
       if (e.runs) {
         run->kernel->load(m, index);
         count_load(m);
@@ -1456,7 +1458,8 @@ struct Core : sc_core::sc_module {
               const auto most = static_cast<uint32_t>(std::min<uint64_t>({left, kMaxBurst, to_page}));
               const auto [at, n] = load_next_burst(e, c, most);
               const BurstTiming bt = transact(load_port, false, address, n, at);
-              c = bt.accept;
+              free = bt.accept;
+              c = bt.accept + 1;  // the next burst is chosen in the cycle after the handshake
               e.bursts.emplace_back(bt.burst, n);
               e.fired += n;
               address += uint64_t{n} * kBusBytes;
@@ -1467,7 +1470,7 @@ struct Core : sc_core::sc_module {
       }
       e.requests_done = true;
       run->load_q_changed.notify(sc_core::SC_ZERO_TIME);
-      ready = e.runs ? c : s + 1;
+      ready = free;
     }
   }
 
