@@ -3,7 +3,8 @@
 // cycles, the ACC bank has one read port, unless the micro-op has the previous one's source, which is
 // kept):
 //   S0 issue  : read the micro-op (UOP buffer), advance the loop counters
-//   S1 address: add the loop offsets to the micro-op indices; read INP[src], WGT[wgt] (GEMM), ACC[dst]
+//   SA add    : add the loop offsets to the micro-op indices (registered: S1 starts from registers)
+//   S1 address: check the indices; read INP[src], WGT[wgt] (GEMM), ACC[dst]
 //               (and ACC[src] in an extra cycle) (ALU); stall while a micro-op one or two stages ahead
 //               still has to write an ACC row read (read-after-write hazard), so results equal
 //               sequential execution, and while the destination's ACC bank is locked (lock_i: an older
@@ -166,12 +167,18 @@ module vta_compute_pipe #(
   logic [SXW-1:0] src_out_q, src_in_q;
   logic [WXW-1:0] wgt_out_q, wgt_in_q;
 
-  // S1
+  // SA: the micro-op read and the loop offsets it takes
+  logic           sa_valid_q;
+  logic [NW-1:0]  sa_n_q;
+  logic [DXW-1:0] sa_dst_base_q;
+  logic [SXW-1:0] sa_src_base_q;
+  logic [WXW-1:0] sa_wgt_base_q;
+  // S1: its full-width indices
   logic           s1_valid_q, s1_phase_q;
   logic [NW-1:0]  s1_n_q;  // rows the micro-op (or group) writes, from its destination on
-  logic [DXW-1:0] s1_dst_base_q;
-  logic [SXW-1:0] s1_src_base_q;
-  logic [WXW-1:0] s1_wgt_base_q;
+  logic [DXW-1:0] s1_dst_x_q;
+  logic [SXW-1:0] s1_src_x_q;
+  logic [WXW-1:0] s1_wgt_x_q;
   // S2 / S3: the destination word and the rows of it the micro-op (or group) writes
   localparam int unsigned ELEM = vta_pkg::ACC_ELEM_BITS;
   logic           s2_valid_q, s2_group_q;
@@ -218,20 +225,23 @@ module vta_compute_pipe #(
     rows_from = R'(m << r);
   endfunction
 
-  // S1 addresses: full-width indices, and the buffer addresses (their low bits)
-  logic [DXW-1:0] s1_dst_x;
-  logic [SXW-1:0] s1_src_x;
-  logic [WXW-1:0] s1_wgt_x;
+  // SA: the micro-op's full-width indices (registered into S1); S1: the buffer addresses (their low bits)
+  logic [DXW-1:0] sa_dst_x, s1_dst_x;
+  logic [SXW-1:0] sa_src_x, s1_src_x;
+  logic [WXW-1:0] sa_wgt_x, s1_wgt_x;
   logic [AAW-1:0] s1_dst, s1_src_acc;
   logic [SAW-1:0] s1_src;
   logic [WAW-1:0] s1_wgt;
   /* verilator lint_off UNUSEDSIGNAL */  // a typed view: the module reads only some fields
   vta_pkg::uop_t s1_uop;
   /* verilator lint_on UNUSEDSIGNAL */
-  assign s1_uop     = uop_rdata_i;
-  assign s1_dst_x   = DXW'(s1_uop.dst_idx) + s1_dst_base_q;
-  assign s1_src_x   = SXW'(s1_uop.src_idx) + s1_src_base_q;
-  assign s1_wgt_x   = WXW'(s1_uop.wgt_idx) + s1_wgt_base_q;
+  assign s1_uop     = uop_rdata_i;  // (the read port: SA's micro-op)
+  vta_add #(.W(DXW)) u_sa_dst (.a_i(DXW'(s1_uop.dst_idx)), .b_i(sa_dst_base_q), .cin_i(1'b0), .sum_o(sa_dst_x));
+  vta_add #(.W(SXW)) u_sa_src (.a_i(SXW'(s1_uop.src_idx)), .b_i(sa_src_base_q), .cin_i(1'b0), .sum_o(sa_src_x));
+  vta_add #(.W(WXW)) u_sa_wgt (.a_i(WXW'(s1_uop.wgt_idx)), .b_i(sa_wgt_base_q), .cin_i(1'b0), .sum_o(sa_wgt_x));
+  assign s1_dst_x   = s1_dst_x_q;
+  assign s1_src_x   = s1_src_x_q;
+  assign s1_wgt_x   = s1_wgt_x_q;
   assign s1_dst     = AAW'(s1_dst_x);
   assign s1_src     = SAW'(s1_src_x);
   assign s1_wgt     = WAW'(s1_wgt_x);
@@ -246,15 +256,15 @@ module vta_compute_pipe #(
     s1_oob      = 1'b1;
     s1_oob_info = vta_pkg::IDX_ACC;
     s1_oob_addr = 32'(s1_dst_x);
-    if (s1_dst_x >= DXW'(vta_pkg::ACC_DEPTH)) begin
+    if (s1_dst_x[DXW-1:AAW] != '0) begin
       s1_oob_info = vta_pkg::IDX_ACC;
-    end else if (is_gemm && !reset_f && s1_src_x >= SXW'(vta_pkg::INP_DEPTH)) begin
+    end else if (is_gemm && !reset_f && s1_src_x[SXW-1:IAW] != '0) begin
       s1_oob_info = vta_pkg::IDX_INP;
       s1_oob_addr = 32'(s1_src_x);
-    end else if (is_gemm && !reset_f && s1_wgt_x >= WXW'(vta_pkg::WGT_DEPTH)) begin
+    end else if (is_gemm && !reset_f && s1_wgt_x[WXW-1:WAW] != '0) begin
       s1_oob_info = vta_pkg::IDX_WGT;
       s1_oob_addr = 32'(s1_wgt_x);
-    end else if (is_alu && two_reads && s1_src_x >= SXW'(vta_pkg::ACC_DEPTH)) begin
+    end else if (is_alu && two_reads && s1_src_x[SXW-1:AAW] != '0) begin
       s1_oob_info = vta_pkg::IDX_ALU_SRC;
       s1_oob_addr = 32'(s1_src_x);
     end else begin
@@ -298,7 +308,7 @@ module vta_compute_pipe #(
   end
 
   // read-after-write hazard on the ACC rows the micro-op in S1 reads (GEMM: two cycles later); a locked bank
-  logic s1_reads_src, s1_rd_acc, hazard, locked, s1_move, s1_ready, s0_issue;
+  logic s1_reads_src, s1_rd_acc, hazard, locked, s1_move, s1_ready, sa_move, sa_ready, s0_issue;
   logic [AAW-1:0] s1_rd_addr;
   logic [R-1:0]   s1_rd_rows;  // rows of the word read this cycle that the micro-op uses
   assign s1_reads_src = two_reads && !s1_phase_q && !s1_reuse;
@@ -313,8 +323,10 @@ module vta_compute_pipe #(
   // S1 hands its micro-op to S2 when no hazard and, for two reads, in the second phase
   assign s1_move  = s1_valid_q && !hazard && !locked && !s1_reads_src && !s1_oob;
   assign s1_ready = !s1_valid_q || s1_move;
-  assign s0_issue = loop_active_q && s1_ready && !hold_i;
-  assign port_free_o = s1_ready;
+  assign sa_move  = sa_valid_q && s1_ready;
+  assign sa_ready = !sa_valid_q || sa_move;
+  assign s0_issue = loop_active_q && sa_ready && !hold_i;
+  assign port_free_o = sa_ready;
 
   assign uop_re_o    = s0_issue;
   assign uop_raddr_o = UAW'(k_q);
@@ -414,12 +426,17 @@ module vta_compute_pipe #(
   // pipeline registers
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
+      sa_valid_q <= 1'b0;
+      sa_n_q     <= NW'(1);
+      sa_dst_base_q <= '0;
+      sa_src_base_q <= '0;
+      sa_wgt_base_q <= '0;
       s1_valid_q <= 1'b0;
       s1_phase_q <= 1'b0;
       s1_n_q     <= NW'(1);
-      s1_dst_base_q <= '0;
-      s1_src_base_q <= '0;
-      s1_wgt_base_q <= '0;
+      s1_dst_x_q <= '0;
+      s1_src_x_q <= '0;
+      s1_wgt_x_q <= '0;
       s2_valid_q <= 1'b0;
       s2_group_q <= 1'b0;
       s2_dst_q   <= '0;
@@ -438,14 +455,24 @@ module vta_compute_pipe #(
       s3_first_q <= '0;
       s3_group_q <= 1'b0;
     end else begin
-      // S0 -> S1
+      // S0 -> SA
       if (s0_issue) begin
-        s1_valid_q    <= 1'b1;
-        s1_phase_q    <= 1'b0;
-        s1_n_q        <= s0_n;
-        s1_dst_base_q <= dst_in_q;
-        s1_src_base_q <= src_in_q;
-        s1_wgt_base_q <= wgt_in_q;
+        sa_valid_q    <= 1'b1;
+        sa_n_q        <= s0_n;
+        sa_dst_base_q <= dst_in_q;
+        sa_src_base_q <= src_in_q;
+        sa_wgt_base_q <= wgt_in_q;
+      end else if (sa_move) begin
+        sa_valid_q <= 1'b0;
+      end
+      // SA -> S1
+      if (sa_move) begin
+        s1_valid_q <= 1'b1;
+        s1_phase_q <= 1'b0;
+        s1_n_q     <= sa_n_q;
+        s1_dst_x_q <= sa_dst_x;
+        s1_src_x_q <= sa_src_x;
+        s1_wgt_x_q <= sa_wgt_x;
       end else if (s1_move) begin
         s1_valid_q <= 1'b0;
       end else if (s1_valid_q && s1_reads_src && !hazard) begin
@@ -701,7 +728,7 @@ module vta_compute_pipe #(
   assign acc_waddr_o = s3_word_q;
   assign acc_wdata_o = s3_res;
 
-  assign busy_o = loop_active_q || s1_valid_q || s2_valid_q || s2p_valid_q || s2x_valid_q || s3_valid_q;
+  assign busy_o = loop_active_q || sa_valid_q || s1_valid_q || s2_valid_q || s2p_valid_q || s2x_valid_q || s3_valid_q;
   assign gemm_uop_o = s0_issue && is_gemm && !reset_f;
   assign alu_uop_o  = s0_issue && is_alu;
   assign alu_rows_o = s0_n;

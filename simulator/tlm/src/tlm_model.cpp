@@ -62,7 +62,7 @@ constexpr uint32_t kPage = 4096;      // bursts never cross a 4 KiB boundary
 constexpr uint32_t kFetchBurst = 8;   // instructions per fetch burst (vta_fetch BURST_INSNS)
 constexpr uint32_t kFetchBuffer = 16; // fetch buffer entries (vta_fetch BUF_DEPTH)
 constexpr uint32_t kAluQueue = 4;     // ALU instructions queued for the ALU engine (vta_compute QD)
-constexpr Cycle kGemmDrain = 5;       // a GEMM's last micro-op issues this many cycles before the engine is idle
+constexpr Cycle kGemmDrain = 6;       // a GEMM's last micro-op issues this many cycles before the engine is idle
 // cycles from a micro-op leaving S1 to exec_done after it: S2, S3 and the cycle after (ALU); GEMM and
 // ALU MUL have two more stages, S2P and S2X (vta_compute_pipe: the DSP48s' M and P registers)
 constexpr Cycle kAluTail = 3, kGemmTail = kAluTail + 2;
@@ -1118,8 +1118,8 @@ struct Core : sc_core::sc_module {
     return w;  // exec_done: the cycle after the last beat
   }
 
-  // ---- the micro-op pipeline (vta_compute_pipe S0..S3) ----
-  // START at `s`; returns exec_done. Micro-op k of the loop issues when S1 frees, S1 hands it on when
+  // ---- the micro-op pipeline (vta_compute_pipe S0, SA, S1..S3) ----
+  // START at `s`; returns exec_done. Micro-op k of the loop reaches S1 when it frees, S1 hands it on when
   // no micro-op one or two stages ahead still has to write an ACC entry it reads (a vector ALU reads
   // ACC[src], then ACC[dst], one per cycle); ALU MUL reads in S1 and writes four stages later, so its
   // window is four micro-ops. GEMM reads two stages after S1, so its window is the ALU's.
@@ -1143,7 +1143,7 @@ struct Core : sc_core::sc_module {
     // an older micro-op that left S1 at m has written its row by cycle m + window: its tail for the ALU,
     // which reads in S1; the GEMM reads two stages later, so its window is the plain ALU's
     const Cycle window = is_alu ? tail : kAluTail;
-    Cycle entry = s + 2;  // micro-op 0 issues in the first RUN cycle, reaches S1 the next
+    Cycle entry = s + 3;  // micro-op 0 issues in the first RUN cycle, adds its offsets in SA, reaches S1
     Cycle m_last = 0;
     bool issued = false;
     if (no_reads) {
