@@ -23,21 +23,28 @@ module vta_axi_rd_arb #(
   logic [IW-1:0] last_q, pick;
   logic          any, load;
 
-  // round-robin: the first requesting client after the last one granted. last_q < N and k <= N, so
-  // the wrap is one conditional subtraction (a `%` here would synthesize a divider).
-  logic [IW:0] cand;
+  // round-robin: the first requesting client after the last one granted, as a one-hot grant built from
+  // constants only (for each possible last grant l, client c wins if it requests and none of the clients
+  // between l and c does), so no index arithmetic sits between the requests and the grant
+  logic [N-1:0] grant;
+  logic         wins;
   always_comb begin
-    any  = 1'b0;
-    pick = last_q;
-    cand = '0;
-    for (int unsigned k = 1; k <= N; k++) begin
-      cand = (IW + 1)'(last_q) + (IW + 1)'(k);
-      if (cand >= (IW + 1)'(N)) cand = cand - (IW + 1)'(N);
-      if (!any && req_valid_i[IW'(cand)]) begin
-        any  = 1'b1;
-        pick = IW'(cand);
+    grant = '0;
+    wins  = 1'b0;
+    for (int unsigned l = 0; l < N; l++) begin
+      for (int unsigned c = 0; c < N; c++) begin
+        wins = (last_q == IW'(l)) && req_valid_i[c];
+        for (int unsigned k = 1; k < N; k++) begin
+          if (k < ((c + N - l - 1) % N) + 1) wins = wins && !req_valid_i[(l + k) % N];
+        end
+        if (wins) grant[c] = 1'b1;
       end
     end
+  end
+  assign any = |req_valid_i;
+  always_comb begin
+    pick = '0;
+    for (int unsigned c = 0; c < N; c++) if (grant[c]) pick = pick | IW'(c);
   end
 
   // the picked client's request, as an AND-OR of the clients' (no index arithmetic on the way)
@@ -47,7 +54,7 @@ module vta_axi_rd_arb #(
     addr_pick = '0;
     len_pick  = '0;
     for (int unsigned c = 0; c < N; c++) begin
-      if (pick == IW'(c)) begin
+      if (grant[c]) begin
         addr_pick = addr_pick | req_addr_i[c * ADDR_W +: ADDR_W];
         len_pick  = len_pick | req_len_i[c * 8 +: 8];
       end
@@ -55,10 +62,7 @@ module vta_axi_rd_arb #(
   end
 
   assign load = any && (!valid_q || arready_i);
-  always_comb begin
-    req_ready_o = '0;
-    if (load) req_ready_o[pick] = 1'b1;
-  end
+  assign req_ready_o = load ? grant : '0;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin

@@ -195,12 +195,16 @@ module vta_compute #(
   // the index a bad one reports from its third (decode_second_q: the second)
   logic        tile_oob, decode_first_q, decode_second_q, tile_load;
   logic [31:0] tile_last;
-  vta_tile_check u_bounds (
+  vta_tile_check #(.DEPTH_A(vta_pkg::ACC_DEPTH), .DEPTH_B(vta_pkg::UOP_DEPTH)) u_bounds (
     .clk_i, .mul_en_i(state_q == S_IDLE && cmd_valid_i), .hold_en_i(state_q == S_DECODE),
     .rows_i(cmd_rows_i), .cols_i(cmd_cols_i), .sram_base_i(mem_q.sram_base),
-    .depth_i(is_uop_load ? 32'(vta_pkg::UOP_DEPTH) : 32'(vta_pkg::ACC_DEPTH)),
+    .depth_b_i(is_uop_load),
     .oob_o(tile_oob), .last_o(tile_last)
   );
+  // the tile's geometry for the load units (ready long before DISPATCH starts them)
+  vta_hw_pkg::tile_geom_t geom;
+  vta_tile_geom u_geom (.clk_i, .take_i(state_q == S_IDLE && cmd_valid_i), .insn_i(cmd_insn_i),
+                        .rows_i(cmd_rows_i), .cols_i(cmd_cols_i), .geom_o(geom));
   logic bad_tile;
   assign tile_load = (is_uop_load || is_acc_load) && !load_noop;
   assign bad_tile  = tile_load && !decode_first_q && tile_oob;
@@ -225,7 +229,7 @@ module vta_compute #(
   vta_load_unit #(
     .ELEM_BITS(vta_pkg::UOP_ELEM_BITS), .SRAM_AW(UAW), .BUS_W(BUS_W), .ADDR_W(ADDR_W)
   ) u_uop_load (
-    .clk_i, .rst_ni, .req_start_i(uop_start), .req_insn_i(insn_q), .data_start_i(uop_start), .data_insn_i(insn_q),
+    .clk_i, .rst_ni, .req_start_i(uop_start), .req_insn_i(insn_q), .data_start_i(uop_start), .data_insn_i(insn_q), .data_geom_i(geom),
     .burst_cap_i(1'b0), .req_busy_o(unused_uop_req_busy), .data_busy_o(unused_uop_data_busy), .busy_o(uop_busy),
     .arvalid_o(uop_arvalid), .arready_i(arready_i && is_uop_load), .araddr_o(uop_araddr),
     .arlen_o(uop_arlen), .rvalid_i(rvalid_i && is_uop_load), .rready_o(unused_uop_rready), .rdata_i,
@@ -236,7 +240,7 @@ module vta_compute #(
   vta_load_unit #(
     .ELEM_BITS(ELEM), .SRAM_AW(AAW), .BUS_W(BUS_W), .ADDR_W(ADDR_W)
   ) u_acc_load (
-    .clk_i, .rst_ni, .req_start_i(acc_start), .req_insn_i(insn_q), .data_start_i(acc_start), .data_insn_i(insn_q),
+    .clk_i, .rst_ni, .req_start_i(acc_start), .req_insn_i(insn_q), .data_start_i(acc_start), .data_insn_i(insn_q), .data_geom_i(geom),
     .burst_cap_i(1'b0), .req_busy_o(unused_acc_req_busy), .data_busy_o(unused_acc_data_busy), .busy_o(acc_busy),
     .arvalid_o(acc_arvalid), .arready_i(arready_i && !is_uop_load), .araddr_o(acc_araddr),
     .arlen_o(acc_arlen), .rvalid_i(rvalid_i && !is_uop_load), .rready_o(unused_acc_rready), .rdata_i,

@@ -7,4 +7,14 @@ package vta_hw_pkg;
   localparam int unsigned DRAIN_W_BURSTS = 8;
   // Cycles every module must wait on a token before the core reports a deadlock.
   localparam int unsigned DEADLOCK_CYCLES = 1024;
+
+  // A LOAD tile's geometry in elements, worked out as the instruction is taken (vta_tile_geom) and carried
+  // with it, so the load unit's walkers start from registers.
+  typedef struct packed {
+    logic [17:0] rows;      // y_pad_0 + y_size + y_pad_1
+    logic [17:0] cols;      // x_pad_0 + x_size + x_pad_1
+    logic [17:0] col_end;   // x_pad_0 + x_size: the first column of right padding
+    logic [15:0] first_a;   // the first data element's offset from sram_base (y_pad_0 * cols + x_pad_0)
+    logic [15:0] first_b;   // is first_a + first_b (mod 2^16)
+  } tile_geom_t;
 endpackage

@@ -61,7 +61,8 @@ module vta_load #(
   localparam int unsigned AHEAD_BURST = BEAT_QUEUE / 2;
   localparam int unsigned QW          = $clog2(BEAT_QUEUE);
   localparam int unsigned OW          = 16;               // beats requested and not yet taken
-  localparam int unsigned EW          = vta_pkg::INSN_BITS + 32 + 1;  // back-end entry: insn, idx, runs
+  localparam int unsigned GW          = $bits(vta_hw_pkg::tile_geom_t);
+  localparam int unsigned EW          = GW + vta_pkg::INSN_BITS + 32 + 1;  // back-end entry: geometry, insn, idx, runs
   // elements narrower than the bus go through the unit's own beat queue, which counts the beats of one
   // instruction: such a config runs one instruction at a time
   localparam bit          OVERLAP     = (vta_pkg::INP_ELEM_BITS >= BUS_W) && (vta_pkg::WGT_ELEM_BITS >= BUS_W);
@@ -93,12 +94,16 @@ module vta_load #(
   // rows x cols of the instruction on the command queue when the front end takes it (M stays put in POP,
   // which adds sram_base in P); START checks it, and reports a tile that does not fit from its second
   // cycle on (start_seen_q: the index reported is ready a cycle after the check)
-  vta_tile_check u_bounds (
+  vta_tile_check #(.DEPTH_A(vta_pkg::INP_DEPTH), .DEPTH_B(vta_pkg::WGT_DEPTH)) u_bounds (
     .clk_i, .mul_en_i(front_free && cmd_valid_i), .hold_en_i(front_q == F_POP),
     .rows_i(cmd_rows_i), .cols_i(cmd_cols_i), .sram_base_i(mi.sram_base),
-    .depth_i(is_wgt ? 32'(vta_pkg::WGT_DEPTH) : 32'(vta_pkg::INP_DEPTH)),
+    .depth_b_i(is_wgt),
     .oob_o(oob), .last_o(oob_last)
   );
+  // the tile's geometry, ready by START (the front end takes an instruction, then POPs at least a cycle)
+  vta_hw_pkg::tile_geom_t geom;
+  vta_tile_geom u_geom (.clk_i, .take_i(front_free && cmd_valid_i), .insn_i(cmd_insn_i),
+                        .rows_i(cmd_rows_i), .cols_i(cmd_cols_i), .geom_o(geom));
   logic bad_index, front_bad, front_runs;
   assign bad_index  = (x_size != '0) && oob;
   assign front_bad  = bad_dep || bad_index;
@@ -112,6 +117,7 @@ module vta_load #(
   logic [EW-1:0] bq_head;
   logic [1:0]    bq_count;
   logic [vta_pkg::INSN_BITS-1:0] head_insn;
+  vta_hw_pkg::tile_geom_t        head_geom;
   logic [31:0]   head_idx;
   logic          head_runs, head_is_wgt, head_push_next;
   /* verilator lint_off UNUSEDSIGNAL */  // a typed view: the module reads only some fields
@@ -119,10 +125,10 @@ module vta_load #(
   /* verilator lint_on UNUSEDSIGNAL */
   vta_fifo #(.WIDTH(EW), .DEPTH(2)) u_back_q (
     .clk_i, .rst_ni, .clear_i(1'b0),
-    .wvalid_i(bq_wvalid), .wready_o(bq_wready), .wdata_i({insn_q, idx_q, front_runs}),
+    .wvalid_i(bq_wvalid), .wready_o(bq_wready), .wdata_i({geom, insn_q, idx_q, front_runs}),
     .rvalid_o(bq_valid), .rready_i(bq_pop), .rdata_o(bq_head), .count_o(bq_count)
   );
-  assign {head_insn, head_idx, head_runs} = bq_head;
+  assign {head_geom, head_insn, head_idx, head_runs} = bq_head;
   assign hi             = head_insn;
   assign head_is_wgt    = (hi.memory_type == 3'(vta_pkg::MEM_TYPE_WGT));
   assign head_push_next = hi.push_next;
@@ -168,7 +174,7 @@ module vta_load #(
     .CAP_BEATS(AHEAD_BURST)
   ) u_inp (
     .clk_i, .rst_ni, .req_start_i(inp_req_start), .req_insn_i(insn_q),
-    .data_start_i(inp_data_start), .data_insn_i(head_insn), .burst_cap_i(burst_cap),
+    .data_start_i(inp_data_start), .data_insn_i(head_insn), .data_geom_i(head_geom), .burst_cap_i(burst_cap),
     .req_busy_o(inp_req_busy), .data_busy_o(inp_data_busy), .busy_o(unused_inp_busy),
     .arvalid_o(inp_arvalid), .arready_i(arready_i && ar_allow && !is_wgt), .araddr_o(inp_araddr),
     .arlen_o(inp_arlen), .rvalid_i(beat_valid && in_run && !head_is_wgt), .rready_o(inp_rready), .rdata_i(beat),
@@ -183,7 +189,7 @@ module vta_load #(
     .CAP_BEATS(AHEAD_BURST)
   ) u_wgt (
     .clk_i, .rst_ni, .req_start_i(wgt_req_start), .req_insn_i(insn_q),
-    .data_start_i(wgt_data_start), .data_insn_i(head_insn), .burst_cap_i(burst_cap),
+    .data_start_i(wgt_data_start), .data_insn_i(head_insn), .data_geom_i(head_geom), .burst_cap_i(burst_cap),
     .req_busy_o(wgt_req_busy), .data_busy_o(wgt_data_busy), .busy_o(unused_wgt_busy),
     .arvalid_o(wgt_arvalid), .arready_i(arready_i && ar_allow && is_wgt), .araddr_o(wgt_araddr),
     .arlen_o(wgt_arlen), .rvalid_i(beat_valid && in_run && head_is_wgt), .rready_o(wgt_rready), .rdata_i(beat),

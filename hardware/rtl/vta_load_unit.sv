@@ -42,6 +42,7 @@ module vta_load_unit #(
   /* verilator lint_off UNUSEDSIGNAL */
   input  logic [vta_pkg::INSN_BITS-1:0] req_insn_i,
   input  logic [vta_pkg::INSN_BITS-1:0] data_insn_i,
+  input  vta_hw_pkg::tile_geom_t        data_geom_i,   // data_insn_i's tile (vta_tile_geom), as stable
   /* verilator lint_on UNUSEDSIGNAL */
   input  logic                          burst_cap_i,
   output logic                          req_busy_o,
@@ -86,7 +87,7 @@ module vta_load_unit #(
   logic [SRAM_AW-1:0] sram_base;
   logic [15:0] y_size, x_size, x_stride, rq_y_size, rq_x_size, rq_x_stride;
   logic [31:0] dram_base, rq_dram_base;
-  logic [3:0]  y_pad_0, y_pad_1, x_pad_0, x_pad_1;
+  logic [3:0]  y_pad_0, x_pad_0;
   /* verilator lint_off UNUSEDSIGNAL */  // typed views: the module reads only some fields
   vta_pkg::mem_insn_t mi, rq;
   /* verilator lint_on UNUSEDSIGNAL */
@@ -102,27 +103,18 @@ module vta_load_unit #(
   assign x_size    = mi.x_size;
   assign x_stride  = mi.x_stride;
   assign y_pad_0   = mi.y_pad_0;
-  assign y_pad_1   = mi.y_pad_1;
   assign x_pad_0   = mi.x_pad_0;
-  assign x_pad_1   = mi.x_pad_1;
 
-  logic [TW-1:0] rows, cols, data_row_end, data_col_end;
-  assign rows         = TW'(y_pad_0) + TW'(y_size) + TW'(y_pad_1);
-  assign cols         = TW'(x_pad_0) + TW'(x_size) + TW'(x_pad_1);
-  assign data_row_end = TW'(y_pad_0) + TW'(y_size);
-  assign data_col_end = TW'(x_pad_0) + TW'(x_size);
+  // the tile's geometry comes worked out (vta_tile_geom); the first data element's address is one
+  // three-operand add (its offset comes as two partial sums)
+  logic [TW-1:0] rows, cols, data_col_end;
+  assign rows         = TW'(data_geom_i.rows);
+  assign cols         = TW'(data_geom_i.cols);
+  assign data_col_end = TW'(data_geom_i.col_end);
 
   logic [SRAM_AW-1:0] cols_a, first_data_addr;
-  logic [SRAM_AW-1:0] pad_rows_offset;
   assign cols_a = SRAM_AW'(cols);
-  // y_pad_0 rows of cols elements: the 4-bit count's set bits select shifted copies of cols (adds, no
-  // multiplier in the address path)
-  always_comb begin
-    pad_rows_offset = '0;
-    for (int unsigned k = 0; k < 4; k++)
-      if (y_pad_0[k]) pad_rows_offset = pad_rows_offset + (cols_a << k);
-  end
-  assign first_data_addr = sram_base + pad_rows_offset + SRAM_AW'(x_pad_0);
+  assign first_data_addr = sram_base + SRAM_AW'(data_geom_i.first_a) + SRAM_AW'(data_geom_i.first_b);
 
   // Byte addresses of elements span DW + LOG_EB bits (the instruction's element index is DW bits) and a row
   // runs at most 2^16 elements past the last index: one bit more holds every address exactly, so the
@@ -407,35 +399,57 @@ module vta_load_unit #(
   end
 
   // ---- pad walker ----
-  logic               pw_active_q;
-  logic [TW-1:0]      pw_r_q, pw_c_q, pw_c_next;
+  // One step a cycle the data walker leaves the port free: a pad element, or a data row's data span at
+  // once. The row's kind comes from down-counters (top pad rows before the data rows, data rows left)
+  // and a row's last step from compares against values fixed at the start, so that a step's decision
+  // is a few LUTs deep.
+  logic               pw_active_q, pw_data_row_q, pw_no_right_q;
+  logic [TW-1:0]      pw_r_q, pw_c_q, pw_cols_m1_q, pw_rows_m1_q;
+  logic [3:0]         pw_to_data_q;    // top pad rows from the current one to the first data row
+  logic [15:0]        pw_data_left_q;  // data rows not yet done
   logic [SRAM_AW-1:0] pw_row_addr_q;
-  logic               pw_at_data, pw_we, pw_step;
+  logic               pw_at_data, pw_row_done, pw_we, pw_step;
 
-  assign pw_at_data = (pw_r_q >= TW'(y_pad_0)) && (pw_r_q < data_row_end) && (pw_c_q == TW'(x_pad_0));
-  assign pw_we      = pw_active_q && !pw_at_data && !dw_we;
-  assign pw_step    = pw_active_q && (pw_at_data || !dw_we);
-  assign pw_c_next  = pw_at_data ? data_col_end : pw_c_q + TW'(1);
+  assign pw_at_data  = pw_data_row_q && (pw_c_q == TW'(x_pad_0));
+  assign pw_row_done = pw_at_data ? pw_no_right_q : (pw_c_q == pw_cols_m1_q);
+  assign pw_we       = pw_active_q && !pw_at_data && !dw_we;
+  assign pw_step     = pw_active_q && (pw_at_data || !dw_we);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      pw_active_q   <= 1'b0;
-      pw_r_q        <= '0;
-      pw_c_q        <= '0;
-      pw_row_addr_q <= '0;
+      pw_active_q    <= 1'b0;
+      pw_data_row_q  <= 1'b0;
+      pw_no_right_q  <= 1'b0;
+      pw_r_q         <= '0;
+      pw_c_q         <= '0;
+      pw_cols_m1_q   <= '0;
+      pw_rows_m1_q   <= '0;
+      pw_to_data_q   <= '0;
+      pw_data_left_q <= '0;
+      pw_row_addr_q  <= '0;
     end else if (data_start_i) begin
-      pw_active_q   <= (rows != '0);
-      pw_r_q        <= '0;
-      pw_c_q        <= '0;
-      pw_row_addr_q <= sram_base;
+      pw_active_q    <= (rows != '0);
+      pw_data_row_q  <= (y_pad_0 == '0) && (y_size != '0);
+      pw_no_right_q  <= (data_col_end == cols);
+      pw_r_q         <= '0;
+      pw_c_q         <= '0;
+      pw_cols_m1_q   <= cols - TW'(1);
+      pw_rows_m1_q   <= rows - TW'(1);
+      pw_to_data_q   <= y_pad_0;
+      pw_data_left_q <= y_size;
+      pw_row_addr_q  <= sram_base;
     end else if (pw_step) begin
-      if (pw_c_next == cols) begin
-        pw_c_q        <= '0;
-        pw_r_q        <= pw_r_q + TW'(1);
-        pw_row_addr_q <= pw_row_addr_q + cols_a;
-        pw_active_q   <= (pw_r_q + TW'(1) != rows);
+      if (pw_row_done) begin
+        pw_c_q         <= '0;
+        pw_r_q         <= pw_r_q + TW'(1);
+        pw_row_addr_q  <= pw_row_addr_q + cols_a;
+        pw_active_q    <= (pw_r_q != pw_rows_m1_q);
+        pw_to_data_q   <= (pw_to_data_q == '0) ? '0 : pw_to_data_q - 4'd1;
+        if (pw_data_row_q) pw_data_left_q <= pw_data_left_q - 16'd1;
+        pw_data_row_q  <= (pw_to_data_q <= 4'd1) &&
+                          (pw_data_row_q ? (pw_data_left_q[15:1] != '0) : (pw_data_left_q != '0));
       end else begin
-        pw_c_q <= pw_c_next;
+        pw_c_q <= pw_at_data ? data_col_end : pw_c_q + TW'(1);
       end
     end
   end

@@ -105,10 +105,10 @@ module vta_store #(
   // rows x cols of the instruction on the command queue in IDLE (M stays put in POP, which adds sram_base
   // in P); START checks it, and reports a bad instruction in its second cycle (the index reported is
   // ready a cycle after the check)
-  vta_tile_check u_bounds (
+  vta_tile_check #(.DEPTH_A(vta_pkg::OUT_DEPTH)) u_bounds (
     .clk_i, .mul_en_i(state_q == S_IDLE && cmd_valid_i), .hold_en_i(state_q == S_POP),
     .rows_i(cmd_rows_i), .cols_i(cmd_cols_i), .sram_base_i(mi.sram_base),
-    .depth_i(32'(vta_pkg::OUT_DEPTH)), .oob_o(oob), .last_o(oob_last)
+    .depth_b_i(1'b0), .oob_o(oob), .last_o(oob_last)
   );
   assign bad_index = (x_size != '0) && !bad_type && oob;
 

@@ -1,5 +1,5 @@
 // Bounds check of a dense on-chip tile: rows x cols elements from sram_base must lie inside a buffer of
-// `depth_i` elements (the rule fsim applies to LOAD and STORE: sram_base + rows * cols <= depth). The
+// DEPTH_A elements (DEPTH_B with depth_b_i: a module that loads two buffers) (the rule fsim applies to LOAD and STORE: sram_base + rows * cols <= depth). The
 // instruction's full 16-bit sram_base is checked, not its low index bits, so a tile never wraps silently.
 // last_o is the index of the tile's last element (what the core reports in ERROR_ADDR), or sram_base
 // for an empty tile.
@@ -10,14 +10,17 @@
 // are taken in mul_en_i's cycle (the instruction on the command queue), the sum in hold_en_i's (the
 // next; sram_base_i must hold from then on); oob_o holds from the cycle after on, last_o (a subtraction,
 // needed only to report an error) from the cycle after that.
-module vta_tile_check (
+module vta_tile_check #(
+  parameter int unsigned DEPTH_A = 1024,   // powers of two
+  parameter int unsigned DEPTH_B = DEPTH_A
+) (
   input  logic        clk_i,
   input  logic        mul_en_i,
   input  logic        hold_en_i,
   input  logic [16:0] rows_i,        // at most 15 + 65535 + 15 with padding
   input  logic [16:0] cols_i,
   input  logic [15:0] sram_base_i,   // from the check's cycle on
-  input  logic [31:0] depth_i,       // a power of two
+  input  logic        depth_b_i,     // the tile is in the DEPTH_B buffer
   output logic        oob_o,
   output logic [31:0] last_o
 );
@@ -34,19 +37,19 @@ module vta_tile_check (
     end
   end
   // end_q > depth, for a power-of-two depth: a bit above it set, or its bit and one below
-  logic [33:0] depth, below;
-  assign depth = 34'(depth_i);
-  assign below = depth - 34'd1;
-  assign oob_o = ((end_q & ~(below | depth)) != '0) || (((end_q & depth) != '0) && ((end_q & below) != '0));
+  function automatic logic past(input logic [33:0] e, input int unsigned depth);
+    logic [33:0] d, below;
+    d     = 34'(depth);
+    below = d - 34'd1;
+    past  = ((e & ~(below | d)) != '0) || (((e & d) != '0) && ((e & below) != '0));
+  endfunction
+  assign oob_o = depth_b_i ? past(end_q, DEPTH_B) : past(end_q, DEPTH_A);
+  if ((DEPTH_A & (DEPTH_A - 1)) != 0 || (DEPTH_B & (DEPTH_B - 1)) != 0) begin : g_bad_depth
+    $error("vta_tile_check: buffer depths must be powers of two");
+  end
 
   logic [31:0] end_m1, last_q;
   vta_add #(.W(32)) u_last (.a_i(end_q[31:0]), .b_i('1), .cin_i(1'b0), .sum_o(end_m1));
   always_ff @(posedge clk_i) last_q <= empty_q ? 32'(sram_base_i) : end_m1;
   assign last_o = last_q;
-`ifndef SYNTHESIS
-  always_comb begin
-    DepthIsAPowerOfTwo: assert ((depth_i & (depth_i - 32'd1)) == '0)
-      else $error("vta_tile_check: the buffer depth %0d is not a power of two", depth_i);
-  end
-`endif
 endmodule

@@ -430,13 +430,20 @@ module vta_top #(
   assign deadlock_cond = running_q && any_blocked && (f_done || f_blocked) &&
                          (l_blocked || l_quiet) && (c_blocked || c_quiet) && (s_blocked || (s_quiet));
 
-  // the stalled instruction reported on deadlock: the lowest index among the blocked modules
-  logic [31:0] dl_idx;
-  always_comb begin
-    dl_idx = '1;
-    if (l_blocked && l_idx < dl_idx) dl_idx = l_idx;
-    if (c_blocked && c_idx < dl_idx) dl_idx = c_idx;
-    if (s_blocked && s_idx < dl_idx) dl_idx = s_idx;
+  // the stalled instruction reported on deadlock: the lowest index among the blocked modules, one compare
+  // a cycle (a deadlock is reported only after DEADLOCK_CYCLES of the same state, so a value three cycles
+  // old is that state's); each compare of two 32-bit indices is split in halves
+  function automatic logic lt32(input logic [31:0] a, input logic [31:0] b);
+    lt32 = (a[31:16] < b[31:16]) || ((a[31:16] == b[31:16]) && (a[15:0] < b[15:0]));
+  endfunction
+  logic [31:0] dl_l_q, dl_c_q, dl_s_q, dl_lc_q, dl_s2_q, dl_idx;
+  always_ff @(posedge clk_i) begin
+    dl_l_q  <= l_blocked ? l_idx : '1;
+    dl_c_q  <= c_blocked ? c_idx : '1;
+    dl_s_q  <= s_blocked ? s_idx : '1;
+    dl_lc_q <= lt32(dl_c_q, dl_l_q) ? dl_c_q : dl_l_q;
+    dl_s2_q <= dl_s_q;
+    dl_idx  <= lt32(dl_s2_q, dl_lc_q) ? dl_s2_q : dl_lc_q;
   end
 
   // an error response (SLVERR/DECERR): which client's read (by RID) or the store's write, and the
