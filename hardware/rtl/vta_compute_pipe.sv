@@ -116,7 +116,7 @@ module vta_compute_pipe #(
   logic reset_f, use_imm;
   logic [UAW-1:0] uop_bgn;
   logic [UAW:0]   uop_end;
-  logic [13:0]    iter_out, iter_in;
+  logic [13:0]    iter_in;
   logic [AAW-1:0] dst_fo, dst_fi;
   logic [SAW-1:0] src_fo, src_fi;
   logic [WAW-1:0] wgt_fo, wgt_fi;
@@ -124,7 +124,6 @@ module vta_compute_pipe #(
   assign reset_f  = gemm_q.reset;  // an ALU instruction's reset bit writes zeros too, as a GEMM's
   assign uop_bgn  = UAW'(gemm_q.uop_bgn);
   assign uop_end  = (UAW + 1)'(gemm_q.uop_end);
-  assign iter_out = gemm_q.iter_out;
   assign iter_in  = gemm_q.iter_in;
   assign use_imm  = !GEMM && alu_q.use_imm;
   assign imm      = ACC_W'(alu_q.imm);  // signed field: sign-extended
@@ -162,7 +161,7 @@ module vta_compute_pipe #(
   // ---- micro-op loop and pipeline ----
   logic           loop_active_q;
   logic [UAW:0]   k_q;
-  logic [13:0]    i_q, j_q;
+  logic [13:0]    i_q, jleft_q;  // jleft_q: inner iterations left, this issue's included
   logic [DXW-1:0] dst_out_q, dst_in_q;
   logic [SXW-1:0] src_out_q, src_in_q;
   logic [WXW-1:0] wgt_out_q, wgt_in_q;
@@ -218,11 +217,10 @@ module vta_compute_pipe #(
   function automatic logic [R-1:0] row_of(input logic [LR-1:0] r);
     row_of = R'(1) << r;
   endfunction
-  // rows [r, r + n) of a word (n <= R - r)
+  // rows [r, r + n) of a word (n <= R - r), row by row from small compares (no shift or subtract)
   function automatic logic [R-1:0] rows_from(input logic [LR-1:0] r, input logic [NW-1:0] n);
-    logic [2*R-1:0] m;
-    m = ((2 * R)'(1) << n) - (2 * R)'(1);
-    rows_from = R'(m << r);
+    for (int unsigned b = 0; b < R; b++)
+      rows_from[b] = (NW'(b) >= NW'(r)) && (NW'(b) < NW'(r) + n);
   endfunction
 
   // SA: the micro-op's full-width indices (registered into S1); S1: the buffer addresses (their low bits)
@@ -346,48 +344,73 @@ module vta_compute_pipe #(
   // destination is known) the inner iterations from the destination row to the end of its word (or of
   // the inner loop) issue together. A vector operand that is one of the group's rows but the last would
   // be written by an earlier iteration before a later one reads it: such iterations go one at a time.
+  // Kept to short paths: the inner iterations left count down (jleft_q), a group's row span comes from the
+  // few low bits of its destination, the vector operand's place is one difference tested on its low bits,
+  // and every next value of the loop registers is added beside the decision (each candidate one short add
+  // from registers), which then only selects. A group steps the destination by its span (dst_fi is 1) and
+  // leaves the other operands where they are: a group's vector operand is fixed (src_fi 0), an immediate
+  // or reset instruction reads none.
   logic           issued_q, s0_group, s0_src_in_group;
   logic [DXW-1:0] s0_dst_x, s0_src_x;
+  logic [DXW:0]   s0_diff;  // s0_src_x - s0_dst_x, its top bit the borrow (src below dst)
   logic [13:0]    s0_left;
+  logic [LR-1:0]  s0_row;
   logic [NW-1:0]  s0_room, s0_span, s0_n;
+  logic           left_le_room;
   assign s0_dst_x = DXW'(s1_uop.dst_idx) + dst_in_q;
   assign s0_src_x = DXW'(SXW'(s1_uop.src_idx) + src_in_q);
-  assign s0_left  = iter_in - j_q;
-  assign s0_room  = NW'(R) - NW'(s0_dst_x[LR-1:0]);
-  assign s0_span  = (s0_left < 14'(s0_room)) ? NW'(s0_left) : s0_room;
-  assign s0_src_in_group = two_reads && (s0_src_x >= s0_dst_x) && (s0_src_x < s0_dst_x + DXW'(s0_span) - DXW'(1));
+  assign s0_diff  = {1'b0, s0_src_x} - {1'b0, s0_dst_x};
+  assign s0_left  = jleft_q;
+  assign s0_row   = LR'(s1_uop.dst_idx) + LR'(dst_in_q);
+  assign s0_room  = NW'(R) - NW'(s0_row);
+  assign left_le_room = (s0_left[13:NW] == '0) && (s0_left[NW-1:0] <= s0_room);
+  assign s0_span  = left_le_room ? NW'(s0_left) : s0_room;
+  // src in [dst, dst + span - 1): the difference is below span - 1
+  assign s0_src_in_group = two_reads && !s0_diff[DXW] && (s0_diff[DXW-1:NW] == '0) &&
+                           ((s0_diff[NW-1:0] + NW'(1)) < s0_span);
   assign s0_group = groupable && issued_q && (s0_span > NW'(1)) && !s0_src_in_group;
   assign s0_n     = s0_group ? s0_span : NW'(1);
 
-  // the inner loop's step: s0_n iterations' worth of each factor, by shifted adds
-  logic [DXW-1:0] dst_step;
-  logic [SXW-1:0] src_step;
-  logic [WXW-1:0] wgt_step;
-  always_comb begin
-    dst_step = '0;
-    src_step = '0;
-    wgt_step = '0;
-    for (int unsigned b = 0; b < NW; b++) begin
-      if (s0_n[b]) begin
-        dst_step = dst_step + (DXW'(dst_fi) << b);
-        src_step = src_step + (SXW'(src_fi) << b);
-        wgt_step = wgt_step + (WXW'(wgt_fi) << b);
-      end
+  // the loop registers' candidates: one inner step, a group of n rows (n = 2..R), the next outer iteration
+  logic [DXW-1:0] dst_in_step, dst_out_step;
+  logic [SXW-1:0] src_in_step, src_out_step;
+  logic [WXW-1:0] wgt_in_step, wgt_out_step;
+  logic [13:0]    jleft_m1;
+  logic [DXW-1:0] dst_in_group [R+1];
+  logic [13:0]    jleft_group [R+1];
+  vta_add #(.W(DXW)) u_dst_in (.a_i(dst_in_q), .b_i(DXW'(dst_fi)), .cin_i(1'b0), .sum_o(dst_in_step));
+  vta_add #(.W(SXW)) u_src_in (.a_i(src_in_q), .b_i(SXW'(src_fi)), .cin_i(1'b0), .sum_o(src_in_step));
+  vta_add #(.W(WXW)) u_wgt_in (.a_i(wgt_in_q), .b_i(WXW'(wgt_fi)), .cin_i(1'b0), .sum_o(wgt_in_step));
+  vta_add #(.W(DXW)) u_dst_out (.a_i(dst_out_q), .b_i(DXW'(dst_fo)), .cin_i(1'b0), .sum_o(dst_out_step));
+  vta_add #(.W(SXW)) u_src_out (.a_i(src_out_q), .b_i(SXW'(src_fo)), .cin_i(1'b0), .sum_o(src_out_step));
+  vta_add #(.W(WXW)) u_wgt_out (.a_i(wgt_out_q), .b_i(WXW'(wgt_fo)), .cin_i(1'b0), .sum_o(wgt_out_step));
+  assign jleft_m1 = jleft_q - 14'd1;
+  for (genvar n = 0; n <= R; n++) begin : g_group_step
+    if (n < 2) begin : g_none
+      assign dst_in_group[n] = dst_in_q;
+      assign jleft_group[n]  = jleft_q;
+    end else begin : g_step
+      vta_add #(.W(DXW)) u_dst_group (.a_i(dst_in_q), .b_i(DXW'(n)), .cin_i(1'b0), .sum_o(dst_in_group[n]));
+      assign jleft_group[n] = jleft_q - 14'(n);
     end
   end
 
-  // loop counters
+  // loop counters: each test against a value fixed at the start (its bound less one)
   logic last_k, last_j, last_i;
-  assign last_k = (k_q + (UAW + 1)'(1) == uop_end);
-  assign last_j = (14'(s0_n) == s0_left);
-  assign last_i = (i_q + 14'd1 == iter_out);
+  logic [UAW:0] k_last_q;
+  logic [13:0]  i_last_q;
+  assign last_k = (k_q == k_last_q);
+  assign last_j = s0_group ? left_le_room : (s0_left == 14'd1);  // s0_n is all that is left
+  assign last_i = (i_q == i_last_q);
 
   // The loop's position and running offsets: every instruction starts them afresh, so they need no reset.
   always_ff @(posedge clk_i) begin
     if (start_i) begin
       k_q <= (UAW + 1)'(start_insn.uop_bgn);
+      k_last_q <= (UAW + 1)'(start_insn.uop_end) - (UAW + 1)'(1);
       i_q <= '0;
-      j_q <= '0;
+      i_last_q <= start_insn.iter_out - 14'd1;
+      jleft_q <= start_insn.iter_in;
       dst_out_q <= '0;
       dst_in_q  <= '0;
       src_out_q <= '0;
@@ -400,19 +423,21 @@ module vta_compute_pipe #(
       end else begin
         k_q <= (UAW + 1)'(uop_bgn);
         if (!last_j) begin
-          j_q      <= j_q + 14'(s0_n);
-          dst_in_q <= dst_in_q + dst_step;
-          src_in_q <= src_in_q + src_step;
-          wgt_in_q <= wgt_in_q + wgt_step;
+          jleft_q  <= s0_group ? jleft_group[s0_span] : jleft_m1;
+          dst_in_q <= s0_group ? dst_in_group[s0_span] : dst_in_step;
+          if (!s0_group) begin
+            src_in_q <= src_in_step;
+            wgt_in_q <= wgt_in_step;
+          end
         end else begin
-          j_q       <= '0;
+          jleft_q   <= iter_in;
           i_q       <= i_q + 14'd1;
-          dst_out_q <= dst_out_q + DXW'(dst_fo);
-          src_out_q <= src_out_q + SXW'(src_fo);
-          wgt_out_q <= wgt_out_q + WXW'(wgt_fo);
-          dst_in_q  <= dst_out_q + DXW'(dst_fo);
-          src_in_q  <= src_out_q + SXW'(src_fo);
-          wgt_in_q  <= wgt_out_q + WXW'(wgt_fo);
+          dst_out_q <= dst_out_step;
+          src_out_q <= src_out_step;
+          wgt_out_q <= wgt_out_step;
+          dst_in_q  <= dst_out_step;
+          src_in_q  <= src_out_step;
+          wgt_in_q  <= wgt_out_step;
         end
       end
     end

@@ -17,4 +17,5 @@ package vta_hw_pkg;
     logic [15:0] first_a;   // the first data element's offset from sram_base (y_pad_0 * cols + x_pad_0)
     logic [15:0] first_b;   // is first_a + first_b (mod 2^16)
   } tile_geom_t;
+  localparam int unsigned TILE_GEOM_BITS = 3 * 18 + 2 * 16;  // $bits(tile_geom_t), for tools without it
 endpackage

@@ -61,7 +61,7 @@ module vta_load #(
   localparam int unsigned AHEAD_BURST = BEAT_QUEUE / 2;
   localparam int unsigned QW          = $clog2(BEAT_QUEUE);
   localparam int unsigned OW          = 16;               // beats requested and not yet taken
-  localparam int unsigned GW          = $bits(vta_hw_pkg::tile_geom_t);
+  localparam int unsigned GW          = vta_hw_pkg::TILE_GEOM_BITS;
   localparam int unsigned EW          = GW + vta_pkg::INSN_BITS + 32 + 1;  // back-end entry: geometry, insn, idx, runs
   // elements narrower than the bus go through the unit's own beat queue, which counts the beats of one
   // instruction: such a config runs one instruction at a time

@@ -34,6 +34,5 @@ module vta_tile_geom (
     first_a_q <= (y_pad_0_q[0] ? cols16 : '0) + (y_pad_0_q[1] ? cols16 << 1 : '0) + 16'(x_pad_0_q);
     first_b_q <= (y_pad_0_q[2] ? cols16 << 2 : '0) + (y_pad_0_q[3] ? cols16 << 3 : '0);
   end
-  assign geom_o = '{rows: rows_q, cols: cols_q, col_end: col_end_q,
-                    first_a: first_a_q, first_b: first_b_q};
+  assign geom_o = {rows_q, cols_q, col_end_q, first_a_q, first_b_q};  // tile_geom_t's field order
 endmodule

@@ -586,18 +586,52 @@ module vta_top #(
     cnt_inc_en[vta_pkg::CNT_GEMM_HAZARD]   = c_hazard;
   end
 
+  // Each counter is four 16-bit segments: its event (registered) adds to the lowest, and a segment's
+  // carry reaches the next one a cycle later, so no add is wider than 16 bits. A counter settles three
+  // cycles after its last event (the host reads them once the core is done, many cycles later).
+  // (The ALU rows were taken while running; they may land in the cycle after the run.)
+  localparam int unsigned CSEG = 16;
+  logic [NC-1:0]      cnt_ev_q;
+  logic [NC*CSEG-1:0] cnt_add_q;
   always_ff @(posedge clk_i or negedge rst_core_n) begin
     if (!rst_core_n) begin
-      cnt_q <= '0;
-    end else if (start) begin
-      cnt_q <= '0;
+      cnt_ev_q  <= '0;
+      cnt_add_q <= '0;
     end else begin
-      // (the ALU rows were taken while running; they may land in the cycle after the run)
       for (int unsigned i = 0; i < NC; i++) begin
-        if (cnt_inc_en[i] && (running_q || i == vta_pkg::CNT_ALU))
-          cnt_q[i * 64 +: 64] <= cnt_q[i * 64 +: 64] + cnt_inc[i * 64 +: 64];
+        cnt_ev_q[i] <= !start && cnt_inc_en[i] && (running_q || i == vta_pkg::CNT_ALU);
+        cnt_add_q[i * CSEG +: CSEG] <= cnt_inc[i * 64 +: CSEG];
       end
     end
+  end
+  for (genvar i = 0; i < NC; i++) begin : g_cnt
+    logic [CSEG:0]   low;
+    logic [63:0]     value_q;
+    logic [2:0]      carry_q;  // into segments 1..3
+    logic [3*CSEG+2:0] upper;  // segments 1..3 plus their carries, as three separate 17-bit sums
+    assign low = {1'b0, value_q[0 +: CSEG]} + {1'b0, cnt_ev_q[i] ? cnt_add_q[i * CSEG +: CSEG] : '0};
+    for (genvar k = 1; k < 4; k++) begin : g_seg
+      assign upper[(k - 1) * (CSEG + 1) +: CSEG + 1] = {1'b0, value_q[k * CSEG +: CSEG]} + (CSEG + 1)'(carry_q[k - 1]);
+    end
+    always_ff @(posedge clk_i or negedge rst_core_n) begin
+      if (!rst_core_n) begin
+        value_q <= '0;
+        carry_q <= '0;
+      end else if (start) begin
+        value_q <= '0;
+        carry_q <= '0;
+      end else begin
+        value_q[0 +: CSEG] <= low[CSEG-1:0];
+        carry_q[0]         <= low[CSEG];
+        for (int unsigned k = 1; k < 4; k++) begin
+          value_q[k * CSEG +: CSEG] <= upper[(k - 1) * (CSEG + 1) +: CSEG];
+          if (k < 3) carry_q[k] <= upper[(k - 1) * (CSEG + 1) + CSEG];
+        end
+      end
+    end
+    assign cnt_q[i * 64 +: 64] = value_q;
+    logic unused_top_carry;
+    assign unused_top_carry = upper[3 * CSEG + 2];
   end
 
   // unused: queue occupancies (visible in waveforms), write-response IDs
