@@ -164,16 +164,26 @@ module vta_store #(
 
   // ---- address walker ----
   // Byte addresses of elements span DW + LOG_EB bits (the instruction's element index is DW bits) and a row
-  // runs at most 2^16 elements past the last index: one bit more holds every address exactly, so the
-  // walker's address register and its adder are that wide, not ADDR_W (a shorter carry chain).
+  // runs at most 2^16 elements past the last index: one bit more holds every address exactly.
+  // Kept to short paths between registers (docs/hardware.md, logic depth): the next row's first element
+  // is kept ready (one carry-select add a row), addresses advance within the 4 KiB page (a burst never
+  // crosses it; the page number's increment is kept ready), and a wide burst is chosen in one cycle from
+  // registers and presented the next (a burst every other cycle: two beats or more, the bus stays busy).
+  // Narrow elements go one single-beat burst each, one a cycle.
   localparam int unsigned BAW = (DW + LOG_EB + 1 < ADDR_W) ? DW + LOG_EB + 1 : ADDR_W;
-  logic              aw_active_q;
+  localparam int unsigned PBW = 12 - LOG_BUSB;                    // beat index bits within a 4 KiB page
+  localparam int unsigned MAX_BURST = PBW < 8 ? 1 << PBW : 256;   // AXI's limit, or one page of beats
+  localparam int unsigned LOG_MAXB  = $clog2(MAX_BURST);
+  localparam int unsigned NLW       = LOG_MAXB + 1;               // a burst's beat count
+  logic              aw_active_q, aw_present_q, aw_last_q, aw_rows_last_q;
   logic [15:0]       aw_rows_left_q;
-  logic [DW-1:0]     aw_row_elem_q, aw_elem_q;
-  logic [BAW-1:0]    aw_addr_q;
-  logic [BW-1:0]     aw_beats_left_q, row_beats, burst_beats;
-  logic [DW-1:0]     next_row_elem;
-  logic              lf_wready, lf_rvalid, lf_pop, aw_fire;
+  logic [DW-1:0]     aw_elem_q, nx_elem_q, nx_elem_next, nx_elem_first;
+  logic [BAW-1:0]    aw_addr_q, addr_step;
+  logic [BAW-13:0]   aw_page_inc_q, page_inc;
+  logic [BW-1:0]     aw_left_q, aw_left_m1_q, row_beats, row_beats_m1;
+  logic [NLW-1:0]    aw_burst_q;
+  logic [7:0]        aw_len_q;
+  logic              lf_wready, lf_rvalid, lf_pop, aw_fire, aw_row_end;
   logic [8+LW-1:0]   lf_wdata, lf_rdata;
   logic [2:0]        lf_count;
 
@@ -181,64 +191,83 @@ module vta_store #(
     byte_addr = BAW'({elem, {LOG_EB{1'b0}}});
   endfunction
 
-  assign row_beats     = BW'({x_size, {LOG_BPE{1'b0}}});
-  assign next_row_elem = aw_row_elem_q + DW'(x_stride);
-  // Beats to the next 4 KiB boundary, as far as a 256-beat burst reaches: 256 unless the address is in
-  // the page's last 256 beats, and then a subtraction of the bits below them (vta_load_unit does the same).
-  localparam int unsigned REACH = LOG_BUSB + 8;  // address bits one 256-beat burst spans
-  logic [8:0] beats_to_4k;
-  if (REACH < 12) begin : g_near_4k
-    logic [7:0] beat_in_reach;
-    assign beat_in_reach = aw_addr_q[REACH-1:LOG_BUSB];
-    assign beats_to_4k   = &aw_addr_q[11:REACH] ? 9'd256 - 9'(beat_in_reach) : 9'd256;
-  end else begin : g_page_4k
-    assign beats_to_4k = 9'((13'd4096 - {1'b0, aw_addr_q[11:0]}) >> LOG_BUSB);
-  end
-  always_comb begin
-    if (!WIDE) begin
-      burst_beats = BW'(1);
-    end else begin
-      burst_beats = aw_beats_left_q;
-      if (burst_beats > BW'(256)) burst_beats = BW'(256);
-      // burst_beats <= 256 here: the compare needs the low nine bits only
-      if (beats_to_4k < burst_beats[8:0]) burst_beats = BW'(beats_to_4k);
-    end
-  end
+  assign row_beats    = BW'({x_size, {LOG_BPE{1'b0}}});
+  assign row_beats_m1 = BW'({x_size - 16'd1, {LOG_BPE{1'b1}}});  // x_size >= 1 when started
+  vta_add #(.W(DW)) u_next_row (.a_i(nx_elem_q), .b_i(DW'(x_stride)), .cin_i(1'b0), .sum_o(nx_elem_next));
+  vta_add #(.W(DW)) u_second_row (.a_i(dram_base), .b_i(DW'(x_stride)), .cin_i(1'b0), .sum_o(nx_elem_first));
+  vta_add #(.W(BAW - 12)) u_page_inc (.a_i(aw_addr_q[BAW-1:12]), .b_i('0), .cin_i(1'b1), .sum_o(page_inc));
+  always_ff @(posedge clk_i) aw_page_inc_q <= page_inc;  // ready a cycle after each move
 
-  assign awvalid_o = aw_active_q && lf_wready;
-  assign awaddr_o  = ADDR_W'({aw_addr_q[BAW-1:LOG_BUSB], {LOG_BUSB{1'b0}}});
-  assign awlen_o   = 8'(burst_beats - BW'(1));
-  assign aw_fire   = awvalid_o && awready_i;
-  assign lf_wdata  = {LW'(aw_elem_q), awlen_o};
+  // wide: the burst from registered state, the least of the row's beats left, 256 and the beats to the
+  // page's end, each a compare on a few bits
+  logic [PBW-1:0] page_m1;
+  logic           left_le_lim, lim_le_page, left_le_page, take_left, take_lim;
+  assign page_m1      = ~aw_addr_q[11:LOG_BUSB];
+  assign left_le_lim  = (aw_left_m1_q[BW-1:LOG_MAXB] == '0);
+  assign lim_le_page  = (page_m1 >= PBW'(MAX_BURST - 1));
+  assign left_le_page = (aw_left_m1_q[BW-1:PBW] == '0) && (aw_left_m1_q[PBW-1:0] <= page_m1);
+  assign take_left    = left_le_lim && left_le_page;
+  assign take_lim     = !take_left && lim_le_page;
+
+  // the current burst's end within the page, whose carry out of the page takes the next page number
+  logic [12:0] in_page_end;
+  assign in_page_end = {1'b0, aw_addr_q[11:0]} + (WIDE ? (13'(aw_burst_q) << LOG_BUSB) : 13'(EBYTES));
+  assign addr_step   = {in_page_end[12] ? aw_page_inc_q : aw_addr_q[BAW-1:12], in_page_end[11:0]};
+
+  assign awvalid_o  = (WIDE ? aw_present_q : aw_active_q) && lf_wready;
+  assign awaddr_o   = ADDR_W'({aw_addr_q[BAW-1:LOG_BUSB], {LOG_BUSB{1'b0}}});
+  assign awlen_o    = WIDE ? aw_len_q : 8'd0;
+  assign aw_fire    = awvalid_o && awready_i;
+  assign aw_row_end = WIDE ? aw_last_q : (aw_left_q == BW'(1));
+  assign lf_wdata   = {LW'(aw_elem_q), awlen_o};
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      aw_active_q     <= 1'b0;
-      aw_rows_left_q  <= '0;
-      aw_row_elem_q   <= '0;
-      aw_elem_q       <= '0;
-      aw_addr_q       <= '0;
-      aw_beats_left_q <= '0;
+      aw_active_q    <= 1'b0;
+      aw_present_q   <= 1'b0;
+      aw_last_q      <= 1'b0;
+      aw_rows_last_q <= 1'b0;
+      aw_rows_left_q <= '0;
+      aw_elem_q      <= '0;
+      nx_elem_q      <= '0;
+      aw_addr_q      <= '0;
+      aw_left_q      <= '0;
+      aw_left_m1_q   <= '0;
+      aw_burst_q     <= '0;
+      aw_len_q       <= '0;
     end else if (start) begin
-      aw_active_q     <= 1'b1;
-      aw_rows_left_q  <= y_size;
-      aw_row_elem_q   <= dram_base;
-      aw_elem_q       <= dram_base;
-      aw_addr_q       <= byte_addr(dram_base);
-      aw_beats_left_q <= row_beats;
-    end else if (aw_fire) begin
-      if (aw_beats_left_q == burst_beats) begin
-        aw_rows_left_q  <= aw_rows_left_q - 16'd1;
-        aw_active_q     <= (aw_rows_left_q != 16'd1);
-        aw_row_elem_q   <= next_row_elem;
-        aw_elem_q       <= next_row_elem;
-        aw_addr_q       <= byte_addr(next_row_elem);
-        aw_beats_left_q <= row_beats;
-      end else begin
-        aw_beats_left_q <= aw_beats_left_q - burst_beats;
-        aw_elem_q       <= aw_elem_q + 1'b1;
-        aw_addr_q       <= WIDE ? aw_addr_q + (BAW'(burst_beats) << LOG_BUSB)
-                                : aw_addr_q + BAW'(EBYTES);
+      aw_active_q    <= 1'b1;
+      aw_present_q   <= 1'b0;
+      aw_rows_left_q <= y_size;
+      aw_rows_last_q <= (y_size == 16'd1);
+      aw_elem_q      <= dram_base;
+      nx_elem_q      <= nx_elem_first;
+      aw_addr_q      <= byte_addr(dram_base);
+      aw_left_q      <= row_beats;
+      aw_left_m1_q   <= row_beats_m1;
+    end else begin
+      if (WIDE && aw_active_q && !aw_present_q) begin
+        aw_present_q <= 1'b1;
+        aw_last_q    <= take_left;
+        aw_burst_q   <= take_left ? NLW'(aw_left_q) : take_lim ? NLW'(MAX_BURST) : NLW'(page_m1) + NLW'(1);
+        aw_len_q     <= take_left ? 8'(aw_left_m1_q) : take_lim ? 8'(MAX_BURST - 1) : 8'(page_m1);
+      end else if (aw_fire) begin
+        aw_present_q <= 1'b0;
+        if (aw_row_end) begin
+          aw_rows_left_q <= aw_rows_left_q - 16'd1;
+          aw_rows_last_q <= (aw_rows_left_q == 16'd2);
+          aw_active_q    <= !aw_rows_last_q;
+          aw_elem_q      <= nx_elem_q;
+          nx_elem_q      <= nx_elem_next;
+          aw_addr_q      <= byte_addr(nx_elem_q);
+          aw_left_q      <= row_beats;
+          aw_left_m1_q   <= row_beats_m1;
+        end else begin
+          aw_elem_q    <= aw_elem_q + 1'b1;  // (narrow: its low bits are the next element's lane)
+          aw_addr_q    <= addr_step;
+          aw_left_q    <= aw_left_q - (WIDE ? BW'(aw_burst_q) : BW'(1));
+          aw_left_m1_q <= aw_left_q + ~(WIDE ? BW'(aw_burst_q) : BW'(1));
+        end
       end
     end
   end
