@@ -178,7 +178,6 @@ module vta_compute_pipe #(
   logic [DXW-1:0] s1_dst_x_q;
   logic [SXW-1:0] s1_src_x_q;
   logic [WXW-1:0] s1_wgt_x_q;
-  logic [R-1:0]   s1_dst_rows_q, s1_src_row_q;  // the rows S1 reads of its destination's and source's words
   // S2 / S3: the destination word and the rows of it the micro-op (or group) writes
   localparam int unsigned ELEM = vta_pkg::ACC_ELEM_BITS;
   logic           s2_valid_q, s2_group_q;
@@ -282,17 +281,11 @@ module vta_compute_pipe #(
   // in S2/S3 still has to write it. Forgotten at every instruction start.
   logic           src_kept_q;
   logic [AAW-1:0] src_kept_idx_q;
-  logic           s1_reuse, pend_src, pend_dst;
-  // an older micro-op in S2..S3 still has to write one of `rows` of word `w`
-  function automatic logic pending_any(input logic [AWW-1:0] w, input logic [R-1:0] rows);
-    pending_any = (s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, w, rows)) ||
-                  (ahead2_valid && pending_in(ahead2_word, ahead2_rows, w, rows)) ||
-                  (mul_path && late_pending(w, rows));
-  endfunction
-  // the source's row and the destination's rows, tested side by side (the read then picks one of the two)
-  assign pend_src = pending_any(s1_src_acc[AAW-1:LR], s1_src_row_q);
-  assign pend_dst = pending_any(s1_dst[AAW-1:LR], s1_dst_rows_q);
-  assign s1_reuse = two_reads && !s1_phase_q && src_kept_q && (src_kept_idx_q == s1_src_acc) && !pend_src;
+  logic           s1_reuse;
+  assign s1_reuse = two_reads && !s1_phase_q && src_kept_q && (src_kept_idx_q == s1_src_acc) &&
+                    !(s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, s1_src_acc[AAW-1:LR], row_of(s1_src_acc[LR-1:0]))) &&
+                    !(ahead2_valid && pending_in(ahead2_word, ahead2_rows, s1_src_acc[AAW-1:LR], row_of(s1_src_acc[LR-1:0]))) &&
+                    !(mul_path && late_pending(s1_src_acc[AAW-1:LR], row_of(s1_src_acc[LR-1:0])));
 
   if (GEMM) begin : g_window
     assign pre3_valid   = s2x_valid_q;
@@ -314,15 +307,15 @@ module vta_compute_pipe #(
 
   // read-after-write hazard on the ACC rows the micro-op in S1 reads (GEMM: two cycles later); a locked bank
   logic s1_reads_src, s1_rd_acc, hazard, locked, s1_move, s1_ready, sa_move, sa_ready, s0_issue;
-  /* verilator lint_off UNUSEDSIGNAL */  // the GEMM engine reads ACC later, from S2P
   logic [AAW-1:0] s1_rd_addr;
-  /* verilator lint_on UNUSEDSIGNAL */
   logic [R-1:0]   s1_rd_rows;  // rows of the word read this cycle that the micro-op uses
   assign s1_reads_src = two_reads && !s1_phase_q && !s1_reuse;
   assign s1_rd_acc    = s1_valid_q && !no_reads && !s1_oob;
   assign s1_rd_addr   = s1_reads_src ? s1_src_acc : s1_dst;
   assign s1_rd_rows   = rows_from(s1_rd_addr[LR-1:0], s1_reads_src ? NW'(1) : s1_n_q);
-  assign hazard = s1_rd_acc && (s1_reads_src ? pend_src : pend_dst);
+  assign hazard = s1_rd_acc && ((s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, s1_rd_addr[AAW-1:LR], s1_rd_rows)) ||
+                                (ahead2_valid && pending_in(ahead2_word, ahead2_rows, s1_rd_addr[AAW-1:LR], s1_rd_rows)) ||
+                                (mul_path && late_pending(s1_rd_addr[AAW-1:LR], s1_rd_rows)));
   // the destination's bank (the only ACC entry a GEMM touches; the ALU engine is never locked)
   assign locked = s1_valid_q && !s1_oob && lock_i[s1_dst[AAW-1 -: LB]];
   // S1 hands its micro-op to S2 when no hazard and, for two reads, in the second phase
@@ -469,8 +462,6 @@ module vta_compute_pipe #(
       s1_dst_x_q <= '0;
       s1_src_x_q <= '0;
       s1_wgt_x_q <= '0;
-      s1_dst_rows_q <= '0;
-      s1_src_row_q  <= '0;
       s2_valid_q <= 1'b0;
       s2_group_q <= 1'b0;
       s2_dst_q   <= '0;
@@ -507,8 +498,6 @@ module vta_compute_pipe #(
         s1_dst_x_q <= sa_dst_x;
         s1_src_x_q <= sa_src_x;
         s1_wgt_x_q <= sa_wgt_x;
-        s1_dst_rows_q <= rows_from(sa_dst_x[LR-1:0], sa_n_q);
-        s1_src_row_q  <= row_of(sa_src_x[LR-1:0]);
       end else if (s1_move) begin
         s1_valid_q <= 1'b0;
       end else if (s1_valid_q && s1_reads_src && !hazard) begin
@@ -518,7 +507,7 @@ module vta_compute_pipe #(
       s2_valid_q <= s1_move;
       if (s1_move) begin
         s2_dst_q   <= s1_dst;
-        s2_rows_q  <= s1_dst_rows_q;
+        s2_rows_q  <= rows_from(s1_dst[LR-1:0], s1_n_q);
         s2_group_q <= (s1_n_q != NW'(1));
       end
       // GEMM, ALU MUL: S2 -> S2P -> S2X
