@@ -196,7 +196,7 @@ module vta_compute #(
   logic        tile_oob, decode_first_q, decode_second_q, tile_load;
   logic [31:0] tile_last;
   vta_tile_check #(.DEPTH_A(vta_pkg::ACC_DEPTH), .DEPTH_B(vta_pkg::UOP_DEPTH)) u_bounds (
-    .clk_i, .mul_en_i(state_q == S_IDLE && cmd_valid_i), .hold_en_i(state_q == S_DECODE),
+    .clk_i, .hold_en_i(decode_first_q),
     .rows_i(cmd_rows_i), .cols_i(cmd_cols_i), .sram_base_i(mem_q.sram_base),
     .depth_b_i(is_uop_load),
     .oob_o(tile_oob), .last_o(tile_last)
@@ -302,7 +302,7 @@ module vta_compute #(
   vta_pkg::uop_t foot_uop;
   /* verilator lint_on UNUSEDSIGNAL */
   assign foot_uop = uop_rdata_i[0 +: vta_pkg::UOP_ELEM_BITS];
-  logic [XW-1:0] foot_dst_q, foot_src_q, foot_dx_q, foot_sx_q;  // lowest index, extent
+  logic [XW-1:0] foot_dst_q, foot_src_q, foot_dst_hi_q, foot_src_hi_q;  // lowest and highest index
   logic [13:0] last_out, last_in;  // the last iteration of each loop
   assign last_out = iter_out - 14'd1;
   assign last_in  = iter_in - 14'd1;
@@ -322,26 +322,36 @@ module vta_compute #(
       for (int unsigned k = 0; k < 4; k++) ext_p_q[k] <= ext_m_q[k];
     end
   end
+  // the extents' sums, from P on (FOOT_ADD comes three states after POP_PREV at the earliest), and the
+  // range's ends in FOOT_ADD: each one carry-select add from registers
+  logic [XW-1:0] foot_dx_q, foot_sx_q, foot_dx, foot_sx, foot_dst_hi, foot_src_hi;
+  vta_add #(.W(XW)) u_foot_dx (.a_i(ext_p_q[0]), .b_i(ext_p_q[1]), .cin_i(1'b0), .sum_o(foot_dx));
+  vta_add #(.W(XW)) u_foot_sx (.a_i(ext_p_q[2]), .b_i(ext_p_q[3]), .cin_i(1'b0), .sum_o(foot_sx));
+  vta_add #(.W(XW)) u_foot_dhi (.a_i(XW'(foot_uop.dst_idx)), .b_i(foot_dx_q), .cin_i(1'b0), .sum_o(foot_dst_hi));
+  vta_add #(.W(XW)) u_foot_shi (.a_i(XW'(foot_uop.src_idx)), .b_i(foot_sx_q), .cin_i(1'b0), .sum_o(foot_src_hi));
   always_ff @(posedge clk_i) begin
+    foot_dx_q <= foot_dx;
+    foot_sx_q <= foot_sx;
     if (state_q == S_FOOT_ADD) begin
-      foot_dst_q <= XW'(foot_uop.dst_idx);
-      foot_src_q <= XW'(foot_uop.src_idx);
-      foot_dx_q  <= ext_p_q[0] + ext_p_q[1];
-      foot_sx_q  <= ext_p_q[2] + ext_p_q[3];
+      foot_dst_q    <= XW'(foot_uop.dst_idx);
+      foot_src_q    <= XW'(foot_uop.src_idx);
+      foot_dst_hi_q <= foot_dst_hi;
+      foot_src_hi_q <= foot_src_hi;
     end
   end
-  // banks of the index range [lo, lo + ext]: one bank, or all when it crosses one or leaves the buffer
-  function automatic logic [NB-1:0] banks_of(input logic [XW-1:0] lo, input logic [XW-1:0] ext);
-    logic [XW-1:0] hi;
-    hi = lo + ext;
-    if (hi >= XW'(vta_pkg::ACC_DEPTH) || lo[AAW-1 -: LB] != hi[AAW-1 -: LB]) banks_of = '1;
+  // banks of the index range [lo, hi]: one bank, or all when it crosses one or leaves the buffer (a bit
+  // test: the depth is a power of two)
+  /* verilator lint_off UNUSEDSIGNAL */  // only the bank bits and the range's top are tested
+  function automatic logic [NB-1:0] banks_of(input logic [XW-1:0] lo, input logic [XW-1:0] hi);
+    if (hi[XW-1:AAW] != '0 || lo[AAW-1 -: LB] != hi[AAW-1 -: LB]) banks_of = '1;
     else banks_of = NB'(1) << lo[AAW-1 -: LB];
   endfunction
+  /* verilator lint_on UNUSEDSIGNAL */
   logic [NB-1:0] foot_tag;
   logic one_uop, vec_src;
   assign one_uop  = (uop_end == (UAW + 1)'(uop_bgn) + (UAW + 1)'(1));
   assign vec_src  = !alu_q.use_imm && !alu_q.reset;
-  assign foot_tag = !one_uop ? '1 : (banks_of(foot_dst_q, foot_dx_q) | (vec_src ? banks_of(foot_src_q, foot_sx_q) : '0));
+  assign foot_tag = !one_uop ? '1 : (banks_of(foot_dst_q, foot_dst_hi_q) | (vec_src ? banks_of(foot_src_q, foot_src_hi_q) : '0));
 
   // ---- the ALU queue and engine ----
   localparam int unsigned QW = vta_pkg::INSN_BITS + 32 + NB;

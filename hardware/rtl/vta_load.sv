@@ -94,8 +94,9 @@ module vta_load #(
   // rows x cols of the instruction on the command queue when the front end takes it (M stays put in POP,
   // which adds sram_base in P); START checks it, and reports a tile that does not fit from its second
   // cycle on (start_seen_q: the index reported is ready a cycle after the check)
+  logic took_q;  // the front end took an instruction in the cycle before (it is in POP now)
   vta_tile_check #(.DEPTH_A(vta_pkg::INP_DEPTH), .DEPTH_B(vta_pkg::WGT_DEPTH)) u_bounds (
-    .clk_i, .mul_en_i(front_free && cmd_valid_i), .hold_en_i(front_q == F_POP),
+    .clk_i, .hold_en_i(took_q),
     .rows_i(cmd_rows_i), .cols_i(cmd_cols_i), .sram_base_i(mi.sram_base),
     .depth_b_i(is_wgt),
     .oob_o(oob), .last_o(oob_last)
@@ -285,12 +286,14 @@ module vta_load #(
       front_q <= F_IDLE;
       back_q  <= B_IDLE;
       start_seen_q <= 1'b0;
+      took_q       <= 1'b0;
       insn_q  <= '0;
       idx_q   <= '0;
     end else begin
       front_q <= front_d;
       back_q  <= back_d;
       start_seen_q <= (front_q == F_START);
+      took_q       <= front_free && cmd_valid_i;
       if (front_free && cmd_valid_i) begin
         insn_q <= cmd_insn_i;
         idx_q  <= cmd_idx_i;

@@ -105,8 +105,9 @@ module vta_store #(
   // rows x cols of the instruction on the command queue in IDLE (M stays put in POP, which adds sram_base
   // in P); START checks it, and reports a bad instruction in its second cycle (the index reported is
   // ready a cycle after the check)
+  logic took_q;  // an instruction was taken in the cycle before (it is in POP now)
   vta_tile_check #(.DEPTH_A(vta_pkg::OUT_DEPTH)) u_bounds (
-    .clk_i, .mul_en_i(state_q == S_IDLE && cmd_valid_i), .hold_en_i(state_q == S_POP),
+    .clk_i, .hold_en_i(took_q),
     .rows_i(cmd_rows_i), .cols_i(cmd_cols_i), .sram_base_i(mi.sram_base),
     .depth_b_i(1'b0), .oob_o(oob), .last_o(oob_last)
   );
@@ -362,11 +363,13 @@ module vta_store #(
     if (!rst_ni) begin
       state_q <= S_IDLE;
       start_seen_q <= 1'b0;
+      took_q       <= 1'b0;
       insn_q  <= '0;
       idx_q   <= '0;
     end else begin
       state_q <= state_d;
       start_seen_q <= (state_q == S_START);
+      took_q       <= (state_q == S_IDLE) && cmd_valid_i;
       if (state_q == S_IDLE && cmd_valid_i) begin
         insn_q <= cmd_insn_i;
         idx_q  <= cmd_idx_i;

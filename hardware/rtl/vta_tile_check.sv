@@ -6,16 +6,17 @@
 // Built for a short path between registers: the tile's rows and cols come from the command queue (the
 // top adds the padding as it queues the instruction), the multiply goes through two registers with
 // nothing between, the DSP48's M and P, and P adds sram_base (the DSP's post-adder), so the end index
-// is a register and the check a test of its bits against the buffer's power-of-two depth. The operands
-// are taken in mul_en_i's cycle (the instruction on the command queue), the sum in hold_en_i's (the
-// next; sram_base_i must hold from then on); oob_o holds from the cycle after on, last_o (a subtraction,
-// needed only to report an error) from the cycle after that.
+// is a register and the check a test of its bits against the buffer's power-of-two depth. M takes the
+// product of whatever is on the command queue every cycle (no enable: the logic that decides to take an
+// instruction stays off the DSP's paths); the sum is taken in hold_en_i's cycle, which must be the one
+// right after the module took the instruction (a register's output; sram_base_i holds from then on);
+// oob_o holds from the cycle after on, last_o (a subtraction, needed only to report an error) from the
+// cycle after that.
 module vta_tile_check #(
   parameter int unsigned DEPTH_A = 1024,   // powers of two
   parameter int unsigned DEPTH_B = DEPTH_A
 ) (
   input  logic        clk_i,
-  input  logic        mul_en_i,
   input  logic        hold_en_i,
   input  logic [16:0] rows_i,        // at most 15 + 65535 + 15 with padding
   input  logic [16:0] cols_i,
@@ -27,10 +28,8 @@ module vta_tile_check #(
   logic [33:0] tile_m_q, end_q;
   logic        empty_m_q, empty_q;
   always_ff @(posedge clk_i) begin
-    if (mul_en_i) begin
-      tile_m_q  <= 34'(rows_i) * 34'(cols_i);
-      empty_m_q <= (rows_i == '0) || (cols_i == '0);
-    end
+    tile_m_q  <= 34'(rows_i) * 34'(cols_i);
+    empty_m_q <= (rows_i == '0) || (cols_i == '0);
     if (hold_en_i) begin
       end_q   <= tile_m_q + 34'(sram_base_i);  // one past the last element
       empty_q <= empty_m_q;
