@@ -586,10 +586,11 @@ module vta_top #(
     cnt_inc_en[vta_pkg::CNT_GEMM_HAZARD]   = c_hazard;
   end
 
-  // Each counter is four 16-bit segments: its event (registered) adds to the lowest, and a segment's
-  // carry reaches the next one a cycle later, so no add is wider than 16 bits. A counter settles three
-  // cycles after its last event (the host reads them once the core is done, many cycles later).
-  // (The ALU rows were taken while running; they may land in the cycle after the run.)
+  // Each counter is a 16-bit low part, to which its event (registered) adds, and a 48-bit high part that
+  // takes the low part's carry a cycle later through a carry-select add (vta_add): no add on a path is
+  // wider than a segment. A counter settles two cycles after its last event (the host reads them once
+  // the core is done, many cycles later). (The ALU rows were taken while running; they may land in the
+  // cycle after the run.)
   localparam int unsigned CSEG = 16;
   logic [NC-1:0]      cnt_ev_q;
   logic [NC*CSEG-1:0] cnt_add_q;
@@ -605,33 +606,28 @@ module vta_top #(
     end
   end
   for (genvar i = 0; i < NC; i++) begin : g_cnt
-    logic [CSEG:0]   low;
-    logic [63:0]     value_q;
-    logic [2:0]      carry_q;  // into segments 1..3
-    logic [3*CSEG+2:0] upper;  // segments 1..3 plus their carries, as three separate 17-bit sums
-    assign low = {1'b0, value_q[0 +: CSEG]} + {1'b0, cnt_ev_q[i] ? cnt_add_q[i * CSEG +: CSEG] : '0};
-    for (genvar k = 1; k < 4; k++) begin : g_seg
-      assign upper[(k - 1) * (CSEG + 1) +: CSEG + 1] = {1'b0, value_q[k * CSEG +: CSEG]} + (CSEG + 1)'(carry_q[k - 1]);
-    end
+    logic [CSEG:0]      low;
+    logic [CSEG-1:0]    low_q;
+    logic [63-CSEG:0]   high_q, high;
+    logic               carry_q;
+    assign low = {1'b0, low_q} + {1'b0, cnt_ev_q[i] ? cnt_add_q[i * CSEG +: CSEG] : '0};
+    vta_add #(.W(64 - CSEG)) u_high (.a_i(high_q), .b_i('0), .cin_i(carry_q), .sum_o(high));
     always_ff @(posedge clk_i or negedge rst_core_n) begin
       if (!rst_core_n) begin
-        value_q <= '0;
-        carry_q <= '0;
+        low_q   <= '0;
+        high_q  <= '0;
+        carry_q <= 1'b0;
       end else if (start) begin
-        value_q <= '0;
-        carry_q <= '0;
+        low_q   <= '0;
+        high_q  <= '0;
+        carry_q <= 1'b0;
       end else begin
-        value_q[0 +: CSEG] <= low[CSEG-1:0];
-        carry_q[0]         <= low[CSEG];
-        for (int unsigned k = 1; k < 4; k++) begin
-          value_q[k * CSEG +: CSEG] <= upper[(k - 1) * (CSEG + 1) +: CSEG];
-          if (k < 3) carry_q[k] <= upper[(k - 1) * (CSEG + 1) + CSEG];
-        end
+        low_q   <= low[CSEG-1:0];
+        carry_q <= low[CSEG];
+        high_q  <= high;
       end
     end
-    assign cnt_q[i * 64 +: 64] = value_q;
-    logic unused_top_carry;
-    assign unused_top_carry = upper[3 * CSEG + 2];
+    assign cnt_q[i * 64 +: 64] = {high_q, low_q};
   end
 
   // unused: queue occupancies (visible in waveforms), write-response IDs
