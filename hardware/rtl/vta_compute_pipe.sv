@@ -32,6 +32,9 @@ module vta_compute_pipe #(
   input  logic                          rst_ni,
   input  logic                          start_i,     // run insn_i (a GEMM/ALU whose loop is not empty)
   input  logic [vta_pkg::INSN_BITS-1:0] insn_i,
+  // ALU: the kernel's first micro-op's source index less its destination index, modulo 2^(AAW+1)
+  // (the compute front end read the micro-op for the bank set); only its group decisions use it
+  input  logic [vta_pkg::LOG_ACC_DEPTH:0] diff0_i,
   output logic                          busy_o,      // the loop or a micro-op in S1..S3
   input  logic [vta_pkg::ACC_BANKS-1:0] lock_i,      // ACC banks this engine must not touch yet
   // the UOP read port is lent out this cycle (the compute front end reads an ALU instruction's micro-op):
@@ -94,8 +97,10 @@ module vta_compute_pipe #(
   logic [vta_pkg::INSN_BITS-1:0] insn_q;
   /* verilator lint_off UNUSEDSIGNAL */  // a typed view: the module reads only some fields
   vta_pkg::gemm_insn_t start_insn;
+  vta_pkg::alu_insn_t  start_alu;
   /* verilator lint_on UNUSEDSIGNAL */
   assign start_insn = insn_i;
+  assign start_alu  = insn_i;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) insn_q <= '0;
     else if (start_i) insn_q <= insn_i;
@@ -188,14 +193,10 @@ module vta_compute_pipe #(
   logic           s2p_valid_q, s2x_valid_q, s2p_group_q, s2x_group_q;
   logic [AAW-1:0] s2p_dst_q, s2x_dst_q;
   logic [R-1:0]   s2p_rows_q, s2x_rows_q;
-  // the stage that feeds S3 (GEMM, ALU MUL: S2X; other ALU: S2) and the one two ahead of S1 (GEMM,
-  // ALU MUL: S2P; other ALU: S3)
+  // the stage that feeds S3 (GEMM, ALU MUL: S2X; other ALU: S2)
   logic           pre3_valid, pre3_group;
   logic [AAW-1:0] pre3_dst;
   logic [R-1:0]   pre3_rows;
-  logic           ahead2_valid;
-  logic [AWW-1:0] ahead2_word;
-  logic [R-1:0]   ahead2_rows;
   logic           s3_valid_q;
   logic [AWW-1:0] s3_word_q;
   logic [R-1:0]   s3_rows_q;
@@ -207,11 +208,6 @@ module vta_compute_pipe #(
   function automatic logic pending_in(input logic [AWW-1:0] dst_word, input logic [R-1:0] wrows,
                                       input logic [AWW-1:0] w, input logic [R-1:0] rows);
     pending_in = (dst_word == w) && ((wrows & rows) != '0);
-  endfunction
-  // ALU MUL: the micro-ops three and four stages ahead of S1 (S2X, S3) have not written either
-  function automatic logic late_pending(input logic [AWW-1:0] w, input logic [R-1:0] rows);
-    late_pending = (s2x_valid_q && pending_in(s2x_dst_q[AAW-1:LR], s2x_rows_q, w, rows)) ||
-                   (s3_valid_q && pending_in(s3_word_q, s3_rows_q, w, rows));
   endfunction
   // the row of its word a row index is (its low bits pick it)
   function automatic logic [R-1:0] row_of(input logic [LR-1:0] r);
@@ -281,41 +277,78 @@ module vta_compute_pipe #(
   // in S2/S3 still has to write it. Forgotten at every instruction start.
   logic           src_kept_q;
   logic [AAW-1:0] src_kept_idx_q;
-  logic           s1_reuse;
-  assign s1_reuse = two_reads && !s1_phase_q && src_kept_q && (src_kept_idx_q == s1_src_acc) &&
-                    !(s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, s1_src_acc[AAW-1:LR], row_of(s1_src_acc[LR-1:0]))) &&
-                    !(ahead2_valid && pending_in(ahead2_word, ahead2_rows, s1_src_acc[AAW-1:LR], row_of(s1_src_acc[LR-1:0]))) &&
-                    !(mul_path && late_pending(s1_src_acc[AAW-1:LR], row_of(s1_src_acc[LR-1:0])));
+  logic           kept_clear;  // S3 writes the kept entry this cycle
+  assign kept_clear = (acc_waddr_o == src_kept_idx_q[AAW-1:LR]) && ((acc_we_o & row_of(src_kept_idx_q[LR-1:0])) != '0);
 
   if (GEMM) begin : g_window
     assign pre3_valid   = s2x_valid_q;
     assign pre3_dst     = s2x_dst_q;
     assign pre3_rows    = s2x_rows_q;
     assign pre3_group   = s2x_group_q;
-    assign ahead2_valid = s2p_valid_q;
-    assign ahead2_word  = s2p_dst_q[AAW-1:LR];
-    assign ahead2_rows  = s2p_rows_q;
   end else begin : g_window
     assign pre3_valid   = mul_path ? s2x_valid_q : s2_valid_q;
     assign pre3_dst     = mul_path ? s2x_dst_q : s2_dst_q;
     assign pre3_rows    = mul_path ? s2x_rows_q : s2_rows_q;
     assign pre3_group   = mul_path ? s2x_group_q : s2_group_q;
-    assign ahead2_valid = mul_path ? s2p_valid_q : s3_valid_q;
-    assign ahead2_word  = mul_path ? s2p_dst_q[AAW-1:LR] : s3_word_q;
-    assign ahead2_rows  = mul_path ? s2p_rows_q : s3_rows_q;
   end
 
-  // read-after-write hazard on the ACC rows the micro-op in S1 reads (GEMM: two cycles later); a locked bank
+  // Read-after-write hazards, worked out a stage early. The micro-op in S1 must not read an ACC row
+  // (GEMM: two cycles later) that one of the K micro-ops to leave S1 last still has to write (K = 2;
+  // ALU MUL: 4, its write is two stages later). Stages after S1 never stall, so the micro-op k places
+  // ahead of S1 this cycle is the one k + 1 places ahead next cycle, and nothing is one place ahead
+  // after a cycle in which S1 kept its micro-op. So SA compares the entering micro-op's rows with S1's
+  // and those of the first K - 1 places ahead (each still writing next cycle), S1 registers one bit per
+  // place, for its destination rows and its vector source row, and shifts them while it waits: the
+  // hazard is an OR of registers, and the stall back to S0 starts from registers.
+  localparam int unsigned K = 4;
+  logic [K:1] hz_dst_q, hz_src_q, hz_dst_new, hz_src_new;
+  logic       s1_kept_q, s1_kept_new;  // S1's vector source is the kept operand
+  logic [AAW-1:0] sa_dst, sa_src;      // SA's indices into ACC (their low bits: the sums' low bits)
+  logic [R-1:0]   sa_rows, sa_src_row, s1_rows_q;
+  assign sa_dst     = AAW'(s1_uop.dst_idx) + AAW'(sa_dst_base_q);
+  assign sa_src     = AAW'(s1_uop.src_idx) + AAW'(sa_src_base_q);
+  assign sa_rows    = rows_from(sa_dst[LR-1:0], sa_n_q);
+  assign sa_src_row = row_of(sa_src[LR-1:0]);
+  // the places ahead next cycle: S1's micro-op (if any, it leaves when SA's enters), S2, then S2P and
+  // S2X (ALU MUL; S2 is two ahead next cycle for the others too)
+  logic           ahead_valid [K];
+  logic [AWW-1:0] ahead_word  [K];
+  logic [R-1:0]   ahead_rows  [K];
+  assign ahead_valid[0] = s1_valid_q;
+  assign ahead_word[0]  = s1_dst[AAW-1:LR];
+  assign ahead_rows[0]  = s1_rows_q;
+  assign ahead_valid[1] = s2_valid_q;
+  assign ahead_word[1]  = s2_dst_q[AAW-1:LR];
+  assign ahead_rows[1]  = s2_rows_q;
+  assign ahead_valid[2] = mul_path && s2p_valid_q;
+  assign ahead_word[2]  = s2p_dst_q[AAW-1:LR];
+  assign ahead_rows[2]  = s2p_rows_q;
+  assign ahead_valid[3] = mul_path && s2x_valid_q;
+  assign ahead_word[3]  = s2x_dst_q[AAW-1:LR];
+  assign ahead_rows[3]  = s2x_rows_q;
+  for (genvar k = 0; k < K; k++) begin : g_ahead
+    assign hz_dst_new[k + 1] = ahead_valid[k] && pending_in(ahead_word[k], ahead_rows[k], sa_dst[AAW-1:LR], sa_rows);
+    assign hz_src_new[k + 1] = ahead_valid[k] && pending_in(ahead_word[k], ahead_rows[k], sa_src[AAW-1:LR], sa_src_row);
+  end
+  // the kept operand as S1 will see it next cycle (S1's micro-op, leaving, reads no source now)
+  assign s1_kept_new = src_kept_q && !kept_clear && (src_kept_idx_q == sa_src);
+
+  logic s1_reuse, hz_dst, hz_src;
+  assign hz_dst   = |hz_dst_q;
+  assign hz_src   = |hz_src_q;
+  assign s1_reuse = two_reads && !s1_phase_q && s1_kept_q && !hz_src;
+
+  // read-after-write hazard on the ACC rows the micro-op in S1 reads; a locked bank
   logic s1_reads_src, s1_rd_acc, hazard, locked, s1_move, s1_ready, sa_move, sa_ready, s0_issue;
   logic [AAW-1:0] s1_rd_addr;
   logic [R-1:0]   s1_rd_rows;  // rows of the word read this cycle that the micro-op uses
   assign s1_reads_src = two_reads && !s1_phase_q && !s1_reuse;
   assign s1_rd_acc    = s1_valid_q && !no_reads && !s1_oob;
   assign s1_rd_addr   = s1_reads_src ? s1_src_acc : s1_dst;
-  assign s1_rd_rows   = rows_from(s1_rd_addr[LR-1:0], s1_reads_src ? NW'(1) : s1_n_q);
-  assign hazard = s1_rd_acc && ((s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, s1_rd_addr[AAW-1:LR], s1_rd_rows)) ||
-                                (ahead2_valid && pending_in(ahead2_word, ahead2_rows, s1_rd_addr[AAW-1:LR], s1_rd_rows)) ||
-                                (mul_path && late_pending(s1_rd_addr[AAW-1:LR], s1_rd_rows)));
+  assign s1_rd_rows   = s1_reads_src ? row_of(s1_src_acc[LR-1:0]) : s1_rows_q;
+  assign hazard = s1_rd_acc && (s1_reads_src ? hz_src : hz_dst);
+  logic unused_rd_row;
+  assign unused_rd_row = ^s1_rd_addr[LR-1:0];  // the read is of the whole word
   // the destination's bank (the only ACC entry a GEMM touches; the ALU engine is never locked)
   assign locked = s1_valid_q && !s1_oob && lock_i[s1_dst[AAW-1 -: LB]];
   // S1 hands its micro-op to S2 when no hazard and, for two reads, in the second phase
@@ -345,29 +378,28 @@ module vta_compute_pipe #(
   // the inner loop) issue together. A vector operand that is one of the group's rows but the last would
   // be written by an earlier iteration before a later one reads it: such iterations go one at a time.
   // Kept to short paths: the inner iterations left count down (jleft_q), a group's row span comes from the
-  // few low bits of its destination, the vector operand's place is one difference tested on its low bits,
-  // and every next value of the loop registers is added beside the decision (each candidate one short add
+  // few low bits of its destination, the vector operand's place is a register (src - dst, from the
+  // micro-op the front end read, kept up as the loop advances) tested on its low bits, and every next value of the loop registers is added beside the decision (each candidate one short add
   // from registers), which then only selects. A group steps the destination by its span (dst_fi is 1) and
   // leaves the other operands where they are: a group's vector operand is fixed (src_fi 0), an immediate
   // or reset instruction reads none.
   logic           issued_q, s0_group, s0_src_in_group;
-  logic [DXW-1:0] s0_dst_x, s0_src_x;
-  logic [DXW:0]   s0_diff;  // s0_src_x - s0_dst_x, its top bit the borrow (src below dst)
   logic [13:0]    s0_left;
   logic [LR-1:0]  s0_row;
   logic [NW-1:0]  s0_room, s0_span, s0_n;
   logic           left_le_room;
-  assign s0_dst_x = DXW'(s1_uop.dst_idx) + dst_in_q;
-  assign s0_src_x = DXW'(SXW'(s1_uop.src_idx) + src_in_q);
-  assign s0_diff  = {1'b0, s0_src_x} - {1'b0, s0_dst_x};
+  // the vector operand's place: src - dst of the next issue, kept as the loop advances (with the offset
+  // at the start of the outer iteration and each loop's step of it), modulo 2^(AAW+1) like diff0_i;
+  // its top bit is the sign
+  logic [AAW:0]   diff_q, diff_out_q, diff_fi_q, diff_fo_q;
   assign s0_left  = jleft_q;
   assign s0_row   = LR'(s1_uop.dst_idx) + LR'(dst_in_q);
   assign s0_room  = NW'(R) - NW'(s0_row);
   assign left_le_room = (s0_left[13:NW] == '0) && (s0_left[NW-1:0] <= s0_room);
   assign s0_span  = left_le_room ? NW'(s0_left) : s0_room;
   // src in [dst, dst + span - 1): the difference is below span - 1
-  assign s0_src_in_group = two_reads && !s0_diff[DXW] && (s0_diff[DXW-1:NW] == '0) &&
-                           ((s0_diff[NW-1:0] + NW'(1)) < s0_span);
+  assign s0_src_in_group = two_reads && !diff_q[AAW] && (diff_q[AAW-1:NW] == '0) &&
+                           ((diff_q[NW-1:0] + NW'(1)) < s0_span);
   assign s0_group = groupable && issued_q && (s0_span > NW'(1)) && !s0_src_in_group;
   assign s0_n     = s0_group ? s0_span : NW'(1);
 
@@ -378,6 +410,10 @@ module vta_compute_pipe #(
   logic [13:0]    jleft_m1;
   logic [DXW-1:0] dst_in_group [R+1];
   logic [13:0]    jleft_group [R+1];
+  logic [AAW:0]   diff_in_step, diff_out_step;
+  logic [AAW:0]   diff_group [R+1];
+  assign diff_in_step  = diff_q + diff_fi_q;
+  assign diff_out_step = diff_out_q + diff_fo_q;
   vta_add #(.W(DXW)) u_dst_in (.a_i(dst_in_q), .b_i(DXW'(dst_fi)), .cin_i(1'b0), .sum_o(dst_in_step));
   vta_add #(.W(SXW)) u_src_in (.a_i(src_in_q), .b_i(SXW'(src_fi)), .cin_i(1'b0), .sum_o(src_in_step));
   vta_add #(.W(WXW)) u_wgt_in (.a_i(wgt_in_q), .b_i(WXW'(wgt_fi)), .cin_i(1'b0), .sum_o(wgt_in_step));
@@ -389,9 +425,11 @@ module vta_compute_pipe #(
     if (n < 2) begin : g_none
       assign dst_in_group[n] = dst_in_q;
       assign jleft_group[n]  = jleft_q;
+      assign diff_group[n]   = diff_q;
     end else begin : g_step
       vta_add #(.W(DXW)) u_dst_group (.a_i(dst_in_q), .b_i(DXW'(n)), .cin_i(1'b0), .sum_o(dst_in_group[n]));
       assign jleft_group[n] = jleft_q - 14'(n);
+      assign diff_group[n]  = diff_q - (AAW + 1)'(n);  // the destination n rows on, the source where it was
     end
   end
 
@@ -417,6 +455,10 @@ module vta_compute_pipe #(
       src_in_q  <= '0;
       wgt_out_q <= '0;
       wgt_in_q  <= '0;
+      diff_q     <= diff0_i;
+      diff_out_q <= diff0_i;
+      diff_fi_q  <= (AAW + 1)'(start_alu.src_factor_in) - (AAW + 1)'(start_alu.dst_factor_in);
+      diff_fo_q  <= (AAW + 1)'(start_alu.src_factor_out) - (AAW + 1)'(start_alu.dst_factor_out);
     end else if (s0_issue) begin
       if (!last_k) begin
         k_q <= k_q + (UAW + 1)'(1);
@@ -425,6 +467,7 @@ module vta_compute_pipe #(
         if (!last_j) begin
           jleft_q  <= s0_group ? jleft_group[s0_span] : jleft_m1;
           dst_in_q <= s0_group ? dst_in_group[s0_span] : dst_in_step;
+          diff_q   <= s0_group ? diff_group[s0_span] : diff_in_step;
           if (!s0_group) begin
             src_in_q <= src_in_step;
             wgt_in_q <= wgt_in_step;
@@ -438,6 +481,8 @@ module vta_compute_pipe #(
           dst_in_q  <= dst_out_step;
           src_in_q  <= src_out_step;
           wgt_in_q  <= wgt_out_step;
+          diff_q     <= diff_out_step;
+          diff_out_q <= diff_out_step;
         end
       end
     end
@@ -462,6 +507,7 @@ module vta_compute_pipe #(
       s1_dst_x_q <= '0;
       s1_src_x_q <= '0;
       s1_wgt_x_q <= '0;
+      s1_rows_q  <= '0;
       s2_valid_q <= 1'b0;
       s2_group_q <= 1'b0;
       s2_dst_q   <= '0;
@@ -498,6 +544,7 @@ module vta_compute_pipe #(
         s1_dst_x_q <= sa_dst_x;
         s1_src_x_q <= sa_src_x;
         s1_wgt_x_q <= sa_wgt_x;
+        s1_rows_q  <= sa_rows;
       end else if (s1_move) begin
         s1_valid_q <= 1'b0;
       end else if (s1_valid_q && s1_reads_src && !hazard) begin
@@ -507,7 +554,7 @@ module vta_compute_pipe #(
       s2_valid_q <= s1_move;
       if (s1_move) begin
         s2_dst_q   <= s1_dst;
-        s2_rows_q  <= rows_from(s1_dst[LR-1:0], s1_n_q);
+        s2_rows_q  <= s1_rows_q;
         s2_group_q <= (s1_n_q != NW'(1));
       end
       // GEMM, ALU MUL: S2 -> S2P -> S2X
@@ -531,6 +578,26 @@ module vta_compute_pipe #(
         s3_group_q <= pre3_group;
         s3_rows_q  <= pre3_rows;
       end
+    end
+  end
+
+  // S1's hazard bits: loaded as a micro-op enters, shifted one place further ahead while it stays (the
+  // places past the window are empty); the kept operand stays kept unless S3 writes it
+  logic [K:1] hz_window;
+  assign hz_window = mul_path ? '1 : K'(2'b11);
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      hz_dst_q  <= '0;
+      hz_src_q  <= '0;
+      s1_kept_q <= 1'b0;
+    end else if (sa_move) begin
+      hz_dst_q  <= hz_dst_new;
+      hz_src_q  <= hz_src_new;
+      s1_kept_q <= s1_kept_new;
+    end else begin
+      hz_dst_q  <= {hz_dst_q[K-1:1], 1'b0} & hz_window;
+      hz_src_q  <= {hz_src_q[K-1:1], 1'b0} & hz_window;
+      s1_kept_q <= s1_kept_q && !kept_clear;
     end
   end
 
@@ -558,7 +625,7 @@ module vta_compute_pipe #(
       if (acc_re_o && s1_reads_src) begin
         src_kept_q     <= 1'b1;
         src_kept_idx_q <= s1_src_acc;
-      end else if (acc_waddr_o == src_kept_idx_q[AAW-1:LR] && (acc_we_o & row_of(src_kept_idx_q[LR-1:0])) != '0) begin
+      end else if (kept_clear) begin
         src_kept_q <= 1'b0;
       end
     end
@@ -655,7 +722,7 @@ module vta_compute_pipe #(
       assign s3_res[r * ELEM +: ELEM] = s3_reset_q ? '0 : s3_gemm_q;
     end
     logic unused_alu;
-    assign unused_alu = ^{s2_src_q, imm, s3_first_q, s3_group_q, use_imm, s1_rd_acc, hazard, locked, mul_path};
+    assign unused_alu = ^{s2_src_q, imm, s3_first_q, s3_group_q, use_imm, s1_rd_acc, s1_rd_addr, hazard, locked, mul_path};
   end else begin : g_lanes
     logic [ACC_W*LANES-1:0] alu_b;
     logic [R*ELEM-1:0] s3_alu;  // the lane sets' registered results
