@@ -256,7 +256,7 @@ module vta_compute #(
 
   // ---- the engines ----
   logic g_start, g_busy, g_uop_re, g_acc_re, g_err, g_gemm_uop, g_alu_uop, g_hazard, g_hold, g_port_free;
-  logic unused_a_port_free;
+  logic unused_a_port_free, unused_a_can_start, g_can_start;
   logic a_start, a_busy, a_uop_re, a_acc_re, a_err, a_gemm_uop, a_alu_uop, a_hazard;
   logic [UAW-1:0] g_uop_raddr, a_uop_raddr;
   logic [AWW-1:0] g_acc_raddr, a_acc_raddr, g_acc_waddr, a_acc_waddr;
@@ -273,7 +273,7 @@ module vta_compute #(
   logic [vta_pkg::LOG_WGT_DEPTH-1:0] a_wgt_raddr;
 
   vta_compute_pipe #(.GEMM(1'b1)) u_gemm (
-    .clk_i, .rst_ni, .start_i(g_start), .insn_i(insn_q), .diff0_i('0), .busy_o(g_busy), .lock_i(g_lock),
+    .clk_i, .rst_ni, .start_i(g_start), .insn_i(insn_q), .diff0_i('0), .busy_o(g_busy), .can_start_o(g_can_start), .lock_i(g_lock),
     .hold_i(g_hold), .port_free_o(g_port_free),
     .uop_re_o(g_uop_re), .uop_raddr_o(g_uop_raddr), .uop_rdata_i(uop_rdata_i[0 +: vta_pkg::UOP_ELEM_BITS]),
     .inp_re_o, .inp_raddr_o, .inp_rdata_i, .wgt_re_o, .wgt_raddr_o, .wgt_rdata_i,
@@ -285,7 +285,7 @@ module vta_compute #(
 
   vta_compute_pipe #(.GEMM(1'b0)) u_alu (
     .clk_i, .rst_ni, .start_i(a_start), .insn_i(a_insn), .diff0_i(a_diff0),
-    .busy_o(a_busy), .lock_i('0),
+    .busy_o(a_busy), .can_start_o(unused_a_can_start), .lock_i('0),
     .hold_i(1'b0), .port_free_o(unused_a_port_free),
     .uop_re_o(a_uop_re), .uop_raddr_o(a_uop_raddr),
     .uop_rdata_i(uop_rdata_i[vta_pkg::UOP_ELEM_BITS +: vta_pkg::UOP_ELEM_BITS]),
@@ -530,15 +530,16 @@ module vta_compute #(
   end
 
   // ---- the GEMM engine's compute->load push: from the start of a GEMM that handed it over until it is
-  // given, once the GEMM is done; it goes before the ALU engine's in the same cycle (an ALU instruction
-  // younger than the GEMM cannot push sooner) ----
+  // given, once the GEMM's micro-ops are all past S1 (they have read INP and WGT: the push frees them for
+  // the load module; their ACC writes are the compute module's own); it goes before the ALU engine's in
+  // the same cycle (an ALU instruction younger than the GEMM cannot push sooner) ----
   logic g_push_q, g_pp_fire, g_pp_blk, g_active, gemm_hands_push, unused_g_pp_adv;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) g_push_q <= 1'b0;
     else if (g_start && gemm_hands_push) g_push_q <= 1'b1;
     else if (g_pp_fire) g_push_q <= 1'b0;
   end
-  vta_token_step u_gemm_push_prev (.active_i(g_push_q && !g_busy), .want_i(1'b1), .ready_i(push_prev_ready_i),
+  vta_token_step u_gemm_push_prev (.active_i(g_push_q && g_can_start), .want_i(1'b1), .ready_i(push_prev_ready_i),
                                    .fire_o(g_pp_fire), .advance_o(unused_g_pp_adv), .blocked_o(g_pp_blk));
   assign g_active = g_busy || g_push_q;  // the engine runs a GEMM or still has its push to give
 
@@ -573,6 +574,12 @@ module vta_compute #(
   assign drained_for_load = !push_next && !is_finish && !g_active && !uop_busy && !acc_busy;
   // a GEMM whose one push is to the load module gives it to the GEMM engine
   assign gemm_hands_push = is_gemm && push_prev && !push_next;
+  // The GEMM engine takes the next GEMM once idle, or once its last one's micro-ops are all past S1 (they
+  // finish in S2..S3 while the next one's first reach S1, and the read-after-write check covers both)
+  // unless that one has a push to give or ALU instructions came in behind it: those are older than the
+  // next GEMM and wait for the engine to be idle, so it must not stay busy with the next.
+  logic g_may_start;
+  assign g_may_start = !g_push_q && (!g_busy || (g_can_start && behind_q == '0));
 
   always_comb begin
     state_d     = state_q;
@@ -590,7 +597,7 @@ module vta_compute #(
       S_POP_NEXT: if (pop_next_adv) state_d = S_DISPATCH;
       S_DISPATCH: begin
         if (is_gemm && run_loop) begin
-          if (!g_active) begin
+          if (g_may_start) begin
             g_start = 1'b1;
             state_d = (front_push && !gemm_hands_push) ? S_DRAIN : S_IDLE;
             insn_done_o = !(front_push && !gemm_hands_push);

@@ -36,6 +36,9 @@ module vta_compute_pipe #(
   // (the compute front end read the micro-op for the bank set); only its group decisions use it
   input  logic [vta_pkg::LOG_ACC_DEPTH:0] diff0_i,
   output logic                          busy_o,      // the loop or a micro-op in S1..S3
+  // the loop is done and SA and S1 are empty: the GEMM engine may take the next instruction while the
+  // last one's micro-ops finish in S2..S3 (they carry what they need of it)
+  output logic                          can_start_o,
   input  logic [vta_pkg::ACC_BANKS-1:0] lock_i,      // ACC banks this engine must not touch yet
   // the UOP read port is lent out this cycle (the compute front end reads an ALU instruction's micro-op):
   // issue nothing; what the port shows next is not this engine's micro-op
@@ -191,6 +194,12 @@ module vta_compute_pipe #(
   logic [ACC_W*LANES-1:0] s2_src_q;   // ALU vector operand
   // GEMM and ALU MUL: the stages between S2 and S3
   logic           s2p_valid_q, s2x_valid_q, s2p_group_q, s2x_group_q;
+  // GEMM: S2Y between S2P and S2X (the products' carry-save sum); every stage from S2 on knows whether
+  // its micro-op is a reset one (the next GEMM may have started behind it)
+  logic           s2y_valid_q, s2y_group_q;
+  logic [AAW-1:0] s2y_dst_q;
+  logic [R-1:0]   s2y_rows_q;
+  logic           s2_reset_q, s2p_reset_q, s2y_reset_q, s2x_reset_q;
   logic [AAW-1:0] s2p_dst_q, s2x_dst_q;
   logic [R-1:0]   s2p_rows_q, s2x_rows_q;
   // the stage that feeds S3 (GEMM, ALU MUL: S2X; other ALU: S2)
@@ -366,8 +375,8 @@ module vta_compute_pipe #(
   assign wgt_re_o    = GEMM && s1_move;
   assign wgt_raddr_o = s1_wgt;
   if (GEMM) begin : g_acc_read  // in S2P, for S2X
-    assign acc_re_o    = s2p_valid_q && !reset_f;
-    assign acc_raddr_o = s2p_dst_q[AAW-1:LR];
+    assign acc_re_o    = s2y_valid_q && !s2y_reset_q;
+    assign acc_raddr_o = s2y_dst_q[AAW-1:LR];
   end else begin : g_acc_read
     assign acc_re_o    = s1_rd_acc && !hazard && !locked;
     assign acc_raddr_o = s1_rd_addr[AAW-1:LR];
@@ -517,6 +526,14 @@ module vta_compute_pipe #(
       s2p_rows_q  <= '0;
       s2p_group_q <= 1'b0;
       s2x_valid_q <= 1'b0;
+      s2y_valid_q <= 1'b0;
+      s2y_dst_q   <= '0;
+      s2y_rows_q  <= '0;
+      s2y_group_q <= 1'b0;
+      s2_reset_q  <= 1'b0;
+      s2p_reset_q <= 1'b0;
+      s2y_reset_q <= 1'b0;
+      s2x_reset_q <= 1'b0;
       s2x_dst_q   <= '0;
       s2x_rows_q  <= '0;
       s2x_group_q <= 1'b0;
@@ -553,6 +570,7 @@ module vta_compute_pipe #(
       // S1 -> S2
       s2_valid_q <= s1_move;
       if (s1_move) begin
+        s2_reset_q <= reset_f;
         s2_dst_q   <= s1_dst;
         s2_rows_q  <= s1_rows_q;
         s2_group_q <= (s1_n_q != NW'(1));
@@ -563,12 +581,22 @@ module vta_compute_pipe #(
         s2p_dst_q   <= s2_dst_q;
         s2p_rows_q  <= s2_rows_q;
         s2p_group_q <= s2_group_q;
+        s2p_reset_q <= s2_reset_q;
       end
-      s2x_valid_q <= s2p_valid_q;
-      if (s2p_valid_q) begin
-        s2x_dst_q   <= s2p_dst_q;
-        s2x_rows_q  <= s2p_rows_q;
-        s2x_group_q <= s2p_group_q;
+      // GEMM: S2P -> S2Y -> S2X; ALU MUL: S2P -> S2X
+      s2y_valid_q <= GEMM && s2p_valid_q;
+      if (GEMM && s2p_valid_q) begin
+        s2y_dst_q   <= s2p_dst_q;
+        s2y_rows_q  <= s2p_rows_q;
+        s2y_group_q <= s2p_group_q;
+        s2y_reset_q <= s2p_reset_q;
+      end
+      s2x_valid_q <= GEMM ? s2y_valid_q : s2p_valid_q;
+      if (GEMM ? s2y_valid_q : s2p_valid_q) begin
+        s2x_dst_q   <= GEMM ? s2y_dst_q : s2p_dst_q;
+        s2x_rows_q  <= GEMM ? s2y_rows_q : s2p_rows_q;
+        s2x_group_q <= GEMM ? s2y_group_q : s2p_group_q;
+        s2x_reset_q <= GEMM ? s2y_reset_q : s2p_reset_q;
       end
       // -> S3
       s3_valid_q <= pre3_valid;
@@ -636,12 +664,12 @@ module vta_compute_pipe #(
   // between them and the multiply, so synthesis puts them in the DSP48's M and P registers; both hold
   // while their stage is empty or runs no multiply.
   logic mul_m, mul_p;
-  assign mul_m = s2_valid_q && (GEMM ? !reset_f : mul_path);
-  assign mul_p = s2p_valid_q && (GEMM ? !reset_f : mul_path);
+  assign mul_m = s2_valid_q && (GEMM ? !s2_reset_q : mul_path);
+  assign mul_p = s2p_valid_q && (GEMM ? !s2p_reset_q : mul_path);
   // a reset micro-op (or group) writes zeros in S3
   logic s3_reset_q;
   always_ff @(posedge clk_i) begin
-    if (pre3_valid) s3_reset_q <= reset_f;
+    if (pre3_valid) s3_reset_q <= GEMM ? s2x_reset_q : reset_f;
   end
   logic [ELEM-1:0] acc_row;
   // the micro-op's row of the word it read, in the stage after the read (ALU: S2, GEMM: S2X)
@@ -658,17 +686,25 @@ module vta_compute_pipe #(
   if (GEMM) begin : g_mac_array
     logic [ELEM-1:0] gemm_res, s3_gemm_q;
     // Two products per DSP48 (25 x 18 signed): outputs o and o+1 share each input x, so one multiplier
-    // computes x * (w_hi * 2^PW + w_lo) and the two products are taken apart again: the low one is the
-    // low PW bits (|w_lo * x| <= 2^(PW-2) fits them, sign included), the high one the PW bits above
-    // plus the low one's sign (its borrow). The packed weight needs PW + WGT_W + 1 bits (25 at int8:
-    // port A). When it applies is vta_pkg::GEMM_PACK (vta/hw/gemm_packing.h, shared with the area model).
+    // computes x * (w_hi * 2^PW + w_lo) and the two products are taken apart again. The DSP48's post-adder
+    // adds 2^(PW-1) on the way from M to P, so the low PW bits hold the low product plus 2^(PW-1) (it is
+    // within +-2^(PW-2): no borrow from the high one) and the PW bits above hold the high product as it
+    // is. The packed weight needs PW + WGT_W + 1 bits (25 at int8: port A). When it applies is
+    // vta_pkg::GEMM_PACK (vta/hw/gemm_packing.h, shared with the area model).
+    // The sums go in two stages: S2Y reduces each output's BIN products, taken as unsigned (plus
+    // 2^(PW-1): the top bit inverted), to two by a carry-save tree (vta_csa_tree); S2X adds those two,
+    // the accumulator and the offsets' total back out, with one carry-propagate add.
     localparam int unsigned PKW  = PW + WGT_W + 1;
     localparam bit          PACK = vta_pkg::GEMM_PACK != 0;
+    localparam int unsigned TW   = PW + $clog2(BIN);  // BIN products of PW bits, unsigned
+    localparam logic [ACC_W-1:0] OFFSETS = ACC_W'(BIN) << (PW - 1);
+    logic cs_en;
+    assign cs_en = s2y_valid_q && !s2y_reset_q;
 
     for (genvar b = 0; b < BATCH; b++) begin : g_batch
-      // One vector per output (not one for the whole tile), so each output's adder depends on its own
+      // One vector per output (not one for the whole tile), so each output's sum depends on its own
       // products only: a single 16k-bit vector made Verilator re-evaluate every output's sum on any change.
-      logic [BIN*PW-1:0] prod [BOUT];  // S2X: product of output o, input x at prod[o][x*PW +: PW]
+      logic [BIN*TW-1:0] prod [BOUT];  // S2Y: product of output o, input x, plus 2^(PW-1), at prod[o][x*TW +: TW]
       if (PACK) begin : g_packed
         for (genvar o = 0; o < BOUT; o += 2) begin : g_pair
           for (genvar x = 0; x < BIN; x++) begin : g_mac
@@ -676,7 +712,6 @@ module vta_compute_pipe #(
             logic signed [WGT_W-1:0]        w_lo, w_hi;
             logic signed [PKW-1:0]          w_packed;
             logic signed [PKW+INP_W-1:0]    p, p_m, p_p;
-            logic signed [PW-1:0]           lo, hi;
             assign xv       = inp_rdata_i[(b * BIN + x) * INP_W +: INP_W];
             assign w_lo     = wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W];
             assign w_hi     = wgt_rdata_i[((o + 1) * BIN + x) * WGT_W +: WGT_W];
@@ -684,12 +719,12 @@ module vta_compute_pipe #(
             assign p        = w_packed * xv;
             always_ff @(posedge clk_i) begin
               if (mul_m) p_m <= p;
-              if (mul_p) p_p <= p_m;
+              if (mul_p) p_p <= p_m + (PKW + INP_W)'(1 << (PW - 1));
             end
-            assign lo       = p_p[PW-1:0];
-            assign hi       = p_p[PW +: PW] + PW'(p_p[PW-1]);
-            assign prod[o][x * PW +: PW]     = lo;
-            assign prod[o + 1][x * PW +: PW] = hi;
+            assign prod[o][x * TW +: TW]     = TW'(p_p[PW-1:0]);
+            assign prod[o + 1][x * TW +: TW] = TW'({~p_p[2*PW-1], p_p[PW +: PW-1]});
+            logic unused_top;
+            assign unused_top = ^p_p[PKW+INP_W-1:2*PW];
           end
         end
       end else begin : g_plain
@@ -701,21 +736,30 @@ module vta_compute_pipe #(
                                 $signed(wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W]);
               if (mul_p) p_p <= p_m;
             end
-            assign prod[o][x * PW +: PW] = p_p;
+            assign prod[o][x * TW +: TW] = TW'({~p_p[PW-1], p_p[PW-2:0]});
           end
         end
       end
       for (genvar o = 0; o < BOUT; o++) begin : g_sum
-        logic [ACC_W-1:0] sum;
-        always_comb begin
-          sum = acc_row[(b * BOUT + o) * ACC_W +: ACC_W];
-          for (int unsigned x = 0; x < BIN; x++) sum = sum + ACC_W'($signed(prod[o][x * PW +: PW]));
+        logic [TW-1:0] cs_s, cs_c, cs_s_q, cs_c_q;  // S2Y's two, registered for S2X
+        vta_csa_tree #(.N(BIN), .W(TW)) u_tree (.ops_i(prod[o]), .sum_o(cs_s), .carry_o(cs_c));
+        always_ff @(posedge clk_i) begin
+          if (cs_en) begin
+            cs_s_q <= cs_s;
+            cs_c_q <= cs_c;
+          end
         end
-        assign gemm_res[(b * BOUT + o) * ACC_W +: ACC_W] = sum;
+        // S2X: accumulator + the two - the offsets (4 to 2 by the same tree, then one add)
+        logic [ACC_W-1:0] f_s, f_c;
+        vta_csa_tree #(.N(4), .W(ACC_W)) u_final (
+          .ops_i({acc_row[(b * BOUT + o) * ACC_W +: ACC_W], ACC_W'(cs_s_q), ACC_W'(cs_c_q), -OFFSETS}),
+          .sum_o(f_s), .carry_o(f_c));
+        vta_add #(.W(ACC_W)) u_sum (.a_i(f_s), .b_i(f_c), .cin_i(1'b0),
+                                    .sum_o(gemm_res[(b * BOUT + o) * ACC_W +: ACC_W]));
       end
     end
     always_ff @(posedge clk_i) begin
-      if (pre3_valid && !reset_f) s3_gemm_q <= gemm_res;
+      if (pre3_valid && !s2x_reset_q) s3_gemm_q <= gemm_res;
     end
     // S3's rows: zeros (reset) or the GEMM row (the write enable picks its row)
     for (genvar r = 0; r < R; r++) begin : g_row
@@ -820,7 +864,9 @@ module vta_compute_pipe #(
   assign acc_waddr_o = s3_word_q;
   assign acc_wdata_o = s3_res;
 
-  assign busy_o = loop_active_q || sa_valid_q || s1_valid_q || s2_valid_q || s2p_valid_q || s2x_valid_q || s3_valid_q;
+  assign busy_o = loop_active_q || sa_valid_q || s1_valid_q || s2_valid_q || s2p_valid_q || s2y_valid_q || s2x_valid_q ||
+                  s3_valid_q;
+  assign can_start_o = !loop_active_q && !sa_valid_q && !s1_valid_q;
   assign gemm_uop_o = s0_issue && is_gemm && !reset_f;
   assign alu_uop_o  = s0_issue && is_alu;
   assign alu_rows_o = s0_n;
@@ -831,7 +877,7 @@ module vta_compute_pipe #(
   // read-after-write: an ACC row is never read while an older micro-op has still to write it (any stage
   // after the read, S3 included: it writes in the read's cycle)
   logic [R-1:0] rd_rows;
-  assign rd_rows = GEMM ? s2p_rows_q : s1_rd_rows;
+  assign rd_rows = GEMM ? s2y_rows_q : s1_rd_rows;
   always_ff @(posedge clk_i) begin
     if (rst_ni) begin
       AccReadAfterWrite: assert (!acc_re_o ||

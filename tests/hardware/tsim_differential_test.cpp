@@ -466,7 +466,9 @@ TEST_F(TsimDirected, LoadAfterAGemmDoesNotWaitForTheAluEngine) {
 // starts as the engine goes idle. GEMM A (256 micro-ops on bank 1, push to load), three ALU instructions
 // on bank 0 rows A does not write (behind A: they wait for it) and GEMM B (bank 1, push to load); two
 // LOADs take the tokens. Bit-exact against fsim, and A to B costs what two bare GEMMs cost within a few
-// cycles (with the pushes and the ALU dispatches on the front end after A was done, about 30 more).
+// cycles (with the pushes and the ALU dispatches on the front end after A was done, about 30 more), plus
+// the engine's tail: the bare B starts while A's last micro-ops are past S1, which B cannot do after an A
+// with a push to give and ALU instructions behind it.
 TEST_F(TsimDirected, GemmsFollowEachOtherPastTheirPushesAndQueuedAluInstructions) {
   const uint32_t half = config_.acc().depth / 2;
   const std::vector<isa::MicroOp> uops = {{half, 0, 0}, {0, 0, 0}};
@@ -513,7 +515,7 @@ TEST_F(TsimDirected, GemmsFollowEachOtherPastTheirPushesAndQueuedAluInstructions
   const uint64_t with = cycles(program(true)), bare = cycles(program(false));
   std::printf("with the pushes and the ALU instructions %llu cycles, two bare GEMMs %llu\n",
               static_cast<unsigned long long>(with), static_cast<unsigned long long>(bare));
-  EXPECT_LE(with, bare + 8) << "with " << with << ", bare " << bare;
+  EXPECT_LE(with, bare + 8 + 7) << "with " << with << ", bare " << bare;
 }
 
 TEST_F(TsimDirected, AccumulationWrapsAndLargeLoops) {

@@ -62,10 +62,11 @@ constexpr uint32_t kPage = 4096;      // bursts never cross a 4 KiB boundary
 constexpr uint32_t kFetchBurst = 8;   // instructions per fetch burst (vta_fetch BURST_INSNS)
 constexpr uint32_t kFetchBuffer = 16; // fetch buffer entries (vta_fetch BUF_DEPTH)
 constexpr uint32_t kAluQueue = 4;     // ALU instructions queued for the ALU engine (vta_compute QD)
-constexpr Cycle kGemmDrain = 6;       // a GEMM's last micro-op issues this many cycles before the engine is idle
-// cycles from a micro-op leaving S1 to exec_done after it: S2, S3 and the cycle after (ALU); GEMM and
-// ALU MUL have two more stages, S2P and S2X (vta_compute_pipe: the DSP48s' M and P registers)
-constexpr Cycle kAluTail = 3, kGemmTail = kAluTail + 2;
+constexpr Cycle kGemmDrain = 7;       // a GEMM's last micro-op issues this many cycles before the engine is idle
+// cycles from a micro-op leaving S1 to exec_done after it: S2, S3 and the cycle after (ALU); ALU MUL has
+// two more stages, S2P and S2X (vta_compute_pipe: the DSP48s' M and P registers), GEMM three (and S2Y,
+// its carry-save sums)
+constexpr Cycle kAluTail = 3, kMulTail = kAluTail + 2, kGemmTail = kAluTail + 3;
 constexpr uint32_t kInsnBytes = 16;
 
 enum Client : uint8_t { kFetch = 0, kLoadClient = 1, kComputeClient = 2 };
@@ -487,7 +488,7 @@ struct RunState {
   // first one with a compute->store push bounds the next push, Core::next_c2s_push); alu_idle: the cycle
   // the engine is empty after the last job it finished.
   // A GEMM whose one push is compute->load hands it to the GEMM engine, which gives it from the cycle
-  // after the GEMM is done (Core::gemm_push_thread; gemm_jobs, at most one).
+  // after the GEMM's last micro-op left S1 (Core::gemm_push_thread; gemm_jobs, at most one).
   struct AluJob {
     uint32_t index;
     Cycle done;  // exec_done of its micro-ops
@@ -496,6 +497,10 @@ struct RunState {
   std::deque<AluJob> gemm_jobs;
   Cycle gemm_free = 0, alu_ready = 0, alu_idle = 0;
   Cycle gemm_pushed = 0;       // the cycle after the GEMM engine gave its last handed-over push
+  // the GEMM engine may take the next GEMM from gemm_next (its last one's micro-ops are past S1) unless
+  // ALU instructions came in behind the running one (they wait for it to be idle; so does the next GEMM)
+  Cycle gemm_next = 0;
+  bool alu_behind_gemm = false;
   bool gemm_push_pending = false;  // ... which is still to give
   std::deque<Cycle> alu_starts;
   std::array<Cycle, hw::kAccBanks> bank_release{};
@@ -1123,11 +1128,16 @@ struct Core : sc_core::sc_module {
   // no micro-op one or two stages ahead still has to write an ACC entry it reads (a vector ALU reads
   // ACC[src], then ACC[dst], one per cycle); ALU MUL reads in S1 and writes four stages later, so its
   // window is four micro-ops. GEMM reads two stages after S1, so its window is the ALU's.
+  // the cycle the last micro-op of the last pipeline() run left S1
+  Cycle last_move_ = 0;
   Cycle pipeline(const isa::LoopNest& loop, bool is_alu, bool use_imm, bool multiplies, uint32_t wgt_fo, uint32_t wgt_fi,
                  Cycle s) {
     (void)wgt_fo;
     (void)wgt_fi;
-    if (loop.iter_out == 0 || loop.iter_in == 0 || loop.uop_end <= loop.uop_bgn) return s + 1;
+    if (loop.iter_out == 0 || loop.iter_in == 0 || loop.uop_end <= loop.uop_bgn) {
+      last_move_ = s;
+      return s + 1;
+    }
     const bool no_reads = loop.reset;
     const bool two_reads = is_alu && !use_imm && !loop.reset;
     // the inner iterations in one word issue together as a group of rows (vta_compute s0_group): one
@@ -1139,7 +1149,7 @@ struct Core : sc_core::sc_module {
     const std::vector<isa::MicroOp>& uops = *run->uops;
     const uint32_t depth = run->config->acc().depth;
     const bool mul_path = is_alu && multiplies && !loop.reset;
-    const Cycle tail = is_alu && !mul_path ? kAluTail : kGemmTail;
+    const Cycle tail = !is_alu ? kGemmTail : mul_path ? kMulTail : kAluTail;
     // an older micro-op that left S1 at m has written its row by cycle m + window: its tail for the ALU,
     // which reads in S1; the GEMM reads two stages later, so its window is the plain ALU's
     const Cycle window = is_alu ? tail : kAluTail;
@@ -1166,6 +1176,7 @@ struct Core : sc_core::sc_module {
         }
       }
       m_last = entry + issues - 1;
+      last_move_ = m_last;
       return m_last + tail;
     }
     // A kernel of three or more micro-ops, one read each and no groups, in which no micro-op reads a row
@@ -1191,6 +1202,7 @@ struct Core : sc_core::sc_module {
       if (clean) {
         const uint64_t n = uint64_t{loop.iter_out} * loop.iter_in * (loop.uop_end - loop.uop_bgn);
         m_last = entry + n - 1;
+        last_move_ = m_last;
         return m_last + tail;
       }
     }
@@ -1265,6 +1277,7 @@ struct Core : sc_core::sc_module {
       }
     }
     run->hazard += hazard;
+    last_move_ = m_last;
     return m_last + tail;
   }
 
@@ -1572,6 +1585,14 @@ struct Core : sc_core::sc_module {
     return std::max(run->gemm_free, run->gemm_pushed);
   }
 
+  // The first cycle the GEMM engine may take the next GEMM (vta_compute g_may_start): idle, or its last
+  // GEMM's micro-ops all past S1, that GEMM's push given and no ALU instruction behind it.
+  Cycle gemm_start_from() {
+    while (run->gemm_push_pending) wait_event(gemm_done_ev);
+    if (run->alu_behind_gemm) return gemm_idle_from();
+    return std::max(run->gemm_next, run->gemm_pushed);
+  }
+
   // vta_compute's front end: IDLE -> DECODE -> POP_PREV -> POP_NEXT -> DISPATCH, then a GEMM goes to the
   // GEMM engine (IDLE next), an ALU instruction to the ALU engine's queue after FOOT_READ/MUL/TAG, a LOAD
   // runs once both engines are idle, and an instruction that pushes drains the engines first (DRAIN),
@@ -1626,7 +1647,8 @@ struct Core : sc_core::sc_module {
         if (!g->loop.reset)
           run->counters.gemm_counter +=
               uint64_t{g->loop.iter_out} * g->loop.iter_in * (g->loop.uop_end - g->loop.uop_bgn);
-        const Cycle t = std::max(s, gemm_idle_from());  // the engine takes the next GEMM once idle
+        const Cycle t = std::max(s, gemm_start_from());
+        run->alu_behind_gemm = false;
         // its micro-ops wait in S1 while their bank is locked by an older ALU instruction: the cycle the
         // lock drops (the ALU's exec_done + 1) is when the first one moves on (2 cycles after START)
         Cycle go = t;
@@ -1635,11 +1657,12 @@ struct Core : sc_core::sc_module {
           if ((banks >> b & 1u) && run->bank_release[b] >= go + 2) go = run->bank_release[b] - 2;
         run->hazard += go - t;
         run->gemm_free = pipeline(g->loop, false, false, false, g->wgt_factor_out, g->wgt_factor_in, go);
+        run->gemm_next = last_move_ + 1;
         run->note("gemm", index, go, run->gemm_free);
         compute_busy(a + 1, run->gemm_free);
         if (gemm_hands_push) {
           run->gemm_push_pending = true;
-          run->gemm_jobs.push_back({index, run->gemm_free - 1, true, false});
+          run->gemm_jobs.push_back({index, last_move_, true, false});  // once its micro-ops are past S1
           gemm_job_ev.notify(sc_core::SC_ZERO_TIME);
         }
         d = t;
@@ -1658,7 +1681,10 @@ struct Core : sc_core::sc_module {
         // FOOT_ADD, FOOT_TAG; the entry is in the queue from t + 4, and one that came in while a GEMM ran
         // (older than it) starts the cycle after the engine is idle
         Cycle start = std::max(t + 4, run->alu_ready);
-        if (t + 3 < run->gemm_free) start = std::max(start, run->gemm_free + 1);
+        if (t + 3 < run->gemm_free) {
+          start = std::max(start, run->gemm_free + 1);
+          run->alu_behind_gemm = true;
+        }
         run->alu_starts.push_back(start);
         const Cycle done = pipeline(al->loop, true, al->use_imm, al->alu_opcode == isa::AluOpcode::kMul, 0, 0, start);
         run->note("alu", index, start, done);
@@ -1739,7 +1765,8 @@ struct Core : sc_core::sc_module {
     }
   }
 
-  // The GEMM engine's handed-over compute->load push, from the first cycle the engine is idle.
+  // The GEMM engine's handed-over compute->load push, once the GEMM's micro-ops are past S1 (they have read
+  // INP and WGT).
   void gemm_push_thread() { module_thread([this] { gemm_push_body(); }); }
   void gemm_push_body() {
     const int mi = static_cast<int>(Module::kCompute);
