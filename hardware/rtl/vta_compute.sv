@@ -143,37 +143,66 @@ module vta_compute #(
   assign mem_q  = insn_q;
   assign gemm_q = insn_q;
   assign alu_q  = insn_q;
-  logic [2:0] opcode, mem_type, alu_op;
-  logic [15:0] x_size;
   logic pop_prev, pop_next, push_prev, push_next;
-  logic is_load, is_gemm, is_alu, is_finish, is_uop_load, is_acc_load, load_noop, bad_mem, bad_alu;
-  assign opcode    = gemm_q.opcode;
   assign pop_prev  = gemm_q.pop_prev;
   assign pop_next  = gemm_q.pop_next;
   assign push_prev = gemm_q.push_prev;
   assign push_next = gemm_q.push_next;
-  assign mem_type  = mem_q.memory_type;
-  assign x_size    = mem_q.x_size;
-  assign alu_op    = alu_q.alu_opcode;
-  assign is_load   = (opcode == vta_pkg::OP_LOAD);
-  assign is_gemm   = (opcode == vta_pkg::OP_GEMM);
-  assign is_alu    = (opcode == vta_pkg::OP_ALU);
-  assign is_finish = (opcode == vta_pkg::OP_FINISH);
-  assign load_noop = is_load && (x_size == '0);
-  assign is_uop_load = is_load && (mem_type == 3'(vta_pkg::MEM_TYPE_UOP));
-  assign is_acc_load = is_load && (mem_type == 3'(vta_pkg::MEM_TYPE_ACC));
-  // OUT is never loaded (a token-only LOAD of OUT is accepted); 5..7 are no memory type at all
-  assign bad_mem = is_load && !is_uop_load && !is_acc_load &&
-                   !(load_noop && mem_type == 3'(vta_pkg::MEM_TYPE_OUT));
-  assign bad_alu = is_alu && (alu_op >= 3'(vta_pkg::ALU_OP_COUNT));
-
   logic [UAW-1:0] uop_bgn;
   logic [UAW:0]   uop_end;
-  logic [13:0]    iter_out, iter_in;
   assign uop_bgn  = UAW'(gemm_q.uop_bgn);
   assign uop_end  = (UAW + 1)'(gemm_q.uop_end);
-  assign iter_out = gemm_q.iter_out;
-  assign iter_in  = gemm_q.iter_in;
+
+  // What the instruction is and where it runs, worked out as it is taken from the command queue and
+  // registered with it (the state machine then tests flags, not fields).
+  typedef struct packed {
+    logic is_load, is_gemm, is_alu, is_finish, is_uop_load, is_acc_load, load_noop;
+    logic bad_mem, bad_alu, bad_range;
+    logic run_loop;   // a GEMM/ALU whose loop has at least one iteration
+    logic runs_load;  // a LOAD that moves data
+  } decode_t;
+  /* verilator lint_off UNUSEDSIGNAL */  // typed views: only some fields are read
+  vta_pkg::mem_insn_t  cmd_mem;
+  vta_pkg::gemm_insn_t cmd_gemm;
+  vta_pkg::alu_insn_t  cmd_alu;
+  /* verilator lint_on UNUSEDSIGNAL */
+  assign cmd_mem  = cmd_insn_i;
+  assign cmd_gemm = cmd_insn_i;
+  assign cmd_alu  = cmd_insn_i;
+  decode_t d;  // the command queue head's
+  logic [UAW:0] d_bgn, d_end;
+  assign d_bgn = (UAW + 1)'(UAW'(cmd_gemm.uop_bgn));
+  assign d_end = (UAW + 1)'(cmd_gemm.uop_end);
+  always_comb begin
+    d.is_load     = (cmd_gemm.opcode == vta_pkg::OP_LOAD);
+    d.is_gemm     = (cmd_gemm.opcode == vta_pkg::OP_GEMM);
+    d.is_alu      = (cmd_gemm.opcode == vta_pkg::OP_ALU);
+    d.is_finish   = (cmd_gemm.opcode == vta_pkg::OP_FINISH);
+    d.load_noop   = d.is_load && (cmd_mem.x_size == '0);
+    d.is_uop_load = d.is_load && (cmd_mem.memory_type == 3'(vta_pkg::MEM_TYPE_UOP));
+    d.is_acc_load = d.is_load && (cmd_mem.memory_type == 3'(vta_pkg::MEM_TYPE_ACC));
+    // OUT is never loaded (a token-only LOAD of OUT is accepted); 5..7 are no memory type at all
+    d.bad_mem     = d.is_load && !d.is_uop_load && !d.is_acc_load &&
+                    !(d.load_noop && cmd_mem.memory_type == 3'(vta_pkg::MEM_TYPE_OUT));
+    d.bad_alu     = d.is_alu && (cmd_alu.alu_opcode >= 3'(vta_pkg::ALU_OP_COUNT));
+    // the micro-op range must lie in the UOP buffer (checked even for an empty loop, as fsim does)
+    d.bad_range   = (d.is_gemm || d.is_alu) && ((d_end > (UAW + 1)'(vta_pkg::UOP_DEPTH)) || (d_bgn > d_end));
+    d.run_loop    = (d.is_gemm || (d.is_alu && !d.bad_alu)) && !d.bad_range &&
+                    (cmd_gemm.iter_out != '0) && (cmd_gemm.iter_in != '0) && (d_end > d_bgn);
+    d.runs_load   = (d.is_uop_load || d.is_acc_load) && !d.load_noop;
+  end
+  decode_t dec_q;
+  logic unused_dec;
+  assign unused_dec = dec_q.is_load;  // only a step of the decode
+  logic is_gemm, is_alu, is_finish, is_uop_load, is_acc_load, load_noop, bad_mem, bad_alu;
+  assign is_gemm     = dec_q.is_gemm;
+  assign is_alu      = dec_q.is_alu;
+  assign is_finish   = dec_q.is_finish;
+  assign is_uop_load = dec_q.is_uop_load;
+  assign is_acc_load = dec_q.is_acc_load;
+  assign load_noop   = dec_q.load_noop;
+  assign bad_mem     = dec_q.bad_mem;
+  assign bad_alu     = dec_q.bad_alu;
 
   // ---- load units (UOP, ACC) ----
   logic uop_start, acc_start, uop_busy, acc_busy;
@@ -191,11 +220,11 @@ module vta_compute #(
 
   // the tile must fit its buffer (see vta_tile_check); a tile that does not fit is never started. rows x
   // cols of the instruction on the command queue in IDLE (M stays put in DECODE, which adds sram_base in
-  // P), so a UOP/ACC load's check holds from its second DECODE cycle on (decode_first_q: the first), and
-  // the index a bad one reports from its third (decode_second_q: the second)
+  // P), the result is registered (OOB_REG), so a UOP/ACC load's check holds from its third DECODE cycle
+  // on (decode_first_q: the first, decode_second_q: the second), as does the index a bad one reports
   logic        tile_oob, decode_first_q, decode_second_q, tile_load;
   logic [31:0] tile_last;
-  vta_tile_check #(.DEPTH_A(vta_pkg::ACC_DEPTH), .DEPTH_B(vta_pkg::UOP_DEPTH)) u_bounds (
+  vta_tile_check #(.DEPTH_A(vta_pkg::ACC_DEPTH), .DEPTH_B(vta_pkg::UOP_DEPTH), .OOB_REG(1'b1)) u_bounds (
     .clk_i, .hold_en_i(decode_first_q),
     .rows_i(cmd_rows_i), .cols_i(cmd_cols_i), .sram_base_i(mem_q.sram_base),
     .depth_b_i(is_uop_load),
@@ -207,21 +236,18 @@ module vta_compute #(
                         .rows_i(cmd_rows_i), .cols_i(cmd_cols_i), .geom_o(geom));
   logic bad_tile;
   assign tile_load = (is_uop_load || is_acc_load) && !load_noop;
-  assign bad_tile  = tile_load && !decode_first_q && tile_oob;
+  assign bad_tile  = tile_load && !decode_first_q && !decode_second_q && tile_oob;
 
-  // the micro-op range must lie in the UOP buffer (checked even for an empty loop, as fsim does)
   logic bad_range;
-  assign bad_range = (is_gemm || is_alu) &&
-                     ((uop_end > (UAW + 1)'(vta_pkg::UOP_DEPTH)) || ((UAW + 1)'(uop_bgn) > uop_end));
+  assign bad_range = dec_q.bad_range;
   logic bad, report_ok;
   assign bad = bad_mem || bad_alu || bad_range || bad_tile;
-  assign report_ok = all_idle && !(bad_tile && decode_second_q);
+  assign report_ok = all_idle;
 
   // what runs where
   logic run_loop, runs_load;  // GEMM/ALU whose loop has at least one iteration; a LOAD that moves data
-  assign run_loop  = (is_gemm || (is_alu && !bad_alu)) && !bad_range && (iter_out != '0) && (iter_in != '0) &&
-                     (uop_end > (UAW + 1)'(uop_bgn));
-  assign runs_load = (is_uop_load || is_acc_load) && !load_noop;
+  assign run_loop  = dec_q.run_loop;
+  assign runs_load = dec_q.runs_load;
 
   assign uop_start = (state_q == S_DISPATCH) && runs_load && is_uop_load && state_d == S_LOAD;
   assign acc_start = (state_q == S_DISPATCH) && runs_load && is_acc_load && state_d == S_LOAD;
@@ -305,9 +331,15 @@ module vta_compute #(
   /* verilator lint_on UNUSEDSIGNAL */
   assign foot_uop = uop_rdata_i[0 +: vta_pkg::UOP_ELEM_BITS];
   logic [XW-1:0] foot_dst_q, foot_src_q, foot_dst_hi_q, foot_src_hi_q;  // lowest and highest index
-  logic [13:0] last_out, last_in;  // the last iteration of each loop
-  assign last_out = iter_out - 14'd1;
-  assign last_in  = iter_in - 14'd1;
+  // the last iteration of each loop, worked out as the instruction is taken (the multiplies start from
+  // registers: `ltp` walks through the DSP48, whose M register they go into)
+  logic [13:0] last_out, last_in;
+  always_ff @(posedge clk_i) begin
+    if (state_q == S_IDLE && cmd_valid_i) begin
+      last_out <= cmd_gemm.iter_out - 14'd1;
+      last_in  <= cmd_gemm.iter_in - 14'd1;
+    end
+  end
   // The loop extents' products (a bounds check once per ALU instruction, not an address: the engine's
   // addresses advance by adds) go through two registers with nothing between, the DSP48s' M and P
   // registers. They depend on the instruction alone, held from DECODE on: M takes them in DECODE, P in
@@ -592,7 +624,7 @@ module vta_compute #(
         if (cmd_valid_i) state_d = S_DECODE;
       end
       // a bad instruction waits until older ones are done, so their errors come first
-      S_DECODE: if (!(tile_load && decode_first_q) && (!bad || report_ok)) state_d = S_POP_PREV;
+      S_DECODE: if (!(tile_load && (decode_first_q || decode_second_q)) && (!bad || report_ok)) state_d = S_POP_PREV;
       S_POP_PREV: if (pop_prev_adv) state_d = S_POP_NEXT;
       S_POP_NEXT: if (pop_next_adv) state_d = S_DISPATCH;
       S_DISPATCH: begin
@@ -638,6 +670,7 @@ module vta_compute #(
       decode_second_q <= 1'b0;
       insn_q  <= '0;
       idx_q   <= '0;
+      dec_q   <= '0;
     end else begin
       state_q <= state_d;
       decode_first_q <= (state_q == S_IDLE) && cmd_valid_i;
@@ -645,6 +678,7 @@ module vta_compute #(
       if (state_q == S_IDLE && cmd_valid_i) begin
         insn_q <= cmd_insn_i;
         idx_q  <= cmd_idx_i;
+        dec_q  <= d;
       end
     end
   end

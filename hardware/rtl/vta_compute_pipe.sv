@@ -631,8 +631,12 @@ module vta_compute_pipe #(
 
   // the vector ALU operand: ACC[src] is on the read port in the cycle of the second phase (kept when the
   // micro-op reuses it)
+  // (an immediate instruction's operand is put there as it starts: the lanes then take their operand from a
+  // register either way)
   always_ff @(posedge clk_i) begin
-    if (s1_move && two_reads && s1_phase_q) begin
+    if (!GEMM && start_i && start_alu.use_imm) begin
+      s2_src_q <= {LANES{ACC_W'(start_alu.imm)}};
+    end else if (s1_move && two_reads && s1_phase_q) begin
       s2_src_q <= acc_rdata_i[s1_src_acc[LR-1:0] * ELEM +: ELEM];
     end
   end
@@ -770,7 +774,9 @@ module vta_compute_pipe #(
   end else begin : g_lanes
     logic [ACC_W*LANES-1:0] alu_b;
     logic [R*ELEM-1:0] s3_alu;  // the lane sets' registered results
-    assign alu_b = use_imm ? {LANES{imm}} : s2_src_q;
+    assign alu_b = s2_src_q;  // the vector operand, or the immediate (see s2_src_q)
+    logic unused_imm;
+    assign unused_imm = ^imm;  // taken at the start
     // A lane set per row: the first takes the micro-op's row (a group's first), set r > 0 row r of the
     // word (a group's later rows). Groups never multiply (see `groupable`), so only the first set has
     // multipliers: more sets of 32-bit multipliers would take the DSPs past a PYNQ-class part's.
@@ -813,15 +819,26 @@ module vta_compute_pipe #(
             end
           end
         end
-        always_comb begin
-          mul_res = '0;
-          for (int unsigned k = 0; k < NPA * NPB; k++) mul_res = mul_res + part[k];
+        // their sum: a carry-save tree to two, then one carry-select add
+        logic [ACC_W-1:0] mul_s, mul_c;
+        logic [NPA*NPB*ACC_W-1:0] parts;
+        for (genvar k = 0; k < NPA * NPB; k++) begin : g_flat
+          assign parts[k * ACC_W +: ACC_W] = part[k];
         end
+        vta_csa_tree #(.N(NPA * NPB), .W(ACC_W)) u_mul_tree (.ops_i(parts), .sum_o(mul_s), .carry_o(mul_c));
+        vta_add #(.W(ACC_W)) u_mul_sum (.a_i(mul_s), .b_i(mul_c), .cin_i(1'b0), .sum_o(mul_res));
       end else begin : g_later
         assign a = acc_rdata_i[l * ACC_W +: ACC_W];
         assign mul_res = '0;
       end
       assign bv = alu_b[(l % LANES) * ACC_W +: ACC_W];
+      // the sum and the signed comparison (the sign of a - b at one bit more) as carry-select adds
+      logic [ACC_W-1:0] add_res;
+      logic [ACC_W:0]   a_minus_b;
+      logic             a_lt_b;
+      vta_add #(.W(ACC_W)) u_add (.a_i(a), .b_i(bv), .cin_i(1'b0), .sum_o(add_res));
+      vta_add #(.W(ACC_W + 1)) u_cmp (.a_i({a[ACC_W-1], a}), .b_i(~{bv[ACC_W-1], bv}), .cin_i(1'b1), .sum_o(a_minus_b));
+      assign a_lt_b = a_minus_b[ACC_W];
       // MIN and MAX use the same comparison (equal operands give the same result either way; synthesis
       // merges the two), and SHR's saturation tests and left amount look at the amount's bits instead of
       // negating it: 420 LUTs a lane of the later sets instead of 538 (Yosys, xc7; equal by a SAT proof).
@@ -831,9 +848,9 @@ module vta_compute_pipe #(
           r_q <= mul_res;
         end else if (s2_valid_q && !reset_f && !mul_path && (SET == 0 || s2_group_q)) begin
           unique case (alu_op)
-            3'(vta_pkg::ALU_OP_MIN): r_q <= ($signed(a) < $signed(bv)) ? a : bv;
-            3'(vta_pkg::ALU_OP_MAX): r_q <= ($signed(a) < $signed(bv)) ? bv : a;
-            3'(vta_pkg::ALU_OP_ADD): r_q <= a + bv;
+            3'(vta_pkg::ALU_OP_MIN): r_q <= a_lt_b ? a : bv;
+            3'(vta_pkg::ALU_OP_MAX): r_q <= a_lt_b ? bv : a;
+            3'(vta_pkg::ALU_OP_ADD): r_q <= add_res;
             3'(vta_pkg::ALU_OP_SHR): begin
               // arithmetic right shift; a negative amount shifts left; amounts >= ACC_W saturate
               if (!bv[ACC_W-1]) begin

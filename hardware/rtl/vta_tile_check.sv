@@ -14,7 +14,9 @@
 // cycle after that.
 module vta_tile_check #(
   parameter int unsigned DEPTH_A = 1024,   // powers of two
-  parameter int unsigned DEPTH_B = DEPTH_A
+  parameter int unsigned DEPTH_B = DEPTH_A,
+  // oob_o a cycle later, from a register (the compute front end, whose state decision it feeds)
+  parameter bit          OOB_REG = 1'b0
 ) (
   input  logic        clk_i,
   input  logic        hold_en_i,
@@ -42,7 +44,15 @@ module vta_tile_check #(
     below = d - 34'd1;
     past  = ((e & ~(below | d)) != '0) || (((e & d) != '0) && ((e & below) != '0));
   endfunction
-  assign oob_o = depth_b_i ? past(end_q, DEPTH_B) : past(end_q, DEPTH_A);
+  logic oob;
+  assign oob = depth_b_i ? past(end_q, DEPTH_B) : past(end_q, DEPTH_A);
+  if (OOB_REG) begin : g_oob_reg
+    logic oob_q;
+    always_ff @(posedge clk_i) oob_q <= oob;
+    assign oob_o = oob_q;
+  end else begin : g_oob
+    assign oob_o = oob;
+  end
   if ((DEPTH_A & (DEPTH_A - 1)) != 0 || (DEPTH_B & (DEPTH_B - 1)) != 0) begin : g_bad_depth
     $error("vta_tile_check: buffer depths must be powers of two");
   end

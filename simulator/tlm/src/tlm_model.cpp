@@ -1610,11 +1610,11 @@ struct Core : sc_core::sc_module {
       run->compute_read.at_cycle(a + run->cread_min[pos]);
       const isa::Instruction& insn = run->program[index];
       const isa::DepFlags dep = isa::dep_flags(insn);
-      // DECODE: one cycle, two for a LOAD that runs (its tile check's product is in the DSP48's P
-      // register from the second, vta_tile_check)
+      // DECODE: one cycle, three for a LOAD that runs (its tile check's product is in the DSP48's P
+      // register from the second, the check's result registered from the third, vta_tile_check)
       const auto* m = std::get_if<MemInsn>(&insn);
       const bool loads = m != nullptr && m->x_size != 0;
-      const Cycle pop_at = a + (loads ? 3 : 2);
+      const Cycle pop_at = a + (loads ? 4 : 2);
       Cycle p1 = pop_at;
       if (dep.pop_prev) p1 = pop_token(kL2C, mi, index, pop_at);
       Cycle p2 = p1 + 1;
