@@ -344,7 +344,7 @@ module vta_compute #(
   // addresses advance by adds) go through two registers with nothing between, the DSP48s' M and P
   // registers. They depend on the instruction alone, held from DECODE on: M takes them in DECODE, P in
   // POP_PREV, and S_FOOT_ADD adds them (POP_NEXT, DISPATCH and FOOT_READ come between).
-  logic [XW-1:0] ext_m_q [4], ext_p_q [4];
+  logic [XW-1:0] ext_m_q [4], ext_p_q [4], ext_r_q [4];
   always_ff @(posedge clk_i) begin
     if (state_q == S_DECODE) begin
       ext_m_q[0] <= XW'(last_out) * XW'(alu_q.dst_factor_out);
@@ -355,12 +355,16 @@ module vta_compute #(
     if (state_q == S_POP_PREV) begin
       for (int unsigned k = 0; k < 4; k++) ext_p_q[k] <= ext_m_q[k];
     end
+    // and once more in the fabric: `ltp` walks through the DSP48, so its inputs' logic and its product's
+    // sum would count as one path
+    for (int unsigned k = 0; k < 4; k++) ext_r_q[k] <= ext_p_q[k];
   end
-  // the extents' sums, from P on (FOOT_ADD comes three states after POP_PREV at the earliest), and the
-  // range's ends in FOOT_ADD: each one carry-select add from registers
+  // the extents' sums (P from POP_NEXT on, its copy from DISPATCH, the sums from FOOT_READ: FOOT_ADD comes
+  // four states after POP_PREV at the earliest), and the range's ends in FOOT_ADD: each one carry-select
+  // add from registers
   logic [XW-1:0] foot_dx_q, foot_sx_q, foot_dx, foot_sx, foot_dst_hi, foot_src_hi;
-  vta_add #(.W(XW)) u_foot_dx (.a_i(ext_p_q[0]), .b_i(ext_p_q[1]), .cin_i(1'b0), .sum_o(foot_dx));
-  vta_add #(.W(XW)) u_foot_sx (.a_i(ext_p_q[2]), .b_i(ext_p_q[3]), .cin_i(1'b0), .sum_o(foot_sx));
+  vta_add #(.W(XW)) u_foot_dx (.a_i(ext_r_q[0]), .b_i(ext_r_q[1]), .cin_i(1'b0), .sum_o(foot_dx));
+  vta_add #(.W(XW)) u_foot_sx (.a_i(ext_r_q[2]), .b_i(ext_r_q[3]), .cin_i(1'b0), .sum_o(foot_sx));
   vta_add #(.W(XW)) u_foot_dhi (.a_i(XW'(foot_uop.dst_idx)), .b_i(foot_dx_q), .cin_i(1'b0), .sum_o(foot_dst_hi));
   vta_add #(.W(XW)) u_foot_shi (.a_i(XW'(foot_uop.src_idx)), .b_i(foot_sx_q), .cin_i(1'b0), .sum_o(foot_src_hi));
   always_ff @(posedge clk_i) begin
