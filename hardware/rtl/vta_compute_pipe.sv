@@ -10,13 +10,14 @@
 //               sequential execution, and while the destination's ACC bank is locked (lock_i: an older
 //               instruction on the other engine works there)
 //   ALU:  S2 execute: the lane-wise op;  S3 write: ACC[dst] (the compute module writes the OUT shadow)
-//   GEMM: S2 multiply (into the DSP48s' M registers), S2P the products (their P registers) and read
-//         ACC[dst], S2X the BATCH x BLOCK_OUT sums of BLOCK_IN products plus the accumulator, S3 write.
-//         ACC is read two stages after S1 and written two stages after that, so the hazard window is
-//         the ALU's: a micro-op one or two stages ahead.
-//   ALU MUL: S2 the partial products (M registers), S2P (P registers), S2X their sum, S3 write; ACC is
-//         read in S1, so the hazard window is four stages. The engine runs one instruction at a time, so
-//         all micro-ops in its pipeline take the same path.
+//   GEMM: S2 multiply (into the DSP48s' M registers), S2P the products (their P registers), S2Y each
+//         output's products to two (carry-save) and read ACC[dst], S2X the BATCH x BLOCK_OUT sums plus
+//         the accumulator, S3 write. ACC is read three stages after S1 and written two stages after
+//         that, so the hazard window is the ALU's: a micro-op one or two stages ahead. The next GEMM may
+//         start once this one's micro-ops are all past S1.
+//   ALU MUL: S2 the partial products (M registers), S2P (P registers), S2Y their carry-save sum, S2X
+//         the add, S3 write; ACC is read in S1, so the hazard window is five stages. The engine runs
+//         one instruction at a time, so all micro-ops in its pipeline take the same path.
 // The compute module has two: GEMM = 1 runs GEMMs (the MAC array; reset GEMMs too), GEMM = 0 ALU
 // instructions (the lane sets), so requantization overlaps the next tile's GEMMs (vta_compute.sv).
 // ACC and OUT hold ACC_ROWS rows per word (vta/hw/acc_rows.h). An ALU instruction (or a reset GEMM) whose
@@ -309,7 +310,7 @@ module vta_compute_pipe #(
   // and those of the first K - 1 places ahead (each still writing next cycle), S1 registers one bit per
   // place, for its destination rows and its vector source row, and shifts them while it waits: the
   // hazard is an OR of registers, and the stall back to S0 starts from registers.
-  localparam int unsigned K = 4;
+  localparam int unsigned K = 5;
   logic [K:1] hz_dst_q, hz_src_q, hz_dst_new, hz_src_new;
   logic       s1_kept_q, s1_kept_new;  // S1's vector source is the kept operand
   logic [AAW-1:0] sa_dst, sa_src;      // SA's indices into ACC (their low bits: the sums' low bits)
@@ -332,9 +333,12 @@ module vta_compute_pipe #(
   assign ahead_valid[2] = mul_path && s2p_valid_q;
   assign ahead_word[2]  = s2p_dst_q[AAW-1:LR];
   assign ahead_rows[2]  = s2p_rows_q;
-  assign ahead_valid[3] = mul_path && s2x_valid_q;
-  assign ahead_word[3]  = s2x_dst_q[AAW-1:LR];
-  assign ahead_rows[3]  = s2x_rows_q;
+  assign ahead_valid[3] = mul_path && s2y_valid_q;
+  assign ahead_word[3]  = s2y_dst_q[AAW-1:LR];
+  assign ahead_rows[3]  = s2y_rows_q;
+  assign ahead_valid[4] = mul_path && s2x_valid_q;
+  assign ahead_word[4]  = s2x_dst_q[AAW-1:LR];
+  assign ahead_rows[4]  = s2x_rows_q;
   for (genvar k = 0; k < K; k++) begin : g_ahead
     assign hz_dst_new[k + 1] = ahead_valid[k] && pending_in(ahead_word[k], ahead_rows[k], sa_dst[AAW-1:LR], sa_rows);
     assign hz_src_new[k + 1] = ahead_valid[k] && pending_in(ahead_word[k], ahead_rows[k], sa_src[AAW-1:LR], sa_src_row);
@@ -583,20 +587,20 @@ module vta_compute_pipe #(
         s2p_group_q <= s2_group_q;
         s2p_reset_q <= s2_reset_q;
       end
-      // GEMM: S2P -> S2Y -> S2X; ALU MUL: S2P -> S2X
-      s2y_valid_q <= GEMM && s2p_valid_q;
-      if (GEMM && s2p_valid_q) begin
+      // GEMM, ALU MUL: S2P -> S2Y -> S2X
+      s2y_valid_q <= s2p_valid_q;
+      if (s2p_valid_q) begin
         s2y_dst_q   <= s2p_dst_q;
         s2y_rows_q  <= s2p_rows_q;
         s2y_group_q <= s2p_group_q;
         s2y_reset_q <= s2p_reset_q;
       end
-      s2x_valid_q <= GEMM ? s2y_valid_q : s2p_valid_q;
-      if (GEMM ? s2y_valid_q : s2p_valid_q) begin
-        s2x_dst_q   <= GEMM ? s2y_dst_q : s2p_dst_q;
-        s2x_rows_q  <= GEMM ? s2y_rows_q : s2p_rows_q;
-        s2x_group_q <= GEMM ? s2y_group_q : s2p_group_q;
-        s2x_reset_q <= GEMM ? s2y_reset_q : s2p_reset_q;
+      s2x_valid_q <= s2y_valid_q;
+      if (s2y_valid_q) begin
+        s2x_dst_q   <= s2y_dst_q;
+        s2x_rows_q  <= s2y_rows_q;
+        s2x_group_q <= s2y_group_q;
+        s2x_reset_q <= s2y_reset_q;
       end
       // -> S3
       s3_valid_q <= pre3_valid;
@@ -612,7 +616,7 @@ module vta_compute_pipe #(
   // S1's hazard bits: loaded as a micro-op enters, shifted one place further ahead while it stays (the
   // places past the window are empty); the kept operand stays kept unless S3 writes it
   logic [K:1] hz_window;
-  assign hz_window = mul_path ? '1 : K'(2'b11);
+  assign hz_window = mul_path ? '1 : K'(2'b11);  // K places for ALU MUL, two for the others
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       hz_dst_q  <= '0;
@@ -631,11 +635,17 @@ module vta_compute_pipe #(
 
   // the vector ALU operand: ACC[src] is on the read port in the cycle of the second phase (kept when the
   // micro-op reuses it)
-  // (an immediate instruction's operand is put there as it starts: the lanes then take their operand from a
-  // register either way)
+  // (an immediate instruction's operand is put there the cycle after it starts, from the held instruction,
+  // long before its first micro-op reaches S2: the lanes then take their operand from a register either
+  // way)
+  logic started_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) started_q <= 1'b0;
+    else started_q <= start_i;
+  end
   always_ff @(posedge clk_i) begin
-    if (!GEMM && start_i && start_alu.use_imm) begin
-      s2_src_q <= {LANES{ACC_W'(start_alu.imm)}};
+    if (!GEMM && started_q && use_imm) begin
+      s2_src_q <= {LANES{imm}};
     end else if (s1_move && two_reads && s1_phase_q) begin
       s2_src_q <= acc_rdata_i[s1_src_acc[LR-1:0] * ELEM +: ELEM];
     end
@@ -775,15 +785,13 @@ module vta_compute_pipe #(
     logic [ACC_W*LANES-1:0] alu_b;
     logic [R*ELEM-1:0] s3_alu;  // the lane sets' registered results
     assign alu_b = s2_src_q;  // the vector operand, or the immediate (see s2_src_q)
-    logic unused_imm;
-    assign unused_imm = ^imm;  // taken at the start
     // A lane set per row: the first takes the micro-op's row (a group's first), set r > 0 row r of the
     // word (a group's later rows). Groups never multiply (see `groupable`), so only the first set has
     // multipliers: more sets of 32-bit multipliers would take the DSPs past a PYNQ-class part's.
     // MUL keeps the low ACC_W bits of a x b: the sum of the partial products of a's 17-bit and b's
     // 24-bit pieces (a DSP48's unsigned 17 x 24) that land below bit ACC_W, each cut to the bits that do
     // (at 32 bits: a0 x b0, a1 x b0 mod 2^15, a0 x b1 mod 2^8). Each partial product goes through two
-    // registers with nothing between (S2, S2P: the DSP48's M and P), the sum is S2X's.
+    // registers with nothing between (S2, S2P: the DSP48's M and P), the sum is S2Y's and S2X's.
     localparam int unsigned MA = 17, MB = 24;
     localparam int unsigned NPA = (ACC_W + MA - 1) / MA, NPB = (ACC_W + MB - 1) / MB;
     // Each lane computes where it is registered, enabled only when an ALU micro-op (set 0) or group (the
@@ -819,14 +827,20 @@ module vta_compute_pipe #(
             end
           end
         end
-        // their sum: a carry-save tree to two, then one carry-select add
-        logic [ACC_W-1:0] mul_s, mul_c;
+        // their sum: a carry-save tree to two in S2Y, one carry-select add in S2X
+        logic [ACC_W-1:0] mul_s, mul_c, mul_s_q, mul_c_q;
         logic [NPA*NPB*ACC_W-1:0] parts;
         for (genvar k = 0; k < NPA * NPB; k++) begin : g_flat
           assign parts[k * ACC_W +: ACC_W] = part[k];
         end
         vta_csa_tree #(.N(NPA * NPB), .W(ACC_W)) u_mul_tree (.ops_i(parts), .sum_o(mul_s), .carry_o(mul_c));
-        vta_add #(.W(ACC_W)) u_mul_sum (.a_i(mul_s), .b_i(mul_c), .cin_i(1'b0), .sum_o(mul_res));
+        always_ff @(posedge clk_i) begin
+          if (s2y_valid_q && mul_path) begin
+            mul_s_q <= mul_s;
+            mul_c_q <= mul_c;
+          end
+        end
+        vta_add #(.W(ACC_W)) u_mul_sum (.a_i(mul_s_q), .b_i(mul_c_q), .cin_i(1'b0), .sum_o(mul_res));
       end else begin : g_later
         assign a = acc_rdata_i[l * ACC_W +: ACC_W];
         assign mul_res = '0;
@@ -900,6 +914,7 @@ module vta_compute_pipe #(
       AccReadAfterWrite: assert (!acc_re_o ||
           !((!GEMM && s2_valid_q && pending_in(s2_dst_q[AAW-1:LR], s2_rows_q, acc_raddr_o, rd_rows)) ||
             (!GEMM && s2p_valid_q && pending_in(s2p_dst_q[AAW-1:LR], s2p_rows_q, acc_raddr_o, rd_rows)) ||
+            (!GEMM && s2y_valid_q && pending_in(s2y_dst_q[AAW-1:LR], s2y_rows_q, acc_raddr_o, rd_rows)) ||
             (s2x_valid_q && pending_in(s2x_dst_q[AAW-1:LR], s2x_rows_q, acc_raddr_o, rd_rows)) ||
             (s3_valid_q && pending_in(s3_word_q, s3_rows_q, acc_raddr_o, rd_rows))))
         else $error("vta_compute_pipe: ACC word %0d read before an older micro-op wrote it", acc_raddr_o);

@@ -595,15 +595,15 @@ TEST_F(TsimDirected, GroupsOfRowsMatchOneRowAtATime) {
   check(directed(L_, chain({}, cmp, sts), uops, 6, /*small_acc=*/true), "groups_of_rows");
 }
 
-// ALU MUL runs through two more stages (the DSP48s' M and P registers) and reads ACC four stages before it
-// writes: kernels of one to five micro-ops over the same rows (each reads what the micro-op one to five
-// before it wrote), with an immediate and with a vector operand that an earlier micro-op writes, then the
-// other ops on the rows MUL just wrote. Results as one micro-op at a time (fsim). Without the wider
-// read-after-write window the kernels of up to four micro-ops read stale rows.
-TEST_F(TsimDirected, AluMulWaitsForTheRowsOfTheFourMicroOpsAhead) {
-  std::vector<isa::MicroOp> uops = {{10, 0, 0}, {11, 10, 0}, {12, 11, 0}, {13, 12, 0}, {14, 13, 0}};
+// ALU MUL runs through three more stages (the DSP48s' M and P registers, the carry-save sum) and reads ACC
+// five stages before it writes: kernels of one to six micro-ops over the same rows (each reads what the
+// micro-op one to six before it wrote), with an immediate and with a vector operand that an earlier
+// micro-op writes, then the other ops on the rows MUL just wrote. Results as one micro-op at a time
+// (fsim). Without the wider read-after-write window the kernels of up to five micro-ops read stale rows.
+TEST_F(TsimDirected, AluMulWaitsForTheRowsOfTheFiveMicroOpsAhead) {
+  std::vector<isa::MicroOp> uops = {{10, 0, 0}, {11, 10, 0}, {12, 11, 0}, {13, 12, 0}, {14, 13, 0}, {15, 14, 0}};
   std::vector<isa::Instruction> cmp = {
-      make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 5, 5),
+      make_mem(Opcode::kLoad, MemoryType::kUop, 0, L_.base(MemoryType::kUop), 1, 6, 6),
       make_mem(Opcode::kLoad, MemoryType::kAcc, 0, L_.base(MemoryType::kAcc), 1, 32, 32)};
   const auto alu = [&](isa::AluOpcode op, bool imm, int32_t value, uint32_t uops_n, uint32_t iters) {
     isa::AluInsn a;
@@ -613,12 +613,12 @@ TEST_F(TsimDirected, AluMulWaitsForTheRowsOfTheFourMicroOpsAhead) {
     a.loop = loop(0, uops_n, 1, iters, 0, 0, 0, 0);
     return a;
   };
-  for (uint32_t n = 1; n <= 5; ++n) {
+  for (uint32_t n = 1; n <= 6; ++n) {
     cmp.push_back(alu(isa::AluOpcode::kMul, true, -3, n, 4));
     cmp.push_back(alu(isa::AluOpcode::kMul, false, 0, n, 3));
     cmp.push_back(alu(isa::AluOpcode::kShr, true, 1, n, 2));
   }
-  cmp.push_back(alu(isa::AluOpcode::kAdd, false, 0, 5, 2));
+  cmp.push_back(alu(isa::AluOpcode::kAdd, false, 0, 6, 2));
   std::vector<isa::Instruction> sts = {make_mem(Opcode::kStore, MemoryType::kOut, 0, L_.base(MemoryType::kOut), 1, 32, 32)};
   check(directed(L_, chain({}, cmp, sts), uops, 8, /*small_acc=*/true), "alu_mul_window");
   check(directed(L_, chain({}, cmp, sts), uops, 9, /*small_acc=*/false), "alu_mul_window_full");

@@ -63,10 +63,10 @@ constexpr uint32_t kFetchBurst = 8;   // instructions per fetch burst (vta_fetch
 constexpr uint32_t kFetchBuffer = 16; // fetch buffer entries (vta_fetch BUF_DEPTH)
 constexpr uint32_t kAluQueue = 4;     // ALU instructions queued for the ALU engine (vta_compute QD)
 constexpr Cycle kGemmDrain = 7;       // a GEMM's last micro-op issues this many cycles before the engine is idle
-// cycles from a micro-op leaving S1 to exec_done after it: S2, S3 and the cycle after (ALU); ALU MUL has
-// two more stages, S2P and S2X (vta_compute_pipe: the DSP48s' M and P registers), GEMM three (and S2Y,
-// its carry-save sums)
-constexpr Cycle kAluTail = 3, kMulTail = kAluTail + 2, kGemmTail = kAluTail + 3;
+// cycles from a micro-op leaving S1 to exec_done after it: S2, S3 and the cycle after (ALU); GEMM and ALU
+// MUL have three more stages, S2P, S2Y and S2X (vta_compute_pipe: the DSP48s' M and P registers, the
+// carry-save sums)
+constexpr Cycle kAluTail = 3, kMulTail = kAluTail + 3, kGemmTail = kAluTail + 3;
 constexpr uint32_t kInsnBytes = 16;
 
 enum Client : uint8_t { kFetch = 0, kLoadClient = 1, kComputeClient = 2 };
@@ -1126,8 +1126,8 @@ struct Core : sc_core::sc_module {
   // ---- the micro-op pipeline (vta_compute_pipe S0, SA, S1..S3) ----
   // START at `s`; returns exec_done. Micro-op k of the loop reaches S1 when it frees, S1 hands it on when
   // no micro-op one or two stages ahead still has to write an ACC entry it reads (a vector ALU reads
-  // ACC[src], then ACC[dst], one per cycle); ALU MUL reads in S1 and writes four stages later, so its
-  // window is four micro-ops. GEMM reads two stages after S1, so its window is the ALU's.
+  // ACC[src], then ACC[dst], one per cycle); ALU MUL reads in S1 and writes five stages later, so its
+  // window is five micro-ops. GEMM reads three stages after S1 and writes two later, so its window is the ALU's.
   // the cycle the last micro-op of the last pipeline() run left S1
   Cycle last_move_ = 0;
   Cycle pipeline(const isa::LoopNest& loop, bool is_alu, bool use_imm, bool multiplies, uint32_t wgt_fo, uint32_t wgt_fi,
@@ -1216,7 +1216,7 @@ struct Core : sc_core::sc_module {
       Cycle m = 0;
       uint32_t d = ~0u, n = 0;
     };
-    std::array<Left, 4> left{};
+    std::array<Left, 8> left{};
     const size_t nleft = static_cast<size_t>(window - 1);
     uint64_t hazard = 0;
     // the vector operand kept from the last micro-op that read ACC[src] (vta_compute src_kept_q)
