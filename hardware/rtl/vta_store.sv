@@ -103,10 +103,10 @@ module vta_store #(
   logic        oob, bad_index;
   logic [31:0] oob_last;
   // rows x cols of the instruction on the command queue in IDLE (M stays put in POP, which adds sram_base
-  // in P); START checks it, and reports a bad instruction in its second cycle (the index reported is
-  // ready a cycle after the check)
+  // in P); the check's result is registered (OOB_REG), so a STORE that moves data spends two cycles in
+  // START and starts, or reports a bad instruction, in the second (with the index, ready then too)
   logic took_q;  // an instruction was taken in the cycle before (it is in POP now)
-  vta_tile_check #(.DEPTH_A(vta_pkg::OUT_DEPTH)) u_bounds (
+  vta_tile_check #(.DEPTH_A(vta_pkg::OUT_DEPTH), .OOB_REG(1'b1)) u_bounds (
     .clk_i, .hold_en_i(took_q),
     .rows_i(cmd_rows_i), .cols_i(cmd_cols_i), .sram_base_i(mi.sram_base),
     .depth_b_i(1'b0), .oob_o(oob), .last_o(oob_last)
@@ -115,7 +115,7 @@ module vta_store #(
 
   logic start, start_bad, start_seen_q;
   assign start_bad = bad_dep || bad_type || bad_index;
-  assign start = (state_q == S_START) && active && !start_bad;
+  assign start = (state_q == S_START) && start_seen_q && active && !start_bad;
 
   // ---- buffer reader ----
   logic        rd_active_q, rd_pending_q;
@@ -347,7 +347,8 @@ module vta_store #(
         if (cmd_valid_i) state_d = S_POP;
       end
       S_POP: if (pop_adv) state_d = S_START;
-      S_START: if (!start_bad || start_seen_q) state_d = S_RUN;
+      // a token-only STORE goes on at once; one that moves data waits for its check
+      S_START: if (start_seen_q ? !start_bad : (x_size == '0 && !start_bad)) state_d = S_RUN;
       S_RUN: if (exec_done) state_d = S_PUSH;
       S_PUSH: begin
         if (push_adv) begin

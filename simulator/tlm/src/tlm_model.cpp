@@ -1804,7 +1804,9 @@ struct Core : sc_core::sc_module {
         p = pop_token(kC2S, mi, index, a + 1);
       }
       run->mod[mi].stall += p - (a + 1);
-      const Cycle s = p + 1;
+      // START: one cycle for a token-only STORE, two for one that moves data (its tile check's result is
+      // registered, vta_tile_check); s is the one it starts in
+      const Cycle s = p + 1 + (m.x_size != 0 ? 1 : 0);
       run->store_cycle = s;  // its first write beat is 3 cycles after START
       run->store_phase = RunState::StorePhase::kStarting;
       wait_until(s);
