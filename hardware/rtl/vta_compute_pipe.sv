@@ -124,7 +124,6 @@ module vta_compute_pipe #(
 
   logic reset_f, use_imm;
   logic [UAW-1:0] uop_bgn;
-  logic [UAW:0]   uop_end;
   logic [13:0]    iter_in;
   logic [AAW-1:0] dst_fo, dst_fi;
   logic [SAW-1:0] src_fo, src_fi;
@@ -132,7 +131,6 @@ module vta_compute_pipe #(
   logic [ACC_W-1:0] imm;
   assign reset_f  = gemm_q.reset;  // an ALU instruction's reset bit writes zeros too, as a GEMM's
   assign uop_bgn  = UAW'(gemm_q.uop_bgn);
-  assign uop_end  = (UAW + 1)'(gemm_q.uop_end);
   assign iter_in  = gemm_q.iter_in;
   assign use_imm  = !GEMM && alu_q.use_imm;
   assign imm      = ACC_W'(alu_q.imm);  // signed field: sign-extended
@@ -154,9 +152,17 @@ module vta_compute_pipe #(
 
   // one micro-op, the destination one row further per inner iteration, the same vector operand for all:
   // the inner iterations in one word may go down the pipeline together as a group of rows
-  logic groupable;
-  assign groupable = (uop_end == (UAW + 1)'(uop_bgn) + (UAW + 1)'(1)) && (dst_fi == AAW'(1)) &&
-                     ((is_alu && alu_op != 3'(vta_pkg::ALU_OP_MUL) && (use_imm || src_fi == '0)) || (is_gemm && reset_f));
+  // (worked out from the instruction as it starts, and registered)
+  logic groupable, groupable_d;
+  assign groupable_d = ((UAW + 1)'(start_insn.uop_end) == (UAW + 1)'(UAW'(start_insn.uop_bgn)) + (UAW + 1)'(1)) &&
+                       (AAW'(start_insn.dst_factor_in) == AAW'(1)) &&
+                       ((is_alu && start_alu.alu_opcode != 3'(vta_pkg::ALU_OP_MUL) &&
+                         (start_alu.use_imm || SAW'(start_alu.src_factor_in) == '0)) ||
+                        (is_gemm && start_insn.reset));
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) groupable <= 1'b0;
+    else if (start_i) groupable <= groupable_d;
+  end
 
   // ALU MUL goes through S2P and S2X (the DSP48s' registers)
   logic mul_path;
