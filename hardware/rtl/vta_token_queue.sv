@@ -17,22 +17,36 @@ module vta_token_queue #(
 );
   logic [CW-1:0] count_q;
   logic do_push, do_pop;
+  // not full / not empty as registers beside the count (the modules' token handshakes start from them)
+  logic notfull_q, nonempty_q;
 
-  assign push_ready_o = (count_q != {CW{1'b1}});
-  assign pop_ready_o  = (count_q != '0);
+  assign push_ready_o = notfull_q;
+  assign pop_ready_o  = nonempty_q;
   assign do_push      = push_i && push_ready_o;
   assign do_pop       = pop_i && pop_ready_o;
   assign count_o      = count_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      count_q <= '0;
+      count_q    <= '0;
+      notfull_q  <= 1'b1;
+      nonempty_q <= 1'b0;
     end else if (clear_i) begin
-      count_q <= '0;
+      count_q    <= '0;
+      notfull_q  <= 1'b1;
+      nonempty_q <= 1'b0;
     end else begin
       unique case ({do_push, do_pop})
-        2'b10:   count_q <= count_q + 1'b1;
-        2'b01:   count_q <= count_q - 1'b1;
+        2'b10: begin
+          count_q    <= count_q + 1'b1;
+          notfull_q  <= (count_q != {{(CW - 1){1'b1}}, 1'b0});
+          nonempty_q <= 1'b1;
+        end
+        2'b01: begin
+          count_q    <= count_q - 1'b1;
+          notfull_q  <= 1'b1;
+          nonempty_q <= (count_q != CW'(1));
+        end
         default: count_q <= count_q;
       endcase
     end
