@@ -55,13 +55,17 @@ module vta_fetch #(
   // is ready long before the next request), and the address advances within its page by a short add,
   // the page number's increment kept ready: the request path holds no wide adder or compare.
   localparam int unsigned NW = $clog2(BURST_INSNS) + 1;
+  if ((BURST_INSNS & (BURST_INSNS - 1)) != 0) begin : g_bad_burst
+    $error("vta_fetch: BURST_INSNS must be a power of two");
+  end
   logic [NW-1:0] n_insns, left_n, page_n, n_q;
   logic [7:0]    slot;  // the instruction's place in its 4 KiB page
   logic          plan_valid_q, more_q;
   logic [CW-1:0] room_limit_q;  // the buffer takes the burst while it holds at most this many
   logic [7:0]    len_q;
   assign slot    = addr_q[11:4];
-  assign left_n  = (req_left_q >= 32'(BURST_INSNS)) ? NW'(BURST_INSNS) : NW'(req_left_q);
+  // (at least BURST_INSNS left: a bit test, BURST_INSNS being a power of two)
+  assign left_n  = (req_left_q[31:NW-1] != '0) ? NW'(BURST_INSNS) : NW'(req_left_q);
   assign page_n  = (slot > 8'(256 - BURST_INSNS)) ? NW'(9'd256 - {1'b0, slot}) : NW'(BURST_INSNS);
   assign n_insns = (page_n < left_n) ? page_n : left_n;
   assign arvalid_o = plan_valid_q && more_q && !outstanding_q && (buf_count <= room_limit_q);
