@@ -281,9 +281,25 @@ module vta_compute_pipe #(
       s1_oob = 1'b0;
     end
   end
-  assign error_o      = s1_valid_q && s1_oob;  // such a micro-op never moves on
-  assign error_info_o = s1_oob_info;
-  assign error_addr_o = s1_oob_addr;
+  // reported from registers a cycle later: such a micro-op never moves on (start_i comes only once the
+  // engine may take an instruction, which it never may while S1 holds one)
+  logic        error_q;
+  logic [3:0]  error_info_q;
+  logic [31:0] error_addr_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      error_q      <= 1'b0;
+      error_info_q <= '0;
+      error_addr_q <= '0;
+    end else begin
+      error_q      <= s1_valid_q && s1_oob;
+      error_info_q <= s1_oob_info;
+      error_addr_q <= s1_oob_addr;
+    end
+  end
+  assign error_o      = error_q;
+  assign error_info_o = error_info_q;
+  assign error_addr_o = error_addr_q;
   logic unused_uop;
   assign unused_uop = ^uop_rdata_i;  // the micro-op fields need not fill all 32 bits
 
