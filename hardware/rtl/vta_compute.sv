@@ -160,6 +160,7 @@ module vta_compute #(
     logic bad_mem, bad_alu, bad_range;
     logic run_loop;   // a GEMM/ALU whose loop has at least one iteration
     logic runs_load;  // a LOAD that moves data
+    logic one_uop;    // a GEMM/ALU whose kernel is one micro-op
   } decode_t;
   /* verilator lint_off UNUSEDSIGNAL */  // typed views: only some fields are read
   vta_pkg::mem_insn_t  cmd_mem;
@@ -190,6 +191,7 @@ module vta_compute #(
     d.run_loop    = (d.is_gemm || (d.is_alu && !d.bad_alu)) && !d.bad_range &&
                     (cmd_gemm.iter_out != '0) && (cmd_gemm.iter_in != '0) && (d_end > d_bgn);
     d.runs_load   = (d.is_uop_load || d.is_acc_load) && !d.load_noop;
+    d.one_uop     = (d_end == d_bgn + (UAW + 1)'(1));
   end
   decode_t dec_q;
   logic unused_dec;
@@ -391,7 +393,7 @@ module vta_compute #(
   assign foot_diff = (AAW + 1)'(foot_src_q) - (AAW + 1)'(foot_dst_q);
   logic [NB-1:0] foot_tag;
   logic one_uop, vec_src;
-  assign one_uop  = (uop_end == (UAW + 1)'(uop_bgn) + (UAW + 1)'(1));
+  assign one_uop  = dec_q.one_uop;
   assign vec_src  = !alu_q.use_imm && !alu_q.reset;
   assign foot_tag = !one_uop ? '1 : (banks_of(foot_dst_q, foot_dst_hi_q) | (vec_src ? banks_of(foot_src_q, foot_src_hi_q) : '0));
 
