@@ -732,7 +732,13 @@ module vta_compute_pipe #(
     // the accumulator and the offsets' total back out, with one carry-propagate add.
     localparam int unsigned PKW  = PW + WGT_W + 1;
     localparam bit          PACK = vta_pkg::GEMM_PACK != 0;
-    localparam int unsigned TW   = PW + $clog2(BIN);  // BIN products of PW bits, unsigned
+    // BIN products of PW bits, unsigned; a simulator's sums at whole 32-bit words (word-aligned slices)
+    localparam int unsigned TWX  = PW + $clog2(BIN);
+`ifdef VERILATOR
+    localparam int unsigned TW   = (TWX + 31) / 32 * 32;
+`else
+    localparam int unsigned TW   = TWX;
+`endif
     localparam logic [ACC_W-1:0] OFFSETS = ACC_W'(BIN) << (PW - 1);
     logic cs_en;
     assign cs_en = s2y_valid_q && !s2y_reset_q;
@@ -868,13 +874,17 @@ module vta_compute_pipe #(
         assign mul_res = '0;
       end
       assign bv = alu_b[(l % LANES) * ACC_W +: ACC_W];
-      // the sum and the signed comparison (the sign of a - b at one bit more) as carry-select adds
+      // the sum and the signed comparison (the sign of a - b at one bit more) as carry-select adds for
+      // synthesis; a simulator computes the same inside the enabled register update below (continuous
+      // adds would be evaluated whenever the bank's read data changes, i.e. every cycle of a GEMM)
+`ifndef VERILATOR
       logic [ACC_W-1:0] add_res;
-      logic [ACC_W:0]   a_minus_b;
       logic             a_lt_b;
+      logic [ACC_W:0]   a_minus_b;
       vta_add #(.W(ACC_W)) u_add (.a_i(a), .b_i(bv), .cin_i(1'b0), .sum_o(add_res));
       vta_add #(.W(ACC_W + 1)) u_cmp (.a_i({a[ACC_W-1], a}), .b_i(~{bv[ACC_W-1], bv}), .cin_i(1'b1), .sum_o(a_minus_b));
       assign a_lt_b = a_minus_b[ACC_W];
+`endif
       // MIN and MAX use the same comparison (equal operands give the same result either way; synthesis
       // merges the two), and SHR's saturation tests and left amount look at the amount's bits instead of
       // negating it: 420 LUTs a lane of the later sets instead of 538 (Yosys, xc7; equal by a SAT proof).
@@ -884,9 +894,15 @@ module vta_compute_pipe #(
           r_q <= mul_res;
         end else if (s2_valid_q && !reset_f && !mul_path && (SET == 0 || s2_group_q)) begin
           unique case (alu_op)
+`ifdef VERILATOR
+            3'(vta_pkg::ALU_OP_MIN): r_q <= ($signed(a) < $signed(bv)) ? a : bv;
+            3'(vta_pkg::ALU_OP_MAX): r_q <= ($signed(a) < $signed(bv)) ? bv : a;
+            3'(vta_pkg::ALU_OP_ADD): r_q <= a + bv;
+`else
             3'(vta_pkg::ALU_OP_MIN): r_q <= a_lt_b ? a : bv;
             3'(vta_pkg::ALU_OP_MAX): r_q <= a_lt_b ? bv : a;
             3'(vta_pkg::ALU_OP_ADD): r_q <= add_res;
+`endif
             3'(vta_pkg::ALU_OP_SHR): begin
               // arithmetic right shift; a negative amount shifts left; amounts >= ACC_W saturate
               if (!bv[ACC_W-1]) begin
