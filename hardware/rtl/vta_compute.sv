@@ -345,7 +345,7 @@ module vta_compute #(
   // The loop extents' products (a bounds check once per ALU instruction, not an address: the engine's
   // addresses advance by adds) go through two registers with nothing between, the DSP48s' M and P
   // registers. They depend on the instruction alone, held from DECODE on: M takes them in DECODE, P in
-  // POP_PREV, and S_FOOT_ADD adds them (POP_NEXT, DISPATCH and FOOT_READ come between).
+  // POP_PREV.
   logic [XW-1:0] ext_m_q [4], ext_p_q [4], ext_r_q [4];
   always_ff @(posedge clk_i) begin
     if (state_q == S_DECODE) begin

@@ -164,7 +164,7 @@ module vta_compute_pipe #(
     else if (start_i) groupable <= groupable_d;
   end
 
-  // ALU MUL goes through S2P and S2X (the DSP48s' registers)
+  // ALU MUL goes through S2P, S2Y and S2X (the DSP48s' registers, the partial products' sum)
   logic mul_path;
   assign mul_path = is_alu && alu_op == 3'(vta_pkg::ALU_OP_MUL) && !reset_f;
 
@@ -201,7 +201,7 @@ module vta_compute_pipe #(
   logic [ACC_W*LANES-1:0] s2_src_q;   // ALU vector operand
   // GEMM and ALU MUL: the stages between S2 and S3
   logic           s2p_valid_q, s2x_valid_q, s2p_group_q, s2x_group_q;
-  // GEMM: S2Y between S2P and S2X (the products' carry-save sum); every stage from S2 on knows whether
+  // GEMM and ALU MUL: S2Y between S2P and S2X (the carry-save sums); every stage from S2 on knows whether
   // its micro-op is a reset one (the next GEMM may have started behind it)
   logic           s2y_valid_q, s2y_group_q;
   logic [AAW-1:0] s2y_dst_q;
@@ -210,7 +210,7 @@ module vta_compute_pipe #(
   logic [AAW-1:0] s2p_dst_q, s2x_dst_q;
   logic [R-1:0]   s2p_rows_q, s2x_rows_q;
   // the stage that feeds S3 (GEMM, ALU MUL: S2X; other ALU: S2)
-  logic           pre3_valid, pre3_group;
+  logic           pre3_valid, pre3_group, pre3_reset;
   logic [AAW-1:0] pre3_dst;
   logic [R-1:0]   pre3_rows;
   logic           s3_valid_q;
@@ -317,16 +317,18 @@ module vta_compute_pipe #(
     assign pre3_dst     = s2x_dst_q;
     assign pre3_rows    = s2x_rows_q;
     assign pre3_group   = s2x_group_q;
+    assign pre3_reset   = s2x_reset_q;
   end else begin : g_window
     assign pre3_valid   = mul_path ? s2x_valid_q : s2_valid_q;
     assign pre3_dst     = mul_path ? s2x_dst_q : s2_dst_q;
     assign pre3_rows    = mul_path ? s2x_rows_q : s2_rows_q;
     assign pre3_group   = mul_path ? s2x_group_q : s2_group_q;
+    assign pre3_reset   = mul_path ? s2x_reset_q : s2_reset_q;
   end
 
   // Read-after-write hazards, worked out a stage early. The micro-op in S1 must not read an ACC row
-  // (GEMM: two cycles later) that one of the K micro-ops to leave S1 last still has to write (K = 2;
-  // ALU MUL: 4, its write is two stages later). Stages after S1 never stall, so the micro-op k places
+  // (GEMM: three cycles later) that one of the K micro-ops to leave S1 last still has to write (K = 2;
+  // ALU MUL: 5, it writes five stages after its read). Stages after S1 never stall, so the micro-op k places
   // ahead of S1 this cycle is the one k + 1 places ahead next cycle, and nothing is one place ahead
   // after a cycle in which S1 kept its micro-op. So SA compares the entering micro-op's rows with S1's
   // and those of the first K - 1 places ahead (each still writing next cycle), S1 registers one bit per
@@ -341,8 +343,8 @@ module vta_compute_pipe #(
   assign sa_src     = AAW'(s1_uop.src_idx) + AAW'(sa_src_base_q);
   assign sa_rows    = rows_from(sa_dst[LR-1:0], sa_n_q);
   assign sa_src_row = row_of(sa_src[LR-1:0]);
-  // the places ahead next cycle: S1's micro-op (if any, it leaves when SA's enters), S2, then S2P and
-  // S2X (ALU MUL; S2 is two ahead next cycle for the others too)
+  // the places ahead next cycle: S1's micro-op (if any, it leaves when SA's enters), S2, then S2P, S2Y
+  // and S2X (ALU MUL; S2 is two ahead next cycle for the others too)
   logic           ahead_valid [K];
   logic [AWW-1:0] ahead_word  [K];
   logic [R-1:0]   ahead_rows  [K];
@@ -400,7 +402,7 @@ module vta_compute_pipe #(
   assign inp_raddr_o = IAW'(s1_src);
   assign wgt_re_o    = GEMM && s1_move;
   assign wgt_raddr_o = s1_wgt;
-  if (GEMM) begin : g_acc_read  // in S2P, for S2X
+  if (GEMM) begin : g_acc_read  // in S2Y, for S2X
     assign acc_re_o    = s2y_valid_q && !s2y_reset_q;
     assign acc_raddr_o = s2y_dst_q[AAW-1:LR];
   end else begin : g_acc_read
@@ -414,8 +416,9 @@ module vta_compute_pipe #(
   // be written by an earlier iteration before a later one reads it: such iterations go one at a time.
   // Kept to short paths: the inner iterations left count down (jleft_q), a group's row span comes from the
   // few low bits of its destination, the vector operand's place is a register (src - dst, from the
-  // micro-op the front end read, kept up as the loop advances) tested on its low bits, and every next value of the loop registers is added beside the decision (each candidate one short add
-  // from registers), which then only selects. A group steps the destination by its span (dst_fi is 1) and
+  // micro-op the front end read, kept up as the loop advances) tested on its low bits, and every next
+  // value of the loop registers is added beside the decision (each candidate one short add from
+  // registers), which then only selects. A group steps the destination by its span (dst_fi is 1) and
   // leaves the other operands where they are: a group's vector operand is fixed (src_fi 0), an immediate
   // or reset instruction reads none.
   logic           issued_q, s0_group, s0_src_in_group;
@@ -705,7 +708,7 @@ module vta_compute_pipe #(
   // a reset micro-op (or group) writes zeros in S3
   logic s3_reset_q;
   always_ff @(posedge clk_i) begin
-    if (pre3_valid) s3_reset_q <= GEMM ? s2x_reset_q : reset_f;
+    if (pre3_valid) s3_reset_q <= pre3_reset;
   end
   logic [ELEM-1:0] acc_row;
   // the micro-op's row of the word it read, in the stage after the read (ALU: S2, GEMM: S2X)
@@ -801,7 +804,7 @@ module vta_compute_pipe #(
       end
     end
     always_ff @(posedge clk_i) begin
-      if (pre3_valid && !s2x_reset_q) s3_gemm_q <= gemm_res;
+      if (pre3_valid && !pre3_reset) s3_gemm_q <= gemm_res;
     end
     // S3's rows: zeros (reset) or the GEMM row (the write enable picks its row)
     for (genvar r = 0; r < R; r++) begin : g_row

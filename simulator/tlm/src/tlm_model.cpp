@@ -66,7 +66,7 @@ constexpr Cycle kGemmDrain = 7;       // a GEMM's last micro-op issues this many
 // cycles from a micro-op leaving S1 to exec_done after it: S2, S3 and the cycle after (ALU); GEMM and ALU
 // MUL have three more stages, S2P, S2Y and S2X (vta_compute_pipe: the DSP48s' M and P registers, the
 // carry-save sums)
-constexpr Cycle kAluTail = 3, kMulTail = kAluTail + 3, kGemmTail = kAluTail + 3;
+constexpr Cycle kAluTail = 3, kGemmTail = kAluTail + 3;
 constexpr uint32_t kInsnBytes = 16;
 
 enum Client : uint8_t { kFetch = 0, kLoadClient = 1, kComputeClient = 2 };
@@ -1124,19 +1124,21 @@ struct Core : sc_core::sc_module {
   }
 
   // ---- the micro-op pipeline (vta_compute_pipe S0, SA, S1..S3) ----
-  // START at `s`; returns exec_done. Micro-op k of the loop reaches S1 when it frees, S1 hands it on when
+  // START at `s`; returns the cycle its last micro-op left S1 and exec_done. Micro-op k of the loop reaches S1 when it frees, S1 hands it on when
   // no micro-op one or two stages ahead still has to write an ACC entry it reads (a vector ALU reads
   // ACC[src], then ACC[dst], one per cycle); ALU MUL reads in S1 and writes five stages later, so its
-  // window is five micro-ops. GEMM reads three stages after S1 and writes two later, so its window is the ALU's.
-  // the cycle the last micro-op of the last pipeline() run left S1
-  Cycle last_move_ = 0;
-  Cycle pipeline(const isa::LoopNest& loop, bool is_alu, bool use_imm, bool multiplies, uint32_t wgt_fo, uint32_t wgt_fi,
+  // window is five micro-ops. GEMM reads three stages after S1 and writes two later, so its window is
+  // the ALU's.
+  struct PipelineTimes {
+    Cycle last_move;  // the last micro-op left S1
+    Cycle done;       // exec_done
+  };
+  PipelineTimes pipeline(const isa::LoopNest& loop, bool is_alu, bool use_imm, bool multiplies, uint32_t wgt_fo, uint32_t wgt_fi,
                  Cycle s) {
     (void)wgt_fo;
     (void)wgt_fi;
     if (loop.iter_out == 0 || loop.iter_in == 0 || loop.uop_end <= loop.uop_bgn) {
-      last_move_ = s;
-      return s + 1;
+      return {s, s + 1};
     }
     const bool no_reads = loop.reset;
     const bool two_reads = is_alu && !use_imm && !loop.reset;
@@ -1149,9 +1151,10 @@ struct Core : sc_core::sc_module {
     const std::vector<isa::MicroOp>& uops = *run->uops;
     const uint32_t depth = run->config->acc().depth;
     const bool mul_path = is_alu && multiplies && !loop.reset;
-    const Cycle tail = !is_alu ? kGemmTail : mul_path ? kMulTail : kAluTail;
+    const Cycle tail = is_alu && !mul_path ? kAluTail : kGemmTail;
     // an older micro-op that left S1 at m has written its row by cycle m + window: its tail for the ALU,
-    // which reads in S1; the GEMM reads two stages later, so its window is the plain ALU's
+    // which reads in S1; the GEMM reads three stages later and writes two after that, so its window is
+    // the plain ALU's
     const Cycle window = is_alu ? tail : kAluTail;
     Cycle entry = s + 3;  // micro-op 0 issues in the first RUN cycle, adds its offsets in SA, reaches S1
     Cycle m_last = 0;
@@ -1176,8 +1179,7 @@ struct Core : sc_core::sc_module {
         }
       }
       m_last = entry + issues - 1;
-      last_move_ = m_last;
-      return m_last + tail;
+      return {m_last, m_last + tail};
     }
     // A kernel of three or more micro-ops, one read each and no groups, in which no micro-op reads a row
     // one of the two before it writes (within a pass and across the step to the next pass): one issue
@@ -1202,8 +1204,7 @@ struct Core : sc_core::sc_module {
       if (clean) {
         const uint64_t n = uint64_t{loop.iter_out} * loop.iter_in * (loop.uop_end - loop.uop_bgn);
         m_last = entry + n - 1;
-        last_move_ = m_last;
-        return m_last + tail;
+        return {m_last, m_last + tail};
       }
     }
     // ACC indices wrap at the depth (a power of two in every config: a mask, not a division)
@@ -1277,8 +1278,7 @@ struct Core : sc_core::sc_module {
       }
     }
     run->hazard += hazard;
-    last_move_ = m_last;
-    return m_last + tail;
+    return {m_last, m_last + tail};
   }
 
   void count_load(const MemInsn& m) {
@@ -1656,13 +1656,14 @@ struct Core : sc_core::sc_module {
         for (uint32_t b = 0; b < hw::kAccBanks; ++b)
           if ((banks >> b & 1u) && run->bank_release[b] >= go + 2) go = run->bank_release[b] - 2;
         run->hazard += go - t;
-        run->gemm_free = pipeline(g->loop, false, false, false, g->wgt_factor_out, g->wgt_factor_in, go);
-        run->gemm_next = last_move_ + 1;
+        const PipelineTimes gt = pipeline(g->loop, false, false, false, g->wgt_factor_out, g->wgt_factor_in, go);
+        run->gemm_free = gt.done;
+        run->gemm_next = gt.last_move + 1;
         run->note("gemm", index, go, run->gemm_free);
         compute_busy(a + 1, run->gemm_free);
         if (gemm_hands_push) {
           run->gemm_push_pending = true;
-          run->gemm_jobs.push_back({index, last_move_, true, false});  // once its micro-ops are past S1
+          run->gemm_jobs.push_back({index, gt.last_move, true, false});  // once its micro-ops are past S1
           gemm_job_ev.notify(sc_core::SC_ZERO_TIME);
         }
         d = t;
@@ -1686,7 +1687,7 @@ struct Core : sc_core::sc_module {
           run->alu_behind_gemm = true;
         }
         run->alu_starts.push_back(start);
-        const Cycle done = pipeline(al->loop, true, al->use_imm, al->alu_opcode == isa::AluOpcode::kMul, 0, 0, start);
+        const Cycle done = pipeline(al->loop, true, al->use_imm, al->alu_opcode == isa::AluOpcode::kMul, 0, 0, start).done;
         run->note("alu", index, start, done);
         const uint32_t banks = alu_banks(*al);
         for (uint32_t b = 0; b < hw::kAccBanks; ++b)
