@@ -12,7 +12,7 @@ module vta_add #(
   input  logic         cin_i,
   output logic [W-1:0] sum_o
 );
-`ifdef VERILATOR
+`ifdef VTA_SIM_ARITH
   // the same sum as one add: a simulator evaluates one operation, not two per segment and the selects
   localparam int unsigned SEG  = W;
 `else

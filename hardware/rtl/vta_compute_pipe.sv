@@ -90,7 +90,6 @@ module vta_compute_pipe #(
   localparam int unsigned DXW    = AAW + 16;
   localparam int unsigned SXW    = SAW + 16;
   localparam int unsigned WXW    = WAW + 16;
-  localparam int unsigned PW     = INP_W + WGT_W;
   localparam int unsigned SHW    = $clog2(ACC_W);
   localparam int unsigned R      = vta_pkg::ACC_ROWS;      // rows per ACC/OUT word
   localparam int unsigned LR     = vta_pkg::LOG_ACC_ROWS;
@@ -724,52 +723,56 @@ module vta_compute_pipe #(
 
   if (GEMM) begin : g_mac_array
     logic [ELEM-1:0] gemm_res, s3_gemm_q;
-    // Two products per DSP48 (25 x 18 signed): outputs o and o+1 share each input x, so one multiplier
-    // computes x * (w_hi * 2^PW + w_lo) and the two products are taken apart again. The DSP48's post-adder
-    // adds 2^(PW-1) on the way from M to P, so the low PW bits hold the low product plus 2^(PW-1) (it is
-    // within +-2^(PW-2): no borrow from the high one) and the PW bits above hold the high product as it
-    // is. The packed weight needs PW + WGT_W + 1 bits (25 at int8: port A). When it applies is
-    // vta_pkg::GEMM_PACK (vta/hw/gemm_packing.h, shared with the area model).
-    // The sums go in two stages: S2Y reduces each output's BIN products, taken as unsigned (plus
-    // 2^(PW-1): the top bit inverted), to two by a carry-save tree (vta_csa_tree); S2X adds those two,
-    // the accumulator and the offsets' total back out, with one carry-propagate add.
-    localparam int unsigned PKW  = PW + WGT_W + 1;
-    localparam bit          PACK = vta_pkg::GEMM_PACK != 0;
-    // BIN products of PW bits, unsigned; a simulator's sums at whole 32-bit words (word-aligned slices)
-    localparam int unsigned TWX  = PW + $clog2(BIN);
-`ifdef VERILATOR
-    localparam int unsigned TW   = (TWX + 31) / 32 * 32;
+`ifdef VTA_SIM_ARITH
+    // A simulator computes each output's dot product where synthesis has the products (S2: the DSP48s'
+    // M registers), carries it through S2P and S2Y, and adds the accumulator in S2X: the same stages,
+    // enables and sums as below, one multiply-add loop per output instead of a model of the DSP48s'
+    // packing and the carry-save trees (a third of tsim's time). tests/hardware/synth_forms proves the
+    // synthesis form's arithmetic equal to these sums (vta_mac_pair, vta_csa_tree, the offsets).
+    for (genvar b = 0; b < BATCH; b++) begin : g_batch
+      for (genvar o = 0; o < BOUT; o++) begin : g_dot
+        logic [ACC_W-1:0] dot_m, dot_p, dot_y;
+        always_ff @(posedge clk_i) begin
+          if (mul_m) begin
+            automatic logic [ACC_W-1:0] sum = '0;
+            for (int unsigned x = 0; x < BIN; x++) begin
+              sum = sum + ACC_W'($signed(inp_rdata_i[(b * BIN + x) * INP_W +: INP_W]) *
+                                 $signed(wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W]));
+            end
+            dot_m <= sum;
+          end
+          if (mul_p) dot_p <= dot_m;
+          if (s2y_valid_q && !s2y_reset_q) dot_y <= dot_p;
+        end
+        assign gemm_res[(b * BOUT + o) * ACC_W +: ACC_W] = acc_row[(b * BOUT + o) * ACC_W +: ACC_W] + dot_y;
+      end
+    end
 `else
-    localparam int unsigned TW   = TWX;
-`endif
+    // Two products per DSP48 (vta_mac_pair) where vta_pkg::GEMM_PACK says they fit, else one; either
+    // way in offset binary (product + 2^(PW-1), as unsigned: the top bit inverted). The sums go in two
+    // stages: S2Y reduces each output's BIN products to two by a carry-save tree (vta_csa_tree); S2X
+    // adds those two, the accumulator and the offsets' total back out, with one carry-propagate add.
+    localparam bit          PACK = vta_pkg::GEMM_PACK != 0;
+    localparam int unsigned PW   = INP_W + WGT_W;
+    localparam int unsigned TW   = PW + $clog2(BIN);  // BIN products of PW bits, unsigned
     localparam logic [ACC_W-1:0] OFFSETS = ACC_W'(BIN) << (PW - 1);
     logic cs_en;
     assign cs_en = s2y_valid_q && !s2y_reset_q;
 
     for (genvar b = 0; b < BATCH; b++) begin : g_batch
-      // One vector per output (not one for the whole tile), so each output's sum depends on its own
-      // products only: a single 16k-bit vector made Verilator re-evaluate every output's sum on any change.
       logic [BIN*TW-1:0] prod [BOUT];  // S2Y: product of output o, input x, plus 2^(PW-1), at prod[o][x*TW +: TW]
       if (PACK) begin : g_packed
         for (genvar o = 0; o < BOUT; o += 2) begin : g_pair
           for (genvar x = 0; x < BIN; x++) begin : g_mac
-            logic signed [INP_W-1:0]        xv;
-            logic signed [WGT_W-1:0]        w_lo, w_hi;
-            logic signed [PKW-1:0]          w_packed;
-            logic signed [PKW+INP_W-1:0]    p, p_m, p_p;
-            assign xv       = inp_rdata_i[(b * BIN + x) * INP_W +: INP_W];
-            assign w_lo     = wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W];
-            assign w_hi     = wgt_rdata_i[((o + 1) * BIN + x) * WGT_W +: WGT_W];
-            assign w_packed = PKW'($signed({w_hi, {PW{1'b0}}})) + PKW'(w_lo);
-            assign p        = w_packed * xv;
-            always_ff @(posedge clk_i) begin
-              if (mul_m) p_m <= p;
-              if (mul_p) p_p <= p_m + (PKW + INP_W)'(1 << (PW - 1));
-            end
-            assign prod[o][x * TW +: TW]     = TW'(p_p[PW-1:0]);
-            assign prod[o + 1][x * TW +: TW] = TW'({~p_p[2*PW-1], p_p[PW +: PW-1]});
-            logic unused_top;
-            assign unused_top = ^p_p[PKW+INP_W-1:2*PW];
+            logic [PW-1:0] lo, hi;
+            vta_mac_pair #(.INP_W(INP_W), .WGT_W(WGT_W)) u_dsp (
+              .clk_i, .m_en_i(mul_m), .p_en_i(mul_p),
+              .x_i(inp_rdata_i[(b * BIN + x) * INP_W +: INP_W]),
+              .w_lo_i(wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W]),
+              .w_hi_i(wgt_rdata_i[((o + 1) * BIN + x) * WGT_W +: WGT_W]),
+              .lo_o(lo), .hi_o(hi));
+            assign prod[o][x * TW +: TW]     = TW'(lo);
+            assign prod[o + 1][x * TW +: TW] = TW'(hi);
           end
         end
       end else begin : g_plain
@@ -803,6 +806,7 @@ module vta_compute_pipe #(
                                     .sum_o(gemm_res[(b * BOUT + o) * ACC_W +: ACC_W]));
       end
     end
+`endif
     always_ff @(posedge clk_i) begin
       if (pre3_valid && !pre3_reset) s3_gemm_q <= gemm_res;
     end
@@ -880,7 +884,7 @@ module vta_compute_pipe #(
       // the sum and the signed comparison (the sign of a - b at one bit more) as carry-select adds for
       // synthesis; a simulator computes the same inside the enabled register update below (continuous
       // adds would be evaluated whenever the bank's read data changes, i.e. every cycle of a GEMM)
-`ifndef VERILATOR
+`ifndef VTA_SIM_ARITH
       logic [ACC_W-1:0] add_res;
       logic             a_lt_b;
       logic [ACC_W:0]   a_minus_b;
@@ -897,7 +901,7 @@ module vta_compute_pipe #(
           r_q <= mul_res;
         end else if (s2_valid_q && !reset_f && !mul_path && (SET == 0 || s2_group_q)) begin
           unique case (alu_op)
-`ifdef VERILATOR
+`ifdef VTA_SIM_ARITH
             3'(vta_pkg::ALU_OP_MIN): r_q <= ($signed(a) < $signed(bv)) ? a : bv;
             3'(vta_pkg::ALU_OP_MAX): r_q <= ($signed(a) < $signed(bv)) ? bv : a;
             3'(vta_pkg::ALU_OP_ADD): r_q <= a + bv;

@@ -28,7 +28,7 @@ module vta_csa_tree #(
     for (int unsigned i = 0; i < lvl; i++) base_of += count_at(n, i);
   endfunction
 
-`ifdef VERILATOR
+`ifdef VTA_SIM_ARITH
   always_comb begin
     sum_o = '0;
     for (int unsigned k = 0; k < N; k++) sum_o = sum_o + ops_i[k * W +: W];
@@ -37,7 +37,7 @@ module vta_csa_tree #(
 `else
   localparam int unsigned L     = levels(N);
   localparam int unsigned TOTAL = base_of(N, L + 1);
-  logic [W-1:0] v [TOTAL];
+  logic [W-1:0] v [TOTAL] /*verilator split_var*/;  // levels feed levels: one variable per operand
   for (genvar k = 0; k < N; k++) begin : g_in
     assign v[k] = ops_i[k * W +: W];
   end

@@ -1,6 +1,18 @@
 // Hand-written constants of this implementation that software never sees. The register map, error
 // codes, AXI IDs and counter indices are shared with the driver and tsim's harness, so they are generated
 // into vta_pkg from isa/include/vta/isa/register_map.h (vta-rtlgen); config-derived constants live there too.
+
+// Arithmetic forms. Synthesis sees the structure the FPGA gets (carry-select adds, carry-save trees, two
+// products per DSP48); a simulator evaluates the same sums as plain arithmetic (VTA_SIM_ARITH: Verilator,
+// unless verilated with +define+VTA_SYNTH_ARITH, as tsim's traced model is). Same results in the same
+// cycles: tests/hardware/synth_forms proves the forms equal, and tsim.synth_arith runs programs on the
+// traced model. Defined here, in the first source file every flow reads.
+`ifdef VERILATOR
+`ifndef VTA_SYNTH_ARITH
+`define VTA_SIM_ARITH
+`endif
+`endif
+
 package vta_hw_pkg;
   // Write bursts whose W beats the bus guard (vta_axi_drain) can owe at once: more than the store's
   // length FIFO (4) plus the burst in flight.

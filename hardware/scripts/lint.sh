@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Lints the core with Verilator (-Wall) for one generated package.
+# Lints the core with Verilator (-Wall) for one generated package, twice: with the arithmetic as a
+# simulator evaluates it and in its synthesis forms (+define+VTA_SYNTH_ARITH, rtl/vta_hw_pkg.sv).
 #   hardware/scripts/lint.sh <vta_pkg.sv>
 # Waivers live in the sources, each with a comment saying why. Exit status is Verilator's.
 set -euo pipefail
@@ -15,4 +16,5 @@ for f in "$rtl"/*.sv; do
 done
 verilator --version
 verilator --lint-only -Wall --top-module vta_top "${srcs[@]}"
+verilator --lint-only -Wall --top-module vta_top +define+VTA_SYNTH_ARITH "${srcs[@]}"
 echo "lint clean: $pkg"

@@ -2,7 +2,7 @@
 #
 # Inputs (-D): VERILATOR, PKG (generated vta_pkg.sv), RTL ("|"-separated .sv files, packages first),
 #   CACHE_DIR (hardware/cache), OUT_DIR (per-config output), PREFIX (model class name), TRACE (ON/OFF:
-#   --trace-fst), RUNTIME (ON/OFF: also archive Verilator's runtime), THREADS, JOBS, MAKE, AR, CXX (compiler
+#   --trace-fst, and the synthesis forms of the arithmetic), RUNTIME (ON/OFF: also archive Verilator's runtime), THREADS, JOBS, MAKE, AR, CXX (compiler
 #   for the generated C++), STAMP (file touched when done); optional ASSERT (ON: verilate with --assert, so
 #   the RTL's SVA assertions are checked while the model runs); optional PIC (ON: position-independent code,
 #   for the shared objects tsim builds on demand for configs without a prebuilt model, src/on_demand.cpp);
@@ -34,9 +34,11 @@ if(hash STREQUAL "")
   message(FATAL_ERROR "build_model.cmake: no CONFIG_HASH in ${PKG}")
 endif()
 
+# The traced model also simulates the synthesis forms of the arithmetic (+define+VTA_SYNTH_ARITH,
+# hardware/rtl/vta_hw_pkg.sv): its waveforms show the datapath the FPGA gets, and tests run programs on it.
 set(trace_args)
 if(TRACE)
-  set(trace_args --trace-fst --trace-structs)
+  set(trace_args --trace-fst --trace-structs +define+VTA_SYNTH_ARITH)
 endif()
 set(assert_args)
 if(ASSERT)
