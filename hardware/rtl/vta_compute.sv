@@ -208,6 +208,7 @@ module vta_compute #(
 
   // ---- load units (UOP, ACC) ----
   logic uop_start, acc_start, uop_busy, acc_busy;
+  logic all_idle;  // nothing older than the front end's instruction is left
   logic unused_uop_req_busy, unused_uop_data_busy, unused_uop_rready;  // both sides start together; narrow
   logic unused_acc_req_busy, unused_acc_data_busy, unused_acc_rready;  // and wide beats always taken
   logic unused_uop_we;                                                 // the UOP unit writes by bank
@@ -251,8 +252,9 @@ module vta_compute #(
   assign run_loop  = dec_q.run_loop;
   assign runs_load = dec_q.runs_load;
 
-  assign uop_start = (state_q == S_DISPATCH) && runs_load && is_uop_load && state_d == S_LOAD;
-  assign acc_start = (state_q == S_DISPATCH) && runs_load && is_acc_load && state_d == S_LOAD;
+  // S_DISPATCH's move to S_LOAD (a LOAD is neither GEMM nor ALU), without the state decision's other cases
+  assign uop_start = (state_q == S_DISPATCH) && runs_load && !bad && all_idle && is_uop_load;
+  assign acc_start = (state_q == S_DISPATCH) && runs_load && !bad && all_idle && is_acc_load;
 
   vta_load_unit #(
     .ELEM_BITS(vta_pkg::UOP_ELEM_BITS), .SRAM_AW(UAW), .BUS_W(BUS_W), .ADDR_W(ADDR_W)
@@ -582,7 +584,6 @@ module vta_compute #(
   assign g_active = g_busy || g_push_q;  // the engine runs a GEMM or still has its push to give
 
   // ---- front end ----
-  logic all_idle;  // nothing older than the front end's instruction is left
   assign all_idle = !g_active && alu_empty && !uop_busy && !acc_busy;
 
   logic pop_prev_adv, pop_next_adv, push_prev_adv, push_next_adv;

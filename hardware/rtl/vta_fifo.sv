@@ -24,9 +24,11 @@ module vta_fifo #(
   logic [AW-1:0] wptr_q, rptr_q;
   logic [AW:0] count_q;
 
-  logic do_write, do_read;
-  assign wready_o = (count_q != DEPTH[AW:0]);
-  assign rvalid_o = (count_q != '0);
+  // not full and not empty as registers, set from the count and this cycle's handshakes (a FIFO's
+  // valid and ready are on its neighbours' paths; a compare of the count would lengthen them)
+  logic do_write, do_read, wready_q, rvalid_q;
+  assign wready_o = wready_q;
+  assign rvalid_o = rvalid_q;
   assign rdata_o  = mem_q[rptr_q];
   assign count_o  = count_q;
   assign do_write = wvalid_i && wready_o;
@@ -38,14 +40,21 @@ module vta_fifo #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      wptr_q  <= '0;
-      rptr_q  <= '0;
-      count_q <= '0;
+      wptr_q   <= '0;
+      rptr_q   <= '0;
+      count_q  <= '0;
+      wready_q <= 1'b1;
+      rvalid_q <= 1'b0;
     end else if (clear_i) begin
-      wptr_q  <= '0;
-      rptr_q  <= '0;
-      count_q <= '0;
+      wptr_q   <= '0;
+      rptr_q   <= '0;
+      count_q  <= '0;
+      wready_q <= 1'b1;
+      rvalid_q <= 1'b0;
     end else begin
+      // full next: DEPTH - 1 entries and a write without a read; empty next: one entry, a read, no write
+      wready_q <= do_read || (count_q < (AW + 1)'(DEPTH - 1)) || (wready_q && !do_write);
+      rvalid_q <= do_write || (count_q > (AW + 1)'(1)) || (rvalid_q && !do_read);
       if (do_write) wptr_q <= wptr_q + 1'b1;
       if (do_read) rptr_q <= rptr_q + 1'b1;
       unique case ({do_write, do_read})
@@ -55,4 +64,20 @@ module vta_fifo #(
       endcase
     end
   end
+
+`ifndef SYNTHESIS
+  // (from the first reset on: before it, at power-on, the registers hold whatever they start with)
+  logic was_reset_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) was_reset_q <= 1'b1;
+  end
+  /* verilator lint_off SYNCASYNCNET */
+  always_ff @(posedge clk_i) begin
+    if (rst_ni && was_reset_q === 1'b1) begin
+      FlagsFollowCount: assert (wready_q == (count_q != DEPTH[AW:0]) && rvalid_q == (count_q != '0))
+        else $error("vta_fifo: full/empty flags (%0d, %0d) disagree with the count %0d", wready_q, rvalid_q, count_q);
+    end
+  end
+  /* verilator lint_on SYNCASYNCNET */
+`endif
 endmodule
