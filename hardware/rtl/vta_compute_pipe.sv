@@ -9,12 +9,14 @@
 //               still has to write an ACC row read (read-after-write hazard), so results equal
 //               sequential execution, and while the destination's ACC bank is locked (lock_i: an older
 //               instruction on the other engine works there)
-//   ALU:  S2 execute: the lane-wise op;  S3 write: ACC[dst] (the compute module writes the OUT shadow)
+//   ALU:  S2 the operands registered, S2P the sum, the comparison's pick and the shift, S2Y the op's
+//         result; S3 write: ACC[dst] (the compute module writes the OUT shadow); ACC is read in S1, so the
+//         hazard window is four stages
 //   GEMM: S2 multiply (into the DSP48s' M registers), S2P the products (their P registers), S2Y each
 //         output's products to two (carry-save) and read ACC[dst], S2X the BATCH x BLOCK_OUT sums plus
 //         the accumulator, S3 write. ACC is read three stages after S1 and written two stages after
-//         that, so the hazard window is the ALU's: a micro-op one or two stages ahead. The next GEMM may
-//         start once this one's micro-ops are all past S1.
+//         that, so the hazard window is a micro-op one or two stages ahead. The next GEMM may start once
+//         this one's micro-ops are all past S1.
 //   ALU MUL: S2 the partial products (M registers), S2P (P registers), S2Y their carry-save sum, S2X
 //         the add, S3 write; ACC is read in S1, so the hazard window is five stages. The engine runs
 //         one instruction at a time, so all micro-ops in its pipeline take the same path.
@@ -198,17 +200,16 @@ module vta_compute_pipe #(
   logic [AAW-1:0] s2_dst_q;
   logic [R-1:0]   s2_rows_q;
   logic [ACC_W*LANES-1:0] s2_src_q;   // ALU vector operand
-  // GEMM and ALU MUL: the stages between S2 and S3
+  // the stages between S2 and S3: S2P and S2Y (all), S2X (GEMM and ALU MUL); every stage from S2 on
+  // knows whether its micro-op is a reset one (the next GEMM may have started behind it)
   logic           s2p_valid_q, s2x_valid_q, s2p_group_q, s2x_group_q;
-  // GEMM and ALU MUL: S2Y between S2P and S2X (the carry-save sums); every stage from S2 on knows whether
-  // its micro-op is a reset one (the next GEMM may have started behind it)
   logic           s2y_valid_q, s2y_group_q;
   logic [AAW-1:0] s2y_dst_q;
   logic [R-1:0]   s2y_rows_q;
   logic           s2_reset_q, s2p_reset_q, s2y_reset_q, s2x_reset_q;
   logic [AAW-1:0] s2p_dst_q, s2x_dst_q;
   logic [R-1:0]   s2p_rows_q, s2x_rows_q;
-  // the stage that feeds S3 (GEMM, ALU MUL: S2X; other ALU: S2)
+  // the stage that feeds S3 (GEMM, ALU MUL: S2X; other ALU: S2Y)
   logic           pre3_valid, pre3_group, pre3_reset;
   logic [AAW-1:0] pre3_dst;
   logic [R-1:0]   pre3_rows;
@@ -318,16 +319,16 @@ module vta_compute_pipe #(
     assign pre3_group   = s2x_group_q;
     assign pre3_reset   = s2x_reset_q;
   end else begin : g_window
-    assign pre3_valid   = mul_path ? s2x_valid_q : s2_valid_q;
-    assign pre3_dst     = mul_path ? s2x_dst_q : s2_dst_q;
-    assign pre3_rows    = mul_path ? s2x_rows_q : s2_rows_q;
-    assign pre3_group   = mul_path ? s2x_group_q : s2_group_q;
-    assign pre3_reset   = mul_path ? s2x_reset_q : s2_reset_q;
+    assign pre3_valid   = mul_path ? s2x_valid_q : s2y_valid_q;
+    assign pre3_dst     = mul_path ? s2x_dst_q : s2y_dst_q;
+    assign pre3_rows    = mul_path ? s2x_rows_q : s2y_rows_q;
+    assign pre3_group   = mul_path ? s2x_group_q : s2y_group_q;
+    assign pre3_reset   = mul_path ? s2x_reset_q : s2y_reset_q;
   end
 
   // Read-after-write hazards, worked out a stage early. The micro-op in S1 must not read an ACC row
-  // (GEMM: three cycles later) that one of the K micro-ops to leave S1 last still has to write (K = 2;
-  // ALU MUL: 5, it writes five stages after its read). Stages after S1 never stall, so the micro-op k places
+  // (GEMM: three cycles later) that one of the K micro-ops to leave S1 last still has to write (K = 2 for
+  // the GEMM; ALU: 4, it writes four stages after its read; ALU MUL: 5). Stages after S1 never stall, so the micro-op k places
   // ahead of S1 this cycle is the one k + 1 places ahead next cycle, and nothing is one place ahead
   // after a cycle in which S1 kept its micro-op. So SA compares the entering micro-op's rows with S1's
   // and those of the first K - 1 places ahead (each still writing next cycle), S1 registers one bit per
@@ -342,8 +343,8 @@ module vta_compute_pipe #(
   assign sa_src     = AAW'(s1_uop.src_idx) + AAW'(sa_src_base_q);
   assign sa_rows    = rows_from(sa_dst[LR-1:0], sa_n_q);
   assign sa_src_row = row_of(sa_src[LR-1:0]);
-  // the places ahead next cycle: S1's micro-op (if any, it leaves when SA's enters), S2, then S2P, S2Y
-  // and S2X (ALU MUL; S2 is two ahead next cycle for the others too)
+  // the places ahead next cycle: S1's micro-op (if any, it leaves when SA's enters), S2, then S2P and
+  // S2Y (ALU) and S2X (ALU MUL; the GEMM's window is two places)
   logic           ahead_valid [K];
   logic [AWW-1:0] ahead_word  [K];
   logic [R-1:0]   ahead_rows  [K];
@@ -353,10 +354,10 @@ module vta_compute_pipe #(
   assign ahead_valid[1] = s2_valid_q;
   assign ahead_word[1]  = s2_dst_q[AAW-1:LR];
   assign ahead_rows[1]  = s2_rows_q;
-  assign ahead_valid[2] = mul_path && s2p_valid_q;
+  assign ahead_valid[2] = is_alu && s2p_valid_q;
   assign ahead_word[2]  = s2p_dst_q[AAW-1:LR];
   assign ahead_rows[2]  = s2p_rows_q;
-  assign ahead_valid[3] = mul_path && s2y_valid_q;
+  assign ahead_valid[3] = is_alu && s2y_valid_q;
   assign ahead_word[3]  = s2y_dst_q[AAW-1:LR];
   assign ahead_rows[3]  = s2y_rows_q;
   assign ahead_valid[4] = mul_path && s2x_valid_q;
@@ -603,15 +604,14 @@ module vta_compute_pipe #(
         s2_rows_q  <= s1_rows_q;
         s2_group_q <= (s1_n_q != NW'(1));
       end
-      // GEMM, ALU MUL: S2 -> S2P -> S2X
-      s2p_valid_q <= (GEMM || mul_path) && s2_valid_q;
-      if ((GEMM || mul_path) && s2_valid_q) begin
+      // S2 -> S2P -> S2Y (all), -> S2X (GEMM, ALU MUL)
+      s2p_valid_q <= s2_valid_q;
+      if (s2_valid_q) begin
         s2p_dst_q   <= s2_dst_q;
         s2p_rows_q  <= s2_rows_q;
         s2p_group_q <= s2_group_q;
         s2p_reset_q <= s2_reset_q;
       end
-      // GEMM, ALU MUL: S2P -> S2Y -> S2X
       s2y_valid_q <= s2p_valid_q;
       if (s2p_valid_q) begin
         s2y_dst_q   <= s2p_dst_q;
@@ -619,8 +619,8 @@ module vta_compute_pipe #(
         s2y_group_q <= s2p_group_q;
         s2y_reset_q <= s2p_reset_q;
       end
-      s2x_valid_q <= s2y_valid_q;
-      if (s2y_valid_q) begin
+      s2x_valid_q <= (GEMM || mul_path) && s2y_valid_q;
+      if ((GEMM || mul_path) && s2y_valid_q) begin
         s2x_dst_q   <= s2y_dst_q;
         s2x_rows_q  <= s2y_rows_q;
         s2x_group_q <= s2y_group_q;
@@ -640,7 +640,7 @@ module vta_compute_pipe #(
   // S1's hazard bits: loaded as a micro-op enters, shifted one place further ahead while it stays (the
   // places past the window are empty); the kept operand stays kept unless S3 writes it
   logic [K:1] hz_window;
-  assign hz_window = mul_path ? '1 : K'(2'b11);  // K places for ALU MUL, two for the others
+  assign hz_window = GEMM ? K'(2'b11) : mul_path ? '1 : K'(4'b1111);  // GEMM two places, ALU four, MUL K
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       hz_dst_q  <= '0;
@@ -697,7 +697,7 @@ module vta_compute_pipe #(
     end
   end
 
-  // ---- execute (ALU: S2, GEMM and ALU MUL: S2 to S2X) ----
+  // ---- execute (ALU: S2 to S2Y, GEMM and ALU MUL: S2 to S2X) ----
   // The products (GEMM) and MUL's partial products go through two registers, S2's and S2P's, with nothing
   // between them and the multiply, so synthesis puts them in the DSP48's M and P registers; both hold
   // while their stage is empty or runs no multiply.
@@ -817,9 +817,13 @@ module vta_compute_pipe #(
     logic unused_alu;
     assign unused_alu = ^{s2_src_q, imm, s3_first_q, s3_group_q, use_imm, s1_rd_acc, s1_rd_addr, hazard, locked, mul_path};
   end else begin : g_lanes
-    logic [ACC_W*LANES-1:0] alu_b;
+    logic [ACC_W*LANES-1:0] alu_b, alu_b_q;
     logic [R*ELEM-1:0] s3_alu;  // the lane sets' registered results
     assign alu_b = s2_src_q;  // the vector operand, or the immediate (see s2_src_q)
+    // S2 registers it for S2P (the next micro-op's may replace s2_src_q as this one leaves S2)
+    always_ff @(posedge clk_i) begin
+      if (s2_valid_q && !reset_f && !mul_path) alu_b_q <= alu_b;
+    end
     // A lane set per row: the first takes the micro-op's row (a group's first), set r > 0 row r of the
     // word (a group's later rows). Groups never multiply (see `groupable`), so only the first set has
     // multipliers: more sets of 32-bit multipliers would take the DSPs past a PYNQ-class part's.
@@ -830,12 +834,14 @@ module vta_compute_pipe #(
     localparam int unsigned MA = 17, MB = 24;
     localparam int unsigned NPA = (ACC_W + MA - 1) / MA, NPB = (ACC_W + MB - 1) / MB;
     // Each lane computes where it is registered, enabled only when an ALU micro-op (set 0) or group (the
-    // other sets) is in S2: the same logic for synthesis, and a simulator skips the lanes when idle.
+    // other sets) is in the stage: the same logic for synthesis, and a simulator skips the lanes when idle.
     for (genvar l = 0; l < R * LANES; l++) begin : g_alu
       localparam int unsigned SET = l / LANES;
-      logic [ACC_W-1:0] a, bv, r_q, mul_res;
+      logic [ACC_W-1:0] a, r_q, mul_res;
       if (SET == 0) begin : g_first
-        assign a = acc_row[l * ACC_W +: ACC_W];
+        logic [ACC_W-1:0] bv;  // MUL's operand, in S2
+        assign a  = acc_row[l * ACC_W +: ACC_W];
+        assign bv = alu_b[(l % LANES) * ACC_W +: ACC_W];
         logic [ACC_W-1:0] part [NPA * NPB];  // S2X: partial product (i, j) at its place, 0 if above ACC_W
         for (genvar i = 0; i < NPA; i++) begin : g_pa
           for (genvar j = 0; j < NPB; j++) begin : g_pb
@@ -880,46 +886,52 @@ module vta_compute_pipe #(
         assign a = acc_rdata_i[l * ACC_W +: ACC_W];
         assign mul_res = '0;
       end
-      assign bv = alu_b[(l % LANES) * ACC_W +: ACC_W];
-      // the sum and the signed comparison (the sign of a - b at one bit more) as carry-select adds for
-      // synthesis; a simulator computes the same inside the enabled register update below (continuous
-      // adds would be evaluated whenever the bank's read data changes, i.e. every cycle of a GEMM)
+      // The other ops in three stages, each from registers: S2 registers the operands (the row of the
+      // word read), S2P computes the sum, the comparison's pick (MIN, MAX; the operand itself for the
+      // ops that pass it) and the shift, S2Y selects the op's. Synthesis gets the sum and the signed
+      // comparison (the sign of a - b at one bit more) as carry-select adds; a simulator computes them
+      // inside the enabled register updates (continuous adds would be evaluated whenever their
+      // operands change).
+      logic [ACC_W-1:0] a_q, bq, add_q, pick_q, shr_q;
+      logic s2_on, s2p_on, s2y_on;
+      assign s2_on  = s2_valid_q && !reset_f && !mul_path && (SET == 0 || s2_group_q);
+      assign s2p_on = s2p_valid_q && !reset_f && !mul_path && (SET == 0 || s2p_group_q);
+      assign s2y_on = s2y_valid_q && !reset_f && !mul_path && (SET == 0 || s2y_group_q);
+      assign bq = alu_b_q[(l % LANES) * ACC_W +: ACC_W];
 `ifndef VTA_SIM_ARITH
       logic [ACC_W-1:0] add_res;
       logic             a_lt_b;
       logic [ACC_W:0]   a_minus_b;
-      vta_add #(.W(ACC_W)) u_add (.a_i(a), .b_i(bv), .cin_i(1'b0), .sum_o(add_res));
-      vta_add #(.W(ACC_W + 1)) u_cmp (.a_i({a[ACC_W-1], a}), .b_i(~{bv[ACC_W-1], bv}), .cin_i(1'b1), .sum_o(a_minus_b));
+      vta_add #(.W(ACC_W)) u_add (.a_i(a_q), .b_i(bq), .cin_i(1'b0), .sum_o(add_res));
+      vta_add #(.W(ACC_W + 1)) u_cmp (.a_i({a_q[ACC_W-1], a_q}), .b_i(~{bq[ACC_W-1], bq}), .cin_i(1'b1), .sum_o(a_minus_b));
       assign a_lt_b = a_minus_b[ACC_W];
 `endif
       // MIN and MAX use the same comparison (equal operands give the same result either way; synthesis
       // merges the two), and SHR's saturation tests and left amount look at the amount's bits instead of
       // negating it: 420 LUTs a lane of the later sets instead of 538 (Yosys, xc7; equal by a SAT proof).
-      // No temporaries, so that a simulator computes nothing here in idle cycles.
       always_ff @(posedge clk_i) begin
+        if (s2_on) a_q <= a;
+        if (s2p_on) begin
+`ifdef VTA_SIM_ARITH
+          add_q <= a_q + bq;
+          pick_q <= (alu_op == 3'(vta_pkg::ALU_OP_MIN)) ? (($signed(a_q) < $signed(bq)) ? a_q : bq) :
+                    (alu_op == 3'(vta_pkg::ALU_OP_MAX)) ? (($signed(a_q) < $signed(bq)) ? bq : a_q) : a_q;
+`else
+          add_q <= add_res;
+          pick_q <= (alu_op == 3'(vta_pkg::ALU_OP_MIN)) ? (a_lt_b ? a_q : bq) :
+                    (alu_op == 3'(vta_pkg::ALU_OP_MAX)) ? (a_lt_b ? bq : a_q) : a_q;
+`endif
+          // arithmetic right shift; a negative amount shifts left; amounts >= ACC_W saturate
+          if (!bq[ACC_W-1]) begin
+            shr_q <= (|bq[ACC_W-2:SHW]) ? {ACC_W{a_q[ACC_W-1]}} : ACC_W'($signed(a_q) >>> bq[SHW-1:0]);
+          end else begin
+            shr_q <= (!(&bq[ACC_W-1:SHW]) || bq[SHW-1:0] == '0) ? '0 : a_q << SHW'(-bq[SHW-1:0]);
+          end
+        end
         if (SET == 0 && s2x_valid_q && mul_path) begin
           r_q <= mul_res;
-        end else if (s2_valid_q && !reset_f && !mul_path && (SET == 0 || s2_group_q)) begin
-          unique case (alu_op)
-`ifdef VTA_SIM_ARITH
-            3'(vta_pkg::ALU_OP_MIN): r_q <= ($signed(a) < $signed(bv)) ? a : bv;
-            3'(vta_pkg::ALU_OP_MAX): r_q <= ($signed(a) < $signed(bv)) ? bv : a;
-            3'(vta_pkg::ALU_OP_ADD): r_q <= a + bv;
-`else
-            3'(vta_pkg::ALU_OP_MIN): r_q <= a_lt_b ? a : bv;
-            3'(vta_pkg::ALU_OP_MAX): r_q <= a_lt_b ? bv : a;
-            3'(vta_pkg::ALU_OP_ADD): r_q <= add_res;
-`endif
-            3'(vta_pkg::ALU_OP_SHR): begin
-              // arithmetic right shift; a negative amount shifts left; amounts >= ACC_W saturate
-              if (!bv[ACC_W-1]) begin
-                r_q <= (|bv[ACC_W-2:SHW]) ? {ACC_W{a[ACC_W-1]}} : ACC_W'($signed(a) >>> bv[SHW-1:0]);
-              end else begin
-                r_q <= (!(&bv[ACC_W-1:SHW]) || bv[SHW-1:0] == '0) ? '0 : a << SHW'(-bv[SHW-1:0]);
-              end
-            end
-            default: r_q <= a;
-          endcase
+        end else if (s2y_on) begin
+          r_q <= (alu_op == 3'(vta_pkg::ALU_OP_ADD)) ? add_q : (alu_op == 3'(vta_pkg::ALU_OP_SHR)) ? shr_q : pick_q;
         end
       end
       assign s3_alu[l * ACC_W +: ACC_W] = r_q;

@@ -598,8 +598,10 @@ TEST_F(TsimDirected, GroupsOfRowsMatchOneRowAtATime) {
 // ALU MUL runs through three more stages (the DSP48s' M and P registers, the carry-save sum) and reads ACC
 // five stages before it writes: kernels of one to six micro-ops over the same rows (each reads what the
 // micro-op one to six before it wrote), with an immediate and with a vector operand that an earlier
-// micro-op writes, then the other ops on the rows MUL just wrote. Results as one micro-op at a time
-// (fsim). Without the wider read-after-write window the kernels of up to five micro-ops read stale rows.
+// micro-op writes, then the other ops on the rows MUL just wrote (SHR's kernels of one to six micro-ops
+// chain the same way through the other ops' window, four places: S2, S2P, S2Y, S3). Results as one
+// micro-op at a time (fsim). Without the wider read-after-write window the kernels of up to five
+// micro-ops read stale rows.
 TEST_F(TsimDirected, AluMulWaitsForTheRowsOfTheFiveMicroOpsAhead) {
   std::vector<isa::MicroOp> uops = {{10, 0, 0}, {11, 10, 0}, {12, 11, 0}, {13, 12, 0}, {14, 13, 0}, {15, 14, 0}};
   std::vector<isa::Instruction> cmp = {

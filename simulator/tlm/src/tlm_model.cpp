@@ -63,10 +63,11 @@ constexpr uint32_t kFetchBurst = 8;   // instructions per fetch burst (vta_fetch
 constexpr uint32_t kFetchBuffer = 16; // fetch buffer entries (vta_fetch BUF_DEPTH)
 constexpr uint32_t kAluQueue = 4;     // ALU instructions queued for the ALU engine (vta_compute QD)
 constexpr Cycle kGemmDrain = 7;       // a GEMM's last micro-op issues this many cycles before the engine is idle
-// cycles from a micro-op leaving S1 to exec_done after it: S2, S3 and the cycle after (ALU); GEMM and ALU
-// MUL have three more stages, S2P, S2Y and S2X (vta_compute_pipe: the DSP48s' M and P registers, the
-// carry-save sums)
-constexpr Cycle kAluTail = 3, kGemmTail = kAluTail + 3;
+// cycles from a micro-op leaving S1 to exec_done after it: S2, S2P, S2Y, S3 and the cycle after (ALU:
+// the operands, the op's parts, its result); GEMM and ALU MUL have S2X too (vta_compute_pipe: the
+// DSP48s' M and P registers, the carry-save sums, the add). The GEMM reads ACC three stages after S1 and
+// writes it two later: an older micro-op's row is written kGemmWindow cycles after it left S1.
+constexpr Cycle kAluTail = 5, kGemmTail = kAluTail + 1, kGemmWindow = 3;
 constexpr uint32_t kInsnBytes = 16;
 
 enum Client : uint8_t { kFetch = 0, kLoadClient = 1, kComputeClient = 2 };
@@ -940,7 +941,7 @@ struct Core : sc_core::sc_module {
     if (const auto* a = std::get_if<AluInsn>(&insn)) loop = &a->loop, can_group = true;
     if (loop == nullptr || loop->uop_end <= loop->uop_bgn) return 1;
     const Cycle n = Cycle{loop->iter_out} * loop->iter_in * (loop->uop_end - loop->uop_bgn);
-    const Cycle stages = std::holds_alternative<GemmInsn>(insn) ? kGemmTail - kAluTail : 0;
+    const Cycle stages = std::holds_alternative<GemmInsn>(insn) ? kGemmTail - kGemmWindow : 0;
     return std::max<Cycle>(1, (can_group ? n / rows_per_word : n) + stages);
   }
 
@@ -1125,10 +1126,9 @@ struct Core : sc_core::sc_module {
 
   // ---- the micro-op pipeline (vta_compute_pipe S0, SA, S1..S3) ----
   // START at `s`; returns the cycle its last micro-op left S1 and exec_done. Micro-op k of the loop reaches S1 when it frees, S1 hands it on when
-  // no micro-op one or two stages ahead still has to write an ACC entry it reads (a vector ALU reads
-  // ACC[src], then ACC[dst], one per cycle); ALU MUL reads in S1 and writes five stages later, so its
-  // window is five micro-ops. GEMM reads three stages after S1 and writes two later, so its window is
-  // the ALU's.
+  // no micro-op ahead still has to write an ACC entry it reads (a vector ALU reads ACC[src], then
+  // ACC[dst], one per cycle): the ALU reads in S1 and writes four stages later (MUL: five), so its window
+  // is four micro-ops (five); GEMM reads three stages after S1 and writes two later: two micro-ops.
   struct PipelineTimes {
     Cycle last_move;  // the last micro-op left S1
     Cycle done;       // exec_done
@@ -1153,9 +1153,8 @@ struct Core : sc_core::sc_module {
     const bool mul_path = is_alu && multiplies && !loop.reset;
     const Cycle tail = is_alu && !mul_path ? kAluTail : kGemmTail;
     // an older micro-op that left S1 at m has written its row by cycle m + window: its tail for the ALU,
-    // which reads in S1; the GEMM reads three stages later and writes two after that, so its window is
-    // the plain ALU's
-    const Cycle window = is_alu ? tail : kAluTail;
+    // which reads in S1; the GEMM reads three stages later and writes two after that
+    const Cycle window = is_alu ? tail : kGemmWindow;
     Cycle entry = s + 3;  // micro-op 0 issues in the first RUN cycle, adds its offsets in SA, reaches S1
     Cycle m_last = 0;
     bool issued = false;
