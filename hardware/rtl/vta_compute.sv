@@ -98,7 +98,8 @@ module vta_compute #(
   // status
   output logic                          idle_o,
   output logic                          blocked_o,
-  output logic [31:0]                   cur_idx_o,
+  output logic [31:0]                   cur_idx_o,      // the instruction blocked (deadlock reports)
+  output logic [31:0]                   error_idx_o,    // the instruction error_o reports, or the LOAD running
   output logic                          error_o,
   output logic [7:0]                    error_code_o,
   output logic [3:0]                    error_info_o,   // out-of-range index: the operand (vta_pkg::IDX_*)
@@ -721,6 +722,9 @@ module vta_compute #(
     end
   end
   assign cur_idx_o = g_pp_blk ? g_idx_q : (a_err || a_blk) ? a_idx_q : gemm_err ? g_idx_q : idx_q;
+  // the same without the token steps' blocked terms (an engine that reports an error is not pushing; a
+  // LOAD whose read fails runs alone): a short path into the core's first-error capture
+  assign error_idx_o = a_err ? a_idx_q : gemm_err ? g_idx_q : idx_q;
 
   assign gemm_uop_o = g_gemm_uop;
   assign alu_uop_o  = a_alu_uop;

@@ -824,14 +824,23 @@ module vta_compute_pipe #(
     always_ff @(posedge clk_i) begin
       if (s2_valid_q && !reset_f && !mul_path) alu_b_q <= alu_b;
     end
+`ifndef VTA_SIM_ARITH
+    // and inverted, for the comparison's a - b (no inverter before its carry chain)
+    logic [ACC_W*LANES-1:0] alu_nb_q;
+    always_ff @(posedge clk_i) begin
+      if (s2_valid_q && !reset_f && !mul_path) alu_nb_q <= ~alu_b;
+    end
+`endif
     // A lane set per row: the first takes the micro-op's row (a group's first), set r > 0 row r of the
     // word (a group's later rows). Groups never multiply (see `groupable`), so only the first set has
     // multipliers: more sets of 32-bit multipliers would take the DSPs past a PYNQ-class part's.
     // MUL keeps the low ACC_W bits of a x b: the sum of the partial products of a's 17-bit and b's
-    // 24-bit pieces (a DSP48's unsigned 17 x 24) that land below bit ACC_W, each cut to the bits that do
-    // (at 32 bits: a0 x b0, a1 x b0 mod 2^15, a0 x b1 mod 2^8). Each partial product goes through two
+    // 16-bit pieces (a DSP48's unsigned 17 x 16) that land below bit ACC_W, each cut to the bits that do
+    // (at 32 bits: a0 x b0, a1 x b0 mod 2^15, a0 x b1 mod 2^16). With 24-bit pieces of b the third was
+    // an 8 x 8 product that Yosys left to LUTs (eleven cells from the ACC read, the core's longest path);
+    // now every one is wide enough for a DSP48 (16 more). Each partial product goes through two
     // registers with nothing between (S2, S2P: the DSP48's M and P), the sum is S2Y's and S2X's.
-    localparam int unsigned MA = 17, MB = 24;
+    localparam int unsigned MA = 17, MB = 16;
     localparam int unsigned NPA = (ACC_W + MA - 1) / MA, NPB = (ACC_W + MB - 1) / MB;
     // Each lane computes where it is registered, enabled only when an ALU micro-op (set 0) or group (the
     // other sets) is in the stage: the same logic for synthesis, and a simulator skips the lanes when idle.
@@ -903,7 +912,9 @@ module vta_compute_pipe #(
       logic             a_lt_b;
       logic [ACC_W:0]   a_minus_b;
       vta_add #(.W(ACC_W)) u_add (.a_i(a_q), .b_i(bq), .cin_i(1'b0), .sum_o(add_res));
-      vta_add #(.W(ACC_W + 1)) u_cmp (.a_i({a_q[ACC_W-1], a_q}), .b_i(~{bq[ACC_W-1], bq}), .cin_i(1'b1), .sum_o(a_minus_b));
+      logic [ACC_W-1:0] nbq;
+      assign nbq = alu_nb_q[(l % LANES) * ACC_W +: ACC_W];
+      vta_add #(.W(ACC_W + 1)) u_cmp (.a_i({a_q[ACC_W-1], a_q}), .b_i({nbq[ACC_W-1], nbq}), .cin_i(1'b1), .sum_o(a_minus_b));
       assign a_lt_b = a_minus_b[ACC_W];
 `endif
       // MIN and MAX use the same comparison (equal operands give the same result either way; synthesis

@@ -1,9 +1,11 @@
-// N operands to two whose sum is theirs (modulo 2^W): a carry-save (Wallace) tree of 3:2 compressors.
-// Each level turns every three operands into two (the bitwise sum, and the carries one place up) and
-// passes the rest on, so the path is one LUT per level (16 operands: 6 levels) and no carry chain: the
-// one carry-propagate add is left to the consumer, a stage later. Verilator sees the plain sum and a
-// zero carry vector (the same sum; a simulator evaluates one add, not the tree's bitwise operations);
-// tests/hardware proves the tree equal to the sum with Yosys' SAT solver.
+// N operands to two whose sum is theirs (modulo 2^W): a carry-save tree of counters. Each level cuts
+// its operands into groups of six: a group of four to six becomes three (per bit, the count of its ones:
+// its bit 0 in place, bit 1 one place up, bit 2 two up; each output bit one LUT6 of the group's bits at
+// that place), a group of three two (a full adder per bit), one or two pass on. So the path is one LUT
+// per level and no carry chain: 16 operands in four levels (16, 9, 5, 3, 2; a tree of 3:2 compressors
+// needs six), and the one carry-propagate add is left to the consumer, a stage later. Verilator sees
+// the plain sum and a zero carry vector (the same sum; a simulator evaluates one add, not the tree's
+// bitwise operations); tests/hardware proves the tree equal to the sum with Yosys' SAT solver.
 module vta_csa_tree #(
   parameter int unsigned N = 16,
   parameter int unsigned W = 20
@@ -12,10 +14,27 @@ module vta_csa_tree #(
   output logic [W-1:0]   sum_o,
   output logic [W-1:0]   carry_o
 );
+  // operands after one level from n: three per full group of six, three for a rest of four or five,
+  // two for a rest of three, the rest as it is
+  function automatic int unsigned next_count(input int unsigned n);
+    int unsigned r;
+    r = n % 6;
+    next_count = (n / 6) * 3 + ((r >= 4) ? 3 : (r == 3) ? 2 : r);
+  endfunction
+  // the number of ones among six bits, as logic (full adders), not an add: synthesis would give an add a
+  // carry chain, where each bit of the count is one LUT6 of the six
+  function automatic logic [2:0] ones6(input logic [5:0] b);
+    logic s1, c1, s2, c2;
+    s1 = b[0] ^ b[1] ^ b[2];
+    c1 = (b[0] & b[1]) | (b[0] & b[2]) | (b[1] & b[2]);
+    s2 = b[3] ^ b[4] ^ b[5];
+    c2 = (b[3] & b[4]) | (b[3] & b[5]) | (b[4] & b[5]);
+    ones6 = {(c1 & c2) | (c1 & s1 & s2) | (c2 & s1 & s2), c1 ^ c2 ^ (s1 & s2), s1 ^ s2};
+  endfunction
   // operands left after `lvl` levels
   function automatic int unsigned count_at(input int unsigned n, input int unsigned lvl);
     count_at = n;
-    for (int unsigned i = 0; i < lvl; i++) count_at = (count_at / 3) * 2 + count_at % 3;
+    for (int unsigned i = 0; i < lvl; i++) count_at = next_count(count_at);
   endfunction
   // levels to two operands (or one)
   function automatic int unsigned levels(input int unsigned n);
@@ -45,18 +64,55 @@ module vta_csa_tree #(
     localparam int unsigned NL = count_at(N, l);
     localparam int unsigned BI = base_of(N, l);
     localparam int unsigned BO = base_of(N, l + 1);
-    for (genvar g = 0; g < NL / 3; g++) begin : g_fa
-      logic [W-1:0] a, b, c;
-      assign a = v[BI + 3 * g];
-      assign b = v[BI + 3 * g + 1];
-      assign c = v[BI + 3 * g + 2];
-      assign v[BO + 2 * g]     = a ^ b ^ c;
-      assign v[BO + 2 * g + 1] = {((a[W-2:0] & b[W-2:0]) | (a[W-2:0] & c[W-2:0]) | (b[W-2:0] & c[W-2:0])), 1'b0};
-      logic unused_top;
-      assign unused_top = a[W-1] ^ b[W-1] ^ c[W-1];  // its carry leaves the W bits
-    end
-    for (genvar r = 0; r < NL % 3; r++) begin : g_pass
-      assign v[BO + 2 * (NL / 3) + r] = v[BI + 3 * (NL / 3) + r];
+    localparam int unsigned NG = NL / 6;           // full groups
+    localparam int unsigned RK = NL % 6;           // the rest's size
+    // a group of K operands from v[IN] to its outputs from v[OUT]: the count of ones at each place
+    for (genvar g = 0; g <= NG; g++) begin : g_grp
+      localparam int unsigned K   = (g < NG) ? 6 : RK;
+      localparam int unsigned IN  = BI + 6 * g;
+      localparam int unsigned OUT = BO + 3 * g;
+      if (K >= 3) begin : g_count
+        logic [W-1:0] o0, o1, o2;
+        assign o1[0] = 1'b0;
+        assign o2[1:0] = '0;
+        for (genvar j = 0; j < W; j++) begin : g_bit
+          logic [5:0] bits;
+          logic [2:0] cnt;
+          for (genvar i = 0; i < 6; i++) begin : g_op
+            if (i < K) begin : g_in
+              assign bits[i] = v[IN + i][j];
+            end else begin : g_zero
+              assign bits[i] = 1'b0;
+            end
+          end
+          assign cnt = ones6(bits);
+          assign o0[j] = cnt[0];
+          if (j + 1 < W) begin : g_c1
+            assign o1[j + 1] = cnt[1];
+          end else begin : g_top1
+            logic unused_c1;
+            assign unused_c1 = cnt[1];  // past bit W-1
+          end
+          if (j + 2 < W) begin : g_c2
+            assign o2[j + 2] = cnt[2];
+          end else begin : g_top2
+            logic unused_c2;
+            assign unused_c2 = cnt[2];
+          end
+        end
+        assign v[OUT]     = o0;
+        assign v[OUT + 1] = o1;
+        if (K >= 4) begin : g_three
+          assign v[OUT + 2] = o2;
+        end else begin : g_two
+          logic unused_o2;
+          assign unused_o2 = ^o2;  // three ones at most: bit 2 is zero
+        end
+      end else begin : g_pass
+        for (genvar r = 0; r < K; r++) begin : g_r
+          assign v[OUT + r] = v[IN + r];
+        end
+      end
     end
   end
   localparam int unsigned BL = base_of(N, L);

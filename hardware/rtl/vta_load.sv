@@ -92,10 +92,11 @@ module vta_load #(
   logic [31:0] oob_last;
   logic        front_free;  // the front end takes a command this cycle if one is there
   // rows x cols of the instruction on the command queue when the front end takes it (M stays put in POP,
-  // which adds sram_base in P); START checks it, and reports a tile that does not fit from its second
-  // cycle on (start_seen_q: the index reported is ready a cycle after the check)
+  // which adds sram_base in P); the check's result is registered (OOB_REG: it came out of the DSP's P
+  // into the front end's decision, one of the core's longest paths), so START enqueues from its second
+  // cycle on (start_seen_q), and reports a tile that does not fit then
   logic took_q;  // the front end took an instruction in the cycle before (it is in POP now)
-  vta_tile_check #(.DEPTH_A(vta_pkg::INP_DEPTH), .DEPTH_B(vta_pkg::WGT_DEPTH)) u_bounds (
+  vta_tile_check #(.DEPTH_A(vta_pkg::INP_DEPTH), .DEPTH_B(vta_pkg::WGT_DEPTH), .OOB_REG(1'b1)) u_bounds (
     .clk_i, .hold_en_i(took_q),
     .rows_i(cmd_rows_i), .cols_i(cmd_cols_i), .sram_base_i(mi.sram_base),
     .depth_b_i(is_wgt),
@@ -139,8 +140,8 @@ module vta_load #(
   // through as a no-op
   logic enq;
   logic start_seen_q;
-  assign enq       = (front_q == F_START) && bq_wready &&
-                     ((OVERLAP && !front_bad) || (!bq_valid && back_q == B_IDLE && (start_seen_q || !front_bad)));
+  assign enq       = (front_q == F_START) && start_seen_q && bq_wready &&
+                     ((OVERLAP && !front_bad) || (!bq_valid && back_q == B_IDLE));
   assign bq_wvalid = enq;
 
   // a pop waits while the head's push could still block (see the header)

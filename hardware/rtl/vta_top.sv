@@ -106,8 +106,18 @@ module vta_top #(
 
   // After the first error the modules take no new instruction (each finishes the one it holds), so a
   // failed run stops instead of running on; the soft reset clears the rest.
+  // the modules' error reports, registered (see the first-error pick below)
+  typedef struct packed {
+    logic        err;
+    logic [7:0]  code;
+    logic [31:0] idx;
+    logic [31:0] info;
+    logic [31:0] addr;
+  } err_rep_t;
+  err_rep_t l_rep_q, c_rep_q, s_rep_q, a_rep_q;
   logic halt;
-  assign halt = error_q;
+  // (or a registered report, recorded this cycle: from the report's next cycle on, as for the others)
+  assign halt = error_q || (running_q && (l_rep_q.err || c_rep_q.err || s_rep_q.err || a_rep_q.err));
 
   vta_regfile #(.BUS_W(BUS_W), .NC(NC)) u_regfile (
     .clk_i, .rst_ni,
@@ -333,7 +343,7 @@ module vta_top #(
   logic [7:0] c_arlen, c_error_code;
   logic [3:0] c_error_info;
   logic [31:0] c_error_addr;
-  logic [31:0] c_idx;
+  logic [31:0] c_idx, c_error_idx;
   vta_compute #(.BUS_W(BUS_W), .ADDR_W(ADDR_W)) u_compute (
     .clk_i, .rst_ni(rst_core_n),
     .cmd_valid_i(cq_valid && !halt), .cmd_ready_o(cq_ready), .cmd_insn_i(cq_data[IB-1:0]), .cmd_idx_i(cq_data[IB +: 32]),
@@ -350,7 +360,7 @@ module vta_top #(
     .acc_we_o(acc_we), .acc_waddr_o(acc_waddr), .acc_wdata_o(acc_wdata),
     .acc_re_o(acc_re), .acc_raddr_o(acc_raddr), .acc_rdata_i(acc_rdata),
     .out_we_o(out_we), .out_waddr_o(out_waddr), .out_wdata_o(out_wdata),
-    .idle_o(c_idle), .blocked_o(c_blocked), .cur_idx_o(c_idx), .error_o(c_error), .error_code_o(c_error_code),
+    .idle_o(c_idle), .blocked_o(c_blocked), .cur_idx_o(c_idx), .error_idx_o(c_error_idx), .error_o(c_error), .error_code_o(c_error_code),
     .error_info_o(c_error_info), .error_addr_o(c_error_addr),
     .insn_done_o(c_done), .uop_elems_o(c_uop_elems), .acc_elem_o(c_acc_elem), .gemm_uop_o(c_gemm),
     .alu_uop_o(c_alu), .alu_rows_o(c_alu_rows), .hazard_stall_o(c_hazard)
@@ -461,10 +471,33 @@ module vta_top #(
       axi_info[1:0] = m_axi_rid_i;
       axi_info[vta_pkg::AXI_INFO_RESP_LSB +: 2] = m_axi_rresp_i;
       if (m_axi_rid_i == vta_pkg::AXI_ID_LOAD) axi_idx = l_idx;
-      else if (m_axi_rid_i == vta_pkg::AXI_ID_COMPUTE) axi_idx = c_idx;
+      else if (m_axi_rid_i == vta_pkg::AXI_ID_COMPUTE) axi_idx = c_error_idx;
     end else begin
       axi_info[vta_pkg::AXI_INFO_WRITE_BIT] = 1'b1;
       axi_info[vta_pkg::AXI_INFO_RESP_LSB +: 2] = m_axi_bresp_i;
+    end
+  end
+
+  // The load, compute, store and bus error reports, registered before the first one is picked: a report
+  // comes out of deep logic (a tile check, a token step, an index select), the pick is a wide priority
+  // select, and the two in one cycle were among the core's longest paths. So the run records such an
+  // error a cycle after the report; the modules stop taking instructions from the report's next cycle
+  // on, as before (halt). A module that reports is busy in that cycle (the bus: the module whose read it
+  // is, or the store's outstanding write), so the run cannot end before the record. Fetch's report is
+  // shallow (its buffer head's decode) and may come as the run goes idle (no FINISH at the end, an empty
+  // stream): it is picked at once, first, as before.
+  always_ff @(posedge clk_i or negedge rst_core_n) begin
+    if (!rst_core_n) begin
+      l_rep_q <= '0;
+      c_rep_q <= '0;
+      s_rep_q <= '0;
+      a_rep_q <= '0;
+    end else begin
+      // {err, code, idx, info, addr}
+      l_rep_q <= {l_error && !start, l_error_code, l_idx, 32'(l_error_info), l_error_addr};
+      c_rep_q <= {c_error && !start, c_error_code, c_error_idx, 32'(c_error_info), c_error_addr};
+      s_rep_q <= {s_error && !start, s_error_code, s_idx, 32'(s_error_info), s_error_addr};
+      a_rep_q <= {axi_err && !start, 8'(vta_pkg::ERR_AXI), axi_idx, axi_info, 32'd0};
     end
   end
 
@@ -481,25 +514,14 @@ module vta_top #(
     if (f_error) begin
       err_code = f_error_code;
       err_idx  = f_error_idx;
-    end else if (l_error) begin
-      err_code = l_error_code;
-      err_idx  = l_idx;
-      err_info = 32'(l_error_info);
-      err_addr = l_error_addr;
-    end else if (c_error) begin
-      err_code = c_error_code;
-      err_idx  = c_idx;
-      err_info = 32'(c_error_info);
-      err_addr = c_error_addr;
-    end else if (s_error) begin
-      err_code = s_error_code;
-      err_idx  = s_idx;
-      err_info = 32'(s_error_info);
-      err_addr = s_error_addr;
-    end else if (axi_err) begin
-      err_code = vta_pkg::ERR_AXI;
-      err_idx  = axi_idx;
-      err_info = axi_info;
+    end else if (l_rep_q.err) begin
+      {err_code, err_idx, err_info, err_addr} = {l_rep_q.code, l_rep_q.idx, l_rep_q.info, l_rep_q.addr};
+    end else if (c_rep_q.err) begin
+      {err_code, err_idx, err_info, err_addr} = {c_rep_q.code, c_rep_q.idx, c_rep_q.info, c_rep_q.addr};
+    end else if (s_rep_q.err) begin
+      {err_code, err_idx, err_info, err_addr} = {s_rep_q.code, s_rep_q.idx, s_rep_q.info, s_rep_q.addr};
+    end else if (a_rep_q.err) begin
+      {err_code, err_idx, err_info, err_addr} = {a_rep_q.code, a_rep_q.idx, a_rep_q.info, a_rep_q.addr};
     end else if (32'(dl_cnt_q) == DEADLOCK_CYCLES) begin
       err_code = vta_pkg::ERR_DEADLOCK;
       err_idx  = dl_idx;

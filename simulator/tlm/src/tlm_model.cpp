@@ -1437,7 +1437,7 @@ struct Core : sc_core::sc_module {
         p = pop_token(kC2L, mi, index, ok);
         run->mod[mi].stall += p - ok;
       }
-      Cycle s = p + 1;
+      Cycle s = p + 2;  // START enqueues from its second cycle (the tile check is registered, OOB_REG)
       while (q.size() >= kLoadEntries || (!run->load_overlap && !q.empty())) {
         wait_event(run->load_q_changed);
         s = std::max(s, run->load_popped_at + 1);

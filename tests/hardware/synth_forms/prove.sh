@@ -1,8 +1,9 @@
 #!/bin/sh
 # Proves the synthesis forms of the RTL's arithmetic helpers equal to the plain arithmetic Verilator
-# simulates (vta_add: carry-select segments; vta_csa_tree: a 3:2 compressor tree; vta_mac_pair: two int8
-# products from one DSP48), for every input, with Yosys' SAT solver. The tree is proved at small sizes (every shape of level: remainders 0, 1 and 2, one
-# to four levels); SAT on wide adder trees takes too long, and the generator is the same at every size.
+# simulates (vta_add: carry-select segments; vta_csa_tree: a tree of counters; vta_mac_pair: two int8
+# products from one DSP48), for every input, with Yosys' SAT solver. The tree is proved at small sizes (every shape of level: full groups of six, rests of
+# one to five, one to four levels, the GEMM's 16 operands at 3 bits); SAT on wide trees takes too long
+# (16 operands of 4 bits: minutes), and the generator is the same at every size.
 # vta_mac_pair at int8 is also checked exhaustively (mac_pair_exhaustive.cpp, verilated here).
 #   prove.sh <rtl dir>
 set -eu
@@ -16,6 +17,8 @@ prove() {  # <top> <file> <params...>
 }
 for w in 13 25 37; do prove add_check add_check.sv -set W $w; done
 for n in 1 2 3 4 5 7; do prove csa_tree_check csa_tree_check.sv -set N $n -set W 6; done
+for n in 6 8 9; do prove csa_tree_check csa_tree_check.sv -set N $n -set W 4; done
+for n in 11 16; do prove csa_tree_check csa_tree_check.sv -set N $n -set W 3; done
 # SAT on the DSP48 packing: at small widths (the same generator; 8 x 8 would take the solver hours),
 # and every one of the 2^24 int8 cases through Verilator
 prove mac_pair_check mac_pair_check.sv -set INP_W 3 -set WGT_W 4
