@@ -299,12 +299,13 @@ module vta_compute #(
   logic [NB-1:0] g_lock;
   logic [vta_pkg::INSN_BITS-1:0] a_insn;
   logic [AAW:0] a_diff0;
+  logic         one_uop, a_one_uop;  // the front end's instruction's kernel is one micro-op; the ALU queue head's
   logic a_inp_re, a_wgt_re;
   logic [vta_pkg::LOG_INP_DEPTH-1:0] a_inp_raddr;
   logic [vta_pkg::LOG_WGT_DEPTH-1:0] a_wgt_raddr;
 
   vta_compute_pipe #(.GEMM(1'b1)) u_gemm (
-    .clk_i, .rst_ni, .start_i(g_start), .insn_i(insn_q), .diff0_i('0), .busy_o(g_busy), .can_start_o(g_can_start), .lock_i(g_lock),
+    .clk_i, .rst_ni, .start_i(g_start), .insn_i(insn_q), .one_uop_i(one_uop), .diff0_i('0), .busy_o(g_busy), .can_start_o(g_can_start), .lock_i(g_lock),
     .hold_i(g_hold), .port_free_o(g_port_free),
     .uop_re_o(g_uop_re), .uop_raddr_o(g_uop_raddr), .uop_rdata_i(uop_rdata_i[0 +: vta_pkg::UOP_ELEM_BITS]),
     .inp_re_o, .inp_raddr_o, .inp_rdata_i, .wgt_re_o, .wgt_raddr_o, .wgt_rdata_i,
@@ -315,7 +316,7 @@ module vta_compute #(
   );
 
   vta_compute_pipe #(.GEMM(1'b0)) u_alu (
-    .clk_i, .rst_ni, .start_i(a_start), .insn_i(a_insn), .diff0_i(a_diff0),
+    .clk_i, .rst_ni, .start_i(a_start), .insn_i(a_insn), .one_uop_i(a_one_uop), .diff0_i(a_diff0),
     .busy_o(a_busy), .can_start_o(unused_a_can_start), .lock_i('0),
     .hold_i(1'b0), .port_free_o(unused_a_port_free),
     .uop_re_o(a_uop_re), .uop_raddr_o(a_uop_raddr),
@@ -395,20 +396,20 @@ module vta_compute #(
   logic [AAW:0] foot_diff;
   assign foot_diff = (AAW + 1)'(foot_src_q) - (AAW + 1)'(foot_dst_q);
   logic [NB-1:0] foot_tag;
-  logic one_uop, vec_src;
+  logic vec_src;
   assign one_uop  = dec_q.one_uop;
   assign vec_src  = !alu_q.use_imm && !alu_q.reset;
   assign foot_tag = !one_uop ? '1 : (banks_of(foot_dst_q, foot_dst_hi_q) | (vec_src ? banks_of(foot_src_q, foot_src_hi_q) : '0));
 
   // ---- the ALU queue and engine ----
-  localparam int unsigned QW = vta_pkg::INSN_BITS + 32 + NB + AAW + 1;
+  localparam int unsigned QW = vta_pkg::INSN_BITS + 32 + NB + AAW + 2;  // + the one-micro-op flag
   logic q_wvalid, q_wready, q_rvalid, q_rready;
   logic [QW-1:0] q_rdata;
   logic [$clog2(QD):0] q_count;
   assign q_wvalid = (state_q == S_FOOT_TAG);
   vta_fifo #(.WIDTH(QW), .DEPTH(QD)) u_alu_q (
     .clk_i, .rst_ni, .clear_i(1'b0), .wvalid_i(q_wvalid), .wready_o(q_wready),
-    .wdata_i({foot_diff, foot_tag, idx_q, insn_q}), .rvalid_o(q_rvalid), .rready_i(q_rready), .rdata_o(q_rdata),
+    .wdata_i({one_uop, foot_diff, foot_tag, idx_q, insn_q}), .rvalid_o(q_rvalid), .rready_i(q_rready), .rdata_o(q_rdata),
     .count_o(q_count)
   );
   // The newest `behind_q` entries came in while a GEMM ran (older than them: the engine runs one at a
@@ -434,6 +435,7 @@ module vta_compute #(
   /* verilator lint_on UNUSEDSIGNAL */
   assign a_insn  = q_rdata[0 +: vta_pkg::INSN_BITS];
   assign a_diff0 = q_rdata[vta_pkg::INSN_BITS + 32 + NB +: AAW + 1];
+  assign a_one_uop = q_rdata[QW-1];
   assign a_alu   = a_insn;
   assign q_rready = (a_state_q == A_IDLE) && !head_behind;
   assign a_start  = (a_state_q == A_IDLE) && q_rvalid && !head_behind;

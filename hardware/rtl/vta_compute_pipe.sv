@@ -35,6 +35,7 @@ module vta_compute_pipe #(
   input  logic                          rst_ni,
   input  logic                          start_i,     // run insn_i (a GEMM/ALU whose loop is not empty)
   input  logic [vta_pkg::INSN_BITS-1:0] insn_i,
+  input  logic                          one_uop_i,   // insn_i's kernel is one micro-op (decoded before)
   // ALU: the kernel's first micro-op's source index less its destination index, modulo 2^(AAW+1)
   // (the compute front end read the micro-op for the bank set); only its group decisions use it
   input  logic [vta_pkg::LOG_ACC_DEPTH:0] diff0_i,
@@ -155,8 +156,7 @@ module vta_compute_pipe #(
   // the inner iterations in one word may go down the pipeline together as a group of rows
   // (worked out from the instruction as it starts, and registered)
   logic groupable, groupable_d;
-  assign groupable_d = ((UAW + 1)'(start_insn.uop_end) == (UAW + 1)'(UAW'(start_insn.uop_bgn)) + (UAW + 1)'(1)) &&
-                       (AAW'(start_insn.dst_factor_in) == AAW'(1)) &&
+  assign groupable_d = one_uop_i && (AAW'(start_insn.dst_factor_in) == AAW'(1)) &&
                        ((is_alu && start_alu.alu_opcode != 3'(vta_pkg::ALU_OP_MUL) &&
                          (start_alu.use_imm || SAW'(start_alu.src_factor_in) == '0)) ||
                         (is_gemm && start_insn.reset));
@@ -337,12 +337,12 @@ module vta_compute_pipe #(
   localparam int unsigned K = 5;
   logic [K:1] hz_dst_q, hz_src_q, hz_dst_new, hz_src_new;
   logic       s1_kept_q, s1_kept_new;  // S1's vector source is the kept operand
-  logic [AAW-1:0] sa_dst, sa_src;      // SA's indices into ACC (their low bits: the sums' low bits)
+  logic [LR-1:0]  sa_dst_row, sa_src_rw;  // the rows of SA's indices into ACC (their sums' low bits)
   logic [R-1:0]   sa_rows, sa_src_row, s1_rows_q;
-  assign sa_dst     = AAW'(s1_uop.dst_idx) + AAW'(sa_dst_base_q);
-  assign sa_src     = AAW'(s1_uop.src_idx) + AAW'(sa_src_base_q);
-  assign sa_rows    = rows_from(sa_dst[LR-1:0], sa_n_q);
-  assign sa_src_row = row_of(sa_src[LR-1:0]);
+  assign sa_dst_row = LR'(s1_uop.dst_idx) + LR'(sa_dst_base_q);
+  assign sa_src_rw  = LR'(s1_uop.src_idx) + LR'(sa_src_base_q);
+  assign sa_rows    = rows_from(sa_dst_row, sa_n_q);
+  assign sa_src_row = row_of(sa_src_rw);
   // the places ahead next cycle: S1's micro-op (if any, it leaves when SA's enters), S2, then S2P and
   // S2Y (ALU) and S2X (ALU MUL; the GEMM's window is two places)
   logic           ahead_valid [K];
@@ -364,11 +364,20 @@ module vta_compute_pipe #(
   assign ahead_word[4]  = s2x_dst_q[AAW-1:LR];
   assign ahead_rows[4]  = s2x_rows_q;
   for (genvar k = 0; k < K; k++) begin : g_ahead
-    assign hz_dst_new[k + 1] = ahead_valid[k] && pending_in(ahead_word[k], ahead_rows[k], sa_dst[AAW-1:LR], sa_rows);
-    assign hz_src_new[k + 1] = ahead_valid[k] && pending_in(ahead_word[k], ahead_rows[k], sa_src[AAW-1:LR], sa_src_row);
+    // the word tests on the index sums without their carry chains (vta_sum_eq)
+    logic dst_word_eq, src_word_eq;
+    vta_sum_eq #(.W(AAW), .LO(LR)) u_dst_eq (.a_i(AAW'(s1_uop.dst_idx)), .b_i(AAW'(sa_dst_base_q)),
+                                            .w_i(ahead_word[k]), .eq_o(dst_word_eq));
+    vta_sum_eq #(.W(AAW), .LO(LR)) u_src_eq (.a_i(AAW'(s1_uop.src_idx)), .b_i(AAW'(sa_src_base_q)),
+                                            .w_i(ahead_word[k]), .eq_o(src_word_eq));
+    assign hz_dst_new[k + 1] = ahead_valid[k] && dst_word_eq && ((ahead_rows[k] & sa_rows) != '0);
+    assign hz_src_new[k + 1] = ahead_valid[k] && src_word_eq && ((ahead_rows[k] & sa_src_row) != '0);
   end
   // the kept operand as S1 will see it next cycle (S1's micro-op, leaving, reads no source now)
-  assign s1_kept_new = src_kept_q && !kept_clear && (src_kept_idx_q == sa_src);
+  logic sa_src_kept;
+  vta_sum_eq #(.W(AAW), .LO(0)) u_kept_eq (.a_i(AAW'(s1_uop.src_idx)), .b_i(AAW'(sa_src_base_q)),
+                                          .w_i(src_kept_idx_q), .eq_o(sa_src_kept));
+  assign s1_kept_new = src_kept_q && !kept_clear && sa_src_kept;
 
   logic s1_reuse, hz_dst, hz_src;
   assign hz_dst   = |hz_dst_q;

@@ -292,6 +292,7 @@ module vta_load_unit #(
   logic [DW-1:0]      dw_elem_q, dw_row_elem_q;
   logic               dw_we, dw_row_end;
   logic [LOG_LANES:0] dw_n;
+  logic [LOG_LANES:0] dw_step;  // dw_n when the write does not end the row (from registers only)
   logic [LANES*ELEM_BITS-1:0] dw_data;  // element j (of the dw_n written) at slice j
 
   if (!WIDE) begin : g_narrow
@@ -310,6 +311,7 @@ module vta_load_unit #(
     assign beat_left  = (LOG_LANES + 1)'(LANES) - (LOG_LANES + 1)'(lane);
     assign dw_row_end = (dw_left_q <= 16'(beat_left));
     assign dw_n       = dw_row_end ? dw_left_q[LOG_LANES:0] : beat_left;
+    assign dw_step    = beat_left;
     // the beat shifted to the walker's lane: element j of this write at slice j
     assign dw_data    = nq_beat >> (lane * ELEM_BITS);
     assign dw_we      = nq_valid && dw_active_q;
@@ -335,6 +337,7 @@ module vta_load_unit #(
     assign dw_we      = rvalid_i && dw_active_q;
     assign dw_row_end = (dw_left_q == 16'd1);
     assign dw_n       = 1'b1;
+    assign dw_step    = 1'b1;
   end else begin : g_multi_beat
     logic [ELEM_BITS-BUS_W-1:0] sh_q;
     assign nq_pop  = 1'b0;
@@ -343,6 +346,7 @@ module vta_load_unit #(
     assign dw_we      = rvalid_i && dw_active_q && (beat_q == LOG_BPE'(BPE - 1));
     assign dw_row_end = (dw_left_q == 16'd1);
     assign dw_n       = 1'b1;
+    assign dw_step    = 1'b1;
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
         beat_q <= '0;
@@ -391,9 +395,10 @@ module vta_load_unit #(
         dw_row_elem_q  <= dw_row_elem_q + DW'(x_stride);
         dw_elem_q      <= dw_row_elem_q + DW'(x_stride);
       end else begin
-        dw_left_q <= dw_left_q - 16'(dw_n);
-        dw_addr_q <= dw_addr_q + SRAM_AW'(dw_n);
-        dw_elem_q <= dw_elem_q + DW'(dw_n);
+        // (not the row's end: dw_n is dw_step, which the row-end test does not delay)
+        dw_left_q <= dw_left_q - 16'(dw_step);
+        dw_addr_q <= dw_addr_q + SRAM_AW'(dw_step);
+        dw_elem_q <= dw_elem_q + DW'(dw_step);
       end
     end
   end

@@ -439,6 +439,13 @@ module vta_top #(
   // nothing can move: every module waits on a token (or has nothing to do) and fetch is finished or stuck
   assign deadlock_cond = running_q && any_blocked && (f_done || f_blocked) &&
                          (l_blocked || l_quiet) && (c_blocked || c_quiet) && (s_blocked || (s_quiet));
+  // counted a cycle late: the modules' blocked outputs come out of deep logic (token steps, engine
+  // states), and a deadlock is reported only after DEADLOCK_CYCLES of it anyway
+  logic deadlock_q;
+  always_ff @(posedge clk_i or negedge rst_core_n) begin
+    if (!rst_core_n) deadlock_q <= 1'b0;
+    else deadlock_q <= deadlock_cond && !start;
+  end
 
   // the stalled instruction reported on deadlock: the lowest index among the blocked modules, one compare
   // a cycle (a deadlock is reported only after DEADLOCK_CYCLES of the same state, so a value three cycles
@@ -551,7 +558,7 @@ module vta_top #(
       error_addr_q  <= '0;
       dl_cnt_q      <= '0;
     end else if (running_q) begin
-      dl_cnt_q <= deadlock_cond ? dl_cnt_q + 1'b1 : '0;
+      dl_cnt_q <= deadlock_q ? dl_cnt_q + 1'b1 : '0;
       if (err_now && !error_q) begin
         // stop on the first error: the run is over (the core needs a soft reset before the next one)
         error_q       <= 1'b1;
