@@ -482,9 +482,12 @@ module vta_compute_pipe #(
 
   // loop counters: each test against a value fixed at the start (its bound less one)
   logic last_k, last_j, last_i;
-  logic [UAW:0] k_last_q;
+  logic [UAW:0] k_last_m1_q;  // the last micro-op's index less one
   logic [13:0]  i_last_q;
-  assign last_k = (k_q == k_last_q);
+  // last_k (k_q is the last micro-op's) is a register, kept up as k_q moves: every loop register's
+  // update waits on it, and a compare of k_q would put an equality tree before them
+  logic last_k_q, one_k_q;    // one_k_q: the kernel has one micro-op
+  assign last_k = last_k_q;
   assign last_j = s0_group ? left_le_room : (s0_left == 14'd1);  // s0_n is all that is left
   assign last_i = (i_q == i_last_q);
 
@@ -492,7 +495,9 @@ module vta_compute_pipe #(
   always_ff @(posedge clk_i) begin
     if (start_i) begin
       k_q <= (UAW + 1)'(start_insn.uop_bgn);
-      k_last_q <= (UAW + 1)'(start_insn.uop_end) - (UAW + 1)'(1);
+      k_last_m1_q <= (UAW + 1)'(start_insn.uop_end) - (UAW + 1)'(2);
+      last_k_q <= ((UAW + 1)'(start_insn.uop_bgn) + (UAW + 1)'(1) == (UAW + 1)'(start_insn.uop_end));
+      one_k_q  <= ((UAW + 1)'(start_insn.uop_bgn) + (UAW + 1)'(1) == (UAW + 1)'(start_insn.uop_end));
       i_q <= '0;
       i_last_q <= start_insn.iter_out - 14'd1;
       jleft_q <= start_insn.iter_in;
@@ -509,8 +514,10 @@ module vta_compute_pipe #(
     end else if (s0_issue) begin
       if (!last_k) begin
         k_q <= k_q + (UAW + 1)'(1);
+        last_k_q <= (k_q == k_last_m1_q);
       end else begin
         k_q <= (UAW + 1)'(uop_bgn);
+        last_k_q <= one_k_q;
         if (!last_j) begin
           jleft_q  <= s0_group ? jleft_group[s0_span] : jleft_m1;
           dst_in_q <= s0_group ? dst_in_group[s0_span] : dst_in_step;
@@ -806,10 +813,10 @@ module vta_compute_pipe #(
             cs_c_q <= cs_c;
           end
         end
-        // S2X: accumulator + the two - the offsets (4 to 2 by the same tree, then one add)
+        // S2X: accumulator + the two - the offsets, to two in one LUT level (vta_csa_3k), then one add
         logic [ACC_W-1:0] f_s, f_c;
-        vta_csa_tree #(.N(4), .W(ACC_W)) u_final (
-          .ops_i({acc_row[(b * BOUT + o) * ACC_W +: ACC_W], ACC_W'(cs_s_q), ACC_W'(cs_c_q), -OFFSETS}),
+        vta_csa_3k #(.W(ACC_W), .K(-OFFSETS)) u_final (
+          .a_i(acc_row[(b * BOUT + o) * ACC_W +: ACC_W]), .b_i(ACC_W'(cs_s_q)), .c_i(ACC_W'(cs_c_q)),
           .sum_o(f_s), .carry_o(f_c));
         vta_add #(.W(ACC_W)) u_sum (.a_i(f_s), .b_i(f_c), .cin_i(1'b0),
                                     .sum_o(gemm_res[(b * BOUT + o) * ACC_W +: ACC_W]));
@@ -832,6 +839,22 @@ module vta_compute_pipe #(
     // S2 registers it for S2P (the next micro-op's may replace s2_src_q as this one leaves S2)
     always_ff @(posedge clk_i) begin
       if (s2_valid_q && !reset_f && !mul_path) alu_b_q <= alu_b;
+    end
+    // and SHR's amount decoded (direction, amount, the saturations), so that S2P's path is the shift alone
+    logic [LANES-1:0]     sh_left_q, sh_fill_q, sh_zero_q;
+    logic [LANES*SHW-1:0] sh_amt_q;
+    for (genvar l = 0; l < LANES; l++) begin : g_sh_decode
+      logic [ACC_W-1:0] b;
+      assign b = alu_b[l * ACC_W +: ACC_W];
+      always_ff @(posedge clk_i) begin
+        if (s2_valid_q && !reset_f && !mul_path) begin
+          // a negative amount shifts left by its magnitude; amounts of ACC_W or more saturate
+          sh_left_q[l] <= b[ACC_W-1];
+          sh_fill_q[l] <= !b[ACC_W-1] && (|b[ACC_W-2:SHW]);
+          sh_zero_q[l] <= b[ACC_W-1] && (!(&b[ACC_W-1:SHW]) || b[SHW-1:0] == '0);
+          sh_amt_q[l * SHW +: SHW] <= b[ACC_W-1] ? SHW'(-b[SHW-1:0]) : b[SHW-1:0];
+        end
+      end
     end
 `ifndef VTA_SIM_ARITH
     // and inverted, for the comparison's a - b (no inverter before its carry chain)
@@ -941,12 +964,11 @@ module vta_compute_pipe #(
           pick_q <= (alu_op == 3'(vta_pkg::ALU_OP_MIN)) ? (a_lt_b ? a_q : bq) :
                     (alu_op == 3'(vta_pkg::ALU_OP_MAX)) ? (a_lt_b ? bq : a_q) : a_q;
 `endif
-          // arithmetic right shift; a negative amount shifts left; amounts >= ACC_W saturate
-          if (!bq[ACC_W-1]) begin
-            shr_q <= (|bq[ACC_W-2:SHW]) ? {ACC_W{a_q[ACC_W-1]}} : ACC_W'($signed(a_q) >>> bq[SHW-1:0]);
-          end else begin
-            shr_q <= (!(&bq[ACC_W-1:SHW]) || bq[SHW-1:0] == '0) ? '0 : a_q << SHW'(-bq[SHW-1:0]);
-          end
+          // arithmetic right shift, a negative amount's left shift, or a saturation (decoded in S2)
+          shr_q <= sh_zero_q[l % LANES] ? '0 :
+                   sh_fill_q[l % LANES] ? {ACC_W{a_q[ACC_W-1]}} :
+                   sh_left_q[l % LANES] ? a_q << sh_amt_q[(l % LANES) * SHW +: SHW] :
+                                          ACC_W'($signed(a_q) >>> sh_amt_q[(l % LANES) * SHW +: SHW]);
         end
         if (SET == 0 && s2x_valid_q && mul_path) begin
           r_q <= mul_res;

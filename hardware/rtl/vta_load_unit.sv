@@ -155,11 +155,38 @@ module vta_load_unit #(
   logic [BW-1:0]    nx_left_q, nx_left_m1_q;
 
   // beats of a row starting at element `elem`, and one less (x_size >= 1): a narrow row's first element
-  // sits at lane elem % LANES
+  // sits at lane elem % LANES. The narrow case's three operands (lane, size, a constant) go to two by one
+  // level of full adders, then one add: two adds in a row would chain two carry chains.
   function automatic logic [BW-1:0] beats_of_row(input logic [DW-1:0] elem, input logic minus_one);
+    logic [BW-1:0] a, b, k, s, c;
+    a = BW'(elem & DW'(LANES - 1));
+    b = BW'(rq_x_size);
+    k = minus_one ? BW'(-1) : BW'(LANES - 1);
+    s = a ^ b ^ k;
+    c = ((a & b) | (a & k) | (b & k)) << 1;
     if (WIDE) beats_of_row = minus_one ? BW'({rq_x_size - 16'd1, {LOG_BPE{1'b1}}}) : BW'({rq_x_size, {LOG_BPE{1'b0}}});
-    else beats_of_row = BW'((BW'(elem & DW'(LANES - 1)) + BW'(rq_x_size) + (minus_one ? BW'(-1) : BW'(LANES - 1))) >> LOG_LANES);
+    else beats_of_row = BW'((s + c) >> LOG_LANES);
   endfunction
+
+  // the first row's beats, worked out before the start: the request side's instruction is in place a
+  // cycle before req_start_i (both parents take it, then pop a token at least; asserted below)
+  logic [BW-1:0] rq_left_q, rq_left_m1_q;
+  always_ff @(posedge clk_i) begin
+    rq_left_q    <= beats_of_row(rq_dram_base, 1'b0);
+    rq_left_m1_q <= beats_of_row(rq_dram_base, 1'b1);
+  end
+`ifndef SYNTHESIS
+  logic [vta_pkg::INSN_BITS-1:0] rq_prev_q;
+  always_ff @(posedge clk_i) rq_prev_q <= req_insn_i;
+  /* verilator lint_off SYNCASYNCNET */
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      ReqInsnSettled: assert (!req_start_i || req_insn_i == rq_prev_q)
+        else $error("vta_load_unit: a request side started with an instruction that arrived in the same cycle");
+    end
+  end
+  /* verilator lint_on SYNCASYNCNET */
+`endif
 
   // (two adders, so that the start's late select comes after them)
   vta_add #(.W(DW)) u_next_row (
@@ -225,8 +252,8 @@ module vta_load_unit #(
       ar_rows_left_q <= rq_y_size;
       ar_rows_last_q <= (rq_y_size == 16'd1);
       ar_addr_q      <= byte_addr(rq_dram_base);
-      ar_left_q      <= beats_of_row(rq_dram_base, 1'b0);
-      ar_left_m1_q   <= beats_of_row(rq_dram_base, 1'b1);
+      ar_left_q      <= rq_left_q;
+      ar_left_m1_q   <= rq_left_m1_q;
       nx_elem_q      <= nx_elem_first;
       nx_valid_q     <= 1'b0;
     end else begin
