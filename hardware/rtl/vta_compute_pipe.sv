@@ -14,7 +14,7 @@
 //         hazard window is four stages
 //   GEMM: S2 multiply (into the DSP48s' M registers), S2P the products (their P registers), S2Y each
 //         output's products to two (carry-save) and read ACC[dst], S2X the BATCH x BLOCK_OUT sums plus
-//         the accumulator, S3 write. ACC is read three stages after S1 and written two stages after
+//         the accumulator (to two again, carry-save), S3 their add and the write. ACC is read three stages after S1 and written two stages after
 //         that, so the hazard window is a micro-op one or two stages ahead. The next GEMM may start once
 //         this one's micro-ops are all past S1.
 //   ALU MUL: S2 the partial products (M registers), S2P (P registers), S2Y their carry-save sum, S2X
@@ -487,6 +487,9 @@ module vta_compute_pipe #(
   // last_k (k_q is the last micro-op's) is a register, kept up as k_q moves: every loop register's
   // update waits on it, and a compare of k_q would put an equality tree before them
   logic last_k_q, one_k_q;    // one_k_q: the kernel has one micro-op
+  logic one_k_start;          // the starting instruction's kernel has one (uop_bgn + 1 == uop_end, no add)
+  vta_sum_eq #(.W(UAW + 1)) u_one_k (.a_i((UAW + 1)'(start_insn.uop_bgn)), .b_i((UAW + 1)'(1)),
+                                     .w_i((UAW + 1)'(start_insn.uop_end)), .eq_o(one_k_start));
   assign last_k = last_k_q;
   assign last_j = s0_group ? left_le_room : (s0_left == 14'd1);  // s0_n is all that is left
   assign last_i = (i_q == i_last_q);
@@ -496,8 +499,8 @@ module vta_compute_pipe #(
     if (start_i) begin
       k_q <= (UAW + 1)'(start_insn.uop_bgn);
       k_last_m1_q <= (UAW + 1)'(start_insn.uop_end) - (UAW + 1)'(2);
-      last_k_q <= ((UAW + 1)'(start_insn.uop_bgn) + (UAW + 1)'(1) == (UAW + 1)'(start_insn.uop_end));
-      one_k_q  <= ((UAW + 1)'(start_insn.uop_bgn) + (UAW + 1)'(1) == (UAW + 1)'(start_insn.uop_end));
+      last_k_q <= one_k_start;
+      one_k_q  <= one_k_start;
       i_q <= '0;
       i_last_q <= start_insn.iter_out - 14'd1;
       jleft_q <= start_insn.iter_in;
@@ -738,8 +741,9 @@ module vta_compute_pipe #(
   end
 
   if (GEMM) begin : g_mac_array
-    logic [ELEM-1:0] gemm_res, s3_gemm_q;
+    logic [ELEM-1:0] s3_gemm;  // S3's row
 `ifdef VTA_SIM_ARITH
+    logic [ELEM-1:0] gemm_res, s3_gemm_q;
     // A simulator computes each output's dot product where synthesis has the products (S2: the DSP48s'
     // M registers), carries it through S2P and S2Y, and adds the accumulator in S2X: the same stages,
     // enables and sums as below, one multiply-add loop per output instead of a model of the DSP48s'
@@ -763,6 +767,10 @@ module vta_compute_pipe #(
         assign gemm_res[(b * BOUT + o) * ACC_W +: ACC_W] = acc_row[(b * BOUT + o) * ACC_W +: ACC_W] + dot_y;
       end
     end
+    always_ff @(posedge clk_i) begin
+      if (pre3_valid && !pre3_reset) s3_gemm_q <= gemm_res;
+    end
+    assign s3_gemm = s3_gemm_q;
 `else
     // Two products per DSP48 (vta_mac_pair) where vta_pkg::GEMM_PACK says they fit, else one; either
     // way in offset binary (product + 2^(PW-1), as unsigned: the top bit inverted). The sums go in two
@@ -813,22 +821,27 @@ module vta_compute_pipe #(
             cs_c_q <= cs_c;
           end
         end
-        // S2X: accumulator + the two - the offsets, to two in one LUT level (vta_csa_3k), then one add
-        logic [ACC_W-1:0] f_s, f_c;
+        // S2X: accumulator + the two - the offsets, to two in one LUT level (vta_csa_3k), registered as
+        // two for S3, whose one add feeds the ACC write: the add's carry chain after a register, not
+        // after the ACC read, its row select and the tree (S3's output is the write data either way)
+        logic [ACC_W-1:0] f_s, f_c, f_s_q, f_c_q;
         vta_csa_3k #(.W(ACC_W), .K(-OFFSETS)) u_final (
           .a_i(acc_row[(b * BOUT + o) * ACC_W +: ACC_W]), .b_i(ACC_W'(cs_s_q)), .c_i(ACC_W'(cs_c_q)),
           .sum_o(f_s), .carry_o(f_c));
-        vta_add #(.W(ACC_W)) u_sum (.a_i(f_s), .b_i(f_c), .cin_i(1'b0),
-                                    .sum_o(gemm_res[(b * BOUT + o) * ACC_W +: ACC_W]));
+        always_ff @(posedge clk_i) begin
+          if (pre3_valid && !pre3_reset) begin
+            f_s_q <= f_s;
+            f_c_q <= f_c;
+          end
+        end
+        vta_add #(.W(ACC_W)) u_sum (.a_i(f_s_q), .b_i(f_c_q), .cin_i(1'b0),
+                                    .sum_o(s3_gemm[(b * BOUT + o) * ACC_W +: ACC_W]));
       end
     end
 `endif
-    always_ff @(posedge clk_i) begin
-      if (pre3_valid && !pre3_reset) s3_gemm_q <= gemm_res;
-    end
     // S3's rows: zeros (reset) or the GEMM row (the write enable picks its row)
     for (genvar r = 0; r < R; r++) begin : g_row
-      assign s3_res[r * ELEM +: ELEM] = s3_reset_q ? '0 : s3_gemm_q;
+      assign s3_res[r * ELEM +: ELEM] = s3_reset_q ? '0 : s3_gemm;
     end
     logic unused_alu;
     assign unused_alu = ^{s2_src_q, imm, s3_first_q, s3_group_q, use_imm, s1_rd_acc, s1_rd_addr, hazard, locked, mul_path};
@@ -898,7 +911,9 @@ module vta_compute_pipe #(
               logic [UB-1:0] pb;
               logic [KW-1:0] m_q, p_q;
               assign pa = a[i * MA +: UA];
-              assign pb = bv[j * MB +: UB];
+              // (gated by the op: a register straight into the multiplier would be taken into the DSP48
+              // as its B register, with the S1 move's deep enable as its clock enable)
+              assign pb = bv[j * MB +: UB] & {UB{mul_path}};
               always_ff @(posedge clk_i) begin
                 if (mul_m) m_q <= KW'(pa * pb);
                 if (mul_p) p_q <= m_q;

@@ -59,15 +59,57 @@ module vta_fetch #(
     $error("vta_fetch: BURST_INSNS must be a power of two");
   end
   logic [NW-1:0] n_insns, left_n, page_n, n_q;
+  logic          left_big_q;  // req_left_q >= BURST_INSNS
   logic [7:0]    slot;  // the instruction's place in its 4 KiB page
   logic          plan_valid_q, more_q;
   logic [CW-1:0] room_limit_q;  // the buffer takes the burst while it holds at most this many
   logic [7:0]    len_q;
   assign slot    = addr_q[11:4];
   // (at least BURST_INSNS left: a bit test, BURST_INSNS being a power of two)
-  assign left_n  = (req_left_q[31:NW-1] != '0) ? NW'(BURST_INSNS) : NW'(req_left_q);
-  assign page_n  = (slot > 8'(256 - BURST_INSNS)) ? NW'(9'd256 - {1'b0, slot}) : NW'(BURST_INSNS);
-  assign n_insns = (page_n < left_n) ? page_n : left_n;
+  // (the test kept as a register beside req_left_q: a 29-bit OR before the plan's compare was its
+  // longest path)
+  logic          left_big;
+  logic [NW-1:0] left_lo;
+  assign left_big = left_big_q;
+  assign left_lo  = NW'(req_left_q);
+  assign left_n   = left_big ? NW'(BURST_INSNS) : left_lo;
+  // The slots to the page's end when fewer than a burst (256 - slot: the page's last BURST_INSNS slots
+  // but the first), by bit tests and the low bits' negation: no carry chain. The burst is the fewer of
+  // the two, by a compare written as logic (Yosys gives a `<` a carry chain), and the plan's other
+  // registers take each candidate's value, worked out beside the compare: the page's without an add.
+  localparam int unsigned LB      = NW - 1;            // log2(BURST_INSNS)
+  localparam int unsigned LOG_BPI = $clog2(BPI);
+  if (BURST_INSNS < 2 || BUF_DEPTH % BURST_INSNS != 0 || (1 << LOG_BPI) != BPI) begin : g_bad_buf
+    $error("vta_fetch: BUF_DEPTH must be a multiple of BURST_INSNS, and the beats per instruction a power of two");
+  end
+  function automatic logic less(input logic [NW-1:0] a, input logic [NW-1:0] b);
+    less = 1'b0;
+    for (int unsigned i = 0; i < NW; i++) less = (!a[i] && b[i]) || (!(a[i] ^ b[i]) && less);
+  endfunction
+  logic          near_end, page_first;
+  logic [LB-1:0] s_lo, s_neg, s_inv;
+  logic [NW-1:0] page_m1;
+  logic [CW-1:0] room_page, room_left;
+  logic [7:0]    len_page, len_left;
+  assign s_lo     = slot[LB-1:0];
+  assign s_inv    = ~s_lo;  // BURST_INSNS - 1 - s_lo
+  assign near_end = (&slot[7:LB]) && (s_lo != '0);
+  for (genvar i = 0; i < LB; i++) begin : g_neg
+    if (i == 0) begin : g_bit0
+      assign s_neg[i] = s_lo[i];
+    end else begin : g_bit
+      assign s_neg[i] = s_lo[i] ^ (|s_lo[i-1:0]);
+    end
+  end
+  assign page_n     = near_end ? NW'(s_neg) : NW'(BURST_INSNS);
+  assign page_m1    = near_end ? NW'(s_inv) : NW'(BURST_INSNS - 1);
+  assign room_page  = near_end ? (CW'(BUF_DEPTH - BURST_INSNS) | CW'(s_lo)) : CW'(BUF_DEPTH - BURST_INSNS);
+  // (the few-left values from the register's low bits, the wide test selecting after them)
+  assign room_left  = left_big ? CW'(BUF_DEPTH - BURST_INSNS) : CW'(BUF_DEPTH) - CW'(left_lo);
+  assign len_page   = (8'(page_m1) << LOG_BPI) | 8'(BPI - 1);
+  assign len_left   = left_big ? 8'(BURST_INSNS * BPI - 1) : 8'(left_lo) * 8'(BPI) - 8'd1;
+  assign page_first = less(page_n, left_n);
+  assign n_insns    = page_first ? page_n : left_n;
   assign arvalid_o = plan_valid_q && more_q && !outstanding_q && (buf_count <= room_limit_q);
   assign araddr_o  = addr_q;
   assign arlen_o   = len_q;
@@ -85,8 +127,8 @@ module vta_fetch #(
       plan_valid_q <= !start_i && !ar_fire;
       more_q       <= (req_left_q != '0);
       n_q          <= n_insns;
-      room_limit_q <= CW'(BUF_DEPTH) - CW'(n_insns);
-      len_q        <= 8'(n_insns) * 8'(BPI) - 8'd1;
+      room_limit_q <= page_first ? room_page : room_left;
+      len_q        <= page_first ? len_page : len_left;
     end
   end
 
@@ -99,20 +141,29 @@ module vta_fetch #(
   vta_add #(.W(ADDR_W - 12)) u_page_inc (.a_i(addr_q[ADDR_W-1:12]), .b_i('0), .cin_i(1'b1), .sum_o(page_inc));
   vta_add #(.W(32)) u_left (.a_i(req_left_q), .b_i(~n_wide), .cin_i(1'b1), .sum_o(left_after));
   always_ff @(posedge clk_i) page_inc_q <= page_inc;
+  // at least BURST_INSNS left after the burst: surely when twice that many are left now (n_q is at most
+  // BURST_INSNS), else from the low bits' difference (req_left_q is at least n_q)
+  logic          big_after;
+  logic [NW:0]   low_after;
+  assign low_after = (NW + 1)'(req_left_q[NW-1:0]) - (NW + 1)'(n_q);
+  assign big_after = (req_left_q[31:NW] != '0) || low_after[NW-1];
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       addr_q        <= '0;
       req_left_q    <= '0;
+      left_big_q    <= 1'b0;
       outstanding_q <= 1'b0;
     end else if (start_i) begin
       addr_q        <= {insn_addr_i[ADDR_W-1:4], 4'b0};
       req_left_q    <= insn_count_i;
+      left_big_q    <= (insn_count_i[31:NW-1] != '0);
       outstanding_q <= 1'b0;
     end else begin
       if (ar_fire) begin
         addr_q        <= {in_page_end[12] ? page_inc_q : addr_q[ADDR_W-1:12], in_page_end[11:0]};
         req_left_q    <= left_after;
+        left_big_q    <= big_after;
         outstanding_q <= 1'b1;
       end else if (rvalid_i && rlast_i) begin
         outstanding_q <= 1'b0;
@@ -220,4 +271,14 @@ module vta_fetch #(
 
   logic unused_ok;
   assign unused_ok = buf_wready ^ (^insn_addr_i[3:0]);  // space is reserved before each request
+`ifndef SYNTHESIS
+  /* verilator lint_off SYNCASYNCNET */
+  always_ff @(posedge clk_i) begin
+    if (rst_ni) begin
+      LeftBigFollows: assert (left_big_q == (req_left_q[31:NW-1] != '0))
+        else $error("vta_fetch: the burst plan's at-least-a-burst-left flag disagrees with the count");
+    end
+  end
+  /* verilator lint_on SYNCASYNCNET */
+`endif
 endmodule
