@@ -220,11 +220,6 @@ module vta_compute_pipe #(
   logic [LR-1:0]  s3_first_q;              // the row of a single micro-op or a group's first
   logic [R*ELEM-1:0] s3_res;               // the rows written
 
-  // rows of word `w` a pending write in S2/S3 still has to write, among `rows`
-  function automatic logic pending_in(input logic [AWW-1:0] dst_word, input logic [R-1:0] wrows,
-                                      input logic [AWW-1:0] w, input logic [R-1:0] rows);
-    pending_in = (dst_word == w) && ((wrows & rows) != '0);
-  endfunction
   // the row of its word a row index is (its low bits pick it)
   function automatic logic [R-1:0] row_of(input logic [LR-1:0] r);
     row_of = R'(1) << r;
@@ -1018,6 +1013,11 @@ module vta_compute_pipe #(
   assign hazard_stall_o = hazard || locked;
 
 `ifndef SYNTHESIS
+  // rows of word `w` a pending write in S2/S3 still has to write, among `rows`
+  function automatic logic pending_in(input logic [AWW-1:0] dst_word, input logic [R-1:0] wrows,
+                                      input logic [AWW-1:0] w, input logic [R-1:0] rows);
+    pending_in = (dst_word == w) && ((wrows & rows) != '0);
+  endfunction
   /* verilator lint_off SYNCASYNCNET */
   // read-after-write: an ACC row is never read while an older micro-op has still to write it (any stage
   // after the read, S3 included: it writes in the read's cycle)

@@ -444,7 +444,7 @@ module vta_top #(
   logic deadlock_q;
   always_ff @(posedge clk_i or negedge rst_core_n) begin
     if (!rst_core_n) deadlock_q <= 1'b0;
-    else deadlock_q <= deadlock_cond && !start;
+    else deadlock_q <= deadlock_cond;  // (running_q: never in a start's cycle)
   end
 
   // the stalled instruction reported on deadlock: the lowest index among the blocked modules, one compare
