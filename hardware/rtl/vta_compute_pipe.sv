@@ -906,9 +906,13 @@ module vta_compute_pipe #(
               logic [UB-1:0] pb;
               logic [KW-1:0] m_q, p_q;
               assign pa = a[i * MA +: UA];
+`ifdef VTA_SIM_ARITH
+              assign pb = bv[j * MB +: UB];
+`else
               // (gated by the op: a register straight into the multiplier would be taken into the DSP48
               // as its B register, with the S1 move's deep enable as its clock enable)
               assign pb = bv[j * MB +: UB] & {UB{mul_path}};
+`endif
               always_ff @(posedge clk_i) begin
                 if (mul_m) m_q <= KW'(pa * pb);
                 if (mul_p) p_q <= m_q;

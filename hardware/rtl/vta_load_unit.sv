@@ -169,19 +169,23 @@ module vta_load_unit #(
   endfunction
 
   // the first row's beats, worked out before the start: the request side's instruction is in place a
-  // cycle before req_start_i (both parents take it, then pop a token at least; asserted below)
+  // cycle before req_start_i (both parents take it, then pop a token at least; asserted below). A
+  // simulator works them out at the start instead (the same values: every cycle would cost it more).
+`ifndef VTA_SIM_ARITH
   logic [BW-1:0] rq_left_q, rq_left_m1_q;
   always_ff @(posedge clk_i) begin
     rq_left_q    <= beats_of_row(rq_dram_base, 1'b0);
     rq_left_m1_q <= beats_of_row(rq_dram_base, 1'b1);
   end
+`endif
 `ifndef SYNTHESIS
-  logic [vta_pkg::INSN_BITS-1:0] rq_prev_q;
-  always_ff @(posedge clk_i) rq_prev_q <= req_insn_i;
+  // (the fields the start uses, as they were a cycle before)
+  logic [47:0] rq_prev_q;
+  always_ff @(posedge clk_i) rq_prev_q <= {rq_dram_base, rq_x_size};
   /* verilator lint_off SYNCASYNCNET */
   always_ff @(posedge clk_i) begin
-    if (rst_ni) begin
-      ReqInsnSettled: assert (!req_start_i || req_insn_i == rq_prev_q)
+    if (rst_ni && req_start_i) begin
+      ReqInsnSettled: assert ({rq_dram_base, rq_x_size} == rq_prev_q)
         else $error("vta_load_unit: a request side started with an instruction that arrived in the same cycle");
     end
   end
@@ -252,8 +256,13 @@ module vta_load_unit #(
       ar_rows_left_q <= rq_y_size;
       ar_rows_last_q <= (rq_y_size == 16'd1);
       ar_addr_q      <= byte_addr(rq_dram_base);
+`ifdef VTA_SIM_ARITH
+      ar_left_q      <= beats_of_row(rq_dram_base, 1'b0);
+      ar_left_m1_q   <= beats_of_row(rq_dram_base, 1'b1);
+`else
       ar_left_q      <= rq_left_q;
       ar_left_m1_q   <= rq_left_m1_q;
+`endif
       nx_elem_q      <= nx_elem_first;
       nx_valid_q     <= 1'b0;
     end else begin
@@ -437,6 +446,8 @@ module vta_load_unit #(
   // is a few LUTs deep.
   logic               pw_active_q, pw_data_row_q, pw_no_right_q;
   logic [TW-1:0]      pw_r_q, pw_c_q, pw_cols_m1_q, pw_rows_m1_q;
+  logic [TW-1:0]      pw_c_next;  // the next column: a carry-select add (an 18-bit ripple was 5 CARRY4)
+  vta_add #(.W(TW)) u_pw_c_inc (.a_i(pw_c_q), .b_i('0), .cin_i(1'b1), .sum_o(pw_c_next));
   logic [3:0]         pw_to_data_q;    // top pad rows from the current one to the first data row
   logic [15:0]        pw_data_left_q;  // data rows not yet done
   logic [SRAM_AW-1:0] pw_row_addr_q;
@@ -481,7 +492,7 @@ module vta_load_unit #(
         pw_data_row_q  <= (pw_to_data_q <= 4'd1) &&
                           (pw_data_row_q ? (pw_data_left_q[15:1] != '0) : (pw_data_left_q != '0));
       end else begin
-        pw_c_q <= pw_at_data ? data_col_end : pw_c_q + TW'(1);
+        pw_c_q <= pw_at_data ? data_col_end : pw_c_next;
       end
     end
   end
