@@ -13,10 +13,10 @@
 //         result; S3 write: ACC[dst] (the compute module writes the OUT shadow); ACC is read in S1, so the
 //         hazard window is four stages
 //   GEMM: S2 multiply (into the DSP48s' M registers), S2P the products (their P registers), S2Y each
-//         output's products to two (carry-save) and read ACC[dst], S2X the BATCH x BLOCK_OUT sums plus
-//         the accumulator (to two again, carry-save), S3 their add and the write. ACC is read three stages after S1 and written two stages after
-//         that, so the hazard window is a micro-op one or two stages ahead. The next GEMM may start once
-//         this one's micro-ops are all past S1.
+//         output's products to two (carry-save) and read ACC[dst], S2X the sums plus the accumulator (to two
+//         again), S3 their add and the write. ACC is read three stages after S1 and written two after that,
+//         so the hazard window is a micro-op one or two stages ahead. The next GEMM may start once this
+//         one's micro-ops are all past S1.
 //   ALU MUL: S2 the partial products (M registers), S2P (P registers), S2Y their carry-save sum, S2X
 //         the add, S3 write; ACC is read in S1, so the hazard window is five stages. The engine runs
 //         one instruction at a time, so all micro-ops in its pipeline take the same path.
