@@ -739,27 +739,34 @@ module vta_compute_pipe #(
     logic [ELEM-1:0] s3_gemm;  // S3's row
 `ifdef VTA_SIM_ARITH
     logic [ELEM-1:0] gemm_res, s3_gemm_q;
-    // A simulator computes each output's dot product where synthesis has the products (S2: the DSP48s'
-    // M registers), carries it through S2P and S2Y, and adds the accumulator in S2X: the same stages,
-    // enables and sums as below, one multiply-add loop per output instead of a model of the DSP48s'
-    // packing and the carry-save trees (a third of tsim's time). tests/hardware/synth_forms proves the
-    // synthesis form's arithmetic equal to these sums (vta_mac_pair, vta_csa_tree, the offsets).
+    // A simulator computes a row's BOUT dot products where synthesis has the products (S2: the DSP48s'
+    // M registers), carries them through S2P and S2Y, and adds the accumulator in S2X: the same stages,
+    // enables and sums as below. The dot products come from C (vta_sim_gemm_dots,
+    // simulator/tsim/src/gemm_dots.cpp, one vectorized loop): as BOUT x BIN multiplies of bit fields in
+    // the model they were a third of tsim's time. tests/hardware/synth_forms proves the synthesis form's
+    // arithmetic equal to these sums (vta_mac_pair, vta_csa_tree, the offsets), tsim.synth_arith runs
+    // programs on it, and the function has a unit test against a plain loop (tsim_gemm_dots_test).
+    // (not `pure`: SystemVerilog allows no output argument there)
+    import "DPI-C" function void vta_sim_gemm_dots(input int bin, input int bout, input int inp_w,
+                                                   input int wgt_w, input int acc_w,
+                                                   input bit [BIN*INP_W-1:0] inp,
+                                                   input bit [BOUT*BIN*WGT_W-1:0] wgt,
+                                                   output bit [BOUT*ACC_W-1:0] dots);
     for (genvar b = 0; b < BATCH; b++) begin : g_batch
-      for (genvar o = 0; o < BOUT; o++) begin : g_dot
-        logic [ACC_W-1:0] dot_m, dot_p, dot_y;
-        always_ff @(posedge clk_i) begin
-          if (mul_m) begin
-            automatic logic [ACC_W-1:0] sum = '0;
-            for (int unsigned x = 0; x < BIN; x++) begin
-              sum = sum + ACC_W'($signed(inp_rdata_i[(b * BIN + x) * INP_W +: INP_W]) *
-                                 $signed(wgt_rdata_i[(o * BIN + x) * WGT_W +: WGT_W]));
-            end
-            dot_m <= sum;
-          end
-          if (mul_p) dot_p <= dot_m;
-          if (s2y_valid_q && !s2y_reset_q) dot_y <= dot_p;
+      logic [BOUT*ACC_W-1:0] dot_m, dot_p, dot_y;
+      always_ff @(posedge clk_i) begin
+        if (mul_m) begin
+          automatic logic [BOUT*ACC_W-1:0] dots;
+          vta_sim_gemm_dots(BIN, BOUT, INP_W, WGT_W, ACC_W, inp_rdata_i[b * BIN * INP_W +: BIN * INP_W],
+                            wgt_rdata_i, dots);
+          dot_m <= dots;
         end
-        assign gemm_res[(b * BOUT + o) * ACC_W +: ACC_W] = acc_row[(b * BOUT + o) * ACC_W +: ACC_W] + dot_y;
+        if (mul_p) dot_p <= dot_m;
+        if (s2y_valid_q && !s2y_reset_q) dot_y <= dot_p;
+      end
+      for (genvar o = 0; o < BOUT; o++) begin : g_out
+        assign gemm_res[(b * BOUT + o) * ACC_W +: ACC_W] = acc_row[(b * BOUT + o) * ACC_W +: ACC_W] +
+                                                           dot_y[o * ACC_W +: ACC_W];
       end
     end
     always_ff @(posedge clk_i) begin

@@ -1,9 +1,11 @@
 // tsim for any config: a config without a prebuilt model gets one built on first use, with the same
 // recipe as the build's models (build_model.cmake, run by CMake in script mode, position-independent),
-// plus the harness compiled for it into a shared object, cached by config hash and loaded with dlopen.
-// The shared object leaves vta symbols (DeviceMemory, BoardProtocol, Error) to the executable, which
-// exports them (-rdynamic on everything that links vta::tsim), and binds its own Verilator runtime to
-// itself (-Bsymbolic).
+// plus the harness compiled for it into a shared object, cached by config hash and by a fingerprint of
+// what it is built from (the RTL, the recipe, the harness's headers, the flags: a model of older RTL is
+// never reused), and loaded with dlopen. The shared object leaves vta symbols (DeviceMemory,
+// BoardProtocol, Error) to the executable, which exports them (-rdynamic on everything that links
+// vta::tsim), and binds its own Verilator runtime and GEMM dot products (gemm_dots.cpp) to itself
+// (-Bsymbolic).
 #include "on_demand.h"
 
 #include <dlfcn.h>
@@ -11,7 +13,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cinttypes>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -20,6 +25,8 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "tsim_build_info.h"  // generated: tools, sources and flags of this build
 #include "vta/hw/pkg_generator.h"
@@ -99,13 +106,62 @@ void build(const isa::HwConfig& config, const fs::path& dir, const fs::path& so)
   std::ofstream(dir / "model.cpp") << glue_source(prefix, config.name(), hash);
   const fs::path tmp = so.string() + ".tmp";
   cmd = shell_quote(VTA_TSIM_CXX) + " -std=c++20 -O2 -fPIC -shared -w " + VTA_TSIM_INCLUDES + " -I" +
-        shell_quote((out / "include").string()) + " " + shell_quote((dir / "model.cpp").string()) + " " +
+        shell_quote((out / "include").string()) + " " + shell_quote((dir / "model.cpp").string()) + " " + shell_quote(VTA_TSIM_DPI_SOURCE) + " " +
         shell_quote((out / ("lib" + prefix + ".a")).string()) + " " + shell_quote((out / "libvta_verilated.a").string()) +
         " -Wl,-Bsymbolic -pthread -o " + shell_quote(tmp.string());
   run_step("compiling the harness", cmd, dir / "link.log");
   fs::rename(tmp, so);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::fprintf(stderr, "tsim: model for %s ready in %.0f s\n", config.name().c_str(), secs);
+}
+
+std::vector<std::string> split_paths(std::string_view list) {
+  std::vector<std::string> out;
+  while (!list.empty()) {
+    const std::size_t bar = list.find('|');
+    out.emplace_back(list.substr(0, bar));
+    list = bar == std::string_view::npos ? std::string_view{} : list.substr(bar + 1);
+  }
+  return out;
+}
+
+// FNV-1a over the names and contents of the model's inputs: the RTL, build_model.cmake, the harness's
+// sources and headers (they are compiled into the shared object), and the build's flags and compiler.
+std::string build_fingerprint() {
+  uint64_t h = 14695981039346656037ull;
+  const auto mix = [&h](std::string_view bytes) {
+    for (const unsigned char c : bytes) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+    h ^= 0xff;  // a separator, so that "ab"+"c" and "a"+"bc" differ
+    h *= 1099511628211ull;
+  };
+  std::vector<fs::path> files;
+  for (const std::string& f : split_paths(VTA_TSIM_RTL)) files.emplace_back(f);
+  files.emplace_back(VTA_TSIM_BUILD_MODEL);
+  files.emplace_back(VTA_TSIM_DPI_SOURCE);
+  for (const std::string& d : split_paths(VTA_TSIM_HEADER_DIRS)) {
+    std::error_code ec;
+    std::vector<fs::path> headers;
+    for (fs::recursive_directory_iterator it(d, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->is_regular_file() && it->path().extension() == ".h") headers.push_back(it->path());
+    }
+    std::sort(headers.begin(), headers.end());
+    files.insert(files.end(), headers.begin(), headers.end());
+  }
+  for (const fs::path& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in) throw Error("tsim: cannot read " + f.string() + ", which a model built on demand is made from");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    mix(f.string());
+    mix(ss.str());
+  }
+  for (const char* flag : {VTA_TSIM_ASSERT, VTA_TSIM_NATIVE, VTA_TSIM_CXX, VTA_TSIM_VERILATOR}) mix(flag);
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016" PRIx64, h);
+  return hex;
 }
 
 }  // namespace
@@ -126,7 +182,7 @@ const ModelEntry* on_demand_model(const isa::HwConfig& config) {
   std::lock_guard<std::mutex> guard(mutex);
   const std::string hash = config.hash();
   if (auto it = loaded.find(hash); it != loaded.end()) return it->second;
-  const fs::path dir = on_demand_cache_dir() / hash;
+  const fs::path dir = on_demand_cache_dir() / (hash + "-" + build_fingerprint());
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw Error("tsim: cannot create the model cache " + dir.string() + ": " + ec.message());
