@@ -84,17 +84,23 @@ module vta_compute #(
   output logic                                wgt_re_o,
   output logic [vta_pkg::LOG_WGT_DEPTH-1:0]   wgt_raddr_o,
   input  logic [vta_pkg::WGT_ELEM_BITS-1:0]   wgt_rdata_i,
-  // ACC buffer: NB banks of R rows per word, a write enable per row; bank b's ports at slice b
-  output logic [NB*R-1:0]                                    acc_we_o,
-  output logic [NB*BWW-1:0]                                  acc_waddr_o,
-  output logic [NB*R*vta_pkg::ACC_ELEM_BITS-1:0]             acc_wdata_o,
+  // ACC buffer (and its OUT shadow, vta_acc_bank): NB banks of R rows per word. Three writers, each with
+  // its enables per bank (bank b's at slice b; at most one writer a bank in a cycle) and its word address
+  // within the bank and data: the GEMM engine, the ALU engine (a write enable per row), the ACC loader
+  // (one row). Bank b's read port at slice b.
+  output logic [NB*R-1:0]                                    acc_g_we_o,
+  output logic [BWW-1:0]                                     acc_g_waddr_o,
+  output logic [R*vta_pkg::ACC_ELEM_BITS-1:0]                acc_g_wdata_o,
+  output logic [NB*R-1:0]                                    acc_a_we_o,
+  output logic [BWW-1:0]                                     acc_a_waddr_o,
+  output logic [R*vta_pkg::ACC_ELEM_BITS-1:0]                acc_a_wdata_o,
+  output logic [NB-1:0]                                      acc_l_we_o,
+  output logic [vta_pkg::LOG_ACC_ROWS-1:0]                   acc_l_row_o,
+  output logic [BWW-1:0]                                     acc_l_waddr_o,
+  output logic [vta_pkg::ACC_ELEM_BITS-1:0]                  acc_l_wdata_o,
   output logic [NB-1:0]                                      acc_re_o,
   output logic [NB*BWW-1:0]                                  acc_raddr_o,
   input  logic [NB*R*vta_pkg::ACC_ELEM_BITS-1:0]             acc_rdata_i,
-  // OUT buffer (write), laid out as ACC
-  output logic [NB*R-1:0]                                    out_we_o,
-  output logic [NB*BWW-1:0]                                  out_waddr_o,
-  output logic [NB*R*vta_pkg::OUT_ELEM_BITS-1:0]             out_wdata_o,
   // status
   output logic                          idle_o,
   output logic                          blocked_o,
@@ -113,16 +119,12 @@ module vta_compute #(
   output logic [vta_pkg::LOG_ACC_ROWS:0] alu_rows_o,    // ... for this many rows (a group: more than one)
   output logic                          hazard_stall_o
 );
-  localparam int unsigned OUT_W  = vta_pkg::OUT_WIDTH;
-  localparam int unsigned ACC_W  = vta_pkg::ACC_WIDTH;
-  localparam int unsigned LANES  = vta_pkg::BATCH * vta_pkg::BLOCK_OUT;
   localparam int unsigned UAW    = vta_pkg::LOG_UOP_DEPTH;
   localparam int unsigned AAW    = vta_pkg::LOG_ACC_DEPTH;
   localparam int unsigned LR     = vta_pkg::LOG_ACC_ROWS;
   localparam int unsigned LB     = vta_pkg::LOG_ACC_BANKS;
   localparam int unsigned AWW    = AAW - LR;               // ACC word address bits (bank bits on top)
   localparam int unsigned ELEM   = vta_pkg::ACC_ELEM_BITS;
-  localparam int unsigned OELEM  = vta_pkg::OUT_ELEM_BITS;
   localparam int unsigned XW     = AAW + 16;               // a footprint's full-width index
   localparam int unsigned QD     = 4;                      // ALU queue entries
 
@@ -522,43 +524,28 @@ module vta_compute #(
   assign a_acc_rdata = a_rbank_q ? acc_rdata_i[R * ELEM +: R * ELEM] : acc_rdata_i[0 +: R * ELEM];
   logic ld_bank;
   assign ld_bank = acc_ld_waddr[AAW-1];
+  // the writers' enables by bank; their addresses and data go to both banks (vta_acc_bank picks)
+  assign acc_g_waddr_o = g_acc_waddr[BWW-1:0];
+  assign acc_g_wdata_o = g_acc_wdata;
+  assign acc_a_waddr_o = a_acc_waddr[BWW-1:0];
+  assign acc_a_wdata_o = a_acc_wdata;
+  assign acc_l_row_o   = acc_ld_waddr[LR-1:0];
+  assign acc_l_waddr_o = acc_ld_waddr[AAW-2:LR];
+  assign acc_l_wdata_o = acc_ld_wdata;
   for (genvar b = 0; b < NB; b++) begin : g_bank
-    logic g_rd, a_rd, g_wr, a_wr, l_wr;
-    logic [R-1:0] we;
-    logic [BWW-1:0] waddr;
-    logic [R*ELEM-1:0] wdata;
+    logic g_rd, a_rd, l_wr;
     assign g_rd = g_acc_re && (g_acc_raddr[AWW-1] == 1'(b));
     assign a_rd = a_acc_re && (a_acc_raddr[AWW-1] == 1'(b));
-    assign g_wr = (g_acc_we != '0) && (g_acc_waddr[AWW-1] == 1'(b));
-    assign a_wr = (a_acc_we != '0) && (a_acc_waddr[AWW-1] == 1'(b));
     assign l_wr = acc_ld_we && (ld_bank == 1'(b));
     assign acc_re_o[b] = g_rd || a_rd;
     assign acc_raddr_o[b * BWW +: BWW] = a_rd ? a_acc_raddr[BWW-1:0] : g_acc_raddr[BWW-1:0];
-    always_comb begin
-      we    = '0;
-      waddr = g_acc_waddr[BWW-1:0];
-      wdata = g_acc_wdata;
-      if (l_wr) begin
-        we    = R'(1) << acc_ld_waddr[LR-1:0];
-        waddr = acc_ld_waddr[AAW-2:LR];
-        wdata = {R{acc_ld_wdata}};
-      end else if (a_wr) begin
-        we    = a_acc_we;
-        waddr = a_acc_waddr[BWW-1:0];
-        wdata = a_acc_wdata;
-      end else if (g_wr) begin
-        we = g_acc_we;
-      end
-    end
-    assign acc_we_o[b * R +: R] = we;
-    assign acc_waddr_o[b * BWW +: BWW] = waddr;
-    assign acc_wdata_o[b * R * ELEM +: R * ELEM] = wdata;
-    assign out_we_o[b * R +: R] = we;
-    assign out_waddr_o[b * BWW +: BWW] = waddr;
-    for (genvar l = 0; l < R * LANES; l++) begin : g_trunc
-      assign out_wdata_o[b * R * OELEM + l * OUT_W +: OUT_W] = wdata[l * ACC_W +: OUT_W];
-    end
+    assign acc_g_we_o[b * R +: R] = (g_acc_waddr[AWW-1] == 1'(b)) ? g_acc_we : '0;
+    assign acc_a_we_o[b * R +: R] = (a_acc_waddr[AWW-1] == 1'(b)) ? a_acc_we : '0;
+    assign acc_l_we_o[b] = l_wr;
 `ifndef SYNTHESIS
+    logic g_wr, a_wr;
+    assign g_wr = acc_g_we_o[b * R +: R] != '0;
+    assign a_wr = acc_a_we_o[b * R +: R] != '0;
     /* verilator lint_off SYNCASYNCNET */
     always_ff @(posedge clk_i) begin
       if (rst_ni) begin

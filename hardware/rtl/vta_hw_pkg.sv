@@ -3,7 +3,8 @@
 // into vta_pkg from isa/include/vta/isa/register_map.h (vta-rtlgen); config-derived constants live there too.
 
 // Arithmetic forms. Synthesis sees the structure the FPGA gets (carry-select adds, carry-save trees, two
-// products per DSP48); a simulator evaluates the same sums as plain arithmetic (VTA_SIM_ARITH: Verilator,
+// products per DSP48, one write port per ACC bank); a simulator evaluates the same sums as plain arithmetic,
+// takes the GEMM's dot products from C and picks an ACC bank's writer where it writes (VTA_SIM_ARITH: Verilator,
 // unless verilated with +define+VTA_SYNTH_ARITH, as tsim's traced model is). Same results in the same
 // cycles: tests/hardware/synth_forms proves the forms equal, and tsim.synth_arith runs programs on the
 // traced model. Defined here, in the first source file every flow reads.

@@ -243,19 +243,24 @@ module vta_top #(
   logic [UL-1:0] uop_we;
   logic [1:0] uop_re;
   logic [NB-1:0] acc_re;
-  logic [NB*ROWS-1:0] acc_we, out_we;
+  logic [NB*ROWS-1:0] acc_g_we, acc_a_we;
+  logic [NB-1:0] acc_l_we;
+  logic [LR-1:0] acc_l_row;
+  logic [BWW-1:0] acc_g_waddr, acc_a_waddr, acc_l_waddr;
+  logic [AE-1:0] acc_g_wdata, acc_a_wdata;
+  logic [vta_pkg::ACC_ELEM_BITS-1:0] acc_l_wdata;
   logic [UL*UWA-1:0] uop_waddr;
   logic [2*vta_pkg::LOG_UOP_DEPTH-1:0] uop_raddr;
   logic [vta_pkg::LOG_INP_DEPTH-1:0] inp_waddr, inp_raddr;
   logic [vta_pkg::LOG_WGT_DEPTH-1:0] wgt_waddr, wgt_raddr;
-  logic [NB*BWW-1:0] acc_waddr, acc_raddr, out_waddr;
+  logic [NB*BWW-1:0] acc_raddr;
   logic [vta_pkg::LOG_OUT_DEPTH-1:0] out_raddr;
   logic [UL*vta_pkg::UOP_ELEM_BITS-1:0] uop_wdata;
   logic [2*vta_pkg::UOP_ELEM_BITS-1:0] uop_rdata;
   logic [vta_pkg::INP_ELEM_BITS-1:0] inp_wdata, inp_rdata;
   logic [vta_pkg::WGT_ELEM_BITS-1:0] wgt_wdata, wgt_rdata;
-  logic [NB*AE-1:0] acc_wdata, acc_rdata;
-  logic [NB*OE-1:0] out_wdata, out_rwords;
+  logic [NB*AE-1:0] acc_rdata;
+  logic [NB*OE-1:0] out_rwords;
   logic [OE-1:0] out_rword;
   logic [vta_pkg::OUT_ELEM_BITS-1:0] out_rdata;
   logic [LR-1:0] out_rrow_q;
@@ -289,14 +294,16 @@ module vta_top #(
   vta_sram #(.WIDTH(vta_pkg::WGT_ELEM_BITS), .DEPTH(vta_pkg::WGT_DEPTH)) u_wgt_buf (
     .clk_i, .we_i(wgt_we), .waddr_i(wgt_waddr), .wdata_i(wgt_wdata),
     .re_i(wgt_re), .raddr_i(wgt_raddr), .rdata_o(wgt_rdata));
+  // ACC and OUT hold the same rows (OUT_DEPTH = ACC_DEPTH): one bank module each half
   for (genvar b = 0; b < NB; b++) begin : g_acc_bank
-    vta_sram #(.WIDTH(AE), .DEPTH(vta_pkg::ACC_DEPTH / ROWS / NB), .WE_W(ROWS)) u_acc_buf (
-      .clk_i, .we_i(acc_we[b * ROWS +: ROWS]), .waddr_i(acc_waddr[b * BWW +: BWW]), .wdata_i(acc_wdata[b * AE +: AE]),
-      .re_i(acc_re[b]), .raddr_i(acc_raddr[b * BWW +: BWW]), .rdata_o(acc_rdata[b * AE +: AE]));
-    vta_sram #(.WIDTH(OE), .DEPTH(vta_pkg::OUT_DEPTH / ROWS / NB), .WE_W(ROWS)) u_out_buf (
-      .clk_i, .we_i(out_we[b * ROWS +: ROWS]), .waddr_i(out_waddr[b * BWW +: BWW]), .wdata_i(out_wdata[b * OE +: OE]),
-      .re_i(out_re && out_raddr[vta_pkg::LOG_OUT_DEPTH-1] == 1'(b)),
-      .raddr_i(out_raddr[vta_pkg::LOG_OUT_DEPTH-2:LR]), .rdata_o(out_rwords[b * OE +: OE]));
+    vta_acc_bank #(.DEPTH(vta_pkg::ACC_DEPTH / ROWS / NB)) u_bank (
+      .clk_i,
+      .g_we_i(acc_g_we[b * ROWS +: ROWS]), .g_waddr_i(acc_g_waddr), .g_wdata_i(acc_g_wdata),
+      .a_we_i(acc_a_we[b * ROWS +: ROWS]), .a_waddr_i(acc_a_waddr), .a_wdata_i(acc_a_wdata),
+      .l_we_i(acc_l_we[b]), .l_row_i(acc_l_row), .l_waddr_i(acc_l_waddr), .l_wdata_i(acc_l_wdata),
+      .re_i(acc_re[b]), .raddr_i(acc_raddr[b * BWW +: BWW]), .rdata_o(acc_rdata[b * AE +: AE]),
+      .out_re_i(out_re && out_raddr[vta_pkg::LOG_OUT_DEPTH-1] == 1'(b)),
+      .out_raddr_i(out_raddr[vta_pkg::LOG_OUT_DEPTH-2:LR]), .out_rdata_o(out_rwords[b * OE +: OE]));
   end
   // the store reads one row: the one of the bank and word its address picked (held, like the word, while
   // re is low)
@@ -357,9 +364,10 @@ module vta_top #(
     .uop_re_o(uop_re), .uop_raddr_o(uop_raddr), .uop_rdata_i(uop_rdata),
     .inp_re_o(inp_re), .inp_raddr_o(inp_raddr), .inp_rdata_i(inp_rdata),
     .wgt_re_o(wgt_re), .wgt_raddr_o(wgt_raddr), .wgt_rdata_i(wgt_rdata),
-    .acc_we_o(acc_we), .acc_waddr_o(acc_waddr), .acc_wdata_o(acc_wdata),
+    .acc_g_we_o(acc_g_we), .acc_g_waddr_o(acc_g_waddr), .acc_g_wdata_o(acc_g_wdata),
+    .acc_a_we_o(acc_a_we), .acc_a_waddr_o(acc_a_waddr), .acc_a_wdata_o(acc_a_wdata),
+    .acc_l_we_o(acc_l_we), .acc_l_row_o(acc_l_row), .acc_l_waddr_o(acc_l_waddr), .acc_l_wdata_o(acc_l_wdata),
     .acc_re_o(acc_re), .acc_raddr_o(acc_raddr), .acc_rdata_i(acc_rdata),
-    .out_we_o(out_we), .out_waddr_o(out_waddr), .out_wdata_o(out_wdata),
     .idle_o(c_idle), .blocked_o(c_blocked), .cur_idx_o(c_idx), .error_idx_o(c_error_idx), .error_o(c_error), .error_code_o(c_error_code),
     .error_info_o(c_error_info), .error_addr_o(c_error_addr),
     .insn_done_o(c_done), .uop_elems_o(c_uop_elems), .acc_elem_o(c_acc_elem), .gemm_uop_o(c_gemm),
