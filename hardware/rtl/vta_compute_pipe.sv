@@ -742,10 +742,10 @@ module vta_compute_pipe #(
     // A simulator computes a row's BOUT dot products where synthesis has the products (S2: the DSP48s'
     // M registers), carries them through S2P and S2Y, and adds the accumulator in S2X: the same stages,
     // enables and sums as below. The dot products come from C (vta_sim_gemm_dots,
-    // simulator/tsim/src/gemm_dots.cpp, one vectorized loop): as BOUT x BIN multiplies of bit fields in
+    // simulator/tsim/src/gemm_dots.cpp, vectorized): as BOUT x BIN multiplies of bit fields in
     // the model they were a third of tsim's time. tests/hardware/synth_forms proves the synthesis form's
     // arithmetic equal to these sums (vta_mac_pair, vta_csa_tree, the offsets), tsim.synth_arith runs
-    // programs on it, and the function has a unit test against a plain loop (tsim_gemm_dots_test).
+    // programs on it, and the function has a unit test against a per-bit sum (tsim_gemm_dots_test).
     // (not `pure`: SystemVerilog allows no output argument there)
     import "DPI-C" function void vta_sim_gemm_dots(input int bin, input int bout, input int inp_w,
                                                    input int wgt_w, input int acc_w,
