@@ -69,19 +69,25 @@ module vta_acc_bank #(
     if (out_re_i) out_rdata_o <= out_q[out_raddr_i];
   end
 `else
+  // The writer's two select bits are kept as nets, so that each data bit is one LUT of three data inputs
+  // and these two (ABC had folded the selects' logic into the 1280 data bits' LUTs differently from run
+  // to run: 1,500 LUTs apart between two runs of one multiplexer)
+  (* keep *) logic l_sel, a_sel;
   logic [R-1:0]       we;
   logic [AW-1:0]      waddr;
   logic [R*ELEM-1:0]  wdata;
   logic [R*OELEM-1:0] out_wdata;
+  assign l_sel = l_we_i;
+  assign a_sel = a_we_i != '0;
   always_comb begin
     we    = g_we_i;
     waddr = g_waddr_i;
     wdata = g_wdata_i;
-    if (l_we_i) begin
+    if (l_sel) begin
       we    = R'(1) << l_row_i;
       waddr = l_waddr_i;
       wdata = {R{l_wdata_i}};
-    end else if (a_we_i != '0) begin
+    end else if (a_sel) begin
       we    = a_we_i;
       waddr = a_waddr_i;
       wdata = a_wdata_i;
