@@ -65,14 +65,11 @@ module vta_fetch #(
   logic [CW-1:0] room_limit_q;  // the buffer takes the burst while it holds at most this many
   logic [7:0]    len_q;
   assign slot    = addr_q[11:4];
-  // (at least BURST_INSNS left: a bit test, BURST_INSNS being a power of two)
-  // (the test kept as a register beside req_left_q: a 29-bit OR before the plan's compare was its
-  // longest path)
-  logic          left_big;
+  // (left_big_q: at least BURST_INSNS left, a bit test kept as a register beside req_left_q, since a
+  // 29-bit OR before the plan's compare was its longest path)
   logic [NW-1:0] left_lo;
-  assign left_big = left_big_q;
   assign left_lo  = NW'(req_left_q);
-  assign left_n   = left_big ? NW'(BURST_INSNS) : left_lo;
+  assign left_n   = left_big_q ? NW'(BURST_INSNS) : left_lo;
   // The slots to the page's end when fewer than a burst (256 - slot: the page's last BURST_INSNS slots
   // but the first), by bit tests and the low bits' negation: no carry chain. The burst is the fewer of
   // the two, by a compare written as logic (Yosys gives a `<` a carry chain), and the plan's other
@@ -105,9 +102,9 @@ module vta_fetch #(
   assign page_m1    = near_end ? NW'(s_inv) : NW'(BURST_INSNS - 1);
   assign room_page  = near_end ? (CW'(BUF_DEPTH - BURST_INSNS) | CW'(s_lo)) : CW'(BUF_DEPTH - BURST_INSNS);
   // (the few-left values from the register's low bits, the wide test selecting after them)
-  assign room_left  = left_big ? CW'(BUF_DEPTH - BURST_INSNS) : CW'(BUF_DEPTH) - CW'(left_lo);
+  assign room_left  = left_big_q ? CW'(BUF_DEPTH - BURST_INSNS) : CW'(BUF_DEPTH) - CW'(left_lo);
   assign len_page   = (8'(page_m1) << LOG_BPI) | 8'(BPI - 1);
-  assign len_left   = left_big ? 8'(BURST_INSNS * BPI - 1) : 8'(left_lo) * 8'(BPI) - 8'd1;
+  assign len_left   = left_big_q ? 8'(BURST_INSNS * BPI - 1) : 8'(left_lo) * 8'(BPI) - 8'd1;
   assign page_first = less(page_n, left_n);
   assign n_insns    = page_first ? page_n : left_n;
   assign arvalid_o = plan_valid_q && more_q && !outstanding_q && (buf_count <= room_limit_q);

@@ -452,9 +452,7 @@ module vta_top #(
   logic deadlock_q;
   always_ff @(posedge clk_i or negedge rst_core_n) begin
     if (!rst_core_n) deadlock_q <= 1'b0;
-    // (!start is redundant, running_q excludes it, but kept: the logic depth of 8 was measured with it,
-    // and ABC's mapping of the whole netlist moves by a cell with changes this small)
-    else deadlock_q <= deadlock_cond && !start;
+    else deadlock_q <= deadlock_cond;  // (running_q: never in start's cycle)
   end
 
   // the stalled instruction reported on deadlock: the lowest index among the blocked modules, one compare
