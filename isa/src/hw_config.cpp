@@ -1,5 +1,7 @@
 #include "vta/isa/hw_config.h"
 
+#include "vta/isa/fnv1a.h"
+
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -286,13 +288,7 @@ std::string HwConfig::hash() const {
   json j = to_json();
   j.erase("timing");
   j.erase("TARGET");
-  const std::string s = j.dump();
-  uint64_t h = 1469598103934665603ull;  // FNV-1a
-  for (unsigned char ch : s) {
-    h ^= ch;
-    h *= 1099511628211ull;
-  }
-  return fmt::format("{:016x}", h);
+  return fmt::format("{:016x}", fnv1a(j.dump()));
 }
 
 bool HwConfig::operator==(const HwConfig& o) const { return to_json() == o.to_json(); }

@@ -32,6 +32,7 @@
 #include "vta/hw/pkg_generator.h"
 #include "vta/hw/shell.h"
 #include "vta/isa/error.h"
+#include "vta/isa/fnv1a.h"
 
 namespace vta::tsim::detail {
 namespace {
@@ -128,14 +129,10 @@ std::vector<std::string> split_paths(std::string_view list) {
 // FNV-1a over the names and contents of the model's inputs: the RTL, build_model.cmake, the harness's
 // sources and headers (they are compiled into the shared object), and the build's flags and compiler.
 std::string build_fingerprint() {
-  uint64_t h = 14695981039346656037ull;
+  uint64_t h = isa::kFnv1aSeed;
   const auto mix = [&h](std::string_view bytes) {
-    for (const unsigned char c : bytes) {
-      h ^= c;
-      h *= 1099511628211ull;
-    }
-    h ^= 0xff;  // a separator, so that "ab"+"c" and "a"+"bc" differ
-    h *= 1099511628211ull;
+    h = isa::fnv1a(bytes, h);
+    h = isa::fnv1a("\xff", h);  // a separator, so that "ab"+"c" and "a"+"bc" differ
   };
   std::vector<fs::path> files;
   for (const std::string& f : split_paths(VTA_TSIM_RTL)) files.emplace_back(f);

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "vta/isa/error.h"
+#include "vta/isa/fnv1a.h"
 
 namespace vta::dse {
 namespace {
@@ -150,13 +151,7 @@ json SweepSpec::to_json() const {
 }
 
 std::string SweepSpec::fingerprint() const {
-  const std::string s = to_json().dump();
-  uint64_t h = 1469598103934665603ull;  // FNV-1a
-  for (unsigned char ch : s) {
-    h ^= ch;
-    h *= 1099511628211ull;
-  }
-  return fmt::format("{:016x}", h);
+  return fmt::format("{:016x}", isa::fnv1a(to_json().dump()));
 }
 
 Shard Shard::parse(const std::string& text) {
