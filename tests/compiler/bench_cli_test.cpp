@@ -91,14 +91,14 @@ TEST(BenchConv2dCli, CyclesAgainstTheRooflineOnATimedTarget) {
   const Result targets = run("bench conv2d --target nonexistent");
   if (targets.out.find("tsim") == std::string::npos) GTEST_SKIP() << "no tsim in this build";
   const fs::path json_path = temp_json("cycles");
-  const Result r = run("bench conv2d --target tsim --layers C10,C11 --repeat 1 --json " + json_path.string());
+  const Result r = run("bench conv2d --target tsim --layers C4,C10,C11 --repeat 1 --json " + json_path.string());
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("Cycles on tsim (DRAM"), std::string::npos) << r.out;
   std::ifstream in(json_path);
   const nlohmann::json j = nlohmann::json::parse(in);
   fs::remove(json_path);
   const auto& c = j.at("cycles");
-  ASSERT_EQ(c.at("layers").size(), 2u);
+  ASSERT_EQ(c.at("layers").size(), 3u);
   uint64_t weighted = 0;
   for (const auto& l : c.at("layers")) {
     const uint64_t cycles = l.at("cycles"), roof = l.at("roofline_cycles");
@@ -109,7 +109,16 @@ TEST(BenchConv2dCli, CyclesAgainstTheRooflineOnATimedTarget) {
     EXPECT_LE(l.at("counters").at("compute_busy_cycles").get<uint64_t>(), cycles);
     weighted += cycles * l.at("occurrences").get<uint64_t>();
   }
-  EXPECT_EQ(c.at("layers")[1].at("occurrences"), 3);  // C11 occurs three times in ResNet-18
+  // The memory bound counts the input pixels a kernel reads: C4 (1x1, stride 2) reads 28x28 of its 56x56
+  // pixels; 64 channels of them, 128x64 weights, 128x28x28 outputs, 128 int32 biases (the full input would
+  // put the bound above the cycles the core takes).
+  EXPECT_EQ(c.at("layers")[0].at("memory_bound_bytes").get<uint64_t>(), 64u * 28 * 28 + 128 * 64 + 128 * 28 * 28 + 128 * 4);
+  const uint64_t bpc = c.at("dram_bytes_per_cycle");
+  EXPECT_EQ(c.at("layers")[0].at("memory_bound_cycles").get<uint64_t>(),
+            (64u * 28 * 28 + 128 * 64 + 128 * 28 * 28 + 128 * 4 + bpc - 1) / bpc);
+  // C11 (3x3, stride 1, pad 1) reads every input pixel
+  EXPECT_EQ(c.at("layers")[2].at("memory_bound_bytes").get<uint64_t>(), 512u * 7 * 7 + 512 * 512 * 9 + 512 * 7 * 7 + 512 * 4);
+  EXPECT_EQ(c.at("layers")[2].at("occurrences"), 3);  // C11 occurs three times in ResNet-18
   EXPECT_EQ(c.at("weighted_cycles").get<uint64_t>(), weighted);
   EXPECT_FALSE(c.at("whole_resnet18").get<bool>());
   EXPECT_GT(c.at("dram_bytes_per_cycle").get<uint64_t>(), 0u);

@@ -142,12 +142,23 @@ DramSetting dram_setting(const std::string& target, const isa::HwConfig& config)
   return d;
 }
 
+// Input rows (columns) a convolution reads along one dimension: those some output's window covers. A
+// kernel narrower than its stride skips the others (a 1x1 kernel with stride 2 reads every other row),
+// so they are no part of the bytes a layer must move.
+uint64_t input_extent_read(int in, int out, int k, int stride, int pad) {
+  std::vector<bool> read(static_cast<size_t>(in), false);
+  for (int o = 0; o < out; ++o)
+    for (int t = 0; t < k; ++t)
+      if (const int i = o * stride - pad + t; i >= 0 && i < in) read[static_cast<size_t>(i)] = true;
+  return static_cast<uint64_t>(std::count(read.begin(), read.end(), true));
+}
+
 // One layer on a timed target: cycles against the roofline, and where the cycles went (the core's
 // busy/stall counters, docs/hardware.md).
 struct CycleRow {
   std::string name;
   int occurrences = 1;
-  uint64_t cycles = 0, roofline = 0, compute_bound = 0, memory_bound = 0, gemm_uops = 0;
+  uint64_t cycles = 0, roofline = 0, compute_bound = 0, memory_bound = 0, memory_bytes = 0, gemm_uops = 0;
   double device_seconds = 0;  // the best of --repeat device runs (the simulator's wall time on tsim/tlm)
   std::map<std::string, uint64_t> counters;  // extra_counters() by name
   uint64_t counter(const std::string& n) const {
@@ -158,8 +169,9 @@ struct CycleRow {
 
 void print_cycles(const std::vector<CycleRow>& rows, const std::string& workload, const std::string& target,
                   const DramSetting& dram, nlohmann::json* json) {
-  fmt::print("\nCycles on {} (DRAM {} cycles latency, {} B/cycle); roofline = max(MACs / lanes, lower-bound bytes / "
-             "{} B/cycle); busy and stall columns are the core's counters, in % of the layer's cycles\n",
+  fmt::print("\nCycles on {} (DRAM {} cycles latency, {} B/cycle); roofline = max(MACs / lanes, bytes moved at least / "
+             "{} B/cycle: weights, bias, output and the input pixels the kernel reads); busy and stall columns are the "
+             "core's counters, in % of the layer's cycles\n",
              target, dram.latency, dram.bytes_per_cycle, dram.bytes_per_cycle);
   fmt::print("| layer | x | cycles | roofline | % of roofline | GEMM uops | compute busy | compute token wait | "
              "RAW hazard | load busy | load token wait | store busy | store token wait | fetch: queue full |\n");
@@ -189,6 +201,7 @@ void print_cycles(const std::vector<CycleRow>& rows, const std::string& workload
                         {"roofline_cycles", r.roofline},
                         {"compute_bound_cycles", r.compute_bound},
                         {"memory_bound_cycles", r.memory_bound},
+                        {"memory_bound_bytes", r.memory_bytes},
                         {"of_roofline", r.cycles ? double(r.roofline) / double(r.cycles) : 0.0},
                         {"gemm_uops", r.gemm_uops}};
     for (const auto& [name, value] : r.counters) j["counters"][name] = value;
@@ -310,7 +323,13 @@ int run_bench_conv2d(const BenchConvOptions& o) {
       row.device_seconds = best;
       row.gemm_uops = c.gemm_counter;
       row.compute_bound = ideal;
-      row.memory_bound = dram.bytes_per_cycle ? (bound + dram.bytes_per_cycle - 1) / dram.bytes_per_cycle : 0;
+      // The roofline's bytes: `bound` with only the input pixels the kernel reads (bound keeps every input
+      // byte, the definition of Apache VTA's published ratio).
+      row.memory_bytes = bound - uint64_t(l.ic) * l.h * l.w +
+                         uint64_t(l.ic) * input_extent_read(l.h, int(oh), l.k, l.stride, l.pad) *
+                             input_extent_read(l.w, int(ow), l.k, l.stride, l.pad);
+      row.memory_bound =
+          dram.bytes_per_cycle ? (row.memory_bytes + dram.bytes_per_cycle - 1) / dram.bytes_per_cycle : 0;
       row.roofline = std::max(row.compute_bound, row.memory_bound);
       for (const auto& [name, value] : device->extra_counters()) row.counters[name] = value;
       cycle_rows.push_back(std::move(row));
