@@ -52,6 +52,13 @@ std::vector<ConvCase> small_cases() {
     add(k);
   }
   {
+    // a pointwise kernel with unequal strides: the LOADs skip rows and columns (every third column)
+    ConvCase k;
+    k.name = "one_by_one_rect_stride";
+    k.c = 24, k.o = 16, k.h = 10, k.w = 11, k.kh = k.kw = 1, k.sh = 2, k.sw = 3, k.pt = k.pl = k.pb = k.pr = 0;
+    add(k);
+  }
+  {
     ConvCase k;
     k.name = "asymmetric_pads";
     k.c = 5, k.o = 7, k.h = 6, k.w = 11, k.kh = 5, k.kw = 3, k.pt = 0, k.pl = 2, k.pb = 3, k.pr = 0;
