@@ -263,9 +263,15 @@ ConvSlots conv_slots(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2
   const bool slices = t.weight_mode == WeightMode::kSlice && !t.single_weight_buffer();
   const bool one_rolling_unit = t.weight_mode == WeightMode::kOcTile && t.single_weight_buffer() &&
                                 t.oc_blocks >= p.oc_blocks;
+  if (t.inp_resident) {
+    s.inp = static_cast<uint32_t>(cdiv(p.ic_blocks, t.ic_blocks));
+    s.inp_pitch = cfg.inp().depth / s.inp;
+  }
   if (p.has_residual || !(slices || one_rolling_unit)) return s;
-  s.inp = fit(cfg.inp().depth, f.inp);
-  s.inp_pitch = cfg.inp().depth / s.inp;
+  if (!t.inp_resident) {
+    s.inp = fit(cfg.inp().depth, f.inp);
+    s.inp_pitch = cfg.inp().depth / s.inp;
+  }
   if (!slices) return s;
   s.wgt = fit(cfg.wgt().depth, f.wgt);
   s.wgt_pitch = cfg.wgt().depth / s.wgt;
@@ -393,6 +399,8 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
   std::vector<std::optional<uint64_t>> slice_key(rolling ? n_ic : 0);
   std::vector<int64_t> slice_reader(rolling ? n_ic : 0, -1);
   std::array<int64_t, 2> res_last_reader = {-1, -1};  // per residual region: the step whose GEMM reads it
+  std::vector<std::optional<uint64_t>> resident_key(t.inp_resident ? n_ic : 0);  // the unit each slot holds
+  std::vector<int64_t> resident_reader(t.inp_resident ? n_ic : 0, -1);       // ... and its last reader
   std::vector<ConvStep> steps;
   steps.reserve(tiles.size() * n_ic);
   int64_t last_wait = -1;
@@ -418,8 +426,15 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
       if (t.weight_mode == WeightMode::kSlice) wgt_key = (uint64_t{tile.g} * n_oc + tile.ot) * n_ic + it;
       else if (t.weight_mode == WeightMode::kOcTile) wgt_key = uint64_t{tile.g} * n_oc + tile.ot;
       int64_t wait = -1;
-      const int64_t wi_ = inp.use(inp_key, false);
-      if (wi_ != -2) {
+      if (t.inp_resident) {
+        // ic step it's unit lives in slot it; loaded when the spatial tile changes
+        if (!resident_key[it] || *resident_key[it] != inp_key) {
+          s.load_inp = true;
+          wait = std::max(wait, resident_reader[it]);
+          resident_key[it] = inp_key;
+        }
+        resident_reader[it] = k;
+      } else if (const int64_t wi_ = inp.use(inp_key, false); wi_ != -2) {
         s.load_inp = true;
         wait = std::max(wait, wi_);
       }
@@ -437,9 +452,9 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
           wait = std::max(wait, ww);
         }
       }
-      s.inp_slot = inp.slot;
+      s.inp_slot = t.inp_resident ? it : inp.slot;
       s.wgt_slot = wgt.slot;
-      inp.last_reader[inp.slot] = k;
+      if (!t.inp_resident) inp.last_reader[inp.slot] = k;
       wgt.last_reader[wgt.slot] = k;
       if (p.has_residual && s.last) {
         // The tile's residual goes into the region of its ACC parity, last read by tile - 2's residual GEMM.

@@ -86,6 +86,10 @@ Conv2dTiling parse_tiling(const std::string& spec) {
     else if (key == "cols") t.out_cols = number();
     else if (key == "ic") t.ic_blocks = number();
     else if (key == "pieces") t.first_pieces = number();
+    else if (key == "resident") {
+      if (value != "0" && value != "1") fail(fmt::format("resident must be 0 or 1, not '{}'", value));
+      t.inp_resident = value == "1";
+    }
     else if (key == "split") {
       if (value != "0" && value != "1") fail(fmt::format("split must be 0 or 1, not '{}'", value));
       t.split_last = value == "1";
@@ -102,7 +106,7 @@ Conv2dTiling parse_tiling(const std::string& spec) {
         if (value == to_string(m)) t.weight_mode = m, found = true;
       if (!found) fail(fmt::format("weights must be slice, oc_tile or all, not '{}'", value));
     } else {
-      fail(fmt::format("unknown key '{}' (oc, rows, cols, ic, order, weights, buffers, pieces, split)", key));
+      fail(fmt::format("unknown key '{}' (oc, rows, cols, ic, order, weights, buffers, pieces, split, resident)", key));
     }
     if (comma == spec.size()) break;
   }
@@ -127,8 +131,8 @@ std::string Conv2dTiling::to_string() const {
       repack.direct() ? std::string() : "input repack " + repack.to_string() + "; ", oc_blocks, out_rows, out_cols,
       ic_blocks, compiler::to_string(order), compiler::to_string(weight_mode),
       single_weight_buffer() ? " (single buffer)" : "",
-      fmt::format("{}{}", first_pieces > 1 ? fmt::format(", first step in {} pieces", first_pieces) : std::string(),
-                  split_last ? ", last tile split in two" : ""), cost.total_bytes(), cost.inp_bytes, cost.wgt_bytes, cost.acc_bytes, cost.out_bytes,
+      fmt::format("{}{}{}", first_pieces > 1 ? fmt::format(", first step in {} pieces", first_pieces) : std::string(),
+                  split_last ? ", last tile split in two" : "", inp_resident ? ", input resident" : ""), cost.total_bytes(), cost.inp_bytes, cost.wgt_bytes, cost.acc_bytes, cost.out_bytes,
       cost.lower_bound_bytes ? static_cast<double>(cost.total_bytes()) / static_cast<double>(cost.lower_bound_bytes)
                              : 0.0,
       cost.lower_bound_bytes, cost.output_tiles, cost.steps, cost.gemm_kernel_uops,
@@ -146,6 +150,7 @@ nlohmann::json Conv2dTiling::to_json() const {
           {"weight_buffers", single_weight_buffer() ? 1 : 2},
           {"first_pieces", first_pieces},
           {"split_last", split_last},
+          {"inp_resident", inp_resident},
           {"predicted",
            {{"inp_bytes", cost.inp_bytes},
             {"wgt_bytes", cost.wgt_bytes},
@@ -256,8 +261,18 @@ std::string check_tiling(const ConvProblem& p, const isa::HwConfig& cfg, const C
   if (t.out_rows < 1 || t.out_rows > p.out_h) return fmt::format("out_rows {} not in [1, {}]", t.out_rows, p.out_h);
   if (t.out_cols < 1 || t.out_cols > p.out_w) return fmt::format("out_cols {} not in [1, {}]", t.out_cols, p.out_w);
   const TileFootprint f = footprint(p, t);
-  if (f.inp > cfg.inp().depth / 2)
+  if (t.inp_resident) {
+    const uint64_t n_ic = cdiv(p.ic_blocks, t.ic_blocks);
+    if (p.has_residual) return "inp_resident needs no fused residual (its tiles use INP regions too)";
+    const uint64_t n_sp = uint64_t{cdiv(p.out_h, t.out_rows)} * cdiv(p.out_w, t.out_cols) * p.batch_groups;
+    if (t.order == LoopOrder::kOcOuter && n_sp != 1)
+      return "inp_resident in oc_outer order needs one spatial tile (else each oc tile reloads every unit)";
+    if (t.split_last) return "inp_resident and split_last do not go together";
+    if (f.inp * n_ic > cfg.inp().depth)
+      return fmt::format("resident input needs {} x {} inp elements, the buffer holds {}", n_ic, f.inp, cfg.inp().depth);
+  } else if (f.inp > cfg.inp().depth / 2) {
     return fmt::format("input tile needs {} inp elements, half the buffer holds {}", f.inp, cfg.inp().depth / 2);
+  }
   if (t.weight_buffers != 1 && t.weight_buffers != 2) return fmt::format("weight_buffers {} not 1 or 2", t.weight_buffers);
   const uint64_t wgt_cap = t.single_weight_buffer() ? cfg.wgt().depth : cfg.wgt().depth / 2;
   if (f.wgt > wgt_cap) return fmt::format("weight tile needs {} wgt elements, the buffer holds {}", f.wgt, wgt_cap);
@@ -303,10 +318,11 @@ Conv2dCost estimate_cost(const ConvProblem& p, const isa::HwConfig& cfg, const C
   const uint64_t rows = sum_real(p.out_h, t.out_rows, p.stride_h, p.pad_top, p.kernel_h, p.in_h);
   const uint64_t cols = sum_real(p.out_w, t.out_cols, p.stride_w, p.pad_left, p.kernel_w, p.in_w);
   const uint64_t inp_once = nb * p.ic_blocks * rows * cols * inp_eb;
-  // The input unit (batch group, spatial tile, ic step) is reused only by consecutive steps.
+  // The input unit (batch group, spatial tile, ic step) is reused only by consecutive steps, or, resident,
+  // by every oc tile of its spatial tile.
   bool inp_reused;
-  if (t.order == LoopOrder::kSpatialOuter) inp_reused = n_ic == 1;
-  else inp_reused = nb * n_sp * n_ic == 1;
+  if (t.order == LoopOrder::kSpatialOuter) inp_reused = n_ic == 1 || t.inp_resident;
+  else inp_reused = nb * n_sp * n_ic == 1 || (t.inp_resident && nb * n_sp == 1);
   c.inp_bytes = inp_reused ? inp_once : inp_once * n_oc;
 
   const uint64_t w_once = uint64_t{p.oc_blocks} * p.ic_blocks * kk * wgt_eb;

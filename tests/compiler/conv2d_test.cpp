@@ -434,6 +434,58 @@ TEST(ConvTiling, LastTileSplitInTwoIsExactAndMovesTheSameBytes) {
   EXPECT_THROW(compiler::compile_conv2d(cfg, d3.tx.shape(), d3.tw, &d3.tb, k3.params(), halo), Error);
 }
 
+// A resident input: each ic step's unit of a spatial tile in a slot of its own, loaded once and read by
+// every oc tile (oc_outer with one spatial tile; spatial_outer with three): the same output and GEMMs as
+// the input through two slots, the input bytes once instead of once per oc tile (three here), the
+// weights and outputs unchanged, every count as the cost model predicts.
+TEST(ConvTiling, ResidentInputIsExactAndLoadsTheInputOnce) {
+  ConvCase k;
+  k.name = "resident";
+  k.c = 64, k.o = 80, k.h = 6, k.w = 7;
+  const isa::HwConfig cfg = load_config("default");
+  for (const auto order : {compiler::LoopOrder::kOcOuter, compiler::LoopOrder::kSpatialOuter}) {
+    compiler::LoweringOptions base = forced_tiling(2, 1, order == compiler::LoopOrder::kOcOuter ? 6 : 2, 7);
+    base.tiling->order = order;
+    compiler::LoweringOptions resident = base;
+    resident.tiling->inp_resident = true;
+    const auto [o, b] = run_variant(k, cfg, 6, resident, base);
+    const auto& c = o.run.counters;
+    EXPECT_EQ(c.inp_load_nbytes, o.run.tiling.cost.inp_bytes);
+    EXPECT_EQ(c.wgt_load_nbytes, o.run.tiling.cost.wgt_bytes);
+    EXPECT_EQ(c.out_store_nbytes, o.run.tiling.cost.out_bytes);
+    EXPECT_EQ(c.wgt_load_nbytes, b.run.counters.wgt_load_nbytes);
+    EXPECT_EQ(c.gemm_counter, b.run.counters.gemm_counter);
+    if (order == compiler::LoopOrder::kOcOuter) {
+      EXPECT_EQ(3 * c.inp_load_nbytes, b.run.counters.inp_load_nbytes);  // three oc tiles read it once
+    } else {
+      EXPECT_LT(c.inp_load_nbytes, b.run.counters.inp_load_nbytes);
+    }
+  }
+}
+
+// A resident input needs one spatial tile in oc_outer order, no split last tile, no fused residual, and
+// every ic step's unit in the INP buffer at once.
+TEST(ConvTiling, ResidentInputIsChecked) {
+  const isa::HwConfig cfg = load_config("default");
+  compiler::Conv2dShape s;
+  s.n = 1, s.c = 64, s.h = s.w = 12, s.o = 80, s.kh = s.kw = 3, s.oh = s.ow = 12;
+  const compiler::ConvProblem p = compiler::make_conv_problem(s, Conv2dParams::with(1, 1, 8), true, cfg);
+  compiler::Conv2dTiling t = *forced_tiling(2, 1, 12, 12).tiling;
+  t.inp_resident = true;
+  EXPECT_EQ(compiler::check_tiling(p, cfg, t), "");  // 4 units of 196 elements
+  t.out_rows = 6;
+  EXPECT_NE(compiler::check_tiling(p, cfg, t).find("one spatial tile"), std::string::npos);
+  t.order = compiler::LoopOrder::kSpatialOuter;
+  EXPECT_EQ(compiler::check_tiling(p, cfg, t), "");
+  s.c = 256;  // 16 units of 112 elements: 1,792 of 2,048
+  const compiler::ConvProblem p16 = compiler::make_conv_problem(s, Conv2dParams::with(1, 1, 8), true, cfg);
+  EXPECT_EQ(compiler::check_tiling(p16, cfg, t), "");
+  t.out_rows = 12;  // 16 units of 196 elements
+  EXPECT_NE(compiler::check_tiling(p16, cfg, t).find("resident input needs 16 x 196"), std::string::npos);
+  EXPECT_EQ(compiler::parse_tiling("oc=2,resident=1").inp_resident, true);
+  EXPECT_THROW(compiler::parse_tiling("oc=2,resident=2"), Error);
+}
+
 // Pieces need weight slices, two ic steps and no more pieces than the tile's channel blocks.
 TEST(ConvTiling, FirstStepPiecesAreChecked) {
   const isa::HwConfig cfg = load_config("default");

@@ -163,6 +163,32 @@ TEST(TsimConv2dPieces, FirstStepInPiecesMatchesFsim) {
   }
 }
 
+// A resident input (each ic step's unit in a slot of its own, loaded once for every oc tile; three oc
+// tiles of 2, 2 and 1 blocks): bit-exact against fsim with the same counters, the input read once.
+TEST(TsimConv2dResidentInput, MatchesFsim) {
+  const isa::HwConfig config = isa::HwConfig::from_file(std::string(VTA_CONFIG_DIR) + "/default.json");
+  const uint32_t hw = 8;
+  const Conv3x3Data d = random_conv3x3(13, 64, 80, hw);
+  const compiler::Conv2dParams p = compiler::Conv2dParams::with(1, 1, 9);
+  compiler::LoweringOptions o;
+  compiler::Conv2dTiling t;
+  t.oc_blocks = 2;
+  t.out_rows = hw;
+  t.out_cols = hw;
+  t.ic_blocks = 1;
+  t.inp_resident = true;
+  o.tiling = t;
+  const auto fsim = driver::open_device("fsim", config), tsim = driver::open_device("tsim", config);
+  runtime::Session fq(*fsim), tq(*tsim);
+  const compiler::OpRun f = compiler::conv2d(fq, d.x, d.w, &d.b, p, o);
+  const compiler::OpRun r = compiler::conv2d(tq, d.x, d.w, &d.b, p, o);
+  EXPECT_EQ(f.output.to_vector<int8_t>(), r.output.to_vector<int8_t>());
+  isa::ExecutionCounters fc = f.counters, tc = r.counters;
+  fc.cycle_count = tc.cycle_count = 0;
+  EXPECT_EQ(fc, tc);
+  EXPECT_EQ(tc.inp_load_nbytes, uint64_t{4} * hw * hw * config.inp().element_bytes);  // padding is not read
+}
+
 // conv2d + fused residual add: the residual LOADs, the identity GEMM and the extra ALU ops on the RTL, with
 // the tiling chosen and with small forced tiles (several reduction steps, partial rows, one residual load
 // per oc block) so that the residual regions and their tokens turn over many times; and with rolling

@@ -518,7 +518,7 @@ void register_bench_conv2d(CLI::App& bench, Action& action) {
   sub->add_option("--tiling", opts->tiling,
                   "Force this tiling on every layer run (with --layers: one), e.g. "
                   "oc=16,rows=4,cols=14,ic=8,order=spatial_outer,weights=all,buffers=1,pieces=8 (keys oc, rows, "
-                  "cols, ic, order, weights, buffers, pieces, split; a layer it does not fit fails with the reason; "
+                  "cols, ic, order, weights, buffers, pieces, split, resident; a layer it does not fit fails with the reason; "
                   "a forced tiling runs the layer without a host repack)");
   sub->add_option("--repeat", opts->repeat, "Runs of each compiled layer; the device time is the best")
       ->capture_default_str();

@@ -236,7 +236,7 @@ void register_op(CLI::App& app, Action& action) {
   conv->add_option("--tiling", co->tiling,
                    "Force this tiling instead of the compiler's choice, e.g. oc=16,rows=4,cols=14,ic=2,"
                    "order=oc_outer,weights=oc_tile,buffers=1,pieces=4 (keys oc, rows, cols, ic, order, weights, "
-                   "buffers, pieces, split; one that does not fit fails with the reason)");
+                   "buffers, pieces, split, resident; one that does not fit fails with the reason)");
   set_footer(*conv, "Input (N, C, H, W) int8, weight (O, C, KH, KW) int8, bias (O,) int32; output (N, O, OH, OW) "
                     "int8. Padding is done by the core's LOAD pad fields; channels are zero-padded to the block "
                     "size and trimmed. Prints the chosen tiling and the run's counters.");

@@ -109,7 +109,8 @@ json tiling_json(const compiler::Conv2dTiling& t) {
           {c.inp_bytes, c.wgt_bytes, c.acc_bytes, c.out_bytes, c.lower_bound_bytes, c.steps, c.output_tiles,
            c.gemm_kernel_uops, c.estimated_cycles},
           t.first_pieces,
-          t.split_last ? 1 : 0};
+          t.split_last ? 1 : 0,
+          t.inp_resident ? 1 : 0};
 }
 
 // ---- reading ----
@@ -337,6 +338,7 @@ compiler::Conv2dTiling parse_tiling(const json& j) {
   if (c.size() > 8) t.cost.estimated_cycles = c.at(8).get<double>();  // packages before 2026-12-04 lack it
   if (j.size() > 8) t.first_pieces = ranged<uint32_t>(j.at(8), 1, 8, "first step pieces");  // ... and this
   if (j.size() > 9) t.split_last = ranged<int>(j.at(9), 0, 1, "last tile split") == 1;     // ... and this
+  if (j.size() > 10) t.inp_resident = ranged<int>(j.at(10), 0, 1, "resident input") == 1;  // before 2026-12-05
   return t;
 }
 

@@ -126,6 +126,11 @@ struct Conv2dTiling {
   // and halves that read no common input (a kernel no larger than its stride along the split): the same
   // bytes. Chosen by estimated time like first_pieces.
   bool split_last = false;
+  // Every ic step's input unit of a spatial tile in an INP slot of its own (as many slots as ic steps),
+  // loaded once and read by every output-channel tile of that spatial tile, instead of once per oc tile
+  // through two slots: for layers whose whole input window fits the INP buffer (the oc tiles of a single
+  // spatial tile, or spatial_outer order).
+  bool inp_resident = false;
   Conv2dCost cost;  // filled by estimate_cost / choose_tiling
   // The host repack applied before tiling (the tiling then describes the repacked problem); chosen by
   // conv2d() when the input channels are few, reported here.
@@ -137,7 +142,8 @@ struct Conv2dTiling {
 
 // A tiling written as comma-separated key=value pairs, e.g. "oc=16,rows=4,cols=14,ic=8,order=spatial_outer,
 // weights=all,buffers=1,pieces=8" (keys oc, rows, cols, ic, order oc_outer|spatial_outer, weights
-// slice|oc_tile|all, buffers 1|2, pieces; unnamed ones keep Conv2dTiling's defaults): how a user forces one
+// slice|oc_tile|all, buffers 1|2, pieces, split 0|1, resident 0|1; unnamed ones keep Conv2dTiling's
+// defaults): how a user forces one
 // (`vta bench conv2d --tiling`). Throws vta::Error naming the bad pair; whether it fits a problem is
 // check_tiling's business.
 Conv2dTiling parse_tiling(const std::string& spec);
