@@ -102,6 +102,7 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
   const double consts = p.resident_constants ? double(OB) * p.acc_vectors() * acc_eb : 0;
   double gemm_free = 0;
   double load_free = 0, store_free = 0, alu_free = 0;
+  std::array<double, 2> loads_done = {0, 0};  // the last two LOADs' data in, older first
   double front = 0;  // the compute module's front end is free to issue the next instruction
   DramCalendar dram;
   // the micro-ops and the resident constants, from the start, share the DRAM with the first loads
@@ -126,35 +127,48 @@ double estimate_conv_cycles(const ConvProblem& p, const isa::HwConfig& cfg, cons
     const uint32_t ib0 = s.it * t.ic_blocks, tib = std::min(t.ic_blocks, IB - ib0);
     const double plane = double(th) * tw;
     const uint32_t sob = s.oc_blocks(tob);  // a piece's output-channel blocks
-    double bytes = 0;
+    // the group's LOADs in the order the emitter writes them: weights, input, residual
+    double wgt_bytes = 0, inp_bytes = 0, res_bytes = 0;
     if (s.load_inp) {
-      bytes += double(tib) * inp_eb *
-               double(real_extent(oh0, th, p.stride_h, p.pad_top, p.kernel_h, p.in_h)) *
-               double(real_extent(ow0, tw, p.stride_w, p.pad_left, p.kernel_w, p.in_w));
+      inp_bytes = double(tib) * inp_eb *
+                  double(real_extent(oh0, th, p.stride_h, p.pad_top, p.kernel_h, p.in_h)) *
+                  double(real_extent(ow0, tw, p.stride_w, p.pad_left, p.kernel_w, p.in_w));
     }
-    if (s.load_wgt_slice) bytes += double(sob) * tib * kk * wgt_eb;
+    if (s.load_wgt_slice) wgt_bytes += double(sob) * tib * kk * wgt_eb;
     if (s.load_wgt) {
       const double blocks = t.weight_mode == WeightMode::kSlice    ? double(sob) * tib
                             : t.weight_mode == WeightMode::kOcTile ? double(tob) * IB
                                                                    : double(OB) * IB;
-      bytes += blocks * kk * wgt_eb;
+      wgt_bytes += blocks * kk * wgt_eb;
     }
-    if (s.load_res) bytes += double(tob) * plane * inp_eb;
+    if (s.load_res) res_bytes = double(tob) * plane * inp_eb;
+    const double bytes = wgt_bytes + inp_bytes + res_bytes;
     double ready = 0;
     if (bytes == 0) {
       total_bytes += kInsnBytes;  // the GEMM instruction comes from DRAM too
     } else {
       // with its LOAD instructions (the input's, a weight LOAD) and the GEMM's
-      bytes += double(tib + 2) * kInsnBytes;
+      const double insn_bytes = double(tib + 2) * kInsnBytes;
       double start = load_free;
       if (s.wait_compute && !tokens.empty()) {
         start = std::max(start, tokens.front());
         tokens.pop_front();
       }
-      // the load module overlaps the bursts of a group's LOADs, not the DRAM latency between groups
-      ready = dram.reserve(start, bytes / bw) + lat;
-      load_free = ready;
-      total_bytes += bytes;
+      // The load module runs two LOADs at once: a LOAD's requests go out once the one two before it is
+      // done, so a LOAD's DRAM latency hides behind the data of the one before it.
+      bool first = true;
+      for (const double b : {wgt_bytes, inp_bytes, res_bytes}) {
+        if (b == 0) continue;
+        const double st = std::max(start, loads_done[0]);
+        const double done = dram.reserve(st, (b + (first ? insn_bytes : 0)) / bw) + lat;
+        first = false;
+        loads_done[0] = loads_done[1];
+        loads_done[1] = done;
+        ready = std::max(ready, done);
+        start = st;
+      }
+      load_free = start;
+      total_bytes += bytes + insn_bytes;
     }
     double start = std::max({gemm_free, ready, front});
     // a tile's accumulators: zeroed on the ALU engine beside the tile before where the emitter does so

@@ -436,6 +436,19 @@ Conv2dTiling choose_tiling(const ConvProblem& p, const isa::HwConfig& cfg, Tilin
                 }
                 t.cost = estimate_cost(p, cfg, t);
                 all.push_back(t);
+                // With the input resident for every oc tile where that saves its reloads; also with one
+                // block more a tile (as many tiles, a smaller last one: less to requantize and store after
+                // the last GEMM).
+                if (order != LoopOrder::kOcOuter || cdiv(p.oc_blocks, ob) < 2 || cdiv(p.ic_blocks, ib) < 2) continue;
+                for (uint32_t ob2 : {ob, ob + 1}) {
+                  if (ob2 > p.oc_blocks || cdiv(p.oc_blocks, ob2) != cdiv(p.oc_blocks, ob)) continue;
+                  Conv2dTiling r = t;
+                  r.oc_blocks = ob2;
+                  r.inp_resident = true;
+                  if (!check_tiling(p, cfg, r).empty()) continue;
+                  r.cost = estimate_cost(p, cfg, r);
+                  if (r.cost.inp_bytes < t.cost.inp_bytes) all.push_back(r);
+                }
               }
   if (all.empty()) {
     throw Error(fmt::format("conv2d: no tiling fits config {} (kernel {}x{}, stride {}x{}): even the smallest "

@@ -443,9 +443,12 @@ TEST(ConvTiling, ResidentInputIsExactAndLoadsTheInputOnce) {
   k.name = "resident";
   k.c = 64, k.o = 80, k.h = 6, k.w = 7;
   const isa::HwConfig cfg = load_config("default");
-  for (const auto order : {compiler::LoopOrder::kOcOuter, compiler::LoopOrder::kSpatialOuter}) {
-    compiler::LoweringOptions base = forced_tiling(2, 1, order == compiler::LoopOrder::kOcOuter ? 6 : 2, 7);
+  for (const auto order : {compiler::LoopOrder::kOcOuter, compiler::LoopOrder::kSpatialOuter})
+  for (const auto mode : {compiler::WeightMode::kSlice, compiler::WeightMode::kOcTile}) {
+    // slices, or rolling oc-tile units with the first step in two pieces (ResNet-18 C10's choice)
+    compiler::LoweringOptions base = forced_weights(2, 1, order == compiler::LoopOrder::kOcOuter ? 6 : 2, 7, mode);
     base.tiling->order = order;
+    if (mode == compiler::WeightMode::kOcTile) base.tiling->first_pieces = 2;
     compiler::LoweringOptions resident = base;
     resident.tiling->inp_resident = true;
     const auto [o, b] = run_variant(k, cfg, 6, resident, base);

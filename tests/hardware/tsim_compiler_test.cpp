@@ -177,16 +177,23 @@ TEST(TsimConv2dResidentInput, MatchesFsim) {
   t.out_cols = hw;
   t.ic_blocks = 1;
   t.inp_resident = true;
-  o.tiling = t;
-  const auto fsim = driver::open_device("fsim", config), tsim = driver::open_device("tsim", config);
-  runtime::Session fq(*fsim), tq(*tsim);
-  const compiler::OpRun f = compiler::conv2d(fq, d.x, d.w, &d.b, p, o);
-  const compiler::OpRun r = compiler::conv2d(tq, d.x, d.w, &d.b, p, o);
-  EXPECT_EQ(f.output.to_vector<int8_t>(), r.output.to_vector<int8_t>());
-  isa::ExecutionCounters fc = f.counters, tc = r.counters;
-  fc.cycle_count = tc.cycle_count = 0;
-  EXPECT_EQ(fc, tc);
-  EXPECT_EQ(tc.inp_load_nbytes, uint64_t{4} * hw * hw * config.inp().element_bytes);  // padding is not read
+  // weight slices, and rolling oc-tile units with the first step in pieces (ResNet-18 C10's choice)
+  for (const compiler::WeightMode mode : {compiler::WeightMode::kSlice, compiler::WeightMode::kOcTile}) {
+    t.weight_mode = mode;
+    t.weight_buffers = mode == compiler::WeightMode::kSlice ? 2 : 1;
+    t.first_pieces = mode == compiler::WeightMode::kSlice ? 1 : 2;
+    o.tiling = t;
+    SCOPED_TRACE(t.to_string());
+    const auto fsim = driver::open_device("fsim", config), tsim = driver::open_device("tsim", config);
+    runtime::Session fq(*fsim), tq(*tsim);
+    const compiler::OpRun f = compiler::conv2d(fq, d.x, d.w, &d.b, p, o);
+    const compiler::OpRun r = compiler::conv2d(tq, d.x, d.w, &d.b, p, o);
+    EXPECT_EQ(f.output.to_vector<int8_t>(), r.output.to_vector<int8_t>());
+    isa::ExecutionCounters fc = f.counters, tc = r.counters;
+    fc.cycle_count = tc.cycle_count = 0;
+    EXPECT_EQ(fc, tc);
+    EXPECT_EQ(tc.inp_load_nbytes, uint64_t{4} * hw * hw * config.inp().element_bytes);  // padding is not read
+  }
 }
 
 // conv2d + fused residual add: the residual LOADs, the identity GEMM and the extra ALU ops on the RTL, with

@@ -16,7 +16,7 @@ TEST(ModelGolden, PlanText) {
   EXPECT_EQ(cm.plan_text(), R"(plan tiny for config 1x16_i8w8a32_15_15_18_17 (6 steps)
   0 cpu  Quantize       x.quantize               ([1,16,4,4]) -> [1,16,4,4]: quantize: float input
   1 core Conv2d         conv                     ([1,16,4,4]) -> [1,16,4,4]: conv2d 3x3/1 on the core
-      tiling tile oc 1 blk x rows 4 x cols 2, ic step 1 blk, order oc_outer, weights slice; predicted DRAM 3008 B (inp 384, wgt 2304, acc 64, out 256; 1.044x the lower bound 2880), 2 output tiles, 2 steps, GEMM kernel 36 uops, estimated 691 cycles; 26 instructions, 312 micro-op bytes
+      tiling tile oc 1 blk x rows 4 x cols 2, ic step 1 blk, order oc_outer, weights slice; predicted DRAM 3008 B (inp 384, wgt 2304, acc 64, out 256; 1.044x the lower bound 2880), 2 output tiles, 2 steps, GEMM kernel 36 uops, estimated 687 cycles; 26 instructions, 312 micro-op bytes
   2 core MaxPool        pool                     ([1,16,4,4]) -> [1,16,2,2]: max pool on the core (ALU MAX)
       tiling tile oc 1 blk x rows 2 x cols 2, ic step 1 blk, order oc_outer, weights slice; predicted DRAM 576 B (inp 256, wgt 256, acc 0, out 64; 1.800x the lower bound 320), 1 output tiles, 1 steps, GEMM kernel 0 uops; 16 instructions, 24 micro-op bytes
   3 cpu  Reshape        flatten                  ([1,16,2,2]) -> [1,64]: reshape: a host-side view, no data moves
