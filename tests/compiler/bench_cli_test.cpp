@@ -107,6 +107,13 @@ TEST(BenchConv2dCli, CyclesAgainstTheRooflineOnATimedTarget) {
     EXPECT_EQ(roof, std::max(l.at("compute_bound_cycles").get<uint64_t>(), l.at("memory_bound_cycles").get<uint64_t>()));
     EXPECT_GT(l.at("counters").at("compute_busy_cycles").get<uint64_t>(), 0u);
     EXPECT_LE(l.at("counters").at("compute_busy_cycles").get<uint64_t>(), cycles);
+    // on DRAM: the load (store) module's busy cycles that are not token waits
+    const auto& k = l.at("counters");
+    EXPECT_EQ(l.at("load_on_dram_cycles").get<uint64_t>(),
+              k.at("load_busy_cycles").get<uint64_t>() - k.at("load_stall_cycles").get<uint64_t>());
+    EXPECT_EQ(l.at("store_on_dram_cycles").get<uint64_t>(),
+              k.at("store_busy_cycles").get<uint64_t>() - k.at("store_stall_cycles").get<uint64_t>());
+    EXPECT_GT(l.at("load_on_dram_cycles").get<uint64_t>(), 0u);
     weighted += cycles * l.at("occurrences").get<uint64_t>();
   }
   // The memory bound counts the input pixels a kernel reads: C4 (1x1, stride 2) reads 28x28 of its 56x56

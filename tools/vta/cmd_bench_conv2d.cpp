@@ -165,17 +165,26 @@ struct CycleRow {
     auto it = counters.find(n);
     return it == counters.end() ? 0 : it->second;
   }
+  // A module's cycles on the DRAM: busy and not waiting for a token (moving its data beats or waiting for
+  // them: the DRAM's latency, its bandwidth taken by another client), from the core's busy and stall
+  // counters.
+  uint64_t on_dram(const std::string& module) const {
+    const uint64_t busy = counter(module + "_busy_cycles"), stall = counter(module + "_stall_cycles");
+    return busy > stall ? busy - stall : 0;
+  }
 };
 
 void print_cycles(const std::vector<CycleRow>& rows, const std::string& workload, const std::string& target,
                   const DramSetting& dram, nlohmann::json* json) {
   fmt::print("\nCycles on {} (DRAM {} cycles latency, {} B/cycle); roofline = max(MACs / lanes, bytes moved at least / "
              "{} B/cycle: weights, bias, output and the input pixels the kernel reads); busy and stall columns are the "
-             "core's counters, in % of the layer's cycles\n",
+             "core's counters, in % of the layer's cycles (a module's token wait is part of its busy time; on DRAM = "
+             "busy less token wait: moving its data or waiting for it)\n",
              target, dram.latency, dram.bytes_per_cycle, dram.bytes_per_cycle);
   fmt::print("| layer | x | cycles | roofline | % of roofline | GEMM uops | compute busy | compute token wait | "
-             "RAW hazard | load busy | load token wait | store busy | store token wait | fetch: queue full |\n");
-  fmt::print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+             "RAW hazard | load busy | load token wait | load on DRAM | store busy | store token wait | "
+             "store on DRAM | fetch: queue full |\n");
+  fmt::print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   const auto pct = [](uint64_t part, uint64_t whole) { return whole ? 100.0 * double(part) / double(whole) : 0.0; };
   nlohmann::json jl = nlohmann::json::array();
   uint64_t net = 0, net_roof = 0, net_no_c1 = 0, net_roof_no_c1 = 0;
@@ -183,12 +192,13 @@ void print_cycles(const std::vector<CycleRow>& rows, const std::string& workload
   for (const CycleRow& r : rows) {
     net_seconds += r.device_seconds * r.occurrences;
     fmt::print("| {} | {} | {} | {} | {:.1f}% | {:.1f}% | {:.1f}% | {:.1f}% | {:.1f}% | {:.1f}% | {:.1f}% | {:.1f}% | "
-               "{:.1f}% | {:.1f}% |\n",
+               "{:.1f}% | {:.1f}% | {:.1f}% | {:.1f}% |\n",
                r.name, r.occurrences, r.cycles, r.roofline, pct(r.roofline, r.cycles), pct(r.gemm_uops, r.cycles),
                pct(r.counter("compute_busy_cycles"), r.cycles), pct(r.counter("compute_stall_cycles"), r.cycles),
                pct(r.counter("gemm_hazard_cycles"), r.cycles), pct(r.counter("load_busy_cycles"), r.cycles),
-               pct(r.counter("load_stall_cycles"), r.cycles), pct(r.counter("store_busy_cycles"), r.cycles),
-               pct(r.counter("store_stall_cycles"), r.cycles), pct(r.counter("fetch_stall_cycles"), r.cycles));
+               pct(r.counter("load_stall_cycles"), r.cycles), pct(r.on_dram("load"), r.cycles),
+               pct(r.counter("store_busy_cycles"), r.cycles), pct(r.counter("store_stall_cycles"), r.cycles),
+               pct(r.on_dram("store"), r.cycles), pct(r.counter("fetch_stall_cycles"), r.cycles));
     net += r.cycles * uint64_t(r.occurrences);
     net_roof += r.roofline * uint64_t(r.occurrences);
     if (r.name != "C1") {
@@ -205,6 +215,8 @@ void print_cycles(const std::vector<CycleRow>& rows, const std::string& workload
                         {"of_roofline", r.cycles ? double(r.roofline) / double(r.cycles) : 0.0},
                         {"gemm_uops", r.gemm_uops}};
     for (const auto& [name, value] : r.counters) j["counters"][name] = value;
+    j["load_on_dram_cycles"] = r.on_dram("load");
+    j["store_on_dram_cycles"] = r.on_dram("store");
     jl.push_back(std::move(j));
   }
   const bool whole = workload == "resnet18" && rows.size() == std::size(compiler::kResNet18Conv2d);
@@ -494,7 +506,7 @@ void register_bench_conv2d(CLI::App& bench, Action& action) {
       "and the ratio to Apache VTA's recorded fsim time. On a timed target (tsim, tlm, a board) also a table of "
       "cycles per layer against its roofline max(MACs / lanes, bytes moved at least (the input pixels the kernel "
       "reads, every weight, output and bias byte) / DRAM bytes per cycle), where "
-      "the cycles went (GEMM micro-ops, busy and token-wait cycles per module, RAW hazards, a full command "
+      "the cycles went (GEMM micro-ops, busy, token-wait and on-DRAM cycles per module, RAW hazards, a full command "
       "queue), the DRAM setting, and ResNet-18's whole-network total weighted by how often each layer occurs "
       "(--json carries all of it). On fsim, VTA_FSIM_SIMD=generic|sse2|avx2|avx512 "
       "picks the fast kernel's instruction set (default: the best the CPU has) and --threads "
