@@ -263,16 +263,13 @@ ConvSlots conv_slots(const ConvProblem& p, const isa::HwConfig& cfg, const Conv2
   const bool slices = t.weight_mode == WeightMode::kSlice && !t.single_weight_buffer();
   const bool one_rolling_unit = t.weight_mode == WeightMode::kOcTile && t.single_weight_buffer() &&
                                 t.oc_blocks >= p.oc_blocks;
-  if (t.inp_resident) {
-    s.inp = static_cast<uint32_t>(cdiv(p.ic_blocks, t.ic_blocks));
+  const bool run_ahead = !p.has_residual && (slices || one_rolling_unit);
+  if (t.inp_resident || run_ahead) {
+    // a resident input: a slot per ic step
+    s.inp = t.inp_resident ? static_cast<uint32_t>(cdiv(p.ic_blocks, t.ic_blocks)) : fit(cfg.inp().depth, f.inp);
     s.inp_pitch = cfg.inp().depth / s.inp;
   }
-  if (p.has_residual || !(slices || one_rolling_unit)) return s;
-  if (!t.inp_resident) {
-    s.inp = fit(cfg.inp().depth, f.inp);
-    s.inp_pitch = cfg.inp().depth / s.inp;
-  }
-  if (!slices) return s;
+  if (!run_ahead || !slices) return s;
   s.wgt = fit(cfg.wgt().depth, f.wgt);
   s.wgt_pitch = cfg.wgt().depth / s.wgt;
   return s;
@@ -390,17 +387,32 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
       return wait;
     }
   };
+  // A place per ic step (ic step i's unit always in place i): the unit it holds and the last step reading it.
+  struct PerIcStep {
+    std::vector<std::optional<uint64_t>> key;
+    std::vector<int64_t> last_reader;
+    explicit PerIcStep(uint32_t n) : key(n), last_reader(n, -1) {}
+    // Step k reads unit `unit` at place `it`: as Resource::use (-2 when it is there already).
+    int64_t use(uint32_t it, uint64_t unit, int64_t k) {
+      int64_t wait = -2;
+      if (key[it] != unit) {
+        wait = last_reader[it];
+        key[it] = unit;
+      }
+      last_reader[it] = k;
+      return wait;
+    }
+  };
   Resource inp(slots.inp), wgt(slots.wgt);
   // Single-buffered oc-tile weights roll: each ic slice of the next unit is loaded over the previous
   // unit's once the last step reading that slice is done, so the reload overlaps the previous unit's
   // remaining steps instead of waiting for all of them (and the first GEMM waits for one slice, not the
   // unit).
   const bool rolling = t.weight_mode == WeightMode::kOcTile && t.single_weight_buffer();
-  std::vector<std::optional<uint64_t>> slice_key(rolling ? n_ic : 0);
-  std::vector<int64_t> slice_reader(rolling ? n_ic : 0, -1);
+  PerIcStep wgt_slices(rolling ? n_ic : 0);
+  // A resident input: ic step it's unit in INP slot it, loaded when the spatial tile changes.
+  PerIcStep inp_units(t.inp_resident ? n_ic : 0);
   std::array<int64_t, 2> res_last_reader = {-1, -1};  // per residual region: the step whose GEMM reads it
-  std::vector<std::optional<uint64_t>> resident_key(t.inp_resident ? n_ic : 0);  // the unit each slot holds
-  std::vector<int64_t> resident_reader(t.inp_resident ? n_ic : 0, -1);       // ... and its last reader
   std::vector<ConvStep> steps;
   steps.reserve(tiles.size() * n_ic);
   int64_t last_wait = -1;
@@ -426,31 +438,15 @@ std::vector<ConvStep> plan_conv_steps(const ConvProblem& p, const Conv2dTiling& 
       if (t.weight_mode == WeightMode::kSlice) wgt_key = (uint64_t{tile.g} * n_oc + tile.ot) * n_ic + it;
       else if (t.weight_mode == WeightMode::kOcTile) wgt_key = uint64_t{tile.g} * n_oc + tile.ot;
       int64_t wait = -1;
-      if (t.inp_resident) {
-        // ic step it's unit lives in slot it; loaded when the spatial tile changes
-        if (!resident_key[it] || *resident_key[it] != inp_key) {
-          s.load_inp = true;
-          wait = std::max(wait, resident_reader[it]);
-          resident_key[it] = inp_key;
-        }
-        resident_reader[it] = k;
-      } else if (const int64_t wi_ = inp.use(inp_key, false); wi_ != -2) {
+      const int64_t wi_ = t.inp_resident ? inp_units.use(it, inp_key, k) : inp.use(inp_key, false);
+      if (wi_ != -2) {
         s.load_inp = true;
         wait = std::max(wait, wi_);
       }
-      if (rolling) {
-        if (slice_key[it] != wgt_key) {
-          s.load_wgt_slice = true;
-          slice_key[it] = wgt_key;
-          wait = std::max(wait, slice_reader[it]);
-        }
-        slice_reader[it] = k;
-      } else {
-        const int64_t ww = wgt.use(wgt_key, t.single_weight_buffer());
-        if (ww != -2) {
-          s.load_wgt = true;
-          wait = std::max(wait, ww);
-        }
+      const int64_t ww = rolling ? wgt_slices.use(it, wgt_key, k) : wgt.use(wgt_key, t.single_weight_buffer());
+      if (ww != -2) {
+        (rolling ? s.load_wgt_slice : s.load_wgt) = true;
+        wait = std::max(wait, ww);
       }
       s.inp_slot = t.inp_resident ? it : inp.slot;
       s.wgt_slot = wgt.slot;

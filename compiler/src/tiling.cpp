@@ -81,19 +81,18 @@ Conv2dTiling parse_tiling(const std::string& spec) {
         fail(fmt::format("{} must be a positive integer, not '{}'", key, value));
       return v;
     };
+    const auto flag = [&]() -> bool {
+      if (value != "0" && value != "1") fail(fmt::format("{} must be 0 or 1, not '{}'", key, value));
+      return value == "1";
+    };
     if (key == "oc") t.oc_blocks = number();
     else if (key == "rows") t.out_rows = number();
     else if (key == "cols") t.out_cols = number();
     else if (key == "ic") t.ic_blocks = number();
     else if (key == "pieces") t.first_pieces = number();
-    else if (key == "resident") {
-      if (value != "0" && value != "1") fail(fmt::format("resident must be 0 or 1, not '{}'", value));
-      t.inp_resident = value == "1";
-    }
-    else if (key == "split") {
-      if (value != "0" && value != "1") fail(fmt::format("split must be 0 or 1, not '{}'", value));
-      t.split_last = value == "1";
-    } else if (key == "buffers") {
+    else if (key == "resident") t.inp_resident = flag();
+    else if (key == "split") t.split_last = flag();
+    else if (key == "buffers") {
       t.weight_buffers = number();
       if (t.weight_buffers > 2) fail("buffers must be 1 or 2");
     } else if (key == "order") {

@@ -466,13 +466,18 @@ TEST(ConvTiling, ResidentInputIsExactAndLoadsTheInputOnce) {
   }
 }
 
+// The problem the tiling checks below take: c -> 80 channels, 3x3, pad 1, at 12x12.
+compiler::ConvProblem checked_problem(const isa::HwConfig& cfg, int64_t c) {
+  compiler::Conv2dShape s;
+  s.n = 1, s.c = c, s.h = s.w = 12, s.o = 80, s.kh = s.kw = 3, s.oh = s.ow = 12;
+  return compiler::make_conv_problem(s, Conv2dParams::with(1, 1, 8), true, cfg);
+}
+
 // A resident input needs one spatial tile in oc_outer order, no split last tile, no fused residual, and
 // every ic step's unit in the INP buffer at once.
 TEST(ConvTiling, ResidentInputIsChecked) {
   const isa::HwConfig cfg = load_config("default");
-  compiler::Conv2dShape s;
-  s.n = 1, s.c = 64, s.h = s.w = 12, s.o = 80, s.kh = s.kw = 3, s.oh = s.ow = 12;
-  const compiler::ConvProblem p = compiler::make_conv_problem(s, Conv2dParams::with(1, 1, 8), true, cfg);
+  const compiler::ConvProblem p = checked_problem(cfg, 64);
   compiler::Conv2dTiling t = *forced_tiling(2, 1, 12, 12).tiling;
   t.inp_resident = true;
   EXPECT_EQ(compiler::check_tiling(p, cfg, t), "");  // 4 units of 196 elements
@@ -480,8 +485,7 @@ TEST(ConvTiling, ResidentInputIsChecked) {
   EXPECT_NE(compiler::check_tiling(p, cfg, t).find("one spatial tile"), std::string::npos);
   t.order = compiler::LoopOrder::kSpatialOuter;
   EXPECT_EQ(compiler::check_tiling(p, cfg, t), "");
-  s.c = 256;  // 16 units of 112 elements: 1,792 of 2,048
-  const compiler::ConvProblem p16 = compiler::make_conv_problem(s, Conv2dParams::with(1, 1, 8), true, cfg);
+  const compiler::ConvProblem p16 = checked_problem(cfg, 256);  // 16 units of 112 elements: 1,792 of 2,048
   EXPECT_EQ(compiler::check_tiling(p16, cfg, t), "");
   t.out_rows = 12;  // 16 units of 196 elements
   EXPECT_NE(compiler::check_tiling(p16, cfg, t).find("resident input needs 16 x 196"), std::string::npos);
@@ -492,9 +496,7 @@ TEST(ConvTiling, ResidentInputIsChecked) {
 // Pieces need weight slices, two ic steps and no more pieces than the tile's channel blocks.
 TEST(ConvTiling, FirstStepPiecesAreChecked) {
   const isa::HwConfig cfg = load_config("default");
-  compiler::Conv2dShape s;
-  s.n = 1, s.c = 64, s.h = s.w = 12, s.o = 80, s.kh = s.kw = 3, s.oh = s.ow = 12;
-  const compiler::ConvProblem p = compiler::make_conv_problem(s, Conv2dParams::with(1, 1, 8), true, cfg);
+  const compiler::ConvProblem p = checked_problem(cfg, 64);
   compiler::Conv2dTiling t = *forced_tiling(5, 1, 6, 12).tiling;
   t.first_pieces = 5;
   EXPECT_EQ(compiler::check_tiling(p, cfg, t), "");
